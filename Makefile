@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app voting_app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install translations db demo serve clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+.stamp-install: requirements.txt requirements-dev.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: .stamp-install
+
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy -d translations -f -q
+
+db: install
+	$(FLASK) db upgrade
+
+demo: db translations
+	$(FLASK) seed-demo
+
+run: demo
+	@echo
+	@cat instance/demo-logins.txt
+	@echo
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+serve: db translations
+	$(BIN)/gunicorn --workers 4 --bind $(HOST):$(PORT) "voting_app:create_app()"
+
+test: translations
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .stamp-install .pytest_cache test-output

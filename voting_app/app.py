@@ -1,0 +1,123 @@
+"""The application factory: config -> extensions -> blueprints -> error pages -> CLI."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from voting_app.config import DefaultConfig, environment_overrides
+from voting_app.db import db
+from voting_app.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        "voting_app",
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(DefaultConfig)
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{ROOT / 'instance' / 'voting.sqlite3'}"
+    if test_config is None:
+        _ensure_instance_secrets(Path(app.instance_path))
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(environment_overrides())
+    else:
+        app.config.update(test_config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+
+    from voting_app.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _ensure_instance_secrets(instance: Path) -> None:
+    """Write a random SECRET_KEY into instance/config.py the first time the app starts."""
+    instance.mkdir(exist_ok=True)
+    config_file = instance / "config.py"
+    if config_file.exists():
+        return
+    try:
+        fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as handle:
+        handle.write(
+            "# Generated on first run; keep it secret and out of git.\n"
+            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+        )
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+
+    from voting_app.auth.service import load_principal
+
+    login_manager.user_loader(load_principal)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from voting_app import audit
+    from voting_app.auth.routes import bp as auth_bp
+    from voting_app.ballots.routes import bp as ballots_bp
+    from voting_app.main.routes import bp as main_bp
+    from voting_app.permissions import can, guard_request
+    from voting_app.sessions.routes import bp as sessions_bp
+
+    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, audit.bp):
+        app.register_blueprint(blueprint)
+    app.before_request(guard_request)
+
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    from voting_app.ballots.service import state_label
+
+    @app.context_processor
+    def template_helpers():
+        return {
+            "can": lambda permission: can(current_user, permission),
+            "current_locale": str(get_locale()),
+            "state_label": state_label,
+        }
+
+
+def _register_error_pages(app: Flask) -> None:
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        403: lambda: _("You do not have permission to open this page."),
+        404: lambda: _("This page does not exist."),
+        409: lambda: _("This action conflicts with a change made at the same time. Please try again."),
+        413: lambda: _("The file is too large."),
+        429: lambda: _("Too many attempts. Please wait a moment and try again."),
+        500: lambda: _("Something went wrong on our side. Nothing was saved."),
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        return render_template("error.html", code=code, message=messages.get(code, messages[500])()), code
+
+    for code in messages:
+        app.register_error_handler(code, render_error)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = _("The form has expired or was not sent from this site. Please go back, reload and try again.")
+        return render_template("error.html", code=400, message=message), 400

@@ -1,0 +1,31 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Regexp
+
+from voting_app.permissions import ACCOUNT_ROLES, PRESIDING, SCRUTINEER, STAFF
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class PinForm(FlaskForm):
+    pin = PasswordField(
+        _l("PIN"),
+        validators=[DataRequired(), Regexp(r"^\s*\d{4,8}\s*$", message=_l("The PIN is the digits printed on your PIN slip."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
+    )
+
+
+ROLE_LABELS = {STAFF: _l("Committee staff"), PRESIDING: _l("Presiding officer"), SCRUTINEER: _l("Scrutineer")}
+ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ACCOUNT_ROLES]
+
+
+class AccountForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9_.-]+$")])
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])

@@ -1,0 +1,44 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from voting_app.ballots.counting import BASE_ROSTER, BASE_VOTERS, CHOOSE_UP_TO, FOR_AGAINST
+from voting_app.ballots.models import ELECTRONIC, PAPER
+
+
+METHOD_CHOICES = [
+    SelectChoice(CHOOSE_UP_TO, _l("Choose up to N of the candidates")),
+    SelectChoice(FOR_AGAINST, _l("For / against / abstain on each")),
+]
+BASE_CHOICES = [
+    SelectChoice(BASE_ROSTER, _l("The whole roster (usual rule)")),
+    SelectChoice(BASE_VOTERS, _l("The ballots returned")),
+]
+MODE_CHOICES = [
+    SelectChoice(ELECTRONIC, _l("Electronic, on deputies' phones")),
+    SelectChoice(PAPER, _l("Paper, keyed in by scrutineers")),
+]
+
+
+class RoundForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    method = SelectField(_l("Ballot method"), choices=METHOD_CHOICES)
+    seats = IntegerField(_l("Seats (projects to decide)"), validators=[DataRequired(), NumberRange(min=1, max=500)])
+    threshold_base = SelectField(_l("A candidate passes with more than half of"), choices=BASE_CHOICES)
+    mode = SelectField(_l("Voting"), choices=MODE_CHOICES)
+
+
+class CandidateForm(FlaskForm):
+    name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
+    investment = DecimalField(
+        _l("Investment (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)]
+    )
+    department = StringField(_l("Responsible department"), validators=[Optional(), Length(max=200)])
+    planned_completion = DateField(_l("Planned completion"), validators=[Optional()])
+
+
+class CloseForm(FlaskForm):
+    issued = IntegerField(_l("Paper ballots issued"), validators=[Optional(), NumberRange(min=0, max=100000)])

@@ -1,0 +1,150 @@
+"""Voting credentials, rounds, candidates and ballots.
+
+Secrecy lives in the shape of two tables: `ballots` holds choices under a random receipt
+and nothing else (no deputy, no time, no sequential key; on SQLite it is a WITHOUT ROWID
+table, so it is stored in receipt order), while `ballot_markers` records who has voted and
+nothing of what.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from voting_app.db import db, utcnow
+from voting_app.permissions import DEPUTY
+from voting_app.sessions.models import CongressSession, Deputy
+
+DRAFT, OPEN, CLOSED, CONFIRMED, ANNOUNCED = "draft", "open", "closed", "confirmed", "announced"
+ROUND_STATES = (DRAFT, OPEN, CLOSED, CONFIRMED, ANNOUNCED)
+ELECTRONIC, PAPER = "electronic", "paper"
+REGULAR, RUNOFF, FURTHER = "regular", "runoff", "further"
+
+
+class Credential(db.Model):
+    """A deputy's voting card for one session: a QR token and a PIN, stored as hashes."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputies.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(255))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    failed_pins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+
+    deputy: Mapped[Deputy] = relationship()
+
+    role = DEPUTY
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    @property
+    def label(self) -> str:
+        return self.deputy.name
+
+    def get_id(self) -> str:
+        return f"credential:{self.id}"
+
+
+class Round(db.Model):
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("congress_sessions.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(20))
+    seats: Mapped[int]
+    threshold_base: Mapped[str] = mapped_column(String(10), default="roster")
+    mode: Mapped[str] = mapped_column(String(10), default=ELECTRONIC)
+    kind: Mapped[str] = mapped_column(String(10), default=REGULAR)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    state: Mapped[str] = mapped_column(String(10), default=DRAFT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    announced_at: Mapped[datetime | None]
+    announced_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Frozen at close: the figures the count uses.
+    roster_count: Mapped[int | None]
+    present_count: Mapped[int | None]
+    issued_count: Mapped[int | None]
+    board_digest: Mapped[str | None] = mapped_column(String(80))
+
+    session: Mapped[CongressSession] = relationship()
+    parent: Mapped["Round | None"] = relationship(remote_side=[id])
+    candidates: Mapped[list["Candidate"]] = relationship(
+        back_populates="round", order_by="Candidate.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_counted(self) -> bool:
+        return self.state in (CONFIRMED, ANNOUNCED)
+
+
+class Candidate(db.Model):
+    __tablename__ = "candidates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    investment: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    department: Mapped[str] = mapped_column(String(200), default="")
+    planned_completion: Mapped[date | None]
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"))
+
+    round: Mapped[Round] = relationship(back_populates="candidates")
+
+
+class Ballot(db.Model):
+    """One cast ballot: a random receipt and the choices, nothing that names the voter."""
+
+    __tablename__ = "ballots"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(32), primary_key=True)
+    choices: Mapped[object] = mapped_column(JSON, nullable=True)
+
+
+class BallotMarker(db.Model):
+    """That a deputy has voted in a round; the database allows one per deputy per round."""
+
+    __tablename__ = "ballot_markers"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputies.id"), primary_key=True)
+
+
+class PaperEntry(db.Model):
+    """One scrutineer's independent keying of a paper round's ballots."""
+
+    __tablename__ = "paper_entries"
+    __table_args__ = (UniqueConstraint("round_id", "scrutineer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    scrutineer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    ballots: Mapped[list] = mapped_column(JSON, default=list)
+    submitted_at: Mapped[datetime | None]
+
+    scrutineer = relationship("User")

@@ -1,0 +1,469 @@
+"""Rounds for staff, presiding officers and scrutineers; the ballot for deputies; the
+public results and ballot board."""
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from voting_app.ballots import service
+from voting_app.ballots.counting import CHOOSE_UP_TO, MARK_ABSTAIN, MARKS
+from voting_app.ballots.forms import CandidateForm, CloseForm, RoundForm
+from voting_app.ballots.models import ANNOUNCED, CLOSED, DRAFT, OPEN, PAPER, Candidate, Round
+from voting_app.db import db
+from voting_app.errors import DomainError
+from voting_app.forms import ButtonForm
+from voting_app.sessions.models import CongressSession
+from voting_app.sessions.service import presence
+from voting_app.web import current_actor, flash_domain_error, get_child_or_404, render_domain_error
+
+bp = Blueprint("ballots", __name__, url_prefix="/ballots")
+
+
+def _round(round_id: int) -> Round:
+    return db.get_or_404(Round, round_id)
+
+
+def _to_detail(round_: Round):
+    return redirect(url_for("ballots.round_detail", round_id=round_.id))
+
+
+def _round_action(round_id: int, action) -> object:
+    """Run one state change from a POST button: commit on success, flash the reason otherwise."""
+    round_ = _round(round_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        action(round_)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+    return _to_detail(round_)
+
+
+# ---- staff, presiding officer and scrutineers ---------------------------------------
+
+
+@bp.route("/sessions/<int:session_id>/rounds/new", methods=["GET", "POST"])
+def round_new(session_id: int):
+    congress = db.get_or_404(CongressSession, session_id)
+    form = RoundForm()
+    if form.validate_on_submit():
+        round_ = service.create_round(
+            current_actor(), congress, form.title.data, form.method.data, form.seats.data, form.threshold_base.data, form.mode.data
+        )
+        db.session.commit()
+        flash(_("Round created. Add its candidates."), "success")
+        return _to_detail(round_)
+    return render_template("ballots/round_form.html", form=form, congress=congress, round=None)
+
+
+@bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+def round_edit(round_id: int):
+    round_ = _round(round_id)
+    form = RoundForm(obj=round_)
+    if form.validate_on_submit():
+        try:
+            service.update_round(
+                current_actor(), round_, form.title.data, form.method.data, form.seats.data, form.threshold_base.data, form.mode.data
+            )
+            db.session.commit()
+            return _to_detail(round_)
+        except DomainError as error:
+            flash_domain_error(error)
+            return _to_detail(round_)
+    return render_template("ballots/round_form.html", form=form, congress=round_.session, round=round_)
+
+
+@bp.get("/rounds/<int:round_id>")
+def round_detail(round_id: int):
+    round_ = _round(round_id)
+    result = service.count_round(round_) if round_.state not in (DRAFT, OPEN) else None
+    if round_.mode == PAPER and round_.state == CLOSED and not service.paper_ballots_stored(round_):
+        result = None
+    return render_template(
+        "ballots/round_detail.html",
+        round=round_,
+        result=result,
+        returned=service.returned_count(round_.id),
+        presence=presence(round_.session_id),
+        candidate_form=CandidateForm(),
+        close_form=CloseForm(),
+        button=ButtonForm(),
+        names={c.id: c.name for c in round_.candidates},
+        paper_entries=service.paper_entries(round_) if round_.mode == PAPER else [],
+        paper_comparison=service.compare_paper_entries(round_) if round_.mode == PAPER else None,
+        follow_ups=db.session.scalars(select(Round).where(Round.parent_id == round_.id)).all(),
+    )
+
+
+@bp.post("/rounds/<int:round_id>/candidates")
+def candidate_add(round_id: int):
+    round_ = _round(round_id)
+    form = CandidateForm()
+    if not form.validate_on_submit():
+        for field, messages in form.errors.items():
+            flash(f"{form[field].label.text}: {' '.join(messages)}", "error")
+        return _to_detail(round_)
+    try:
+        service.add_candidate(
+            current_actor(),
+            round_,
+            form.name.data,
+            form.summary.data or "",
+            form.investment.data,
+            form.department.data or "",
+            form.planned_completion.data,
+        )
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+    return _to_detail(round_)
+
+
+@bp.post("/rounds/<int:round_id>/candidates/<int:candidate_id>/delete")
+def candidate_delete(round_id: int, candidate_id: int):
+    round_ = _round(round_id)
+    candidate = get_child_or_404(Candidate, candidate_id, round_id=round_.id)
+    return _round_action(round_id, lambda r: service.remove_candidate(current_actor(), r, candidate))
+
+
+@bp.post("/rounds/<int:round_id>/open")
+def round_open(round_id: int):
+    return _round_action(round_id, lambda r: service.open_round(current_actor(), r))
+
+
+@bp.post("/rounds/<int:round_id>/close")
+def round_close(round_id: int):
+    round_ = _round(round_id)
+    form = CloseForm()
+    if not form.validate_on_submit():
+        flash(_("The number of ballots issued must be a whole number."), "error")
+        return _to_detail(round_)
+    try:
+        service.close_round(current_user, round_, form.issued.data)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+    return _to_detail(round_)
+
+
+@bp.post("/rounds/<int:round_id>/confirm")
+def round_confirm(round_id: int):
+    return _round_action(round_id, lambda r: service.confirm_round(current_user, r))
+
+
+@bp.post("/rounds/<int:round_id>/announce")
+def round_announce(round_id: int):
+    return _round_action(round_id, lambda r: service.announce_round(current_user, r))
+
+
+@bp.post("/rounds/<int:round_id>/follow-up")
+def round_followup(round_id: int):
+    round_ = _round(round_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        follow = service.follow_up_round(current_actor(), round_)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+        return _to_detail(round_)
+    return _to_detail(follow)
+
+
+@bp.get("/rounds/<int:round_id>/turnout")
+def round_turnout(round_id: int):
+    round_ = _round(round_id)
+    return render_template(
+        "ballots/turnout.html", round=round_, waiting=service.deputies_not_voted(round_), returned=service.returned_count(round_.id)
+    )
+
+
+@bp.get("/rounds/<int:round_id>/status.json")
+def round_status_json(round_id: int):
+    """Live figures for the round page; never a partial result."""
+    round_ = _round(round_id)
+    figures = presence(round_.session_id)
+    return jsonify(
+        {"state": round_.state, "returned": service.returned_count(round_.id), "roster": figures.roster, "present": figures.present}
+    )
+
+
+# ---- paper rounds --------------------------------------------------------------------
+
+
+def _paper_choices(round_: Round):
+    """A keyed paper ballot as read: void when the scrutineer marks it spoiled."""
+    if request.form.get("spoiled"):
+        return None
+    return _choices_from_form(round_)
+
+
+@bp.get("/rounds/<int:round_id>/paper")
+def paper_entry(round_id: int):
+    round_ = _round(round_id)
+    if round_.mode != PAPER:
+        abort(404)
+    entry = service.paper_entry(round_, current_user)
+    return render_template(
+        "ballots/paper_entry.html",
+        round=round_,
+        entry=entry,
+        button=ButtonForm(),
+        names={str(c.id): c.name for c in round_.candidates},
+        comparison=service.compare_paper_entries(round_),
+        accepted=service.paper_ballots_stored(round_),
+    )
+
+
+@bp.post("/rounds/<int:round_id>/paper/add")
+def paper_entry_add(round_id: int):
+    round_ = _round(round_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        copies = int(request.form.get("copies", "1") or "1")
+        service.add_paper_ballot(round_, current_user, _paper_choices(round_), copies)
+        db.session.commit()
+    except ValueError:
+        flash(_("The number of identical ballots must be a whole number."), "error")
+    except DomainError as error:
+        flash_domain_error(error)
+    return redirect(url_for("ballots.paper_entry", round_id=round_.id))
+
+
+@bp.post("/rounds/<int:round_id>/paper/<int:index>/remove")
+def paper_entry_remove(round_id: int, index: int):
+    round_ = _round(round_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        service.remove_paper_ballot(round_, current_user, index)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+    return redirect(url_for("ballots.paper_entry", round_id=round_.id))
+
+
+@bp.post("/rounds/<int:round_id>/paper/submit")
+def paper_entry_submit(round_id: int):
+    round_ = _round(round_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        if request.form.get("action") == "withdraw":
+            service.withdraw_paper_entry(round_, current_user)
+        else:
+            comparison = service.submit_paper_entry(round_, current_user)
+            if comparison.agree:
+                flash(_("Both entries agree. The paper ballots are accepted and can be confirmed."), "success")
+            elif comparison.entries == 2:
+                flash(
+                    _(
+                        "The two entries disagree (%(first)s and %(second)s ballots differ). Compare with the paper and correct.",
+                        first=comparison.only_first,
+                        second=comparison.only_second,
+                    ),
+                    "error",
+                )
+            else:
+                flash(_("Entry submitted. Waiting for the second scrutineer's entry."), "info")
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+    return redirect(url_for("ballots.paper_entry", round_id=round_.id))
+
+
+# ---- deputies ------------------------------------------------------------------------
+
+
+def _deputy():
+    return current_user.deputy
+
+
+def _tickets() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="ballot-receipt")
+
+
+def _ticket_for(round_: Round, deputy_id: int) -> str:
+    """The receipt is drawn when the ballot page is served and signed to this deputy and
+    round; a resubmission carries it back, which makes casting idempotent."""
+    return _tickets().dumps({"round": round_.id, "deputy": deputy_id, "receipt": service.new_receipt()})
+
+
+def _receipt_from_ticket(round_: Round, deputy_id: int) -> str:
+    try:
+        data = _tickets().loads(request.form.get("ticket", ""))
+    except BadSignature:
+        abort(400)
+    if data.get("round") != round_.id or data.get("deputy") != deputy_id:
+        abort(400)
+    return data["receipt"]
+
+
+def _choices_from_form(round_: Round):
+    """Read the ballot as submitted; the service decides whether it is valid."""
+    if round_.method == CHOOSE_UP_TO:
+        raw = request.values.getlist("choice")
+        try:
+            return [int(value) for value in raw]
+        except ValueError:
+            raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
+    marks = {}
+    for candidate in round_.candidates:
+        mark = request.values.get(f"mark-{candidate.id}", MARK_ABSTAIN)
+        if mark not in MARKS:
+            raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
+        marks[candidate.id] = mark
+    extra = [key for key in request.values if key.startswith("mark-") and not key[5:].isdigit()]
+    if extra:
+        raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
+    return marks
+
+
+def _deputy_round(round_id: int) -> Round:
+    round_ = _round(round_id)
+    if round_.session_id != _deputy().session_id:
+        abort(404)
+    return round_
+
+
+def _receipts() -> dict:
+    return session.get("receipts", {})
+
+
+@bp.get("/")
+def deputy_home():
+    deputy = _deputy()
+    announced = db.session.scalars(
+        select(Round).where(Round.session_id == deputy.session_id, Round.state == ANNOUNCED).order_by(Round.id)
+    ).all()
+    return render_template(
+        "ballots/deputy_home.html",
+        deputy=deputy,
+        rounds=service.open_rounds_for(deputy),
+        announced=announced,
+        receipts=_receipts(),
+        button=ButtonForm(),
+    )
+
+
+@bp.get("/rounds/<int:round_id>/ballot")
+def ballot_form(round_id: int):
+    round_ = _deputy_round(round_id)
+    deputy = _deputy()
+    problem = _cannot_vote_reason(round_, deputy)
+    if problem:
+        return render_template("ballots/ballot_closed.html", round=round_, message=problem), 409
+    try:
+        selected = _choices_from_form(round_) if request.args else None
+    except DomainError:
+        selected = None
+    return render_template(
+        "ballots/ballot_form.html",
+        round=round_,
+        ticket=request.args.get("ticket") or _ticket_for(round_, deputy.id),
+        selected=selected,
+        error=None,
+    )
+
+
+def _cannot_vote_reason(round_: Round, deputy) -> str | None:
+    if round_.state != OPEN:
+        return _("Voting in this round has closed; ballots are no longer accepted.")
+    if service.has_voted(round_.id, deputy.id):
+        return _("You have already voted in this round. A ballot cannot be changed once cast.")
+    if not deputy.is_present:
+        return _("Please check in before voting: scan the code on the venue screen or go to the staff desk.")
+    return None
+
+
+@bp.post("/rounds/<int:round_id>/ballot/confirm")
+def ballot_confirm(round_id: int):
+    round_ = _deputy_round(round_id)
+    deputy = _deputy()
+    _receipt_from_ticket(round_, deputy.id)
+    ticket = request.form["ticket"]
+    problem = _cannot_vote_reason(round_, deputy)
+    if problem:
+        return render_template("ballots/ballot_closed.html", round=round_, message=problem), 409
+    try:
+        choices = service.check_choices(round_, _choices_from_form(round_))
+    except DomainError as error:
+        return render_template(
+            "ballots/ballot_form.html", round=round_, ticket=ticket, selected=None, error=str(error.message)
+        ), 400
+    return render_template("ballots/ballot_confirm.html", round=round_, ticket=ticket, choices=choices, button=ButtonForm())
+
+
+@bp.post("/rounds/<int:round_id>/ballot/cast")
+def ballot_cast(round_id: int):
+    round_ = _deputy_round(round_id)
+    deputy = _deputy()
+    receipt = _receipt_from_ticket(round_, deputy.id)
+    try:
+        cast = service.cast_ballot(deputy, round_, _choices_from_form(round_), receipt)
+        db.session.commit()
+    except DomainError as error:
+        return render_domain_error(error, "ballots/ballot_closed.html", round=round_, message=str(error.message))
+    session["receipts"] = {**_receipts(), str(round_.id): cast.receipt}
+    return redirect(url_for("ballots.ballot_receipt", round_id=round_.id))
+
+
+@bp.get("/rounds/<int:round_id>/receipt")
+def ballot_receipt(round_id: int):
+    round_ = _deputy_round(round_id)
+    receipt = _receipts().get(str(round_.id))
+    if receipt is None:
+        abort(404)
+    return render_template("ballots/receipt.html", round=round_, receipt=receipt)
+
+
+# ---- public --------------------------------------------------------------------------
+
+
+def _announced_round(round_id: int) -> Round:
+    round_ = _round(round_id)
+    if round_.state != ANNOUNCED:
+        abort(404)
+    return round_
+
+
+@bp.get("/rounds/<int:round_id>/results")
+def results(round_id: int):
+    round_ = _announced_round(round_id)
+    board = service.round_board(round_)
+    return render_template(
+        "ballots/results.html",
+        round=round_,
+        result=service.count_round(round_),
+        names={c.id: c.name for c in round_.candidates},
+        board=board,
+        digest_matches=board["digest"] == round_.board_digest,
+    )
+
+
+@bp.get("/rounds/<int:round_id>/board")
+def board(round_id: int):
+    round_ = _announced_round(round_id)
+    board = service.round_board(round_)
+    query = request.args.get("receipt", "").strip().upper()
+    found = [b for b in board["ballots"] if b["receipt"] == query] if query else []
+    return render_template(
+        "ballots/board.html",
+        round=round_,
+        board=board,
+        query=query,
+        found=found,
+        names={str(c.id): c.name for c in round_.candidates},
+        digest_matches=board["digest"] == round_.board_digest,
+    )
+
+
+@bp.get("/rounds/<int:round_id>/board.json")
+def board_json(round_id: int):
+    response = jsonify(service.round_board(_announced_round(round_id)))
+    response.headers["Content-Disposition"] = f"inline; filename=ballot-board-{round_id}.json"
+    return response

@@ -1,0 +1,512 @@
+"""Rounds, casting, counting and the paper-ballot double entry.
+
+Services flush and never commit: the request (or CLI command) owns the transaction.
+State moves only through the transition functions here, each refusing a bad move.
+"""
+
+import json
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+
+from voting_app import audit
+from voting_app.auth.models import User
+from voting_app.ballots import board as board_format
+from voting_app.ballots.counting import (
+    CHOOSE_UP_TO,
+    CountResult,
+    RoundRules,
+    count,
+    normalise_choices,
+)
+from voting_app.ballots.models import (
+    ANNOUNCED,
+    CLOSED,
+    CONFIRMED,
+    DRAFT,
+    ELECTRONIC,
+    FURTHER,
+    OPEN,
+    PAPER,
+    RUNOFF,
+    Ballot,
+    BallotMarker,
+    Candidate,
+    PaperEntry,
+    Round,
+)
+from voting_app.db import db, utcnow
+from voting_app.errors import ConflictError, DomainError
+from voting_app.permissions import SCRUTINEER
+from voting_app.sessions.models import CongressSession, Deputy
+from voting_app.sessions.service import presence
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read aloud and typed back
+RECEIPT_GROUPS = 3
+
+
+def new_receipt() -> str:
+    """Random, unordered and unlinkable: about 44 bits in three groups of four."""
+    groups = ["".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(4)) for _ in range(RECEIPT_GROUPS)]
+    return "-".join(groups)
+
+
+def _require_state(round_: Round, *states: str) -> None:
+    if round_.state not in states:
+        raise ConflictError(_l("This round is %(state)s; the action is not possible now.", state=state_label(round_.state)))
+
+
+def state_label(state: str):
+    return {
+        DRAFT: _l("in preparation"),
+        OPEN: _l("open for voting"),
+        CLOSED: _l("closed, awaiting confirmation"),
+        CONFIRMED: _l("confirmed by the scrutineers"),
+        ANNOUNCED: _l("announced"),
+    }[state]
+
+
+# ---- preparing a round ---------------------------------------------------------------
+
+
+def create_round(
+    actor: str, congress: CongressSession, title: str, method: str, seats: int, threshold_base: str, mode: str
+) -> Round:
+    round_ = Round(
+        session_id=congress.id,
+        title=title.strip(),
+        method=method,
+        seats=seats,
+        threshold_base=threshold_base,
+        mode=mode,
+    )
+    db.session.add(round_)
+    db.session.flush()
+    audit.record(actor, "round.create", f"round:{round_.id}", title=round_.title, method=method, seats=seats)
+    return round_
+
+
+def update_round(actor: str, round_: Round, title: str, method: str, seats: int, threshold_base: str, mode: str) -> None:
+    _require_state(round_, DRAFT)
+    round_.title, round_.method, round_.seats = title.strip(), method, seats
+    round_.threshold_base, round_.mode = threshold_base, mode
+    db.session.flush()
+    audit.record(actor, "round.update", f"round:{round_.id}", title=round_.title, method=method, seats=seats)
+
+
+def add_candidate(
+    actor: str,
+    round_: Round,
+    name: str,
+    summary: str = "",
+    investment: Decimal | None = None,
+    department: str = "",
+    planned_completion: date | None = None,
+    source_id: int | None = None,
+) -> Candidate:
+    _require_state(round_, DRAFT)
+    position = db.session.scalar(select(func.coalesce(func.max(Candidate.position), 0)).where(Candidate.round_id == round_.id))
+    candidate = Candidate(
+        round_id=round_.id,
+        position=position + 1,
+        name=name.strip(),
+        summary=summary.strip(),
+        investment=investment,
+        department=department.strip(),
+        planned_completion=planned_completion,
+        source_id=source_id,
+    )
+    db.session.add(candidate)
+    db.session.flush()
+    audit.record(actor, "candidate.add", f"round:{round_.id}", candidate=candidate.id, name=candidate.name)
+    return candidate
+
+
+def remove_candidate(actor: str, round_: Round, candidate: Candidate) -> None:
+    _require_state(round_, DRAFT)
+    audit.record(actor, "candidate.remove", f"round:{round_.id}", candidate=candidate.id, name=candidate.name)
+    db.session.delete(candidate)
+    db.session.flush()
+
+
+# ---- conducting a round --------------------------------------------------------------
+
+
+def open_round(actor: str, round_: Round) -> None:
+    _require_state(round_, DRAFT)
+    if not round_.candidates:
+        raise DomainError(_l("Add the candidates before opening the round."))
+    if round_.method == CHOOSE_UP_TO and round_.seats > len(round_.candidates):
+        raise DomainError(_l("There are more seats than candidates."))
+    figures = presence(round_.session_id)
+    if not figures.has_quorum:
+        raise DomainError(
+            _l(
+                "No quorum: %(present)s of %(roster)s deputies are present; at least %(quorum)s are needed.",
+                present=figures.present,
+                roster=figures.roster,
+                quorum=figures.quorum,
+            )
+        )
+    round_.state = OPEN
+    round_.opened_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "round.open", f"round:{round_.id}", roster=figures.roster, present=figures.present)
+
+
+def close_round(actor_user: User, round_: Round, issued: int | None = None) -> None:
+    """Freeze roster and presence; electronic ballots were issued to every deputy present."""
+    _require_state(round_, OPEN)
+    figures = presence(round_.session_id)
+    if round_.mode == ELECTRONIC or issued is None:
+        issued = figures.present
+    if issued < 0:
+        raise DomainError(_l("The number of ballots issued cannot be negative."))
+    round_.state = CLOSED
+    round_.closed_at = utcnow()
+    round_.closed_by_id = actor_user.id
+    round_.roster_count, round_.present_count, round_.issued_count = figures.roster, figures.present, issued
+    db.session.flush()
+    audit.record(
+        audit.actor_label(actor_user),
+        "round.close",
+        f"round:{round_.id}",
+        roster=figures.roster,
+        present=figures.present,
+        issued=issued,
+        returned=returned_count(round_.id),
+    )
+
+
+def confirm_round(actor_user: User, round_: Round) -> CountResult:
+    """A scrutineer who did not close the round confirms the count (two-person rule)."""
+    _require_state(round_, CLOSED)
+    if actor_user.role != SCRUTINEER:
+        raise DomainError(_l("Only a scrutineer can confirm the count."))
+    if actor_user.id == round_.closed_by_id:
+        raise DomainError(_l("The count must be confirmed by someone other than the person who closed the round."))
+    if round_.mode == PAPER and not paper_ballots_stored(round_):
+        raise DomainError(_l("The paper ballots have not been entered twice in agreement yet."))
+    result = count_round(round_)
+    round_.board_digest = round_board(round_)["digest"]
+    round_.state = CONFIRMED
+    round_.confirmed_at = utcnow()
+    round_.confirmed_by_id = actor_user.id
+    db.session.flush()
+    audit.record(
+        audit.actor_label(actor_user), "round.confirm", f"round:{round_.id}", digest=round_.board_digest, **result.to_json()
+    )
+    return result
+
+
+def announce_round(actor_user: User, round_: Round) -> None:
+    _require_state(round_, CONFIRMED)
+    round_.state = ANNOUNCED
+    round_.announced_at = utcnow()
+    round_.announced_by_id = actor_user.id
+    db.session.flush()
+    audit.record(audit.actor_label(actor_user), "round.announce", f"round:{round_.id}", digest=round_.board_digest)
+
+
+def follow_up_round(actor: str, round_: Round) -> Round:
+    """A runoff among exactly the tied candidates, or a further round for the shortfall."""
+    _require_state(round_, CONFIRMED, ANNOUNCED)
+    if db.session.scalar(select(exists().where(Round.parent_id == round_.id))):
+        raise ConflictError(_l("A follow-up round for this round already exists."))
+    result = count_round(round_)
+    if result.void_round:
+        kind, seats, candidate_ids = round_.kind, round_.seats, [c.id for c in round_.candidates]
+        title = _l("%(title)s (repeated)", title=round_.title)
+    elif result.runoff is not None:
+        kind, seats, candidate_ids = RUNOFF, result.runoff.seats, list(result.runoff.candidates)
+        title = _l("%(title)s: runoff", title=round_.title)
+    elif result.shortfall:
+        elected = set(result.elected)
+        kind, seats = FURTHER, result.shortfall
+        candidate_ids = [c.id for c in round_.candidates if c.id not in elected]
+        title = _l("%(title)s: further round", title=round_.title)
+    else:
+        raise DomainError(_l("Every seat was filled; no further round is needed."))
+    session = db.session.get(CongressSession, round_.session_id)
+    follow = create_round(actor, session, str(title), round_.method, seats, round_.threshold_base, round_.mode)
+    follow.kind, follow.parent_id = kind, round_.id
+    by_id = {c.id: c for c in round_.candidates}
+    for candidate_id in candidate_ids:
+        source = by_id[candidate_id]
+        add_candidate(
+            actor,
+            follow,
+            source.name,
+            source.summary,
+            source.investment,
+            source.department,
+            source.planned_completion,
+            source_id=source.source_id or source.id,
+        )
+    db.session.flush()
+    return follow
+
+
+# ---- casting -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CastResult:
+    receipt: str
+    is_repeat: bool
+
+
+def rules_for(round_: Round) -> RoundRules:
+    """Counting inputs; before close the live figures stand in for the frozen ones."""
+    if round_.roster_count is None:
+        figures = presence(round_.session_id)
+        roster, present, issued = figures.roster, figures.present, figures.present
+    else:
+        roster, present, issued = round_.roster_count, round_.present_count, round_.issued_count
+    return RoundRules(
+        method=round_.method,
+        seats=round_.seats,
+        threshold_base=round_.threshold_base,
+        roster=roster,
+        present=present,
+        issued=issued,
+        candidate_ids=tuple(c.id for c in round_.candidates),
+    )
+
+
+def check_choices(round_: Round, choices: object):
+    """The canonical ballot, or a DomainError saying plainly what is wrong with it."""
+    try:
+        return normalise_choices(rules_for(round_), choices)
+    except ValueError:
+        if round_.method == CHOOSE_UP_TO and isinstance(choices, list) and len(choices) > round_.seats:
+            raise DomainError(
+                _l("You chose %(chosen)s projects; choose at most %(seats)s.", chosen=len(choices), seats=round_.seats)
+            )
+        raise DomainError(_l("This ballot is not valid for this round. Please fill it in again."))
+
+
+def _stored_form(choices):
+    """JSON keys are strings; store for/against ballots that way so the board reads the same."""
+    if isinstance(choices, dict):
+        return {str(key): mark for key, mark in sorted(choices.items())}
+    return choices
+
+
+def has_voted(round_id: int, deputy_id: int) -> bool:
+    return db.session.get(BallotMarker, (round_id, deputy_id)) is not None
+
+
+def cast_ballot(deputy: Deputy, round_: Round, choices: object, receipt: str) -> CastResult:
+    """Store one ballot and the fact that this deputy voted, atomically.
+
+    The receipt was drawn when the deputy's ballot page was served and signed to this
+    deputy, so a retry of the same submission finds its ballot and gets the same receipt
+    back, while any other second ballot is refused. The database's primary key on
+    (round, deputy) is what stops a race between several devices or workers.
+    """
+    if round_.session_id != deputy.session_id:
+        raise DomainError(_l("This round belongs to another session."))
+    if round_.mode != ELECTRONIC:
+        raise DomainError(_l("This round is voted on paper."))
+    if round_.state != OPEN:
+        if has_voted(round_.id, deputy.id) and _ballot_exists(round_.id, receipt):
+            return CastResult(receipt, True)
+        raise ConflictError(_l("Voting in this round has closed; your ballot was not accepted."))
+    if not deputy.is_present:
+        raise DomainError(_l("Please check in before voting."))
+    canonical = check_choices(round_, choices)
+    if has_voted(round_.id, deputy.id):
+        return _repeat_or_refuse(round_.id, receipt)
+    try:
+        with db.session.begin_nested():
+            db.session.add(BallotMarker(round_id=round_.id, deputy_id=deputy.id))
+            db.session.add(Ballot(receipt=receipt, round_id=round_.id, choices=_stored_form(canonical)))
+    except IntegrityError:
+        return _repeat_or_refuse(round_.id, receipt)
+    return CastResult(receipt, False)
+
+
+def _ballot_exists(round_id: int, receipt: str) -> bool:
+    return db.session.scalar(select(exists().where(Ballot.round_id == round_id, Ballot.receipt == receipt)))
+
+
+def _repeat_or_refuse(round_id: int, receipt: str) -> CastResult:
+    if _ballot_exists(round_id, receipt):
+        return CastResult(receipt, True)
+    raise ConflictError(_l("You have already voted in this round. A ballot cannot be changed once cast."))
+
+
+# ---- counts and the board ------------------------------------------------------------
+
+
+def returned_count(round_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.round_id == round_id))
+
+
+def stored_ballots(round_id: int) -> list[tuple[str, object]]:
+    return list(
+        db.session.execute(select(Ballot.receipt, Ballot.choices).where(Ballot.round_id == round_id).order_by(Ballot.receipt))
+    )
+
+
+def count_round(round_: Round) -> CountResult:
+    if round_.state in (DRAFT, OPEN):
+        raise ConflictError(_l("No count exists while a round is open."))
+    return count(rules_for(round_), (choices for _, choices in stored_ballots(round_.id)))
+
+
+def round_board(round_: Round) -> dict:
+    if round_.state in (DRAFT, OPEN):
+        raise ConflictError(_l("No count exists while a round is open."))
+    rules = rules_for(round_)
+    return board_format.build_board(
+        {
+            "id": round_.id,
+            "title": round_.title,
+            "method": round_.method,
+            "seats": round_.seats,
+            "threshold_base": round_.threshold_base,
+            "roster": rules.roster,
+            "present": rules.present,
+            "issued": rules.issued,
+        },
+        [{"id": c.id, "name": c.name} for c in round_.candidates],
+        stored_ballots(round_.id),
+    )
+
+
+def deputies_not_voted(round_: Round) -> list[Deputy]:
+    """Who is present but has not voted yet: staff may see this, never what anyone chose."""
+    voted = select(BallotMarker.deputy_id).where(BallotMarker.round_id == round_.id)
+    return list(
+        db.session.scalars(
+            select(Deputy)
+            .where(Deputy.session_id == round_.session_id, Deputy.checked_in_at.is_not(None))
+            .where(Deputy.id.not_in(voted))
+            .order_by(Deputy.delegation, Deputy.number)
+        )
+    )
+
+
+def open_rounds_for(deputy: Deputy) -> list[tuple[Round, bool]]:
+    rounds = db.session.scalars(
+        select(Round).where(Round.session_id == deputy.session_id, Round.state == OPEN, Round.mode == ELECTRONIC).order_by(Round.id)
+    )
+    return [(round_, has_voted(round_.id, deputy.id)) for round_ in rounds]
+
+
+# ---- paper rounds: two scrutineers key the ballots independently -------------------
+
+
+def paper_entry(round_: Round, scrutineer: User) -> PaperEntry | None:
+    return db.session.scalar(
+        select(PaperEntry).where(PaperEntry.round_id == round_.id, PaperEntry.scrutineer_id == scrutineer.id)
+    )
+
+
+def _editable_paper_entry(round_: Round, scrutineer: User) -> PaperEntry:
+    _require_state(round_, CLOSED)
+    if round_.mode != PAPER:
+        raise DomainError(_l("This round is voted electronically."))
+    if paper_ballots_stored(round_):
+        raise ConflictError(_l("The paper ballots of this round have already been accepted."))
+    entry = paper_entry(round_, scrutineer)
+    if entry is None:
+        entry = PaperEntry(round_id=round_.id, scrutineer_id=scrutineer.id, ballots=[])
+        db.session.add(entry)
+    if entry.submitted_at is not None:
+        raise ConflictError(_l("You have submitted your entry; withdraw it to change it."))
+    return entry
+
+
+def add_paper_ballot(round_: Round, scrutineer: User, choices: object, copies: int = 1) -> PaperEntry:
+    """Key a paper ballot as read; a ballot that breaks the rules is kept and counts as void."""
+    if copies < 1 or copies > 10000:
+        raise DomainError(_l("The number of identical ballots must be between 1 and 10000."))
+    entry = _editable_paper_entry(round_, scrutineer)
+    entry.ballots = [*entry.ballots, *([_stored_form(choices)] * copies)]
+    db.session.flush()
+    return entry
+
+
+def remove_paper_ballot(round_: Round, scrutineer: User, index: int) -> PaperEntry:
+    entry = _editable_paper_entry(round_, scrutineer)
+    if not 0 <= index < len(entry.ballots):
+        raise DomainError(_l("That ballot is not in your entry."))
+    entry.ballots = entry.ballots[:index] + entry.ballots[index + 1 :]
+    db.session.flush()
+    return entry
+
+
+def _ballot_key(choices: object) -> str:
+    if isinstance(choices, list):
+        return json.dumps(sorted(choices, key=str))
+    return json.dumps(choices, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class PaperComparison:
+    entries: int
+    agree: bool
+    only_first: int = 0
+    only_second: int = 0
+
+
+def compare_paper_entries(round_: Round) -> PaperComparison:
+    submitted = [e for e in paper_entries(round_) if e.submitted_at is not None]
+    if len(submitted) < 2:
+        return PaperComparison(len(submitted), False)
+    first = Counter(_ballot_key(b) for b in submitted[0].ballots)
+    second = Counter(_ballot_key(b) for b in submitted[1].ballots)
+    return PaperComparison(
+        2, first == second, sum((first - second).values()), sum((second - first).values())
+    )
+
+
+def paper_entries(round_: Round) -> list[PaperEntry]:
+    return list(db.session.scalars(select(PaperEntry).where(PaperEntry.round_id == round_.id).order_by(PaperEntry.id)))
+
+
+def paper_ballots_stored(round_: Round) -> bool:
+    return round_.mode == PAPER and db.session.scalar(select(exists().where(Ballot.round_id == round_.id)))
+
+
+def submit_paper_entry(round_: Round, scrutineer: User) -> PaperComparison:
+    """When two scrutineers' entries agree ballot for ballot, they become the round's ballots."""
+    entry = _editable_paper_entry(round_, scrutineer)
+    entry.submitted_at = utcnow()
+    db.session.flush()
+    comparison = compare_paper_entries(round_)
+    audit.record(
+        audit.actor_label(scrutineer), "paper.submit", f"round:{round_.id}", ballots=len(entry.ballots), agree=comparison.agree
+    )
+    if comparison.agree:
+        for choices in entry.ballots:
+            db.session.add(Ballot(receipt=_unused_receipt(round_.id), round_id=round_.id, choices=choices))
+        db.session.flush()
+    return comparison
+
+
+def withdraw_paper_entry(round_: Round, scrutineer: User) -> None:
+    _require_state(round_, CLOSED)
+    if paper_ballots_stored(round_):
+        raise ConflictError(_l("The paper ballots of this round have already been accepted."))
+    entry = paper_entry(round_, scrutineer)
+    if entry is not None and entry.submitted_at is not None:
+        entry.submitted_at = None
+        db.session.flush()
+        audit.record(audit.actor_label(scrutineer), "paper.withdraw", f"round:{round_.id}")
+
+
+def _unused_receipt(round_id: int) -> str:
+    while True:
+        receipt = new_receipt()
+        if not _ballot_exists(round_id, receipt):
+            return receipt

@@ -1,0 +1,67 @@
+"""Flask commands: demo data, board export, audit verification, accounts."""
+
+import json
+import sys
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from voting_app.db import db
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("export-board")
+    @click.argument("round_id", type=int)
+    def export_board(round_id: int) -> None:
+        """Print the ballot board of a counted round as JSON (ballot-board/1)."""
+        from voting_app.ballots.models import Round
+        from voting_app.ballots.service import round_board
+
+        round_ = db.session.get(Round, round_id)
+        if round_ is None or not round_.is_counted:
+            raise click.ClickException(f"round {round_id} does not exist or has not been confirmed")
+        json.dump(round_board(round_), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+
+    @app.cli.command("audit-verify")
+    def audit_verify() -> None:
+        """Check the audit log's hash chain; name the first broken entry."""
+        from voting_app.audit import verify_chain
+
+        check = verify_chain()
+        if check.is_intact:
+            click.echo(f"audit log intact: {check.entries} entries")
+            return
+        click.echo(f"audit log BROKEN at entry {check.first_broken_id}: {check.reason}", err=True)
+        sys.exit(1)
+
+    @app.cli.command("seed-demo")
+    @click.option("--force", is_flag=True, help="Seed even when the database already has data.")
+    def seed_demo(force: bool) -> None:
+        """Load the demo session the first time (a no-op when data exists)."""
+        from voting_app.demo import DEMO_LOGINS_FILE, seed
+        from voting_app.sessions.models import CongressSession
+
+        if not force and db.session.scalar(select(CongressSession.id).limit(1)) is not None:
+            click.echo("demo data already present")
+            return
+        logins = seed()
+        db.session.commit()
+        path = app.instance_path + "/" + DEMO_LOGINS_FILE
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(logins)
+        click.echo(f"demo data loaded; sign-ins written to {path}")
+
+    @app.cli.command("create-account")
+    @click.argument("username")
+    @click.argument("role", type=click.Choice(["staff", "presiding", "scrutineer"]))
+    @click.option("--name", default="", help="Display name.")
+    @click.password_option()
+    def create_account(username: str, role: str, name: str, password: str) -> None:
+        """Create a staff, presiding or scrutineer account."""
+        from voting_app.auth.service import create_user
+
+        create_user(username, name or username, role, password, actor="cli")
+        db.session.commit()
+        click.echo(f"account {username} ({role}) created")

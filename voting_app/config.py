@@ -1,0 +1,35 @@
+"""Default settings. Secrets come from instance/config.py (generated on first run) or the
+environment, never from git."""
+
+import os
+
+
+class DefaultConfig:
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    # Wrong PINs before a voting credential locks, and for how long.
+    PIN_MAX_FAILURES = 5
+    PIN_LOCK_MINUTES = 15
+    # Seconds a venue check-in code stays valid; the screen shows a new one each period.
+    CHECKIN_CODE_PERIOD = 60
+
+
+def environment_overrides() -> dict:
+    """Settings a deployment passes through the environment."""
+    overrides = {}
+    if os.environ.get("DATABASE_URL"):
+        overrides["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("REDIS_URL"):
+        overrides["RATELIMIT_STORAGE_URI"] = os.environ["REDIS_URL"]
+    if os.environ.get("SECRET_KEY"):
+        overrides["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    return overrides

@@ -1,0 +1,138 @@
+"""Demo data: a district congress session as Fancheng would run it, with one finished round.
+
+Everything goes through the services, so the audit log and the board are the real thing.
+"""
+
+import random
+import secrets
+from datetime import date
+from decimal import Decimal
+
+from voting_app.auth.service import create_user
+from voting_app.ballots import service as ballots
+from voting_app.ballots.credentials import issue_missing_cards
+from voting_app.ballots.models import Ballot, BallotMarker
+from voting_app.db import db
+from voting_app.permissions import PRESIDING, SCRUTINEER, STAFF
+from voting_app.sessions import service as sessions
+from voting_app.sessions.roster import RosterParse, RosterRow
+
+DEMO_LOGINS_FILE = "demo-logins.txt"
+
+DELEGATIONS = [
+    ("城区代表团", 38),
+    ("屏襄门街道代表团", 30),
+    ("米公街道代表团", 30),
+    ("太平店镇代表团", 32),
+    ("牛首镇代表团", 30),
+    ("柿铺街道代表团", 28),
+    ("王寨街道代表团", 26),
+    ("高新区代表团", 26),
+]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红建国志文斌海波宁军燕鹏辉俊峰丹晨颖琳浩宇"
+UNITS = ["社区居委会", "农业合作社", "中心小学", "人民医院", "街道办事处", "村民委员会", "制造有限公司", "商贸公司"]
+
+CANDIDATES = [
+    ("农村公路桥梁新改建", "新建、改建农村公路危旧桥梁12座，消除群众出行安全隐患。", "2860", "区交通运输局", "2027-11-30"),
+    ("“一号公路”亮化工程", "为“一号公路”沿线28公里安装路灯，解决夜间出行照明问题。", "1350", "区城市管理执法局", "2027-09-30"),
+    ("市百货站小区文化长廊改造", "改造小区文化长廊和休闲广场，增设健身器材和宣传栏。", "180", "米公街道办事处", "2027-06-30"),
+    ("老旧小区改造提升", "改造老旧小区23个，涉及管网、屋面防水、加装电梯。", "4200", "区住房和城乡建设局", "2027-12-31"),
+    ("城区学校“护学岗”与交通安全设施", "为城区18所中小学校门口完善交通标志、隔离护栏。", "320", "区教育局", "2027-08-31"),
+    ("社区嵌入式养老服务中心建设", "新建社区嵌入式养老服务中心6处，提供助餐、日间照料。", "960", "区民政局", "2027-10-31"),
+    ("农村饮水安全巩固提升", "改造农村供水管网56公里，提升农村自来水普及率。", "1580", "区水利和湖泊局", "2027-11-30"),
+    ("背街小巷改造", "整治背街小巷41条，改善路面、排水和照明。", "1100", "区城市管理执法局", "2027-10-31"),
+    ("社区卫生服务中心能力提升", "为8家社区卫生服务中心配置设备，开设家庭医生签约服务。", "740", "区卫生健康局", "2027-09-30"),
+    ("城区停车位增设", "利用边角地新增公共停车位1200个。", "850", "区城市管理执法局", "2027-12-31"),
+    ("农贸市场标准化改造", "对5个农贸市场进行标准化改造，改善购物环境。", "620", "区市场监督管理局", "2027-08-31"),
+    ("公共厕所新建和改造", "新建、改造城区公共厕所30座。", "450", "区城市管理执法局", "2027-07-31"),
+    ("全民健身设施补短板", "新建社区健身广场10处、口袋公园5处。", "530", "区文化和旅游局", "2027-09-30"),
+    ("困难群众就业援助", "开发公益性岗位300个，开展技能培训2000人次。", "400", "区人力资源和社会保障局", "2027-12-31"),
+    ("城区易涝点整治", "整治城区易涝点9处，改造雨水管网。", "1900", "区住房和城乡建设局", "2027-06-30"),
+]
+# Popularity of each candidate among deputies (chance to be chosen on a ballot).
+POPULARITY = [0.95, 0.93, 0.88, 0.9, 0.8, 0.84, 0.82, 0.74, 0.7, 0.66, 0.3, 0.35, 0.4, 0.25, 0.33]
+
+
+def _names(rng: random.Random, count: int) -> list[str]:
+    seen: set[str] = set()
+    names = []
+    while len(names) < count:
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        if name not in seen:
+            seen.add(name)
+            names.append(name)
+    return names
+
+
+def roster_rows(rng: random.Random) -> list[RosterRow]:
+    total = sum(size for _, size in DELEGATIONS)
+    names = iter(_names(rng, total))
+    rows, number = [], 0
+    for delegation, size in DELEGATIONS:
+        for _ in range(size):
+            number += 1
+            area = delegation.replace("代表团", "")
+            rows.append(RosterRow(number + 1, f"{number:03d}", next(names), delegation, area + rng.choice(UNITS)))
+    return rows
+
+
+def seed(rng_seed: int = 2027) -> str:
+    """Create the demo session and return the sign-in sheet (written to instance/)."""
+    rng = random.Random(rng_seed)
+    passwords = {role: "demo-" + secrets.token_hex(4) for role in ("staff", "presiding", "scrutineer1", "scrutineer2")}
+    staff = create_user("staff", "人大常委会办公室 李敏", STAFF, passwords["staff"])
+    presiding = create_user("presiding", "大会主持人 王建国", PRESIDING, passwords["presiding"])
+    scrutineer = create_user("scrutineer1", "总监票人 陈静", SCRUTINEER, passwords["scrutineer1"])
+    create_user("scrutineer2", "监票人 刘洋", SCRUTINEER, passwords["scrutineer2"])
+    actor = staff.get_id()
+
+    congress = sessions.create_session(actor, "樊城区第十九届人民代表大会第六次会议", "樊城区人民会堂", date(2027, 1, 12))
+    sessions.import_roster(actor, congress, RosterParse(tuple(roster_rows(rng)), ()))
+    db.session.refresh(congress)
+    deputies = list(congress.deputies)
+    cards = {card.deputy.id: card for card in issue_missing_cards(actor, congress)}
+
+    absent = set(rng.sample(range(len(deputies)), 14))
+    for index, deputy in enumerate(deputies):
+        if index not in absent:
+            sessions.check_in(deputy, sessions.DESK)
+
+    main_round = ballots.create_round(
+        actor, congress, "2027年度樊城区民生实事项目票决", "choose_up_to", 10, "roster", "electronic"
+    )
+    for name, summary, investment, department, due in CANDIDATES:
+        ballots.add_candidate(actor, main_round, name, summary, Decimal(investment), department, date.fromisoformat(due))
+    ballots.open_round(presiding.get_id(), main_round)
+    candidate_ids = [c.id for c in main_round.candidates]
+    present = [d for d in deputies if d.is_present]
+    voters = rng.sample(present, len(present) - 3)
+    for position, deputy in enumerate(voters):
+        if position == 0:
+            choices = []
+        else:
+            liked = [cid for cid, chance in zip(candidate_ids, POPULARITY) if rng.random() < chance]
+            choices = sorted(liked, key=lambda cid: rng.random() - POPULARITY[candidate_ids.index(cid)])[:10]
+        db.session.add(BallotMarker(round_id=main_round.id, deputy_id=deputy.id))
+        db.session.add(Ballot(receipt=ballots.new_receipt(), round_id=main_round.id, choices=choices))
+    db.session.flush()
+    ballots.close_round(presiding, main_round)
+    ballots.confirm_round(scrutineer, main_round)
+    ballots.announce_round(presiding, main_round)
+
+    trial = ballots.create_round(actor, congress, "演示：社区服务项目表决（可试投）", "for_against", 2, "roster", "electronic")
+    for name, summary, investment, department, due in CANDIDATES[10:14]:
+        ballots.add_candidate(actor, trial, name, summary, Decimal(investment), department, date.fromisoformat(due))
+
+    lines = [
+        "Demo sign-ins (demo data only; change them before real use)",
+        "",
+        *(f"  {role:<12} password {password}" for role, password in passwords.items()),
+        "",
+        "Deputy voting cards (open the link, then type the PIN):",
+    ]
+    for deputy in deputies[:5]:
+        card = cards[deputy.id]
+        state = "checked in" if deputy.is_present else "not checked in"
+        lines.append(f"  {deputy.number} {deputy.name} ({state}): /c/{card.token}  PIN {card.pin}")
+    return "\n".join(lines) + "\n"

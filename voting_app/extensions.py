@@ -1,0 +1,26 @@
+"""Extension objects, bound to the app in create_app."""
+
+from flask import request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from voting_app.db import db
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+migrate = Migrate(db=db)
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+LANGUAGES = ("zh_CN", "en")
+
+
+def select_locale() -> str:
+    """Chinese unless the visitor chose English with the switch (a cookie)."""
+    chosen = request.cookies.get("lang")
+    return chosen if chosen in LANGUAGES else "zh_CN"
+
+
+babel = Babel()

@@ -1,0 +1,140 @@
+"""The one table of who may do what.
+
+Every endpoint is listed in ENDPOINTS with the permission it needs; an endpoint missing
+from the table is refused to everyone (fail closed), and a test walks every route with
+every role against this table.
+"""
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
+STAFF = "staff"
+PRESIDING = "presiding"
+SCRUTINEER = "scrutineer"
+DEPUTY = "deputy"
+ANONYMOUS = "anonymous"
+
+ACCOUNT_ROLES = (STAFF, PRESIDING, SCRUTINEER)
+ROLES = (*ACCOUNT_ROLES, DEPUTY)
+
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # Sessions, rosters and presence
+    "session.view": frozenset({STAFF, PRESIDING, SCRUTINEER}),
+    "session.manage": frozenset({STAFF}),
+    "checkin.desk": frozenset({STAFF}),
+    "checkin.screen": frozenset({STAFF, PRESIDING}),
+    "checkin.self": frozenset({DEPUTY}),
+    "credential.manage": frozenset({STAFF}),
+    # Rounds
+    "round.view": frozenset({STAFF, PRESIDING, SCRUTINEER}),
+    "round.manage": frozenset({STAFF}),
+    "round.conduct": frozenset({STAFF, PRESIDING}),
+    "round.confirm": frozenset({SCRUTINEER}),
+    "round.announce": frozenset({PRESIDING}),
+    "round.turnout": frozenset({STAFF, PRESIDING, SCRUTINEER}),
+    "paper.enter": frozenset({SCRUTINEER}),
+    "ballot.cast": frozenset({DEPUTY}),
+    # Administration
+    "audit.view": frozenset({STAFF}),
+    "account.manage": frozenset({STAFF}),
+}
+
+ENDPOINTS: dict[str, str] = {
+    "static": PUBLIC,
+    "main.index": PUBLIC,
+    "main.language": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": SIGNED_IN,
+    "auth.card": PUBLIC,
+    "auth.card_pin": PUBLIC,
+    "sessions.session_list": "session.view",
+    "sessions.session_new": "session.manage",
+    "sessions.session_detail": "session.view",
+    "sessions.session_edit": "session.manage",
+    "sessions.roster": "session.view",
+    "sessions.roster_import": "session.manage",
+    "sessions.roster_template": "session.manage",
+    "sessions.presence_json": "session.view",
+    "sessions.checkin_desk": "checkin.desk",
+    "sessions.checkin_deputy": "checkin.desk",
+    "sessions.checkin_card": "checkin.desk",
+    "sessions.checkin_screen": "checkin.screen",
+    "sessions.checkin_screen_json": "checkin.screen",
+    "sessions.checkin_self": "checkin.self",
+    "sessions.credential_list": "credential.manage",
+    "sessions.credential_issue_all": "credential.manage",
+    "sessions.credential_reissue": "credential.manage",
+    "sessions.credential_revoke": "credential.manage",
+    "sessions.credential_unlock": "credential.manage",
+    "ballots.round_new": "round.manage",
+    "ballots.round_detail": "round.view",
+    "ballots.round_edit": "round.manage",
+    "ballots.candidate_add": "round.manage",
+    "ballots.candidate_delete": "round.manage",
+    "ballots.round_open": "round.conduct",
+    "ballots.round_close": "round.conduct",
+    "ballots.round_confirm": "round.confirm",
+    "ballots.round_announce": "round.announce",
+    "ballots.round_followup": "round.manage",
+    "ballots.round_turnout": "round.turnout",
+    "ballots.round_status_json": "round.view",
+    "ballots.paper_entry": "paper.enter",
+    "ballots.paper_entry_add": "paper.enter",
+    "ballots.paper_entry_remove": "paper.enter",
+    "ballots.paper_entry_submit": "paper.enter",
+    "ballots.deputy_home": "ballot.cast",
+    "ballots.ballot_form": "ballot.cast",
+    "ballots.ballot_confirm": "ballot.cast",
+    "ballots.ballot_cast": "ballot.cast",
+    "ballots.ballot_receipt": "ballot.cast",
+    "ballots.board": PUBLIC,
+    "ballots.board_json": PUBLIC,
+    "ballots.results": PUBLIC,
+    "audit.audit_log": "audit.view",
+    "auth.account_list": "account.manage",
+    "auth.account_new": "account.manage",
+}
+
+
+def role_of(user) -> str:
+    if not getattr(user, "is_authenticated", False):
+        return ANONYMOUS
+    return user.role
+
+
+def can(user, permission: str) -> bool:
+    """True when the user's role holds the permission; PUBLIC and SIGNED_IN are pseudo-permissions."""
+    if permission == PUBLIC:
+        return True
+    role = role_of(user)
+    if permission == SIGNED_IN:
+        return role != ANONYMOUS
+    return role in PERMISSIONS.get(permission, frozenset())
+
+
+def allowed_roles(endpoint: str) -> frozenset[str]:
+    """Roles that may reach an endpoint (the route-by-role test reads this)."""
+    permission = ENDPOINTS.get(endpoint)
+    if permission is None:
+        return frozenset()
+    if permission == PUBLIC:
+        return frozenset({ANONYMOUS, *ROLES})
+    if permission == SIGNED_IN:
+        return frozenset(ROLES)
+    return PERMISSIONS[permission]
+
+
+def guard_request():
+    """Before every request: anonymous visitors go to the sign-in page, others get 403."""
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None
+    permission = ENDPOINTS.get(endpoint)
+    if permission is not None and can(current_user, permission):
+        return None
+    if not current_user.is_authenticated and permission is not None:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(403)

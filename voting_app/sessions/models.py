@@ -1,0 +1,42 @@
+"""Congress sessions and their deputy rosters."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from voting_app.db import db, utcnow
+
+
+class CongressSession(db.Model):
+    __tablename__ = "congress_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    starts_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deputies: Mapped[list["Deputy"]] = relationship(
+        back_populates="session", order_by="Deputy.number", cascade="all, delete-orphan"
+    )
+
+
+class Deputy(db.Model):
+    __tablename__ = "deputies"
+    __table_args__ = (UniqueConstraint("session_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("congress_sessions.id"), index=True)
+    number: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    delegation: Mapped[str] = mapped_column(String(100), default="")
+    unit: Mapped[str] = mapped_column(String(200), default="")
+    checked_in_at: Mapped[datetime | None]
+    checkin_method: Mapped[str | None] = mapped_column(String(20))
+
+    session: Mapped[CongressSession] = relationship(back_populates="deputies")
+
+    @property
+    def is_present(self) -> bool:
+        return self.checked_in_at is not None

@@ -1,0 +1,295 @@
+"""Sessions, rosters, check-in and voting cards (staff, and deputies checking themselves in)."""
+
+import time
+
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from voting_app.ballots import service as ballots
+from voting_app.ballots.credentials import active_credential, issue_card, issue_missing_cards, revoke_card, unlock_card
+from voting_app.ballots.models import Credential, Round
+from voting_app.db import db, utcnow
+from voting_app.errors import DomainError
+from voting_app.forms import ButtonForm
+from voting_app.qr import qr_svg
+from voting_app.sessions import service
+from voting_app.sessions.checkin_code import current_code, seconds_left
+from voting_app.sessions.forms import CardScanForm, RosterImportForm, SessionForm, VenueCodeForm
+from voting_app.sessions.models import CongressSession, Deputy
+from voting_app.web import current_actor, get_child_or_404
+
+bp = Blueprint("sessions", __name__, url_prefix="/sessions")
+
+
+def _session(session_id: int) -> CongressSession:
+    return db.get_or_404(CongressSession, session_id)
+
+
+@bp.get("/")
+def session_list():
+    sessions = db.session.scalars(select(CongressSession).order_by(CongressSession.id.desc())).all()
+    return render_template("sessions/list.html", sessions=sessions, presence={s.id: service.presence(s.id) for s in sessions})
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def session_new():
+    form = SessionForm()
+    if form.validate_on_submit():
+        congress = service.create_session(current_actor(), form.name.data, form.venue.data or "", form.starts_on.data)
+        db.session.commit()
+        flash(_("Session created. Next, import its roster."), "success")
+        return redirect(url_for("sessions.roster_import", session_id=congress.id))
+    return render_template("sessions/form.html", form=form, congress=None)
+
+
+@bp.get("/<int:session_id>")
+def session_detail(session_id: int):
+    congress = _session(session_id)
+    rounds = db.session.scalars(select(Round).where(Round.session_id == congress.id).order_by(Round.id)).all()
+    returned = {r.id: ballots.returned_count(r.id) for r in rounds}
+    return render_template(
+        "sessions/detail.html", congress=congress, presence=service.presence(congress.id), rounds=rounds, returned=returned
+    )
+
+
+@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+def session_edit(session_id: int):
+    congress = _session(session_id)
+    form = SessionForm(obj=congress)
+    if form.validate_on_submit():
+        service.update_session(current_actor(), congress, form.name.data, form.venue.data or "", form.starts_on.data)
+        db.session.commit()
+        flash(_("Session saved."), "success")
+        return redirect(url_for("sessions.session_detail", session_id=congress.id))
+    return render_template("sessions/form.html", form=form, congress=congress)
+
+
+@bp.get("/<int:session_id>/roster")
+def roster(session_id: int):
+    congress = _session(session_id)
+    query = request.args.get("q", "").strip()
+    deputies = service.search_deputies(congress.id, query, limit=1000) if query else congress.deputies
+    return render_template(
+        "sessions/roster.html", congress=congress, deputies=deputies, query=query, presence=service.presence(congress.id)
+    )
+
+
+@bp.route("/<int:session_id>/roster/import", methods=["GET", "POST"])
+def roster_import(session_id: int):
+    congress = _session(session_id)
+    form = RosterImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        parsed = service.check_roster(upload.filename or "", upload.read())
+        if not parsed.is_valid:
+            return render_template("sessions/roster_import.html", congress=congress, form=form, errors=parsed.errors), 400
+        summary = service.import_roster(current_actor(), congress, parsed)
+        db.session.commit()
+        flash(
+            _(
+                "Roster imported: %(added)s added, %(updated)s updated, %(unchanged)s unchanged.",
+                added=summary.added,
+                updated=summary.updated,
+                unchanged=summary.unchanged,
+            ),
+            "success",
+        )
+        return redirect(url_for("sessions.roster", session_id=congress.id))
+    status = 400 if form.errors else 200
+    return render_template("sessions/roster_import.html", congress=congress, form=form, errors=()), status
+
+
+@bp.get("/<int:session_id>/roster/template.csv")
+def roster_template(session_id: int):
+    _session(session_id)
+    body = "\ufeff代表证号,姓名,代表团,工作单位\n001,张三,城区代表团,樊城区某街道\n"
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=roster-template.csv"},
+    )
+
+
+def _presence_payload(congress_id: int) -> dict:
+    figures = service.presence(congress_id)
+    return {
+        "roster": figures.roster,
+        "present": figures.present,
+        "absent": figures.absent,
+        "quorum": figures.quorum,
+        "has_quorum": figures.has_quorum,
+    }
+
+
+@bp.get("/<int:session_id>/presence.json")
+def presence_json(session_id: int):
+    _session(session_id)
+    return jsonify(_presence_payload(session_id))
+
+
+@bp.get("/<int:session_id>/checkin")
+def checkin_desk(session_id: int):
+    congress = _session(session_id)
+    query = request.args.get("q", "")
+    return render_template(
+        "sessions/checkin_desk.html",
+        congress=congress,
+        query=query,
+        results=service.search_deputies(congress.id, query),
+        presence=service.presence(congress.id),
+        scan_form=CardScanForm(),
+        button=ButtonForm(),
+    )
+
+
+@bp.post("/<int:session_id>/checkin/<int:deputy_id>")
+def checkin_deputy(session_id: int, deputy_id: int):
+    congress = _session(session_id)
+    deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
+    if ButtonForm().validate_on_submit():
+        _flash_checkin(service.check_in(deputy, service.DESK, current_actor()), deputy)
+        db.session.commit()
+    return redirect(url_for("sessions.checkin_desk", session_id=congress.id, q=request.args.get("q", "")))
+
+
+@bp.post("/<int:session_id>/checkin/card")
+def checkin_card(session_id: int):
+    congress = _session(session_id)
+    form = CardScanForm()
+    if form.validate_on_submit():
+        deputy = service.deputy_by_card(congress.id, form.card.data)
+        if deputy is None:
+            flash(_("No valid card of this session matches that code."), "error")
+        else:
+            _flash_checkin(service.check_in(deputy, service.DESK, current_actor()), deputy)
+            db.session.commit()
+    return redirect(url_for("sessions.checkin_desk", session_id=congress.id))
+
+
+def _flash_checkin(is_new: bool, deputy: Deputy) -> None:
+    if is_new:
+        flash(_("%(name)s (%(number)s) checked in.", name=deputy.name, number=deputy.number), "success")
+    else:
+        flash(_("%(name)s was already checked in.", name=deputy.name), "info")
+
+
+def _venue_code(congress_id: int) -> tuple[str, int]:
+    period = current_app.config["CHECKIN_CODE_PERIOD"]
+    now = time.time()
+    return current_code(current_app.config["SECRET_KEY"], congress_id, now, period), seconds_left(now, period)
+
+
+def _venue_payload(congress: CongressSession) -> dict:
+    code, left = _venue_code(congress.id)
+    url = url_for("sessions.checkin_self", session_id=congress.id, code=code, _external=True)
+    return {"code": code, "url": url, "seconds_left": left, "qr": str(qr_svg(url, _("Check-in code"))), **_presence_payload(congress.id)}
+
+
+@bp.get("/<int:session_id>/checkin/screen")
+def checkin_screen(session_id: int):
+    congress = _session(session_id)
+    return render_template("sessions/checkin_screen.html", congress=congress, venue=_venue_payload(congress))
+
+
+@bp.get("/<int:session_id>/checkin/screen.json")
+def checkin_screen_json(session_id: int):
+    return jsonify(_venue_payload(_session(session_id)))
+
+
+@bp.route("/<int:session_id>/checkin/venue", methods=["GET", "POST"])
+def checkin_self(session_id: int):
+    """A deputy, signed in with their card, scans the code on the venue screen."""
+    congress = _session(session_id)
+    deputy = current_user.deputy
+    if deputy.session_id != congress.id:
+        abort(403)
+    form = VenueCodeForm(code=request.args.get("code", ""))
+    if form.validate_on_submit():
+        period = current_app.config["CHECKIN_CODE_PERIOD"]
+        outcome = service.check_in_with_venue_code(current_app.config["SECRET_KEY"], period, deputy, form.code.data)
+        if outcome is None:
+            form.code.errors.append(_("This code has expired or is wrong. Scan the code on the screen again."))
+        else:
+            db.session.commit()
+            flash(_("You are checked in.") if outcome else _("You were already checked in."), "success")
+            return redirect(url_for("ballots.deputy_home"))
+    return render_template("sessions/checkin_self.html", congress=congress, deputy=deputy, form=form)
+
+
+@bp.get("/<int:session_id>/cards")
+def credential_list(session_id: int):
+    congress = _session(session_id)
+    credentials = {
+        c.deputy_id: c
+        for c in db.session.scalars(
+            select(Credential)
+            .join(Deputy, Deputy.id == Credential.deputy_id)
+            .where(Deputy.session_id == congress.id, Credential.revoked_at.is_(None))
+        )
+    }
+    return render_template(
+        "sessions/cards.html", congress=congress, credentials=credentials, now=utcnow(), button=ButtonForm()
+    )
+
+
+def _print_cards(congress: CongressSession, cards) -> str:
+    printable = [
+        {
+            "deputy": card.deputy,
+            "pin": card.pin,
+            "url": url_for("auth.card", token=card.token, _external=True),
+            "qr": qr_svg(url_for("auth.card", token=card.token, _external=True), card.deputy.name),
+        }
+        for card in cards
+    ]
+    return render_template("sessions/cards_print.html", congress=congress, cards=printable)
+
+
+@bp.post("/<int:session_id>/cards/issue")
+def credential_issue_all(session_id: int):
+    congress = _session(session_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    cards = issue_missing_cards(current_actor(), congress)
+    db.session.commit()
+    if not cards:
+        flash(_("Every deputy already holds a card. Reissue a single card if one is lost."), "info")
+        return redirect(url_for("sessions.credential_list", session_id=congress.id))
+    return _print_cards(congress, cards)
+
+
+@bp.post("/<int:session_id>/cards/<int:deputy_id>/reissue")
+def credential_reissue(session_id: int, deputy_id: int):
+    congress = _session(session_id)
+    deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    card = issue_card(current_actor(), deputy)
+    db.session.commit()
+    return _print_cards(congress, [card])
+
+
+@bp.post("/<int:session_id>/cards/<int:deputy_id>/revoke")
+def credential_revoke(session_id: int, deputy_id: int):
+    congress = _session(session_id)
+    deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
+    credential = active_credential(deputy.id)
+    if ButtonForm().validate_on_submit() and credential is not None:
+        revoke_card(current_actor(), credential)
+        db.session.commit()
+        flash(_("The card of %(name)s no longer works.", name=deputy.name), "success")
+    return redirect(url_for("sessions.credential_list", session_id=congress.id))
+
+
+@bp.post("/<int:session_id>/cards/<int:deputy_id>/unlock")
+def credential_unlock(session_id: int, deputy_id: int):
+    congress = _session(session_id)
+    deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
+    credential = active_credential(deputy.id)
+    if ButtonForm().validate_on_submit() and credential is not None:
+        unlock_card(current_actor(), credential)
+        db.session.commit()
+        flash(_("The card of %(name)s is unlocked.", name=deputy.name), "success")
+    return redirect(url_for("sessions.credential_list", session_id=congress.id))

@@ -1,0 +1,163 @@
+"""Recount a published ballot board: ``python -m voting_app.verify BOARD.json [--json]``.
+
+Anyone holding the board can check the announced result without the server, Flask or a
+database: this module uses only the standard library and the pure counting rules. Exit status
+is 0 when the board was counted, 2 when it could not be read, is malformed or fails its digest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+
+from voting_app.ballots.board import (
+    BoardError,
+    DigestMismatch,
+    ParsedBoard,
+    loads_board,
+    parse_board,
+)
+from voting_app.ballots.counting import (
+    BASE_ROSTER,
+    CHOOSE_UP_TO,
+    CandidateResult,
+    CountResult,
+    count,
+)
+
+
+def _plural(n: int, word: str) -> str:
+    """'1 seat', '2 seats': the table is read aloud at announcements."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _safe(text: str) -> str:
+    """Board text with control and line-breaking characters escaped, so it cannot fake lines."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+        else ch
+        for ch in text
+    )
+
+
+def _ids(ids: tuple[int, ...]) -> str:
+    """Candidate ids as '#4, #5'."""
+    return ", ".join(f"#{cid}" for cid in ids)
+
+
+def _outcome(line: CandidateResult) -> str:
+    """The result column: elected, runoff, passed without a seat, or nothing."""
+    if line.is_elected:
+        return "elected"
+    if line.is_in_runoff:
+        return "runoff"
+    return "no seat" if line.is_passed else ""
+
+
+def render(parsed: ParsedBoard, result: CountResult, digest: str | None) -> str:
+    """The result as a plain-text table, in the order the big screen announces it."""
+    rules, info = parsed.rules, parsed.round
+    names = {c.id: _safe(c.name) for c in parsed.candidates}
+    if rules.method == CHOOSE_UP_TO:
+        method = f"choose up to {rules.seats} of {len(names)} candidates"
+    else:
+        method = f"for / against / abstain on each of {len(names)} candidates"
+    lines = [
+        f"Round {info['id']}: {_safe(info['title'])}",
+        f"Method: {method}; {_plural(rules.seats, 'seat')}",
+        f"Roster {rules.roster}   Present {rules.present}   Issued {rules.issued}   "
+        f"Returned {result.returned}",
+    ]
+    if result.void_round:
+        lines += [
+            "",
+            f"VOID ROUND: {result.returned} ballots returned but only {rules.issued} issued. "
+            "The whole round is void and must be repeated.",
+        ]
+    else:
+        whom = "the roster" if rules.threshold_base == BASE_ROSTER else "the ballots returned"
+        lines += [
+            f"Valid {result.valid}   Void {result.void}",
+            f"Pass line: more than half of {whom} ({result.base}), "
+            f"at least {_plural(result.base // 2 + 1, 'vote')}",
+            "",
+            f"{'Rank':>4}  {'Votes':>5}  {'Passed':<6}  {'Result':<7}  Candidate",
+        ]
+        for line in result.ranking():
+            passed = "yes" if line.is_passed else "no"
+            lines.append(
+                f"{line.rank:>4}  {line.votes:>5}  {passed:<6}  {_outcome(line):<7}  "
+                f"#{line.candidate_id} {names[line.candidate_id]}"
+            )
+        elected = _plural(len(result.elected), "candidate")
+        lines += ["", f"Elected: {elected} for {_plural(rules.seats, 'seat')}"]
+        if result.runoff:
+            lines.append(
+                f"Runoff: {_ids(result.runoff.candidates)} are tied for the last "
+                f"{_plural(result.runoff.seats, 'seat')}; a new round among them alone decides."
+            )
+        if result.shortfall:
+            lines.append(
+                f"Shortfall: {_plural(result.shortfall, 'seat')} not filled; a further round "
+                "may fill the rest from the remaining candidates."
+            )
+    lines.append(
+        f"Digest: {digest} matches the content"
+        if digest
+        else "Digest: none on this board, so its content was not checked against one"
+    )
+    return "\n".join(lines)
+
+
+def _read(path: str) -> bytes:
+    """The board's bytes from a file, or from standard input for '-'."""
+    if path == "-":
+        return getattr(sys.stdin, "buffer", sys.stdin).read()
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _fail(message: str) -> int:
+    """One line on standard error and the failure status, so scripts can rely on both."""
+    print(f"verify: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Recount a board and print the result; return the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m voting_app.verify",
+        description="Recount a ballot board (format ballot-board/1) and check its digest.",
+    )
+    parser.add_argument("board", help="the board JSON file, or - for standard input")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args(argv)
+
+    try:
+        raw = _read(args.board)
+    except OSError as exc:
+        return _fail(f"cannot read {args.board}: {exc.strerror or exc}")
+    try:
+        data = loads_board(raw)
+    except BoardError as exc:
+        return _fail(str(exc))
+    try:
+        parsed = parse_board(data)
+    except DigestMismatch as exc:
+        return _fail(str(exc))
+    except BoardError as exc:
+        return _fail(f"malformed board: {exc}")
+
+    result = count(parsed.rules, parsed.ballots)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(render(parsed, result, data.get("digest")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Small helpers every blueprint's views share."""
+
+from urllib.parse import urlsplit
+
+from flask import abort, flash, render_template
+from flask_login import current_user
+
+from voting_app.audit import actor_label
+from voting_app.db import db
+from voting_app.errors import DomainError
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only a path on this site: no scheme, no host, no '//' or backslash tricks."""
+    if not target or "\\" in target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def current_actor() -> str:
+    return actor_label(current_user)
+
+
+def get_child_or_404(model, child_id: int, **parent_keys):
+    """Load a child through its parent, so an id from another parent answers 404."""
+    child = db.session.get(model, child_id)
+    if child is None or any(getattr(child, key) != value for key, value in parent_keys.items()):
+        abort(404)
+    return child
+
+
+def flash_domain_error(error: DomainError) -> None:
+    db.session.rollback()
+    flash(str(error.message), "error")
+
+
+def render_domain_error(error: DomainError, template: str, **context):
+    db.session.rollback()
+    return render_template(template, error=str(error.message), **context), error.status
