@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select
+from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from voting_app import audit
@@ -55,6 +55,19 @@ def new_receipt() -> str:
     """Random, unordered and unlinkable: about 44 bits in three groups of four."""
     groups = ["".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(4)) for _ in range(RECEIPT_GROUPS)]
     return "-".join(groups)
+
+
+def _lock_round(round_: Round, shared: bool = False) -> None:
+    """Row-lock the round and reload its state (PostgreSQL; SQLite already serialises writers).
+
+    Casting takes a shared lock and closing an exclusive one, so no ballot can slip in
+    between the close's count of the ballots and its commit.
+    """
+    state = db.session.execute(
+        select(Round.state).where(Round.id == round_.id).with_for_update(read=shared)
+    ).scalar_one()
+    if state != round_.state:
+        db.session.refresh(round_)
 
 
 def _require_state(round_: Round, *states: str) -> None:
@@ -139,6 +152,7 @@ def remove_candidate(actor: str, round_: Round, candidate: Candidate) -> None:
 
 
 def open_round(actor: str, round_: Round) -> None:
+    _lock_round(round_)
     _require_state(round_, DRAFT)
     if not round_.candidates:
         raise DomainError(_l("Add the candidates before opening the round."))
@@ -162,6 +176,7 @@ def open_round(actor: str, round_: Round) -> None:
 
 def close_round(actor_user: User, round_: Round, issued: int | None = None) -> None:
     """Freeze roster and presence; electronic ballots were issued to every deputy present."""
+    _lock_round(round_)
     _require_state(round_, OPEN)
     figures = presence(round_.session_id)
     if round_.mode == ELECTRONIC or issued is None:
@@ -173,6 +188,7 @@ def close_round(actor_user: User, round_: Round, issued: int | None = None) -> N
     round_.closed_by_id = actor_user.id
     round_.roster_count, round_.present_count, round_.issued_count = figures.roster, figures.present, issued
     db.session.flush()
+    _rewrite_in_receipt_order(round_.id)
     audit.record(
         audit.actor_label(actor_user),
         "round.close",
@@ -184,8 +200,27 @@ def close_round(actor_user: User, round_: Round, issued: int | None = None) -> N
     )
 
 
+def _rewrite_in_receipt_order(round_id: int) -> None:
+    """Write the round's ballots again, all in one transaction and in receipt order.
+
+    On PostgreSQL a row's physical place (ctid) and inserting transaction (xmin) follow
+    the order ballots were cast, and xmin is shared with the voter's marker; rewriting at
+    close leaves nothing in storage that follows casting order. SQLite keeps ballots in a
+    WITHOUT ROWID table, ordered by receipt, so this only costs it a rewrite.
+    """
+    rows = stored_ballots(round_id)
+    if not rows:
+        return
+    db.session.execute(delete(Ballot).where(Ballot.round_id == round_id))
+    db.session.execute(
+        insert(Ballot), [{"round_id": round_id, "receipt": receipt, "choices": choices} for receipt, choices in rows]
+    )
+    db.session.flush()
+
+
 def confirm_round(actor_user: User, round_: Round) -> CountResult:
     """A scrutineer who did not close the round confirms the count (two-person rule)."""
+    _lock_round(round_)
     _require_state(round_, CLOSED)
     if actor_user.role != SCRUTINEER:
         raise DomainError(_l("Only a scrutineer can confirm the count."))
@@ -206,6 +241,7 @@ def confirm_round(actor_user: User, round_: Round) -> CountResult:
 
 
 def announce_round(actor_user: User, round_: Round) -> None:
+    _lock_round(round_)
     _require_state(round_, CONFIRMED)
     round_.state = ANNOUNCED
     round_.announced_at = utcnow()
@@ -216,6 +252,7 @@ def announce_round(actor_user: User, round_: Round) -> None:
 
 def follow_up_round(actor: str, round_: Round) -> Round:
     """A runoff among exactly the tied candidates, or a further round for the shortfall."""
+    _lock_round(round_)
     _require_state(round_, CONFIRMED, ANNOUNCED)
     if db.session.scalar(select(exists().where(Round.parent_id == round_.id))):
         raise ConflictError(_l("A follow-up round for this round already exists."))
@@ -315,6 +352,7 @@ def cast_ballot(deputy: Deputy, round_: Round, choices: object, receipt: str) ->
         raise DomainError(_l("This round belongs to another session."))
     if round_.mode != ELECTRONIC:
         raise DomainError(_l("This round is voted on paper."))
+    _lock_round(round_, shared=True)
     if round_.state != OPEN:
         if has_voted(round_.id, deputy.id) and _ballot_exists(round_.id, receipt):
             return CastResult(receipt, True)

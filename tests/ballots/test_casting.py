@@ -1,0 +1,162 @@
+"""Casting a ballot: the rules a deputy meets on the phone, enforced by the server."""
+
+import re
+
+from sqlalchemy import func, select
+
+from tests.ballots.helpers import (
+    as_deputy,
+    as_role,
+    cast,
+    close_round,
+    open_round,
+    receipt_of,
+    ticket_from,
+)
+from tests.conftest import build_world, post
+from voting_app.ballots.models import Ballot, BallotMarker, Round
+from voting_app.db import db
+
+
+def stored(app, round_id):
+    with app.app_context():
+        ballots = db.session.scalars(select(Ballot.choices).where(Ballot.round_id == round_id)).all()
+        markers = db.session.scalar(select(func.count()).select_from(BallotMarker).where(BallotMarker.round_id == round_id))
+        return ballots, markers
+
+
+def test_a_valid_ballot_is_stored_with_a_receipt_and_no_name(app, world):
+    open_round(app, world)
+    deputy = as_deputy(app, world)
+    response = cast(deputy, world.round_id, choices=world.candidate_ids[:2])
+    assert response.status_code == 302
+    receipt = receipt_of(deputy, world.round_id)
+    assert re.fullmatch(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}", receipt)
+    ballots, markers = stored(app, world.round_id)
+    assert ballots == [world.candidate_ids[:2]] and markers == 1
+
+
+def test_an_over_full_ballot_is_refused_with_a_clear_message_and_nothing_stored(app, world):
+    open_round(app, world)
+    deputy = as_deputy(app, world)
+    ticket = ticket_from(deputy, world.round_id)
+    review = post(
+        deputy,
+        f"/ballots/rounds/{world.round_id}/ballot/confirm",
+        {"ticket": ticket, "choice": [str(c) for c in world.candidate_ids[:3]]},
+    )
+    assert review.status_code == 400
+    assert "You chose 3 projects; choose at most 2." in review.get_data(as_text=True)
+    forced = cast(deputy, world.round_id, choices=world.candidate_ids[:3], ticket=ticket)
+    assert forced.status_code == 400
+    assert stored(app, world.round_id) == ([], 0)
+
+
+def test_crafted_ballots_are_refused(app, world):
+    open_round(app, world)
+    deputy = as_deputy(app, world)
+    for choices in ([world.candidate_ids[0], world.candidate_ids[0]], [999999], ["x"]):
+        assert cast(deputy, world.round_id, choices=choices).status_code == 400
+    assert stored(app, world.round_id) == ([], 0)
+
+
+def test_a_blank_ballot_is_valid(app, world):
+    open_round(app, world)
+    assert cast(as_deputy(app, world), world.round_id, choices=[]).status_code == 302
+    assert stored(app, world.round_id) == ([[]], 1)
+
+
+def test_a_retry_of_the_same_submission_gets_the_same_receipt(app, world):
+    open_round(app, world)
+    deputy = as_deputy(app, world)
+    ticket = ticket_from(deputy, world.round_id)
+    first = cast(deputy, world.round_id, choices=world.candidate_ids[:1], ticket=ticket)
+    receipt = receipt_of(deputy, world.round_id)
+    again = cast(deputy, world.round_id, choices=world.candidate_ids[:1], ticket=ticket)
+    assert first.status_code == again.status_code == 302
+    assert receipt_of(deputy, world.round_id) == receipt
+    assert stored(app, world.round_id) == ([world.candidate_ids[:1]], 1)
+
+
+def test_a_second_ballot_from_another_device_is_refused(app, world):
+    open_round(app, world)
+    phone, tablet = as_deputy(app, world), as_deputy(app, world)
+    ticket_phone, ticket_tablet = ticket_from(phone, world.round_id), ticket_from(tablet, world.round_id)
+    assert cast(phone, world.round_id, choices=world.candidate_ids[:1], ticket=ticket_phone).status_code == 302
+    refused = cast(tablet, world.round_id, choices=world.candidate_ids[1:2], ticket=ticket_tablet)
+    assert refused.status_code == 409
+    assert "already voted" in refused.get_data(as_text=True)
+    assert stored(app, world.round_id) == ([world.candidate_ids[:1]], 1)
+
+
+def test_a_ticket_signed_for_another_deputy_is_refused(app, world):
+    open_round(app, world)
+    other_ticket = ticket_from(as_deputy(app, world, 1), world.round_id)
+    assert cast(as_deputy(app, world, 0), world.round_id, choices=[], ticket=other_ticket).status_code == 400
+    assert stored(app, world.round_id) == ([], 0)
+
+
+def test_ballots_after_close_are_refused_with_a_clear_message(app, world):
+    open_round(app, world)
+    deputy = as_deputy(app, world)
+    ticket = ticket_from(deputy, world.round_id)
+    close_round(app, world)
+    response = cast(deputy, world.round_id, choices=[], ticket=ticket)
+    assert response.status_code == 409
+    assert "Voting in this round has closed" in response.get_data(as_text=True)
+    assert stored(app, world.round_id) == ([], 0)
+
+
+def test_a_deputy_who_has_not_checked_in_cannot_vote(app):
+    with app.app_context():
+        world = build_world(deputies=9, present=5)
+    open_round(app, world)
+    absent = as_deputy(app, world, 8)
+    page = absent.get(f"/ballots/rounds/{world.round_id}/ballot")
+    assert page.status_code == 409 and "check in" in page.get_data(as_text=True)
+
+
+def test_a_round_of_another_session_is_not_found_for_the_deputy(app, world):
+    with app.app_context():
+        other = build_world()
+    open_round(app, other)
+    assert as_deputy(app, world).get(f"/ballots/rounds/{other.round_id}/ballot").status_code == 404
+
+
+def test_for_against_ballots_count_the_for_marks(app):
+    with app.app_context():
+        world = build_world(method="for_against", candidates=3, seats=2)
+    open_round(app, world)
+    a, b, c = world.candidate_ids
+    assert cast(as_deputy(app, world), world.round_id, marks={a: "for", b: "against"}).status_code == 302
+    assert cast(as_deputy(app, world, 1), world.round_id, marks={a: "maybe"}).status_code == 400
+    ballots, _ = stored(app, world.round_id)
+    assert ballots == [{str(a): "for", str(b): "against", str(c): "abstain"}]
+
+
+def test_no_running_totals_while_open_but_staff_see_who_has_not_voted(app, world):
+    open_round(app, world)
+    cast(as_deputy(app, world, 0), world.round_id, choices=world.candidate_ids[:2])
+    staff = as_role(app, world, "staff")
+    page = staff.get(f"/ballots/rounds/{world.round_id}").get_data(as_text=True)
+    assert 'class="results"' not in page and "Votes per candidate" not in page
+    status = staff.get(f"/ballots/rounds/{world.round_id}/status.json").get_json()
+    assert status == {"state": "open", "returned": 1, "roster": 9, "present": 9}
+    turnout = staff.get(f"/ballots/rounds/{world.round_id}/turnout").get_data(as_text=True)
+    assert "代表1<" not in turnout and "代表2<" in turnout
+    assert as_role(app, world, "staff").get(f"/ballots/rounds/{world.round_id}/results").status_code == 404
+
+
+def test_closing_freezes_roster_and_presence_for_the_count(app):
+    with app.app_context():
+        world = build_world(deputies=9, present=6)
+    open_round(app, world)
+    close_round(app, world)
+    with app.app_context():
+        from voting_app.sessions import service as sessions
+        from voting_app.sessions.models import Deputy
+
+        sessions.check_in(db.session.get(Deputy, world.deputy_ids[8]), sessions.DESK)
+        db.session.commit()
+        round_ = db.session.get(Round, world.round_id)
+        assert (round_.roster_count, round_.present_count, round_.issued_count) == (9, 6, 6)

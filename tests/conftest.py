@@ -1,0 +1,194 @@
+"""Fixtures: an app on a fresh database per test (SQLite by default, PostgreSQL when
+TEST_DATABASE_URL is set), clients signed in as any role, and a ready session."""
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from voting_app import create_app  # noqa: E402
+
+SECRET = "test-secret-key"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _upgrade(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "TESTING": True})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        from voting_app.db import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """Run the real migrations once; each SQLite test copies the result, PostgreSQL truncates."""
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        _upgrade(PG_URL)
+        return None
+    template = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _upgrade(f"sqlite:///{template}")
+    return template
+
+
+def database_url(tmp_path: Path, migrated_template) -> str:
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        with engine.begin() as connection:
+            tables = connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")
+            ).scalars().all()
+            if tables:
+                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return PG_URL
+    target = tmp_path / "test.sqlite3"
+    shutil.copy(migrated_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def db_url(tmp_path, migrated_template):
+    return database_url(tmp_path, migrated_template)
+
+
+@pytest.fixture
+def app(db_url):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": SECRET,
+            "SQLALCHEMY_DATABASE_URI": db_url,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "localhost",
+        }
+    )
+    yield app
+    with app.app_context():
+        from voting_app.db import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client) -> str:
+    """A valid Flask-WTF token for this client's session, as a form on the page would carry."""
+    with client.session_transaction() as session:
+        raw = session.setdefault("csrf_token", "test-csrf-raw-token-0123456789abcdef")
+    return URLSafeTimedSerializer(SECRET, salt="wtf-csrf-token").dumps(raw)
+
+
+def post(client, url: str, data: dict | None = None, **kwargs):
+    """POST a form with a valid CSRF token, as a browser would."""
+    payload = dict(data or {})
+    payload.setdefault("csrf_token", csrf_token(client))
+    return client.post(url, data=payload, **kwargs)
+
+
+def sign_in(client, principal) -> None:
+    """Sign a client in as an account or a deputy's card without the password round trip."""
+    with client.session_transaction() as session:
+        session["_user_id"] = principal.get_id()
+        session["_fresh"] = True
+
+
+_PASSWORD_HASH = None
+
+
+def make_user(role: str, username: str | None = None):
+    """An account with the password 'correct horse battery' (hashed once per test run)."""
+    global _PASSWORD_HASH
+    from voting_app.auth.models import User
+    from voting_app.auth.service import hash_secret
+    from voting_app.db import db
+
+    if _PASSWORD_HASH is None:
+        _PASSWORD_HASH = hash_secret("correct horse battery")
+    user = User(username=username or f"{role}-{os.urandom(3).hex()}", display_name=role.title(), role=role, password_hash=_PASSWORD_HASH)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+@dataclass
+class World:
+    """A session ready to vote: accounts for every role, a roster, cards and a draft round."""
+
+    session_id: int
+    round_id: int
+    staff_id: int
+    presiding_id: int
+    scrutineer_ids: tuple[int, int]
+    deputy_ids: list[int]
+    cards: dict  # deputy id -> (token, pin)
+    candidate_ids: list[int]
+
+    def user(self, user_id):
+        from voting_app.auth.models import User
+        from voting_app.db import db
+
+        return db.session.get(User, user_id)
+
+    def credential(self, deputy_id):
+        from voting_app.ballots.credentials import active_credential
+
+        return active_credential(deputy_id)
+
+
+def build_world(deputies: int = 9, present: int | None = None, candidates: int = 4, seats: int = 2,
+                method: str = "choose_up_to", threshold_base: str = "roster", mode: str = "electronic") -> World:
+    """Build inside an app context; commits."""
+    from voting_app.ballots import service as ballots
+    from voting_app.ballots.credentials import issue_missing_cards
+    from voting_app.db import db
+    from voting_app.sessions import service as sessions
+    from voting_app.sessions.roster import RosterParse, RosterRow
+
+    staff, presiding = make_user("staff"), make_user("presiding")
+    scrutineers = (make_user("scrutineer"), make_user("scrutineer"))
+    congress = sessions.create_session("test", "测试会议", "会堂")
+    rows = tuple(RosterRow(i + 2, f"{i + 1:03d}", f"代表{i + 1}", "第一代表团", "") for i in range(deputies))
+    sessions.import_roster("test", congress, RosterParse(rows, ()))
+    db.session.refresh(congress)
+    cards = {card.deputy.id: (card.token, card.pin) for card in issue_missing_cards("test", congress)}
+    for deputy in congress.deputies[: deputies if present is None else present]:
+        sessions.check_in(deputy, sessions.DESK)
+    round_ = ballots.create_round("test", congress, "测试票决", method, seats, threshold_base, mode)
+    candidate_ids = [ballots.add_candidate("test", round_, f"项目{i + 1}").id for i in range(candidates)]
+    db.session.commit()
+    return World(
+        session_id=congress.id,
+        round_id=round_.id,
+        staff_id=staff.id,
+        presiding_id=presiding.id,
+        scrutineer_ids=(scrutineers[0].id, scrutineers[1].id),
+        deputy_ids=[d.id for d in congress.deputies],
+        cards=cards,
+        candidate_ids=candidate_ids,
+    )
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        return build_world()
