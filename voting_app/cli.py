@@ -1,6 +1,7 @@
 """Flask commands: demo data, board export, audit verification, accounts."""
 
 import json
+import os
 import sys
 
 import click
@@ -38,7 +39,8 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     @click.option("--force", is_flag=True, help="Seed even when the database already has data.")
-    def seed_demo(force: bool) -> None:
+    @click.option("--logins-file", type=click.Path(dir_okay=False), help="Where to write the demo sign-ins.")
+    def seed_demo(force: bool, logins_file: str | None) -> None:
         """Load the demo session the first time (a no-op when data exists)."""
         from voting_app.demo import DEMO_LOGINS_FILE, seed
         from voting_app.sessions.models import CongressSession
@@ -48,7 +50,7 @@ def register_commands(app: Flask) -> None:
             return
         logins = seed()
         db.session.commit()
-        path = app.instance_path + "/" + DEMO_LOGINS_FILE
+        path = logins_file or os.path.join(app.instance_path, DEMO_LOGINS_FILE)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(logins)
         click.echo(f"demo data loaded; sign-ins written to {path}")

@@ -1,0 +1,120 @@
+"""One deputy fires 50 ballots at once, from two devices, at a server with several worker
+processes: exactly one ballot counts, and retries of it get its receipt back."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from tests.conftest import ROOT, build_world
+from voting_app.ballots.models import Ballot, BallotMarker
+from voting_app.ballots.service import open_round
+from voting_app.ballots.models import Round
+from voting_app.db import db
+
+pytestmark = pytest.mark.slow
+SECRET = "concurrency-test-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(app, db_url, tmp_path):
+    with app.app_context():
+        world = build_world(deputies=5, candidates=4, seats=2)
+        open_round("test", db.session.get(Round, world.round_id))
+        db.session.commit()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": SECRET}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "--workers", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "voting_app:create_app()"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            requests.get(base + "/login", timeout=5)
+            break
+        except requests.RequestException:
+            if time.time() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError(process.stdout.read().decode())
+            time.sleep(0.2)
+    yield base, world
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def form_fields(html: str) -> dict:
+    return dict(re.findall(r'name="(csrf_token|ticket)" (?:type="hidden" )?value="([^"]+)"', html)) | dict(
+        re.findall(r'<input id="csrf_token" name="(csrf_token)" type="hidden" value="([^"]+)"', html)
+    )
+
+
+def test_fifty_simultaneous_ballots_from_one_deputy_store_exactly_one(app, server):
+    base, world = server
+    deputy_id = world.deputy_ids[0]
+    token, pin = world.cards[deputy_id]
+    device = requests.Session()
+    card_page = device.get(f"{base}/c/{token}").text
+    signed_in = device.post(f"{base}/c/{token}", data={"csrf_token": form_fields(card_page)["csrf_token"], "pin": pin}, allow_redirects=False)
+    assert signed_in.status_code == 302, signed_in.text
+    first_page = form_fields(device.get(f"{base}/ballots/rounds/{world.round_id}/ballot").text)
+    second_page = form_fields(device.get(f"{base}/ballots/rounds/{world.round_id}/ballot").text)
+    assert first_page["ticket"] != second_page["ticket"]
+    a, b, c, _ = world.candidate_ids
+    submissions = [(first_page, [a, b]) if i % 2 == 0 else (second_page, [c]) for i in range(50)]
+    barrier = threading.Barrier(len(submissions))
+    outcomes: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def fire(fields, choices):
+        session = requests.Session()
+        session.cookies.update(device.cookies)
+        barrier.wait()
+        response = session.post(
+            f"{base}/ballots/rounds/{world.round_id}/ballot/cast",
+            data={"csrf_token": fields["csrf_token"], "ticket": fields["ticket"], "choice": [str(x) for x in choices]},
+            allow_redirects=False,
+            timeout=60,
+        )
+        with lock:
+            outcomes.append((fields["ticket"], response.status_code))
+
+    threads = [threading.Thread(target=fire, args=submission) for submission in submissions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    with app.app_context():
+        ballots = db.session.scalars(select(Ballot.choices).where(Ballot.round_id == world.round_id)).all()
+        markers = db.session.scalar(
+            select(func.count()).select_from(BallotMarker).where(BallotMarker.round_id == world.round_id)
+        )
+    assert markers == 1 and len(ballots) == 1
+    codes = sorted({code for _, code in outcomes})
+    assert set(codes) <= {302, 409}, codes
+    accepted_tickets = {ticket for ticket, code in outcomes if code == 302}
+    assert len(accepted_tickets) == 1, "only one device's ballot may be accepted (retries of it repeat the receipt)"
+    winner = accepted_tickets.pop()
+    assert all(code == 302 for ticket, code in outcomes if ticket == winner)
+    assert all(code == 409 for ticket, code in outcomes if ticket != winner)
+    assert ballots[0] == ([a, b] if winner == first_page["ticket"] else [c])

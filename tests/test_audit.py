@@ -1,0 +1,102 @@
+"""The hash-chained audit log and the command-line tools."""
+
+import json
+
+from sqlalchemy import select, text
+
+from tests.ballots.helpers import announce_round, as_deputy, as_role, cast, close_round, confirm_round, open_round
+from tests.conftest import post
+from voting_app.audit import AuditEntry
+from voting_app.db import db
+
+
+def actions(app):
+    with app.app_context():
+        return [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def run_round(app, world):
+    open_round(app, world)
+    cast(as_deputy(app, world), world.round_id, choices=world.candidate_ids[:2])
+    close_round(app, world)
+    confirm_round(app, world)
+    announce_round(app, world)
+
+
+def test_staff_actions_are_logged_in_order(app, world):
+    run_round(app, world)
+    post(as_role(app, world, "staff"), f"/sessions/{world.session_id}/cards/{world.deputy_ids[3]}/revoke")
+    logged = actions(app)
+    assert logged[:2] == ["account.create", "account.create"] or "session.create" in logged
+    tail = [a for a in logged if a.startswith(("round.", "credential.revoke"))]
+    assert tail == ["round.create", "round.open", "round.close", "round.confirm", "round.announce", "credential.revoke"]
+    assert "ballot" not in " ".join(logged), "casting a ballot must leave no trace in the audit log"
+
+
+def test_audit_verify_passes_then_names_the_first_altered_entry(app, world):
+    run_round(app, world)
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["audit-verify"])
+    assert ok.exit_code == 0 and "intact" in ok.output
+    with app.app_context():
+        target = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "round.open")).one()
+        target_id = target.id
+        db.session.execute(
+            text("UPDATE audit_entries SET actor = 'someone-else' WHERE id = :id"), {"id": target_id}
+        )
+        db.session.commit()
+    broken = runner.invoke(args=["audit-verify"])
+    assert broken.exit_code == 1
+    assert f"entry {target_id}" in broken.output
+
+
+def test_a_removed_audit_entry_is_detected(app, world):
+    run_round(app, world)
+    with app.app_context():
+        ids = db.session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)).all()
+        db.session.execute(text("DELETE FROM audit_entries WHERE id = :id"), {"id": ids[3]})
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["audit-verify"])
+    assert result.exit_code == 1 and f"entry {ids[4]}" in result.output
+
+
+def test_the_audit_page_shows_the_chain_state(app, world):
+    run_round(app, world)
+    page = as_role(app, world, "staff").get("/audit/").get_data(as_text=True)
+    assert "intact" in page and "round.announce" in page
+
+
+def test_export_board_prints_the_public_board(app, world):
+    run_round(app, world)
+    result = app.test_cli_runner().invoke(args=["export-board", str(world.round_id)])
+    assert result.exit_code == 0
+    exported = json.loads(result.output)
+    served = app.test_client().get(f"/ballots/rounds/{world.round_id}/board.json").get_json()
+    assert exported == served and len(exported["ballots"]) == 1
+    missing = app.test_cli_runner().invoke(args=["export-board", "9999"])
+    assert missing.exit_code != 0
+
+
+def test_seed_demo_builds_the_demo_session(app, tmp_path):
+    runner = app.test_cli_runner()
+    logins = tmp_path / "logins.txt"
+    result = runner.invoke(args=["seed-demo", "--logins-file", str(logins)])
+    assert result.exit_code == 0, result.output
+    assert "staff" in logins.read_text() and "PIN" in logins.read_text()
+    from voting_app.ballots import service
+    from voting_app.ballots.models import Round
+    from voting_app.sessions.models import CongressSession, Deputy
+
+    with app.app_context():
+        congress = db.session.scalars(select(CongressSession)).one()
+        deputies = db.session.scalars(select(Deputy).where(Deputy.session_id == congress.id)).all()
+        delegations = {d.delegation for d in deputies}
+        finished = db.session.scalars(select(Round).where(Round.state == "announced")).one()
+        result = service.count_round(finished)
+    assert len(deputies) == 240 and len(delegations) == 8
+    assert len(finished.candidates) == 15 and finished.seats == 10
+    names = {c.name for c in finished.candidates}
+    assert {"农村公路桥梁新改建", "“一号公路”亮化工程", "市百货站小区文化长廊改造"} <= names
+    assert len(result.elected) == 10
+    assert "already present" in runner.invoke(args=["seed-demo"]).output
+    assert runner.invoke(args=["audit-verify"]).exit_code == 0

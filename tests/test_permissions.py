@@ -1,0 +1,119 @@
+"""Every route with every role: only the roles in the permission table get through."""
+
+import pytest
+
+from tests.conftest import build_world, csrf_token, sign_in
+from voting_app.permissions import ANONYMOUS, DEPUTY, ENDPOINTS, PRESIDING, SCRUTINEER, STAFF, allowed_roles
+
+ROLES = (ANONYMOUS, STAFF, PRESIDING, SCRUTINEER, DEPUTY)
+
+
+def url_arguments(world) -> dict:
+    return {
+        "session_id": world.session_id,
+        "round_id": world.round_id,
+        "deputy_id": world.deputy_ids[0],
+        "candidate_id": world.candidate_ids[0],
+        "index": 0,
+        "token": "not-a-real-card",
+        "code": "en",
+        "filename": "css/app.css",
+    }
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_endpoint_is_in_the_permission_table(app):
+    missing = sorted({rule.endpoint for rule, _ in routes(app)} - set(ENDPOINTS))
+    assert missing == [], f"endpoints without a permission (refused to everyone): {missing}"
+    stale = sorted(set(ENDPOINTS) - {rule.endpoint for rule, _ in routes(app)})
+    assert stale == [], f"permission table names endpoints that do not exist: {stale}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_admits_exactly_the_allowed_roles(app, role):
+    with app.app_context():
+        world = build_world()
+        arguments = url_arguments(world)
+        principal = {
+            STAFF: world.user(world.staff_id),
+            PRESIDING: world.user(world.presiding_id),
+            SCRUTINEER: world.user(world.scrutineer_ids[0]),
+            DEPUTY: world.credential(world.deputy_ids[0]),
+        }.get(role)
+        checked = []
+        for rule, method in routes(app):
+            if rule.endpoint == "auth.logout":
+                continue
+            client = app.test_client()
+            if principal is not None:
+                sign_in(client, principal)
+            with app.test_request_context():
+                from flask import url_for
+
+                url = url_for(rule.endpoint, **{k: v for k, v in arguments.items() if k in rule.arguments})
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": csrf_token(client)})
+            allowed = role in allowed_roles(rule.endpoint)
+            denied_as = (
+                response.status_code == 403
+                or (response.status_code == 302 and "/login" in response.headers.get("Location", ""))
+            )
+            if allowed:
+                assert not denied_as, f"{role} refused at {method} {url}: {response.status_code}"
+            elif role == ANONYMOUS:
+                assert response.status_code == 302 and "/login" in response.headers["Location"], f"{method} {url}"
+            else:
+                assert response.status_code == 403, f"{role} reached {method} {url}: {response.status_code}"
+            checked.append(rule.endpoint)
+        assert len(set(checked)) >= len(ENDPOINTS) - 1
+
+
+def test_posts_without_a_csrf_token_are_refused(app, world):
+    client = app.test_client()
+    with app.app_context():
+        sign_in(client, world.user(world.presiding_id))
+    response = client.post(f"/ballots/rounds/{world.round_id}/open")
+    assert response.status_code == 400
+    from tests.ballots.test_rounds import round_state
+
+    assert round_state(app, world.round_id) == "draft"
+
+
+def test_the_policy_itself():
+    """The table's content, stated independently: who confirms, announces, votes and manages."""
+    assert allowed_roles("ballots.round_confirm") == {SCRUTINEER}
+    assert allowed_roles("ballots.round_announce") == {PRESIDING}
+    assert allowed_roles("ballots.ballot_cast") == {DEPUTY}
+    assert allowed_roles("ballots.paper_entry_submit") == {SCRUTINEER}
+    assert allowed_roles("sessions.roster_import") == {STAFF}
+    assert allowed_roles("sessions.credential_issue_all") == {STAFF}
+    assert allowed_roles("audit.audit_log") == {STAFF}
+    deputy_reach = {endpoint for endpoint in ENDPOINTS if DEPUTY in allowed_roles(endpoint)}
+    public = {endpoint for endpoint in ENDPOINTS if ANONYMOUS in allowed_roles(endpoint)}
+    assert deputy_reach - public == {
+        "auth.logout",
+        "sessions.checkin_self",
+        "ballots.deputy_home",
+        "ballots.ballot_form",
+        "ballots.ballot_confirm",
+        "ballots.ballot_cast",
+        "ballots.ballot_receipt",
+    }
+    assert public == {
+        "static",
+        "main.index",
+        "main.language",
+        "auth.login",
+        "auth.card",
+        "auth.card_pin",
+        "ballots.results",
+        "ballots.board",
+        "ballots.board_json",
+    }
