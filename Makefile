@@ -37,8 +37,13 @@ run: demo
 serve: db translations
 	$(BIN)/gunicorn --workers 4 --bind $(HOST):$(PORT) "voting_app:create_app()"
 
+# SQLite always; PostgreSQL as well when TEST_DATABASE_URL names one (CI sets it).
 test: translations
-	$(BIN)/python -m pytest
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
+		$(BIN)/python -m pytest -m "not browser"; \
+	fi
 
 clean:
 	rm -rf $(VENV) .stamp-install .pytest_cache test-output
