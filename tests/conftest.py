@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 
@@ -68,6 +69,14 @@ def db_url(tmp_path, migrated_template):
     return database_url(tmp_path, migrated_template)
 
 
+class EnglishClient(FlaskClient):
+    """Tests read messages in English (the msgids); the Chinese rendering is tested on its own."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_cookie("lang", "en")
+
+
 @pytest.fixture
 def app(db_url):
     app = create_app(
@@ -79,6 +88,7 @@ def app(db_url):
             "SERVER_NAME": "localhost",
         }
     )
+    app.test_client_class = EnglishClient
     yield app
     with app.app_context():
         from voting_app.db import db

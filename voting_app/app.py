@@ -7,9 +7,11 @@ from pathlib import Path
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from voting_app.config import DefaultConfig, environment_overrides
 from voting_app.db import db
+from voting_app.errors import DomainError
 from voting_app.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,6 +118,23 @@ def _register_error_pages(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, render_error)
+
+    @app.errorhandler(IntegrityError)
+    def conflict(error):
+        """A database constraint stopped a race the service's own check could not see."""
+        db.session.rollback()
+        return render_template("error.html", code=409, message=messages[409]()), 409
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        db.session.rollback()
+        message = _("The database is busy or unavailable. Nothing was saved; please try again in a moment.")
+        return render_template("error.html", code=503, message=message), 503
+
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        db.session.rollback()
+        return render_template("error.html", code=error.status, message=str(error.message)), error.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -55,7 +55,7 @@ def server(app, db_url, tmp_path):
         except requests.RequestException:
             if time.time() > deadline or process.poll() is not None:
                 process.kill()
-                raise RuntimeError(process.stdout.read().decode())
+                raise RuntimeError(process.stdout.read().decode()) from None
             time.sleep(0.2)
     yield base, world
     process.terminate()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import build_world
 from voting_app.ballots import service
-from voting_app.ballots.models import CLOSED, Ballot, Round
+from voting_app.ballots.models import CLOSED, Ballot
 from voting_app.db import db
 from voting_app.sessions.models import CongressSession
 from voting_app.verify import main as verify_main

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from tests.ballots.helpers import (
     announce_round,
@@ -187,7 +188,7 @@ def test_the_stored_ballot_cannot_be_linked_to_the_voter(app, world):
         connection = db.session.connection()
         if connection.dialect.name == "sqlite":
             natural = connection.execute(text("SELECT receipt FROM ballots WHERE round_id = :r"), {"r": world.round_id}).scalars().all()
-            with pytest.raises(Exception):
+            with pytest.raises(OperationalError):
                 connection.execute(text("SELECT rowid FROM ballots")).all()
         else:
             natural = connection.execute(

@@ -96,8 +96,14 @@ def unlock_card(actor: str, credential: Credential) -> None:
 
 
 def sign_in_with_card(token: str, pin: str, max_failures: int, lock_minutes: int) -> CardSignIn:
-    """Check a PIN against a card; too many wrong PINs lock the card for a while."""
-    credential = credential_for_token(token)
+    """Check a PIN against a card; too many wrong PINs lock the card for a while.
+    The card's row is locked first, so guesses sent at once are all counted."""
+    credential = db.session.scalar(
+        select(Credential)
+        .where(Credential.token_hash == token_digest(token))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if credential is None or not credential.is_active:
         return CardSignIn(None, "unknown")
     now = utcnow()

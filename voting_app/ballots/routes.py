@@ -309,8 +309,8 @@ def _choices_from_form(round_: Round):
         raw = request.values.getlist("choice")
         try:
             return [int(value) for value in raw]
-        except ValueError:
-            raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
+        except ValueError as error:
+            raise DomainError(_("This ballot is not valid for this round. Please fill it in again.")) from error
     marks = {}
     for candidate in round_.candidates:
         mark = request.values.get(f"mark-{candidate.id}", MARK_ABSTAIN)

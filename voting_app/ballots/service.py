@@ -321,12 +321,12 @@ def check_choices(round_: Round, choices: object):
     """The canonical ballot, or a DomainError saying plainly what is wrong with it."""
     try:
         return normalise_choices(rules_for(round_), choices)
-    except ValueError:
+    except ValueError as error:
         if round_.method == CHOOSE_UP_TO and isinstance(choices, list) and len(choices) > round_.seats:
             raise DomainError(
                 _l("You chose %(chosen)s projects; choose at most %(seats)s.", chosen=len(choices), seats=round_.seats)
-            )
-        raise DomainError(_l("This ballot is not valid for this round. Please fill it in again."))
+            ) from error
+        raise DomainError(_l("This ballot is not valid for this round. Please fill it in again.")) from error
 
 
 def _stored_form(choices):

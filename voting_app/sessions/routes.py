@@ -11,7 +11,6 @@ from voting_app.ballots import service as ballots
 from voting_app.ballots.credentials import active_credential, issue_card, issue_missing_cards, revoke_card, unlock_card
 from voting_app.ballots.models import Credential, Round
 from voting_app.db import db, utcnow
-from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
 from voting_app.qr import qr_svg
 from voting_app.sessions import service
@@ -271,25 +270,23 @@ def credential_reissue(session_id: int, deputy_id: int):
     return _print_cards(congress, [card])
 
 
-@bp.post("/<int:session_id>/cards/<int:deputy_id>/revoke")
-def credential_revoke(session_id: int, deputy_id: int):
+def _card_action(session_id: int, deputy_id: int, action, done_message: str):
+    """Revoke or unlock a deputy's current card from a POST button."""
     congress = _session(session_id)
     deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
     credential = active_credential(deputy.id)
     if ButtonForm().validate_on_submit() and credential is not None:
-        revoke_card(current_actor(), credential)
+        action(current_actor(), credential)
         db.session.commit()
-        flash(_("The card of %(name)s no longer works.", name=deputy.name), "success")
+        flash(done_message % {"name": deputy.name}, "success")
     return redirect(url_for("sessions.credential_list", session_id=congress.id))
+
+
+@bp.post("/<int:session_id>/cards/<int:deputy_id>/revoke")
+def credential_revoke(session_id: int, deputy_id: int):
+    return _card_action(session_id, deputy_id, revoke_card, _("The card of %(name)s no longer works."))
 
 
 @bp.post("/<int:session_id>/cards/<int:deputy_id>/unlock")
 def credential_unlock(session_id: int, deputy_id: int):
-    congress = _session(session_id)
-    deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
-    credential = active_credential(deputy.id)
-    if ButtonForm().validate_on_submit() and credential is not None:
-        unlock_card(current_actor(), credential)
-        db.session.commit()
-        flash(_("The card of %(name)s is unlocked.", name=deputy.name), "success")
-    return redirect(url_for("sessions.credential_list", session_id=congress.id))
+    return _card_action(session_id, deputy_id, unlock_card, _("The card of %(name)s is unlocked."))

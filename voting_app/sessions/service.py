@@ -114,12 +114,19 @@ def search_deputies(congress_id: int, query: str, limit: int = 20) -> list[Deput
     query = query.strip()
     if not query:
         return []
-    pattern = f"%{query}%"
+    # icontains: ignore letter case on every database (PostgreSQL's LIKE does not), and
+    # autoescape: a typed % or _ is a character, not a wildcard.
     return list(
         db.session.scalars(
             select(Deputy)
             .where(Deputy.session_id == congress_id)
-            .where(or_(Deputy.name.like(pattern), Deputy.number == query, Deputy.delegation.like(pattern)))
+            .where(
+                or_(
+                    Deputy.name.icontains(query, autoescape=True),
+                    Deputy.number == query,
+                    Deputy.delegation.icontains(query, autoescape=True),
+                )
+            )
             .order_by(Deputy.number)
             .limit(limit)
         )
