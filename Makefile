@@ -19,7 +19,7 @@ $(BIN)/activate:
 install: .stamp-install
 
 translations: install
-	$(BIN)/pybabel compile --use-fuzzy -d translations -f -q
+	$(BIN)/pybabel compile --use-fuzzy -d translations -f
 
 db: install
 	$(FLASK) db upgrade

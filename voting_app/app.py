@@ -87,7 +87,6 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.before_request(guard_request)
 
-    from flask_babel import get_locale
     from flask_login import current_user
 
     from voting_app.ballots.service import state_label
@@ -96,7 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     def template_helpers():
         return {
             "can": lambda permission: can(current_user, permission),
-            "current_locale": str(get_locale()),
+            "current_locale": select_locale(),
             "state_label": state_label,
         }
 

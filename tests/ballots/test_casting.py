@@ -46,7 +46,9 @@ def test_an_over_full_ballot_is_refused_with_a_clear_message_and_nothing_stored(
         {"ticket": ticket, "choice": [str(c) for c in world.candidate_ids[:3]]},
     )
     assert review.status_code == 400
-    assert "You chose 3 projects; choose at most 2." in review.get_data(as_text=True)
+    page = review.get_data(as_text=True)
+    assert "You chose 3 projects; choose at most 2." in page
+    assert all(f'value="{c}" checked' in page for c in world.candidate_ids[:3]), "the deputy's ticks are kept"
     forced = cast(deputy, world.round_id, choices=world.candidate_ids[:3], ticket=ticket)
     assert forced.status_code == 400
     assert stored(app, world.round_id) == ([], 0)

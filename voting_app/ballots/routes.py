@@ -389,11 +389,13 @@ def ballot_confirm(round_id: int):
     problem = _cannot_vote_reason(round_, deputy)
     if problem:
         return render_template("ballots/ballot_closed.html", round=round_, message=problem), 409
+    submitted = None
     try:
-        choices = service.check_choices(round_, _choices_from_form(round_))
+        submitted = _choices_from_form(round_)
+        choices = service.check_choices(round_, submitted)
     except DomainError as error:
         return render_template(
-            "ballots/ballot_form.html", round=round_, ticket=ticket, selected=None, error=str(error.message)
+            "ballots/ballot_form.html", round=round_, ticket=ticket, selected=submitted, error=str(error.message)
         ), 400
     return render_template("ballots/ballot_confirm.html", round=round_, ticket=ticket, choices=choices, button=ButtonForm())
 
