@@ -1,0 +1,233 @@
+"""Importing a roster through the web page, as committee staff do before a session."""
+
+import io
+import re
+
+import pytest
+from flask import url_for
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from tests.conftest import make_user, post, sign_in
+
+CSV_TEXT = (
+    "代表证号,姓名,代表团,工作单位\r\n"
+    "001,张三,城区代表团,樊城区某街道\r\n"
+    "002,李䶮,城区代表团,汉江街道\r\n"
+    "003,欧阳修,农村代表团,太平店镇\r\n"
+)
+CSV_ROSTER = [
+    ("001", "张三", "城区代表团", "樊城区某街道"),
+    ("002", "李䶮", "城区代表团", "汉江街道"),
+    ("003", "欧阳修", "农村代表团", "太平店镇"),
+]
+
+
+@pytest.fixture
+def congress_id(app):
+    """An empty session, made through the service as the 'new session' page does."""
+    from voting_app.db import db
+    from voting_app.sessions import service
+
+    with app.app_context():
+        congress = service.create_session("test", "樊城区第十九届人民代表大会第六次会议", "会堂")
+        db.session.commit()
+        return congress.id
+
+
+@pytest.fixture
+def staff(app, client):
+    with app.app_context():
+        from voting_app.db import db
+
+        user = make_user("staff")
+        db.session.commit()
+        sign_in(client, user)
+    client.set_cookie("lang", "en")  # read the messages as written in the code
+    return user.id
+
+
+def import_url(app, session_id):
+    with app.app_context():
+        return url_for("sessions.roster_import", session_id=session_id, _external=False)
+
+
+def upload(client, app, session_id, filename, data: bytes):
+    return post(
+        client,
+        import_url(app, session_id),
+        {"file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def roster(app, session_id):
+    """(id, number, name, delegation, unit, checked in) for each deputy, by number."""
+    from voting_app.db import db
+    from voting_app.sessions.models import Deputy
+
+    with app.app_context():
+        deputies = db.session.scalars(select(Deputy).where(Deputy.session_id == session_id).order_by(Deputy.number))
+        return [(d.id, d.number, d.name, d.delegation, d.unit, d.checked_in_at) for d in deputies]
+
+
+def rows(app, session_id):
+    return [row[1:5] for row in roster(app, session_id)]
+
+
+def audit_entries(app, action):
+    from voting_app.audit import AuditEntry
+    from voting_app.db import db
+
+    with app.app_context():
+        return [(e.actor, e.target, e.details) for e in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+        )]
+
+
+def imported(client, response) -> str:
+    """Follow the redirect after a successful import and return the summary message."""
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    summaries = re.findall(r"Roster imported: \d+ added, \d+ updated, \d+ unchanged\.", page)
+    assert len(summaries) == 1, page
+    return summaries[0]
+
+
+def xlsx(table) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for line in table:
+        sheet.append(line)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_utf8_csv_with_bom_as_excel_saves_it(app, client, staff, congress_id):
+    response = upload(client, app, congress_id, "名单.csv", ("\ufeff" + CSV_TEXT).encode("utf-8"))
+    assert imported(client, response) == "Roster imported: 3 added, 0 updated, 0 unchanged."
+    assert response.headers["Location"].endswith(f"/sessions/{congress_id}/roster")
+    assert rows(app, congress_id) == CSV_ROSTER
+
+
+def test_gb18030_csv_as_excel_saves_it_in_china(app, client, staff, congress_id):
+    data = CSV_TEXT.encode("gb18030")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")  # the file really is not UTF-8
+    response = upload(client, app, congress_id, "ROSTER.CSV", data)
+    assert imported(client, response) == "Roster imported: 3 added, 0 updated, 0 unchanged."
+    assert rows(app, congress_id) == CSV_ROSTER
+
+
+def test_xlsx_with_numbers_typed_as_numbers(app, client, staff, congress_id):
+    data = xlsx([["代表编号", "代表姓名", "所属代表团"], [1, "张三", "城区代表团"], [2.0, "李四", None], ["010", "  王  五 ", "农村代表团"]])
+    response = upload(client, app, congress_id, "roster.xlsx", data)
+    assert imported(client, response) == "Roster imported: 3 added, 0 updated, 0 unchanged."
+    assert rows(app, congress_id) == [
+        ("010", "王 五", "农村代表团", ""),
+        ("1", "张三", "城区代表团", ""),
+        ("2", "李四", "", ""),
+    ]
+
+
+def test_a_bad_file_reports_every_bad_line_and_imports_nothing(app, client, staff, congress_id):
+    upload(client, app, congress_id, "first.csv", CSV_TEXT.encode("utf-8"))
+    before = roster(app, congress_id)
+    entries_before = audit_entries(app, "roster.import")
+    bad = (
+        "代表证号,姓名,代表团\n"
+        "001,张三改名,城区代表团\n"
+        "004,,城区代表团\n"
+        "005,赵六,城区代表团\n"
+        "005,钱七,农村代表团\n"
+        "006,孙八,农村代表团\n"
+    )
+    response = upload(client, app, congress_id, "bad.csv", bad.encode("utf-8"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Nothing was imported: 2 problem(s) found." in page
+    report = re.findall(r"<tr><td>(\d*)</td><td>\s*(.*?)\s*</td></tr>", page, re.DOTALL)
+    assert report == [
+        ("3", "The name is empty."),
+        ("5", "Deputy number 005 appears more than once in the file."),
+    ]
+    assert roster(app, congress_id) == before  # not even the good rows, nor 张三's new name
+    assert audit_entries(app, "roster.import") == entries_before
+
+
+def test_importing_the_same_file_twice_changes_nothing(app, client, staff, congress_id):
+    data = CSV_TEXT.encode("utf-8")
+    assert imported(client, upload(client, app, congress_id, "a.csv", data)) == "Roster imported: 3 added, 0 updated, 0 unchanged."
+    first = roster(app, congress_id)
+    assert imported(client, upload(client, app, congress_id, "a.csv", data)) == "Roster imported: 0 added, 0 updated, 3 unchanged."
+    assert roster(app, congress_id) == first
+    assert len(audit_entries(app, "roster.import")) == 1  # an import that changed nothing leaves no entry
+
+
+def test_a_changed_row_updates_that_deputy_and_keeps_their_identity(app, client, staff, congress_id):
+    imported(client, upload(client, app, congress_id, "a.csv", CSV_TEXT.encode("utf-8")))
+    first = roster(app, congress_id)
+    changed = CSV_TEXT.replace("003,欧阳修,农村代表团,太平店镇", "003,欧阳修,城区代表团,清河口街道") + "004,司马光,农村代表团,\r\n"
+    assert imported(client, upload(client, app, congress_id, "b.csv", changed.encode("utf-8"))) == (
+        "Roster imported: 1 added, 1 updated, 2 unchanged."
+    )
+    after = roster(app, congress_id)
+    assert after[:2] == first[:2]
+    assert after[2] == (first[2][0], "003", "欧阳修", "城区代表团", "清河口街道", None)
+    assert after[3][1:5] == ("004", "司马光", "农村代表团", "")
+    assert len(after) == 4
+
+
+def test_an_import_that_changed_something_is_audited_with_who_and_how_much(app, client, staff, congress_id):
+    upload(client, app, congress_id, "a.csv", CSV_TEXT.encode("utf-8"))
+    upload(client, app, congress_id, "b.csv", CSV_TEXT.replace("张三", "张三丰").encode("utf-8"))
+    assert audit_entries(app, "roster.import") == [
+        (f"user:{staff}", f"session:{congress_id}", {"added": 3, "updated": 0}),
+        (f"user:{staff}", f"session:{congress_id}", {"added": 0, "updated": 1}),
+    ]
+
+
+@pytest.mark.parametrize("filename", ["roster.pdf", "roster.xls", "roster"])
+def test_an_unknown_file_type_is_refused_with_a_clear_message(app, client, staff, congress_id, filename):
+    response = upload(client, app, congress_id, filename, CSV_TEXT.encode("utf-8"))
+    assert response.status_code == 400
+    assert "Only CSV or Excel (.xlsx) files can be imported." in response.get_data(as_text=True)
+    assert rows(app, congress_id) == []
+
+
+@pytest.mark.parametrize("data", [b"this is not a spreadsheet", xlsx([["编号", "姓名"], ["1", "甲"]])[:300]])
+def test_a_corrupt_xlsx_is_refused_with_a_clear_message(app, client, staff, congress_id, data):
+    response = upload(client, app, congress_id, "roster.xlsx", data)
+    assert response.status_code == 400
+    assert "This Excel file cannot be read. Save it again as .xlsx." in response.get_data(as_text=True)
+    assert rows(app, congress_id) == []
+
+
+def test_an_empty_file_is_refused(app, client, staff, congress_id):
+    response = upload(client, app, congress_id, "empty.csv", "\ufeff".encode("utf-8"))
+    assert response.status_code == 400
+    assert "The file has no deputies." in response.get_data(as_text=True)
+
+
+def test_only_staff_may_import(app, client, congress_id):
+    with app.app_context():
+        from voting_app.db import db
+
+        presiding = make_user("presiding")
+        db.session.commit()
+        sign_in(client, presiding)
+    client.set_cookie("lang", "en")
+    response = upload(client, app, congress_id, "a.csv", CSV_TEXT.encode("utf-8"))
+    assert response.status_code == 403
+    assert rows(app, congress_id) == []
+
+
+def test_the_downloaded_template_imports_as_is(app, client, staff, congress_id):
+    with app.app_context():
+        template_url = url_for("sessions.roster_template", session_id=congress_id)
+    template = client.get(template_url)
+    assert template.status_code == 200
+    response = upload(client, app, congress_id, "roster-template.csv", template.data)
+    assert imported(client, response) == "Roster imported: 1 added, 0 updated, 0 unchanged."
+    assert rows(app, congress_id) == [("001", "张三", "城区代表团", "樊城区某街道")]
