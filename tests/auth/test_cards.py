@@ -526,3 +526,20 @@ def test_wrong_pins_sent_at_once_are_all_counted(app, card):
         statuses = list(pool.map(lambda client: enter_pin(client, token, wrong(pin)).status_code, clients))
     assert statuses == [401] * guesses
     assert credential_row(app, deputy_id)[:2] == (guesses, None)
+
+
+def test_reloading_a_printed_sheet_does_not_replace_the_cards_just_printed(app, card, world):
+    from voting_app.ballots.models import Credential
+    from voting_app.db import db
+
+    deputy_id, _, _ = card
+    staff = staff_client(app)
+    target = url(app, "sessions.credential_reissue", session_id=world.session_id, deputy_id=deputy_id)
+    printed = post(staff, target, {"sheet": "sheet-1"})
+    assert printed.status_code == 200 and printed.headers["Cache-Control"] == "no-store"
+    reloaded = post(staff, target, {"sheet": "sheet-1"}, follow_redirects=True)
+    assert "were issued already" in reloaded.get_data(as_text=True)
+    with app.app_context():
+        cards = db.session.scalars(select(Credential).where(Credential.deputy_id == deputy_id)).all()
+    assert len(cards) == 2 and sum(c.revoked_at is None for c in cards) == 1
+    assert post(staff, target, {"sheet": "sheet-2"}).status_code == 200

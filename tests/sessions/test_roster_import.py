@@ -231,3 +231,12 @@ def test_the_downloaded_template_imports_as_is(app, client, staff, congress_id):
     response = upload(client, app, congress_id, "roster-template.csv", template.data)
     assert imported(client, response) == "Roster imported: 1 added, 0 updated, 0 unchanged."
     assert rows(app, congress_id) == [("001", "张三", "城区代表团", "樊城区某街道")]
+
+
+def test_a_file_without_the_optional_columns_keeps_what_the_roster_has(app, client, staff, congress_id):
+    imported(client, upload(client, app, congress_id, "a.csv", CSV_TEXT.encode("utf-8")))
+    names_only = "樊城区人大代表名单\r\n代表证号,姓名\r\n001,张三\r\n002,李䶮\r\n003,欧阳锋\r\n"
+    assert imported(client, upload(client, app, congress_id, "b.csv", names_only.encode("utf-8"))) == (
+        "Roster imported: 0 added, 1 updated, 2 unchanged."
+    )
+    assert rows(app, congress_id) == [CSV_ROSTER[0], CSV_ROSTER[1], ("003", "欧阳锋", "农村代表团", "太平店镇")]

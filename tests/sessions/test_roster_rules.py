@@ -211,3 +211,9 @@ def test_the_rule_modules_import_neither_flask_nor_sqlalchemy():
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_a_title_row_above_the_header_is_skipped():
+    parsed = parse_roster([["樊城区第十九届人大代表名册"], ["代表证号", "姓名"], ["001", "张三"]])
+    assert parsed.is_valid and [(r.line, r.number, r.name) for r in parsed.rows] == [(3, "001", "张三")]
+    assert parsed.columns == {"number", "name"}

@@ -67,7 +67,13 @@ class SignInResult:
 
 
 def authenticate(username: str, password: str) -> SignInResult:
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    """The account row is locked while the password is checked, so parallel guesses all count."""
+    user = db.session.scalar(
+        select(User)
+        .where(User.username == username.strip())
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if user is None or not user.is_active:
         _hasher.hash(password)  # spend the same time as a real check
         return SignInResult(None)

@@ -40,6 +40,8 @@ class RowError:
 class RosterParse:
     rows: tuple[RosterRow, ...]
     errors: tuple[RowError, ...]
+    # The optional columns the file has: an import leaves the others as they are.
+    columns: frozenset[str] = frozenset(COLUMN_ALIASES)
 
     @property
     def is_valid(self) -> bool:
@@ -62,18 +64,35 @@ def _cell(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def parse_roster(table: Iterable[Sequence[object]]) -> RosterParse:
-    """Check a table whose first non-empty row is the header; line numbers are 1-based."""
-    lines = [(index, list(row)) for index, row in enumerate(table, start=1)]
-    lines = [(index, row) for index, row in lines if any(_cell(value) for value in row)]
-    if not lines:
-        return RosterParse((), (RowError(1, "empty_file"),))
-    header_line, header = lines[0]
+def _header_positions(header: Sequence[object]) -> dict[str, int]:
     positions: dict[str, int] = {}
     for position, title in enumerate(header):
         key = _column_key(title)
         if key and key not in positions:
             positions[key] = position
+    return positions
+
+
+HEADER_SEARCH_ROWS = 5
+
+
+def parse_roster(table: Iterable[Sequence[object]]) -> RosterParse:
+    """Check a table; its header is the first of the first few non-empty rows that names
+    the required columns (offices often put a title row above it). Lines are 1-based."""
+    lines = [(index, list(row)) for index, row in enumerate(table, start=1)]
+    lines = [(index, row) for index, row in lines if any(_cell(value) for value in row)]
+    if not lines:
+        return RosterParse((), (RowError(1, "empty_file"),))
+    header_index = next(
+        (
+            index
+            for index, (_, row) in enumerate(lines[:HEADER_SEARCH_ROWS])
+            if all(key in _header_positions(row) for key in REQUIRED_COLUMNS)
+        ),
+        0,
+    )
+    header_line, header = lines[header_index]
+    positions = _header_positions(header)
     missing = [RowError(header_line, "missing_column", key) for key in REQUIRED_COLUMNS if key not in positions]
     if missing:
         return RosterParse((), tuple(missing))
@@ -81,7 +100,7 @@ def parse_roster(table: Iterable[Sequence[object]]) -> RosterParse:
     rows: list[RosterRow] = []
     errors: list[RowError] = []
     first_line_of: dict[str, int] = {}
-    for line, raw in lines[1:]:
+    for line, raw in lines[header_index + 1 :]:
         values = {key: _cell(raw[position]) if position < len(raw) else "" for key, position in positions.items()}
         row_errors = [RowError(line, "missing_value", key) for key in REQUIRED_COLUMNS if not values.get(key)]
         row_errors += [
@@ -102,4 +121,4 @@ def parse_roster(table: Iterable[Sequence[object]]) -> RosterParse:
         )
     if not rows and not errors:
         errors.append(RowError(header_line + 1, "empty_file"))
-    return RosterParse(tuple(rows), tuple(errors))
+    return RosterParse(tuple(rows), tuple(errors), frozenset(positions))

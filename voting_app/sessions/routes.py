@@ -1,8 +1,22 @@
 """Sessions, rosters, check-in and voting cards (staff, and deputies checking themselves in)."""
 
+import secrets
 import time
 
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,6 +34,7 @@ from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.web import current_actor, get_child_or_404
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
+DESK_RESULTS = 30
 
 
 def _session(session_id: int) -> CongressSession:
@@ -136,7 +151,8 @@ def checkin_desk(session_id: int):
         "sessions/checkin_desk.html",
         congress=congress,
         query=query,
-        results=service.search_deputies(congress.id, query),
+        results=service.search_deputies(congress.id, query, limit=DESK_RESULTS),
+        limit=DESK_RESULTS,
         presence=service.presence(congress.id),
         scan_form=CardScanForm(),
         button=ButtonForm(),
@@ -229,21 +245,41 @@ def credential_list(session_id: int):
         )
     }
     return render_template(
-        "sessions/cards.html", congress=congress, credentials=credentials, now=utcnow(), button=ButtonForm()
+        "sessions/cards.html",
+        congress=congress,
+        credentials=credentials,
+        now=utcnow(),
+        button=ButtonForm(),
+        sheet=secrets.token_urlsafe(8),
     )
 
 
-def _print_cards(congress: CongressSession, cards) -> str:
+def _print_cards(congress: CongressSession, cards):
+    """The one page that shows tokens and PINs in clear: never cached, never stored."""
     printable = [
         {
             "deputy": card.deputy,
             "pin": card.pin,
-            "url": url_for("auth.card", token=card.token, _external=True),
             "qr": qr_svg(url_for("auth.card", token=card.token, _external=True), card.deputy.name),
         }
         for card in cards
     ]
-    return render_template("sessions/cards_print.html", congress=congress, cards=printable)
+    response = make_response(render_template("sessions/cards_print.html", congress=congress, cards=printable))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _sheet_already_printed() -> bool:
+    """Reloading the printed sheet would post again and replace the cards just printed;
+    each issuing form carries a sheet id, and a sheet id is honoured once per browser."""
+    sheet = request.form.get("sheet", "")
+    printed = session.get("printed_sheets", [])
+    if sheet and sheet in printed:
+        flash(_("These cards were issued already; reloading would replace the cards just printed. Reissue a card again if one is lost."), "error")
+        return True
+    if sheet:
+        session["printed_sheets"] = [*printed[-49:], sheet]
+    return False
 
 
 @bp.post("/<int:session_id>/cards/issue")
@@ -251,6 +287,8 @@ def credential_issue_all(session_id: int):
     congress = _session(session_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
+    if _sheet_already_printed():
+        return redirect(url_for("sessions.credential_list", session_id=congress.id))
     cards = issue_missing_cards(current_actor(), congress)
     db.session.commit()
     if not cards:
@@ -265,6 +303,8 @@ def credential_reissue(session_id: int, deputy_id: int):
     deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
     if not ButtonForm().validate_on_submit():
         abort(400)
+    if _sheet_already_printed():
+        return redirect(url_for("sessions.credential_list", session_id=congress.id))
     card = issue_card(current_actor(), deputy)
     db.session.commit()
     return _print_cards(congress, [card])

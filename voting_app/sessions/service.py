@@ -92,8 +92,12 @@ def import_roster(actor: str, congress: CongressSession, parsed: RosterParse) ->
                 Deputy(session=congress, number=row.number, name=row.name, delegation=row.delegation, unit=row.unit)
             )
             added += 1
-        elif (deputy.name, deputy.delegation, deputy.unit) != (row.name, row.delegation, row.unit):
-            deputy.name, deputy.delegation, deputy.unit = row.name, row.delegation, row.unit
+            continue
+        changes = {"name": row.name}
+        changes.update({key: getattr(row, key) for key in ("delegation", "unit") if key in parsed.columns})
+        if any(getattr(deputy, key) != value for key, value in changes.items()):
+            for key, value in changes.items():
+                setattr(deputy, key, value)
             updated += 1
         else:
             unchanged += 1
