@@ -129,7 +129,8 @@ def seed(rng_seed: int = 2027) -> str:
         "",
         *(f"  {role:<12} password {password}" for role, password in passwords.items()),
         "",
-        "Deputy voting cards (open the link, then type the PIN):",
+        "Deputy voting cards: open the server's address followed by the link",
+        "(for example http://127.0.0.1:5000/c/...), then type the PIN:",
     ]
     for deputy in deputies[:5]:
         card = cards[deputy.id]
