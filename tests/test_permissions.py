@@ -3,9 +3,50 @@
 import pytest
 
 from tests.conftest import build_world, csrf_token, sign_in
-from voting_app.permissions import ANONYMOUS, DEPUTY, ENDPOINTS, PRESIDING, SCRUTINEER, STAFF, allowed_roles
+from voting_app.permissions import (
+    ANONYMOUS,
+    DEPUTY,
+    ENDPOINTS,
+    GRID_WORKER,
+    PRESIDING,
+    SCRUTINEER,
+    STAFF,
+    allowed_roles,
+)
 
-ROLES = (ANONYMOUS, STAFF, PRESIDING, SCRUTINEER, DEPUTY)
+ROLES = (ANONYMOUS, STAFF, PRESIDING, SCRUTINEER, GRID_WORKER, DEPUTY)
+
+
+def survey_world(world) -> dict:
+    """A project with a survey, a placement, a question and a comment, for the survey routes."""
+    from surveys import service as surveys
+    from voting_app.db import db
+    from voting_app.projects.models import Project
+
+    project = Project(name="农村公路桥梁新改建", year=2026, department="区交通运输局", stage="operating")
+    db.session.add(project)
+    db.session.flush()
+    survey = surveys.create_from_template("test", "桥梁满意度", project.id, "operating")
+    text_question = survey.questions[-1]
+    response = surveys.submit_response(
+        survey, survey.placements[0], {q.id: (["satisfied"] if q.kind == "satisfaction" else []) for q in survey.questions}
+        | {text_question.id: ["很好"]},
+    )
+    db.session.commit()
+    return {
+        "project_id": project.id,
+        "survey_id": survey.id,
+        "question_id": survey.questions[0].id,
+        "placement_id": survey.placements[0].id,
+        "answer_id": next(a.id for a in response.answers if a.text),
+        "code": survey.placements[0].code,
+    }
+
+
+def grid_worker():
+    from tests.conftest import make_user
+
+    return make_user(GRID_WORKER)
 
 
 def url_arguments(world) -> dict:
@@ -16,8 +57,8 @@ def url_arguments(world) -> dict:
         "candidate_id": world.candidate_ids[0],
         "index": 0,
         "token": "not-a-real-card",
-        "code": "en",
         "filename": "css/app.css",
+        **survey_world(world),
     }
 
 
@@ -43,23 +84,28 @@ def test_every_route_admits_exactly_the_allowed_roles(app, role):
             STAFF: world.user(world.staff_id),
             PRESIDING: world.user(world.presiding_id),
             SCRUTINEER: world.user(world.scrutineer_ids[0]),
+            GRID_WORKER: grid_worker(),
             DEPUTY: world.credential(world.deputy_ids[0]),
         }.get(role)
         checked = []
         for rule, method in routes(app):
             if rule.endpoint == "auth.logout":
                 continue
+            values = dict(arguments)
+            if rule.endpoint == "main.language":
+                values["code"] = "en"
             client = app.test_client()
             if principal is not None:
                 sign_in(client, principal)
             with app.test_request_context():
                 from flask import url_for
 
-                url = url_for(rule.endpoint, **{k: v for k, v in arguments.items() if k in rule.arguments})
+                url = url_for(rule.endpoint, **{k: v for k, v in values.items() if k in rule.arguments})
             if method == "GET":
                 response = client.get(url)
             else:
                 response = client.post(url, data={"csrf_token": csrf_token(client)})
+            assert response.status_code < 500, f"{role} broke {method} {url}: {response.status_code}"
             allowed = role in allowed_roles(rule.endpoint)
             denied_as = (
                 response.status_code == 403
@@ -116,4 +162,13 @@ def test_the_policy_itself():
         "ballots.results",
         "ballots.board",
         "ballots.board_json",
+        "projects.project_list",
+        "projects.project_detail",
+        "surveys.respond",
+        "surveys.respond_submit",
+        "surveys.thanks",
     }
+    assert allowed_roles("surveys.assisted_entry") == {STAFF, GRID_WORKER}
+    assert allowed_roles("surveys.comment_hide") == {STAFF}
+    grid_reach = {endpoint for endpoint in ENDPOINTS if GRID_WORKER in allowed_roles(endpoint)} - public
+    assert grid_reach == {"auth.logout", "surveys.survey_list", "surveys.assisted_entry"}

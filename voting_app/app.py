@@ -77,14 +77,18 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from voting_app import audit
+    from surveys import init_app as init_surveys
     from voting_app.auth.routes import bp as auth_bp
     from voting_app.ballots.routes import bp as ballots_bp
+    from voting_app.labels import mark_labels, rating_labels
     from voting_app.main.routes import bp as main_bp
     from voting_app.permissions import can, guard_request
+    from voting_app.projects.routes import bp as projects_bp
     from voting_app.sessions.routes import bp as sessions_bp
 
-    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, audit.bp):
+    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, audit.bp):
         app.register_blueprint(blueprint)
+    init_surveys(app)
     app.before_request(guard_request)
 
     from flask_login import current_user
@@ -97,6 +101,8 @@ def _register_blueprints(app: Flask) -> None:
             "can": lambda permission: can(current_user, permission),
             "current_locale": select_locale(),
             "state_label": state_label,
+            "rating_labels": rating_labels,
+            "mark_labels": mark_labels,
         }
 
 

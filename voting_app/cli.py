@@ -57,7 +57,7 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("create-account")
     @click.argument("username")
-    @click.argument("role", type=click.Choice(["staff", "presiding", "scrutineer"]))
+    @click.argument("role", type=click.Choice(["staff", "presiding", "scrutineer", "grid_worker"]))
     @click.option("--name", default="", help="Display name.")
     @click.password_option()
     def create_account(username: str, role: str, name: str, password: str) -> None:

@@ -21,6 +21,8 @@ class DefaultConfig:
     PIN_LOCK_MINUTES = 15
     # Seconds a venue check-in code stays valid; the screen shows a new one each period.
     CHECKIN_CODE_PERIOD = 60
+    # Survey answers accepted from one network address (a shared Wi-Fi serves many homes).
+    SURVEY_SUBMIT_LIMIT = "30 per minute;300 per hour"
 
 
 def environment_overrides() -> dict:

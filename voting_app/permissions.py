@@ -11,10 +11,11 @@ from flask_login import current_user
 STAFF = "staff"
 PRESIDING = "presiding"
 SCRUTINEER = "scrutineer"
+GRID_WORKER = "grid_worker"
 DEPUTY = "deputy"
 ANONYMOUS = "anonymous"
 
-ACCOUNT_ROLES = (STAFF, PRESIDING, SCRUTINEER)
+ACCOUNT_ROLES = (STAFF, PRESIDING, SCRUTINEER, GRID_WORKER)
 ROLES = (*ACCOUNT_ROLES, DEPUTY)
 
 PUBLIC = "public"
@@ -37,6 +38,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "round.turnout": frozenset({STAFF, PRESIDING, SCRUTINEER}),
     "paper.enter": frozenset({SCRUTINEER}),
     "ballot.cast": frozenset({DEPUTY}),
+    # Resident surveys
+    "survey.manage": frozenset({STAFF}),
+    "survey.results": frozenset({STAFF, PRESIDING}),
+    "survey.list": frozenset({STAFF, PRESIDING, GRID_WORKER}),
+    "survey.assist": frozenset({STAFF, GRID_WORKER}),
     # Administration
     "audit.view": frozenset({STAFF}),
     "account.manage": frozenset({STAFF}),
@@ -74,6 +80,7 @@ ENDPOINTS: dict[str, str] = {
     "ballots.round_edit": "round.manage",
     "ballots.candidate_add": "round.manage",
     "ballots.candidate_delete": "round.manage",
+    "ballots.candidate_add_project": "round.manage",
     "ballots.round_open": "round.conduct",
     "ballots.round_close": "round.conduct",
     "ballots.round_confirm": "round.confirm",
@@ -93,6 +100,30 @@ ENDPOINTS: dict[str, str] = {
     "ballots.board": PUBLIC,
     "ballots.board_json": PUBLIC,
     "ballots.results": PUBLIC,
+    "projects.project_list": PUBLIC,
+    "projects.project_detail": PUBLIC,
+    "surveys.survey_list": "survey.list",
+    "surveys.survey_new": "survey.manage",
+    "surveys.survey_edit": "survey.manage",
+    "surveys.survey_detail": "survey.manage",
+    "surveys.question_add": "survey.manage",
+    "surveys.question_move": "survey.manage",
+    "surveys.question_delete": "survey.manage",
+    "surveys.placement_add": "survey.manage",
+    "surveys.qr_png": "survey.manage",
+    "surveys.qr_svg_download": "survey.manage",
+    "surveys.poster": "survey.manage",
+    "surveys.codes_issue": "survey.manage",
+    "surveys.results": "survey.results",
+    "surveys.results_json": "survey.results",
+    "surveys.export_csv": "survey.results",
+    "surveys.export_xlsx": "survey.results",
+    "surveys.comments": "survey.manage",
+    "surveys.comment_hide": "survey.manage",
+    "surveys.assisted_entry": "survey.assist",
+    "surveys.respond": PUBLIC,
+    "surveys.respond_submit": PUBLIC,
+    "surveys.thanks": PUBLIC,
     "audit.audit_log": "audit.view",
     "auth.account_list": "account.manage",
     "auth.account_new": "account.manage",

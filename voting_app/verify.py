@@ -1,5 +1,9 @@
 """Recount a published ballot board: ``python -m voting_app.verify BOARD.json [--json]``.
 
+Counts every method of ballot-board/1: choose up to N, for / against / abstain, and the
+deputies' satisfaction assessment (满意度测评), whose table shows each project's ratings, its
+rate and whether it is below the bar and goes to rectification (整改).
+
 Anyone holding the board can check the announced result without the server, Flask or a
 database: this module uses only the standard library and the pure counting rules. Exit status
 is 0 when the board was counted, 2 when it could not be read, is malformed or fails its digest.
@@ -22,9 +26,14 @@ from voting_app.ballots.board import (
 from voting_app.ballots.counting import (
     BASE_ROSTER,
     CHOOSE_UP_TO,
+    RATE_DISSATISFIED,
+    RATE_MOSTLY,
+    RATE_SATISFIED,
+    SATISFACTION,
     CandidateResult,
     CountResult,
     count,
+    satisfaction_rate_text,
 )
 
 
@@ -57,17 +66,73 @@ def _outcome(line: CandidateResult) -> str:
     return "no seat" if line.is_passed else ""
 
 
+BELOW_BAR = "below bar — rectification"
+NOT_RATED = "not rated"
+
+
+def _satisfaction_table(parsed: ParsedBoard, result: CountResult) -> list[str]:
+    """Per project: rank, ratings, rate and whether it goes to rectification (整改)."""
+    names = {c.id: _safe(c.name) for c in parsed.candidates}
+    bar = parsed.rules.satisfaction_bar
+    lines = [
+        f"Valid {result.valid}   Void {result.void}",
+        (
+            f"Bar: {bar}% - a project passes when satisfied + mostly satisfied make at least "
+            f"{bar}% of the valid ballots that rated it; a project under the bar goes to "
+            "rectification"
+        ),
+        "",
+        (
+            f"{'Rank':>4}  {'Satisfied':>9}  {'Mostly':>6}  {'Dissatisfied':>12}  "
+            f"{'Rated':>5}  {'Rate %':>6}  {'Result':<{len(BELOW_BAR)}}  Project"
+        ),
+    ]
+    for line in result.ranking():
+        given = result.ratings[line.candidate_id]
+        if not line.rated:
+            outcome = NOT_RATED
+        else:
+            outcome = "passed" if line.is_passed else BELOW_BAR
+        rank = "-" if line.rank is None else str(line.rank)
+        rate = satisfaction_rate_text(line.votes, line.rated) or "-"
+        lines.append(
+            f"{rank:>4}  {given[RATE_SATISFIED]:>9}  {given[RATE_MOSTLY]:>6}  "
+            f"{given[RATE_DISSATISFIED]:>12}  {line.rated:>5}  {rate:>6}  "
+            f"{outcome:<{len(BELOW_BAR)}}  #{line.candidate_id} {names[line.candidate_id]}"
+        )
+    below = result.below_bar()
+    not_rated = [line.candidate_id for line in result.ranking() if not line.rated]
+    lines += ["", f"Passed the bar: {_plural(len(result.passed), 'project')}"]
+    lines.append(
+        f"Below the bar, to rectification: {_plural(len(below), 'project')}"
+        + (f" ({_ids(below)})" if below else "")
+    )
+    if not_rated:
+        lines.append(
+            f"Not rated on any valid ballot: {_plural(len(not_rated), 'project')} "
+            f"({_ids(tuple(not_rated))})"
+        )
+    return lines
+
+
 def render(parsed: ParsedBoard, result: CountResult, digest: str | None) -> str:
     """The result as a plain-text table, in the order the big screen announces it."""
     rules, info = parsed.rules, parsed.round
     names = {c.id: _safe(c.name) for c in parsed.candidates}
     if rules.method == CHOOSE_UP_TO:
         method = f"choose up to {rules.seats} of {len(names)} candidates"
+    elif rules.method == SATISFACTION:
+        method = (
+            f"satisfaction assessment of {_plural(len(names), 'project')} "
+            f"(satisfied / mostly satisfied / dissatisfied); bar {rules.satisfaction_bar}%"
+        )
     else:
         method = f"for / against / abstain on each of {len(names)} candidates"
+    if rules.method != SATISFACTION:
+        method += f"; {_plural(rules.seats, 'seat')}"
     lines = [
         f"Round {info['id']}: {_safe(info['title'])}",
-        f"Method: {method}; {_plural(rules.seats, 'seat')}",
+        f"Method: {method}",
         f"Roster {rules.roster}   Present {rules.present}   Issued {rules.issued}   "
         f"Returned {result.returned}",
     ]
@@ -77,6 +142,8 @@ def render(parsed: ParsedBoard, result: CountResult, digest: str | None) -> str:
             f"VOID ROUND: {result.returned} ballots returned but only {rules.issued} issued. "
             "The whole round is void and must be repeated.",
         ]
+    elif rules.method == SATISFACTION:
+        lines += _satisfaction_table(parsed, result)
     else:
         whom = "the roster" if rules.threshold_base == BASE_ROSTER else "the ballots returned"
         lines += [

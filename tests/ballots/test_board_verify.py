@@ -25,6 +25,8 @@ from voting_app.ballots.counting import (
     FOR_AGAINST,
     MARKS,
     METHODS,
+    RATINGS,
+    SATISFACTION,
     THRESHOLD_BASES,
     RoundRules,
     count,
@@ -304,7 +306,7 @@ def published_rounds(draw):
     choose = st.lists(st.one_of(some_id, some_id, st.text(max_size=1), st.booleans()), max_size=4)
     marks = st.dictionaries(
         st.one_of(some_id.map(str), st.sampled_from(["x", "01", "-1"])),
-        st.sampled_from(MARKS + ("yes",)),
+        st.sampled_from(MARKS + RATINGS + ("yes",)),
         max_size=5,
     )
     choices = st.one_of(st.none(), choose, marks)
@@ -320,6 +322,8 @@ def published_rounds(draw):
         "present": draw(st.integers(0, 30)),
         "issued": draw(st.one_of(st.integers(0, 30), st.just(len(ballots)))),
     }
+    if method == SATISFACTION:
+        round_info["satisfaction_bar"] = draw(st.integers(1, 100))
     candidates = [{"id": cid, "name": draw(plain_text)} for cid in ids]
     return round_info, candidates, ballots
 
@@ -333,6 +337,7 @@ def rules_for(round_info, candidates):
         present=round_info["present"],
         issued=round_info["issued"],
         candidate_ids=tuple(c["id"] for c in candidates),
+        satisfaction_bar=round_info.get("satisfaction_bar", 60),
     )
 
 
@@ -534,3 +539,240 @@ def test_recount_code_loads_no_web_framework():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# --- satisfaction assessment boards (满意度测评) ----------------------------------------
+
+SAT_ROUND = {
+    "id": 12,
+    "title": "2025年民生实事项目满意度测评",
+    "method": SATISFACTION,
+    "seats": 3,
+    "threshold_base": "roster",
+    "roster": 6,
+    "present": 6,
+    "issued": 6,
+    "satisfaction_bar": 60,
+}
+SAT_CANDIDATES = [*CANDIDATES, {"id": 10, "name": "社区养老服务站"}]
+SAT_BALLOTS = [
+    ("s5", {"2": "dissatisfied", "1": "satisfied", "10": "satisfied"}),
+    ("s1", {1: "satisfied", 2: "satisfied", 3: "dissatisfied"}),
+    ("s3", {"1": "mostly_satisfied", "2": "dissatisfied", "3": "dissatisfied"}),
+    ("s2", {"1": "dissatisfied", "2": "mostly_satisfied", "10": "dissatisfied"}),
+    ("s4", {"1": "satisfied", "3": "meh"}),
+    ("s6", {}),
+]
+SAT_DIGEST = "sha256:d1c91632e966b4413459e5733ca8ebe441f92b01c956c9639c0e2a4ff282951e"
+
+
+def sat_board(**round_changes):
+    return build_board({**SAT_ROUND, **round_changes}, SAT_CANDIDATES, SAT_BALLOTS)
+
+
+def test_satisfaction_board_shape_and_sorted_keys():
+    board = sat_board()
+    assert list(board) == ["format", "round", "candidates", "ballots", "digest"]
+    assert board["round"] == SAT_ROUND
+    assert list(board["round"])[-1] == "satisfaction_bar"
+    assert [b["receipt"] for b in board["ballots"]] == ["s1", "s2", "s3", "s4", "s5", "s6"]
+    assert list(board["ballots"][0]["choices"].items()) == [
+        ("1", "satisfied"),
+        ("2", "satisfied"),
+        ("3", "dissatisfied"),
+    ]
+    assert list(board["ballots"][4]["choices"]) == ["1", "2", "10"]
+    assert board["ballots"][5]["choices"] == {}
+
+
+def test_satisfaction_digest_is_pinned_and_covers_the_bar():
+    board = sat_board()
+    body = {k: v for k, v in board.items() if k != "digest"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert '"satisfaction_bar":60' in text
+    assert board["digest"] == "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert board["digest"] == SAT_DIGEST
+    assert sat_board(satisfaction_bar=61)["digest"] != SAT_DIGEST
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _set(["round", "satisfaction_bar"], 50),
+        _set(["ballots", 0, "choices", "3"], "mostly_satisfied"),
+        _delete(["ballots", 0, "choices", "3"]),
+        _set(["ballots", 5, "choices"], {"1": "satisfied"}),
+        _set(["round", "method"], FOR_AGAINST),
+    ],
+)
+def test_any_edit_to_a_satisfaction_board_breaks_the_digest(change):
+    board = sat_board()
+    change(board)
+    with pytest.raises(DigestMismatch, match="digest mismatch"):
+        parse_board(board)
+
+
+def test_satisfaction_board_round_trip():
+    board = sat_board()
+    parsed = parse_board(loads_board(json.dumps(board, ensure_ascii=False)))
+    assert parsed.rules == RoundRules(
+        SATISFACTION, 3, "roster", 6, 6, 6, (1, 2, 3, 10), satisfaction_bar=60
+    )
+    assert parsed.round == SAT_ROUND
+    result = count(parsed.rules, parsed.ballots)
+    assert result == count(parsed.rules, [choices for _, choices in SAT_BALLOTS])
+    assert (result.valid, result.void) == (5, 1)
+    assert dict(result.votes) == {1: 3, 2: 2, 3: 0, 10: 1}
+    assert result.passed == (1,)
+    assert result.below_bar() == (2, 3, 10)
+
+
+def test_build_board_publishes_the_bar_only_for_satisfaction():
+    assert sample_board(satisfaction_bar=60)["digest"] == SAMPLE_DIGEST
+    assert "satisfaction_bar" not in sample_board(satisfaction_bar=60)["round"]
+    with pytest.raises(BoardError, match="cannot build a board without 'satisfaction_bar'"):
+        build_board({k: v for k, v in SAT_ROUND.items() if k != "satisfaction_bar"}, [], [])
+    with pytest.raises(BoardError, match="satisfaction_bar must be an integer from 1 to 100"):
+        sat_board(satisfaction_bar=0)
+    with pytest.raises(BoardError, match="round.satisfaction_bar must be an integer"):
+        sat_board(satisfaction_bar=None)
+    with pytest.raises(BoardError, match="twice"):
+        build_board(SAT_ROUND, SAT_CANDIDATES, [("x", {1: "satisfied", "1": "satisfied"})])
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (_delete(["round", "satisfaction_bar"]), "round is missing 'satisfaction_bar'"),
+        (_set(["round", "satisfaction_bar"], "60"), "round.satisfaction_bar must be an integer"),
+        (_set(["round", "satisfaction_bar"], True), "round.satisfaction_bar must be an integer"),
+        (_set(["round", "satisfaction_bar"], 60.0), "round.satisfaction_bar must be an integer"),
+        (_set(["round", "satisfaction_bar"], None), "round.satisfaction_bar must be an integer"),
+        (_set(["round", "satisfaction_bar"], 0), "satisfaction_bar must be an integer from 1"),
+        (_set(["round", "satisfaction_bar"], 101), "satisfaction_bar must be an integer from 1"),
+        (_set(["round", "method"], FOR_AGAINST), "allowed only when round.method is"),
+        (_set(["round", "method"], CHOOSE_UP_TO), "allowed only when round.method is"),
+        (_set(["round", "bar"], 60), "round has unknown key"),
+    ],
+)
+def test_malformed_satisfaction_boards_are_refused_precisely(change, message):
+    board = sat_board()
+    del board["digest"]
+    change(board)
+    with pytest.raises(BoardError, match=message) as caught:
+        parse_board(board)
+    assert not isinstance(caught.value, DigestMismatch)
+
+
+def test_other_boards_may_not_carry_a_bar():
+    board = sample_board()
+    del board["digest"]
+    board["round"]["satisfaction_bar"] = 60
+    with pytest.raises(BoardError, match="round.satisfaction_bar is allowed only when"):
+        parse_board(board)
+
+
+def test_rule_breaking_satisfaction_ballots_are_void_not_malformed():
+    board = sat_board()
+    del board["digest"]
+    board["ballots"] = [
+        {"receipt": "a", "choices": {"99": "satisfied"}},
+        {"receipt": "b", "choices": {"1": "for"}},
+        {"receipt": "c", "choices": {"01": "satisfied"}},
+        {"receipt": "d", "choices": [1]},
+        {"receipt": "e", "choices": None},
+        {"receipt": "f", "choices": {"1": "satisfied"}},
+    ]
+    parsed = parse_board(board)
+    result = count(parsed.rules, parsed.ballots)
+    assert (result.valid, result.void) == (1, 5)
+
+
+SAT_EXPECTED_JSON = {
+    "returned": 6,
+    "valid": 5,
+    "void": 1,
+    "void_round": False,
+    "votes": {"1": 3, "2": 2, "3": 0, "10": 1},
+    "passed": [1],
+    "elected": [],
+    "runoff": None,
+    "shortfall": 0,
+    "ratings": {
+        "1": {"satisfied": 2, "mostly_satisfied": 1, "dissatisfied": 1},
+        "2": {"satisfied": 1, "mostly_satisfied": 1, "dissatisfied": 2},
+        "3": {"satisfied": 0, "mostly_satisfied": 0, "dissatisfied": 2},
+        "10": {"satisfied": 1, "mostly_satisfied": 0, "dissatisfied": 1},
+    },
+}
+
+
+def test_verify_prints_a_satisfaction_table(tmp_path, capsys):
+    candidates = [*SAT_CANDIDATES, {"id": 11, "name": "未测评项目"}]
+    board = build_board(SAT_ROUND, candidates, SAT_BALLOTS)
+    assert main([write(tmp_path, board)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Round 12: 2025年民生实事项目满意度测评"
+    assert out[1] == (
+        "Method: satisfaction assessment of 5 projects "
+        "(satisfied / mostly satisfied / dissatisfied); bar 60%"
+    )
+    assert "Roster 6   Present 6   Issued 6   Returned 6" in out
+    assert "Valid 5   Void 1" in out
+    assert any(line.startswith("Bar: 60% - a project passes when") for line in out)
+    header = out.index(
+        "Rank  Satisfied  Mostly  Dissatisfied  Rated  Rate %  "
+        "Result                     Project"
+    )
+    assert out[header + 1 : header + 6] == [
+        "   1          2       1             1      4    75.0  " + "passed                     #1 农村公路桥梁新改建",
+        "   2          1       1             2      4    50.0  " + "below bar — rectification  #2 “一号公路”亮化工程",
+        "   2          1       0             1      2    50.0  " + "below bar — rectification  #10 社区养老服务站",
+        "   4          0       0             2      2     0.0  " + "below bar — rectification  #3 市百货站小区文化长廊改造",
+        "   -          0       0             0      0       -  " + "not rated                  #11 未测评项目",
+    ]
+    assert "Passed the bar: 1 project" in out
+    assert "Below the bar, to rectification: 3 projects (#2, #3, #10)" in out
+    assert "Not rated on any valid ballot: 1 project (#11)" in out
+    assert not any(line.startswith(("Elected", "Runoff", "Shortfall", "Pass line")) for line in out)
+    assert out[-1].startswith("Digest: sha256:")
+
+
+def test_verify_shows_a_rate_just_under_the_bar_rounded_down(tmp_path, capsys):
+    # 1799 of 3000 = 59.97%: rounded to nearest it would read "60.0" beside "below bar".
+    ballots = [(f"r{i:04}", {"1": "satisfied" if i < 1799 else "dissatisfied"}) for i in range(3000)]
+    board = build_board({**SAT_ROUND, "issued": 3000}, [{"id": 1, "name": "桥"}], ballots)
+    assert main([write(tmp_path, board)]) == 0
+    out = capsys.readouterr().out
+    assert "   3000    59.9  below bar — rectification  #1 桥" in out
+
+
+def test_verify_satisfaction_json(tmp_path, capsys):
+    assert main([write(tmp_path, sat_board()), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out) == SAT_EXPECTED_JSON
+    assert out == json.dumps(SAT_EXPECTED_JSON, indent=2) + "\n"
+
+
+def test_verify_satisfaction_void_round(tmp_path, capsys):
+    board = sat_board(issued=5)
+    assert main([write(tmp_path, board)]) == 0
+    out = capsys.readouterr().out
+    assert "bar 60%" in out
+    assert "VOID ROUND: 6 ballots returned but only 5 issued." in out
+    assert "Rank" not in out
+    assert main([write(tmp_path, board), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["void_round"] is True
+    assert result["ratings"] is None
+    assert (result["valid"], result["void"], result["shortfall"]) == (None, None, None)
+
+
+def test_verify_json_for_the_other_methods_is_byte_for_byte_unchanged(tmp_path, capsys):
+    assert main([write(tmp_path, sample_board()), "--json"]) == 0
+    assert capsys.readouterr().out == json.dumps(EXPECTED_JSON, indent=2) + "\n"
+    board = build_board({**ROUND, "method": FOR_AGAINST}, CANDIDATES, [("a", {"1": "for"})])
+    assert main([write(tmp_path, board), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"ratings"' not in out
+    assert list(json.loads(out)) == list(EXPECTED_JSON)

@@ -4,7 +4,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
-from voting_app.permissions import ACCOUNT_ROLES, PRESIDING, SCRUTINEER, STAFF
+from voting_app.permissions import ACCOUNT_ROLES, GRID_WORKER, PRESIDING, SCRUTINEER, STAFF
 
 
 class LoginForm(FlaskForm):
@@ -20,7 +20,12 @@ class PinForm(FlaskForm):
     )
 
 
-ROLE_LABELS = {STAFF: _l("Committee staff"), PRESIDING: _l("Presiding officer"), SCRUTINEER: _l("Scrutineer")}
+ROLE_LABELS = {
+    STAFF: _l("Committee staff"),
+    PRESIDING: _l("Presiding officer"),
+    SCRUTINEER: _l("Scrutineer"),
+    GRID_WORKER: _l("Community grid worker"),
+}
 ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ACCOUNT_ROLES]
 
 

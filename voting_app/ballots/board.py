@@ -4,15 +4,26 @@ Anyone can recount a published board with ``python -m voting_app.verify BOARD.js
 deputy can find their own ballot by its receipt. The board is one JSON object::
 
     {"format": "ballot-board/1",
-     "round": {"id": int, "title": str, "method": "choose_up_to" | "for_against",
+     "round": {"id": int, "title": str,
+               "method": "choose_up_to" | "for_against" | "satisfaction",
                "seats": int, "threshold_base": "roster" | "voters",
-               "roster": int, "present": int, "issued": int},
+               "roster": int, "present": int, "issued": int,
+               "satisfaction_bar": int},
      "candidates": [{"id": int, "name": str}, ...],
      "ballots": [{"receipt": str,
-                  "choices": [ids] | {"<id>": "for" | "against" | "abstain"} | null}, ...],
+                  "choices": [ids]
+                           | {"<id>": "for" | "against" | "abstain"}
+                           | {"<id>": "satisfied" | "mostly_satisfied" | "dissatisfied"}
+                           | null}, ...],
      "digest": "sha256:<64 lowercase hex digits>"}
 
 Ballots are sorted by receipt (code-point order); ``null`` choices are void ballots.
+Object choices are written with their keys sorted by id.
+
+``round.satisfaction_bar`` (percent, 1 to 100) is required when the method is
+"satisfaction" (满意度测评) and forbidden otherwise, so boards of the other methods are
+exactly as they were. A satisfaction round still carries "seats" and "threshold_base";
+its count does not use them.
 
 The digest, recomputable in any language: drop the "digest" key, serialise the rest as JSON
 with object keys sorted, no whitespace (separators "," and ":"), non-ASCII characters
@@ -34,13 +45,15 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from voting_app.ballots.counting import RoundRules
+from voting_app.ballots.counting import SATISFACTION, RoundRules
 
 FORMAT = "ballot-board/1"
 DIGEST_PREFIX = "sha256:"
 BOARD_KEYS = ("format", "round", "candidates", "ballots")
 ROUND_KEYS = ("id", "title", "method", "seats", "threshold_base", "roster", "present", "issued")
 ROUND_TEXT_KEYS = ("title", "method", "threshold_base")
+SATISFACTION_BAR = "satisfaction_bar"
+ROUND_OPTIONAL_KEYS = (SATISFACTION_BAR,)
 CANDIDATE_KEYS = ("id", "name")
 BALLOT_KEYS = ("receipt", "choices")
 
@@ -90,7 +103,8 @@ def board_digest(board: dict) -> str:
 
 
 def _board_choices(choices: object) -> object:
-    """Choices as the board writes them: for/against keys as strings, sorted by id."""
+    """Choices as the board writes them: object keys (for/against, satisfaction) as strings,
+    sorted by id."""
     if not isinstance(choices, dict):
         return list(choices) if isinstance(choices, list) else choices
     written = {str(key): mark for key, mark in choices.items()}
@@ -110,11 +124,18 @@ def _id_order(key: str) -> tuple:
 def build_board(
     round_info: dict, candidates: list[dict], ballots: Iterable[tuple[str, object]]
 ) -> dict:
-    """The board to publish for a counted round; checked by `parse_board` before it leaves."""
+    """The board to publish for a counted round; checked by `parse_board` before it leaves.
+
+    ``round_info["satisfaction_bar"]`` is written for a satisfaction round (where it is
+    required) and, like any other field the board does not publish, left out for the others.
+    """
     try:
+        round_keys = ROUND_KEYS
+        if round_info["method"] == SATISFACTION:
+            round_keys += (SATISFACTION_BAR,)
         board = {
             "format": FORMAT,
-            "round": {key: round_info[key] for key in ROUND_KEYS},
+            "round": {key: round_info[key] for key in round_keys},
             "candidates": [{key: c[key] for key in CANDIDATE_KEYS} for c in candidates],
             "ballots": [
                 {"receipt": receipt, "choices": _board_choices(choices)}
@@ -152,14 +173,21 @@ def _check_keys(
 
 def _parse_round(data: object) -> dict:
     """The round's settings and frozen figures, with their JSON types checked."""
-    round_info = _check_keys(data, ROUND_KEYS, "round")
-    for key in ROUND_KEYS:
+    round_info = _check_keys(data, ROUND_KEYS, "round", optional=ROUND_OPTIONAL_KEYS)
+    for key in ROUND_KEYS + tuple(key for key in ROUND_OPTIONAL_KEYS if key in round_info):
         value = round_info[key]
         if key in ROUND_TEXT_KEYS:
             if not isinstance(value, str):
                 raise BoardError(f"round.{key} must be a string, got {value!r}")
         elif not _is_int(value):
             raise BoardError(f"round.{key} must be an integer, got {value!r}")
+    if round_info["method"] == SATISFACTION:
+        if SATISFACTION_BAR not in round_info:
+            raise BoardError(f"round is missing {SATISFACTION_BAR!r}, required for a satisfaction round")
+    elif SATISFACTION_BAR in round_info:
+        raise BoardError(
+            f"round.{SATISFACTION_BAR} is allowed only when round.method is {SATISFACTION!r}"
+        )
     return dict(round_info)
 
 
@@ -220,6 +248,7 @@ def parse_board(data: object) -> ParsedBoard:
     round_info = _parse_round(board["round"])
     candidates = _parse_candidates(board["candidates"])
     receipts, ballots = _parse_ballots(board["ballots"])
+    bar = {SATISFACTION_BAR: round_info[SATISFACTION_BAR]} if SATISFACTION_BAR in round_info else {}
     try:
         rules = RoundRules(
             method=round_info["method"],
@@ -229,6 +258,7 @@ def parse_board(data: object) -> ParsedBoard:
             present=round_info["present"],
             issued=round_info["issued"],
             candidate_ids=tuple(c.id for c in candidates),
+            **bar,
         )
     except ValueError as exc:
         raise BoardError(f"round: {exc}") from None

@@ -3,6 +3,17 @@
 Pure functions over plain data (no Flask, no database, no I/O) so that the server, the
 scrutineers' paper count and `python -m voting_app.verify` all count with the same code.
 Integers only: a candidate passes when ``votes * 2 > base``.
+
+Three ballot methods:
+
+* ``choose_up_to``: a list of at most ``seats`` candidate ids.
+* ``for_against``: ``{candidate id: "for" | "against" | "abstain"}``.
+* ``satisfaction`` (满意度测评): deputies rate each delivered project
+  ``{candidate id: "satisfied" | "mostly_satisfied" | "dissatisfied"}``. A project left out of
+  a ballot is not rated on it. A project passes when it was rated and
+  ``(satisfied + mostly_satisfied) * 100 >= satisfaction_bar * rated`` (integers only); a
+  rated project under the bar goes to rectification (整改). This module is the one place the
+  satisfaction rate of deputies' ballots is computed (`satisfaction_rate`).
 """
 
 from __future__ import annotations
@@ -10,11 +21,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from types import MappingProxyType
 
 CHOOSE_UP_TO = "choose_up_to"
 FOR_AGAINST = "for_against"
-METHODS = (CHOOSE_UP_TO, FOR_AGAINST)
+SATISFACTION = "satisfaction"
+METHODS = (CHOOSE_UP_TO, FOR_AGAINST, SATISFACTION)
 
 BASE_ROSTER = "roster"
 BASE_VOTERS = "voters"
@@ -25,12 +38,60 @@ MARK_AGAINST = "against"
 MARK_ABSTAIN = "abstain"
 MARKS = (MARK_FOR, MARK_AGAINST, MARK_ABSTAIN)
 
+RATE_SATISFIED = "satisfied"
+RATE_MOSTLY = "mostly_satisfied"
+RATE_DISSATISFIED = "dissatisfied"
+RATINGS = (RATE_SATISFIED, RATE_MOSTLY, RATE_DISSATISFIED)
+
+DEFAULT_SATISFACTION_BAR = 60
+
 _DECIMAL_ID = re.compile(r"0|-?[1-9][0-9]*")
 
 
 def _is_int(value: object) -> bool:
     """True for real integers; bool is excluded because True must never count as id 1."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_rate_inputs(satisfied_and_mostly: int, answered: int) -> None:
+    if not _is_int(satisfied_and_mostly) or not _is_int(answered):
+        raise ValueError(
+            f"rate inputs must be integers, got {satisfied_and_mostly!r} and {answered!r}"
+        )
+    if not 0 <= satisfied_and_mostly <= answered:
+        raise ValueError(
+            f"need 0 <= satisfied and mostly ({satisfied_and_mostly}) <= answered ({answered})"
+        )
+
+
+def satisfaction_rate(satisfied_and_mostly: int, answered: int) -> float | None:
+    """(满意 + 基本满意) / answered, in percent; None when nobody answered.
+
+    For display only: whether a project meets the bar is decided on integers in `count`.
+    """
+    _check_rate_inputs(satisfied_and_mostly, answered)
+    if answered == 0:
+        return None
+    return satisfied_and_mostly * 100 / answered
+
+
+def satisfaction_rate_text(satisfied_and_mostly: int, answered: int) -> str | None:
+    """The rate with one decimal, rounded DOWN so a project under the bar never shows the bar.
+
+    ``59.96%`` is shown as ``"59.9"``, not ``"60.0"``, beside a "below bar" marker. None when
+    nobody answered. Integer arithmetic only.
+    """
+    _check_rate_inputs(satisfied_and_mostly, answered)
+    if answered == 0:
+        return None
+    tenths = satisfied_and_mostly * 1000 // answered
+    return f"{tenths // 10}.{tenths % 10}"
+
+
+def meets_bar(satisfied_and_mostly: int, answered: int, bar: int) -> bool:
+    """Whether a rated project reaches the bar (percent); never true when nobody answered."""
+    _check_rate_inputs(satisfied_and_mostly, answered)
+    return answered > 0 and satisfied_and_mostly * 100 >= bar * answered
 
 
 @dataclass(frozen=True)
@@ -44,6 +105,7 @@ class RoundRules:
     present: int
     issued: int
     candidate_ids: tuple[int, ...]
+    satisfaction_bar: int = DEFAULT_SATISFACTION_BAR
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -63,6 +125,9 @@ class RoundRules:
             raise ValueError(f"candidate ids must be integers, got {ids!r}")
         if len(set(ids)) != len(ids):
             raise ValueError(f"candidate ids must be unique, got {ids!r}")
+        bar = self.satisfaction_bar
+        if not _is_int(bar) or not 1 <= bar <= 100:
+            raise ValueError(f"satisfaction_bar must be an integer from 1 to 100, got {bar!r}")
         object.__setattr__(self, "candidate_ids", ids)
 
 
@@ -76,7 +141,12 @@ class Runoff:
 
 @dataclass(frozen=True)
 class CandidateResult:
-    """One line of the announced result, as shown on the big screen."""
+    """One line of the announced result, as shown on the big screen.
+
+    ``rated`` and ``rate_percent`` are for satisfaction rounds only (0 and None otherwise).
+    In a satisfaction round ``votes`` is satisfied + mostly satisfied, and a project that no
+    valid ballot rated has ``rank`` None: it has no rate to be ranked by.
+    """
 
     candidate_id: int
     votes: int
@@ -84,11 +154,20 @@ class CandidateResult:
     is_passed: bool
     is_elected: bool
     is_in_runoff: bool
+    rated: int = 0
+    rate_percent: float | None = None
 
 
 @dataclass(frozen=True)
 class CountResult:
-    """The outcome of counting one round; immutable so an announced result cannot drift."""
+    """The outcome of counting one round; immutable so an announced result cannot drift.
+
+    For a satisfaction round: ``base`` is the number of valid ballots, ``votes`` is satisfied +
+    mostly satisfied per project, ``ratings`` holds every project's count of each rating
+    (zeros included), ``passed`` the rated projects that meet the bar, ``elected`` is empty,
+    ``runoff`` None and ``shortfall`` 0. ``ratings`` is empty for the other methods and for a
+    void round. ``method`` is the ballot method counted (None only on a hand-built result).
+    """
 
     returned: int
     valid: int | None
@@ -100,13 +179,44 @@ class CountResult:
     elected: tuple[int, ...]
     runoff: Runoff | None
     shortfall: int | None
+    ratings: Mapping[int, Mapping[str, int]] = field(default_factory=dict, hash=False)
+    method: str | None = None
 
     def __post_init__(self) -> None:
         ordered = {cid: self.votes[cid] for cid in sorted(self.votes)}
         object.__setattr__(self, "votes", MappingProxyType(ordered))
+        ratings = {}
+        for cid in sorted(self.ratings):
+            given = self.ratings[cid]
+            unknown = [rating for rating in given if rating not in RATINGS]
+            if unknown:
+                raise ValueError(f"unknown rating(s) {unknown!r} for candidate {cid}")
+            ratings[cid] = MappingProxyType({rating: given.get(rating, 0) for rating in RATINGS})
+        object.__setattr__(self, "ratings", MappingProxyType(ratings))
+
+    def rated(self, candidate_id: int) -> int:
+        """How many valid ballots rated this project (0 when not a satisfaction round)."""
+        given = self.ratings.get(candidate_id)
+        return sum(given.values()) if given else 0
+
+    def below_bar(self) -> tuple[int, ...]:
+        """Rated projects under the bar, sorted: these go to rectification (整改).
+
+        A project that no valid ballot rated is neither passed nor below the bar.
+        """
+        passed = set(self.passed)
+        return tuple(
+            cid for cid in self.ratings if self.rated(cid) > 0 and cid not in passed
+        )
 
     def ranking(self) -> list[CandidateResult]:
-        """Candidates by votes (then id), with competition ranks so equal votes share a rank."""
+        """Candidates by votes (then id), with competition ranks so equal votes share a rank.
+
+        A satisfaction round ranks by rate instead (exactly, as fractions), highest first,
+        then by id; projects nobody rated come last with rank None.
+        """
+        if self.method == SATISFACTION:
+            return self._satisfaction_ranking()
         runoff = set(self.runoff.candidates) if self.runoff else set()
         ordered = sorted(self.votes.items(), key=lambda item: (-item[1], item[0]))
         results = []
@@ -124,9 +234,44 @@ class CountResult:
             )
         return results
 
+    def _satisfaction_ranking(self) -> list[CandidateResult]:
+        rates = {
+            cid: Fraction(self.votes[cid], self.rated(cid)) if self.rated(cid) else None
+            for cid in self.votes
+        }
+        ordered = sorted(
+            self.votes, key=lambda cid: (rates[cid] is None, -(rates[cid] or 0), cid)
+        )
+        results: list[CandidateResult] = []
+        for position, cid in enumerate(ordered):
+            rate = rates[cid]
+            if rate is None:
+                rank = None
+            elif results and rates[results[-1].candidate_id] == rate:
+                rank = results[-1].rank
+            else:
+                rank = position + 1
+            results.append(
+                CandidateResult(
+                    candidate_id=cid,
+                    votes=self.votes[cid],
+                    rank=rank,
+                    is_passed=cid in self.passed,
+                    is_elected=False,
+                    is_in_runoff=False,
+                    rated=self.rated(cid),
+                    rate_percent=satisfaction_rate(self.votes[cid], self.rated(cid)),
+                )
+            )
+        return results
+
     def to_json(self) -> dict:
-        """The result as plain JSON data, the shape `verify --json` prints."""
-        return {
+        """The result as plain JSON data, the shape `verify --json` prints.
+
+        Only a satisfaction round has the extra key "ratings" (null on a void round), so the
+        shape for the other methods is exactly that of ballot-board/1 before satisfaction.
+        """
+        data = {
             "returned": self.returned,
             "valid": self.valid,
             "void": self.void,
@@ -141,6 +286,13 @@ class CountResult:
             ),
             "shortfall": self.shortfall,
         }
+        if self.method == SATISFACTION:
+            data["ratings"] = (
+                None
+                if self.void_round
+                else {str(cid): dict(given) for cid, given in self.ratings.items()}
+            )
+        return data
 
 
 def _choose_up_to(rules: RoundRules, choices: object) -> list[int]:
@@ -160,10 +312,15 @@ def _choose_up_to(rules: RoundRules, choices: object) -> list[int]:
     return list(choices)
 
 
-def _for_against(rules: RoundRules, choices: object) -> dict[int, str]:
-    """Canonical for/against ballot with int keys, or ValueError naming why it is void."""
+def _marks_by_id(
+    rules: RoundRules, choices: object, allowed: tuple[str, ...], kind: str, noun: str, verb: str
+) -> dict[int, str]:
+    """Canonical {int id: mark} ballot, or ValueError naming why it is void.
+
+    Keys are integers or plain ASCII decimal strings ("7", not "07", " 7" or "7.0").
+    """
     if not isinstance(choices, dict):
-        raise ValueError(f"a for/against ballot must map candidate ids to marks, got {choices!r}")
+        raise ValueError(f"a {kind} ballot must map candidate ids to {noun}s, got {choices!r}")
     known = set(rules.candidate_ids)
     marks: dict[int, str] = {}
     for key, mark in choices.items():
@@ -176,11 +333,21 @@ def _for_against(rules: RoundRules, choices: object) -> dict[int, str]:
         if cid not in known:
             raise ValueError(f"candidate {cid} is not on this ballot")
         if cid in marks:
-            raise ValueError(f"candidate {cid} is marked more than once")
-        if not isinstance(mark, str) or mark not in MARKS:
-            raise ValueError(f"mark {mark!r} for candidate {cid} is not one of {MARKS}")
+            raise ValueError(f"candidate {cid} is {verb} more than once")
+        if not isinstance(mark, str) or mark not in allowed:
+            raise ValueError(f"{noun} {mark!r} for candidate {cid} is not one of {allowed}")
         marks[cid] = mark
     return marks
+
+
+def _for_against(rules: RoundRules, choices: object) -> dict[int, str]:
+    """Canonical for/against ballot with int keys, or ValueError naming why it is void."""
+    return _marks_by_id(rules, choices, MARKS, "for/against", "mark", "marked")
+
+
+def _satisfaction(rules: RoundRules, choices: object) -> dict[int, str]:
+    """Canonical satisfaction ballot with int keys; a project left out is simply not rated."""
+    return _marks_by_id(rules, choices, RATINGS, "satisfaction", "rating", "rated")
 
 
 def normalise_choices(rules: RoundRules, choices: object) -> list[int] | dict[int, str]:
@@ -189,6 +356,8 @@ def normalise_choices(rules: RoundRules, choices: object) -> list[int] | dict[in
         raise ValueError("the ballot is void (no choices)")
     if rules.method == CHOOSE_UP_TO:
         return _choose_up_to(rules, choices)
+    if rules.method == SATISFACTION:
+        return _satisfaction(rules, choices)
     return _for_against(rules, choices)
 
 
@@ -208,7 +377,7 @@ def _supported(canonical: list[int] | dict[int, str]) -> list[int]:
     return [cid for cid, mark in canonical.items() if mark == MARK_FOR]
 
 
-def _void_round(returned: int) -> CountResult:
+def _void_round(returned: int, method: str) -> CountResult:
     """More ballots came back than were issued: nothing in the round can be trusted."""
     return CountResult(
         returned=returned,
@@ -221,6 +390,7 @@ def _void_round(returned: int) -> CountResult:
         elected=(),
         runoff=None,
         shortfall=None,
+        method=method,
     )
 
 
@@ -229,7 +399,9 @@ def count(rules: RoundRules, ballots: Iterable[object]) -> CountResult:
     ballots = list(ballots)
     returned = len(ballots)
     if returned > rules.issued:
-        return _void_round(returned)
+        return _void_round(returned, rules.method)
+    if rules.method == SATISFACTION:
+        return _count_satisfaction(rules, ballots)
 
     votes = dict.fromkeys(rules.candidate_ids, 0)
     valid = 0
@@ -270,4 +442,41 @@ def count(rules: RoundRules, ballots: Iterable[object]) -> CountResult:
         elected=tuple(sorted(elected)),
         runoff=runoff,
         shortfall=shortfall,
+        method=rules.method,
+    )
+
+
+def _count_satisfaction(rules: RoundRules, ballots: list[object]) -> CountResult:
+    """Tally each project's ratings and hold the rated ones against the bar."""
+    ratings = {cid: dict.fromkeys(RATINGS, 0) for cid in rules.candidate_ids}
+    valid = 0
+    for choices in ballots:
+        try:
+            canonical = normalise_choices(rules, choices)
+        except ValueError:
+            continue
+        valid += 1
+        for cid, rating in canonical.items():
+            ratings[cid][rating] += 1
+    votes = {cid: given[RATE_SATISFIED] + given[RATE_MOSTLY] for cid, given in ratings.items()}
+    passed = tuple(
+        sorted(
+            cid
+            for cid, given in ratings.items()
+            if meets_bar(votes[cid], sum(given.values()), rules.satisfaction_bar)
+        )
+    )
+    return CountResult(
+        returned=len(ballots),
+        valid=valid,
+        void=len(ballots) - valid,
+        void_round=False,
+        base=valid,
+        votes=votes,
+        passed=passed,
+        elected=(),
+        runoff=None,
+        shortfall=0,
+        ratings=ratings,
+        method=SATISFACTION,
     )

@@ -51,6 +51,7 @@ def issue_card(actor: str, deputy: Deputy) -> IssuedCard:
     previous = active_credential(deputy.id)
     if previous is not None:
         previous.revoked_at = utcnow()
+        db.session.flush()  # the old card stops before the new one exists: one working card
     token, pin = new_token(), _new_pin()
     db.session.add(Credential(deputy_id=deputy.id, token_hash=token_digest(token), pin_hash=hash_pin(pin)))
     db.session.flush()

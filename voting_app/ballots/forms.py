@@ -4,13 +4,14 @@ from wtforms import DateField, DecimalField, IntegerField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from voting_app.ballots.counting import BASE_ROSTER, BASE_VOTERS, CHOOSE_UP_TO, FOR_AGAINST
+from voting_app.ballots.counting import BASE_ROSTER, BASE_VOTERS, CHOOSE_UP_TO, FOR_AGAINST, SATISFACTION
 from voting_app.ballots.models import ELECTRONIC, PAPER
 
 
 METHOD_CHOICES = [
     SelectChoice(CHOOSE_UP_TO, _l("Choose up to N of the candidates")),
     SelectChoice(FOR_AGAINST, _l("For / against / abstain on each")),
+    SelectChoice(SATISFACTION, _l("Satisfaction assessment of delivered projects")),
 ]
 BASE_CHOICES = [
     SelectChoice(BASE_ROSTER, _l("The whole roster (usual rule)")),
@@ -28,6 +29,9 @@ class RoundForm(FlaskForm):
     seats = IntegerField(_l("Seats (projects to decide)"), validators=[DataRequired(), NumberRange(min=1, max=500)])
     threshold_base = SelectField(_l("A candidate passes with more than half of"), choices=BASE_CHOICES)
     mode = SelectField(_l("Voting"), choices=MODE_CHOICES)
+    satisfaction_bar = IntegerField(
+        _l("Satisfaction bar (%), for assessments"), default=60, validators=[DataRequired(), NumberRange(min=1, max=100)]
+    )
 
 
 class CandidateForm(FlaskForm):
@@ -42,3 +46,7 @@ class CandidateForm(FlaskForm):
 
 class CloseForm(FlaskForm):
     issued = IntegerField(_l("Paper ballots issued"), validators=[Optional(), NumberRange(min=0, max=100000)])
+
+
+class ProjectCandidateForm(FlaskForm):
+    project_id = SelectField(_l("Delivered project to assess"), coerce=int, validate_choice=False)

@@ -9,7 +9,7 @@ nothing of what.
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
@@ -26,6 +26,16 @@ class Credential(db.Model):
     """A deputy's voting card for one session: a QR token and a PIN, stored as hashes."""
 
     __tablename__ = "credentials"
+    # One working card per deputy, also when two staff issue cards at the same moment.
+    __table_args__ = (
+        Index(
+            "uq_credentials_active_deputy",
+            "deputy_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     deputy_id: Mapped[int] = mapped_column(ForeignKey("deputies.id"), index=True)
@@ -69,6 +79,8 @@ class Round(db.Model):
     method: Mapped[str] = mapped_column(String(20))
     seats: Mapped[int]
     threshold_base: Mapped[str] = mapped_column(String(10), default="roster")
+    # Satisfaction assessments: the rate (percent) under which a project goes to rectification.
+    satisfaction_bar: Mapped[int] = mapped_column(default=60)
     mode: Mapped[str] = mapped_column(String(10), default=ELECTRONIC)
     kind: Mapped[str] = mapped_column(String(10), default=REGULAR)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
@@ -110,6 +122,9 @@ class Candidate(db.Model):
     department: Mapped[str] = mapped_column(String(200), default="")
     planned_completion: Mapped[date | None]
     source_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"))
+    # The livelihood project this candidate stands for: the one it became once passed, or,
+    # in a satisfaction assessment, the delivered project being rated.
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
 
     round: Mapped[Round] = relationship(back_populates="candidates")
 

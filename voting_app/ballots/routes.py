@@ -8,12 +8,13 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from voting_app.ballots import service
-from voting_app.ballots.counting import CHOOSE_UP_TO, MARK_ABSTAIN, MARKS
-from voting_app.ballots.forms import CandidateForm, CloseForm, RoundForm
+from voting_app.ballots.counting import CHOOSE_UP_TO, MARK_ABSTAIN, MARKS, RATINGS, SATISFACTION
+from voting_app.ballots.forms import CandidateForm, CloseForm, ProjectCandidateForm, RoundForm
 from voting_app.ballots.models import ANNOUNCED, CLOSED, DRAFT, OPEN, PAPER, Candidate, Round
 from voting_app.db import db
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
+from voting_app.projects.models import Project
 from voting_app.sessions.models import CongressSession
 from voting_app.sessions.service import presence
 from voting_app.web import current_actor, flash_domain_error, get_child_or_404, render_domain_error
@@ -51,7 +52,14 @@ def round_new(session_id: int):
     form = RoundForm()
     if form.validate_on_submit():
         round_ = service.create_round(
-            current_actor(), congress, form.title.data, form.method.data, form.seats.data, form.threshold_base.data, form.mode.data
+            current_actor(),
+            congress,
+            form.title.data,
+            form.method.data,
+            form.seats.data,
+            form.threshold_base.data,
+            form.mode.data,
+            form.satisfaction_bar.data,
         )
         db.session.commit()
         flash(_("Round created. Add its candidates."), "success")
@@ -66,7 +74,14 @@ def round_edit(round_id: int):
     if form.validate_on_submit():
         try:
             service.update_round(
-                current_actor(), round_, form.title.data, form.method.data, form.seats.data, form.threshold_base.data, form.mode.data
+                current_actor(),
+                round_,
+                form.title.data,
+                form.method.data,
+                form.seats.data,
+                form.threshold_base.data,
+                form.mode.data,
+                form.satisfaction_bar.data,
             )
             db.session.commit()
             return _to_detail(round_)
@@ -89,6 +104,7 @@ def round_detail(round_id: int):
         returned=service.returned_count(round_.id),
         presence=presence(round_.session_id),
         candidate_form=CandidateForm(),
+        project_form=_project_form(round_),
         close_form=CloseForm(),
         button=ButtonForm(),
         names={c.id: c.name for c in round_.candidates},
@@ -115,6 +131,38 @@ def candidate_add(round_id: int):
             form.investment.data,
             form.department.data or "",
             form.planned_completion.data,
+        )
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+    return _to_detail(round_)
+
+
+def _project_form(round_: Round) -> ProjectCandidateForm | None:
+    """For a satisfaction assessment: the projects not yet on the ballot."""
+    if round_.method != SATISFACTION or round_.state != DRAFT:
+        return None
+    on_ballot = {c.project_id for c in round_.candidates}
+    form = ProjectCandidateForm()
+    form.project_id.choices = [
+        (p.id, f"{p.year} · {p.name}")
+        for p in db.session.scalars(select(Project).order_by(Project.year.desc(), Project.name))
+        if p.id not in on_ballot
+    ]
+    return form
+
+
+@bp.post("/rounds/<int:round_id>/candidates/project")
+def candidate_add_project(round_id: int):
+    round_ = _round(round_id)
+    form = ProjectCandidateForm()
+    project = db.session.get(Project, form.project_id.data) if form.validate_on_submit() and form.project_id.data else None
+    if project is None:
+        flash(_("Choose a project to assess."), "error")
+        return _to_detail(round_)
+    try:
+        service.add_candidate(
+            current_actor(), round_, project.name, project.summary, project.budget, project.department, project_id=project.id
         )
         db.session.commit()
     except DomainError as error:
@@ -311,6 +359,8 @@ def _choices_from_form(round_: Round):
             return [int(value) for value in raw]
         except ValueError as error:
             raise DomainError(_("This ballot is not valid for this round. Please fill it in again.")) from error
+    if round_.method == SATISFACTION:
+        return _ratings_from_form(round_)
     marks = {}
     for candidate in round_.candidates:
         mark = request.values.get(f"mark-{candidate.id}", MARK_ABSTAIN)
@@ -321,6 +371,18 @@ def _choices_from_form(round_: Round):
     if extra:
         raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
     return marks
+
+
+def _ratings_from_form(round_: Round) -> dict[int, str]:
+    """A satisfaction ballot: a project left unrated is simply not rated."""
+    ratings = {}
+    for candidate in round_.candidates:
+        rating = request.values.get(f"rate-{candidate.id}", "")
+        if rating and rating not in RATINGS:
+            raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
+        if rating:
+            ratings[candidate.id] = rating
+    return ratings
 
 
 def _deputy_round(round_id: int) -> Round:

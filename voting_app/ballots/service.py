@@ -20,6 +20,7 @@ from voting_app.auth.models import User
 from voting_app.ballots import board as board_format
 from voting_app.ballots.counting import (
     CHOOSE_UP_TO,
+    SATISFACTION,
     CountResult,
     RoundRules,
     count,
@@ -89,7 +90,14 @@ def state_label(state: str):
 
 
 def create_round(
-    actor: str, congress: CongressSession, title: str, method: str, seats: int, threshold_base: str, mode: str
+    actor: str,
+    congress: CongressSession,
+    title: str,
+    method: str,
+    seats: int,
+    threshold_base: str,
+    mode: str,
+    satisfaction_bar: int = 60,
 ) -> Round:
     round_ = Round(
         session_id=congress.id,
@@ -98,6 +106,7 @@ def create_round(
         seats=seats,
         threshold_base=threshold_base,
         mode=mode,
+        satisfaction_bar=satisfaction_bar,
     )
     db.session.add(round_)
     db.session.flush()
@@ -105,10 +114,19 @@ def create_round(
     return round_
 
 
-def update_round(actor: str, round_: Round, title: str, method: str, seats: int, threshold_base: str, mode: str) -> None:
+def update_round(
+    actor: str,
+    round_: Round,
+    title: str,
+    method: str,
+    seats: int,
+    threshold_base: str,
+    mode: str,
+    satisfaction_bar: int = 60,
+) -> None:
     _require_state(round_, DRAFT)
     round_.title, round_.method, round_.seats = title.strip(), method, seats
-    round_.threshold_base, round_.mode = threshold_base, mode
+    round_.threshold_base, round_.mode, round_.satisfaction_bar = threshold_base, mode, satisfaction_bar
     db.session.flush()
     audit.record(actor, "round.update", f"round:{round_.id}", title=round_.title, method=method, seats=seats)
 
@@ -122,8 +140,11 @@ def add_candidate(
     department: str = "",
     planned_completion: date | None = None,
     source_id: int | None = None,
+    project_id: int | None = None,
 ) -> Candidate:
     _require_state(round_, DRAFT)
+    if project_id is not None and any(c.project_id == project_id for c in round_.candidates):
+        raise DomainError(_l("This project is already on the ballot."))
     position = db.session.scalar(select(func.coalesce(func.max(Candidate.position), 0)).where(Candidate.round_id == round_.id))
     candidate = Candidate(
         round_id=round_.id,
@@ -134,6 +155,7 @@ def add_candidate(
         department=department.strip(),
         planned_completion=planned_completion,
         source_id=source_id,
+        project_id=project_id,
     )
     db.session.add(candidate)
     db.session.flush()
@@ -158,6 +180,8 @@ def open_round(actor: str, round_: Round) -> None:
         raise DomainError(_l("Add the candidates before opening the round."))
     if round_.method == CHOOSE_UP_TO and round_.seats > len(round_.candidates):
         raise DomainError(_l("There are more seats than candidates."))
+    if round_.method == SATISFACTION:
+        round_.seats = len(round_.candidates)  # every project is rated; no seats are filled
     figures = presence(round_.session_id)
     if not figures.has_quorum:
         raise DomainError(
@@ -257,6 +281,8 @@ def follow_up_round(actor: str, round_: Round) -> Round:
     if db.session.scalar(select(exists().where(Round.parent_id == round_.id))):
         raise ConflictError(_l("A follow-up round for this round already exists."))
     result = count_round(round_)
+    if round_.method == SATISFACTION and not result.void_round:
+        raise DomainError(_l("A satisfaction assessment fills no seats; no further round is needed."))
     if result.void_round:
         kind, seats, candidate_ids = round_.kind, round_.seats, [c.id for c in round_.candidates]
         title = _l("%(title)s (repeated)", title=round_.title)
@@ -271,7 +297,9 @@ def follow_up_round(actor: str, round_: Round) -> Round:
     else:
         raise DomainError(_l("Every seat was filled; no further round is needed."))
     session = db.session.get(CongressSession, round_.session_id)
-    follow = create_round(actor, session, str(title), round_.method, seats, round_.threshold_base, round_.mode)
+    follow = create_round(
+        actor, session, str(title), round_.method, seats, round_.threshold_base, round_.mode, round_.satisfaction_bar
+    )
     follow.kind, follow.parent_id = kind, round_.id
     by_id = {c.id: c for c in round_.candidates}
     for candidate_id in candidate_ids:
@@ -285,6 +313,7 @@ def follow_up_round(actor: str, round_: Round) -> Round:
             source.department,
             source.planned_completion,
             source_id=source.source_id or source.id,
+            project_id=source.project_id,
         )
     db.session.flush()
     return follow
@@ -314,6 +343,7 @@ def rules_for(round_: Round) -> RoundRules:
         present=present,
         issued=issued,
         candidate_ids=tuple(c.id for c in round_.candidates),
+        satisfaction_bar=round_.satisfaction_bar,
     )
 
 
@@ -404,17 +434,20 @@ def round_board(round_: Round) -> dict:
     if round_.state in (DRAFT, OPEN):
         raise ConflictError(_l("No count exists while a round is open."))
     rules = rules_for(round_)
+    info = {
+        "id": round_.id,
+        "title": round_.title,
+        "method": round_.method,
+        "seats": round_.seats,
+        "threshold_base": round_.threshold_base,
+        "roster": rules.roster,
+        "present": rules.present,
+        "issued": rules.issued,
+    }
+    if round_.method == SATISFACTION:
+        info["satisfaction_bar"] = round_.satisfaction_bar
     return board_format.build_board(
-        {
-            "id": round_.id,
-            "title": round_.title,
-            "method": round_.method,
-            "seats": round_.seats,
-            "threshold_base": round_.threshold_base,
-            "roster": rules.roster,
-            "present": rules.present,
-            "issued": rules.issued,
-        },
+        info,
         [{"id": c.id, "name": c.name} for c in round_.candidates],
         stored_ballots(round_.id),
     )

@@ -20,6 +20,8 @@ def index():
         return redirect(url_for("ballots.deputy_home"))
     if can(current_user, "session.view"):
         return redirect(url_for("sessions.session_list"))
+    if can(current_user, "survey.list"):
+        return redirect(url_for("surveys.survey_list"))
     announced = db.session.scalars(
         select(Round).where(Round.state == ANNOUNCED).order_by(Round.announced_at.desc()).limit(20)
     ).all()

@@ -1,8 +1,8 @@
-"""ballots foundation
+"""initial schema
 
-Revision ID: 26fab8a289b2
+Revision ID: e5a4422e66e8
 Revises: 
-Create Date: 2026-11-25 19:11:54.601336
+Create Date: 2026-11-25 19:42:11.559193
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '26fab8a289b2'
+revision = 'e5a4422e66e8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -37,6 +37,18 @@ def upgrade():
     sa.Column('starts_on', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_congress_sessions'))
+    )
+    op.create_table('projects',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('department', sa.String(length=200), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('budget', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('location', sa.String(length=200), nullable=False),
+    sa.Column('stage', sa.String(length=20), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_projects'))
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -74,6 +86,7 @@ def upgrade():
     sa.Column('method', sa.String(length=20), nullable=False),
     sa.Column('seats', sa.Integer(), nullable=False),
     sa.Column('threshold_base', sa.String(length=10), nullable=False),
+    sa.Column('satisfaction_bar', sa.Integer(), nullable=False),
     sa.Column('mode', sa.String(length=10), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
@@ -99,6 +112,25 @@ def upgrade():
     )
     with op.batch_alter_table('rounds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rounds_session_id'), ['session_id'], unique=False)
+
+    op.create_table('surveys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('intro', sa.Text(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=True),
+    sa.Column('stage', sa.String(length=20), nullable=True),
+    sa.Column('mode', sa.String(length=10), nullable=False),
+    sa.Column('opens_at', sa.DateTime(), nullable=True),
+    sa.Column('closes_at', sa.DateTime(), nullable=True),
+    sa.Column('short_code', sa.String(length=16), nullable=False),
+    sa.Column('threshold_percent', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_surveys_project_id_projects')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_surveys')),
+    sa.UniqueConstraint('short_code', name=op.f('uq_surveys_short_code'))
+    )
+    with op.batch_alter_table('surveys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_surveys_project_id'), ['project_id'], unique=False)
 
     op.create_table('ballot_markers',
     sa.Column('round_id', sa.Integer(), nullable=False),
@@ -126,11 +158,14 @@ def upgrade():
     sa.Column('department', sa.String(length=200), nullable=False),
     sa.Column('planned_completion', sa.Date(), nullable=True),
     sa.Column('source_id', sa.Integer(), nullable=True),
+    sa.Column('project_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_candidates_project_id_projects')),
     sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_candidates_round_id_rounds')),
     sa.ForeignKeyConstraint(['source_id'], ['candidates.id'], name=op.f('fk_candidates_source_id_candidates')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_candidates'))
     )
     with op.batch_alter_table('candidates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_candidates_project_id'), ['project_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_candidates_round_id'), ['round_id'], unique=False)
 
     op.create_table('credentials',
@@ -148,6 +183,7 @@ def upgrade():
     )
     with op.batch_alter_table('credentials', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_credentials_deputy_id'), ['deputy_id'], unique=False)
+        batch_op.create_index('uq_credentials_active_deputy', ['deputy_id'], unique=True, sqlite_where=sa.text('revoked_at IS NULL'), postgresql_where=sa.text('revoked_at IS NULL'))
 
     op.create_table('paper_entries',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -163,25 +199,142 @@ def upgrade():
     with op.batch_alter_table('paper_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_paper_entries_round_id'), ['round_id'], unique=False)
 
+    op.create_table('survey_household_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_survey_household_codes_survey_id_surveys')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_household_codes')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_survey_household_codes_code_hash'))
+    )
+    with op.batch_alter_table('survey_household_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_survey_household_codes_survey_id'), ['survey_id'], unique=False)
+
+    op.create_table('survey_placements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_survey_placements_survey_id_surveys')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_placements')),
+    sa.UniqueConstraint('code', name=op.f('uq_survey_placements_code'))
+    )
+    with op.batch_alter_table('survey_placements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_survey_placements_survey_id'), ['survey_id'], unique=False)
+
+    op.create_table('survey_questions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('prompt', sa.String(length=500), nullable=False),
+    sa.Column('is_required', sa.Boolean(), nullable=False),
+    sa.Column('options', sa.JSON(), nullable=False),
+    sa.Column('max_length', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_survey_questions_survey_id_surveys')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_questions'))
+    )
+    with op.batch_alter_table('survey_questions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_survey_questions_survey_id'), ['survey_id'], unique=False)
+
+    op.create_table('survey_responses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('placement_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=False),
+    sa.Column('week_start', sa.Date(), nullable=False),
+    sa.Column('is_assisted', sa.Boolean(), nullable=False),
+    sa.Column('entered_by_id', sa.Integer(), nullable=True),
+    sa.Column('household_code_id', sa.Integer(), nullable=True),
+    sa.Column('device_hash', sa.String(length=64), nullable=True),
+    sa.Column('is_flagged', sa.Boolean(), nullable=False),
+    sa.Column('flag_reason', sa.String(length=40), nullable=True),
+    sa.ForeignKeyConstraint(['entered_by_id'], ['users.id'], name=op.f('fk_survey_responses_entered_by_id_users')),
+    sa.ForeignKeyConstraint(['household_code_id'], ['survey_household_codes.id'], name=op.f('fk_survey_responses_household_code_id_survey_household_codes')),
+    sa.ForeignKeyConstraint(['placement_id'], ['survey_placements.id'], name=op.f('fk_survey_responses_placement_id_survey_placements')),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_survey_responses_survey_id_surveys')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_responses')),
+    sa.UniqueConstraint('household_code_id', name=op.f('uq_survey_responses_household_code_id'))
+    )
+    with op.batch_alter_table('survey_responses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_survey_responses_device_hash'), ['device_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_survey_responses_survey_id'), ['survey_id'], unique=False)
+        batch_op.create_index('ix_survey_responses_survey_week', ['survey_id', 'week_start'], unique=False)
+
+    op.create_table('survey_answers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('response_id', sa.Integer(), nullable=False),
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('value', sa.String(length=40), nullable=True),
+    sa.Column('text', sa.Text(), nullable=True),
+    sa.Column('is_hidden', sa.Boolean(), nullable=False),
+    sa.Column('placement_id', sa.Integer(), nullable=True),
+    sa.Column('week_start', sa.Date(), nullable=False),
+    sa.Column('is_assisted', sa.Boolean(), nullable=False),
+    sa.Column('is_flagged', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['question_id'], ['survey_questions.id'], name=op.f('fk_survey_answers_question_id_survey_questions')),
+    sa.ForeignKeyConstraint(['response_id'], ['survey_responses.id'], name=op.f('fk_survey_answers_response_id_survey_responses')),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_survey_answers_survey_id_surveys')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_answers'))
+    )
+    with op.batch_alter_table('survey_answers', schema=None) as batch_op:
+        batch_op.create_index('ix_survey_answers_question_value', ['question_id', 'value', 'placement_id'], unique=False)
+        batch_op.create_index('ix_survey_answers_question_week', ['question_id', 'week_start'], unique=False)
+        batch_op.create_index(batch_op.f('ix_survey_answers_response_id'), ['response_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('survey_answers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_survey_answers_response_id'))
+        batch_op.drop_index('ix_survey_answers_question_week')
+        batch_op.drop_index('ix_survey_answers_question_value')
+
+    op.drop_table('survey_answers')
+    with op.batch_alter_table('survey_responses', schema=None) as batch_op:
+        batch_op.drop_index('ix_survey_responses_survey_week')
+        batch_op.drop_index(batch_op.f('ix_survey_responses_survey_id'))
+        batch_op.drop_index(batch_op.f('ix_survey_responses_device_hash'))
+
+    op.drop_table('survey_responses')
+    with op.batch_alter_table('survey_questions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_survey_questions_survey_id'))
+
+    op.drop_table('survey_questions')
+    with op.batch_alter_table('survey_placements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_survey_placements_survey_id'))
+
+    op.drop_table('survey_placements')
+    with op.batch_alter_table('survey_household_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_survey_household_codes_survey_id'))
+
+    op.drop_table('survey_household_codes')
     with op.batch_alter_table('paper_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_paper_entries_round_id'))
 
     op.drop_table('paper_entries')
     with op.batch_alter_table('credentials', schema=None) as batch_op:
+        batch_op.drop_index('uq_credentials_active_deputy', sqlite_where=sa.text('revoked_at IS NULL'), postgresql_where=sa.text('revoked_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_credentials_deputy_id'))
 
     op.drop_table('credentials')
     with op.batch_alter_table('candidates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_candidates_round_id'))
+        batch_op.drop_index(batch_op.f('ix_candidates_project_id'))
 
     op.drop_table('candidates')
     op.drop_table('ballots')
     op.drop_table('ballot_markers')
+    with op.batch_alter_table('surveys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_surveys_project_id'))
+
+    op.drop_table('surveys')
     with op.batch_alter_table('rounds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rounds_session_id'))
 
@@ -191,6 +344,7 @@ def downgrade():
 
     op.drop_table('deputies')
     op.drop_table('users')
+    op.drop_table('projects')
     op.drop_table('congress_sessions')
     op.drop_table('audit_entries')
     # ### end Alembic commands ###

@@ -1,0 +1,11 @@
+// Draws the plotly figures a page embeds as JSON; without JavaScript the tables beside
+// them carry the same figures.
+(function () {
+  "use strict";
+  document.querySelectorAll("script.plotly-figure").forEach(function (data) {
+    var target = document.getElementById(data.getAttribute("data-target"));
+    if (!target || !window.Plotly) return;
+    var figure = JSON.parse(data.textContent);
+    window.Plotly.newPlot(target, figure.data, figure.layout, { displayModeBar: false, responsive: true });
+  });
+})();

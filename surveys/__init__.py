@@ -1,0 +1,20 @@
+"""Resident satisfaction surveys reached by QR code ("人大评")."""
+
+
+def init_app(app) -> None:
+    """Register the surveys blueprint and the residents' column of the project page."""
+    from flask import render_template
+    from sqlalchemy import select
+
+    from surveys.models import Survey
+    from surveys.routes import bp
+    from surveys.service import results
+    from voting_app.db import db
+    from voting_app.projects.routes import register_panel
+
+    def project_panel(project):
+        surveys = db.session.scalars(select(Survey).where(Survey.project_id == project.id).order_by(Survey.id)).all()
+        return render_template("surveys/_project_panel.html", outcomes=[results(survey) for survey in surveys])
+
+    app.register_blueprint(bp)
+    register_panel(app, project_panel)

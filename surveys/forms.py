@@ -1,0 +1,56 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from surveys.models import MULTIPLE, OPEN_MODE, RATING, SATISFACTION, SINGLE, TEXT, TOKENED
+from voting_app.projects.models import APPROVED, IN_PROGRESS, OPERATING
+
+MODE_CHOICES = [
+    SelectChoice(OPEN_MODE, _l("Open: anyone with the QR code, one answer per phone")),
+    SelectChoice(TOKENED, _l("With household codes: each printed code answers once")),
+]
+STAGE_CHOICES = [
+    SelectChoice("", _l("Not tied to a stage")),
+    SelectChoice(APPROVED, _l("Approved (立项)")),
+    SelectChoice(IN_PROGRESS, _l("Under way (实施)")),
+    SelectChoice(OPERATING, _l("In operation (运营)")),
+]
+KIND_CHOICES = [
+    SelectChoice(SATISFACTION, _l("Satisfied / mostly satisfied / dissatisfied")),
+    SelectChoice(SINGLE, _l("Single choice")),
+    SelectChoice(MULTIPLE, _l("Multiple choice")),
+    SelectChoice(RATING, _l("Rating from 1 to 5")),
+    SelectChoice(TEXT, _l("Free text")),
+]
+
+
+class SurveyForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    intro = TextAreaField(_l("Introduction shown to residents"), validators=[Optional(), Length(max=1000)])
+    project_id = SelectField(_l("Project"), coerce=lambda value: int(value) if value else None, validate_choice=False)
+    stage = SelectField(_l("Project stage"), choices=STAGE_CHOICES)
+    mode = SelectField(_l("Who may answer"), choices=MODE_CHOICES)
+    opens_at = DateTimeLocalField(_l("Opens at (Beijing time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    closes_at = DateTimeLocalField(_l("Closes at (Beijing time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    threshold_percent = IntegerField(
+        _l("Rectification bar (%)"), default=60, validators=[DataRequired(), NumberRange(min=1, max=100)]
+    )
+    use_template = BooleanField(_l("Start from the satisfaction template"), default=True)
+
+
+class QuestionForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
+    prompt = StringField(_l("Question"), validators=[DataRequired(), Length(max=500)])
+    is_required = BooleanField(_l("Required"), default=True)
+    options = TextAreaField(_l("Options, one per line (choice questions)"), validators=[Optional(), Length(max=4000)])
+    max_length = IntegerField(_l("Longest answer in characters (free text)"), validators=[Optional(), NumberRange(min=1, max=2000)])
+
+
+class PlacementForm(FlaskForm):
+    name = StringField(_l("Where the QR code is posted"), validators=[DataRequired(), Length(max=200)])
+
+
+class CodesForm(FlaskForm):
+    count = IntegerField(_l("How many household codes"), default=100, validators=[DataRequired(), NumberRange(min=1, max=5000)])

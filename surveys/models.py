@@ -1,0 +1,127 @@
+"""Surveys, their questions and placements, one-time household codes, and responses.
+
+Answers repeat the few response fields that results are split by (placement, week,
+assisted, flagged), so every count runs as one GROUP BY over an index, also at a million
+responses. Nothing here identifies a resident: the de-duplication hash is keyed and its
+key changes every day.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from voting_app.db import db, utcnow
+from surveys.rules import MULTIPLE, RATING, SATISFACTION, SINGLE, TEXT
+from voting_app.projects.models import Project
+
+OPEN_MODE, TOKENED = "open", "tokened"
+QUESTION_KINDS = (SATISFACTION, SINGLE, MULTIPLE, RATING, TEXT)
+
+
+class Survey(db.Model):
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    intro: Mapped[str] = mapped_column(Text, default="")
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    stage: Mapped[str | None] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(10), default=OPEN_MODE)
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    short_code: Mapped[str] = mapped_column(String(16), unique=True)
+    threshold_percent: Mapped[int] = mapped_column(default=60)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project | None] = relationship()
+    questions: Mapped[list["Question"]] = relationship(
+        back_populates="survey", order_by="Question.position", cascade="all, delete-orphan"
+    )
+    placements: Mapped[list["Placement"]] = relationship(
+        back_populates="survey", order_by="Placement.id", cascade="all, delete-orphan"
+    )
+
+
+class Question(db.Model):
+    __tablename__ = "survey_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(20))
+    prompt: Mapped[str] = mapped_column(String(500))
+    is_required: Mapped[bool] = mapped_column(default=True)
+    # For single and multiple choice: [{"key": "k3f9", "label": "…"}]; keys never change.
+    options: Mapped[list] = mapped_column(JSON, default=list)
+    max_length: Mapped[int | None]
+
+    survey: Mapped[Survey] = relationship(back_populates="questions")
+
+
+class Placement(db.Model):
+    """Where a QR code hangs, so results can be split by where people scanned."""
+
+    __tablename__ = "survey_placements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    survey: Mapped[Survey] = relationship(back_populates="placements")
+
+
+class HouseholdCode(db.Model):
+    """A one-time code printed for one household; stored as a keyed hash."""
+
+    __tablename__ = "survey_household_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Response(db.Model):
+    __tablename__ = "survey_responses"
+    __table_args__ = (Index("ix_survey_responses_survey_week", "survey_id", "week_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    placement_id: Mapped[int | None] = mapped_column(ForeignKey("survey_placements.id"))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    week_start: Mapped[date]
+    is_assisted: Mapped[bool] = mapped_column(default=False)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    household_code_id: Mapped[int | None] = mapped_column(ForeignKey("survey_household_codes.id"), unique=True)
+    device_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    is_flagged: Mapped[bool] = mapped_column(default=False)
+    flag_reason: Mapped[str | None] = mapped_column(String(40))
+
+    answers: Mapped[list["Answer"]] = relationship(back_populates="response", cascade="all, delete-orphan")
+
+
+class Answer(db.Model):
+    __tablename__ = "survey_answers"
+    __table_args__ = (
+        Index("ix_survey_answers_question_value", "question_id", "value", "placement_id"),
+        Index("ix_survey_answers_question_week", "question_id", "week_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("survey_questions.id"))
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    # A choice key, a rating "1".."5", or NULL for free text.
+    value: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str | None] = mapped_column(Text)
+    is_hidden: Mapped[bool] = mapped_column(default=False)
+    placement_id: Mapped[int | None]
+    week_start: Mapped[date]
+    is_assisted: Mapped[bool] = mapped_column(default=False)
+    is_flagged: Mapped[bool] = mapped_column(default=False)
+
+    response: Mapped[Response] = relationship(back_populates="answers")

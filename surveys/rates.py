@@ -1,0 +1,95 @@
+"""Satisfaction rates and their uncertainty: pure rules, no Flask, no database.
+
+Satisfaction rate = (满意 + 基本满意) / valid answers. It is never shown without its
+sample size and a 95% margin of error; the margin is the half-width of the Wilson score
+interval, which stays honest for small samples and for rates near 0% or 100%, where the
+textbook p ± 1.96·√(p(1-p)/n) claims a certainty it does not have.
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from voting_app.ballots.counting import RATE_DISSATISFIED, RATE_MOSTLY, RATE_SATISFIED
+
+Z_95 = 1.959963984540054
+DEFAULT_BAR = 60
+
+
+@dataclass(frozen=True)
+class Share:
+    key: str
+    count: int
+    percent: float | None  # of the answers to the question; None when nobody answered
+
+
+@dataclass(frozen=True)
+class SatisfactionRate:
+    satisfied: int
+    mostly: int
+    dissatisfied: int
+
+    @property
+    def valid(self) -> int:
+        return self.satisfied + self.mostly + self.dissatisfied
+
+    @property
+    def rate(self) -> float | None:
+        """Percent, or None when there is no valid answer."""
+        if self.valid == 0:
+            return None
+        return 100.0 * (self.satisfied + self.mostly) / self.valid
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The 95% Wilson score interval, in percent."""
+        return wilson_interval(self.satisfied + self.mostly, self.valid)
+
+    @property
+    def margin(self) -> float | None:
+        """The 95% margin of error in percentage points (the larger side of the interval)."""
+        if self.interval is None:
+            return None
+        low, high = self.interval
+        return max(self.rate - low, high - self.rate)
+
+    def is_below(self, bar_percent: int) -> bool:
+        """Below the bar means rectification (整改); no answers is not a verdict."""
+        return self.valid > 0 and (self.satisfied + self.mostly) * 100 < bar_percent * self.valid
+
+
+def satisfaction_rate(counts: Mapping[str, int]) -> SatisfactionRate:
+    return SatisfactionRate(
+        satisfied=counts.get(RATE_SATISFIED, 0),
+        mostly=counts.get(RATE_MOSTLY, 0),
+        dissatisfied=counts.get(RATE_DISSATISFIED, 0),
+    )
+
+
+def wilson_interval(successes: int, total: int, z: float = Z_95) -> tuple[float, float] | None:
+    if total <= 0:
+        return None
+    if not 0 <= successes <= total:
+        raise ValueError("successes must lie between 0 and total")
+    p = successes / total
+    denominator = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denominator
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
+    return 100.0 * max(0.0, centre - half), 100.0 * min(1.0, centre + half)
+
+
+def shares(counts: Mapping[str, int], keys: list[str], answered: int) -> list[Share]:
+    """Counts and percentages in the order of the question's options (zeros included).
+    For multiple choice the percentages are of respondents and may add up past 100."""
+    return [
+        Share(key, counts.get(key, 0), None if answered == 0 else 100.0 * counts.get(key, 0) / answered)
+        for key in keys
+    ]
+
+
+def mean_rating(counts: Mapping[str, int]) -> float | None:
+    """The mean of a 1-5 rating question."""
+    total = sum(counts.values())
+    if total == 0:
+        return None
+    return sum(int(key) * count for key, count in counts.items()) / total

@@ -1,0 +1,549 @@
+"""Staff build surveys and read results; residents answer at /s/<code> (the QR codes'
+short URLs, stable whatever is edited)."""
+
+import csv
+import io
+
+from flask import (
+    Blueprint,
+    Response as HttpResponse,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import to_utc, to_user_timezone
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from surveys import qr, rules, service
+from surveys.charts import PLOTLY_JS, placement_figure
+from voting_app.labels import rating_labels
+from surveys.forms import CodesForm, PlacementForm, QuestionForm, SurveyForm
+from surveys.models import TOKENED, Answer, Placement, Question, Response, Survey
+from voting_app.db import db, utcnow
+from voting_app.errors import DomainError
+from voting_app.extensions import limiter
+from voting_app.forms import ButtonForm
+from voting_app.projects.models import Project
+from voting_app.qr import qr_svg
+from voting_app.web import current_actor, flash_domain_error, get_child_or_404
+
+bp = Blueprint("surveys", __name__)
+ANSWERED_COOKIE = "answered"
+
+
+def _survey(survey_id: int) -> Survey:
+    return db.get_or_404(Survey, survey_id)
+
+
+def _to_detail(survey: Survey):
+    return redirect(url_for("surveys.survey_detail", survey_id=survey.id))
+
+
+def _project_choices():
+    projects = db.session.scalars(select(Project).order_by(Project.year.desc(), Project.name)).all()
+    return [("", _("Stands alone (no project)"))] + [(str(p.id), f"{p.year} · {p.name}") for p in projects]
+
+
+def _local(moment):
+    return to_user_timezone(moment).replace(tzinfo=None) if moment else None
+
+
+def _utc(moment):
+    return to_utc(moment) if moment else None
+
+
+def short_url(code: str) -> str:
+    return url_for("surveys.respond", code=code, _external=True)
+
+
+# ---- staff: building -----------------------------------------------------------------
+
+
+@bp.get("/surveys/")
+def survey_list():
+    surveys = db.session.scalars(select(Survey).order_by(Survey.id.desc())).all()
+    counts = dict(db.session.execute(select(Response.survey_id, db.func.count()).group_by(Response.survey_id)).all())
+    now = utcnow()
+    states = {s.id: rules.availability(s.opens_at, s.closes_at, now) for s in surveys}
+    return render_template("surveys/list.html", surveys=surveys, counts=counts, states=states)
+
+
+@bp.route("/surveys/new", methods=["GET", "POST"])
+def survey_new():
+    form = SurveyForm(project_id=request.args.get("project", type=int))
+    form.project_id.choices = _project_choices()
+    if form.validate_on_submit():
+        settings = dict(
+            mode=form.mode.data,
+            opens_at=_utc(form.opens_at.data),
+            closes_at=_utc(form.closes_at.data),
+            threshold_percent=form.threshold_percent.data,
+        )
+        try:
+            if form.use_template.data:
+                survey = service.create_from_template(
+                    current_actor(), form.title.data, form.project_id.data, form.stage.data or None, **settings
+                )
+            else:
+                survey = service.create_survey(
+                    current_actor(), form.title.data, form.intro.data or "", form.project_id.data, form.stage.data or None, **settings
+                )
+            if form.intro.data:
+                survey.intro = form.intro.data.strip()
+            db.session.commit()
+            return _to_detail(survey)
+        except DomainError as error:
+            flash_domain_error(error)
+    return render_template("surveys/form.html", form=form, survey=None)
+
+
+@bp.route("/surveys/<int:survey_id>/edit", methods=["GET", "POST"])
+def survey_edit(survey_id: int):
+    survey = _survey(survey_id)
+    form = SurveyForm(obj=survey)
+    form.project_id.choices = _project_choices()
+    if request.method == "GET":
+        form.opens_at.data, form.closes_at.data = _local(survey.opens_at), _local(survey.closes_at)
+        form.stage.data = survey.stage or ""
+    if form.validate_on_submit():
+        try:
+            service.update_survey(
+                current_actor(),
+                survey,
+                title=form.title.data,
+                intro=form.intro.data or "",
+                project_id=form.project_id.data,
+                stage=form.stage.data or None,
+                mode=form.mode.data,
+                opens_at=_utc(form.opens_at.data),
+                closes_at=_utc(form.closes_at.data),
+                threshold_percent=form.threshold_percent.data,
+            )
+            db.session.commit()
+            return _to_detail(survey)
+        except DomainError as error:
+            flash_domain_error(error)
+    return render_template("surveys/form.html", form=form, survey=survey)
+
+
+@bp.get("/surveys/<int:survey_id>")
+def survey_detail(survey_id: int):
+    survey = _survey(survey_id)
+    return render_template(
+        "surveys/detail.html",
+        survey=survey,
+        state=rules.availability(survey.opens_at, survey.closes_at, utcnow()),
+        responses=db.session.scalar(select(db.func.count()).select_from(Response).where(Response.survey_id == survey.id)),
+        question_form=QuestionForm(),
+        placement_form=PlacementForm(),
+        codes_form=CodesForm(),
+        button=ButtonForm(),
+        short_url=short_url,
+        local=_local,
+    )
+
+
+@bp.post("/surveys/<int:survey_id>/questions")
+def question_add(survey_id: int):
+    survey = _survey(survey_id)
+    form = QuestionForm()
+    if not form.validate_on_submit():
+        for name, messages in form.errors.items():
+            flash(f"{form[name].label.text}: {' '.join(messages)}", "error")
+        return _to_detail(survey)
+    try:
+        service.add_question(
+            current_actor(),
+            survey,
+            form.kind.data,
+            form.prompt.data,
+            form.is_required.data,
+            (form.options.data or "").splitlines(),
+            form.max_length.data,
+        )
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+    return _to_detail(survey)
+
+
+@bp.post("/surveys/<int:survey_id>/questions/<int:question_id>/move")
+def question_move(survey_id: int, question_id: int):
+    survey = _survey(survey_id)
+    question = get_child_or_404(Question, question_id, survey_id=survey.id)
+    if ButtonForm().validate_on_submit():
+        service.move_question(current_actor(), survey, question, -1 if request.form.get("direction") == "up" else 1)
+        db.session.commit()
+    return _to_detail(survey)
+
+
+@bp.post("/surveys/<int:survey_id>/questions/<int:question_id>/delete")
+def question_delete(survey_id: int, question_id: int):
+    survey = _survey(survey_id)
+    question = get_child_or_404(Question, question_id, survey_id=survey.id)
+    if ButtonForm().validate_on_submit():
+        try:
+            service.remove_question(current_actor(), survey, question)
+            db.session.commit()
+        except DomainError as error:
+            flash_domain_error(error)
+    return _to_detail(survey)
+
+
+@bp.post("/surveys/<int:survey_id>/placements")
+def placement_add(survey_id: int):
+    survey = _survey(survey_id)
+    form = PlacementForm()
+    if form.validate_on_submit():
+        service.add_placement(current_actor(), survey, form.name.data)
+        db.session.commit()
+    else:
+        flash(_("Name the place where the QR code will be posted."), "error")
+    return _to_detail(survey)
+
+
+def _placement(survey_id: int, placement_id: int) -> tuple[Survey, Placement]:
+    survey = _survey(survey_id)
+    return survey, get_child_or_404(Placement, placement_id, survey_id=survey.id)
+
+
+@bp.get("/surveys/<int:survey_id>/placements/<int:placement_id>/qr.png")
+def qr_png(survey_id: int, placement_id: int):
+    _, placement = _placement(survey_id, placement_id)
+    response = make_response(qr.qr_png(short_url(placement.code)))
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Content-Disposition"] = f"attachment; filename=survey-{survey_id}-{placement.code}.png"
+    return response
+
+
+@bp.get("/surveys/<int:survey_id>/placements/<int:placement_id>/qr.svg")
+def qr_svg_download(survey_id: int, placement_id: int):
+    _, placement = _placement(survey_id, placement_id)
+    response = make_response(qr.qr_svg_file(short_url(placement.code)))
+    response.headers["Content-Type"] = "image/svg+xml"
+    response.headers["Content-Disposition"] = f"attachment; filename=survey-{survey_id}-{placement.code}.svg"
+    return response
+
+
+@bp.get("/surveys/<int:survey_id>/placements/<int:placement_id>/poster")
+def poster(survey_id: int, placement_id: int):
+    survey, placement = _placement(survey_id, placement_id)
+    url = short_url(placement.code)
+    return render_template("surveys/poster.html", survey=survey, placement=placement, url=url, qr=qr_svg(url, survey.title))
+
+
+@bp.post("/surveys/<int:survey_id>/codes")
+def codes_issue(survey_id: int):
+    survey = _survey(survey_id)
+    form = CodesForm()
+    if not form.validate_on_submit():
+        flash(_("Print between 1 and 5000 codes at a time."), "error")
+        return _to_detail(survey)
+    try:
+        codes = service.issue_household_codes(current_actor(), survey, form.count.data, current_app.config["SECRET_KEY"])
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+        return _to_detail(survey)
+    url = short_url(survey.short_code)
+    slips = [{"code": code, "qr": qr_svg(f"{url}?code={code}", code)} for code in codes]
+    response = make_response(render_template("surveys/codes_print.html", survey=survey, slips=slips, url=url))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ---- staff: results and moderation ---------------------------------------------------
+
+
+def _include_flagged() -> bool:
+    return request.args.get("flagged", "include") != "exclude"
+
+
+@bp.get("/surveys/<int:survey_id>/results")
+def results(survey_id: int):
+    survey = _survey(survey_id)
+    outcome = service.results(survey, _include_flagged())
+    return render_template(
+        "surveys/results.html",
+        survey=survey,
+        results=outcome,
+        figure=_figure(outcome),
+        plotly_js=PLOTLY_JS,
+        placement_rows=lambda r: [(p.name if p else _("No placement (assisted entry)"), rate) for p, rate in r.by_placement],
+        week_rows=lambda r: [(week.isoformat(), rate) for week, rate in r.by_week],
+        entry_rows=lambda r: [(_("Assisted entry") if assisted else _("Answered by residents"), rate) for assisted, rate in r.by_entry],
+        option_labels=_option_labels,
+    )
+
+
+def _option_labels(question: Question) -> dict:
+    if question.kind == "satisfaction":
+        return rating_labels()
+    return {option["key"]: option["label"] for option in question.options}
+
+
+def _figure(outcome) -> dict | None:
+    if not outcome.by_placement:
+        return None
+    return placement_figure(outcome, rating_labels(), _("General QR code"))
+
+
+@bp.get("/surveys/<int:survey_id>/results.json")
+def results_json(survey_id: int):
+    survey = _survey(survey_id)
+    outcome = service.results(survey, _include_flagged())
+    return jsonify(_results_payload(outcome))
+
+
+def _rate_payload(rate):
+    if rate is None:
+        return None
+    return {
+        "satisfied": rate.satisfied,
+        "mostly_satisfied": rate.mostly,
+        "dissatisfied": rate.dissatisfied,
+        "valid": rate.valid,
+        "rate_percent": rate.rate,
+        "margin_percent": rate.margin,
+    }
+
+
+def _results_payload(outcome) -> dict:
+    return {
+        "survey": {"id": outcome.survey.id, "title": outcome.survey.title, "bar_percent": outcome.survey.threshold_percent},
+        "responses": outcome.responses,
+        "flagged": outcome.flagged,
+        "assisted": outcome.assisted,
+        "include_flagged": outcome.include_flagged,
+        "satisfaction": _rate_payload(outcome.rate),
+        "needs_rectification": outcome.needs_rectification,
+        "questions": [
+            {
+                "id": item.question.id,
+                "kind": item.question.kind,
+                "prompt": item.question.prompt,
+                "answered": item.answered,
+                "counts": {share.key: share.count for share in item.shares},
+                "mean": item.mean,
+                "comments": item.comments,
+            }
+            for item in outcome.questions
+        ],
+        "by_placement": [
+            {"placement": placement.name if placement else None, **_rate_payload(rate)} for placement, rate in outcome.by_placement
+        ],
+        "by_week": [{"week_start": week.isoformat(), **_rate_payload(rate)} for week, rate in outcome.by_week],
+        "by_entry": [{"assisted": assisted, **_rate_payload(rate)} for assisted, rate in outcome.by_entry],
+    }
+
+
+@bp.get("/surveys/<int:survey_id>/export.csv")
+def export_csv(survey_id: int):
+    survey = _survey(survey_id)
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")
+        for row in service.export_rows(survey):
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    return HttpResponse(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=survey-{survey.id}.csv"},
+    )
+
+
+EXCEL_ROW_LIMIT = 1_048_575
+
+
+@bp.get("/surveys/<int:survey_id>/export.xlsx")
+def export_xlsx(survey_id: int):
+    survey = _survey(survey_id)
+    outcome = service.results(survey)
+    workbook = Workbook(write_only=True)
+    summary = workbook.create_sheet(_("Summary"))
+    summary.append([survey.title])
+    summary.append([_("Responses"), outcome.responses, _("Flagged"), outcome.flagged, _("Assisted"), outcome.assisted])
+    if outcome.rate and outcome.rate.valid:
+        summary.append([_("Satisfaction rate (%)"), round(outcome.rate.rate, 1), _("Margin of error (± points)"), round(outcome.rate.margin, 1), _("Valid answers"), outcome.rate.valid])
+    for placement, rate in outcome.by_placement:
+        summary.append([placement.name if placement else "", rate.valid, round(rate.rate, 1) if rate.rate is not None else None])
+    sheet = workbook.create_sheet(_("Responses"))
+    for index, row in enumerate(service.export_rows(survey)):
+        if index > EXCEL_ROW_LIMIT:
+            break
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return HttpResponse(
+        buffer.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=survey-{survey.id}.xlsx"},
+    )
+
+
+@bp.get("/surveys/<int:survey_id>/comments")
+def comments(survey_id: int):
+    survey = _survey(survey_id)
+    page = service.visible_comments(survey, request.args.get("page", 1, type=int), include_hidden=True)
+    prompts = {q.id: q.prompt for q in survey.questions}
+    return render_template("surveys/comments.html", survey=survey, page=page, prompts=prompts, button=ButtonForm())
+
+
+@bp.post("/surveys/<int:survey_id>/comments/<int:answer_id>/hide")
+def comment_hide(survey_id: int, answer_id: int):
+    survey = _survey(survey_id)
+    answer = get_child_or_404(Answer, answer_id, survey_id=survey.id)
+    if ButtonForm().validate_on_submit():
+        try:
+            service.set_comment_hidden(current_actor(), survey, answer, request.form.get("hidden") != "0")
+            db.session.commit()
+        except DomainError as error:
+            flash_domain_error(error)
+    return redirect(url_for("surveys.comments", survey_id=survey.id, page=request.args.get("page", 1, type=int)))
+
+
+# ---- answering -----------------------------------------------------------------------
+
+
+def _submitted(survey: Survey) -> dict[int, list[str]]:
+    return {q.id: request.form.getlist(f"q{q.id}") for q in survey.questions}
+
+
+def _answered() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="surveys-answered")
+
+
+def _answered_ids() -> list[int]:
+    try:
+        return list(_answered().loads(request.cookies.get(ANSWERED_COOKIE, "")))
+    except BadSignature:
+        return []
+
+
+def _resolve(code: str) -> tuple[Survey, Placement | None]:
+    """A short code names a placement, or the survey itself (household slips use that)."""
+    placement = db.session.scalar(select(Placement).where(Placement.code == code.upper()))
+    if placement is not None:
+        return placement.survey, placement
+    survey = db.session.scalar(select(Survey).where(Survey.short_code == code.upper()))
+    if survey is None:
+        abort(404)
+    return survey, None
+
+
+def _render_survey(survey, placement, code, *, errors=None, values=None, message=None, status=200, assisted=False):
+    response = make_response(
+        render_template(
+            "surveys/respond.html",
+            survey=survey,
+            placement=placement,
+            code=code,
+            state=rules.availability(survey.opens_at, survey.closes_at, utcnow()),
+            errors=errors or {},
+            values=values or {},
+            message=message,
+            already=not assisted and survey.mode != TOKENED and survey.id in _answered_ids(),
+            household_code=request.values.get("code", "") if not assisted else "",
+            local=_local,
+            large=_large_type(),
+            assisted=assisted,
+            button=ButtonForm(),
+        ),
+        status,
+    )
+    text_size = request.args.get("text")
+    if text_size in ("large", "normal"):
+        response.set_cookie("text", text_size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def _large_type() -> bool:
+    return request.args.get("text", request.cookies.get("text")) == "large"
+
+
+@bp.get("/s/<code>")
+def respond(code: str):
+    survey, placement = _resolve(code)
+    return _render_survey(survey, placement, code)
+
+
+@bp.post("/s/<code>")
+@limiter.limit(lambda: current_app.config["SURVEY_SUBMIT_LIMIT"])
+def respond_submit(code: str):
+    survey, placement = _resolve(code)
+    if survey.mode != TOKENED and survey.id in _answered_ids():
+        return _render_survey(survey, placement, code, status=409)
+    if not ButtonForm().validate_on_submit():
+        return _render_survey(survey, placement, code, message=_("The form has expired. Please answer again."), status=400)
+    secret = current_app.config["SECRET_KEY"]
+    device = rules.device_hash(
+        secret, utcnow().date(), survey.id, request.remote_addr or "", request.headers.get("User-Agent", "")
+    )
+    try:
+        service.submit_response(
+            survey,
+            placement,
+            _submitted(survey),
+            household_code=request.form.get("household_code", ""),
+            secret=secret,
+            device=device,
+        )
+        db.session.commit()
+    except service.AnswerErrors as error:
+        db.session.rollback()
+        return _render_survey(survey, placement, code, errors=error.errors, values=_submitted(survey), status=400)
+    except DomainError as error:
+        db.session.rollback()
+        return _render_survey(survey, placement, code, values=_submitted(survey), message=str(error.message), status=error.status)
+    response = redirect(url_for("surveys.thanks", code=code))
+    if survey.mode != TOKENED:
+        answered = _answered().dumps([*_answered_ids()[-49:], survey.id])
+        response.set_cookie(ANSWERED_COOKIE, answered, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.get("/s/<code>/thanks")
+def thanks(code: str):
+    survey, placement = _resolve(code)
+    return render_template("surveys/thanks.html", survey=survey, code=code, large=_large_type())
+
+
+@bp.route("/surveys/<int:survey_id>/assisted", methods=["GET", "POST"])
+def assisted_entry(survey_id: int):
+    """A grid worker keys in a paper answer for a resident; marked, and shown apart."""
+    survey = _survey(survey_id)
+    placement = db.session.get(Placement, request.values.get("placement", type=int) or 0)
+    if placement is not None and placement.survey_id != survey.id:
+        abort(404)
+    if request.method == "GET":
+        return _render_survey(survey, placement, survey.short_code, assisted=True)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        service.submit_response(survey, placement, _submitted(survey), entered_by_id=current_user.id)
+        db.session.commit()
+    except service.AnswerErrors as error:
+        db.session.rollback()
+        return _render_survey(survey, placement, survey.short_code, errors=error.errors, values=_submitted(survey), status=400, assisted=True)
+    except DomainError as error:
+        db.session.rollback()
+        return _render_survey(survey, placement, survey.short_code, values=_submitted(survey), message=str(error.message), status=error.status, assisted=True)
+    flash(_("The paper answer has been entered. Enter the next one below."), "success")
+    return redirect(url_for("surveys.assisted_entry", survey_id=survey.id, placement=placement.id if placement else None))

@@ -1,0 +1,111 @@
+"""What makes a survey answer acceptable, when a survey is open, and the rotating
+de-duplication hash: pure rules, no Flask, no database."""
+
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from voting_app.ballots.counting import RATINGS
+
+SATISFACTION, SINGLE, MULTIPLE, RATING, TEXT = "satisfaction", "single", "multiple", "rating", "text"
+RATING_VALUES = ("1", "2", "3", "4", "5")
+DEFAULT_TEXT_LENGTH = 500
+MAX_TEXT_LENGTH = 2000
+NOT_YET_OPEN, OPEN, CLOSED = "not_yet_open", "open", "closed"
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    id: int
+    kind: str
+    is_required: bool
+    option_keys: tuple[str, ...] = ()
+    max_length: int | None = None
+
+    def allowed_values(self) -> tuple[str, ...]:
+        if self.kind == SATISFACTION:
+            return RATINGS
+        if self.kind == RATING:
+            return RATING_VALUES
+        return self.option_keys
+
+
+@dataclass(frozen=True)
+class CleanAnswer:
+    question_id: int
+    value: str | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class Checked:
+    answers: tuple[CleanAnswer, ...]
+    errors: Mapping[int, str]  # question id -> required | unknown_choice | too_long | too_many
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+
+def check_answers(questions: Sequence[QuestionSpec], submitted: Mapping[int, Sequence[str]]) -> Checked:
+    """Every answer is checked before anything is stored; a response is whole or refused."""
+    answers: list[CleanAnswer] = []
+    errors: dict[int, str] = {}
+    for question in questions:
+        raw = [value for value in submitted.get(question.id, ()) if value is not None]
+        if question.kind == TEXT:
+            text = "\n".join(raw).replace("\r\n", "\n").strip()
+            limit = question.max_length or DEFAULT_TEXT_LENGTH
+            if not text:
+                if question.is_required:
+                    errors[question.id] = "required"
+            elif len(text) > limit:
+                errors[question.id] = "too_long"
+            else:
+                answers.append(CleanAnswer(question.id, None, text))
+            continue
+        values = [value.strip() for value in raw if value.strip()]
+        if not values:
+            if question.is_required:
+                errors[question.id] = "required"
+            continue
+        if question.kind != MULTIPLE and len(values) > 1:
+            errors[question.id] = "too_many"
+            continue
+        if len(set(values)) != len(values) or any(value not in question.allowed_values() for value in values):
+            errors[question.id] = "unknown_choice"
+            continue
+        answers.extend(CleanAnswer(question.id, value, None) for value in values)
+    return Checked(tuple(answers), errors)
+
+
+def availability(opens_at: datetime | None, closes_at: datetime | None, now: datetime) -> str:
+    if opens_at is not None and now < opens_at:
+        return NOT_YET_OPEN
+    if closes_at is not None and now >= closes_at:
+        return CLOSED
+    return OPEN
+
+
+def week_start(moment: datetime) -> date:
+    """Monday of the week, the key results are split by."""
+    day = moment.date()
+    return day - timedelta(days=day.weekday())
+
+
+def device_hash(secret: str, day: date, survey_id: int, address: str, user_agent: str) -> str:
+    """A keyed hash of where an answer came from, to flag suspected repeats.
+
+    The key changes every day and per survey, so the stored value cannot be reversed
+    into an address nor matched across days or surveys.
+    """
+    day_key = hmac.new(secret.encode(), f"dedupe:{day.isoformat()}".encode(), hashlib.sha256).digest()
+    return hmac.new(day_key, f"{survey_id}|{address}|{user_agent}".encode(), hashlib.sha256).hexdigest()
+
+
+def code_hash(secret: str, code: str) -> str:
+    """Household codes are short enough to guess offline, so they are stored keyed."""
+    normalised = code.strip().upper().replace("-", "").replace(" ", "")
+    return hmac.new(secret.encode(), f"household:{normalised}".encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,482 @@
+"""Building surveys, taking responses and counting them. Services flush; the caller commits."""
+
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Integer, cast, func, select, update
+
+from surveys import rules
+from surveys.models import (
+    MULTIPLE,
+    RATING,
+    SATISFACTION,
+    SINGLE,
+    TEXT,
+    TOKENED,
+    Answer,
+    HouseholdCode,
+    Placement,
+    Question,
+    Response,
+    Survey,
+)
+from surveys.rates import SatisfactionRate, mean_rating, satisfaction_rate, shares
+from voting_app import audit
+from voting_app.ballots.counting import RATINGS
+from voting_app.db import db, utcnow
+from voting_app.errors import ConflictError, DomainError
+
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_code(length: int) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def _unused_short_code(model, column) -> str:
+    while True:
+        code = new_code(6)
+        if db.session.scalar(select(model.id).where(column == code)) is None:
+            return code
+
+
+# ---- building a survey ---------------------------------------------------------------
+
+
+def create_survey(
+    actor: str,
+    title: str,
+    intro: str = "",
+    project_id: int | None = None,
+    stage: str | None = None,
+    mode: str = "open",
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    threshold_percent: int = 60,
+    general_placement: str = "通用二维码",
+) -> Survey:
+    _check_window(opens_at, closes_at)
+    survey = Survey(
+        title=title.strip(),
+        intro=intro.strip(),
+        project_id=project_id,
+        stage=stage,
+        mode=mode,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        threshold_percent=threshold_percent,
+        short_code=_unused_short_code(Survey, Survey.short_code),
+    )
+    db.session.add(survey)
+    db.session.flush()
+    add_placement(actor, survey, general_placement)
+    audit.record(actor, "survey.create", f"survey:{survey.id}", title=survey.title, mode=mode)
+    return survey
+
+
+def _check_window(opens_at, closes_at) -> None:
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise DomainError(_l("The survey must close after it opens."))
+
+
+def update_survey(actor: str, survey: Survey, **values) -> None:
+    _check_window(values.get("opens_at"), values.get("closes_at"))
+    if survey.mode != values.get("mode", survey.mode) and has_responses(survey.id):
+        raise ConflictError(_l("The mode cannot change once residents have answered."))
+    for key, value in values.items():
+        setattr(survey, key, value.strip() if isinstance(value, str) and key in ("title", "intro") else value)
+    db.session.flush()
+    audit.record(actor, "survey.update", f"survey:{survey.id}", title=survey.title)
+
+
+SATISFACTION_TEMPLATE = (
+    (SATISFACTION, "您对这个项目总体满意吗？", True, ()),
+    (SINGLE, "项目给您的生活带来了哪些变化？", False, ("明显改善", "有所改善", "没有变化", "变差了")),
+    (RATING, "请为施工或运营期间的安全和文明程度打分（1分最低，5分最高）", False, ()),
+    (TEXT, "您还有什么意见或建议？", False, ()),
+)
+
+
+def create_from_template(actor: str, title: str, project_id: int | None, stage: str | None, **settings) -> Survey:
+    """The ready-made satisfaction survey: overall 满意/基本满意/不满意, an effect, a rating, a comment."""
+    survey = create_survey(actor, title, project_id=project_id, stage=stage, **settings)
+    for kind, prompt, required, options in SATISFACTION_TEMPLATE:
+        add_question(actor, survey, kind, prompt, required, list(options))
+    return survey
+
+
+def add_question(
+    actor: str, survey: Survey, kind: str, prompt: str, is_required: bool, options: list[str], max_length: int | None = None
+) -> Question:
+    labels = [label.strip() for label in options if label.strip()]
+    if kind in (SINGLE, MULTIPLE) and len(labels) < 2:
+        raise DomainError(_l("A choice question needs at least two options, one per line."))
+    if len(set(labels)) != len(labels):
+        raise DomainError(_l("Two options have the same text."))
+    if kind == TEXT and max_length is not None and not 1 <= max_length <= rules.MAX_TEXT_LENGTH:
+        raise DomainError(_l("A text answer may be at most %(max)s characters long.", max=rules.MAX_TEXT_LENGTH))
+    position = db.session.scalar(
+        select(func.coalesce(func.max(Question.position), 0)).where(Question.survey_id == survey.id)
+    )
+    question = Question(
+        survey_id=survey.id,
+        position=position + 1,
+        kind=kind,
+        prompt=prompt.strip(),
+        is_required=is_required,
+        options=[{"key": new_code(5), "label": label} for label in labels] if kind in (SINGLE, MULTIPLE) else [],
+        max_length=(max_length or rules.DEFAULT_TEXT_LENGTH) if kind == TEXT else None,
+    )
+    db.session.add(question)
+    db.session.flush()
+    db.session.refresh(survey)
+    audit.record(actor, "survey.question_add", f"survey:{survey.id}", question=question.id, kind=kind)
+    return question
+
+
+def move_question(actor: str, survey: Survey, question: Question, offset: int) -> None:
+    ordered = list(survey.questions)
+    index = ordered.index(question)
+    target = index + offset
+    if not 0 <= target < len(ordered):
+        return
+    ordered[index], ordered[target] = ordered[target], ordered[index]
+    for position, item in enumerate(ordered, start=1):
+        item.position = position
+    db.session.flush()
+    audit.record(actor, "survey.question_move", f"survey:{survey.id}", question=question.id, offset=offset)
+
+
+def remove_question(actor: str, survey: Survey, question: Question) -> None:
+    if db.session.scalar(select(Answer.id).where(Answer.question_id == question.id).limit(1)) is not None:
+        raise ConflictError(_l("Residents have answered this question; it cannot be removed."))
+    audit.record(actor, "survey.question_remove", f"survey:{survey.id}", question=question.id)
+    db.session.delete(question)
+    db.session.flush()
+    db.session.refresh(survey)
+
+
+def add_placement(actor: str, survey: Survey, name: str) -> Placement:
+    placement = Placement(survey_id=survey.id, name=name.strip(), code=_unused_short_code(Placement, Placement.code))
+    db.session.add(placement)
+    db.session.flush()
+    audit.record(actor, "survey.placement_add", f"survey:{survey.id}", placement=placement.id, name=placement.name)
+    return placement
+
+
+HOUSEHOLD_CODE_LENGTH = 8
+
+
+def issue_household_codes(actor: str, survey: Survey, count: int, secret: str) -> list[str]:
+    """One-time codes for a tokened survey; only their keyed hashes are kept."""
+    if survey.mode != TOKENED:
+        raise DomainError(_l("Household codes are for surveys answered with a code."))
+    if not 1 <= count <= 5000:
+        raise DomainError(_l("Print between 1 and 5000 codes at a time."))
+    codes: list[str] = []
+    while len(codes) < count:
+        code = new_code(HOUSEHOLD_CODE_LENGTH)
+        if code not in codes:
+            codes.append(code)
+    db.session.add_all(HouseholdCode(survey_id=survey.id, code_hash=rules.code_hash(secret, code)) for code in codes)
+    db.session.flush()
+    audit.record(actor, "survey.codes_issue", f"survey:{survey.id}", count=count)
+    return [f"{code[:4]}-{code[4:]}" for code in codes]
+
+
+# ---- answering -----------------------------------------------------------------------
+
+
+def question_specs(survey: Survey) -> list[rules.QuestionSpec]:
+    return [
+        rules.QuestionSpec(
+            q.id, q.kind, q.is_required, tuple(option["key"] for option in q.options), q.max_length
+        )
+        for q in survey.questions
+    ]
+
+
+def has_responses(survey_id: int) -> bool:
+    return db.session.scalar(select(Response.id).where(Response.survey_id == survey_id).limit(1)) is not None
+
+
+class AnswerErrors(DomainError):
+    """The answers as submitted break a rule; `errors` maps question ids to the reason."""
+
+    def __init__(self, errors):
+        super().__init__(_l("Some answers need your attention."))
+        self.errors = errors
+
+
+def submit_response(
+    survey: Survey,
+    placement: Placement | None,
+    submitted: dict[int, list[str]],
+    *,
+    household_code: str | None = None,
+    secret: str = "",
+    device: str | None = None,
+    entered_by_id: int | None = None,
+) -> Response:
+    """Store a response whole or not at all (the caller's transaction covers every row).
+
+    A tokened survey claims its household code with a conditional update, and the
+    database's unique key on the code stops a second response racing the first.
+    """
+    now = utcnow()
+    if rules.availability(survey.opens_at, survey.closes_at, now) != rules.OPEN:
+        raise ConflictError(_l("This survey is not open for answers."))
+    checked = rules.check_answers(question_specs(survey), submitted)
+    if not checked.is_valid:
+        raise AnswerErrors(dict(checked.errors))
+    code_id = None
+    if survey.mode == TOKENED and entered_by_id is None:
+        code_id = _claim_household_code(survey, household_code or "", secret)
+    is_flagged = bool(
+        device
+        and db.session.scalar(
+            select(Response.id).where(Response.survey_id == survey.id, Response.device_hash == device).limit(1)
+        )
+    )
+    week = rules.week_start(now)
+    response = Response(
+        survey_id=survey.id,
+        placement_id=placement.id if placement else None,
+        submitted_at=now,
+        week_start=week,
+        is_assisted=entered_by_id is not None,
+        entered_by_id=entered_by_id,
+        household_code_id=code_id,
+        device_hash=device,
+        is_flagged=is_flagged,
+        flag_reason="same_device_same_day" if is_flagged else None,
+    )
+    response.answers = [
+        Answer(
+            question_id=answer.question_id,
+            survey_id=survey.id,
+            value=answer.value,
+            text=answer.text,
+            placement_id=response.placement_id,
+            week_start=week,
+            is_assisted=response.is_assisted,
+            is_flagged=is_flagged,
+        )
+        for answer in checked.answers
+    ]
+    db.session.add(response)
+    db.session.flush()
+    return response
+
+
+def _claim_household_code(survey: Survey, code: str, secret: str) -> int:
+    if not code.strip():
+        raise DomainError(_l("Type the code printed on your household's slip."))
+    digest = rules.code_hash(secret, code)
+    code_id = db.session.scalar(
+        select(HouseholdCode.id).where(HouseholdCode.survey_id == survey.id, HouseholdCode.code_hash == digest)
+    )
+    if code_id is None:
+        raise DomainError(_l("This code is not valid for this survey. Check the code on your slip."))
+    claimed = db.session.execute(
+        update(HouseholdCode)
+        .where(HouseholdCode.id == code_id, HouseholdCode.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        raise ConflictError(_l("This code has already been used: each household answers once."))
+    return code_id
+
+
+# ---- moderation ----------------------------------------------------------------------
+
+
+def set_comment_hidden(actor: str, survey: Survey, answer: Answer, hidden: bool) -> None:
+    """Hidden, never deleted, and always on the audit log."""
+    if answer.text is None:
+        raise DomainError(_l("Only comments can be hidden."))
+    answer.is_hidden = hidden
+    db.session.flush()
+    audit.record(actor, "survey.comment_hide" if hidden else "survey.comment_show", f"survey:{survey.id}", answer=answer.id)
+
+
+def set_response_flag(actor: str, survey: Survey, response: Response, flagged: bool) -> None:
+    response.is_flagged = flagged
+    response.flag_reason = (response.flag_reason or "staff") if flagged else None
+    db.session.execute(update(Answer).where(Answer.response_id == response.id).values(is_flagged=flagged))
+    db.session.flush()
+    audit.record(actor, "survey.response_flag" if flagged else "survey.response_unflag", f"survey:{survey.id}", response=response.id)
+
+
+# ---- results -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question: Question
+    answered: int
+    shares: list
+    rate: SatisfactionRate | None = None
+    mean: float | None = None
+    comments: int = 0
+
+
+@dataclass(frozen=True)
+class SurveyResults:
+    survey: Survey
+    responses: int
+    flagged: int
+    assisted: int
+    include_flagged: bool
+    questions: list[QuestionResult]
+    rate: SatisfactionRate | None
+    by_placement: list[tuple[Placement | None, SatisfactionRate]] = field(default_factory=list)
+    by_week: list[tuple[date, SatisfactionRate]] = field(default_factory=list)
+    by_entry: list[tuple[bool, SatisfactionRate]] = field(default_factory=list)
+
+    @property
+    def needs_rectification(self) -> bool:
+        return self.rate is not None and self.rate.is_below(self.survey.threshold_percent)
+
+
+def _answer_filter(survey: Survey, include_flagged: bool):
+    conditions = [Answer.survey_id == survey.id]
+    if not include_flagged:
+        conditions.append(Answer.is_flagged.is_(False))
+    return conditions
+
+
+def results(survey: Survey, include_flagged: bool = True) -> SurveyResults:
+    """Every figure comes from GROUP BY queries; nothing loops over responses in Python."""
+    response_filter = [Response.survey_id == survey.id]
+    if not include_flagged:
+        response_filter.append(Response.is_flagged.is_(False))
+    responses, flagged, assisted = db.session.execute(
+        select(
+            func.count(Response.id),
+            func.coalesce(func.sum(cast(Response.is_flagged, Integer)), 0),
+            func.coalesce(func.sum(cast(Response.is_assisted, Integer)), 0),
+        ).where(Response.survey_id == survey.id)
+    ).one()
+    if not include_flagged:
+        responses -= flagged
+    conditions = _answer_filter(survey, include_flagged)
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for question_id, value, number in db.session.execute(
+        select(Answer.question_id, Answer.value, func.count()).where(*conditions, Answer.value.is_not(None)).group_by(Answer.question_id, Answer.value)
+    ):
+        counts[question_id][value] = number
+    answered = dict(
+        db.session.execute(
+            select(Answer.question_id, func.count(func.distinct(Answer.response_id))).where(*conditions).group_by(Answer.question_id)
+        ).all()
+    )
+    comments = dict(
+        db.session.execute(
+            select(Answer.question_id, func.count()).where(*conditions, Answer.text.is_not(None), Answer.is_hidden.is_(False)).group_by(Answer.question_id)
+        ).all()
+    )
+    question_results = []
+    main_rate = None
+    main_question = None
+    for question in survey.questions:
+        these = counts.get(question.id, {})
+        if question.kind == SATISFACTION:
+            rate = satisfaction_rate(these)
+            if main_question is None:
+                main_question, main_rate = question, rate
+            question_results.append(QuestionResult(question, answered.get(question.id, 0), shares(these, list(RATINGS), rate.valid), rate=rate))
+        elif question.kind == RATING:
+            question_results.append(
+                QuestionResult(question, answered.get(question.id, 0), shares(these, list(rules.RATING_VALUES), answered.get(question.id, 0)), mean=mean_rating(these))
+            )
+        elif question.kind in (SINGLE, MULTIPLE):
+            keys = [option["key"] for option in question.options]
+            question_results.append(QuestionResult(question, answered.get(question.id, 0), shares(these, keys, answered.get(question.id, 0))))
+        else:
+            question_results.append(QuestionResult(question, answered.get(question.id, 0), [], comments=comments.get(question.id, 0)))
+    splits = {}
+    if main_question is not None:
+        splits = _rate_splits(survey, main_question, conditions)
+    return SurveyResults(
+        survey=survey,
+        responses=responses,
+        flagged=flagged,
+        assisted=assisted,
+        include_flagged=include_flagged,
+        questions=question_results,
+        rate=main_rate,
+        **splits,
+    )
+
+
+def _rate_splits(survey: Survey, question: Question, conditions) -> dict:
+    def grouped(column):
+        table: dict[object, dict[str, int]] = defaultdict(dict)
+        for key, value, number in db.session.execute(
+            select(column, Answer.value, func.count())
+            .where(*conditions, Answer.question_id == question.id)
+            .group_by(column, Answer.value)
+        ):
+            table[key][value] = number
+        return table
+
+    placements = {p.id: p for p in survey.placements}
+    by_placement = grouped(Answer.placement_id)
+    by_week = grouped(Answer.week_start)
+    by_entry = grouped(Answer.is_assisted)
+    return {
+        "by_placement": [
+            (placements.get(key), satisfaction_rate(value))
+            for key, value in sorted(by_placement.items(), key=lambda item: (item[0] is None, item[0] or 0))
+        ],
+        "by_week": [(key, satisfaction_rate(value)) for key, value in sorted(by_week.items())],
+        "by_entry": [(bool(key), satisfaction_rate(value)) for key, value in sorted(by_entry.items())],
+    }
+
+
+def visible_comments(survey: Survey, page: int = 1, per_page: int = 50, include_hidden: bool = False):
+    query = select(Answer).where(Answer.survey_id == survey.id, Answer.text.is_not(None))
+    if not include_hidden:
+        query = query.where(Answer.is_hidden.is_(False))
+    return db.paginate(query.order_by(Answer.id.desc()), page=page, per_page=per_page, error_out=False)
+
+
+def export_rows(survey: Survey):
+    """One row per response: id, time, placement, entry, flag, then one cell per question."""
+    placements = {p.id: p.name for p in survey.placements}
+    labels = {
+        q.id: {option["key"]: option["label"] for option in q.options} for q in survey.questions
+    }
+    rating_words = {"satisfied": "满意", "mostly_satisfied": "基本满意", "dissatisfied": "不满意"}
+    yield ["response", "submitted_at_utc", "placement", "assisted", "flagged", *[q.prompt for q in survey.questions]]
+    current, row = None, {}
+    query = (
+        select(Response.id, Response.submitted_at, Response.placement_id, Response.is_assisted, Response.is_flagged, Answer.question_id, Answer.value, Answer.text, Answer.is_hidden)
+        .join(Answer, Answer.response_id == Response.id, isouter=True)
+        .where(Response.survey_id == survey.id)
+        .order_by(Response.id)
+    )
+
+    def finished(head, cells):
+        return [*head, *["; ".join(cells.get(q.id, [])) for q in survey.questions]]
+
+    head = None
+    for rid, at, placement_id, assisted, flagged, question_id, value, text_, hidden in db.session.execute(query).yield_per(2000):
+        if rid != current:
+            if current is not None:
+                yield finished(head, row)
+            current, row = rid, {}
+            head = [rid, at.isoformat(timespec="seconds"), placements.get(placement_id, ""), int(assisted), int(flagged)]
+        if question_id is None:
+            continue
+        if text_ is not None:
+            cell = "[hidden]" if hidden else text_
+        else:
+            cell = labels.get(question_id, {}).get(value) or rating_words.get(value, value)
+        row.setdefault(question_id, []).append(cell)
+    if current is not None:
+        yield finished(head, row)
