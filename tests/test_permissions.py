@@ -113,6 +113,8 @@ def test_every_route_admits_exactly_the_allowed_roles(app, role):
             )
             if allowed:
                 assert not denied_as, f"{role} refused at {method} {url}: {response.status_code}"
+            elif role == ANONYMOUS and allowed_roles(rule.endpoint) == {DEPUTY}:
+                assert response.status_code == 401 and "voting card" in response.get_data(as_text=True), f"{method} {url}"
             elif role == ANONYMOUS:
                 assert response.status_code == 302 and "/login" in response.headers["Location"], f"{method} {url}"
             else:

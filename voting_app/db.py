@@ -2,6 +2,7 @@
 
 from datetime import datetime, timezone
 
+from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
@@ -42,11 +43,19 @@ def _configure_sqlite(dbapi_connection, connection_record):
     cursor.close()
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @event.listens_for(Engine, "begin")
-def _begin_immediate(connection):
-    """Take SQLite's write lock up front: a deferred transaction that later writes can
-    fail with "database is locked" at once instead of waiting its turn."""
-    if connection.dialect.name == "sqlite":
+def _begin(connection):
+    """Requests that may write take SQLite's write lock up front: a deferred transaction
+    that later writes can fail with "database is locked" at once instead of waiting its
+    turn. GET never writes, so reads start deferred and do not queue behind voting."""
+    if connection.dialect.name != "sqlite":
+        return
+    if has_request_context() and request.method in READ_ONLY_METHODS:
+        connection.exec_driver_sql("BEGIN")
+    else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

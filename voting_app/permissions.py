@@ -5,7 +5,7 @@ from the table is refused to everyone (fail closed), and a test walks every rout
 every role against this table.
 """
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 STAFF = "staff"
@@ -35,7 +35,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "round.conduct": frozenset({STAFF, PRESIDING}),
     "round.confirm": frozenset({SCRUTINEER}),
     "round.announce": frozenset({PRESIDING}),
-    "round.turnout": frozenset({STAFF, PRESIDING, SCRUTINEER}),
+    "round.turnout": frozenset({STAFF}),
     "paper.enter": frozenset({SCRUTINEER}),
     "ballot.cast": frozenset({DEPUTY}),
     # Resident surveys
@@ -167,5 +167,7 @@ def guard_request():
     if permission is not None and can(current_user, permission):
         return None
     if not current_user.is_authenticated and permission is not None:
+        if allowed_roles(endpoint) == {DEPUTY}:
+            return render_template("auth/card_needed.html"), 401
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     abort(403)

@@ -162,3 +162,35 @@ def test_closing_freezes_roster_and_presence_for_the_count(app):
         db.session.commit()
         round_ = db.session.get(Round, world.round_id)
         assert (round_.roster_count, round_.present_count, round_.issued_count) == (9, 6, 6)
+        from voting_app.ballots import service
+
+        board = service.round_board(round_)
+        assert (board["round"]["roster"], board["round"]["present"], board["round"]["issued"]) == (9, 6, 6)
+
+
+def test_nothing_a_deputy_carries_links_them_to_their_receipt(app, world):
+    """The ticket names no deputy; no URL carries it; pages are not cached; sign-out and
+    the next card's sign-in leave nothing of the last deputy's receipt on a shared tablet."""
+    import base64
+    import json
+
+    open_round(app, world)
+    tablet = as_deputy(app, world, 0)
+    ticket = ticket_from(tablet, world.round_id)
+    payload = json.loads(base64.urlsafe_b64decode(ticket.split(".")[0] + "=="))
+    assert set(payload) == {"round", "receipt"}
+    form_page = tablet.get(f"/ballots/rounds/{world.round_id}/ballot")
+    assert form_page.headers["Cache-Control"] == "no-store"
+    review = post(tablet, f"/ballots/rounds/{world.round_id}/ballot/confirm", {"ticket": ticket, "choice": [str(world.candidate_ids[0])]})
+    assert 'method="get"' not in review.get_data(as_text=True).lower()
+    assert cast(tablet, world.round_id, choices=world.candidate_ids[:1], ticket=ticket).status_code == 302
+    receipt = receipt_of(tablet, world.round_id)
+    assert receipt == payload["receipt"]
+
+    token, pin = world.cards[world.deputy_ids[1]]
+    next_card = post(tablet, f"/c/{token}", {"pin": pin})
+    assert next_card.status_code == 302
+    assert tablet.get(f"/ballots/rounds/{world.round_id}/receipt").status_code == 404
+    assert receipt not in tablet.get("/ballots/").get_data(as_text=True)
+    with tablet.session_transaction() as session:
+        assert not any(receipt in str(value) for value in session.values())

@@ -47,19 +47,23 @@ def server(app, db_url, tmp_path):
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                requests.get(base + "/login", timeout=5)
+                break
+            except requests.RequestException:
+                if time.time() > deadline or process.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+        yield base, world
+    finally:
+        process.terminate()
         try:
-            requests.get(base + "/login", timeout=5)
-            break
-        except requests.RequestException:
-            if time.time() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError(process.stdout.read().decode()) from None
-            time.sleep(0.2)
-    yield base, world
-    process.terminate()
-    process.wait(timeout=10)
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def form_fields(html: str) -> dict:

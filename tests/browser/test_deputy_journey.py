@@ -169,7 +169,7 @@ def test_deputy_journey(live_server, page_factory, screenshot):
     screenshot(phone, "ballot-confirm")
     findings.check_phone_page(phone, "confirm page")
 
-    assert submit(phone, "main form[method=get] button[type=submit]").status == 200  # go back and change
+    assert submit(phone, "main form[action$='/ballot'] button[type=submit]").status == 200  # go back and change
     for candidate_id in chosen:
         assert phone.is_checked(f"#choice-{candidate_id}")
     for candidate_id in others:

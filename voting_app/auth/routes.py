@@ -1,6 +1,6 @@
 """Sign-in for accounts, deputies' card sign-in, and account management."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
@@ -11,6 +11,7 @@ from voting_app.auth.models import User
 from voting_app.auth.service import authenticate, create_user
 from voting_app.ballots.credentials import sign_in_with_card
 from voting_app.db import db
+from voting_app.errors import DomainError
 from voting_app.extensions import limiter
 from voting_app.forms import ButtonForm
 from voting_app.web import current_actor, safe_next
@@ -26,6 +27,7 @@ def login():
         result = authenticate(form.username.data, form.password.data)
         db.session.commit()
         if result.user is not None:
+            session.clear()
             login_user(result.user)
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
         if result.locked_until:
@@ -39,6 +41,7 @@ def login():
 def logout():
     if ButtonForm().validate_on_submit():
         logout_user()
+        session.clear()
     return redirect(url_for("main.index"))
 
 
@@ -58,6 +61,7 @@ def card_pin(token: str):
     result = sign_in_with_card(token, form.pin.data, config["PIN_MAX_FAILURES"], config["PIN_LOCK_MINUTES"])
     db.session.commit()
     if result.credential is not None:
+        session.clear()  # nothing of a previous deputy on a shared tablet survives
         login_user(result.credential)
         return redirect(url_for("ballots.deputy_home"))
     if result.problem == "locked":
@@ -82,11 +86,12 @@ def account_list():
 def account_new():
     form = AccountForm()
     if form.validate_on_submit():
-        if db.session.scalar(select(User).where(User.username == form.username.data)) is not None:
-            form.username.errors.append(_("This username is taken."))
-        else:
+        try:
             user = create_user(form.username.data, form.display_name.data, form.role.data, form.password.data, current_actor())
             db.session.commit()
             flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for("auth.account_list"))
+        except DomainError as error:
+            db.session.rollback()
+            form.username.errors.append(str(error.message))
     return render_template("auth/account_new.html", form=form)

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
+from flask_babel import lazy_gettext as _l
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from voting_app import audit
 from voting_app.auth.models import User
 from voting_app.db import db, utcnow
+from voting_app.errors import DomainError
 
 _hasher = PasswordHasher()
 # PINs are throttled and locked online, so a lighter hash keeps printing 3,000 cards quick.
@@ -94,6 +96,8 @@ def authenticate(username: str, password: str) -> SignInResult:
 
 
 def create_user(username: str, display_name: str, role: str, password: str, actor: str = "system") -> User:
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise DomainError(_l("This username is taken."))
     user = User(username=username, display_name=display_name, role=role, password_hash=hash_secret(password))
     db.session.add(user)
     db.session.flush()

@@ -14,6 +14,7 @@ from voting_app.ballots.models import ANNOUNCED, CLOSED, DRAFT, OPEN, PAPER, Can
 from voting_app.db import db
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
+from voting_app.permissions import DEPUTY
 from voting_app.projects.models import Project
 from voting_app.sessions.models import CongressSession
 from voting_app.sessions.service import presence
@@ -327,26 +328,36 @@ def paper_entry_submit(round_id: int):
 # ---- deputies ------------------------------------------------------------------------
 
 
+@bp.after_request
+def _no_store_for_deputies(response):
+    """A deputy's pages show their ballot and receipt: never keep them in a cache."""
+    if current_user.is_authenticated and current_user.role == DEPUTY:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _deputy():
     return current_user.deputy
 
 
-def _tickets() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="ballot-receipt")
+def _tickets(deputy_id: int) -> URLSafeSerializer:
+    """The deputy is bound into the signature's salt, never written into the ticket, so a
+    ticket seen anywhere does not say whose receipt it carries."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"ballot-receipt:{deputy_id}")
 
 
 def _ticket_for(round_: Round, deputy_id: int) -> str:
-    """The receipt is drawn when the ballot page is served and signed to this deputy and
+    """The receipt is drawn when the ballot page is served and signed for this deputy and
     round; a resubmission carries it back, which makes casting idempotent."""
-    return _tickets().dumps({"round": round_.id, "deputy": deputy_id, "receipt": service.new_receipt()})
+    return _tickets(deputy_id).dumps({"round": round_.id, "receipt": service.new_receipt()})
 
 
 def _receipt_from_ticket(round_: Round, deputy_id: int) -> str:
     try:
-        data = _tickets().loads(request.form.get("ticket", ""))
+        data = _tickets(deputy_id).loads(request.form.get("ticket", ""))
     except BadSignature:
         abort(400)
-    if data.get("round") != round_.id or data.get("deputy") != deputy_id:
+    if data.get("round") != round_.id:
         abort(400)
     return data["receipt"]
 
@@ -367,14 +378,17 @@ def _choices_from_form(round_: Round):
         if mark not in MARKS:
             raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
         marks[candidate.id] = mark
-    extra = [key for key in request.values if key.startswith("mark-") and not key[5:].isdigit()]
-    if extra:
+    known = {f"mark-{candidate.id}" for candidate in round_.candidates}
+    if any(key.startswith("mark-") and key not in known for key in request.values):
         raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
     return marks
 
 
 def _ratings_from_form(round_: Round) -> dict[int, str]:
     """A satisfaction ballot: a project left unrated is simply not rated."""
+    known = {f"rate-{candidate.id}" for candidate in round_.candidates}
+    if any(key.startswith("rate-") and key not in known for key in request.values):
+        raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
     ratings = {}
     for candidate in round_.candidates:
         rating = request.values.get(f"rate-{candidate.id}", "")
@@ -393,7 +407,9 @@ def _deputy_round(round_id: int) -> Round:
 
 
 def _receipts() -> dict:
-    return session.get("receipts", {})
+    """Receipts this card cast from this browser; the session is cleared at every sign-in
+    and sign-out, so a shared venue tablet never shows one deputy's receipt to the next."""
+    return session.get(f"receipts:{current_user.get_id()}", {})
 
 
 @bp.get("/")
@@ -412,34 +428,24 @@ def deputy_home():
     )
 
 
-@bp.get("/rounds/<int:round_id>/ballot")
+@bp.route("/rounds/<int:round_id>/ballot", methods=["GET", "POST"])
 def ballot_form(round_id: int):
+    """GET: a fresh ballot. POST: back from the confirm page, the choices still ticked
+    (a POST, so neither the ticket nor the choices ever appear in a URL)."""
     round_ = _deputy_round(round_id)
     deputy = _deputy()
-    problem = _cannot_vote_reason(round_, deputy)
+    problem = service.voting_problem(round_, deputy)
     if problem:
         return render_template("ballots/ballot_closed.html", round=round_, message=problem), 409
-    try:
-        selected = _choices_from_form(round_) if request.args else None
-    except DomainError:
-        selected = None
-    return render_template(
-        "ballots/ballot_form.html",
-        round=round_,
-        ticket=request.args.get("ticket") or _ticket_for(round_, deputy.id),
-        selected=selected,
-        error=None,
-    )
-
-
-def _cannot_vote_reason(round_: Round, deputy) -> str | None:
-    if round_.state != OPEN:
-        return _("Voting in this round has closed; ballots are no longer accepted.")
-    if service.has_voted(round_.id, deputy.id):
-        return _("You have already voted in this round. A ballot cannot be changed once cast.")
-    if not deputy.is_present:
-        return _("Please check in before voting: scan the code on the venue screen or go to the staff desk.")
-    return None
+    ticket, selected = _ticket_for(round_, deputy.id), None
+    if request.method == "POST":
+        _receipt_from_ticket(round_, deputy.id)
+        ticket = request.form["ticket"]
+        try:
+            selected = _choices_from_form(round_)
+        except DomainError:
+            selected = None
+    return render_template("ballots/ballot_form.html", round=round_, ticket=ticket, selected=selected, error=None)
 
 
 @bp.post("/rounds/<int:round_id>/ballot/confirm")
@@ -448,7 +454,7 @@ def ballot_confirm(round_id: int):
     deputy = _deputy()
     _receipt_from_ticket(round_, deputy.id)
     ticket = request.form["ticket"]
-    problem = _cannot_vote_reason(round_, deputy)
+    problem = service.voting_problem(round_, deputy)
     if problem:
         return render_template("ballots/ballot_closed.html", round=round_, message=problem), 409
     submitted = None
@@ -472,7 +478,7 @@ def ballot_cast(round_id: int):
         db.session.commit()
     except DomainError as error:
         return render_domain_error(error, "ballots/ballot_closed.html", round=round_, message=str(error.message))
-    session["receipts"] = {**_receipts(), str(round_.id): cast.receipt}
+    session[f"receipts:{current_user.get_id()}"] = {**_receipts(), str(round_.id): cast.receipt}
     return redirect(url_for("ballots.ballot_receipt", round_id=round_.id))
 
 

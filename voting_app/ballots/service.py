@@ -370,6 +370,17 @@ def has_voted(round_id: int, deputy_id: int) -> bool:
     return db.session.get(BallotMarker, (round_id, deputy_id)) is not None
 
 
+def voting_problem(round_: Round, deputy: Deputy):
+    """Why this deputy cannot vote in this round now, or None."""
+    if round_.state != OPEN:
+        return _l("Voting in this round has closed; ballots are no longer accepted.")
+    if has_voted(round_.id, deputy.id):
+        return _l("You have already voted in this round. A ballot cannot be changed once cast.")
+    if not deputy.is_present:
+        return _l("Please check in before voting: scan the code on the venue screen or go to the staff desk.")
+    return None
+
+
 def cast_ballot(deputy: Deputy, round_: Round, choices: object, receipt: str) -> CastResult:
     """Store one ballot and the fact that this deputy voted, atomically.
 
@@ -392,13 +403,17 @@ def cast_ballot(deputy: Deputy, round_: Round, choices: object, receipt: str) ->
     canonical = check_choices(round_, choices)
     if has_voted(round_.id, deputy.id):
         return _repeat_or_refuse(round_.id, receipt)
-    try:
-        with db.session.begin_nested():
-            db.session.add(BallotMarker(round_id=round_.id, deputy_id=deputy.id))
-            db.session.add(Ballot(receipt=receipt, round_id=round_.id, choices=_stored_form(canonical)))
-    except IntegrityError:
-        return _repeat_or_refuse(round_.id, receipt)
-    return CastResult(receipt, False)
+    for attempt in range(3):
+        try:
+            with db.session.begin_nested():
+                db.session.add(BallotMarker(round_id=round_.id, deputy_id=deputy.id))
+                db.session.add(Ballot(receipt=receipt, round_id=round_.id, choices=_stored_form(canonical)))
+            return CastResult(receipt, False)
+        except IntegrityError:
+            if has_voted(round_.id, deputy.id):
+                return _repeat_or_refuse(round_.id, receipt)
+            receipt = new_receipt()  # another voter drew the same receipt: draw again
+    raise ConflictError(_l("Your ballot could not be stored. Please try again."))
 
 
 def _ballot_exists(round_id: int, receipt: str) -> bool:
@@ -482,7 +497,12 @@ def paper_entry(round_: Round, scrutineer: User) -> PaperEntry | None:
     )
 
 
+PAPER_ENTRIES = 2
+
+
 def _editable_paper_entry(round_: Round, scrutineer: User) -> PaperEntry:
+    """Row-locks the round, so two scrutineers' submissions are compared one after the other."""
+    _lock_round(round_)
     _require_state(round_, CLOSED)
     if round_.mode != PAPER:
         raise DomainError(_l("This round is voted electronically."))
@@ -490,6 +510,8 @@ def _editable_paper_entry(round_: Round, scrutineer: User) -> PaperEntry:
         raise ConflictError(_l("The paper ballots of this round have already been accepted."))
     entry = paper_entry(round_, scrutineer)
     if entry is None:
+        if len(paper_entries(round_)) >= PAPER_ENTRIES:
+            raise ConflictError(_l("Two scrutineers are already keying this round's ballots."))
         entry = PaperEntry(round_id=round_.id, scrutineer_id=scrutineer.id, ballots=[])
         db.session.add(entry)
     if entry.submitted_at is not None:
@@ -566,6 +588,7 @@ def submit_paper_entry(round_: Round, scrutineer: User) -> PaperComparison:
 
 
 def withdraw_paper_entry(round_: Round, scrutineer: User) -> None:
+    _lock_round(round_)
     _require_state(round_, CLOSED)
     if paper_ballots_stored(round_):
         raise ConflictError(_l("The paper ballots of this round have already been accepted."))
