@@ -403,7 +403,7 @@ def cast_ballot(deputy: Deputy, round_: Round, choices: object, receipt: str) ->
     canonical = check_choices(round_, choices)
     if has_voted(round_.id, deputy.id):
         return _repeat_or_refuse(round_.id, receipt)
-    for attempt in range(3):
+    for _attempt in range(3):
         try:
             with db.session.begin_nested():
                 db.session.add(BallotMarker(round_id=round_.id, deputy_id=deputy.id))
