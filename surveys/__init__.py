@@ -4,6 +4,7 @@
 def init_app(app) -> None:
     """Register the surveys blueprint and the residents' column of the project page."""
     from flask import render_template
+    from markupsafe import Markup
     from sqlalchemy import select
 
     from surveys.models import Survey
@@ -14,7 +15,7 @@ def init_app(app) -> None:
 
     def project_panel(project):
         surveys = db.session.scalars(select(Survey).where(Survey.project_id == project.id).order_by(Survey.id)).all()
-        return render_template("surveys/_project_panel.html", outcomes=[results(survey) for survey in surveys])
+        return Markup(render_template("surveys/_project_panel.html", outcomes=[results(survey) for survey in surveys]))
 
     app.register_blueprint(bp)
     register_panel(app, project_panel)

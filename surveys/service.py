@@ -220,11 +220,13 @@ def submit_response(
     secret: str = "",
     device: str | None = None,
     entered_by_id: int | None = None,
+    filled_at: datetime | None = None,
 ) -> Response:
     """Store a response whole or not at all (the caller's transaction covers every row).
 
     A tokened survey claims its household code with a conditional update, and the
     database's unique key on the code stops a second response racing the first.
+    `filled_at` is when a paper answer was filled in, for assisted entries and imports.
     """
     now = utcnow()
     if rules.availability(survey.opens_at, survey.closes_at, now) != rules.OPEN:
@@ -241,11 +243,11 @@ def submit_response(
             select(Response.id).where(Response.survey_id == survey.id, Response.device_hash == device).limit(1)
         )
     )
-    week = rules.week_start(now)
+    week = rules.week_start(filled_at or now)
     response = Response(
         survey_id=survey.id,
         placement_id=placement.id if placement else None,
-        submitted_at=now,
+        submitted_at=filled_at or now,
         week_start=week,
         is_assisted=entered_by_id is not None,
         entered_by_id=entered_by_id,

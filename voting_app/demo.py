@@ -5,15 +5,18 @@ Everything goes through the services, so the audit log and the board are the rea
 
 import random
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from surveys import service as surveys
 from voting_app.auth.service import create_user
 from voting_app.ballots import service as ballots
 from voting_app.ballots.credentials import issue_missing_cards
 from voting_app.ballots.models import Ballot, BallotMarker
-from voting_app.db import db
-from voting_app.permissions import PRESIDING, SCRUTINEER, STAFF
+from voting_app.ballots.counting import RATE_DISSATISFIED, RATE_MOSTLY, RATE_SATISFIED, SATISFACTION
+from voting_app.db import db, utcnow
+from voting_app.permissions import GRID_WORKER, PRESIDING, SCRUTINEER, STAFF
+from voting_app.projects.models import ACCEPTED, APPROVED, OPERATING, Project
 from voting_app.sessions import service as sessions
 from voting_app.sessions.roster import RosterParse, RosterRow
 
@@ -77,6 +80,104 @@ def roster_rows(rng: random.Random) -> list[RosterRow]:
     return rows
 
 
+DELIVERED_2026 = [
+    ("农村公路桥梁新改建（第一批）", "新建、改建牛首镇、太平店镇危旧桥梁8座。", "1960", "区交通运输局", OPERATING, "牛首镇、太平店镇"),
+    ("“一号公路”亮化工程（一期）", "一号公路城区段至太平店镇安装路灯1100盏。", "980", "区城市管理执法局", OPERATING, "一号公路沿线"),
+    ("市百货站小区文化长廊改造", "改造文化长廊120米，增设座椅、宣传栏和健身器材。", "150", "米公街道办事处", OPERATING, "米公街道市百货站小区"),
+    ("社区卫生服务站标准化建设", "12个社区卫生服务站完成标准化改造。", "620", "区卫生健康局", ACCEPTED, "城区各社区"),
+]
+# Chance of 满意, 基本满意 per project (the rest 不满意): the corridor falls below the bar.
+SATISFACTION_MIX = [(0.62, 0.27), (0.48, 0.28), (0.22, 0.3), (0.55, 0.3)]
+SURVEY_PLACES = [
+    ("桥北端", "桥南端", "村委会公告栏"),
+    ("一号公路起点", "太平店镇便民服务中心"),
+    ("小区北门", "社区公告栏"),
+]
+COMMENTS = [
+    "桥修好了，孩子上学方便多了。",
+    "晚上路灯很亮，走夜路安心。",
+    "希望增加一些座椅。",
+    "施工期间噪音有点大，希望以后注意。",
+    "长廊的照明不够，晚上看不清。",
+    "感谢人大代表为我们办实事！",
+    "部分路灯已经不亮了，请尽快维修。",
+    "桥面有积水，排水需要改进。",
+]
+
+
+def _delivered_projects() -> list[Project]:
+    projects = []
+    for name, summary, budget, department, stage, location in DELIVERED_2026:
+        project = Project(
+            name=name, summary=summary, budget=Decimal(budget), department=department, year=2026, stage=stage, location=location
+        )
+        db.session.add(project)
+        projects.append(project)
+    db.session.flush()
+    return projects
+
+
+def _pick_rating(rng: random.Random, mix: tuple[float, float]) -> str:
+    roll = rng.random()
+    if roll < mix[0]:
+        return RATE_SATISFIED
+    return RATE_MOSTLY if roll < mix[0] + mix[1] else RATE_DISSATISFIED
+
+
+def _demo_surveys(rng: random.Random, projects: list[Project], grid_worker) -> None:
+    """Resident surveys with a few hundred answers each, over six weeks and several placements."""
+    opened = utcnow() - timedelta(weeks=7)
+    for project, places, mix in zip(projects, SURVEY_PLACES, SATISFACTION_MIX):
+        survey = surveys.create_from_template(
+            "demo", f"{project.name}群众满意度调查", project.id, OPERATING, opens_at=opened
+        )
+        for place in places:
+            surveys.add_placement("demo", survey, place)
+        placements = survey.placements[1:]
+        satisfaction, effect, rating, comment = survey.questions
+        effects = [option["key"] for option in effect.options]
+        for _ in range(rng.randint(240, 360)):
+            rated = _pick_rating(rng, mix)
+            answers = {satisfaction.id: [rated], effect.id: [], rating.id: [], comment.id: []}
+            if rng.random() < 0.8:
+                answers[effect.id] = [effects[{RATE_SATISFIED: 0, RATE_MOSTLY: 1}.get(rated, rng.choice((2, 3)))]]
+            if rng.random() < 0.7:
+                answers[rating.id] = [str({RATE_SATISFIED: rng.choice((4, 5)), RATE_MOSTLY: rng.choice((3, 4))}.get(rated, rng.choice((1, 2, 3))))]
+            if rng.random() < 0.12:
+                answers[comment.id] = [rng.choice(COMMENTS)]
+            assisted = rng.random() < 0.1
+            surveys.submit_response(
+                survey,
+                rng.choice(placements),
+                answers,
+                device=None if assisted else f"demo-device-{rng.randrange(10**9)}",
+                entered_by_id=grid_worker.id if assisted else None,
+                filled_at=opened + timedelta(minutes=rng.randrange(6 * 7 * 24 * 60)),
+            )
+
+
+def _demo_assessment(rng, actor, congress, presiding, scrutineer, projects, present) -> None:
+    """The deputies' secret-ballot satisfaction assessment of last year's delivered projects."""
+    assessment = ballots.create_round(actor, congress, "2026年度民生实事项目满意度测评", SATISFACTION, 1, "roster", "electronic")
+    for project in projects:
+        ballots.add_candidate(
+            actor, assessment, project.name, project.summary, project.budget, project.department, project_id=project.id
+        )
+    ballots.open_round(presiding.get_id(), assessment)
+    for deputy in rng.sample(present, len(present) - 5):
+        choices = {
+            str(candidate.id): _pick_rating(rng, (mix[0] + 0.1, mix[1]))
+            for candidate, mix in zip(assessment.candidates, SATISFACTION_MIX)
+            if rng.random() < 0.97
+        }
+        db.session.add(BallotMarker(round_id=assessment.id, deputy_id=deputy.id))
+        db.session.add(Ballot(receipt=ballots.new_receipt(), round_id=assessment.id, choices=choices))
+    db.session.flush()
+    ballots.close_round(presiding, assessment)
+    ballots.confirm_round(scrutineer, assessment)
+    ballots.announce_round(presiding, assessment)
+
+
 def seed(rng_seed: int = 2027) -> str:
     """Create the demo session and return the sign-in sheet (written to instance/)."""
     rng = random.Random(rng_seed)
@@ -120,12 +221,31 @@ def seed(rng_seed: int = 2027) -> str:
     ballots.confirm_round(scrutineer, main_round)
     ballots.announce_round(presiding, main_round)
 
+    for candidate in main_round.candidates:
+        if candidate.id in ballots.count_round(main_round).elected:
+            project = Project(
+                name=candidate.name,
+                summary=candidate.summary,
+                department=candidate.department,
+                year=2027,
+                budget=candidate.investment,
+                stage=APPROVED,
+            )
+            db.session.add(project)
+            db.session.flush()
+            candidate.project_id = project.id
+    delivered = _delivered_projects()
+    grid_worker = create_user("grid1", "樊城区网格员 周红", GRID_WORKER, passwords.setdefault("grid1", "demo-" + secrets.token_hex(4)))
+    _demo_surveys(rng, delivered, grid_worker)
+    _demo_assessment(rng, actor, congress, presiding, scrutineer, delivered, [d for d in deputies if d.is_present])
+
     trial = ballots.create_round(actor, congress, "演示：社区服务项目表决（可试投）", "for_against", 2, "roster", "electronic")
     for name, summary, investment, department, due in CANDIDATES[10:14]:
         ballots.add_candidate(actor, trial, name, summary, Decimal(investment), department, date.fromisoformat(due))
 
     lines = [
         "Demo sign-ins (demo data only; change them before real use)",
+        "(grid1 is a community grid worker who keys in residents' paper answers)",
         "",
         *(f"  {role:<12} password {password}" for role, password in passwords.items()),
         "",

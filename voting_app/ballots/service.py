@@ -147,7 +147,6 @@ def add_candidate(
         raise DomainError(_l("This project is already on the ballot."))
     position = db.session.scalar(select(func.coalesce(func.max(Candidate.position), 0)).where(Candidate.round_id == round_.id))
     candidate = Candidate(
-        round_id=round_.id,
         position=position + 1,
         name=name.strip(),
         summary=summary.strip(),
@@ -157,7 +156,7 @@ def add_candidate(
         source_id=source_id,
         project_id=project_id,
     )
-    db.session.add(candidate)
+    round_.candidates.append(candidate)
     db.session.flush()
     audit.record(actor, "candidate.add", f"round:{round_.id}", candidate=candidate.id, name=candidate.name)
     return candidate
