@@ -444,7 +444,7 @@ def _resolve(code: str) -> tuple[Survey, Placement | None]:
         return placement.survey, placement
     survey = db.session.scalar(select(Survey).where(Survey.short_code == code.upper()))
     if survey is None:
-        abort(404)
+        abort(make_response(render_template("surveys/unknown.html", large=_large_type()), 404))
     return survey, None
 
 
