@@ -1,6 +1,7 @@
 """Demo data: a district congress session as Fancheng would run it, with one finished round.
 
-Everything goes through the services, so the audit log and the board are the real thing.
+Every staff action goes through the services, so the audit log and the board are the
+real thing; only the deputies' ballots are written straight to their tables, for speed.
 """
 
 import random

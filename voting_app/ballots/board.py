@@ -45,7 +45,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from voting_app.ballots.counting import SATISFACTION, RoundRules
+from voting_app.ballots.counting import SATISFACTION, RoundRules, is_int
 
 FORMAT = "ballot-board/1"
 DIGEST_PREFIX = "sha256:"
@@ -151,11 +151,6 @@ def build_board(
     return board
 
 
-def _is_int(value: object) -> bool:
-    """JSON integers only; true and false are not numbers here."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _check_keys(
     obj: object, required: tuple[str, ...], where: str, optional: tuple[str, ...] = ()
 ) -> dict:
@@ -179,7 +174,7 @@ def _parse_round(data: object) -> dict:
         if key in ROUND_TEXT_KEYS:
             if not isinstance(value, str):
                 raise BoardError(f"round.{key} must be a string, got {value!r}")
-        elif not _is_int(value):
+        elif not is_int(value):
             raise BoardError(f"round.{key} must be an integer, got {value!r}")
     if round_info["method"] == SATISFACTION:
         if SATISFACTION_BAR not in round_info:
@@ -201,7 +196,7 @@ def _parse_candidates(data: object) -> tuple[BoardCandidate, ...]:
         where = f"candidates[{index}]"
         candidate = _check_keys(item, CANDIDATE_KEYS, where)
         cid, name = candidate["id"], candidate["name"]
-        if not _is_int(cid):
+        if not is_int(cid):
             raise BoardError(f"{where}.id must be an integer, got {cid!r}")
         if not isinstance(name, str):
             raise BoardError(f"{where}.name must be a string, got {name!r}")

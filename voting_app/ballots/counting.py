@@ -48,13 +48,13 @@ DEFAULT_SATISFACTION_BAR = 60
 _DECIMAL_ID = re.compile(r"0|-?[1-9][0-9]*")
 
 
-def _is_int(value: object) -> bool:
+def is_int(value: object) -> bool:
     """True for real integers; bool is excluded because True must never count as id 1."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_rate_inputs(satisfied_and_mostly: int, answered: int) -> None:
-    if not _is_int(satisfied_and_mostly) or not _is_int(answered):
+    if not is_int(satisfied_and_mostly) or not is_int(answered):
         raise ValueError(
             f"rate inputs must be integers, got {satisfied_and_mostly!r} and {answered!r}"
         )
@@ -114,19 +114,19 @@ class RoundRules:
             raise ValueError(
                 f"unknown threshold base {self.threshold_base!r}; expected one of {THRESHOLD_BASES}"
             )
-        if not _is_int(self.seats) or self.seats < 1:
+        if not is_int(self.seats) or self.seats < 1:
             raise ValueError(f"seats must be an integer of at least 1, got {self.seats!r}")
         for name in ("roster", "present", "issued"):
             value = getattr(self, name)
-            if not _is_int(value) or value < 0:
+            if not is_int(value) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
         ids = tuple(self.candidate_ids)
-        if not all(_is_int(cid) for cid in ids):
+        if not all(is_int(cid) for cid in ids):
             raise ValueError(f"candidate ids must be integers, got {ids!r}")
         if len(set(ids)) != len(ids):
             raise ValueError(f"candidate ids must be unique, got {ids!r}")
         bar = self.satisfaction_bar
-        if not _is_int(bar) or not 1 <= bar <= 100:
+        if not is_int(bar) or not 1 <= bar <= 100:
             raise ValueError(f"satisfaction_bar must be an integer from 1 to 100, got {bar!r}")
         object.__setattr__(self, "candidate_ids", ids)
 
@@ -301,7 +301,7 @@ def _choose_up_to(rules: RoundRules, choices: object) -> list[int]:
         raise ValueError(f"a choose-up-to ballot must be a list of candidate ids, got {choices!r}")
     known = set(rules.candidate_ids)
     for choice in choices:
-        if not _is_int(choice):
+        if not is_int(choice):
             raise ValueError(f"choice {choice!r} is not a candidate id")
         if choice not in known:
             raise ValueError(f"candidate {choice} is not on this ballot")
@@ -326,7 +326,7 @@ def _marks_by_id(
     for key, mark in choices.items():
         if isinstance(key, str) and _DECIMAL_ID.fullmatch(key):
             cid = int(key)
-        elif _is_int(key):
+        elif is_int(key):
             cid = key
         else:
             raise ValueError(f"{key!r} is not a candidate id")
