@@ -419,6 +419,30 @@ def comment_hide(survey_id: int, answer_id: int):
     return redirect(url_for("surveys.comments", survey_id=survey.id, page=request.args.get("page", 1, type=int)))
 
 
+@bp.get("/surveys/<int:survey_id>/flagged")
+def flagged(survey_id: int):
+    """Suspected repeats, for staff to judge: they stay counted unless left out or cleared."""
+    survey = _survey(survey_id)
+    page = db.paginate(
+        select(Response).where(Response.survey_id == survey.id, Response.is_flagged.is_(True)).order_by(Response.id.desc()),
+        page=request.args.get("page", 1, type=int),
+        per_page=50,
+        error_out=False,
+    )
+    placements = {p.id: p.name for p in survey.placements}
+    return render_template("surveys/flagged.html", survey=survey, page=page, placements=placements, button=ButtonForm(), local=_local)
+
+
+@bp.post("/surveys/<int:survey_id>/responses/<int:response_id>/flag")
+def response_flag(survey_id: int, response_id: int):
+    survey = _survey(survey_id)
+    response = get_child_or_404(Response, response_id, survey_id=survey.id)
+    if ButtonForm().validate_on_submit():
+        service.set_response_flag(current_actor(), survey, response, request.form.get("flagged") == "1")
+        db.session.commit()
+    return redirect(url_for("surveys.flagged", survey_id=survey.id))
+
+
 # ---- answering -----------------------------------------------------------------------
 
 

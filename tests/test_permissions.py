@@ -39,6 +39,7 @@ def survey_world(world) -> dict:
         "question_id": survey.questions[0].id,
         "placement_id": survey.placements[0].id,
         "answer_id": next(a.id for a in response.answers if a.text),
+        "response_id": response.id,
         "code": survey.placements[0].code,
     }
 

@@ -120,6 +120,8 @@ ENDPOINTS: dict[str, str] = {
     "surveys.export_xlsx": "survey.results",
     "surveys.comments": "survey.manage",
     "surveys.comment_hide": "survey.manage",
+    "surveys.flagged": "survey.manage",
+    "surveys.response_flag": "survey.manage",
     "surveys.assisted_entry": "survey.assist",
     "surveys.respond": PUBLIC,
     "surveys.respond_submit": PUBLIC,
