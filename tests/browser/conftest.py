@@ -128,11 +128,13 @@ def live_server(db_url):
 
 @pytest.fixture
 def page_factory(browser):
-    """new_page("phone" | "desktop") -> a page in its own context (own cookies)."""
+    """new_page("phone" | "desktop", **options) -> a page in its own context (own cookies).
+
+    Options are passed on to browser.new_context, e.g. java_script_enabled=False."""
     contexts = []
 
-    def new_page(kind: str = "desktop"):
-        context = browser.new_context(**(PHONE if kind == "phone" else DESKTOP))
+    def new_page(kind: str = "desktop", **options):
+        context = browser.new_context(**{**(PHONE if kind == "phone" else DESKTOP), **options})
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
