@@ -27,7 +27,7 @@ KIND_CHOICES = [
 
 
 class SurveyForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Survey title"), validators=[DataRequired(), Length(max=200)])
     intro = TextAreaField(_l("Introduction shown to residents"), validators=[Optional(), Length(max=1000)])
     project_id = SelectField(_l("Project"), coerce=lambda value: int(value) if value else None, validate_choice=False)
     stage = SelectField(_l("Project stage"), choices=STAGE_CHOICES)

@@ -377,7 +377,7 @@ def export_xlsx(survey_id: int):
     survey = _survey(survey_id)
     outcome = service.results(survey)
     workbook = Workbook(write_only=True)
-    summary = workbook.create_sheet(_("Summary"))
+    summary = workbook.create_sheet(_("Overview"))
     summary.append([survey.title])
     summary.append([_("Responses"), outcome.responses, _("Flagged"), outcome.flagged, _("Assisted"), outcome.assisted])
     if outcome.rate and outcome.rate.valid:
