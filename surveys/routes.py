@@ -23,6 +23,7 @@ from flask_babel import to_utc, to_user_timezone
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
 from surveys import qr, rules, service
@@ -280,7 +281,7 @@ def results(survey_id: int):
         results=outcome,
         figure=_figure(outcome),
         plotly_js=PLOTLY_JS,
-        placement_rows=lambda r: [(p.name if p else _("No placement (assisted entry)"), rate) for p, rate in r.by_placement],
+        placement_rows=lambda r: [(p.name if p else _("No placement (household slip or paper)"), rate) for p, rate in r.by_placement],
         week_rows=lambda r: [(week.isoformat(), rate) for week, rate in r.by_week],
         entry_rows=lambda r: [(_("Assisted entry") if assisted else _("Answered by residents"), rate) for assisted, rate in r.by_entry],
         option_labels=_option_labels,
@@ -353,11 +354,13 @@ def export_csv(survey_id: int):
     survey = _survey(survey_id)
 
     def generate():
+        # The view's database session ends when it returns; the stream reads in a fresh one.
+        current = db.session.get(Survey, survey_id)
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")
-        for row in service.export_rows(survey):
-            writer.writerow(row)
+        for row in service.export_rows(current):
+            writer.writerow([_csv_text(cell) for cell in row])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -370,6 +373,24 @@ def export_csv(survey_id: int):
 
 
 EXCEL_ROW_LIMIT = 1_048_575
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(cell):
+    """What a resident typed must not run as a formula when staff open the CSV (OWASP: a
+    leading apostrophe)."""
+    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
+
+
+def _xlsx_row(sheet, row: list) -> list:
+    """openpyxl writes any string starting with "=" as a formula; keep such text a string cell."""
+    cells = []
+    for value in row:
+        if isinstance(value, str) and value.startswith("="):
+            value = WriteOnlyCell(sheet, value=value)
+            value.data_type = "s"
+        cells.append(value)
+    return cells
 
 
 @bp.get("/surveys/<int:survey_id>/export.xlsx")
@@ -378,17 +399,17 @@ def export_xlsx(survey_id: int):
     outcome = service.results(survey)
     workbook = Workbook(write_only=True)
     summary = workbook.create_sheet(_("Overview"))
-    summary.append([survey.title])
+    summary.append(_xlsx_row(summary, [survey.title]))
     summary.append([_("Responses"), outcome.responses, _("Flagged"), outcome.flagged, _("Assisted"), outcome.assisted])
     if outcome.rate and outcome.rate.valid:
         summary.append([_("Satisfaction rate (%)"), round(outcome.rate.rate, 1), _("Margin of error (± points)"), round(outcome.rate.margin, 1), _("Valid answers"), outcome.rate.valid])
     for placement, rate in outcome.by_placement:
-        summary.append([placement.name if placement else "", rate.valid, round(rate.rate, 1) if rate.rate is not None else None])
+        summary.append(_xlsx_row(summary, [placement.name if placement else "", rate.valid, round(rate.rate, 1) if rate.rate is not None else None]))
     sheet = workbook.create_sheet(_("Responses"))
     for index, row in enumerate(service.export_rows(survey)):
         if index > EXCEL_ROW_LIMIT:
             break
-        sheet.append(row)
+        sheet.append(_xlsx_row(sheet, row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return HttpResponse(
@@ -484,7 +505,7 @@ def _render_survey(survey, placement, code, *, errors=None, values=None, message
             values=values or {},
             message=message,
             already=not assisted and survey.mode != TOKENED and survey.id in _answered_ids(),
-            household_code=request.values.get("code", "") if not assisted else "",
+            household_code=(request.form.get("household_code") or request.args.get("code", "")) if not assisted else "",
             local=_local,
             large=_large_type(),
             assisted=assisted,

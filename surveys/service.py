@@ -3,8 +3,10 @@
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, cast, func, select, update
 
@@ -243,7 +245,7 @@ def submit_response(
             select(Response.id).where(Response.survey_id == survey.id, Response.device_hash == device).limit(1)
         )
     )
-    week = rules.week_start(filled_at or now)
+    week = _local_week(filled_at or now)
     response = Response(
         survey_id=survey.id,
         placement_id=placement.id if placement else None,
@@ -272,6 +274,13 @@ def submit_response(
     db.session.add(response)
     db.session.flush()
     return response
+
+
+def _local_week(moment: datetime) -> date:
+    """Weeks run Monday to Sunday on the district's clock, not UTC's (Monday 01:00 in Beijing
+    is still Sunday in UTC)."""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+    return rules.week_start(moment.replace(tzinfo=UTC).astimezone(zone))
 
 
 def _claim_household_code(survey: Survey, code: str, secret: str) -> int:

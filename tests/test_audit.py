@@ -2,7 +2,7 @@
 
 import json
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from tests.ballots.helpers import announce_round, as_deputy, as_role, cast, close_round, confirm_round, open_round
 from tests.conftest import post
@@ -95,12 +95,22 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
         congress = db.session.scalars(select(CongressSession)).one()
         deputies = db.session.scalars(select(Deputy).where(Deputy.session_id == congress.id)).all()
         delegations = {d.delegation for d in deputies}
-        finished = db.session.scalars(select(Round).where(Round.state == "announced")).one()
+        finished = db.session.scalars(select(Round).where(Round.state == "announced", Round.method == "choose_up_to")).one()
+        assessment = db.session.scalars(select(Round).where(Round.method == "satisfaction")).one()
+        from surveys.models import Response, Survey
+
+        surveys = db.session.scalars(select(Survey)).all()
+        responses = {s.id: db.session.scalar(select(func.count()).select_from(Response).where(Response.survey_id == s.id)) for s in surveys}
+        assessed = (assessment.state, len(assessment.candidates))
+        placements = [len(s.placements) for s in surveys]
         result = service.count_round(finished)
     assert len(deputies) == 240 and len(delegations) == 8
     assert len(finished.candidates) == 15 and finished.seats == 10
     names = {c.name for c in finished.candidates}
     assert {"农村公路桥梁新改建", "“一号公路”亮化工程", "市百货站小区文化长廊改造"} <= names
     assert len(result.elected) == 10
+    assert assessed == ("announced", 4)
+    assert len(responses) == 3 and all(200 <= n <= 400 for n in responses.values())
+    assert all(count >= 3 for count in placements)
     assert "already present" in runner.invoke(args=["seed-demo"]).output
     assert runner.invoke(args=["audit-verify"]).exit_code == 0

@@ -19,3 +19,4 @@ def test_the_switch_refuses_to_redirect_elsewhere(app):
     for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"):
         response = client.get("/language/en", query_string={"next": target})
         assert response.headers["Location"] == "/", target
+

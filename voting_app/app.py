@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from voting_app.config import DefaultConfig, environment_overrides
@@ -34,6 +35,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.update(test_config)
 
+    if app.config.get("PROXY_COUNT"):
+        # Behind nginx: take the resident's address from X-Forwarded-For, or every resident
+        # would share the proxy's address in rate limits and repeat flags.
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_pages(app)
