@@ -8,36 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import zxingcpp
 from babel.dates import format_datetime
-from flask import url_for
-from PIL import Image, ImageDraw
 from sqlalchemy import MetaData, Table, inspect, select
 
-from tests.conftest import make_user, post, sign_in
-
-
-def url(app, endpoint, **values):
-    with app.app_context():
-        return url_for(endpoint, _external=False, **values)
-
-
-def new_client(app):
-    """A browser that chose English, so the tests read the messages as written in the code."""
-    client = app.test_client()
-    client.set_cookie("lang", "en")
-    return client
-
-
-def staff_client(app):
-    from voting_app.db import db
-
-    client = new_client(app)
-    with app.app_context():
-        user = make_user("staff")
-        db.session.commit()
-        sign_in(client, user)
-    return client
+from tests.conftest import post, sign_in
+from tests.helpers import new_client, signed_in, url
+from tests.qr_decode import decode_all_svgs
 
 
 def wrong(pin: str) -> str:
@@ -186,7 +162,7 @@ def test_staff_unlock_a_locked_card(app, deputy, card, world):
 
     deputy_id, token, pin = card
     lock(app, deputy, token, pin)
-    staff = staff_client(app)
+    staff = signed_in(app, "staff")
     cards_page = staff.get(url(app, "sessions.credential_list", session_id=world.session_id)).get_data(as_text=True)
     unlock_url = url(app, "sessions.credential_unlock", session_id=world.session_id, deputy_id=deputy_id)
     assert f'action="{unlock_url}"' in cards_page  # the list offers the button for this card only
@@ -244,7 +220,7 @@ def test_after_a_lock_ends_the_wrong_pins_count_from_zero(app, deputy, card):
 
 def test_a_revoked_card_cannot_sign_in(app, deputy, card, world):
     deputy_id, token, pin = card
-    staff = staff_client(app)
+    staff = signed_in(app, "staff")
     response = post(staff, url(app, "sessions.credential_revoke", session_id=world.session_id, deputy_id=deputy_id))
     assert response.status_code == 302
     assert credential_row(app, deputy_id)[2] is not None
@@ -258,7 +234,7 @@ def test_a_signed_in_deputy_whose_card_is_revoked_is_signed_out_on_the_next_requ
     deputy_id, token, pin = card
     assert enter_pin(deputy, token, pin).status_code == 302
     assert is_signed_in_as_deputy(deputy, app)
-    post(staff_client(app), url(app, "sessions.credential_revoke", session_id=world.session_id, deputy_id=deputy_id))
+    post(signed_in(app, "staff"), url(app, "sessions.credential_revoke", session_id=world.session_id, deputy_id=deputy_id))
     response = deputy.get(url(app, "ballots.deputy_home"))
     assert response.status_code == 401
     assert "Sign in with your voting card first" in response.get_data(as_text=True)
@@ -288,14 +264,14 @@ def test_reissuing_gives_a_new_token_and_pin_and_the_old_token_stops_working(app
     from voting_app.db import db
 
     deputy_id, old_token, old_pin = card
-    staff = staff_client(app)
+    staff = signed_in(app, "staff")
     response = post(staff, url(app, "sessions.credential_reissue", session_id=world.session_id, deputy_id=deputy_id))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     pins = printed_pins(page)
     assert list(pins) == ["001"]
     new_pin = pins["001"]
-    [(label, new_url)] = decoded_cards(page)
+    [(label, new_url)] = decode_all_svgs(page)
     assert label == "代表1"
     new_token = new_url.rsplit("/", 1)[-1]
     assert new_token != old_token
@@ -313,7 +289,7 @@ def test_reissuing_gives_a_new_token_and_pin_and_the_old_token_stops_working(app
 
 
 def test_issuing_when_everyone_has_a_card_prints_nothing(app, world):
-    staff = staff_client(app)
+    staff = signed_in(app, "staff")
     response = post(staff, url(app, "sessions.credential_issue_all", session_id=world.session_id))
     assert response.status_code == 302
     page = staff.get(response.headers["Location"]).get_data(as_text=True)
@@ -351,9 +327,9 @@ def test_the_database_holds_no_token_or_pin_in_clear(app, world):
     from voting_app.db import db
 
     # a reissued card and a sign-in, so every path that stores something has run
-    staff = staff_client(app)
+    staff = signed_in(app, "staff")
     page = post(staff, url(app, "sessions.credential_reissue", session_id=world.session_id, deputy_id=world.deputy_ids[0])).get_data(as_text=True)
-    reissued_token = decoded_cards(page)[0][1].rsplit("/", 1)[-1]
+    reissued_token = decode_all_svgs(page)[0][1].rsplit("/", 1)[-1]
     reissued_pin = printed_pins(page)["001"]
     deputy_id = world.deputy_ids[1]
     assert enter_pin(new_client(app), *world.cards[deputy_id]).status_code == 302
@@ -389,55 +365,6 @@ def test_the_clear_secret_scan_would_find_a_pin_stored_in_clear(app, world):
 # ---- the printed sheet -----------------------------------------------------------------------
 
 
-def _rasterise(view_width: int, view_height: int, path: str, scale: int = 8, border: int = 4) -> Image.Image:
-    """Draw an SVG path made of axis-aligned rectangles (M x,y H x V y H x z) in black on white."""
-    image = Image.new("L", ((view_width + 2 * border) * scale, (view_height + 2 * border) * scale), 255)
-    draw = ImageDraw.Draw(image)
-    x = y = 0.0
-    points: list[tuple[float, float]] = []
-    for command, a, b in re.findall(r"([MmHhVvLlZz])\s*(-?[\d.]+)?(?:[ ,]\s*(-?[\d.]+))?", path):
-        if command == "M":
-            x, y = float(a), float(b)
-            points = [(x, y)]
-        elif command == "H":
-            x = float(a)
-            points.append((x, y))
-        elif command == "V":
-            y = float(a)
-            points.append((x, y))
-        elif command == "L":
-            x, y = float(a), float(b)
-            points.append((x, y))
-        elif command in "Zz":
-            xs, ys = [p[0] for p in points], [p[1] for p in points]
-            draw.rectangle(
-                [
-                    ((min(xs) + border) * scale, (min(ys) + border) * scale),
-                    ((max(xs) + border) * scale - 1, (max(ys) + border) * scale - 1),
-                ],
-                fill=0,
-            )
-            points = [(x, y)]
-        else:
-            raise AssertionError(f"unexpected path command {command!r}: the rasteriser reads absolute M/H/V/L/z only")
-    return image
-
-
-def decoded_cards(page: str) -> list[tuple[str, str]]:
-    """(aria-label, decoded text) of every inline SVG QR code on a page, decoded with zxing-cpp."""
-    cards = []
-    for svg in re.findall(r"<svg\b[^>]*>.*?</svg>", page, re.DOTALL):
-        label = html.unescape(re.search(r'aria-label="([^"]*)"', svg).group(1))
-        width, height = (int(float(v)) for v in re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
-        paths = re.findall(r'<path\b[^>]*\bd="([^"]+)"', svg)
-        assert len(paths) == 1
-        results = zxingcpp.read_barcodes(_rasterise(width, height, paths[0]))
-        assert len(results) == 1, f"no QR code decoded for {label}"
-        assert results[0].format == zxingcpp.BarcodeFormat.QRCode
-        cards.append((label, results[0].text))
-    return cards
-
-
 @pytest.fixture
 def fresh_session(app):
     """A session of three deputies without cards yet."""
@@ -463,7 +390,7 @@ def test_the_printed_sheet_carries_each_pin_and_a_qr_code_of_the_card_url_that_s
     from voting_app.db import db
     from voting_app.sessions.models import Deputy
 
-    staff = staff_client(app)
+    staff = signed_in(app, "staff")
     response = post(staff, url(app, "sessions.credential_issue_all", session_id=fresh_session))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -472,7 +399,7 @@ def test_the_printed_sheet_carries_each_pin_and_a_qr_code_of_the_card_url_that_s
     pins = printed_pins(page)
     assert sorted(pins) == ["001", "002", "003"]
     assert all(re.fullmatch(r"\d{6}", pin) for pin in pins.values())
-    decoded = dict(decoded_cards(page))
+    decoded = dict(decode_all_svgs(page))
     assert sorted(decoded) == ["张三", "李四", "欧阳修"]
     for text in decoded.values():
         assert re.fullmatch(r"http://localhost/c/[A-Za-z0-9_-]{32}", text), text
@@ -500,7 +427,7 @@ def test_the_rasteriser_reads_what_qr_svg_makes(app):
     from voting_app.qr import qr_svg
 
     text = "http://localhost/c/known-token_0123456789abcdefABCDEF"
-    assert decoded_cards(str(qr_svg(text, "测试"))) == [("测试", text)]
+    assert decode_all_svgs(str(qr_svg(text, "测试"))) == [("测试", text)]
 
 
 def test_only_staff_may_print_cards(app, world):
@@ -533,7 +460,7 @@ def test_reloading_a_printed_sheet_does_not_replace_the_cards_just_printed(app, 
     from voting_app.db import db
 
     deputy_id, _, _ = card
-    staff = staff_client(app)
+    staff = signed_in(app, "staff")
     target = url(app, "sessions.credential_reissue", session_id=world.session_id, deputy_id=deputy_id)
     printed = post(staff, target, {"sheet": "sheet-1"})
     assert printed.status_code == 200 and printed.headers["Cache-Control"] == "no-store"

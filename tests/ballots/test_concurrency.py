@@ -1,20 +1,15 @@
 """One deputy fires 50 ballots at once, from two devices, at a server with several worker
 processes: exactly one ballot counts, and retries of it get its receipt back."""
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import func, select
 
-from tests.conftest import ROOT, build_world
+from tests.conftest import build_world
+from tests.servers import gunicorn_server
 from voting_app.ballots.models import Ballot, BallotMarker
 from voting_app.ballots.service import open_round
 from voting_app.ballots.models import Round
@@ -24,46 +19,14 @@ pytestmark = pytest.mark.slow
 SECRET = "concurrency-test-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(app, db_url, tmp_path):
     with app.app_context():
         world = build_world(deputies=5, candidates=4, seats=2)
         open_round("test", db.session.get(Round, world.round_id))
         db.session.commit()
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": SECRET}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn), "--workers", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "voting_app:create_app()"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                requests.get(base + "/login", timeout=5)
-                break
-            except requests.RequestException:
-                if time.time() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
+    with gunicorn_server(db_url, SECRET, workers=4) as base:
         yield base, world
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def form_fields(html: str) -> dict:

@@ -161,3 +161,24 @@ def screenshot(request):
         return path
 
     return take
+
+
+BLOCKING_IMPACTS = ("serious", "critical")  # axe-core impacts that fail a test; minor and moderate are noted
+
+
+def record_page_problems(page, name: str, axe_results, problems: list[str], notes: list[str]) -> None:
+    """Add the axe-core violations in `axe_results` (blocking ones to `problems`, the others to
+    `notes`), then any horizontal overflow of `page` and an <html lang> other than zh-CN to
+    `problems`. Each line starts with [name]."""
+    for violation in axe_results.response["violations"]:
+        targets = "; ".join(", ".join(node["target"]) for node in violation["nodes"])
+        line = f"[{name}] axe {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}> on {targets}"
+        (problems if violation["impact"] in BLOCKING_IMPACTS else notes).append(line)
+    # Layout and language.
+    widths = page.evaluate("({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
+    limit = min(widths["inner"], page.viewport_size["width"])
+    if widths["scroll"] > limit:
+        problems.append(f"[{name}] horizontal overflow: scrollWidth {widths['scroll']} > {limit}")
+    lang = page.get_attribute("html", "lang")
+    if lang != "zh-CN":
+        problems.append(f"[{name}] <html lang> is {lang!r}, expected 'zh-CN'")

@@ -8,7 +8,8 @@ import re
 
 from sqlalchemy import func, select
 
-BLOCKING_IMPACTS = ("serious", "critical")
+from tests.browser.conftest import record_page_problems
+
 ROUND_TITLE = "测试票决"
 
 
@@ -26,18 +27,7 @@ class Findings:
 
     def check_phone_page(self, page, name: str) -> None:
         self.checked.append(name)
-        results = self.axe.run(page)
-        for violation in results.response["violations"]:
-            targets = "; ".join(", ".join(node["target"]) for node in violation["nodes"])
-            line = f"[{name}] axe {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}> on {targets}"
-            (self.problems if violation["impact"] in BLOCKING_IMPACTS else self.notes).append(line)
-        widths = page.evaluate("({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
-        limit = min(widths["inner"], page.viewport_size["width"])
-        if widths["scroll"] > limit:
-            self.problems.append(f"[{name}] horizontal overflow: scrollWidth {widths['scroll']} > {limit}")
-        lang = page.get_attribute("html", "lang")
-        if lang != "zh-CN":
-            self.problems.append(f"[{name}] <html lang> is {lang!r}, expected 'zh-CN'")
+        record_page_problems(page, name, self.axe.run(page), self.problems, self.notes)
 
 
 def submit(page, selector: str):

@@ -23,7 +23,8 @@ from urllib.parse import urljoin, urlsplit
 
 from sqlalchemy import func, select
 
-BLOCKING_IMPACTS = ("serious", "critical")
+from tests.browser.conftest import record_page_problems
+
 WIRE_BUDGET = 30_000  # bytes: document plus everything it loads, for a first-time visitor
 PROJECT_NAME = "农村公路桥梁新改建"
 SURVEY_TITLE = "农村公路桥梁新改建满意度调查"
@@ -162,18 +163,8 @@ class ResidentChecks:
         replayed = (self.axe_page.title(), self.axe_page.get_attribute("body", "class"), self.axe_page.locator("main").inner_text())
         if replayed != (page.title(), page.get_attribute("body", "class"), page.locator("main").inner_text()):
             self.problems.append(f"[{name}] the page axe checked differs from the resident's page")
-        for violation in results.response["violations"]:
-            targets = "; ".join(", ".join(node["target"]) for node in violation["nodes"])
-            line = f"[{name}] axe {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}> on {targets}"
-            (self.problems if violation["impact"] in BLOCKING_IMPACTS else self.notes).append(line)
-        # Layout and language.
-        widths = page.evaluate("({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
-        limit = min(widths["inner"], page.viewport_size["width"])
-        if widths["scroll"] > limit:
-            self.problems.append(f"[{name}] horizontal overflow: scrollWidth {widths['scroll']} > {limit}")
-        lang = page.get_attribute("html", "lang")
-        if lang != "zh-CN":
-            self.problems.append(f"[{name}] <html lang> is {lang!r}, expected 'zh-CN'")
+        # Accessibility findings, then layout and language on the resident's own page.
+        record_page_problems(page, name, results, self.problems, self.notes)
 
     def _axe(self, url: str):
         status, body = self.bodies[url]

@@ -6,38 +6,14 @@ import re
 import time
 
 import pytest
-from flask import url_for
 from sqlalchemy import select
 
-from tests.conftest import build_world, make_user, post, sign_in
+from tests.conftest import build_world, post, sign_in
+from tests.helpers import new_client, signed_in, url
 from voting_app.sessions import checkin_code
 from voting_app.sessions.presence import Presence
 
 SECRET = "a-secret"
-
-
-def url(app, endpoint, **values):
-    with app.app_context():
-        return url_for(endpoint, _external=False, **values)
-
-
-def new_client(app):
-    """A browser that chose English, so the tests read the messages as written in the code."""
-    client = app.test_client()
-    client.set_cookie("lang", "en")
-    return client
-
-
-def signed_in(app, role):
-    """A new client signed in with a new account of that role."""
-    from voting_app.db import db
-
-    client = new_client(app)
-    with app.app_context():
-        user = make_user(role)
-        db.session.commit()
-        sign_in(client, user)
-    return client
 
 
 def deputy_state(app, deputy_id):

@@ -1,16 +1,13 @@
 """Shared helpers for the survey tests: building a survey in the database, the clients a
-resident and a staff member use, counting rows, and decoding QR codes with zxing-cpp."""
+resident and a staff member use, and counting rows (QR codes are decoded by tests.qr_decode)."""
 
 import html
-import io
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import zxingcpp
 from flask import url_for
-from PIL import Image, ImageDraw
 from sqlalchemy import MetaData, Table, func, inspect, select
 
 from tests.conftest import make_user, post, sign_in
@@ -162,64 +159,4 @@ def scan_database(app, needles: list[str]) -> list[tuple[str, str, str]]:
 
 def error_flash(page: str) -> list[str]:
     return [html.unescape(m) for m in re.findall(r'<p class="flash flash-error" role="alert">(.*?)</p>', page, re.DOTALL)]
-
-
-# ---- QR codes -------------------------------------------------------------------------
-
-
-def _rasterise(view_width: int, view_height: int, path: str, scale: int = 8, border: int = 4) -> Image.Image:
-    """Draw an SVG path made of axis-aligned rectangles (M x,y H x V y H x z) in black on white."""
-    image = Image.new("L", ((view_width + 2 * border) * scale, (view_height + 2 * border) * scale), 255)
-    draw = ImageDraw.Draw(image)
-    x = y = 0.0
-    points: list[tuple[float, float]] = []
-    for command, a, b in re.findall(r"([MmHhVvLlZz])\s*(-?[\d.]+)?(?:[ ,]\s*(-?[\d.]+))?", path):
-        if command == "M":
-            x, y = float(a), float(b)
-            points = [(x, y)]
-        elif command == "H":
-            x = float(a)
-            points.append((x, y))
-        elif command == "V":
-            y = float(a)
-            points.append((x, y))
-        elif command == "L":
-            x, y = float(a), float(b)
-            points.append((x, y))
-        elif command in "Zz":
-            xs, ys = [p[0] for p in points], [p[1] for p in points]
-            draw.rectangle(
-                [
-                    ((min(xs) + border) * scale, (min(ys) + border) * scale),
-                    ((max(xs) + border) * scale - 1, (max(ys) + border) * scale - 1),
-                ],
-                fill=0,
-            )
-            points = [(x, y)]
-        else:
-            raise AssertionError(f"unexpected path command {command!r}")
-    return image
-
-
-def _decode(image: Image.Image) -> str:
-    results = zxingcpp.read_barcodes(image)
-    assert len(results) == 1, "exactly one QR code must decode"
-    assert results[0].format == zxingcpp.BarcodeFormat.QRCode
-    return results[0].text
-
-
-def decode_svgs(page: str) -> list[tuple[str, str]]:
-    """(aria-label or '', decoded text) of every SVG QR code in a page or file."""
-    found = []
-    for svg in re.findall(r"<svg\b[^>]*>.*?</svg>", page, re.DOTALL):
-        label = re.search(r'aria-label="([^"]*)"', svg)
-        width, height = (int(float(v)) for v in re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
-        paths = re.findall(r'<path\b[^>]*\bd="([^"]+)"', svg)
-        assert len(paths) == 1
-        found.append((html.unescape(label.group(1)) if label else "", _decode(_rasterise(width, height, paths[0]))))
-    return found
-
-
-def decode_png(data: bytes) -> str:
-    return _decode(Image.open(io.BytesIO(data)).convert("L"))
 

@@ -9,11 +9,10 @@ import pytest
 
 from surveys.models import Placement, Question, Survey
 from tests.conftest import post
+from tests.qr_decode import decode_all_svgs, decode_png
 from tests.surveys.helpers import (
     build_survey,
     count,
-    decode_png,
-    decode_svgs,
     error_flash,
     full_answer,
     resident,
@@ -260,12 +259,12 @@ def test_qr_downloads_and_the_poster_decode_to_the_placement_short_url(app, staf
 
     svg = staff.get(f"{base}/qr.svg")
     assert svg.status_code == 200 and svg.headers["Content-Type"].startswith("image/svg+xml")
-    assert decode_svgs(text_of(svg)) == [("", expected)]
+    assert decode_all_svgs(text_of(svg)) == [("", expected)]
 
     poster = staff.get(f"{base}/poster")
     assert poster.status_code == 200
     page = text_of(poster)
-    assert decode_svgs(page) == [("桥梁满意度调查", expected)]
+    assert decode_all_svgs(page) == [("桥梁满意度调查", expected)]
     assert "<h1>农村公路桥梁新改建</h1>" in page
     assert "新建和改建农村公路桥梁 12 座" in page
     assert f'<p class="url">{expected}</p>' in page

@@ -2,15 +2,8 @@
 each code answers exactly once, also when 50 submissions of it race a multi-process server."""
 
 import html
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,11 +12,12 @@ from sqlalchemy import select
 
 from surveys import rules
 from surveys.models import Answer, HouseholdCode, Response
-from tests.conftest import ROOT, SECRET, post
+from tests.conftest import SECRET, post
+from tests.qr_decode import decode_all_svgs
+from tests.servers import gunicorn_server
 from tests.surveys.helpers import (
     build_survey,
     count,
-    decode_svgs,
     error_flash,
     full_answer,
     resident,
@@ -72,7 +66,7 @@ def test_staff_print_a_sheet_of_codes_whose_qr_codes_open_the_survey_with_the_co
     assert all(re.fullmatch(r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}", code) for code in codes), codes
     for code in codes:
         assert page.count(f'<p class="card-name">{code}</p>') == 1
-    decoded = decode_svgs(page)
+    decoded = decode_all_svgs(page)
     assert decoded == [(code, f"http://localhost/s/{tokened.short_code}?code={code}") for code in codes]
     # the slip's QR code fills the code in for the household
     landing = text_of(resident(app).get(f"/s/{tokened.short_code}?code={codes[0]}"))
@@ -161,12 +155,6 @@ def test_a_refused_answer_does_not_use_up_the_code(app, staff, tokened):
 SERVER_SECRET = "survey-concurrency-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class FromAddress(HTTPAdapter):
     """Connect from a given loopback address, so the per-address rate limit never interferes."""
 
@@ -189,34 +177,8 @@ def survey_server(app, db_url):
     with app.app_context():
         [code] = service.issue_household_codes("test", db.session.get(Survey, built.survey_id), 1, SERVER_SECRET)
         db.session.commit()
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": SERVER_SECRET}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn), "--workers", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "voting_app:create_app()"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                requests.get(base + "/login", timeout=5)
-                break
-            except requests.RequestException:
-                if time.time() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
+    with gunicorn_server(db_url, SERVER_SECRET, workers=4) as base:
         yield base, built, code
-    finally:
-        process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.mark.slow
