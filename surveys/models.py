@@ -96,7 +96,6 @@ class Response(db.Model):
     week_start: Mapped[date]
     is_assisted: Mapped[bool] = mapped_column(default=False)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    household_code_id: Mapped[int | None] = mapped_column(ForeignKey("survey_household_codes.id"), unique=True)
     device_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     is_flagged: Mapped[bool] = mapped_column(default=False)
     flag_reason: Mapped[str | None] = mapped_column(String(40))
@@ -104,9 +103,20 @@ class Response(db.Model):
     answers: Mapped[list["Answer"]] = relationship(back_populates="response", cascade="all, delete-orphan")
 
 
+class DedupeKey(db.Model):
+    """Today's random key for the repeat-flag hash. Keys older than yesterday are deleted,
+    after which nobody, not even with the server's secrets, can recompute an old hash."""
+
+    __tablename__ = "survey_dedupe_keys"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    key: Mapped[bytes]
+
+
 class Answer(db.Model):
     __tablename__ = "survey_answers"
     __table_args__ = (
+        Index("ix_survey_answers_survey_question_value", "survey_id", "question_id", "value"),
         Index("ix_survey_answers_question_value", "question_id", "value", "placement_id"),
         Index("ix_survey_answers_question_week", "question_id", "week_start"),
     )

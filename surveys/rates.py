@@ -10,7 +10,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from voting_app.ballots.counting import RATE_DISSATISFIED, RATE_MOSTLY, RATE_SATISFIED
+from voting_app.ballots.counting import (
+    RATE_DISSATISFIED,
+    RATE_MOSTLY,
+    RATE_SATISFIED,
+    meets_bar,
+    satisfaction_rate_text,
+)
+from voting_app.ballots.counting import satisfaction_rate as satisfaction_rate_percent
 
 Z_95 = 1.959963984540054
 DEFAULT_BAR = 60
@@ -36,9 +43,12 @@ class SatisfactionRate:
     @property
     def rate(self) -> float | None:
         """Percent, or None when there is no valid answer."""
-        if self.valid == 0:
-            return None
-        return 100.0 * (self.satisfied + self.mostly) / self.valid
+        return satisfaction_rate_percent(self.satisfied + self.mostly, self.valid)
+
+    @property
+    def rate_text(self) -> str | None:
+        """One decimal, rounded down: a survey under the bar never shows the bar itself."""
+        return satisfaction_rate_text(self.satisfied + self.mostly, self.valid)
 
     @property
     def interval(self) -> tuple[float, float] | None:
@@ -54,8 +64,9 @@ class SatisfactionRate:
         return max(self.rate - low, high - self.rate)
 
     def is_below(self, bar_percent: int) -> bool:
-        """Below the bar means rectification (整改); no answers is not a verdict."""
-        return self.valid > 0 and (self.satisfied + self.mostly) * 100 < bar_percent * self.valid
+        """Below the bar means rectification (整改); no answers is not a verdict. The same
+        rule as the deputies' assessment."""
+        return self.valid > 0 and not meets_bar(self.satisfied + self.mostly, self.valid, bar_percent)
 
 
 def satisfaction_rate(counts: Mapping[str, int]) -> SatisfactionRate:

@@ -2,7 +2,9 @@
 short URLs, stable whatever is edited)."""
 
 import csv
+import secrets
 import io
+from datetime import date, datetime, time
 
 from flask import (
     Blueprint,
@@ -33,11 +35,11 @@ from surveys.forms import CodesForm, PlacementForm, QuestionForm, SurveyForm
 from surveys.models import TOKENED, Answer, Placement, Question, Response, Survey
 from voting_app.db import db, utcnow
 from voting_app.errors import DomainError
-from voting_app.extensions import limiter
+from voting_app.extensions import csrf, limiter
 from voting_app.forms import ButtonForm
 from voting_app.projects.models import Project
 from voting_app.qr import qr_svg
-from voting_app.web import current_actor, flash_domain_error, get_child_or_404
+from voting_app.web import current_actor, flash_domain_error, get_child_or_404, public_url, sheet_already_printed
 
 bp = Blueprint("surveys", __name__)
 ANSWERED_COOKIE = "answered"
@@ -65,7 +67,7 @@ def _utc(moment):
 
 
 def short_url(code: str) -> str:
-    return url_for("surveys.respond", code=code, _external=True)
+    return public_url("surveys.respond", code=code)
 
 
 # ---- staff: building -----------------------------------------------------------------
@@ -149,6 +151,7 @@ def survey_detail(survey_id: int):
         question_form=QuestionForm(),
         placement_form=PlacementForm(),
         codes_form=CodesForm(),
+        sheet=secrets.token_urlsafe(8),
         button=ButtonForm(),
         short_url=short_url,
         local=_local,
@@ -250,6 +253,8 @@ def codes_issue(survey_id: int):
     form = CodesForm()
     if not form.validate_on_submit():
         flash(_("Print between 1 and 5000 codes at a time."), "error")
+        return _to_detail(survey)
+    if sheet_already_printed():
         return _to_detail(survey)
     try:
         codes = service.issue_household_codes(current_actor(), survey, form.count.data, current_app.config["SECRET_KEY"])
@@ -530,17 +535,18 @@ def respond(code: str):
 
 
 @bp.post("/s/<code>")
+@csrf.exempt
 @limiter.limit(lambda: current_app.config["SURVEY_SUBMIT_LIMIT"])
 def respond_submit(code: str):
+    """CSRF is checked here, not by the global guard, so a resident whose page went stale
+    gets their answers back on the survey page instead of an error page."""
     survey, placement = _resolve(code)
     if survey.mode != TOKENED and survey.id in _answered_ids():
         return _render_survey(survey, placement, code, status=409)
     if not ButtonForm().validate_on_submit():
-        return _render_survey(survey, placement, code, message=_("The form has expired. Please answer again."), status=400)
+        message = _("This page was open too long, so your answers could not be sent. They are still below: press Submit again.")
+        return _render_survey(survey, placement, code, values=_submitted(survey), message=message, status=400)
     secret = current_app.config["SECRET_KEY"]
-    device = rules.device_hash(
-        secret, utcnow().date(), survey.id, request.remote_addr or "", request.headers.get("User-Agent", "")
-    )
     try:
         service.submit_response(
             survey,
@@ -548,7 +554,8 @@ def respond_submit(code: str):
             _submitted(survey),
             household_code=request.form.get("household_code", ""),
             secret=secret,
-            device=device,
+            device=service.device_fingerprint(survey, request.remote_addr or "", request.headers.get("User-Agent", "")),
+            zone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
         )
         db.session.commit()
     except service.AnswerErrors as error:
@@ -570,6 +577,16 @@ def thanks(code: str):
     return render_template("surveys/thanks.html", survey=survey, code=code, large=_large_type())
 
 
+def _filled_at():
+    """The day written on the paper, taken as noon Beijing time (or now, if that is later
+    than now); None, meaning now, when not given."""
+    try:
+        day = date.fromisoformat(request.form.get("filled_on", ""))
+    except ValueError:
+        return None
+    return min(_utc(datetime.combine(day, time(12, 0))), utcnow())
+
+
 @bp.route("/surveys/<int:survey_id>/assisted", methods=["GET", "POST"])
 def assisted_entry(survey_id: int):
     """A grid worker keys in a paper answer for a resident; marked, and shown apart."""
@@ -582,7 +599,14 @@ def assisted_entry(survey_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        service.submit_response(survey, placement, _submitted(survey), entered_by_id=current_user.id)
+        service.submit_response(
+            survey,
+            placement,
+            _submitted(survey),
+            entered_by_id=current_user.id,
+            filled_at=_filled_at(),
+            zone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+        )
         db.session.commit()
     except service.AnswerErrors as error:
         db.session.rollback()

@@ -95,13 +95,12 @@ def week_start(moment: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def device_hash(secret: str, day: date, survey_id: int, address: str, user_agent: str) -> str:
+def device_hash(day_key: bytes, survey_id: int, address: str, user_agent: str) -> str:
     """A keyed hash of where an answer came from, to flag suspected repeats.
 
-    The key changes every day and per survey, so the stored value cannot be reversed
-    into an address nor matched across days or surveys.
+    The key is random, lives for a day and is then deleted, so a stored value can never be
+    turned back into an address nor matched across days; it is also per survey.
     """
-    day_key = hmac.new(secret.encode(), f"dedupe:{day.isoformat()}".encode(), hashlib.sha256).digest()
     return hmac.new(day_key, f"{survey_id}|{address}|{user_agent}".encode(), hashlib.sha256).hexdigest()
 
 

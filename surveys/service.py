@@ -3,16 +3,17 @@
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, cast, func, select, update
+from sqlalchemy import Integer, cast, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from surveys import rules
 from surveys.models import (
     MULTIPLE,
+    DedupeKey,
     RATING,
     SATISFACTION,
     SINGLE,
@@ -88,10 +89,15 @@ def update_survey(actor: str, survey: Survey, **values) -> None:
     _check_window(values.get("opens_at"), values.get("closes_at"))
     if survey.mode != values.get("mode", survey.mode) and has_responses(survey.id):
         raise ConflictError(_l("The mode cannot change once residents have answered."))
+    changed = {}
     for key, value in values.items():
-        setattr(survey, key, value.strip() if isinstance(value, str) and key in ("title", "intro") else value)
+        value = value.strip() if isinstance(value, str) and key in ("title", "intro") else value
+        if getattr(survey, key) != value:
+            changed[key] = value
+            setattr(survey, key, value)
     db.session.flush()
-    audit.record(actor, "survey.update", f"survey:{survey.id}", title=survey.title)
+    if changed:
+        audit.record(actor, "survey.update", f"survey:{survey.id}", **changed)
 
 
 SATISFACTION_TEMPLATE = (
@@ -223,37 +229,41 @@ def submit_response(
     device: str | None = None,
     entered_by_id: int | None = None,
     filled_at: datetime | None = None,
+    zone: str = "Asia/Shanghai",
 ) -> Response:
     """Store a response whole or not at all (the caller's transaction covers every row).
 
-    A tokened survey claims its household code with a conditional update, and the
-    database's unique key on the code stops a second response racing the first.
-    `filled_at` is when a paper answer was filled in, for assisted entries and imports.
+    A tokened survey claims its household code with one conditional UPDATE, which the
+    database runs atomically: of two submissions racing with one code, one finds it unused.
+    The response keeps no link to the code, so the slips cannot be traced to answers.
+    `filled_at` is when a paper answer was filled in (assisted entry, imports): it must fall
+    while the survey was open, and keying it in may come after the close.
     """
     now = utcnow()
-    if rules.availability(survey.opens_at, survey.closes_at, now) != rules.OPEN:
+    moment = filled_at or now
+    if moment > now:
+        raise DomainError(_l("The date the paper was filled in cannot be in the future."))
+    if rules.availability(survey.opens_at, survey.closes_at, moment) != rules.OPEN:
         raise ConflictError(_l("This survey is not open for answers."))
     checked = rules.check_answers(question_specs(survey), submitted)
     if not checked.is_valid:
         raise AnswerErrors(dict(checked.errors))
-    code_id = None
     if survey.mode == TOKENED and entered_by_id is None:
-        code_id = _claim_household_code(survey, household_code or "", secret)
+        _claim_household_code(survey, household_code or "", secret)
     is_flagged = bool(
         device
         and db.session.scalar(
             select(Response.id).where(Response.survey_id == survey.id, Response.device_hash == device).limit(1)
         )
     )
-    week = _local_week(filled_at or now)
+    week = rules.week_start(moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)))
     response = Response(
         survey_id=survey.id,
         placement_id=placement.id if placement else None,
-        submitted_at=filled_at or now,
+        submitted_at=moment,
         week_start=week,
         is_assisted=entered_by_id is not None,
         entered_by_id=entered_by_id,
-        household_code_id=code_id,
         device_hash=device,
         is_flagged=is_flagged,
         flag_reason="same_device_same_day" if is_flagged else None,
@@ -276,14 +286,27 @@ def submit_response(
     return response
 
 
-def _local_week(moment: datetime) -> date:
-    """Weeks run Monday to Sunday on the district's clock, not UTC's (Monday 01:00 in Beijing
-    is still Sunday in UTC)."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
-    return rules.week_start(moment.replace(tzinfo=UTC).astimezone(zone))
+def device_fingerprint(survey: Survey, address: str, user_agent: str) -> str:
+    """The repeat-flag hash under today's random key (weeks run on the district's clock,
+    but a key lives one UTC day: either is fine for "the same day")."""
+    return rules.device_hash(_dedupe_key(utcnow().date()), survey.id, address, user_agent)
 
 
-def _claim_household_code(survey: Survey, code: str, secret: str) -> int:
+def _dedupe_key(day: date) -> bytes:
+    key = db.session.get(DedupeKey, day)
+    if key is not None:
+        return key.key
+    db.session.execute(delete(DedupeKey).where(DedupeKey.day < day - timedelta(days=1)))
+    try:
+        with db.session.begin_nested():
+            key = DedupeKey(day=day, key=secrets.token_bytes(32))
+            db.session.add(key)
+    except IntegrityError:
+        key = db.session.get(DedupeKey, day, populate_existing=True)
+    return key.key
+
+
+def _claim_household_code(survey: Survey, code: str, secret: str) -> None:
     if not code.strip():
         raise DomainError(_l("Type the code printed on your household's slip."))
     digest = rules.code_hash(secret, code)
@@ -299,7 +322,6 @@ def _claim_household_code(survey: Survey, code: str, secret: str) -> int:
     )
     if claimed.rowcount != 1:
         raise ConflictError(_l("This code has already been used: each household answers once."))
-    return code_id
 
 
 # ---- moderation ----------------------------------------------------------------------
@@ -365,31 +387,44 @@ def results(survey: Survey, include_flagged: bool = True) -> SurveyResults:
     response_filter = [Response.survey_id == survey.id]
     if not include_flagged:
         response_filter.append(Response.is_flagged.is_(False))
-    responses, flagged, assisted = db.session.execute(
-        select(
-            func.count(Response.id),
-            func.coalesce(func.sum(cast(Response.is_flagged, Integer)), 0),
-            func.coalesce(func.sum(cast(Response.is_assisted, Integer)), 0),
-        ).where(Response.survey_id == survey.id)
-    ).one()
+    kept = [Response.survey_id == survey.id]
     if not include_flagged:
-        responses -= flagged
+        kept.append(Response.is_flagged.is_(False))
+    responses, assisted = db.session.execute(
+        select(func.count(Response.id), func.coalesce(func.sum(cast(Response.is_assisted, Integer)), 0)).where(*kept)
+    ).one()
+    flagged = db.session.scalar(
+        select(func.count(Response.id)).where(Response.survey_id == survey.id, Response.is_flagged.is_(True))
+    )
     conditions = _answer_filter(survey, include_flagged)
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for question_id, value, number in db.session.execute(
-        select(Answer.question_id, Answer.value, func.count()).where(*conditions, Answer.value.is_not(None)).group_by(Answer.question_id, Answer.value)
+        select(Answer.question_id, Answer.value, func.count())
+        .where(*conditions, Answer.value.is_not(None))
+        .group_by(Answer.question_id, Answer.value)
     ):
         counts[question_id][value] = number
-    answered = dict(
-        db.session.execute(
-            select(Answer.question_id, func.count(func.distinct(Answer.response_id))).where(*conditions).group_by(Answer.question_id)
-        ).all()
-    )
-    comments = dict(
-        db.session.execute(
-            select(Answer.question_id, func.count()).where(*conditions, Answer.text.is_not(None), Answer.is_hidden.is_(False)).group_by(Answer.question_id)
-        ).all()
-    )
+    texts = {
+        question_id: (total, visible)
+        for question_id, total, visible in db.session.execute(
+            select(Answer.question_id, func.count(), func.sum(cast(Answer.is_hidden.is_(False), Integer)))
+            .where(*conditions, Answer.value.is_(None))
+            .group_by(Answer.question_id)
+        )
+    }
+    comments = {question_id: int(visible or 0) for question_id, (_, visible) in texts.items()}
+    # One answer row per respondent, except multiple choice: count its respondents apart.
+    answered = {question_id: sum(values.values()) for question_id, values in counts.items()}
+    answered.update({question_id: total for question_id, (total, _) in texts.items()})
+    multiple = [q.id for q in survey.questions if q.kind == MULTIPLE]
+    if multiple:
+        answered.update(
+            db.session.execute(
+                select(Answer.question_id, func.count(func.distinct(Answer.response_id)))
+                .where(*conditions, Answer.question_id.in_(multiple))
+                .group_by(Answer.question_id)
+            ).all()
+        )
     question_results = []
     main_rate = None
     main_question = None

@@ -32,6 +32,8 @@ def environment_overrides() -> dict:
         overrides["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if os.environ.get("REDIS_URL"):
         overrides["RATELIMIT_STORAGE_URI"] = os.environ["REDIS_URL"]
+    if os.environ.get("PUBLIC_URL"):
+        overrides["PUBLIC_URL"] = os.environ["PUBLIC_URL"]
     if os.environ.get("PROXY_COUNT"):
         overrides["PROXY_COUNT"] = int(os.environ["PROXY_COUNT"])
     if os.environ.get("SECRET_KEY"):

@@ -2,7 +2,8 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, flash, render_template
+from flask import abort, current_app, flash, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from voting_app.audit import actor_label
@@ -40,3 +41,25 @@ def flash_domain_error(error: DomainError) -> None:
 def render_domain_error(error: DomainError, template: str, **context):
     db.session.rollback()
     return render_template(template, error=str(error.message), **context), error.status
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute URL for print (QR codes, cards, posters): PUBLIC_URL when configured, so a
+    poster printed from an intranet address still works for residents, else this request's host."""
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def sheet_already_printed() -> bool:
+    """Reloading a printed sheet (cards, household codes) would post again and replace what was
+    just printed; each issuing form carries a sheet id, honoured once per browser."""
+    sheet = request.form.get("sheet", "")
+    printed = session.get("printed_sheets", [])
+    if sheet and sheet in printed:
+        flash(_("This sheet was issued already; reloading would replace what was just printed. Issue again if you need a new one."), "error")
+        return True
+    if sheet:
+        session["printed_sheets"] = [*printed[-49:], sheet]
+    return False

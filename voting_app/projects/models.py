@@ -10,6 +10,7 @@ from voting_app.db import db, utcnow
 
 APPROVED, IN_PROGRESS, OPERATING, ACCEPTED = "approved", "in_progress", "operating", "accepted"
 STAGES = (APPROVED, IN_PROGRESS, OPERATING, ACCEPTED)
+DELIVERED_STAGES = (OPERATING, ACCEPTED)
 
 
 class Project(db.Model):

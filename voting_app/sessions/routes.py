@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -31,7 +30,7 @@ from voting_app.sessions import service
 from voting_app.sessions.checkin_code import current_code, seconds_left
 from voting_app.sessions.forms import CardScanForm, RosterImportForm, SessionForm, VenueCodeForm
 from voting_app.sessions.models import CongressSession, Deputy
-from voting_app.web import current_actor, get_child_or_404
+from voting_app.web import current_actor, get_child_or_404, public_url, sheet_already_printed
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 DESK_RESULTS = 30
@@ -198,7 +197,7 @@ def _venue_code(congress_id: int) -> tuple[str, int]:
 
 def _venue_payload(congress: CongressSession) -> dict:
     code, left = _venue_code(congress.id)
-    url = url_for("sessions.checkin_self", session_id=congress.id, code=code, _external=True)
+    url = public_url("sessions.checkin_self", session_id=congress.id, code=code)
     return {"code": code, "url": url, "seconds_left": left, "qr": str(qr_svg(url, _("Check-in code"))), **_presence_payload(congress.id)}
 
 
@@ -260,7 +259,7 @@ def _print_cards(congress: CongressSession, cards):
         {
             "deputy": card.deputy,
             "pin": card.pin,
-            "qr": qr_svg(url_for("auth.card", token=card.token, _external=True), card.deputy.name),
+            "qr": qr_svg(public_url("auth.card", token=card.token), card.deputy.name),
         }
         for card in cards
     ]
@@ -269,25 +268,12 @@ def _print_cards(congress: CongressSession, cards):
     return response
 
 
-def _sheet_already_printed() -> bool:
-    """Reloading the printed sheet would post again and replace the cards just printed;
-    each issuing form carries a sheet id, and a sheet id is honoured once per browser."""
-    sheet = request.form.get("sheet", "")
-    printed = session.get("printed_sheets", [])
-    if sheet and sheet in printed:
-        flash(_("These cards were issued already; reloading would replace the cards just printed. Reissue a card again if one is lost."), "error")
-        return True
-    if sheet:
-        session["printed_sheets"] = [*printed[-49:], sheet]
-    return False
-
-
 @bp.post("/<int:session_id>/cards/issue")
 def credential_issue_all(session_id: int):
     congress = _session(session_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    if _sheet_already_printed():
+    if sheet_already_printed():
         return redirect(url_for("sessions.credential_list", session_id=congress.id))
     cards = issue_missing_cards(current_actor(), congress)
     db.session.commit()
@@ -303,7 +289,7 @@ def credential_reissue(session_id: int, deputy_id: int):
     deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    if _sheet_already_printed():
+    if sheet_already_printed():
         return redirect(url_for("sessions.credential_list", session_id=congress.id))
     card = issue_card(current_actor(), deputy)
     db.session.commit()
