@@ -1,9 +1,7 @@
 """Staff build surveys and read results; residents answer at /s/<code> (the QR codes'
 short URLs, stable whatever is edited)."""
 
-import csv
 import secrets
-import io
 from datetime import date, datetime, time
 
 from flask import (
@@ -24,11 +22,9 @@ from flask_babel import gettext as _
 from flask_babel import to_utc, to_user_timezone
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
-from surveys import qr, rules, service
+from surveys import exports, qr, rules, service
 from surveys.charts import PLOTLY_JS, placement_figure
 from voting_app.labels import rating_labels
 from surveys.forms import CodesForm, PlacementForm, QuestionForm, SurveyForm
@@ -360,15 +356,7 @@ def export_csv(survey_id: int):
 
     def generate():
         # The view's database session ends when it returns; the stream reads in a fresh one.
-        current = db.session.get(Survey, survey_id)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")
-        for row in service.export_rows(current):
-            writer.writerow([_csv_text(cell) for cell in row])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+        yield from exports.csv_chunks(db.session.get(Survey, survey_id))
 
     return HttpResponse(
         stream_with_context(generate()),
@@ -377,48 +365,21 @@ def export_csv(survey_id: int):
     )
 
 
-EXCEL_ROW_LIMIT = 1_048_575
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(cell):
-    """What a resident typed must not run as a formula when staff open the CSV (OWASP: a
-    leading apostrophe)."""
-    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
-
-
-def _xlsx_row(sheet, row: list) -> list:
-    """openpyxl writes any string starting with "=" as a formula; keep such text a string cell."""
-    cells = []
-    for value in row:
-        if isinstance(value, str) and value.startswith("="):
-            value = WriteOnlyCell(sheet, value=value)
-            value.data_type = "s"
-        cells.append(value)
-    return cells
-
-
 @bp.get("/surveys/<int:survey_id>/export.xlsx")
 def export_xlsx(survey_id: int):
     survey = _survey(survey_id)
-    outcome = service.results(survey)
-    workbook = Workbook(write_only=True)
-    summary = workbook.create_sheet(_("Overview"))
-    summary.append(_xlsx_row(summary, [survey.title]))
-    summary.append([_("Responses"), outcome.responses, _("Flagged"), outcome.flagged, _("Assisted"), outcome.assisted])
-    if outcome.rate and outcome.rate.valid:
-        summary.append([_("Satisfaction rate (%)"), round(outcome.rate.rate, 1), _("Margin of error (± points)"), round(outcome.rate.margin, 1), _("Valid answers"), outcome.rate.valid])
-    for placement, rate in outcome.by_placement:
-        summary.append(_xlsx_row(summary, [placement.name if placement else "", rate.valid, round(rate.rate, 1) if rate.rate is not None else None]))
-    sheet = workbook.create_sheet(_("Responses"))
-    for index, row in enumerate(service.export_rows(survey)):
-        if index > EXCEL_ROW_LIMIT:
-            break
-        sheet.append(_xlsx_row(sheet, row))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    labels = {
+        "overview": _("Overview"),
+        "all": _("All answers"),
+        "responses": _("Responses"),
+        "flagged": _("Flagged"),
+        "assisted": _("Assisted"),
+        "rate": _("Satisfaction rate (%)"),
+        "margin": _("Margin of error (± points)"),
+        "valid": _("Valid answers"),
+    }
     return HttpResponse(
-        buffer.getvalue(),
+        exports.xlsx_bytes(survey, service.results(survey), labels),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename=survey-{survey.id}.xlsx"},
     )

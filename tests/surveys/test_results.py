@@ -281,9 +281,10 @@ def test_the_excel_export_has_a_summary_and_every_response(app, staff, outcome_s
     summary = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
     assert summary[0][0] == "一号公路亮化满意度"
     assert summary[1] == ["Responses", 20, "Flagged", 0, "Assisted", 0]
-    assert summary[2] == ["Satisfaction rate (%)", 60.0, "Margin of error (± points)", 21.3, "Valid answers", 20]
-    placement_rows = [row[:3] for row in summary[3:]]
+    assert summary[2][:7] == ["All answers", "Satisfaction rate (%)", 60.0, "Margin of error (± points)", 21.3, "Valid answers", 20]
+    placement_rows = [[row[0], row[6], row[2]] for row in summary[3:]]
     assert placement_rows == [[NORTH, 12, 58.3], [BOARD, 8, 62.5]]
+    assert all(row[4] is not None for row in summary[2:]), "every rate carries its margin"
     responses = [list(row) for row in workbook.worksheets[1].iter_rows(values_only=True)]
     assert responses[0][:5] == ["response", "submitted_at_utc", "placement", "assisted", "flagged"]
     assert len(responses) == 21
