@@ -260,6 +260,8 @@ def confirm_round(actor_user: User, round_: Round) -> CountResult:
     audit.record(
         audit.actor_label(actor_user), "round.confirm", f"round:{round_.id}", digest=round_.board_digest, **result.to_json()
     )
+    if result.runoff is not None:
+        follow_up_round(audit.actor_label(actor_user), round_)  # a tie for the last seats is settled by a runoff
     return result
 
 
