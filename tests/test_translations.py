@@ -100,3 +100,10 @@ def test_every_string_in_the_code_is_in_the_chinese_catalog(zh_catalog, tmp_path
         "strings missing from translations/zh_Hans_CN (run scripts/update-translations, then translate):\n  "
         + "\n  ".join(f"{_label(k)}  ({extracted[k].locations[0][0]}:{extracted[k].locations[0][1]})" for k in missing)
     )
+
+
+def test_no_translation_has_a_bare_percent_sign(zh_catalog):
+    """Templates format every message (newstyle gettext), so a lone % breaks the page."""
+    bare = re.compile(r"%(?!\(\w+\)s|%)")
+    wrong = [m.id for m in zh_catalog if m.id and m.string and len(bare.findall(m.string)) > len(bare.findall(m.id))]
+    assert not wrong, "a bare % in: " + "; ".join(wrong)

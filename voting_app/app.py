@@ -101,6 +101,10 @@ def _register_blueprints(app: Flask) -> None:
 
     from voting_app.ballots.service import state_label
 
+    from flask_babel import to_user_timezone
+
+    app.jinja_env.filters["local"] = lambda moment: to_user_timezone(moment).replace(tzinfo=None) if moment else None
+
     @app.context_processor
     def template_helpers():
         return {

@@ -17,7 +17,8 @@ from voting_app.ballots.models import Ballot, BallotMarker
 from voting_app.ballots.counting import RATE_DISSATISFIED, RATE_MOSTLY, RATE_SATISFIED, SATISFACTION
 from voting_app.db import db, utcnow
 from voting_app.permissions import GRID_WORKER, PRESIDING, SCRUTINEER, STAFF
-from voting_app.projects.models import ACCEPTED, APPROVED, OPERATING, Project
+from voting_app.projects import service as projects
+from voting_app.projects.models import ACCEPTED, OPERATING, Project
 from voting_app.sessions import service as sessions
 from voting_app.sessions.roster import RosterParse, RosterRow
 
@@ -106,16 +107,15 @@ COMMENTS = [
 ]
 
 
-def _delivered_projects() -> list[Project]:
-    projects = []
+def _delivered_projects(actor: str, actor_name: str) -> list[Project]:
+    delivered = []
     for name, summary, budget, department, stage, location in DELIVERED_2026:
-        project = Project(
-            name=name, summary=summary, budget=Decimal(budget), department=department, year=2026, stage=stage, location=location
+        project = projects.create_project(
+            actor, actor_name, name=name, summary=summary, budget=Decimal(budget), department=department, year=2026, location=location
         )
-        db.session.add(project)
-        projects.append(project)
-    db.session.flush()
-    return projects
+        projects.update_project(actor, actor_name, project, stage=stage, progress_percent=100, spent=Decimal(budget) * Decimal("0.96"))
+        delivered.append(project)
+    return delivered
 
 
 def _pick_rating(rng: random.Random, mix: tuple[float, float]) -> str:
@@ -222,20 +222,11 @@ def seed(rng_seed: int = 2027) -> str:
     ballots.confirm_round(scrutineer, main_round)
     ballots.announce_round(presiding, main_round)
 
+    elected = ballots.count_round(main_round).elected
     for candidate in main_round.candidates:
-        if candidate.id in ballots.count_round(main_round).elected:
-            project = Project(
-                name=candidate.name,
-                summary=candidate.summary,
-                department=candidate.department,
-                year=2027,
-                budget=candidate.investment,
-                stage=APPROVED,
-            )
-            db.session.add(project)
-            db.session.flush()
-            candidate.project_id = project.id
-    delivered = _delivered_projects()
+        if candidate.id in elected:
+            projects.project_from_candidate(actor, staff.display_name, candidate)
+    delivered = _delivered_projects(actor, staff.display_name)
     grid_worker = create_user("grid1", "樊城区网格员 周红", GRID_WORKER, passwords.setdefault("grid1", "demo-" + secrets.token_hex(4)))
     _demo_surveys(rng, delivered, grid_worker)
     _demo_assessment(rng, actor, congress, presiding, scrutineer, delivered, [d for d in deputies if d.is_present])

@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "round.turnout": frozenset({STAFF}),
     "paper.enter": frozenset({SCRUTINEER}),
     "ballot.cast": frozenset({DEPUTY}),
+    # Projects
+    "project.manage": frozenset({STAFF}),
     # Resident surveys
     "survey.manage": frozenset({STAFF}),
     "survey.results": frozenset({STAFF, PRESIDING}),
@@ -102,6 +104,9 @@ ENDPOINTS: dict[str, str] = {
     "ballots.results": PUBLIC,
     "projects.project_list": PUBLIC,
     "projects.project_detail": PUBLIC,
+    "projects.project_new": "project.manage",
+    "projects.project_edit": "project.manage",
+    "projects.project_from_candidate": "project.manage",
     "surveys.survey_list": "survey.list",
     "surveys.survey_new": "survey.manage",
     "surveys.survey_edit": "survey.manage",

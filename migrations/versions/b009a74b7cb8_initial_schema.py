@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 029f11ae9b11
+Revision ID: b009a74b7cb8
 Revises: 
-Create Date: 2026-11-25 20:41:02.684625
+Create Date: 2026-11-25 20:52:10.906595
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '029f11ae9b11'
+revision = 'b009a74b7cb8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -47,6 +47,8 @@ def upgrade():
     sa.Column('budget', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('location', sa.String(length=200), nullable=False),
     sa.Column('stage', sa.String(length=20), nullable=False),
+    sa.Column('progress_percent', sa.Integer(), nullable=False),
+    sa.Column('spent', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_projects'))
     )
@@ -83,6 +85,20 @@ def upgrade():
     )
     with op.batch_alter_table('deputies', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deputies_session_id'), ['session_id'], unique=False)
+
+    op.create_table('project_changes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('actor_name', sa.String(length=100), nullable=False),
+    sa.Column('field', sa.String(length=40), nullable=False),
+    sa.Column('old_value', sa.Text(), nullable=False),
+    sa.Column('new_value', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_project_changes_project_id_projects')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_changes'))
+    )
+    with op.batch_alter_table('project_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_project_changes_project_id'), ['project_id'], unique=False)
 
     op.create_table('rounds',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -343,6 +359,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_rounds_session_id'))
 
     op.drop_table('rounds')
+    with op.batch_alter_table('project_changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_project_changes_project_id'))
+
+    op.drop_table('project_changes')
     with op.batch_alter_table('deputies', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deputies_session_id'))
 
