@@ -81,3 +81,4 @@ def test_staff_enter_and_change_a_project_and_the_public_sees_the_history(app, w
         assert actions == ["project.create", "project.update"]
     public = app.test_client().get(project_url).get_data(as_text=True)
     assert "History" in public and "280.50" in public and "Progress (percent)" in public
+    assert "Under way (实施)" in public, "stages read as words in the history"
