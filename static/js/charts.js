@@ -6,6 +6,6 @@
     var target = document.getElementById(data.getAttribute("data-target"));
     if (!target || !window.Plotly) return;
     var figure = JSON.parse(data.textContent);
-    window.Plotly.newPlot(target, figure.data, figure.layout, { displayModeBar: false, responsive: true });
+    window.Plotly.newPlot(target, figure.data, figure.layout, { displayModeBar: false, displaylogo: false, responsive: true });
   });
 })();
