@@ -9,9 +9,9 @@ def init_app(app) -> None:
 
     from surveys.models import Survey
     from surveys.routes import bp
-    from surveys.service import results
+    from surveys.service import residents_ratings, results
     from voting_app.db import db
-    from voting_app.projects.routes import register_panel
+    from voting_app.projects.routes import register_panel, register_rating_source
 
     def project_panel(project):
         surveys = db.session.scalars(select(Survey).where(Survey.project_id == project.id).order_by(Survey.id)).all()
@@ -19,3 +19,4 @@ def init_app(app) -> None:
 
     app.register_blueprint(bp)
     register_panel(app, project_panel)
+    register_rating_source(app, residents_ratings)

@@ -5,7 +5,6 @@ import plotly.graph_objects as go
 
 from voting_app.ballots.counting import RATE_DISSATISFIED, RATE_MOSTLY, RATE_SATISFIED
 
-PLOTLY_JS = "vendor/plotly-basic-4.1.1.min.js"
 COLOURS = {RATE_SATISFIED: "#1a7f37", RATE_MOSTLY: "#9ac25a", RATE_DISSATISFIED: "#b42318"}
 
 

@@ -25,7 +25,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from surveys import exports, qr, rules, service
-from surveys.charts import PLOTLY_JS, placement_figure
+from surveys.charts import placement_figure
+from voting_app.web import PLOTLY_JS
 from voting_app.labels import rating_labels
 from surveys.forms import CodesForm, PlacementForm, QuestionForm, SurveyForm
 from surveys.models import TOKENED, Answer, Placement, Question, Response, Survey

@@ -29,15 +29,10 @@ from surveys.models import (
 from surveys.rates import SatisfactionRate, mean_rating, satisfaction_rate, shares
 from voting_app import audit
 from voting_app.ballots.counting import RATINGS
+from voting_app.codes import new_code
 from voting_app.db import db, utcnow
 from voting_app.errors import ConflictError, DomainError
-
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-
-def new_code(length: int) -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
-
+from voting_app.projects.service import Rating
 
 def _unused_short_code(model, column) -> str:
     while True:
@@ -526,3 +521,25 @@ def export_rows(survey: Survey):
         row.setdefault(question_id, []).append(cell)
     if current is not None:
         yield finished(head, row)
+
+
+def residents_ratings() -> dict[int, Rating]:
+    """Each project's residents' satisfaction from its latest survey that has answers, in one GROUP BY."""
+    rows = db.session.execute(
+        select(Survey.project_id, Survey.id, Survey.threshold_percent, Answer.value, func.count())
+        .join(Answer, Answer.survey_id == Survey.id)
+        .join(Question, Question.id == Answer.question_id)
+        .where(Survey.project_id.is_not(None), Question.kind == SATISFACTION, Answer.value.is_not(None))
+        .group_by(Survey.project_id, Survey.id, Survey.threshold_percent, Answer.value)
+    ).all()
+    latest: dict[int, tuple[int, int]] = {}
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for project_id, survey_id, bar, value, number in rows:
+        if survey_id >= latest.get(project_id, (0, 0))[0]:
+            latest[project_id] = (survey_id, bar)
+        counts[survey_id][value] = number
+    ratings = {}
+    for project_id, (survey_id, bar) in latest.items():
+        rate = satisfaction_rate(counts[survey_id])
+        ratings[project_id] = Rating("residents", rate.rate_text, rate.valid, rate.is_below(bar))
+    return ratings

@@ -92,7 +92,7 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
     from voting_app.sessions.models import CongressSession, Deputy
 
     with app.app_context():
-        congress = db.session.scalars(select(CongressSession)).one()
+        congress = db.session.scalars(select(CongressSession).order_by(CongressSession.id)).first()
         deputies = db.session.scalars(select(Deputy).where(Deputy.session_id == congress.id)).all()
         delegations = {d.delegation for d in deputies}
         finished = db.session.scalars(select(Round).where(Round.state == "announced", Round.method == "choose_up_to")).one()
@@ -112,5 +112,19 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
     assert assessed == ("announced", 4)
     assert len(responses) == 3 and all(200 <= n <= 400 for n in responses.values())
     assert all(count >= 3 for count in placements)
+    with app.app_context():
+        from voting_app.projects import delivery
+        from voting_app.projects.models import Project
+        from voting_app.proposals.models import LiaisonStation, Proposal
+
+        stages = set(db.session.scalars(select(Project.stage)))
+        board = delivery.dashboard()
+        stations = db.session.scalar(select(func.count(LiaisonStation.id)))
+        statuses = set(db.session.scalars(select(Proposal.status)))
+        supervised = db.session.scalar(select(func.count()).select_from(delivery.SupervisionRecord))
+    assert stages == {"approved", "in_progress", "operating", "accepted"}
+    assert board.milestones and board.stages and board.rectifications
+    assert stations == 25 and statuses == {"received", "accepted", "merged", "declined"} and supervised >= 4
+    assert "dept-transport" in logins.read_text()
     assert "already present" in runner.invoke(args=["seed-demo"]).output
     assert runner.invoke(args=["audit-verify"]).exit_code == 0

@@ -5,6 +5,7 @@ import pytest
 from tests.conftest import build_world, csrf_token, sign_in
 from voting_app.permissions import (
     ANONYMOUS,
+    DEPARTMENT_OFFICER,
     DEPUTY,
     ENDPOINTS,
     GRID_WORKER,
@@ -14,7 +15,7 @@ from voting_app.permissions import (
     allowed_roles,
 )
 
-ROLES = (ANONYMOUS, STAFF, PRESIDING, SCRUTINEER, GRID_WORKER, DEPUTY)
+ROLES = (ANONYMOUS, STAFF, PRESIDING, SCRUTINEER, GRID_WORKER, DEPARTMENT_OFFICER, DEPUTY)
 
 
 def survey_world(world) -> dict:
@@ -22,8 +23,9 @@ def survey_world(world) -> dict:
     from surveys import service as surveys
     from voting_app.db import db
     from voting_app.projects.models import Project
+    from voting_app.projects.service import department_named
 
-    project = Project(name="农村公路桥梁新改建", year=2026, department="区交通运输局", stage="operating")
+    project = Project(name="农村公路桥梁新改建", year=2026, department=department_named("区交通运输局"), stage="operating")
     db.session.add(project)
     db.session.flush()
     survey = surveys.create_from_template("test", "桥梁满意度", project.id, "operating")
@@ -32,8 +34,10 @@ def survey_world(world) -> dict:
         survey, survey.placements[0], {q.id: (["satisfied"] if q.kind == "satisfaction" else []) for q in survey.questions}
         | {text_question.id: ["很好"]},
     )
+    delivery_ids = delivery_world(project, world)
     db.session.commit()
     return {
+        **delivery_ids,
         "project_id": project.id,
         "survey_id": survey.id,
         "question_id": survey.questions[0].id,
@@ -42,6 +46,41 @@ def survey_world(world) -> dict:
         "response_id": response.id,
         "code": survey.placements[0].code,
     }
+
+
+def delivery_world(project, world) -> dict:
+    """A milestone, a supervision record awaiting its verdict, a public photo, a station and a
+    proposal, so that every delivery and proposal route has something real to act on."""
+    from datetime import date
+
+    from tests.images import jpeg_bytes
+    from voting_app.ballots.credentials import active_credential
+    from voting_app.projects import delivery
+    from voting_app.proposals import service as proposals
+
+    deputy = active_credential(world.deputy_ids[0]).deputy
+    milestone = delivery.add_milestone("test", "staff", project, "主体完工", date(2026, 5, 1))
+    record = delivery.record_supervision("test", deputy, project, date(2026, 3, 2), "护栏缺失", "补装护栏", date(2026, 3, 30),
+                                         [jpeg_bytes()], today=date(2026, 3, 2))
+    delivery.answer_supervision("test", department_officer(project.department_id), record, "已补装")
+    station = proposals.add_station("test", "樊城区米公联络站")
+    proposal = proposals.submit_proposal(station, "修缮米公祠路面", "路面坑洼，雨天积水严重", "米公祠", "roads_transport", "", [])
+    return {
+        "milestone_id": milestone.id,
+        "record_id": record.id,
+        "photo_token": record.photos[0].token,
+        "station_code": station.code,
+        "station_id": station.id,
+        "proposal_id": proposal.id,
+    }
+
+
+def department_officer(project_department):
+    from tests.conftest import make_user
+
+    officer = make_user(DEPARTMENT_OFFICER)
+    officer.department_id = project_department
+    return officer
 
 
 def grid_worker():
@@ -81,7 +120,12 @@ def test_every_route_admits_exactly_the_allowed_roles(app, role):
     with app.app_context():
         world = build_world()
         arguments = url_arguments(world)
+        from voting_app.db import db
+        from voting_app.projects.models import Project
+
+        project_department = db.session.get(Project, arguments["project_id"]).department_id
         principal = {
+            DEPARTMENT_OFFICER: department_officer(project_department) if role == DEPARTMENT_OFFICER else None,
             STAFF: world.user(world.staff_id),
             PRESIDING: world.user(world.presiding_id),
             SCRUTINEER: world.user(world.scrutineer_ids[0]),
@@ -154,6 +198,9 @@ def test_the_policy_itself():
         "ballots.ballot_confirm",
         "ballots.ballot_cast",
         "ballots.ballot_receipt",
+        "projects.supervision_list",
+        "projects.supervision_new",
+        "projects.supervision_judge",
     }
     assert public == {
         "static",
@@ -170,8 +217,22 @@ def test_the_policy_itself():
         "surveys.respond",
         "surveys.respond_submit",
         "surveys.thanks",
+        "projects.photo",
+        "proposals.propose",
+        "proposals.propose_submit",
+        "proposals.track",
     }
     assert allowed_roles("surveys.assisted_entry") == {STAFF, GRID_WORKER}
     assert allowed_roles("surveys.comment_hide") == {STAFF}
     grid_reach = {endpoint for endpoint in ENDPOINTS if GRID_WORKER in allowed_roles(endpoint)} - public
     assert grid_reach == {"auth.logout", "surveys.survey_list", "surveys.assisted_entry"}
+    officer_reach = {endpoint for endpoint in ENDPOINTS if DEPARTMENT_OFFICER in allowed_roles(endpoint)} - public
+    assert officer_reach == {
+        "auth.logout",
+        "projects.my_projects",
+        "projects.note_new",
+        "projects.milestone_done",
+        "projects.supervision_answer",
+    }
+    assert allowed_roles("proposals.proposal_accept") == {STAFF}
+    assert allowed_roles("projects.dashboard") == {STAFF, PRESIDING}

@@ -90,9 +90,10 @@ def _register_blueprints(app: Flask) -> None:
     from voting_app.main.routes import bp as main_bp
     from voting_app.permissions import can, guard_request
     from voting_app.projects.routes import bp as projects_bp
+    from voting_app.proposals.routes import bp as proposals_bp
     from voting_app.sessions.routes import bp as sessions_bp
 
-    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, audit.bp):
+    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, audit.bp):
         app.register_blueprint(blueprint)
     init_surveys(app)
     app.before_request(guard_request)

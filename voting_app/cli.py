@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from voting_app.db import db
+from voting_app.permissions import ACCOUNT_ROLES
 
 
 def register_commands(app: Flask) -> None:
@@ -57,13 +58,18 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("create-account")
     @click.argument("username")
-    @click.argument("role", type=click.Choice(["staff", "presiding", "scrutineer", "grid_worker"]))
+    @click.argument("role", type=click.Choice(list(ACCOUNT_ROLES)))
     @click.option("--name", default="", help="Display name.")
+    @click.option("--department", default="", help="The department a department officer reports for.")
     @click.password_option()
-    def create_account(username: str, role: str, name: str, password: str) -> None:
-        """Create a staff, presiding or scrutineer account."""
+    def create_account(username: str, role: str, name: str, department: str, password: str) -> None:
+        """Create an account of any role but deputy (deputies sign in with voting cards)."""
         from voting_app.auth.service import create_user
+        from voting_app.errors import DomainError
 
-        create_user(username, name or username, role, password, actor="cli")
+        try:
+            create_user(username, name or username, role, password, actor="cli", department=department)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from error
         db.session.commit()
         click.echo(f"account {username} ({role}) created")

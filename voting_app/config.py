@@ -23,6 +23,7 @@ class DefaultConfig:
     CHECKIN_CODE_PERIOD = 60
     # Survey answers accepted from one network address (a shared Wi-Fi serves many homes).
     SURVEY_SUBMIT_LIMIT = "30 per minute;300 per hour"
+    PROPOSAL_SUBMIT_LIMIT = "5 per minute;30 per hour"
 
 
 def environment_overrides() -> dict:

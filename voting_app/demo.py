@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from surveys import service as surveys
+from voting_app import demo_delivery
 from voting_app.auth.service import create_user
 from voting_app.ballots import service as ballots
 from voting_app.ballots.credentials import issue_missing_cards
@@ -162,7 +163,7 @@ def _demo_assessment(rng, actor, congress, presiding, scrutineer, projects, pres
     assessment = ballots.create_round(actor, congress, "2026年度民生实事项目满意度测评", SATISFACTION, 1, "roster", "electronic")
     for project in projects:
         ballots.add_candidate(
-            actor, assessment, project.name, project.summary, project.budget, project.department, project_id=project.id
+            actor, assessment, project.name, project.summary, project.budget, project.department_name, project_id=project.id
         )
     ballots.open_round(presiding.get_id(), assessment)
     for deputy in rng.sample(present, len(present) - 5):
@@ -203,7 +204,10 @@ def seed(rng_seed: int = 2027) -> str:
     main_round = ballots.create_round(
         actor, congress, "2027年度樊城区民生实事项目票决", "choose_up_to", 10, "roster", "electronic"
     )
-    for name, summary, investment, department, due in CANDIDATES:
+    officers = demo_delivery.seed_officers(passwords)
+    # The first candidates came in as residents' proposals at the liaison stations.
+    demo_delivery.seed_proposals(rng, actor, staff.display_name, main_round, CANDIDATES[:3])
+    for name, summary, investment, department, due in CANDIDATES[3:]:
         ballots.add_candidate(actor, main_round, name, summary, Decimal(investment), department, date.fromisoformat(due))
     ballots.open_round(presiding.get_id(), main_round)
     candidate_ids = [c.id for c in main_round.candidates]
@@ -223,23 +227,30 @@ def seed(rng_seed: int = 2027) -> str:
     ballots.announce_round(presiding, main_round)
 
     elected = ballots.count_round(main_round).elected
-    for candidate in main_round.candidates:
-        if candidate.id in elected:
-            projects.project_from_candidate(actor, staff.display_name, candidate)
+    elected_projects = [
+        projects.project_from_candidate(actor, staff.display_name, candidate)
+        for candidate in main_round.candidates
+        if candidate.id in elected
+    ]
     delivered = _delivered_projects(actor, staff.display_name)
+    present_deputies = [d for d in deputies if d.is_present]
+    demo_delivery.seed_delivery(rng, actor, staff.display_name, delivered, elected_projects, officers, present_deputies)
     grid_worker = create_user("grid1", "樊城区网格员 周红", GRID_WORKER, passwords.setdefault("grid1", "demo-" + secrets.token_hex(4)))
     _demo_surveys(rng, delivered, grid_worker)
-    _demo_assessment(rng, actor, congress, presiding, scrutineer, delivered, [d for d in deputies if d.is_present])
+    _demo_assessment(rng, actor, congress, presiding, scrutineer, delivered, present_deputies)
 
     trial = ballots.create_round(actor, congress, "演示：社区服务项目表决（可试投）", "for_against", 2, "roster", "electronic")
     for name, summary, investment, department, due in CANDIDATES[10:14]:
         ballots.add_candidate(actor, trial, name, summary, Decimal(investment), department, date.fromisoformat(due))
+    next_session = sessions.create_session(actor, "樊城区第十九届人民代表大会第七次会议", "樊城区人民会堂", date(2028, 1, 10))
+    demo_delivery.seed_next_session_candidates(actor, staff.display_name, next_session)
 
     lines = [
         "Demo sign-ins (demo data only; change them before real use)",
-        "(grid1 is a community grid worker who keys in residents' paper answers)",
+        "(grid1 is a community grid worker who keys in residents' paper answers;",
+        " dept-* are department officers who report on their own department's projects)",
         "",
-        *(f"  {role:<12} password {password}" for role, password in passwords.items()),
+        *(f"  {role:<14} password {password}" for role, password in passwords.items()),
         "",
         "Deputy voting cards: open the server's address followed by the link",
         "(for example http://127.0.0.1:5000/c/...), then type the PIN:",

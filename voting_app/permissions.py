@@ -12,10 +12,11 @@ STAFF = "staff"
 PRESIDING = "presiding"
 SCRUTINEER = "scrutineer"
 GRID_WORKER = "grid_worker"
+DEPARTMENT_OFFICER = "department_officer"
 DEPUTY = "deputy"
 ANONYMOUS = "anonymous"
 
-ACCOUNT_ROLES = (STAFF, PRESIDING, SCRUTINEER, GRID_WORKER)
+ACCOUNT_ROLES = (STAFF, PRESIDING, SCRUTINEER, GRID_WORKER, DEPARTMENT_OFFICER)
 ROLES = (*ACCOUNT_ROLES, DEPUTY)
 
 PUBLIC = "public"
@@ -40,6 +41,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ballot.cast": frozenset({DEPUTY}),
     # Projects
     "project.manage": frozenset({STAFF}),
+    "project.dashboard": frozenset({STAFF, PRESIDING}),
+    # Department officers: the object rule owns_project() narrows these to their own projects.
+    "project.report": frozenset({DEPARTMENT_OFFICER}),
+    "supervision.answer": frozenset({DEPARTMENT_OFFICER}),
+    # Deputies: judging is narrowed by recorded_supervision() to the deputy who recorded it.
+    "supervision.record": frozenset({DEPUTY}),
+    "supervision.judge": frozenset({DEPUTY}),
+    # Proposals from the liaison stations
+    "proposal.screen": frozenset({STAFF}),
+    "station.manage": frozenset({STAFF}),
     # Resident surveys
     "survey.manage": frozenset({STAFF}),
     "survey.results": frozenset({STAFF, PRESIDING}),
@@ -107,6 +118,29 @@ ENDPOINTS: dict[str, str] = {
     "projects.project_new": "project.manage",
     "projects.project_edit": "project.manage",
     "projects.project_from_candidate": "project.manage",
+    "projects.project_schedule": "project.manage",
+    "projects.milestone_add": "project.manage",
+    "projects.milestone_remove": "project.manage",
+    "projects.milestone_done": "project.report",
+    "projects.dashboard": "project.dashboard",
+    "projects.my_projects": "project.report",
+    "projects.note_new": "project.report",
+    "projects.supervision_list": "supervision.record",
+    "projects.supervision_new": "supervision.record",
+    "projects.supervision_answer": "supervision.answer",
+    "projects.supervision_judge": "supervision.judge",
+    "projects.photo": PUBLIC,
+    "proposals.propose": PUBLIC,
+    "proposals.propose_submit": PUBLIC,
+    "proposals.track": PUBLIC,
+    "proposals.proposal_list": "proposal.screen",
+    "proposals.proposal_detail": "proposal.screen",
+    "proposals.proposal_accept": "proposal.screen",
+    "proposals.proposal_merge": "proposal.screen",
+    "proposals.proposal_decline": "proposal.screen",
+    "proposals.proposal_counts": "proposal.screen",
+    "proposals.station_list": "station.manage",
+    "proposals.station_poster": "station.manage",
     "surveys.survey_list": "survey.list",
     "surveys.survey_new": "survey.manage",
     "surveys.survey_edit": "survey.manage",
@@ -163,6 +197,23 @@ def allowed_roles(endpoint: str) -> frozenset[str]:
     if permission == SIGNED_IN:
         return frozenset(ROLES)
     return PERMISSIONS[permission]
+
+
+def owns_project(user, project) -> bool:
+    """A department officer acts only on the projects of the department the account is bound to."""
+    if role_of(user) != DEPARTMENT_OFFICER:
+        return False
+    return user.department_id is not None and user.department_id == project.department_id
+
+
+def recorded_supervision(principal, record) -> bool:
+    """Only the deputy who recorded a supervision visit judges whether it was put right."""
+    return role_of(principal) == DEPUTY and principal.deputy_id == record.deputy_id
+
+
+def may_see_photo(user, photo) -> bool:
+    """Progress and supervision photos are public; a resident's proposal photo is for screening staff."""
+    return photo.is_public or can(user, "proposal.screen")
 
 
 def guard_request():

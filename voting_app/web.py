@@ -10,6 +10,9 @@ from voting_app.audit import actor_label
 from voting_app.db import db
 from voting_app.errors import DomainError
 
+# The vendored plotly.js basic bundle; only pages with a chart load it.
+PLOTLY_JS = "vendor/plotly-basic-4.1.1.min.js"
+
 
 def safe_next(target: str | None, fallback: str) -> str:
     """Only a path on this site: no scheme, no host, no '//' or backslash tricks."""

@@ -10,6 +10,7 @@ from tests.conftest import build_world, post
 from voting_app.ballots.models import Candidate, Round
 from voting_app.db import db
 from voting_app.projects.models import Project
+from voting_app.projects.service import department_named
 from voting_app.verify import main as verify_main
 
 
@@ -17,7 +18,7 @@ def assessment_world(app):
     with app.app_context():
         world = build_world(deputies=9, candidates=0)
         projects = [
-            Project(name=name, year=2026, department="区交通运输局", stage="operating")
+            Project(name=name, year=2026, department=department_named("区交通运输局"), stage="operating")
             for name in ("农村公路桥梁新改建", "“一号公路”亮化工程", "市百货站小区文化长廊改造")
         ]
         db.session.add_all(projects)

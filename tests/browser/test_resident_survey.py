@@ -54,13 +54,14 @@ def set_up_survey(server) -> SurveySetup:
     from tests.conftest import make_user
     from voting_app.db import db
     from voting_app.projects.models import Project
+    from voting_app.projects.service import department_named
 
     with server.app.app_context():
         project = Project(
             name=PROJECT_NAME,
             summary="改建村道桥梁3座，新建1座，解决雨季出行难。",
             year=2026,
-            department="县交通运输局",
+            department=department_named("县交通运输局"),
             stage="operating",
         )
         db.session.add(project)

@@ -37,7 +37,7 @@ def test_an_elected_candidate_becomes_a_project_carrying_its_data(app, world):
     assert made.status_code == 302
     with app.app_context():
         project = db.session.scalars(select(Project)).one()
-        assert (project.name, project.summary, project.department, project.budget, project.stage) == (
+        assert (project.name, project.summary, project.department_name, project.budget, project.stage) == (
             "项目1", "新建桥梁3座", "区交通运输局", Decimal("860.50"), "approved"
         )
         assert db.session.get(Candidate, a).project_id == project.id
@@ -59,7 +59,7 @@ def test_a_candidate_of_an_open_round_cannot_become_a_project(app, world):
 
 def test_staff_enter_and_change_a_project_and_the_public_sees_the_history(app, world):
     staff = as_role(app, world, "staff")
-    form = {"name": "背街小巷改造", "department": "区城市管理执法局", "year": "2027", "budget": "1100", "stage": "approved", "progress_percent": "0"}
+    form = {"name": "背街小巷改造", "department_name": "区城市管理执法局", "year": "2027", "budget": "1100", "stage": "approved", "progress_percent": "0"}
     created = post(staff, "/projects/new", form)
     assert created.status_code == 302
     project_url = created.headers["Location"]

@@ -62,11 +62,12 @@ def build_survey(app, *, title: str = "一号公路亮化满意度", mode: str =
     from surveys import service
     from voting_app.db import db
     from voting_app.projects.models import Project
+    from voting_app.projects.service import department_named
 
     with app.app_context():
         project_id = None
         if project:
-            item = Project(name="“一号公路”亮化工程", summary="沿线安装路灯 1200 盏，夜间出行更安全", year=2026, department="区住建局")
+            item = Project(name="“一号公路”亮化工程", summary="沿线安装路灯 1200 盏，夜间出行更安全", year=2026, department=department_named("区住建局"))
             db.session.add(item)
             db.session.flush()
             project_id = item.id

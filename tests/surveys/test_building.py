@@ -33,9 +33,10 @@ def staff(app):
 def project_id(app):
     from voting_app.db import db
     from voting_app.projects.models import Project
+    from voting_app.projects.service import department_named
 
     with app.app_context():
-        project = Project(name="农村公路桥梁新改建", summary="新建和改建农村公路桥梁 12 座", year=2026, department="区交通运输局")
+        project = Project(name="农村公路桥梁新改建", summary="新建和改建农村公路桥梁 12 座", year=2026, department=department_named("区交通运输局"))
         db.session.add(project)
         db.session.commit()
         return project.id

@@ -4,7 +4,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
-from voting_app.permissions import ACCOUNT_ROLES, GRID_WORKER, PRESIDING, SCRUTINEER, STAFF
+from voting_app.permissions import ACCOUNT_ROLES, DEPARTMENT_OFFICER, GRID_WORKER, PRESIDING, SCRUTINEER, STAFF
 
 
 class LoginForm(FlaskForm):
@@ -25,6 +25,7 @@ ROLE_LABELS = {
     PRESIDING: _l("Presiding officer"),
     SCRUTINEER: _l("Scrutineer"),
     GRID_WORKER: _l("Community grid worker"),
+    DEPARTMENT_OFFICER: _l("Department officer (承办单位)"),
 }
 ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ACCOUNT_ROLES]
 
@@ -33,4 +34,5 @@ class AccountForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9_.-]+$")])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    department = StringField(_l("Department (department officers only)"), validators=[Length(max=200)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from sqlalchemy import select
 
+from voting_app.projects.service import all_departments
 from voting_app.auth.forms import ROLE_LABELS, AccountForm, LoginForm, PinForm
 from voting_app.auth.models import User
 from voting_app.auth.service import authenticate, create_user
@@ -87,11 +88,12 @@ def account_new():
     form = AccountForm()
     if form.validate_on_submit():
         try:
-            user = create_user(form.username.data, form.display_name.data, form.role.data, form.password.data, current_actor())
+            user = create_user(form.username.data, form.display_name.data, form.role.data, form.password.data, current_actor(),
+                               department=form.department.data or "")
             db.session.commit()
             flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for("auth.account_list"))
         except DomainError as error:
             db.session.rollback()
             form.username.errors.append(str(error.message))
-    return render_template("auth/account_new.html", form=form)
+    return render_template("auth/account_new.html", form=form, department_names=[d.name for d in all_departments()])

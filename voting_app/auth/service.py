@@ -95,11 +95,23 @@ def authenticate(username: str, password: str) -> SignInResult:
     return SignInResult(user)
 
 
-def create_user(username: str, display_name: str, role: str, password: str, actor: str = "system") -> User:
+def create_user(username: str, display_name: str, role: str, password: str, actor: str = "system",
+                department: str = "") -> User:
+    """A department officer's account is bound to its department; no other role has one."""
+    from voting_app.permissions import DEPARTMENT_OFFICER
+    from voting_app.projects.service import department_named
+
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise DomainError(_l("This username is taken."))
-    user = User(username=username, display_name=display_name, role=role, password_hash=hash_secret(password))
+    department = " ".join((department or "").split())
+    if role == DEPARTMENT_OFFICER and not department:
+        raise DomainError(_l("A department officer's account needs its department."))
+    if role != DEPARTMENT_OFFICER and department:
+        raise DomainError(_l("Only department officers' accounts are bound to a department."))
+    bound = department_named(department)
+    user = User(username=username, display_name=display_name, role=role, password_hash=hash_secret(password),
+                department_id=bound.id if bound else None)
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "account.create", f"user:{user.id}", username=username, role=role)
+    audit.record(actor, "account.create", f"user:{user.id}", username=username, role=role, department=department)
     return user

@@ -160,7 +160,7 @@ def candidate_add_project(round_id: int):
         return _to_detail(round_)
     try:
         service.add_candidate(
-            current_actor(), round_, project.name, project.summary, project.budget, project.department, project_id=project.id
+            current_actor(), round_, project.name, project.summary, project.budget, project.department_name, project_id=project.id
         )
         db.session.commit()
     except DomainError as error:

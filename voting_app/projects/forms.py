@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, HiddenField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from voting_app.projects.models import STAGES
 from voting_app.projects.stages import STAGE_LABELS
@@ -11,7 +11,7 @@ from voting_app.projects.stages import STAGE_LABELS
 class ProjectForm(FlaskForm):
     name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
-    department = StringField(_l("Responsible department"), validators=[Optional(), Length(max=200)])
+    department_name = StringField(_l("Responsible department"), validators=[Optional(), Length(max=200)])
     year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
     budget = DecimalField(_l("Budget (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
@@ -23,7 +23,7 @@ class ProjectForm(FlaskForm):
         return {
             "name": self.name.data.strip(),
             "summary": (self.summary.data or "").strip(),
-            "department": (self.department.data or "").strip(),
+            "department": (self.department_name.data or "").strip(),
             "year": self.year.data,
             "budget": self.budget.data,
             "location": (self.location.data or "").strip(),
@@ -36,5 +36,49 @@ class ProjectForm(FlaskForm):
 def field_labels() -> dict:
     """How each field reads in a project's history."""
     form_fields = ProjectForm.__dict__
-    labels = {name: form_fields[name].args[0] for name in ("name", "summary", "department", "year", "budget", "location", "stage", "progress_percent", "spent")}
-    return {"created": _l("Project created"), **labels}
+    labels = {name: form_fields[name].args[0] for name in ("name", "summary", "year", "budget", "location", "stage", "progress_percent", "spent")}
+    return {"created": _l("Project created"), "department": form_fields["department_name"].args[0], **labels}
+
+
+class StagePlanForm(FlaskForm):
+    stage = HiddenField(validators=[AnyOf(STAGES)])
+    planned_start = DateField(_l("Planned start"), validators=[Optional()])
+    planned_end = DateField(_l("Planned end"), validators=[Optional()])
+    actual_start = DateField(_l("Actual start"), validators=[Optional()])
+    actual_end = DateField(_l("Actual end"), validators=[Optional()])
+
+
+class MilestoneForm(FlaskForm):
+    name = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=200)])
+    planned_on = DateField(_l("Planned date"), validators=[DataRequired()])
+
+
+class MilestoneDoneForm(FlaskForm):
+    done_on = DateField(_l("Reached on"), validators=[DataRequired()])
+
+
+class ProgressNoteForm(FlaskForm):
+    body = TextAreaField(_l("What has been done"), validators=[DataRequired(), Length(max=4000)])
+    progress_percent = IntegerField(_l("Progress now (percent)"), validators=[Optional(), NumberRange(min=0, max=100)])
+    photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, up to 4)"))
+
+
+class SupervisionForm(FlaskForm):
+    visited_on = DateField(_l("Visit date"), validators=[DataRequired()])
+    findings = TextAreaField(_l("What you found"), validators=[DataRequired(), Length(max=4000)])
+    rectification = TextAreaField(_l("Rectification asked for (leave empty if none)"), validators=[Optional(), Length(max=2000)])
+    rectification_due = DateField(_l("Rectification due by"), validators=[Optional()])
+    photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, up to 4)"))
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("The department’s answer"), validators=[DataRequired(), Length(max=4000)])
+
+
+class VerdictForm(FlaskForm):
+    settled = HiddenField(validators=[AnyOf(("yes", "no"))])
+
+
+def uploaded_bytes(field) -> list[bytes]:
+    """The bytes of each file a multiple-file field received; empty parts (no file chosen) are skipped."""
+    return [storage.read() for storage in (field.data or []) if getattr(storage, "filename", "")]

@@ -1,9 +1,11 @@
-"""Livelihood projects: what passed candidates become, and what residents and deputies rate."""
+"""Livelihood projects: what passed candidates become, how their delivery is followed
+(stage dates, milestones, departments' progress notes, deputies' supervision), and what
+residents and deputies rate."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
@@ -13,13 +15,23 @@ STAGES = (APPROVED, IN_PROGRESS, OPERATING, ACCEPTED)
 DELIVERED_STAGES = (OPERATING, ACCEPTED)
 
 
+class Department(db.Model):
+    """A responsible department (承办单位); officers' accounts are bound to one."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Project(db.Model):
     __tablename__ = "projects"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
-    department: Mapped[str] = mapped_column(String(200), default="")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     year: Mapped[int]
     budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     location: Mapped[str] = mapped_column(String(200), default="")
@@ -28,9 +40,28 @@ class Project(db.Model):
     spent: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    department: Mapped[Department | None] = relationship()
     changes: Mapped[list["ProjectChange"]] = relationship(
         back_populates="project", order_by="ProjectChange.id.desc()", cascade="all, delete-orphan"
     )
+    stage_plans: Mapped[list["StagePlan"]] = relationship(back_populates="project", cascade="all, delete-orphan")
+    milestones: Mapped[list["Milestone"]] = relationship(
+        back_populates="project", order_by="Milestone.planned_on, Milestone.id", cascade="all, delete-orphan"
+    )
+    notes: Mapped[list["ProgressNote"]] = relationship(
+        back_populates="project", order_by="ProgressNote.id.desc()", cascade="all, delete-orphan"
+    )
+    supervisions: Mapped[list["SupervisionRecord"]] = relationship(
+        back_populates="project", order_by="SupervisionRecord.visited_on.desc(), SupervisionRecord.id.desc()",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def department_name(self) -> str:
+        return self.department.name if self.department else ""
+
+    def plan_for(self, stage: str) -> "StagePlan | None":
+        return next((plan for plan in self.stage_plans if plan.stage == stage), None)
 
 
 class ProjectChange(db.Model):
@@ -47,3 +78,95 @@ class ProjectChange(db.Model):
     new_value: Mapped[str] = mapped_column(Text, default="")
 
     project: Mapped[Project] = relationship(back_populates="changes")
+
+
+class StagePlan(db.Model):
+    """Planned and actual start and end of one stage (立项, 实施, 运营, 验收)."""
+
+    __tablename__ = "project_stage_plans"
+    __table_args__ = (UniqueConstraint("project_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    stage: Mapped[str] = mapped_column(String(20))
+    planned_start: Mapped[date | None]
+    planned_end: Mapped[date | None]
+    actual_start: Mapped[date | None]
+    actual_end: Mapped[date | None]
+
+    project: Mapped[Project] = relationship(back_populates="stage_plans")
+
+
+class Milestone(db.Model):
+    __tablename__ = "project_milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    planned_on: Mapped[date]
+    done_on: Mapped[date | None]
+
+    project: Mapped[Project] = relationship(back_populates="milestones")
+
+
+class ProgressNote(db.Model):
+    """A department's report on its project, public on the project page."""
+
+    __tablename__ = "project_progress_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(100))
+    department_name: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    progress_percent: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="notes")
+    photos: Mapped[list["Photo"]] = relationship(order_by="Photo.id", foreign_keys="Photo.progress_note_id")
+
+
+class SupervisionRecord(db.Model):
+    """A deputy's inspection (督办): what was found, what must be put right by when, the
+    department's answer, and the deputy's verdict."""
+
+    __tablename__ = "supervision_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputies.id"), index=True)
+    deputy_name: Mapped[str] = mapped_column(String(64))
+    visited_on: Mapped[date]
+    findings: Mapped[str] = mapped_column(Text)
+    rectification: Mapped[str] = mapped_column(Text, default="")
+    rectification_due: Mapped[date | None]
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None]
+    answered_by_name: Mapped[str] = mapped_column(String(100), default="")
+    settled: Mapped[bool | None]
+    judged_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="supervisions")
+    photos: Mapped[list["Photo"]] = relationship(order_by="Photo.id", foreign_keys="Photo.supervision_id")
+
+
+class Photo(db.Model):
+    """A cleaned, re-encoded photo kept in the database, so a rolled-back upload leaves
+    nothing behind and a backup holds everything. Each photo belongs to one note, one
+    supervision record or one proposal; proposal photos are for staff only."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes]
+    width: Mapped[int]
+    height: Mapped[int]
+    is_public: Mapped[bool] = mapped_column(default=True)
+    progress_note_id: Mapped[int | None] = mapped_column(ForeignKey("project_progress_notes.id"), index=True)
+    supervision_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_records.id"), index=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

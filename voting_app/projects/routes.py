@@ -1,6 +1,7 @@
-"""Public pages of the livelihood projects."""
+"""Pages of the livelihood projects: public list and detail, staff planning and dashboard,
+departments' progress notes and answers, deputies' supervision."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -8,36 +9,109 @@ from voting_app.ballots.models import Candidate
 from voting_app.db import db
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
-from voting_app.projects import service
-from voting_app.projects.forms import ProjectForm, field_labels
-from voting_app.projects.models import Project
-from voting_app.projects.stages import STAGE_LABELS
-from voting_app.web import current_actor, flash_domain_error
+from voting_app.permissions import may_see_photo, owns_project, recorded_supervision
+from voting_app.projects import delivery, schedule, service
+from voting_app.projects.forms import (
+    AnswerForm,
+    MilestoneDoneForm,
+    MilestoneForm,
+    ProgressNoteForm,
+    ProjectForm,
+    StagePlanForm,
+    SupervisionForm,
+    VerdictForm,
+    field_labels,
+    uploaded_bytes,
+)
+from voting_app.projects.models import STAGES, Department, Milestone, Photo, Project, SupervisionRecord
+from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS, SUPERVISION_STATUS_LABELS, history_field_label
+from voting_app.projects.timeline import timeline_figure
+from voting_app.proposals import service as proposals
+from voting_app.web import PLOTLY_JS, current_actor, flash_domain_error, get_child_or_404
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
+
+SATISFACTION_FILTERS = (service.MET, service.BELOW, service.UNRATED)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
 
 
 @bp.get("/")
 def project_list():
-    return render_template("projects/list.html", years=service.projects_by_year(), stages=STAGE_LABELS)
+    years = service.project_years()
+    year_arg = request.args.get("year", "")
+    this_year = schedule.beijing_today().year
+    default_year = this_year if this_year in years else (years[0] if years else None)
+    year = None if year_arg == "all" else _int_arg("year") or default_year
+    stage = request.args.get("stage") if request.args.get("stage") in STAGES else None
+    department_id = _int_arg("department")
+    band = request.args.get("satisfaction") if request.args.get("satisfaction") in SATISFACTION_FILTERS else None
+    projects = service.filtered_projects(year, stage, department_id)
+    ratings = service.project_ratings(current_app.extensions.get("rating_sources", []))
+    if band:
+        projects = [p for p in projects if service.satisfaction_band(ratings.get(p.id, [])) == band]
+    return render_template(
+        "projects/list.html",
+        projects=projects,
+        ratings=ratings,
+        years=years,
+        departments=service.all_departments(),
+        stages=STAGE_LABELS,
+        chosen={"year": "all" if year is None else year, "stage": stage, "department": department_id, "satisfaction": band},
+    )
+
+
+def _judge_forms(project: Project) -> dict:
+    return {record.id: recorded_supervision(current_user, record) for record in project.supervisions}
 
 
 @bp.get("/<int:project_id>")
 def project_detail(project_id: int):
     project = db.get_or_404(Project, project_id)
+    today = schedule.beijing_today()
     panels = [provider(project) for provider in current_app.extensions.get("project_panels", [])]
+    labels = {
+        "stages": STAGE_LABELS,
+        "planned": _("Planned"),
+        "actual": _("Actual"),
+        "milestones": _("Milestones"),
+        "milestone_row": _("Milestones"),
+    }
     return render_template(
         "projects/detail.html",
         project=project,
         stages=STAGE_LABELS,
+        plan_fields=PLAN_FIELD_LABELS,
         assessments=service.deputy_assessments(project),
         panels=panels,
-        field_labels=field_labels(),
+        history_label=lambda field: history_field_label(field, field_labels()),
+        figure=timeline_figure(project, labels, today),
+        plotly_js=PLOTLY_JS,
+        today=today,
+        is_overdue=schedule.is_overdue,
+        stage_is_overdue=schedule.stage_is_overdue,
+        rectification_overdue=lambda record: delivery.rectification_overdue(record, today),
+        supervision_status=delivery.supervision_status,
+        status_labels=SUPERVISION_STATUS_LABELS,
+        may_report=owns_project(current_user, project),
+        may_judge=_judge_forms(project),
+        origins=proposals.proposals_behind(project),
+        shown_code=proposals.tracking_code_shown,
+        done_form=MilestoneDoneForm(formdata=None, done_on=today),
+        answer_form=AnswerForm(formdata=None),
+        button=ButtonForm(),
     )
 
 
-def _to_detail(project: Project):
-    return redirect(url_for("projects.project_detail", project_id=project.id))
+def _to_detail(project: Project, anchor: str | None = None):
+    return redirect(url_for("projects.project_detail", project_id=project.id, _anchor=anchor))
+
+
+def _department_names() -> list[str]:
+    return [department.name for department in service.all_departments()]
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -50,7 +124,7 @@ def project_new():
             return _to_detail(project)
         except DomainError as error:
             flash_domain_error(error)
-    return render_template("projects/form.html", form=form, project=None)
+    return render_template("projects/form.html", form=form, project=None, department_names=_department_names())
 
 
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
@@ -64,7 +138,7 @@ def project_edit(project_id: int):
             return _to_detail(project)
         except DomainError as error:
             flash_domain_error(error)
-    return render_template("projects/form.html", form=form, project=project)
+    return render_template("projects/form.html", form=form, project=project, department_names=_department_names())
 
 
 @bp.post("/from-candidate/<int:candidate_id>")
@@ -82,6 +156,244 @@ def project_from_candidate(candidate_id: int):
     return _to_detail(project)
 
 
+# Staff: stage dates and milestones
+
+
+def _schedule_page(project: Project, stage_forms: dict | None = None, milestone_form=None, status: int = 200):
+    forms = stage_forms or {}
+    for stage in STAGES:
+        if stage not in forms:
+            plan = project.plan_for(stage)
+            forms[stage] = StagePlanForm(formdata=None, obj=plan, stage=stage)
+    return render_template(
+        "projects/schedule.html",
+        project=project,
+        stage_forms=forms,
+        stages=STAGE_LABELS,
+        milestone_form=milestone_form or MilestoneForm(formdata=None),
+        button=ButtonForm(),
+        today=schedule.beijing_today(),
+        is_overdue=schedule.is_overdue,
+    ), status
+
+
+@bp.route("/<int:project_id>/schedule", methods=["GET", "POST"])
+def project_schedule(project_id: int):
+    project = db.get_or_404(Project, project_id)
+    if request.method == "GET":
+        return _schedule_page(project)
+    form = StagePlanForm()
+    if not form.validate_on_submit():
+        stage = request.form.get("stage")
+        return _schedule_page(project, {stage: form} if stage in STAGES else None, status=400)
+    try:
+        delivery.set_stage_plan(current_actor(), current_user.label, project, form.stage.data,
+                                **{field: getattr(form, field).data for field in delivery.PLAN_FIELDS})
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error.message))
+        return _schedule_page(db.get_or_404(Project, project_id), {form.stage.data: form}, status=error.status)
+    flash(_("Dates saved."), "success")
+    return redirect(url_for("projects.project_schedule", project_id=project.id, _anchor=f"stage-{form.stage.data}"))
+
+
+@bp.post("/<int:project_id>/milestones")
+def milestone_add(project_id: int):
+    project = db.get_or_404(Project, project_id)
+    form = MilestoneForm()
+    if not form.validate_on_submit():
+        return _schedule_page(project, milestone_form=form, status=400)
+    try:
+        delivery.add_milestone(current_actor(), current_user.label, project, form.name.data, form.planned_on.data)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error.message))
+        return _schedule_page(db.get_or_404(Project, project_id), milestone_form=form, status=error.status)
+    return redirect(url_for("projects.project_schedule", project_id=project.id, _anchor="milestones"))
+
+
+@bp.post("/<int:project_id>/milestones/<int:milestone_id>/remove")
+def milestone_remove(project_id: int, milestone_id: int):
+    project = db.get_or_404(Project, project_id)
+    milestone = get_child_or_404(Milestone, milestone_id, project_id=project.id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        delivery.remove_milestone(current_actor(), current_user.label, project, milestone)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+    return redirect(url_for("projects.project_schedule", project_id=project.id, _anchor="milestones"))
+
+
+# Department officers: their own projects only
+
+
+def _own_project_or_403(project_id: int) -> Project:
+    project = db.get_or_404(Project, project_id)
+    if not owns_project(current_user, project):
+        abort(403)
+    return project
+
+
+@bp.post("/<int:project_id>/milestones/<int:milestone_id>/done")
+def milestone_done(project_id: int, milestone_id: int):
+    project = _own_project_or_403(project_id)
+    milestone = get_child_or_404(Milestone, milestone_id, project_id=project.id)
+    form = MilestoneDoneForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the date the milestone was reached."), "error")
+        return _to_detail(project, "milestones")
+    try:
+        delivery.complete_milestone(current_actor(), current_user.label, project, milestone, form.done_on.data)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+    return _to_detail(project, "milestones")
+
+
+@bp.get("/mine")
+def my_projects():
+    department = db.session.get(Department, current_user.department_id) if current_user.department_id else None
+    projects = service.filtered_projects(department_id=department.id) if department else []
+    return render_template(
+        "projects/mine.html",
+        department=department,
+        projects=projects,
+        stages=STAGE_LABELS,
+        board=delivery.dashboard(department_id=department.id) if department else None,
+        status_labels=SUPERVISION_STATUS_LABELS,
+        supervision_status=delivery.supervision_status,
+    )
+
+
+@bp.route("/<int:project_id>/notes/new", methods=["GET", "POST"])
+def note_new(project_id: int):
+    project = _own_project_or_403(project_id)
+    form = ProgressNoteForm(progress_percent=project.progress_percent)
+    if form.validate_on_submit():
+        try:
+            delivery.add_progress_note(current_actor(), current_user, project, form.body.data, form.progress_percent.data,
+                                       uploaded_bytes(form.photos))
+            db.session.commit()
+            flash(_("Progress note published."), "success")
+            return _to_detail(project, "notes")
+        except DomainError as error:
+            db.session.rollback()
+            form.photos.errors = [str(error.message)]
+            project = db.get_or_404(Project, project_id)
+            return render_template("projects/note_form.html", form=form, project=project), error.status
+    return render_template("projects/note_form.html", form=form, project=project), 400 if form.errors else 200
+
+
+@bp.post("/<int:project_id>/supervision/<int:record_id>/answer")
+def supervision_answer(project_id: int, record_id: int):
+    project = _own_project_or_403(project_id)
+    record = get_child_or_404(SupervisionRecord, record_id, project_id=project.id)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        flash(_("Write the department's answer."), "error")
+        return _to_detail(project, f"supervision-{record.id}")
+    try:
+        delivery.answer_supervision(current_actor(), current_user, record, form.answer.data)
+        db.session.commit()
+        flash(_("Answer published."), "success")
+    except DomainError as error:
+        flash_domain_error(error)
+    return _to_detail(project, f"supervision-{record.id}")
+
+
+# Deputies: supervision
+
+
+@bp.get("/supervision")
+def supervision_list():
+    years = service.project_years()
+    return render_template(
+        "projects/supervision_list.html",
+        projects=service.filtered_projects(year=years[0]) if years else [],
+        records=delivery.records_of_deputy(current_user.deputy_id),
+        stages=STAGE_LABELS,
+        status_labels=SUPERVISION_STATUS_LABELS,
+        supervision_status=delivery.supervision_status,
+    )
+
+
+@bp.route("/<int:project_id>/supervision/new", methods=["GET", "POST"])
+def supervision_new(project_id: int):
+    project = db.get_or_404(Project, project_id)
+    form = SupervisionForm()
+    if request.method == "GET":
+        form.visited_on.data = schedule.beijing_today()
+    if form.validate_on_submit():
+        try:
+            record = delivery.record_supervision(
+                current_actor(), current_user.deputy, project, form.visited_on.data, form.findings.data,
+                form.rectification.data or "", form.rectification_due.data, uploaded_bytes(form.photos),
+            )
+            db.session.commit()
+            flash(_("Supervision record saved."), "success")
+            return _to_detail(project, f"supervision-{record.id}")
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+            project = db.get_or_404(Project, project_id)
+            return render_template("projects/supervision_form.html", form=form, project=project), error.status
+    return render_template("projects/supervision_form.html", form=form, project=project), 400 if form.errors else 200
+
+
+@bp.post("/<int:project_id>/supervision/<int:record_id>/judge")
+def supervision_judge(project_id: int, record_id: int):
+    project = db.get_or_404(Project, project_id)
+    record = get_child_or_404(SupervisionRecord, record_id, project_id=project.id)
+    if not recorded_supervision(current_user, record):
+        abort(403)
+    form = VerdictForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        delivery.judge_supervision(current_actor(), record, form.settled.data == "yes")
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+    return _to_detail(project, f"supervision-{record.id}")
+
+
+# Staff and presiding: what is late
+
+
+@bp.get("/dashboard")
+def dashboard():
+    return render_template(
+        "projects/dashboard.html",
+        board=delivery.dashboard(),
+        stages=STAGE_LABELS,
+        status_labels=SUPERVISION_STATUS_LABELS,
+        supervision_status=delivery.supervision_status,
+        waiting_proposals=proposals.waiting_count(),
+    )
+
+
+@bp.get("/photos/<photo_token>")
+def photo(photo_token: str):
+    photo = db.first_or_404(db.select(Photo).where(Photo.token == photo_token))
+    if not may_see_photo(current_user, photo):
+        abort(404)
+    response = make_response(photo.data)
+    response.headers["Content-Type"] = photo.content_type
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = f'inline; filename="{photo.token}.jpg"'
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if photo.is_public else "private, no-store"
+    return response
+
+
 def register_panel(app, provider) -> None:
     """Other areas (surveys) add a section to the project page without this package importing them."""
     app.extensions.setdefault("project_panels", []).append(provider)
+
+
+def register_rating_source(app, source) -> None:
+    """Other areas (surveys) add a satisfaction figure per project to the list and its filter."""
+    app.extensions.setdefault("rating_sources", []).append(source)

@@ -8,14 +8,31 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from voting_app import audit
-from voting_app.ballots.counting import SATISFACTION, CandidateResult
+from voting_app.ballots.counting import SATISFACTION, CandidateResult, satisfaction_rate_text
 from voting_app.ballots.models import ANNOUNCED, CONFIRMED, Candidate, Round
 from voting_app.ballots.service import count_round
 from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
-from voting_app.projects.models import APPROVED, STAGES, Project, ProjectChange
+from voting_app.projects.models import APPROVED, IN_PROGRESS, STAGES, Department, Project, ProjectChange, StagePlan
 
 EDITABLE = ("name", "summary", "department", "year", "budget", "location", "stage", "progress_percent", "spent")
+
+
+def department_named(name: str) -> Department | None:
+    """The department of that name, created the first time a project or an account names it."""
+    name = " ".join((name or "").split())
+    if not name:
+        return None
+    department = db.session.scalar(select(Department).where(Department.name == name))
+    if department is None:
+        department = Department(name=name)
+        db.session.add(department)
+        db.session.flush()
+    return department
+
+
+def all_departments() -> list[Department]:
+    return list(db.session.scalars(select(Department).order_by(Department.name)))
 
 
 def _check(values: dict) -> None:
@@ -30,7 +47,9 @@ def _check(values: dict) -> None:
 
 def create_project(actor: str, actor_name: str, **values) -> Project:
     _check(values)
-    project = Project(**{key: value for key, value in values.items() if key in EDITABLE})
+    fields = {key: value for key, value in values.items() if key in EDITABLE}
+    fields["department"] = department_named(fields.get("department", ""))
+    project = Project(**fields)
     db.session.add(project)
     db.session.flush()
     project.changes.append(ProjectChange(actor_name=actor_name, field="created", new_value=project.name))
@@ -59,6 +78,8 @@ def project_from_candidate(actor: str, actor_name: str, candidate: Candidate) ->
         year=session_day.year if session_day else candidate.round.created_at.year,
         stage=APPROVED,
     )
+    if candidate.planned_completion:
+        project.stage_plans.append(StagePlan(stage=IN_PROGRESS, planned_end=candidate.planned_completion))
     candidate.project_id = project.id
     db.session.flush()
     return project
@@ -77,12 +98,17 @@ def update_project(actor: str, actor_name: str, project: Project, **values) -> l
     _check({"stage": project.stage, "progress_percent": project.progress_percent} | values)
     changed = []
     for key, value in values.items():
-        if key not in EDITABLE or getattr(project, key) == value:
+        if key == "department":
+            value = " ".join((value or "").split())
+            current = project.department_name
+        elif key in EDITABLE:
+            current = getattr(project, key)
+        else:
             continue
-        project.changes.append(
-            ProjectChange(actor_name=actor_name, field=key, old_value=_shown(getattr(project, key)), new_value=_shown(value))
-        )
-        setattr(project, key, value)
+        if current == value:
+            continue
+        project.changes.append(ProjectChange(actor_name=actor_name, field=key, old_value=_shown(current), new_value=_shown(value)))
+        setattr(project, key, department_named(value) if key == "department" else value)
         changed.append(key)
     db.session.flush()
     if changed:
@@ -125,9 +151,67 @@ def deputy_assessments(project: Project) -> list[DeputyAssessment]:
     return assessments
 
 
-def projects_by_year() -> dict[int, list[Project]]:
-    projects = db.session.scalars(select(Project).order_by(Project.year.desc(), Project.id)).all()
-    grouped: dict[int, list[Project]] = {}
-    for project in projects:
-        grouped.setdefault(project.year, []).append(project)
-    return grouped
+@dataclass(frozen=True)
+class Rating:
+    """One satisfaction figure for a project, from the deputies' ballot or the residents' survey."""
+
+    source: str  # "deputies" or "residents"
+    rate_text: str | None
+    rated: int
+    is_below_bar: bool
+
+
+MET, BELOW, UNRATED = "met", "below", "unrated"
+
+
+def satisfaction_band(ratings: list[Rating]) -> str:
+    """Below the bar when any figure is (a project goes to rectification on either); met when rated."""
+    rated = [rating for rating in ratings if rating.rated]
+    if not rated:
+        return UNRATED
+    return BELOW if any(rating.is_below_bar for rating in rated) else MET
+
+
+def latest_deputy_ratings() -> dict[int, Rating]:
+    """Each project's most recent announced deputies' assessment, counted once per round."""
+    rounds = db.session.scalars(
+        select(Round).where(Round.method == SATISFACTION, Round.state == ANNOUNCED).order_by(Round.announced_at)
+    ).all()
+    ratings: dict[int, Rating] = {}
+    for round_ in rounds:
+        result = count_round(round_)
+        if result.void_round:
+            continue
+        below = set(result.below_bar())
+        projects = {candidate.id: candidate.project_id for candidate in round_.candidates if candidate.project_id}
+        for line in result.ranking():
+            project_id = projects.get(line.candidate_id)
+            if project_id is None:
+                continue
+            text = satisfaction_rate_text(line.votes, line.rated) if line.rated else None
+            ratings[project_id] = Rating("deputies", text, line.rated, line.candidate_id in below)
+    return ratings
+
+
+def project_ratings(rating_sources) -> dict[int, list[Rating]]:
+    """Every figure per project: the deputies' here, the residents' from the sources other areas register."""
+    ratings: dict[int, list[Rating]] = {}
+    for source in (latest_deputy_ratings, *rating_sources):
+        for project_id, rating in source().items():
+            ratings.setdefault(project_id, []).append(rating)
+    return ratings
+
+
+def filtered_projects(year: int | None = None, stage: str | None = None, department_id: int | None = None) -> list[Project]:
+    query = select(Project).order_by(Project.year.desc(), Project.id)
+    if year is not None:
+        query = query.where(Project.year == year)
+    if stage in STAGES:
+        query = query.where(Project.stage == stage)
+    if department_id is not None:
+        query = query.where(Project.department_id == department_id)
+    return list(db.session.scalars(query))
+
+
+def project_years() -> list[int]:
+    return list(db.session.scalars(select(Project.year).distinct().order_by(Project.year.desc())))

@@ -1,7 +1,8 @@
-"""Stage names shown to users, in one place."""
+"""Words shown to users for stages, stage dates and supervision states, in one place."""
 
 from flask_babel import lazy_gettext as _l
 
+from voting_app.projects import delivery
 from voting_app.projects.models import ACCEPTED, APPROVED, IN_PROGRESS, OPERATING
 
 STAGE_LABELS = {
@@ -10,3 +11,36 @@ STAGE_LABELS = {
     OPERATING: _l("In operation (运营)"),
     ACCEPTED: _l("Accepted (验收)"),
 }
+
+PLAN_FIELD_LABELS = {
+    "planned_start": _l("Planned start"),
+    "planned_end": _l("Planned end"),
+    "actual_start": _l("Actual start"),
+    "actual_end": _l("Actual end"),
+}
+
+SUPERVISION_STATUS_LABELS = {
+    delivery.NOTED: _l("Recorded, no rectification asked"),
+    delivery.AWAITING_ANSWER: _l("Awaiting the department’s answer"),
+    delivery.AWAITING_VERDICT: _l("Answered, awaiting the deputy"),
+    delivery.SETTLED: _l("Settled"),
+    delivery.NOT_SETTLED: _l("Not settled"),
+}
+
+HISTORY_LABELS = {
+    "milestone.added": _l("Milestone added"),
+    "milestone.removed": _l("Milestone removed"),
+    "milestone.done": _l("Milestone reached"),
+}
+
+
+def history_field_label(field: str, form_labels: dict) -> str:
+    """How a history line's field reads: a form field, a milestone event, or "stage · date"."""
+    if field in form_labels:
+        return str(form_labels[field])
+    if field in HISTORY_LABELS:
+        return str(HISTORY_LABELS[field])
+    stage, _, date_field = field.partition(".")
+    if stage in STAGE_LABELS and date_field in PLAN_FIELD_LABELS:
+        return f"{STAGE_LABELS[stage]} · {PLAN_FIELD_LABELS[date_field]}"
+    return field

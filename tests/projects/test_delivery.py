@@ -1,0 +1,257 @@
+"""Following delivery: stage dates and milestones (staff), progress notes with photos
+(department officers, own projects only), supervision by deputies, the overdue dashboard,
+and the public list's filters."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from tests.ballots.helpers import as_deputy, as_role
+from tests.conftest import make_user, post, sign_in
+from tests.images import jpeg_bytes
+from voting_app.audit import AuditEntry
+from voting_app.db import db
+from voting_app.projects import delivery, schedule
+from voting_app.projects.models import Photo, ProgressNote, Project, SupervisionRecord
+from voting_app.projects.service import create_project
+
+TODAY = schedule.beijing_today()
+
+
+def new_project(app, department="区交通运输局", **values) -> int:
+    with app.app_context():
+        project = create_project("test", "staff", **({"name": "农村公路桥梁新改建", "year": TODAY.year, "department": department} | values))
+        db.session.commit()
+        return project.id
+
+
+def officer_client(app, department: str):
+    from voting_app.auth.service import create_user
+
+    client = app.test_client()
+    with app.app_context():
+        user = create_user(f"officer{department[-3:]}{TODAY.toordinal()}", "王科长", "department_officer", "a long password 1", department=department)
+        db.session.commit()
+        sign_in(client, user)
+    return client
+
+
+def photo_upload(data: bytes, name: str = "site.jpg"):
+    return (io.BytesIO(data), name)
+
+
+# ---- staff: stage dates and milestones ------------------------------------------------
+
+
+def test_stage_dates_are_checked_and_an_actual_start_moves_the_stage(app, world):
+    project_id = new_project(app)
+    staff = as_role(app, world, "staff")
+    bad = post(staff, f"/projects/{project_id}/schedule", {"stage": "in_progress", "planned_start": "2026-05-01", "planned_end": "2026-04-01"})
+    assert bad.status_code == 400 and "cannot end before it starts" in bad.get_data(as_text=True)
+    future = (TODAY + timedelta(days=3)).isoformat()
+    bad = post(staff, f"/projects/{project_id}/schedule", {"stage": "in_progress", "actual_start": future})
+    assert bad.status_code == 400 and "cannot be in the future" in bad.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Project, project_id).stage_plans == []
+    started = (TODAY - timedelta(days=10)).isoformat()
+    ok = post(staff, f"/projects/{project_id}/schedule",
+              {"stage": "in_progress", "planned_start": started, "planned_end": TODAY.isoformat(), "actual_start": started})
+    assert ok.status_code == 302
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        assert project.stage == "in_progress"
+        assert project.plan_for("in_progress").actual_start.isoformat() == started
+        assert {change.field for change in project.changes} >= {"in_progress.planned_start", "in_progress.actual_start", "stage"}
+    page = app.test_client().get(f"/projects/{project_id}").get_data(as_text=True)
+    assert "Under way (实施) · Actual start" in page and started in page
+
+
+def test_milestones_overdue_flag_and_only_unreached_ones_can_be_removed(app, world):
+    project_id = new_project(app)
+    staff = as_role(app, world, "staff")
+    late = (TODAY - timedelta(days=5)).isoformat()
+    assert post(staff, f"/projects/{project_id}/milestones", {"name": "桥梁主体完工", "planned_on": late}).status_code == 302
+    assert post(staff, f"/projects/{project_id}/milestones", {"name": "", "planned_on": late}).status_code == 400
+    page = app.test_client().get(f"/projects/{project_id}").get_data(as_text=True)
+    assert "桥梁主体完工" in page and "overdue" in page
+    board = staff.get("/projects/dashboard").get_data(as_text=True)
+    assert "桥梁主体完工" in board
+    with app.app_context():
+        milestone = db.session.get(Project, project_id).milestones[0]
+        delivery.complete_milestone("test", "staff", milestone.project, milestone, TODAY)
+        db.session.commit()
+        milestone_id = milestone.id
+    assert "桥梁主体完工" not in staff.get("/projects/dashboard").get_data(as_text=True)
+    refused = post(staff, f"/projects/{project_id}/milestones/{milestone_id}/remove", follow_redirects=True)
+    assert "stays on the record" in refused.get_data(as_text=True)
+
+
+# ---- department officers: their own projects only ---------------------------------------
+
+
+def test_an_officer_reports_progress_with_a_photo_stripped_of_its_metadata(app, world):
+    project_id = new_project(app)
+    officer = officer_client(app, "区交通运输局")
+    form = {"body": "3座桥梁桩基完成", "progress_percent": "40", "photos": [photo_upload(jpeg_bytes(gps=True))]}
+    response = post(officer, f"/projects/{project_id}/notes/new", form, content_type="multipart/form-data")
+    assert response.status_code == 302
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        assert project.progress_percent == 40
+        note = project.notes[0]
+        assert note.department_name == "区交通运输局" and len(note.photos) == 1
+        token = note.photos[0].token
+        assert any(change.field == "progress_percent" and change.new_value == "40" for change in project.changes)
+    page = app.test_client().get(f"/projects/{project_id}").get_data(as_text=True)
+    assert "3座桥梁桩基完成" in page and f"/projects/photos/{token}" in page
+    served = app.test_client().get(f"/projects/photos/{token}")
+    assert served.status_code == 200 and served.headers["Content-Type"] == "image/jpeg"
+    image = Image.open(io.BytesIO(served.data))
+    assert image.format == "JPEG" and len(image.getexif()) == 0 and b"Phone X" not in served.data
+
+
+@pytest.mark.parametrize("bad_upload", [b"<html><script>alert(1)</script></html>", b"GIF89a" + b"\x00" * 64, b""])
+def test_a_bad_upload_is_refused_and_leaves_nothing_behind(app, world, bad_upload):
+    project_id = new_project(app)
+    officer = officer_client(app, "区交通运输局")
+    photos = [photo_upload(jpeg_bytes()), photo_upload(bad_upload or b"\x00", "evil.jpg")]
+    response = post(officer, f"/projects/{project_id}/notes/new",
+                    {"body": "进度说明", "progress_percent": "55", "photos": photos}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "JPEG, PNG or WebP" in response.get_data(as_text=True) or "empty" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Photo.id))) == 0
+        assert db.session.scalar(select(func.count(ProgressNote.id))) == 0
+        assert db.session.get(Project, project_id).progress_percent == 0
+
+
+def test_an_officer_cannot_touch_another_departments_project(app, world):
+    theirs = new_project(app, department="区住建局")
+    officer = officer_client(app, "区交通运输局")
+    assert officer.get(f"/projects/{theirs}/notes/new").status_code == 403
+    response = post(officer, f"/projects/{theirs}/notes/new", {"body": "越权"}, content_type="multipart/form-data")
+    assert response.status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ProgressNote.id))) == 0
+    page = officer.get(f"/projects/{theirs}").get_data(as_text=True)
+    assert "Report progress" not in page
+
+
+def test_an_account_without_a_department_cannot_be_an_officer(app, world):
+    staff = as_role(app, world, "staff")
+    form = {"username": "wang", "display_name": "王", "role": "department_officer", "password": "a long password 1", "department": ""}
+    response = post(staff, "/accounts/new", form)
+    assert "needs its department" in response.get_data(as_text=True)
+    form["department"] = "区交通运输局"
+    assert post(staff, "/accounts/new", form).status_code == 302
+    form |= {"username": "li", "role": "staff"}
+    assert "Only department officers" in post(staff, "/accounts/new", form).get_data(as_text=True)
+
+
+# ---- deputies: supervision ------------------------------------------------------------
+
+
+def supervise(deputy, project_id, **fields):
+    form = {"visited_on": TODAY.isoformat(), "findings": "护栏未安装", "rectification": "两周内补装护栏",
+            "rectification_due": (TODAY + timedelta(days=14)).isoformat(), "photos": [photo_upload(jpeg_bytes())]} | fields
+    return post(deputy, f"/projects/{project_id}/supervision/new", form, content_type="multipart/form-data")
+
+
+def test_supervision_loop_record_answer_judge(app, world):
+    project_id = new_project(app)
+    deputy = as_deputy(app, world, 0)
+    assert supervise(deputy, project_id).status_code == 302
+    with app.app_context():
+        record = db.session.scalars(select(SupervisionRecord)).one()
+        record_id = record.id
+        assert record.deputy_name == "代表1" and len(record.photos) == 1
+        assert delivery.supervision_status(record) == delivery.AWAITING_ANSWER
+    # The deputy cannot judge before the department answers.
+    early = post(deputy, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}, follow_redirects=True)
+    assert "has not answered yet" in early.get_data(as_text=True)
+    officer = officer_client(app, "区交通运输局")
+    assert post(officer, f"/projects/{project_id}/supervision/{record_id}/answer", {"answer": "已补装护栏"}).status_code == 302
+    # Another deputy cannot judge someone else's record.
+    other = as_deputy(app, world, 1)
+    assert post(other, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}).status_code == 403
+    assert post(deputy, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "no"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(SupervisionRecord, record_id).settled is False
+    # Not settled: the department answers again, and the deputy is asked anew.
+    assert post(officer, f"/projects/{project_id}/supervision/{record_id}/answer", {"answer": "已加固护栏并验收"}).status_code == 302
+    assert post(deputy, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}).status_code == 302
+    with app.app_context():
+        record = db.session.get(SupervisionRecord, record_id)
+        assert record.settled is True and record.answer == "已加固护栏并验收"
+        actions = set(db.session.scalars(select(AuditEntry.action)))
+        assert {"supervision.record", "supervision.answer", "supervision.judge"} <= actions
+    late = post(officer, f"/projects/{project_id}/supervision/{record_id}/answer", {"answer": "再答"}, follow_redirects=True)
+    assert "already marked this as settled" in late.get_data(as_text=True)
+    public = app.test_client().get(f"/projects/{project_id}").get_data(as_text=True)
+    assert "护栏未安装" in public and "已加固护栏并验收" in public and "Settled" in public
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"findings": ""}, "This field is required"),
+        ({"visited_on": (TODAY + timedelta(days=1)).isoformat()}, "cannot be in the future"),
+        ({"rectification_due": ""}, "needs a due date"),
+        ({"rectification": ""}, "needs a due date"),
+        ({"rectification_due": (TODAY - timedelta(days=1)).isoformat()}, "cannot be before the visit"),
+    ],
+)
+def test_supervision_records_are_checked(app, world, fields, message):
+    project_id = new_project(app)
+    response = supervise(as_deputy(app, world, 0), project_id, **fields)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(SupervisionRecord.id))) == 0
+        assert db.session.scalar(select(func.count(Photo.id))) == 0
+
+
+def test_overdue_rectifications_are_flagged_until_settled(app, world):
+    project_id = new_project(app)
+    with app.app_context():
+        deputy = world.credential(world.deputy_ids[0]).deputy
+        project = db.session.get(Project, project_id)
+        visit = TODAY - timedelta(days=30)
+        delivery.record_supervision("test", deputy, project, visit, "路灯不亮", "修复路灯", visit + timedelta(days=7), [])
+        db.session.commit()
+    staff = as_role(app, world, "staff")
+    board = staff.get("/projects/dashboard").get_data(as_text=True)
+    assert "修复路灯" in board and ">23<" in board  # days late
+    assert "rectification overdue" in app.test_client().get(f"/projects/{project_id}").get_data(as_text=True)
+    with app.app_context():
+        record = db.session.scalars(select(SupervisionRecord)).one()
+        delivery.answer_supervision("test", make_user("department_officer"), record, "已修复")
+        delivery.judge_supervision("test", record, True)
+        db.session.commit()
+    assert "修复路灯" not in staff.get("/projects/dashboard").get_data(as_text=True)
+
+
+# ---- the public list ------------------------------------------------------------------
+
+
+def test_public_list_filters_by_year_stage_department_and_satisfaction(app, world):
+    new_project(app, name="农村公路桥梁新改建", year=2026, stage="operating")
+    lights = new_project(app, name="一号公路亮化工程", year=2026, department="区住建局", stage="in_progress")
+    new_project(app, name="文化长廊改造", year=2025, department="区住建局", stage="accepted")
+    client = app.test_client()
+
+    def names(query: str) -> set[str]:
+        page = client.get(f"/projects/?{query}").get_data(as_text=True)
+        return {name for name in ("农村公路桥梁新改建", "一号公路亮化工程", "文化长廊改造") if name in page}
+
+    assert names("") == {"农村公路桥梁新改建", "一号公路亮化工程"}  # the latest year by default
+    assert names("year=all") == {"农村公路桥梁新改建", "一号公路亮化工程", "文化长廊改造"}
+    assert names("year=2025") == {"文化长廊改造"}
+    assert names("year=all&stage=in_progress") == {"一号公路亮化工程"}
+    with app.app_context():
+        housing = db.session.get(Project, lights).department_id
+    assert names(f"year=all&department={housing}") == {"一号公路亮化工程", "文化长廊改造"}
+    assert names("year=all&satisfaction=unrated") == {"农村公路桥梁新改建", "一号公路亮化工程", "文化长廊改造"}
+    assert names("year=all&satisfaction=below") == set()

@@ -1,0 +1,179 @@
+"""Residents' proposals: the public form and tracker, and staff screening (accept into a
+draft round, merge duplicates, decline with a reason), with counts by station and theme."""
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.ballots.helpers import as_role
+from tests.conftest import post
+from tests.images import jpeg_bytes
+from tests.projects.test_projects import counted_round
+from voting_app.ballots.models import Candidate
+from voting_app.db import db
+from voting_app.projects.models import Photo
+from voting_app.proposals import service
+from voting_app.proposals.models import Proposal
+
+FORM = {"title": "米公祠路段加装路灯", "description": "晚上路很黑，老人出门不安全，希望加装路灯。", "location": "米公祠东侧",
+        "theme": "roads_transport", "contact": "13800001234"}
+
+
+def a_station(app, name="米公街道代表联络站") -> str:
+    with app.app_context():
+        station = service.add_station("test", name, "米公街道")
+        db.session.commit()
+        return station.code
+
+
+def propose(client, code, **fields):
+    form = FORM | fields
+    return post(client, f"/p/{code}", form, content_type="multipart/form-data")
+
+
+def tracking_code(response) -> str:
+    return response.headers["Location"].split("code=")[1].split("&")[0]
+
+
+def test_a_resident_proposes_and_follows_it_with_the_tracking_code(app):
+    code = a_station(app)
+    client = app.test_client()
+    form = client.get(f"/p/{code}")
+    assert form.status_code == 200 and "米公街道代表联络站" in form.get_data(as_text=True)
+    sent = propose(client, code.lower(), photo=(io.BytesIO(jpeg_bytes(gps=True)), "road.jpg"))
+    assert sent.status_code == 302
+    tracking = tracking_code(sent)
+    page = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert f"{tracking[:5]}-{tracking[5:]}" in page and "Received, being screened" in page
+    assert "13800001234" not in page
+    typed = client.get(f"/p/track?code={tracking[:5].lower()}-{tracking[5:].lower()}")
+    assert typed.status_code == 200 and "米公祠路段加装路灯" in typed.get_data(as_text=True)
+    assert client.get("/p/track?code=AAAAA-BBBBB").status_code == 404
+    with app.app_context():
+        proposal = db.session.scalars(select(Proposal)).one()
+        assert proposal.contact == "13800001234" and len(proposal.photos) == 1 and not proposal.photos[0].is_public
+        token = proposal.photos[0].token
+    # A resident's photo is for the screening staff only.
+    assert client.get(f"/projects/photos/{token}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"title": "路"}, "4 to 200 characters"),
+        ({"description": "太黑"}, "10 to 4,000 characters"),
+        ({"theme": "weather"}, "Not a valid choice"),
+        ({"photo": (io.BytesIO(b"%PDF-1.4 not a photo"), "scan.jpg")}, "JPEG, PNG or WebP"),
+    ],
+)
+def test_bad_proposals_get_a_clear_error_and_nothing_is_stored(app, fields, message):
+    code = a_station(app)
+    response = propose(app.test_client(), code, **fields)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in body
+    assert FORM["location"] in body  # what the resident wrote is kept
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Proposal.id))) == 0
+        assert db.session.scalar(select(func.count(Photo.id))) == 0
+
+
+def test_a_stale_form_keeps_what_the_resident_wrote(app):
+    code = a_station(app)
+    response = app.test_client().post(f"/p/{code}", data=FORM | {"csrf_token": "stale"})
+    assert response.status_code == 400 and "晚上路很黑" in response.get_data(as_text=True)
+    assert "open too long" in response.get_data(as_text=True)
+
+
+def test_unknown_station_is_not_found(app):
+    assert app.test_client().get("/p/NOPE99").status_code == 404
+
+
+def submitted(app, code, **fields) -> tuple[int, str]:
+    response = propose(app.test_client(), code, **fields)
+    with app.app_context():
+        proposal = db.session.scalar(select(Proposal).where(Proposal.tracking_code == tracking_code(response)))
+        return proposal.id, proposal.tracking_code
+
+
+def test_accepted_proposal_becomes_a_candidate_passes_and_the_tracker_links_the_project(app, world):
+    code = a_station(app)
+    proposal_id, tracking = submitted(app, code)
+    staff = as_role(app, world, "staff")
+    detail = staff.get(f"/proposals/{proposal_id}").get_data(as_text=True)
+    assert "13800001234" in detail  # staff see the private contact
+    accepted = post(staff, f"/proposals/{proposal_id}/accept",
+                    {"round_id": world.round_id, "department": "区住建局", "investment": "120", "planned_completion": "2026-10-31"})
+    assert accepted.status_code == 302
+    with app.app_context():
+        proposal = db.session.get(Proposal, proposal_id)
+        candidate = db.session.get(Candidate, proposal.candidate_id)
+        assert proposal.status == "accepted" and candidate.round_id == world.round_id
+        assert (candidate.name, candidate.department, str(candidate.investment)) == ("米公祠路段加装路灯", "区住建局", "120.00")
+        # The proposal takes the first candidate's place so that it is elected.
+        first = db.session.get(Candidate, world.candidate_ids[0])
+        first.position, candidate.position = candidate.position, first.position
+        world.candidate_ids[0], candidate_id = candidate.id, candidate.id
+        db.session.commit()
+    again = post(staff, f"/proposals/{proposal_id}/decline", {"reason": "重复处理"}, follow_redirects=True)
+    assert "screened already" in again.get_data(as_text=True)
+    counted_round(app, world)
+    made = post(staff, f"/projects/from-candidate/{candidate_id}")
+    assert made.status_code == 302
+    project_path = made.headers["Location"]
+    tracker = app.test_client().get(f"/p/track?code={tracking}").get_data(as_text=True)
+    assert project_path.split("localhost")[-1] in tracker
+    project_page = app.test_client().get(project_path).get_data(as_text=True)
+    assert "米公街道代表联络站" in project_page and "13800001234" not in project_page
+    with app.app_context():
+        project = db.session.scalars(select(Candidate.project_id).where(Candidate.id == candidate_id)).one()
+        assert db.session.get(Candidate, candidate_id).planned_completion is not None and project
+
+
+def test_duplicates_merge_and_declines_carry_a_reason_the_proposer_reads(app, world):
+    code = a_station(app)
+    first_id, first_code = submitted(app, code)
+    second_id, second_code = submitted(app, code, title="米公祠那段路装路灯吧")
+    third_id, third_code = submitted(app, code, title="米公祠路灯太少")
+    staff = as_role(app, world, "staff")
+    assert post(staff, f"/proposals/{third_id}/merge", {"into": second_code}).status_code == 302
+    # Merging the second into the first brings the third along, so chains stay one step long.
+    assert post(staff, f"/proposals/{second_id}/merge", {"into": first_code.lower()}).status_code == 302
+    self_merge = post(staff, f"/proposals/{first_id}/merge", {"into": first_code}, follow_redirects=True)
+    assert "into itself" in self_merge.get_data(as_text=True)
+    with app.app_context():
+        third = db.session.get(Proposal, third_id)
+        assert third.merged_into_id == first_id and service.supporters(db.session.get(Proposal, first_id)) == 3
+    tracker = app.test_client().get(f"/p/track?code={third_code}").get_data(as_text=True)
+    assert "Merged with a similar proposal" in tracker and "米公祠路段加装路灯" in tracker
+    assert post(staff, f"/proposals/{first_id}/decline", {"reason": "短"}).status_code == 400
+    assert post(staff, f"/proposals/{first_id}/decline", {"reason": "该路段已列入市政2027年计划"}).status_code == 302
+    tracker = app.test_client().get(f"/p/track?code={first_code}").get_data(as_text=True)
+    assert "Not taken up" in tracker and "该路段已列入市政2027年计划" in tracker
+
+
+def test_counts_by_station_and_theme(app, world):
+    north, south = a_station(app, "北站"), a_station(app, "南站")
+    submitted(app, north)
+    submitted(app, north, theme="education")
+    declined_id, _ = submitted(app, south, theme="education")
+    staff = as_role(app, world, "staff")
+    post(staff, f"/proposals/{declined_id}/decline", {"reason": "不属于民生实事范围"})
+    with app.app_context():
+        by_station = {row.key.name: row.by_status for row in service.counts_by_station()}
+        by_theme = {row.key: row.total for row in service.counts_by_theme()}
+    assert by_station == {"北站": {"received": 2}, "南站": {"declined": 1}}
+    assert by_theme["education"] == 2 and by_theme["roads_transport"] == 1 and by_theme["health"] == 0
+    page = staff.get("/proposals/counts").get_data(as_text=True)
+    assert "北站" in page and "Education" in page
+
+
+def test_station_posters_carry_the_form_address(app, world):
+    staff = as_role(app, world, "staff")
+    assert post(staff, "/proposals/stations", {"name": "屏襄门联络站", "address": "屏襄门社区"}).status_code == 302
+    assert post(staff, "/proposals/stations", {"name": "屏襄门联络站"}).status_code == 409
+    with app.app_context():
+        station = service.station_by_code(db.session.scalars(select(service.LiaisonStation.code)).one())
+        station_id, code = station.id, station.code
+    poster = staff.get(f"/proposals/stations/{station_id}/poster").get_data(as_text=True)
+    assert f"/p/{code}" in poster and "<svg" in poster

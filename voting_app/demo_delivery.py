@@ -1,0 +1,181 @@
+"""Demo data for the project loop: 25 liaison stations with residents' proposals in every
+state, department officers, and projects at every stage with dates, milestones, progress
+notes, supervision records and overdue items. Dates are counted back from today, so the
+overdue items stay overdue whenever the demo is loaded."""
+
+import io
+import random
+import secrets
+from datetime import date, timedelta
+from decimal import Decimal
+
+from PIL import Image, ImageDraw
+
+from voting_app.auth.service import create_user
+from voting_app.ballots import service as ballots
+from voting_app.db import db
+from voting_app.permissions import DEPARTMENT_OFFICER
+from voting_app.projects import delivery
+from voting_app.projects import service as projects
+from voting_app.projects.models import Project
+from voting_app.projects.schedule import beijing_today
+from voting_app.proposals import service as proposals
+
+STATION_AREAS = [
+    "屏襄门街道", "米公街道", "定中门街道", "汉江街道", "清河口街道", "王寨街道", "中原街道", "柿铺街道",
+    "紫贞街道", "太平店镇", "牛首镇", "高新区团山镇", "米庄镇", "东风社区", "前进社区", "人民路社区",
+    "春园路社区", "长虹路社区", "大庆西路社区", "胜利街社区", "磁器街社区", "解放路社区", "朝阳社区",
+    "新华社区", "七里河社区",
+]
+PROPOSAL_IDEAS = [
+    ("小区门口加装路灯", "小区门口道路晚上没有照明，老人孩子出行不安全。", "roads_transport"),
+    ("修缮村道坑洼路面", "村道多处坑洼，雨天积水，电动车容易摔倒。", "roads_transport"),
+    ("增设公交站台雨棚", "公交站没有雨棚，下雨天等车很不方便。", "roads_transport"),
+    ("老旧小区加装电梯", "楼里老人多，上下楼困难，希望加装电梯。", "community"),
+    ("社区食堂助餐服务", "独居老人吃饭难，希望社区开办老年食堂。", "elderly_childcare"),
+    ("建设社区托育点", "双职工家庭孩子没人带，希望建普惠托育点。", "elderly_childcare"),
+    ("更换老化供水管网", "自来水经常发黄，管网老化需要更换。", "water_power"),
+    ("学校门口交通护栏", "放学时段车辆多，需要隔离护栏和减速带。", "education"),
+    ("增加社区健身器材", "广场健身器材太少，很多已经损坏。", "culture_sports"),
+    ("整治河道垃圾", "河道两岸垃圾多，夏天气味大。", "environment"),
+    ("社区卫生站延长开放时间", "卫生站下午五点就关门，上班族看不上病。", "health"),
+    ("农贸市场排水改造", "市场地面常年湿滑，排水沟堵塞。", "community"),
+    ("建设口袋公园", "附近没有休闲场所，希望利用空地建小公园。", "environment"),
+    ("增设电动车充电桩", "楼道充电有火灾隐患，希望建集中充电棚。", "community"),
+    ("乡镇文化广场改造", "文化广场地面破损，晚上跳舞的人多，照明也不够。", "culture_sports"),
+]
+DECLINE_REASONS = [
+    "该事项属于小区物业维修范围，已转交街道督促物业办理。",
+    "该路段已列入市政府2027年道路改造计划，不再重复立项。",
+    "所需投资超出区级民生实事项目规模，已转为代表建议办理。",
+]
+OFFICERS = [
+    ("dept-transport", "区交通运输局 张伟", "区交通运输局"),
+    ("dept-urban", "区城市管理执法局 黄磊", "区城市管理执法局"),
+    ("dept-housing", "区住房和城乡建设局 刘芳", "区住房和城乡建设局"),
+    ("dept-health", "区卫生健康局 赵静", "区卫生健康局"),
+    ("dept-migong", "米公街道办事处 吴敏", "米公街道办事处"),
+]
+UNDER_WAY_2026 = [
+    ("城区易涝点整治（一期）", "整治清河口、王寨片区易涝点4处，改造雨水管网3.2公里。", "860", "区住房和城乡建设局", "清河口街道、王寨街道", 62),
+    ("背街小巷改造（2026批）", "整治屏襄门、定中门片区背街小巷15条。", "420", "区城市管理执法局", "屏襄门街道、定中门街道", 45),
+]
+
+
+def _photo(rng: random.Random, label_colour: tuple[int, int, int]) -> bytes:
+    """A simple site picture: sky, ground and a structure, drawn so the demo needs no files."""
+    image = Image.new("RGB", (960, 640), (170, 205, 235))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 420, 960, 640), fill=(120, 120, 110))
+    x = rng.randint(80, 400)
+    draw.rectangle((x, 220, x + 420, 420), fill=label_colour)
+    for pole in range(6):
+        draw.rectangle((40 + pole * 160, 300, 52 + pole * 160, 440), fill=(60, 60, 60))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def seed_proposals(rng: random.Random, actor: str, actor_name: str, main_round, candidates) -> None:
+    """Stations and proposals; the first candidates of the main round come in as residents' proposals."""
+    stations = [proposals.add_station(actor, f"{area}人大代表联络站", f"樊城区{area}") for area in STATION_AREAS]
+    for index, (name, summary, investment, department, due) in enumerate(candidates):
+        proposal = proposals.submit_proposal(stations[index * 3], name, summary, "", "roads_transport" if index < 2 else "culture_sports", "", [])
+        proposals.accept_proposal(actor, actor_name, proposal, main_round, department, Decimal(investment), date.fromisoformat(due))
+    for number in range(70):
+        title, description, theme = rng.choice(PROPOSAL_IDEAS)
+        station = rng.choice(stations)
+        proposals.submit_proposal(station, f"{station.name[:-7]}{title}", description, station.address,
+                                  theme, f"1380000{rng.randint(1000, 9999)}" if rng.random() < 0.6 else "", [])
+    open_ones = proposals.proposal_list(status="received")
+    rng.shuffle(open_ones)
+    for proposal in open_ones[:12]:
+        proposals.decline_proposal(actor, actor_name, proposal, rng.choice(DECLINE_REASONS))
+    for duplicate, original in zip(open_ones[12:24:2], open_ones[13:25:2]):
+        proposals.merge_proposal(actor, actor_name, duplicate, original)
+
+
+def seed_next_session_candidates(actor: str, actor_name: str, congress_session) -> None:
+    """The coming session's candidate list is being drawn up from proposals."""
+    draft = ballots.create_round(actor, congress_session, "2028年度民生实事候选项目（征集中）", "choose_up_to", 10, "roster", "electronic")
+    for proposal in proposals.proposal_list(status="received")[:4]:
+        proposals.accept_proposal(actor, actor_name, proposal, draft)
+
+
+def seed_officers(passwords: dict) -> dict[str, object]:
+    officers = {}
+    for username, name, department in OFFICERS:
+        passwords[username] = "demo-" + secrets.token_hex(4)
+        officers[department] = create_user(username, name, DEPARTMENT_OFFICER, passwords[username], department=department)
+    return officers
+
+
+def _plan(actor, name, project, stage, today, **days):
+    """Stage dates given as days before (+) today."""
+    delivery.set_stage_plan(actor, name, project, stage, today=today,
+                            **{field: today - timedelta(days=offset) for field, offset in days.items()})
+
+
+def seed_delivery(rng: random.Random, actor: str, actor_name: str, delivered: list[Project], elected: list[Project],
+                  officers: dict, deputies: list) -> None:
+    today = beijing_today()
+    for project in delivered:
+        _plan(actor, actor_name, project, "approved", today, planned_start=330, planned_end=300, actual_start=330, actual_end=305)
+        _plan(actor, actor_name, project, "in_progress", today, planned_start=300, planned_end=120, actual_start=298, actual_end=110)
+        _plan(actor, actor_name, project, "operating", today, planned_start=110, actual_start=105)
+        if project.stage == "accepted":
+            _plan(actor, actor_name, project, "accepted", today, planned_start=40, planned_end=20, actual_start=35, actual_end=21)
+        for offset, label in ((250, "完成施工招标"), (180, "主体工程完工"), (115, "竣工验收")):
+            milestone = delivery.add_milestone(actor, actor_name, project, label, today - timedelta(days=offset))
+            delivery.complete_milestone(actor, actor_name, project, milestone, today - timedelta(days=offset - rng.randint(-6, 4)), today=today)
+
+    under_way = []
+    for name, summary, budget, department, location, progress in UNDER_WAY_2026:
+        project = projects.create_project(actor, actor_name, name=name, summary=summary, budget=Decimal(budget),
+                                          department=department, year=today.year, location=location)
+        _plan(actor, actor_name, project, "approved", today, planned_start=240, planned_end=200, actual_start=240, actual_end=195)
+        _plan(actor, actor_name, project, "in_progress", today, planned_start=195, planned_end=20, actual_start=190)
+        done = delivery.add_milestone(actor, actor_name, project, "完成施工招标", today - timedelta(days=170))
+        delivery.complete_milestone(actor, actor_name, project, done, today - timedelta(days=166), today=today)
+        delivery.add_milestone(actor, actor_name, project, "管网铺设完成" if "易涝" in name else "路面铺装完成", today - timedelta(days=35))
+        delivery.add_milestone(actor, actor_name, project, "竣工验收", today + timedelta(days=40))
+        projects.update_project(actor, actor_name, project, spent=Decimal(budget) * Decimal(progress) / 100)
+        under_way.append((project, progress))
+
+    for project, progress in under_way:
+        officer = officers[project.department_name]
+        delivery.add_progress_note(officer.get_id(), officer, project, "完成施工招标，施工单位进场。", progress - 30, [])
+        delivery.add_progress_note(officer.get_id(), officer, project, "主体施工过半；雨季影响工期，正组织加班追赶。", progress,
+                                   [_photo(rng, (200, 160, 90)), _photo(rng, (150, 150, 160))])
+    for project in delivered[:2]:
+        officer = officers.get(project.department_name)
+        if officer is not None:
+            delivery.add_progress_note(officer.get_id(), officer, project, "项目已投入使用，运营维护由属地负责。", 100, [_photo(rng, (110, 140, 200))])
+
+    supervisors = rng.sample(deputies, 6)
+    bridge, lighting, corridor = delivered[0], delivered[1], delivered[2]
+    flood, alleys = under_way[0][0], under_way[1][0]
+
+    def visit(deputy, project, days_ago, findings, rectification="", due_in=None, photo=False):
+        return delivery.record_supervision(
+            "demo", deputy, project, today - timedelta(days=days_ago), findings, rectification,
+            (today - timedelta(days=days_ago) + timedelta(days=due_in)) if due_in else None,
+            [_photo(rng, (180, 180, 180))] if photo else [], today=today,
+        )
+
+    settled = visit(supervisors[0], bridge, 90, "桥梁已通车，但北端引道护栏未安装完毕。", "补齐北端引道护栏。", 20, photo=True)
+    delivery.answer_supervision(officers["区交通运输局"].get_id(), officers["区交通运输局"], settled, "北端引道护栏已全部安装，并增设警示标志。")
+    delivery.judge_supervision("demo", settled, True)
+    visit(supervisors[1], lighting, 60, "一号公路太平店段有12盏路灯不亮。", "一个月内完成维修并建立巡查制度。", 30, photo=True)
+    not_settled = visit(supervisors[2], corridor, 75, "长廊照明不足，座椅数量偏少。", "增加照明灯具，补充座椅。", 30)
+    officer = officers["米公街道办事处"]
+    delivery.answer_supervision(officer.get_id(), officer, not_settled, "已增设座椅8张，照明改造正在采购。")
+    delivery.judge_supervision("demo", not_settled, False)
+    visit(supervisors[3], flood, 25, "清河口片区管网施工进度滞后于计划。", "制定赶工计划，年底前完成管网铺设。", 15)
+    visit(supervisors[4], alleys, 10, "施工现场围挡规范，文明施工情况良好。")
+    for project in elected[:3]:
+        for offset, label in ((-60, "完成项目立项批复"), (-150, "完成施工招标"), (-330, "主体工程完工")):
+            delivery.add_milestone(actor, actor_name, project, label, today - timedelta(days=offset))
+        delivery.set_stage_plan(actor, actor_name, project, "approved", today=today,
+                                planned_start=today + timedelta(days=45), planned_end=today + timedelta(days=90))
+    db.session.flush()

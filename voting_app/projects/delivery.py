@@ -1,0 +1,274 @@
+"""Following a project's delivery: stage dates, milestones, the department's progress notes,
+the deputies' supervision, and what is overdue. Services flush; callers commit; who may call
+them is decided in voting_app.permissions."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from voting_app import audit
+from voting_app.db import db, utcnow
+from voting_app.errors import ConflictError, DomainError
+from voting_app.images import clean_image
+from voting_app.projects import schedule
+from voting_app.projects.models import STAGES, Milestone, Photo, ProgressNote, Project, ProjectChange, StagePlan, SupervisionRecord
+from voting_app.projects.service import update_project
+
+MAX_PHOTOS = 4
+PLAN_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+PLAN_MESSAGES = {
+    schedule.END_BEFORE_START: _l("A stage cannot end before it starts."),
+    schedule.ACTUAL_IN_FUTURE: _l("An actual date cannot be in the future."),
+    schedule.END_WITHOUT_START: _l("Enter the actual start before the actual end."),
+}
+
+
+def photos_from_uploads(uploads: list[bytes], public: bool = True) -> list[Photo]:
+    """Every upload is checked and cleaned before any is kept, so one bad photo stores none."""
+    uploads = [data for data in uploads if data]
+    if len(uploads) > MAX_PHOTOS:
+        raise DomainError(_l("At most %(count)d photos at a time.", count=MAX_PHOTOS))
+    cleaned = [clean_image(data) for data in uploads]
+    return [
+        Photo(
+            token=secrets.token_urlsafe(16),
+            content_type=image.content_type,
+            data=image.data,
+            width=image.width,
+            height=image.height,
+            is_public=public,
+        )
+        for image in cleaned
+    ]
+
+
+def _history(project: Project, actor_name: str, field: str, old: str = "", new: str = "") -> None:
+    project.changes.append(ProjectChange(actor_name=actor_name, field=field, old_value=old, new_value=new))
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def set_stage_plan(actor: str, actor_name: str, project: Project, stage: str, today: date | None = None, **dates) -> list[str]:
+    """Record a stage's planned and actual dates; an actual start moves the project on to that stage."""
+    if stage not in STAGES:
+        raise DomainError(_l("Unknown project stage."))
+    today = today or schedule.beijing_today()
+    values = {field: dates.get(field) for field in PLAN_FIELDS}
+    problems = schedule.plan_problems(today=today, **values)
+    if problems:
+        raise DomainError(PLAN_MESSAGES[problems[0]])
+    plan = project.plan_for(stage)
+    if plan is None:
+        if not any(values.values()):
+            return []
+        plan = StagePlan(stage=stage)
+        project.stage_plans.append(plan)
+    changed = []
+    for field, value in values.items():
+        if getattr(plan, field) != value:
+            _history(project, actor_name, f"{stage}.{field}", _day(getattr(plan, field)), _day(value))
+            setattr(plan, field, value)
+            changed.append(field)
+    db.session.flush()
+    if values["actual_start"] and STAGES.index(stage) > STAGES.index(project.stage):
+        update_project(actor, actor_name, project, stage=stage)
+    if changed:
+        audit.record(actor, "project.stage_plan", f"project:{project.id}", stage=stage, fields=changed)
+    return changed
+
+
+def add_milestone(actor: str, actor_name: str, project: Project, name: str, planned_on: date | None) -> Milestone:
+    name = " ".join((name or "").split())
+    if not name or planned_on is None:
+        raise DomainError(_l("A milestone needs a name and a planned date."))
+    milestone = Milestone(name=name, planned_on=planned_on)
+    project.milestones.append(milestone)
+    _history(project, actor_name, "milestone.added", new=f"{name} ({planned_on.isoformat()})")
+    db.session.flush()
+    audit.record(actor, "project.milestone_add", f"project:{project.id}", milestone=milestone.id, name=name)
+    return milestone
+
+
+def remove_milestone(actor: str, actor_name: str, project: Project, milestone: Milestone) -> None:
+    if milestone.done_on is not None:
+        raise ConflictError(_l("A milestone that was reached stays on the record."))
+    _history(project, actor_name, "milestone.removed", old=f"{milestone.name} ({milestone.planned_on.isoformat()})")
+    db.session.delete(milestone)
+    db.session.flush()
+    audit.record(actor, "project.milestone_remove", f"project:{project.id}", milestone=milestone.id)
+
+
+def complete_milestone(actor: str, actor_name: str, project: Project, milestone: Milestone, done_on: date | None,
+                       today: date | None = None) -> None:
+    today = today or schedule.beijing_today()
+    if done_on is None:
+        raise DomainError(_l("Enter the date the milestone was reached."))
+    if done_on > today:
+        raise DomainError(_l("An actual date cannot be in the future."))
+    if milestone.done_on is not None:
+        raise ConflictError(_l("This milestone is already marked as reached."))
+    milestone.done_on = done_on
+    _history(project, actor_name, "milestone.done", new=f"{milestone.name} ({done_on.isoformat()})")
+    db.session.flush()
+    audit.record(actor, "project.milestone_done", f"project:{project.id}", milestone=milestone.id, done_on=done_on.isoformat())
+
+
+def add_progress_note(actor: str, author, project: Project, body: str, progress_percent: int | None,
+                      uploads: list[bytes]) -> ProgressNote:
+    body = (body or "").strip()
+    if not body:
+        raise DomainError(_l("Write what has been done."))
+    photos = photos_from_uploads(uploads)
+    note = ProgressNote(
+        author_id=author.id,
+        author_name=author.label,
+        department_name=project.department_name,
+        body=body,
+        progress_percent=progress_percent,
+        photos=photos,
+    )
+    project.notes.append(note)
+    db.session.flush()
+    if progress_percent is not None:
+        update_project(actor, author.label, project, progress_percent=progress_percent)
+    audit.record(actor, "project.progress_note", f"project:{project.id}", note=note.id, photos=len(photos))
+    return note
+
+
+def record_supervision(actor: str, deputy, project: Project, visited_on: date | None, findings: str,
+                       rectification: str, rectification_due: date | None, uploads: list[bytes],
+                       today: date | None = None) -> SupervisionRecord:
+    today = today or schedule.beijing_today()
+    findings, rectification = (findings or "").strip(), (rectification or "").strip()
+    if visited_on is None or not findings:
+        raise DomainError(_l("A supervision record needs the visit date and what was found."))
+    if visited_on > today:
+        raise DomainError(_l("The visit date cannot be in the future."))
+    if bool(rectification) != (rectification_due is not None):
+        raise DomainError(_l("A rectification request needs a due date, and a due date needs a request."))
+    if rectification_due is not None and rectification_due < visited_on:
+        raise DomainError(_l("The rectification due date cannot be before the visit."))
+    record = SupervisionRecord(
+        deputy_id=deputy.id,
+        deputy_name=deputy.name,
+        visited_on=visited_on,
+        findings=findings,
+        rectification=rectification,
+        rectification_due=rectification_due,
+        photos=photos_from_uploads(uploads),
+    )
+    project.supervisions.append(record)
+    db.session.flush()
+    audit.record(actor, "supervision.record", f"project:{project.id}", record=record.id)
+    return record
+
+
+def answer_supervision(actor: str, officer, record: SupervisionRecord, answer: str) -> None:
+    """The department's answer; answering again after a "not settled" asks the deputy anew."""
+    answer = (answer or "").strip()
+    if not answer:
+        raise DomainError(_l("Write the department's answer."))
+    if record.settled is True:
+        raise ConflictError(_l("The deputy has already marked this as settled."))
+    record.answer = answer
+    record.answered_at = utcnow()
+    record.answered_by_name = officer.label
+    record.settled = None
+    record.judged_at = None
+    db.session.flush()
+    audit.record(actor, "supervision.answer", f"supervision:{record.id}", project=record.project_id)
+
+
+def judge_supervision(actor: str, record: SupervisionRecord, settled: bool) -> None:
+    if not record.rectification:
+        raise DomainError(_l("No rectification was asked for, so there is nothing to settle."))
+    if not record.answer:
+        raise DomainError(_l("The department has not answered yet."))
+    if record.settled is not None:
+        raise ConflictError(_l("You have already judged this answer."))
+    record.settled = settled
+    record.judged_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "supervision.judge", f"supervision:{record.id}", project=record.project_id, settled=settled)
+
+
+NOTED, AWAITING_ANSWER, AWAITING_VERDICT, SETTLED, NOT_SETTLED = (
+    "noted", "awaiting_answer", "awaiting_verdict", "settled", "not_settled"
+)
+
+
+def supervision_status(record: SupervisionRecord) -> str:
+    if not record.rectification:
+        return NOTED
+    if record.settled is True:
+        return SETTLED
+    if record.settled is False:
+        return NOT_SETTLED
+    return AWAITING_VERDICT if record.answer else AWAITING_ANSWER
+
+
+def rectification_overdue(record: SupervisionRecord, today: date) -> bool:
+    return schedule.rectification_is_overdue(record.rectification_due, bool(record.rectification), record.settled, today)
+
+
+@dataclass(frozen=True)
+class Overdue:
+    project: Project
+    what: str
+    due: date
+    days_late: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    milestones: list[Overdue]
+    stages: list[Overdue]
+    rectifications: list[Overdue]
+    awaiting_answer: list[SupervisionRecord]
+
+
+def _late(project: Project, what: str, due: date, today: date) -> Overdue:
+    return Overdue(project, what, due, (today - due).days)
+
+
+def dashboard(today: date | None = None, department_id: int | None = None) -> Dashboard:
+    """Everything late, oldest first; unfinished rows come from SQL, lateness from the schedule rules."""
+    today = today or schedule.beijing_today()
+
+    def scoped(query, model):
+        query = query.join(Project, Project.id == model.project_id)
+        return query.where(Project.department_id == department_id) if department_id is not None else query
+
+    milestones = db.session.scalars(scoped(select(Milestone).where(Milestone.done_on.is_(None)), Milestone)).all()
+    plans = db.session.scalars(scoped(select(StagePlan).where(StagePlan.actual_end.is_(None)), StagePlan)).all()
+    records = db.session.scalars(
+        scoped(select(SupervisionRecord).where(SupervisionRecord.rectification != "",
+                                               or_(SupervisionRecord.settled.is_(None), SupervisionRecord.settled.is_(False))),
+               SupervisionRecord)
+    ).all()
+    late_milestones = [_late(m.project, m.name, m.planned_on, today) for m in milestones
+                       if schedule.is_overdue(m.planned_on, False, today)]
+    late_stages = [_late(p.project, p.stage, p.planned_end, today) for p in plans
+                   if schedule.stage_is_overdue(p.planned_end, p.actual_end, today)]
+    late_rectifications = [_late(r.project, r.rectification, r.rectification_due, today) for r in records
+                           if rectification_overdue(r, today)]
+    awaiting = [r for r in records if supervision_status(r) in (AWAITING_ANSWER, NOT_SETTLED)]
+    by_due = lambda item: (item.due, item.project.id)  # noqa: E731
+    return Dashboard(
+        sorted(late_milestones, key=by_due),
+        sorted(late_stages, key=by_due),
+        sorted(late_rectifications, key=by_due),
+        sorted(awaiting, key=lambda r: (r.rectification_due or today, r.id)),
+    )
+
+
+def records_of_deputy(deputy_id: int) -> list[SupervisionRecord]:
+    return list(db.session.scalars(
+        select(SupervisionRecord).where(SupervisionRecord.deputy_id == deputy_id)
+        .order_by(SupervisionRecord.visited_on.desc(), SupervisionRecord.id.desc())
+    ))

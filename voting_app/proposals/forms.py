@@ -1,0 +1,49 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, FileField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from voting_app.proposals.service import THEMES
+
+THEME_LABELS = {
+    "roads_transport": _l("Roads and transport"),
+    "water_power": _l("Water, power and gas"),
+    "education": _l("Education"),
+    "health": _l("Health care"),
+    "elderly_childcare": _l("Elderly care and childcare"),
+    "environment": _l("Environment and greenery"),
+    "culture_sports": _l("Culture and sports"),
+    "community": _l("Community services"),
+    "other": _l("Other"),
+}
+
+
+class ProposalForm(FlaskForm):
+    title = StringField(_l("Your proposal in one line"), validators=[DataRequired(), Length(min=4, max=200, message=_l("Give the proposal a title of 4 to 200 characters."))])
+    description = TextAreaField(_l("What should be done, and why"), validators=[DataRequired(), Length(min=10, max=4000, message=_l("Describe the proposal in 10 to 4,000 characters."))])
+    location = StringField(_l("Where (street, estate, village)"), validators=[Optional(), Length(max=200)])
+    theme = SelectField(_l("Theme"), choices=[SelectChoice("", _l("Choose…"))] + [SelectChoice(key, THEME_LABELS[key]) for key in THEMES],
+                        validators=[DataRequired(message=_l("Choose a theme."))])
+    photo = FileField(_l("Photo (optional)"))
+    contact = StringField(_l("Phone or WeChat (optional, seen only by the committee staff)"), validators=[Optional(), Length(max=100)])
+
+
+class AcceptForm(FlaskForm):
+    round_id = SelectField(_l("Deputies’ vote"), coerce=int, validators=[DataRequired()])
+    department = StringField(_l("Responsible department"), validators=[Optional(), Length(max=200)])
+    investment = DecimalField(_l("Investment (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
+    planned_completion = DateField(_l("Planned completion"), validators=[Optional()])
+
+
+class MergeForm(FlaskForm):
+    into = StringField(_l("Tracking code of the proposal it repeats"), validators=[DataRequired(), Length(max=20)])
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (the proposer reads it)"), validators=[DataRequired(), Length(min=4, max=2000)])
+
+
+class StationForm(FlaskForm):
+    name = StringField(_l("Station name"), validators=[DataRequired(), Length(max=200)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])

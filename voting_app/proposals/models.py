@@ -1,0 +1,49 @@
+"""Residents' proposals (征集) from the deputy liaison stations, and how staff screened them."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from voting_app.db import db, utcnow
+from voting_app.projects.models import Photo
+
+RECEIVED, ACCEPTED, MERGED, DECLINED = "received", "accepted", "merged", "declined"
+STATUSES = (RECEIVED, ACCEPTED, MERGED, DECLINED)
+
+
+class LiaisonStation(db.Model):
+    """A deputy liaison station (代表联络站); its poster's QR code opens the proposal form."""
+
+    __tablename__ = "liaison_stations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Proposal(db.Model):
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("liaison_stations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    theme: Mapped[str] = mapped_column(String(30))
+    # Private: shown to screening staff only, never on a public page or export.
+    contact: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(20), default=RECEIVED, index=True)
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"), index=True)
+    screened_by_name: Mapped[str] = mapped_column(String(100), default="")
+    screened_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    station: Mapped[LiaisonStation] = relationship()
+    merged_into: Mapped["Proposal | None"] = relationship(remote_side=[id])
+    photos: Mapped[list[Photo]] = relationship(order_by="Photo.id", foreign_keys="Photo.proposal_id")

@@ -1,0 +1,230 @@
+"""The public proposal form and tracker (no account), and the staff's screening pages."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from wtforms.fields.choices import SelectChoice
+
+from voting_app.ballots.models import Candidate, Round
+from voting_app.db import db
+from voting_app.errors import DomainError
+from voting_app.extensions import csrf, limiter
+from voting_app.forms import ButtonForm
+from voting_app.projects.forms import uploaded_bytes
+from voting_app.proposals import service
+from voting_app.proposals.forms import THEME_LABELS, AcceptForm, DeclineForm, MergeForm, ProposalForm, StationForm
+from voting_app.proposals.models import STATUSES, LiaisonStation, Proposal
+from voting_app.proposals.status import STATUS_LABELS
+from voting_app.qr import qr_svg
+from voting_app.web import current_actor, flash_domain_error, public_url
+
+bp = Blueprint("proposals", __name__)
+
+
+def _station_or_404(code: str) -> LiaisonStation:
+    station = service.station_by_code(code)
+    if station is None:
+        abort(404)
+    return station
+
+
+def _render_form(station: LiaisonStation, form: ProposalForm, message: str | None = None, status: int = 200):
+    return render_template("proposals/propose.html", station=station, form=form, message=message,
+                           max_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)), status
+
+
+@bp.get("/p/<station_code>")
+def propose(station_code: str):
+    return _render_form(_station_or_404(station_code), ProposalForm(formdata=None))
+
+
+@bp.post("/p/<station_code>")
+@csrf.exempt
+@limiter.limit(lambda: current_app.config["PROPOSAL_SUBMIT_LIMIT"])
+def propose_submit(station_code: str):
+    """CSRF is checked here rather than by the global guard, so a resident whose page went
+    stale gets the form back with what they wrote instead of an error page."""
+    station = _station_or_404(station_code)
+    form = ProposalForm()
+    if not ButtonForm().validate_on_submit():
+        message = _("This page was open too long, so your proposal could not be sent. It is still below: choose the photo again if you had one, and press Send again.")
+        return _render_form(station, form, message, status=400)
+    if not form.validate():
+        return _render_form(station, form, status=400)
+    photo = form.photo.data
+    uploads = [photo.read()] if photo is not None and getattr(photo, "filename", "") else []
+    try:
+        proposal = service.submit_proposal(station, form.title.data, form.description.data, form.location.data,
+                                           form.theme.data, form.contact.data, uploads)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _render_form(station, form, str(error.message), status=error.status)
+    return redirect(url_for("proposals.track", code=proposal.tracking_code, new=1))
+
+
+@bp.get("/p/track")
+def track():
+    typed = request.args.get("code", "")
+    proposal = service.find_by_tracking_code(typed) if typed else None
+    merged_into = proposal.merged_into if proposal is not None else None
+    followed = merged_into or proposal
+    candidate = db.session.get(Candidate, followed.candidate_id) if followed and followed.candidate_id else None
+    return render_template(
+        "proposals/track.html",
+        typed=typed,
+        proposal=proposal,
+        merged_into=merged_into,
+        candidate=candidate,
+        project=service.project_of(candidate) if candidate else None,
+        is_new=request.args.get("new") == "1",
+        shown=service.tracking_code_shown,
+        statuses=STATUS_LABELS,
+        themes=THEME_LABELS,
+    ), 404 if typed and proposal is None else 200
+
+
+# Staff
+
+
+@bp.get("/proposals/")
+def proposal_list():
+    station_id = request.args.get("station", "")
+    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    theme = request.args.get("theme") if request.args.get("theme") in THEME_LABELS else None
+    return render_template(
+        "proposals/list.html",
+        proposals=service.proposal_list(status, int(station_id) if station_id.isdigit() else None, theme),
+        stations=db.session.scalars(db.select(LiaisonStation).order_by(LiaisonStation.name)).all(),
+        chosen={"status": status, "station": int(station_id) if station_id.isdigit() else None, "theme": theme},
+        statuses=STATUS_LABELS,
+        themes=THEME_LABELS,
+        shown=service.tracking_code_shown,
+    )
+
+
+def _detail_page(proposal: Proposal, accept_form=None, merge_form=None, decline_form=None, status: int = 200):
+    accept_form = accept_form or AcceptForm(formdata=None)
+    accept_form.round_id.choices = [SelectChoice(r.id, f"{r.session.name} · {r.title}") for r in service.draft_rounds()]
+    return render_template(
+        "proposals/detail.html",
+        proposal=proposal,
+        accept_form=accept_form,
+        merge_form=merge_form or MergeForm(formdata=None),
+        decline_form=decline_form or DeclineForm(formdata=None),
+        duplicates=db.session.scalars(db.select(Proposal).where(Proposal.merged_into_id == proposal.id)).all(),
+        supporters=service.supporters(proposal),
+        statuses=STATUS_LABELS,
+        themes=THEME_LABELS,
+        shown=service.tracking_code_shown,
+    ), status
+
+
+def _proposal(proposal_id: int) -> Proposal:
+    return db.get_or_404(Proposal, proposal_id)
+
+
+def _screened(proposal: Proposal, message: str):
+    flash(message, "success")
+    return redirect(url_for("proposals.proposal_detail", proposal_id=proposal.id))
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def proposal_detail(proposal_id: int):
+    return _detail_page(_proposal(proposal_id))
+
+
+@bp.post("/proposals/<int:proposal_id>/accept")
+def proposal_accept(proposal_id: int):
+    proposal = _proposal(proposal_id)
+    form = AcceptForm()
+    form.round_id.choices = [SelectChoice(r.id, r.title) for r in service.draft_rounds()]
+    if not form.validate_on_submit():
+        return _detail_page(proposal, accept_form=form, status=400)
+    try:
+        candidate = service.accept_proposal(
+            current_actor(), current_user.label, proposal, db.get_or_404(Round, form.round_id.data),
+            form.department.data or "", form.investment.data, form.planned_completion.data,
+        )
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+        return redirect(url_for("proposals.proposal_detail", proposal_id=proposal_id))
+    return _screened(proposal, _("Accepted as a candidate in “%(round)s”.", round=candidate.round.title))
+
+
+@bp.post("/proposals/<int:proposal_id>/merge")
+def proposal_merge(proposal_id: int):
+    proposal = _proposal(proposal_id)
+    form = MergeForm()
+    if not form.validate_on_submit():
+        return _detail_page(proposal, merge_form=form, status=400)
+    into = service.find_by_tracking_code(form.into.data)
+    if into is None:
+        form.into.errors.append(_("No proposal has this tracking code."))
+        return _detail_page(proposal, merge_form=form, status=400)
+    try:
+        service.merge_proposal(current_actor(), current_user.label, proposal, into)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+        return redirect(url_for("proposals.proposal_detail", proposal_id=proposal_id))
+    return _screened(proposal, _("Merged into %(code)s.", code=service.tracking_code_shown(into.tracking_code)))
+
+
+@bp.post("/proposals/<int:proposal_id>/decline")
+def proposal_decline(proposal_id: int):
+    proposal = _proposal(proposal_id)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        return _detail_page(proposal, decline_form=form, status=400)
+    try:
+        service.decline_proposal(current_actor(), current_user.label, proposal, form.reason.data)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+        return redirect(url_for("proposals.proposal_detail", proposal_id=proposal_id))
+    return _screened(proposal, _("Declined; the proposer can read the reason."))
+
+
+@bp.get("/proposals/counts")
+def proposal_counts():
+    by_station = service.counts_by_station()
+    return render_template(
+        "proposals/counts.html",
+        totals={key: sum(row.by_status.get(key, 0) for row in by_station) for key in STATUSES},
+        by_station=by_station,
+        by_theme=service.counts_by_theme(),
+        statuses=STATUS_LABELS,
+        themes=THEME_LABELS,
+    )
+
+
+@bp.route("/proposals/stations", methods=["GET", "POST"])
+def station_list():
+    form = StationForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                station = service.add_station(current_actor(), form.name.data, form.address.data)
+                db.session.commit()
+                flash(_("Liaison station %(name)s added.", name=station.name), "success")
+                return redirect(url_for("proposals.station_list"))
+            except DomainError as error:
+                db.session.rollback()
+                form.name.errors.append(str(error.message))
+                status = error.status
+        else:
+            status = 400
+    stations = db.session.scalars(db.select(LiaisonStation).order_by(LiaisonStation.name)).all()
+    links = {station.id: public_url("proposals.propose", station_code=station.code) for station in stations}
+    return render_template("proposals/stations.html", stations=stations, links=links, form=form), status
+
+
+@bp.get("/proposals/stations/<int:station_id>/poster")
+def station_poster(station_id: int):
+    station = db.get_or_404(LiaisonStation, station_id)
+    url = public_url("proposals.propose", station_code=station.code)
+    return render_template("proposals/poster.html", station=station, url=url, qr=qr_svg(url, station.name))

@@ -1,0 +1,234 @@
+"""Residents' proposals: taken in at the liaison stations, screened by staff into candidates,
+merged or declined with a reason the proposer reads. Services flush; callers commit."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from voting_app import audit
+from voting_app.ballots.counting import SATISFACTION
+from voting_app.ballots.models import DRAFT, Candidate, Round
+from voting_app.ballots.service import add_candidate
+from voting_app.codes import new_code, normalise_code
+from voting_app.db import db, utcnow
+from voting_app.errors import ConflictError, DomainError
+from voting_app.projects.delivery import photos_from_uploads
+from voting_app.projects.models import Project
+from voting_app.proposals.models import ACCEPTED, DECLINED, MERGED, RECEIVED, STATUSES, LiaisonStation, Proposal
+
+THEMES = (
+    "roads_transport",
+    "water_power",
+    "education",
+    "health",
+    "elderly_childcare",
+    "environment",
+    "culture_sports",
+    "community",
+    "other",
+)
+TRACKING_CODE_LENGTH = 10
+MAX_PROPOSAL_PHOTOS = 1
+
+
+def tracking_code_shown(code: str) -> str:
+    """Printed and spoken in two halves: 7KQ4M-X9TBA."""
+    return f"{code[:5]}-{code[5:]}"
+
+
+def _new_tracking_code() -> str:
+    while True:
+        code = new_code(TRACKING_CODE_LENGTH)
+        if db.session.scalar(select(Proposal.id).where(Proposal.tracking_code == code)) is None:
+            return code
+
+
+def add_station(actor: str, name: str, address: str = "") -> LiaisonStation:
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError(_l("A liaison station needs a name."))
+    if db.session.scalar(select(LiaisonStation.id).where(LiaisonStation.name == name)) is not None:
+        raise ConflictError(_l("A liaison station of this name exists already."))
+    while True:
+        code = new_code(6)
+        if db.session.scalar(select(LiaisonStation.id).where(LiaisonStation.code == code)) is None:
+            break
+    station = LiaisonStation(name=name, address=" ".join((address or "").split()), code=code)
+    db.session.add(station)
+    db.session.flush()
+    audit.record(actor, "station.add", f"station:{station.id}", name=name)
+    return station
+
+
+def station_by_code(code: str) -> LiaisonStation | None:
+    return db.session.scalar(select(LiaisonStation).where(LiaisonStation.code == normalise_code(code)))
+
+
+def submit_proposal(station: LiaisonStation, title: str, description: str, location: str, theme: str,
+                    contact: str, uploads: list[bytes]) -> Proposal:
+    title, description = " ".join((title or "").split()), (description or "").strip()
+    if len(title) < 4:
+        raise DomainError(_l("Give the proposal a title of at least 4 characters."))
+    if len(description) < 10:
+        raise DomainError(_l("Describe the proposal in at least 10 characters."))
+    if theme not in THEMES:
+        raise DomainError(_l("Choose a theme."))
+    if len([data for data in uploads if data]) > MAX_PROPOSAL_PHOTOS:
+        raise DomainError(_l("One photo per proposal."))
+    proposal = Proposal(
+        tracking_code=_new_tracking_code(),
+        station_id=station.id,
+        title=title[:200],
+        description=description[:4000],
+        location=" ".join((location or "").split())[:200],
+        theme=theme,
+        contact=(contact or "").strip()[:100],
+        photos=photos_from_uploads(uploads, public=False),
+    )
+    db.session.add(proposal)
+    db.session.flush()
+    audit.record("resident", "proposal.submit", f"proposal:{proposal.id}", station=station.id)
+    return proposal
+
+
+def find_by_tracking_code(typed: str) -> Proposal | None:
+    code = normalise_code(typed or "")
+    if len(code) != TRACKING_CODE_LENGTH:
+        return None
+    return db.session.scalar(select(Proposal).where(Proposal.tracking_code == code))
+
+
+def _require_received(proposal: Proposal) -> None:
+    if proposal.status != RECEIVED:
+        raise ConflictError(_l("This proposal has been screened already."))
+
+
+def _screened(proposal: Proposal, actor_name: str, status: str) -> None:
+    proposal.status = status
+    proposal.screened_by_name = actor_name
+    proposal.screened_at = utcnow()
+
+
+def accept_proposal(actor: str, actor_name: str, proposal: Proposal, round_: Round, department: str = "",
+                    investment: Decimal | None = None, planned_completion: date | None = None) -> Candidate:
+    """Into a draft round's candidate list, carrying the proposal's title and description."""
+    _require_received(proposal)
+    if round_.method == SATISFACTION or round_.state != DRAFT:
+        raise DomainError(_l("Proposals are accepted into a deputies' vote that is still in preparation."))
+    if investment is not None and investment < 0:
+        raise DomainError(_l("Amounts cannot be negative."))
+    candidate = add_candidate(actor, round_, proposal.title, proposal.description, investment, department or "",
+                              planned_completion)
+    proposal.candidate_id = candidate.id
+    _screened(proposal, actor_name, ACCEPTED)
+    db.session.flush()
+    audit.record(actor, "proposal.accept", f"proposal:{proposal.id}", candidate=candidate.id, round=round_.id)
+    return candidate
+
+
+def merge_proposal(actor: str, actor_name: str, proposal: Proposal, into: Proposal) -> None:
+    """A duplicate joins the proposal it repeats; proposals merged into it follow, so chains stay one step."""
+    _require_received(proposal)
+    if into.id == proposal.id:
+        raise DomainError(_l("A proposal cannot be merged into itself."))
+    if into.status not in (RECEIVED, ACCEPTED):
+        raise DomainError(_l("Merge into a proposal that is open or accepted."))
+    for follower in db.session.scalars(select(Proposal).where(Proposal.merged_into_id == proposal.id)):
+        follower.merged_into_id = into.id
+    proposal.merged_into_id = into.id
+    _screened(proposal, actor_name, MERGED)
+    db.session.flush()
+    audit.record(actor, "proposal.merge", f"proposal:{proposal.id}", into=into.id)
+
+
+def decline_proposal(actor: str, actor_name: str, proposal: Proposal, reason: str) -> None:
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise DomainError(_l("Give the proposer a reason of at least 4 characters."))
+    _require_received(proposal)
+    proposal.decline_reason = reason[:2000]
+    _screened(proposal, actor_name, DECLINED)
+    db.session.flush()
+    audit.record(actor, "proposal.decline", f"proposal:{proposal.id}")
+
+
+def supporters(proposal: Proposal) -> int:
+    """The proposal itself and its merged duplicates: how many residents asked for this."""
+    return 1 + db.session.scalar(select(func.count(Proposal.id)).where(Proposal.merged_into_id == proposal.id))
+
+
+def proposal_list(status: str | None = None, station_id: int | None = None, theme: str | None = None) -> list[Proposal]:
+    query = select(Proposal).order_by(Proposal.id.desc())
+    if status in STATUSES:
+        query = query.where(Proposal.status == status)
+    if station_id is not None:
+        query = query.where(Proposal.station_id == station_id)
+    if theme in THEMES:
+        query = query.where(Proposal.theme == theme)
+    return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class CountRow:
+    key: object  # a LiaisonStation or a theme key
+    by_status: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def counts_by_station() -> list[CountRow]:
+    grouped: dict[int, dict[str, int]] = {}
+    for station_id, status, number in db.session.execute(
+        select(Proposal.station_id, Proposal.status, func.count()).group_by(Proposal.station_id, Proposal.status)
+    ):
+        grouped.setdefault(station_id, {})[status] = number
+    stations = db.session.scalars(select(LiaisonStation).order_by(LiaisonStation.name)).all()
+    return [CountRow(station, grouped.get(station.id, {})) for station in stations]
+
+
+def counts_by_theme() -> list[CountRow]:
+    grouped: dict[str, dict[str, int]] = {}
+    for theme, status, number in db.session.execute(
+        select(Proposal.theme, Proposal.status, func.count()).group_by(Proposal.theme, Proposal.status)
+    ):
+        grouped.setdefault(theme, {})[status] = number
+    return [CountRow(theme, grouped.get(theme, {})) for theme in THEMES]
+
+
+def draft_rounds() -> list[Round]:
+    """Rounds a proposal can join: deputies' votes (not assessments) still in preparation."""
+    return list(db.session.scalars(
+        select(Round).where(Round.state == DRAFT, Round.method != SATISFACTION).order_by(Round.id.desc())
+    ))
+
+
+def proposals_behind(project: Project) -> list[Proposal]:
+    """The residents' proposals a project grew from, through its candidate and any runoff's source."""
+    candidate_ids = set(db.session.scalars(select(Candidate.id).where(Candidate.project_id == project.id)))
+    frontier = set(candidate_ids)
+    while frontier:
+        sources = set(db.session.scalars(select(Candidate.source_id).where(Candidate.id.in_(frontier),
+                                                                            Candidate.source_id.is_not(None))))
+        frontier = sources - candidate_ids
+        candidate_ids |= sources
+    if not candidate_ids:
+        return []
+    return list(db.session.scalars(select(Proposal).where(Proposal.candidate_id.in_(candidate_ids)).order_by(Proposal.id)))
+
+
+def waiting_count() -> int:
+    return db.session.scalar(select(func.count(Proposal.id)).where(Proposal.status == RECEIVED))
+
+
+def project_of(candidate: Candidate) -> Project | None:
+    """The project a candidate became, also when it passed in a runoff that copied it."""
+    if candidate.project_id:
+        return db.session.get(Project, candidate.project_id)
+    runoff = db.session.scalar(select(Candidate).where(Candidate.source_id == candidate.id,
+                                                       Candidate.project_id.is_not(None)))
+    return db.session.get(Project, runoff.project_id) if runoff else None
