@@ -42,3 +42,28 @@ def test_plan_problems():
 def test_finished_work_is_never_overdue_and_future_dues_never_are(due, today, finished):
     overdue = schedule.is_overdue(due, finished, today)
     assert overdue == (not finished and due < today)
+
+
+def test_the_timeline_draws_planned_and_actual_spans_and_marks_late_milestones_red():
+    from voting_app.projects.models import Milestone, Project, StagePlan
+    from voting_app.projects.timeline import LATE_COLOUR, timeline_figure
+
+    labels = {"stages": {"approved": "立项", "in_progress": "实施"}, "planned": "计划", "actual": "实际",
+              "milestones": "节点", "milestone_row": "节点"}
+    project = Project(name="桥", year=2026)
+    project.stage_plans = [
+        StagePlan(stage="approved", planned_start=date(2026, 1, 1), planned_end=date(2026, 1, 31),
+                  actual_start=date(2026, 1, 3), actual_end=date(2026, 2, 5)),
+        StagePlan(stage="in_progress", planned_end=date(2026, 9, 30)),
+    ]
+    project.milestones = [Milestone(name="招标", planned_on=date(2026, 2, 1), done_on=date(2026, 2, 3)),
+                          Milestone(name="完工", planned_on=date(2026, 6, 1))]
+    figure = timeline_figure(project, labels, today=DAY)
+    traces = {trace["name"] + trace["type"]: trace for trace in figure["data"]}
+    planned, actual = traces["计划bar"], traces["实际bar"]
+    assert planned["base"] == ("2026-01-01",) or list(planned["base"]) == ["2026-01-01"]
+    assert list(planned["x"]) == [31 * 86_400_000] and list(actual["x"]) == [34 * 86_400_000]
+    assert list(traces["计划scatter"]["x"]) == ["2026-09-30"]
+    colours = list(traces["节点scatter"]["marker"]["color"])
+    assert colours[1] == LATE_COLOUR and colours[0] != LATE_COLOUR
+    assert timeline_figure(Project(name="空", year=2026, stage_plans=[], milestones=[]), labels, today=DAY) is None

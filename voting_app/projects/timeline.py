@@ -40,6 +40,20 @@ def timeline_figure(project: Project, labels: dict, today: date) -> dict | None:
                 hovertext=[f"{start.isoformat()} – {end.isoformat()}" for _, start, end in spans],
                 hoverinfo="text+name",
             )
+    # A stage with only one planned date (a planned completion, say) shows as a point.
+    lone = [(str(labels["stages"][s]), p.planned_end or p.planned_start) for s, p in rows
+            if bool(p.planned_start) != bool(p.planned_end)]
+    if lone:
+        figure.add_scatter(
+            name=str(labels["planned"]),
+            y=[name for name, _ in lone],
+            x=[day.isoformat() for _, day in lone],
+            mode="markers",
+            marker={"symbol": "line-ns-open", "size": 18, "color": PLANNED_COLOUR, "line": {"width": 3}},
+            hovertext=[day.isoformat() for _, day in lone],
+            hoverinfo="text+name",
+            showlegend=not planned,
+        )
     if project.milestones:
         late = [schedule.is_overdue(m.planned_on, m.done_on is not None, today) for m in project.milestones]
         figure.add_scatter(
@@ -64,7 +78,7 @@ def timeline_figure(project: Project, labels: dict, today: date) -> dict | None:
         barmode="overlay",
         height=120 + 46 * len(names),
         margin={"l": 10, "r": 10, "t": 10, "b": 30},
-        xaxis={"type": "date", "range": [(_first_day(project, today) - timedelta(days=15)).isoformat(),
+        xaxis={"type": "date", "tickformat": "%Y-%m", "range": [(_first_day(project, today) - timedelta(days=15)).isoformat(),
                                          (_last_day(project, today) + timedelta(days=15)).isoformat()]},
         yaxis={"categoryorder": "array", "categoryarray": list(reversed(names)), "automargin": True},
         legend={"orientation": "h", "y": -0.25},
