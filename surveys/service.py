@@ -524,22 +524,25 @@ def export_rows(survey: Survey):
 
 
 def residents_ratings() -> dict[int, Rating]:
-    """Each project's residents' satisfaction from its latest survey that has answers, in one GROUP BY."""
+    """Each project's residents' satisfaction: its latest survey that has answers, rated by that
+    survey's main question (the first satisfaction question, as on the results page), in one GROUP BY."""
     rows = db.session.execute(
-        select(Survey.project_id, Survey.id, Survey.threshold_percent, Answer.value, func.count())
+        select(Survey.project_id, Survey.id, Survey.threshold_percent, Question.position, Question.id, Answer.value, func.count())
         .join(Answer, Answer.survey_id == Survey.id)
         .join(Question, Question.id == Answer.question_id)
         .where(Survey.project_id.is_not(None), Question.kind == SATISFACTION, Answer.value.is_not(None))
-        .group_by(Survey.project_id, Survey.id, Survey.threshold_percent, Answer.value)
+        .group_by(Survey.project_id, Survey.id, Survey.threshold_percent, Question.position, Question.id, Answer.value)
     ).all()
     latest: dict[int, tuple[int, int]] = {}
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for project_id, survey_id, bar, value, number in rows:
+    main: dict[int, tuple[int, int]] = {}
+    counts: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    for project_id, survey_id, bar, position, question_id, value, number in rows:
         if survey_id >= latest.get(project_id, (0, 0))[0]:
             latest[project_id] = (survey_id, bar)
-        counts[survey_id][value] = number
+        main[survey_id] = min(main.get(survey_id, (position, question_id)), (position, question_id))
+        counts[(survey_id, question_id)][value] = number
     ratings = {}
     for project_id, (survey_id, bar) in latest.items():
-        rate = satisfaction_rate(counts[survey_id])
+        rate = satisfaction_rate(counts[(survey_id, main[survey_id][1])])
         ratings[project_id] = Rating("residents", rate.rate_text, rate.valid, rate.is_below(bar))
     return ratings

@@ -13,7 +13,8 @@ class DefaultConfig:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
-    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    # Four phone photos of up to 8 MB each, plus the form around them.
+    MAX_CONTENT_LENGTH = 34 * 1024 * 1024
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     # Wrong PINs before a voting credential locks, and for how long.
@@ -23,7 +24,8 @@ class DefaultConfig:
     CHECKIN_CODE_PERIOD = 60
     # Survey answers accepted from one network address (a shared Wi-Fi serves many homes).
     SURVEY_SUBMIT_LIMIT = "30 per minute;300 per hour"
-    PROPOSAL_SUBMIT_LIMIT = "5 per minute;30 per hour"
+    # Mobile carriers put many residents behind one address: as generous as the surveys.
+    PROPOSAL_SUBMIT_LIMIT = "30 per minute;300 per hour"
 
 
 def environment_overrides() -> dict:

@@ -20,7 +20,7 @@ from PIL import Image, ImageOps
 
 from voting_app.errors import DomainError
 
-MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # matches the app's MAX_CONTENT_LENGTH
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # per photo; the request cap (MAX_CONTENT_LENGTH) allows four
 MAX_SOURCE_SIDE = 12_000
 MAX_SOURCE_PIXELS = 50_000_000
 OUTPUT_MAX_SIDE = 1600

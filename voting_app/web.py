@@ -24,6 +24,12 @@ def safe_next(target: str | None, fallback: str) -> str:
     return target
 
 
+def int_arg(name: str) -> int | None:
+    """A positive id or year from the query string; anything else (², 10**30, -1) is ignored."""
+    value = request.args.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+
+
 def current_actor() -> str:
     return actor_label(current_user)
 

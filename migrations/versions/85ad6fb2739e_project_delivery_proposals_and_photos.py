@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('candidates', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('location', sa.String(length=200), nullable=False, server_default=''))
+
     op.create_table('departments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -173,6 +176,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('candidates', schema=None) as batch_op:
+        batch_op.drop_column('location')
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_users_department_id_departments'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_users_department_id'))

@@ -262,7 +262,8 @@ def test_a_proposal_becomes_a_project_the_public_can_follow(live_server, page_fa
         main = public.locator("main")
         assert public.locator("header form[action$='/logout']").count() == 0
         assert main.locator("h1").inner_text().strip() == TITLE
-        assert tracking in main.inner_text()  # "proposed by residents at": the station and the code
+        assert STATION in main.inner_text()  # "proposed by residents at" names the station
+        assert tracking not in main.inner_text()  # the resident's tracking code stays private
         assert NOTE in main.locator("article.note-card", has_text=NOTE).inner_text()
         visit = main.locator("article.note-card[id^='supervision-']")
         assert visit.count() == 1

@@ -255,3 +255,112 @@ def test_public_list_filters_by_year_stage_department_and_satisfaction(app, worl
     assert names(f"year=all&department={housing}") == {"一号公路亮化工程", "文化长廊改造"}
     assert names("year=all&satisfaction=unrated") == {"农村公路桥梁新改建", "一号公路亮化工程", "文化长廊改造"}
     assert names("year=all&satisfaction=below") == set()
+
+
+# ---- review follow-ups ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["year=²", "year=99999999999999999999999", "department=-1", "department=²&stage=x&satisfaction=y"])
+def test_odd_query_values_are_ignored_not_errors(app, world, query):
+    new_project(app)
+    assert app.test_client().get(f"/projects/?{query}").status_code == 200
+    assert as_role(app, world, "staff").get(f"/proposals/?station=²&{query}").status_code == 200
+
+
+def test_a_stage_the_project_moved_past_is_not_overdue(app, world):
+    project_id = new_project(app)
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        delivery.set_stage_plan("test", "staff", project, "in_progress",
+                                planned_start=TODAY - timedelta(days=90), planned_end=TODAY - timedelta(days=30),
+                                actual_start=TODAY - timedelta(days=88))
+        db.session.commit()
+        assert [item.what for item in delivery.dashboard().stages] == ["in_progress"]
+        delivery.set_stage_plan("test", "staff", project, "operating", actual_start=TODAY - timedelta(days=2))
+        db.session.commit()
+        assert project.stage == "operating" and delivery.dashboard().stages == []
+
+
+def test_officers_mark_their_own_milestones_and_answer_only_their_own_records(app, world):
+    ours, theirs = new_project(app), new_project(app, department="区住建局")
+    with app.app_context():
+        deputy = world.credential(world.deputy_ids[0]).deputy
+        ids = {}
+        for project_id in (ours, theirs):
+            project = db.session.get(Project, project_id)
+            milestone = delivery.add_milestone("test", "staff", project, "招标", TODAY - timedelta(days=3))
+            record = delivery.record_supervision("test", deputy, project, TODAY, "问题", "整改", TODAY + timedelta(days=5), [])
+            ids[project_id] = (milestone.id, record.id)
+        db.session.commit()
+    officer = officer_client(app, "区交通运输局")
+    milestone_id, record_id = ids[theirs]
+    assert post(officer, f"/projects/{theirs}/milestones/{milestone_id}/done", {"done_on": TODAY.isoformat()}).status_code == 403
+    assert post(officer, f"/projects/{theirs}/supervision/{record_id}/answer", {"answer": "越权答复"}).status_code == 403
+    # An id from the other project through our own project's address is not found.
+    assert post(officer, f"/projects/{ours}/supervision/{record_id}/answer", {"answer": "越权答复"}).status_code == 404
+    milestone_id, record_id = ids[ours]
+    assert post(officer, f"/projects/{ours}/milestones/{milestone_id}/done", {"done_on": TODAY.isoformat()}).status_code == 302
+    assert post(officer, f"/projects/{ours}/supervision/{record_id}/answer", {"answer": "已整改"}).status_code == 302
+    second = post(officer, f"/projects/{ours}/supervision/{record_id}/answer", {"answer": "再次答复"}, follow_redirects=True)
+    assert "not yet judged the last answer" in second.get_data(as_text=True)
+    with app.app_context():
+        project = db.session.get(Project, ours)
+        assert project.milestones[0].done_on == TODAY
+        assert project.supervisions[0].answer == "已整改"
+        assert db.session.get(Project, theirs).supervisions[0].answer == ""
+        fields = [change.field for change in project.changes]
+        assert {"supervision.recorded", "supervision.answered", "milestone.done"} <= set(fields)
+    history = app.test_client().get(f"/projects/{ours}").get_data(as_text=True)
+    assert "Department answered the supervision" in history
+
+
+def test_nothing_to_answer_when_no_rectification_was_asked(app, world):
+    project_id = new_project(app)
+    with app.app_context():
+        deputy = world.credential(world.deputy_ids[0]).deputy
+        record = delivery.record_supervision("test", deputy, db.session.get(Project, project_id), TODAY, "施工规范", "", None, [])
+        db.session.commit()
+        record_id = record.id
+    officer = officer_client(app, "区交通运输局")
+    refused = post(officer, f"/projects/{project_id}/supervision/{record_id}/answer", {"answer": "收到"}, follow_redirects=True)
+    assert "nothing to answer" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(SupervisionRecord, record_id).answer == ""
+
+
+def test_staff_see_a_proposal_photo_and_the_public_does_not(app, world):
+    from voting_app.proposals import service as proposals
+
+    with app.app_context():
+        station = proposals.add_station("test", "北站")
+        proposal = proposals.submit_proposal(station, "加装路灯", "晚上太黑，需要路灯照明。", "", "roads_transport", "", [jpeg_bytes()])
+        db.session.commit()
+        token = proposal.photos[0].token
+    assert app.test_client().get(f"/projects/photos/{token}").status_code == 404
+    seen = as_role(app, world, "staff").get(f"/projects/photos/{token}")
+    assert seen.status_code == 200 and seen.headers["Cache-Control"] == "private, no-store"
+
+
+def test_residents_ratings_take_the_surveys_main_question_and_feed_the_filter(app, world):
+    from surveys import service as surveys
+    from tests.surveys.helpers import build_survey
+
+    built = build_survey(app)
+    with app.app_context():
+        from surveys.models import Survey
+
+        survey = db.session.get(Survey, built.survey_id)
+        # A second satisfaction question everybody loves must not lift the main rate.
+        surveys.add_question("test", survey, "satisfaction", "您对施工期间的管理满意吗？", True, [])
+        db.session.refresh(survey)
+        main, extra = [q for q in survey.questions if q.kind == "satisfaction"]
+        for index in range(10):
+            answers = {q.id: {"single": [built.options["single"][0]], "rating": ["4"]}.get(q.kind, []) for q in survey.questions}
+            answers[main.id] = ["satisfied" if index < 5 else "dissatisfied"]
+            answers[extra.id] = ["satisfied"]
+            surveys.submit_response(survey, survey.placements[0], answers)
+        db.session.commit()
+        rating = surveys.residents_ratings()[survey.project_id]
+        assert (rating.rate_text, rating.rated, rating.is_below_bar) == ("50.0", 10, True)
+    page = app.test_client().get("/projects/?year=all&satisfaction=below").get_data(as_text=True)
+    assert "亮化工程" in page and "Residents 50.0%" in page

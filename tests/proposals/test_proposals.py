@@ -125,6 +125,8 @@ def test_accepted_proposal_becomes_a_candidate_passes_and_the_tracker_links_the_
     assert project_path.split("localhost")[-1] in tracker
     project_page = app.test_client().get(project_path).get_data(as_text=True)
     assert "米公街道代表联络站" in project_page and "13800001234" not in project_page
+    assert FORM["location"] in project_page  # the place the resident named travels with it
+    assert tracking not in project_page  # the tracking code is the resident's own
     with app.app_context():
         project = db.session.scalars(select(Candidate.project_id).where(Candidate.id == candidate_id)).one()
         assert db.session.get(Candidate, candidate_id).planned_completion is not None and project

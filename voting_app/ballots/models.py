@@ -120,6 +120,7 @@ class Candidate(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     investment: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     department: Mapped[str] = mapped_column(String(200), default="")
+    location: Mapped[str] = mapped_column(String(200), default="", server_default="")
     planned_completion: Mapped[date | None]
     source_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"))
     # The livelihood project this candidate stands for: the one it became once passed, or,

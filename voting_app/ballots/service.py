@@ -141,6 +141,7 @@ def add_candidate(
     planned_completion: date | None = None,
     source_id: int | None = None,
     project_id: int | None = None,
+    location: str = "",
 ) -> Candidate:
     _require_state(round_, DRAFT)
     if project_id is not None and any(c.project_id == project_id for c in round_.candidates):
@@ -152,6 +153,7 @@ def add_candidate(
         summary=summary.strip(),
         investment=investment,
         department=department.strip(),
+        location=location.strip(),
         planned_completion=planned_completion,
         source_id=source_id,
         project_id=project_id,
@@ -315,6 +317,7 @@ def follow_up_round(actor: str, round_: Round) -> Round:
             source.planned_completion,
             source_id=source.source_id or source.id,
             project_id=source.project_id,
+            location=source.location,
         )
     db.session.flush()
     return follow

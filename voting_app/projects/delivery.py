@@ -8,6 +8,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 
 from voting_app import audit
 from voting_app.db import db, utcnow
@@ -47,6 +48,10 @@ def photos_from_uploads(uploads: list[bytes], public: bool = True) -> list[Photo
 
 def _history(project: Project, actor_name: str, field: str, old: str = "", new: str = "") -> None:
     project.changes.append(ProjectChange(actor_name=actor_name, field=field, old_value=old, new_value=new))
+
+
+def _brief(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _day(value: date | None) -> str:
@@ -110,6 +115,8 @@ def complete_milestone(actor: str, actor_name: str, project: Project, milestone:
         raise DomainError(_l("Enter the date the milestone was reached."))
     if done_on > today:
         raise DomainError(_l("An actual date cannot be in the future."))
+    if done_on.year < project.year - 1:
+        raise DomainError(_l("The date is long before the project's year; check the year you typed."))
     if milestone.done_on is not None:
         raise ConflictError(_l("This milestone is already marked as reached."))
     milestone.done_on = done_on
@@ -163,6 +170,7 @@ def record_supervision(actor: str, deputy, project: Project, visited_on: date | 
         photos=photos_from_uploads(uploads),
     )
     project.supervisions.append(record)
+    _history(project, deputy.name, "supervision.recorded", new=_brief(findings))
     db.session.flush()
     audit.record(actor, "supervision.record", f"project:{project.id}", record=record.id)
     return record
@@ -173,8 +181,13 @@ def answer_supervision(actor: str, officer, record: SupervisionRecord, answer: s
     answer = (answer or "").strip()
     if not answer:
         raise DomainError(_l("Write the department's answer."))
+    if not record.rectification:
+        raise DomainError(_l("No rectification was asked for, so there is nothing to answer."))
     if record.settled is True:
         raise ConflictError(_l("The deputy has already marked this as settled."))
+    if record.answer and record.settled is None:
+        raise ConflictError(_l("The deputy has not yet judged the last answer."))
+    _history(record.project, officer.label, "supervision.answered", _brief(record.answer), _brief(answer))
     record.answer = answer
     record.answered_at = utcnow()
     record.answered_by_name = officer.label
@@ -193,6 +206,8 @@ def judge_supervision(actor: str, record: SupervisionRecord, settled: bool) -> N
         raise ConflictError(_l("You have already judged this answer."))
     record.settled = settled
     record.judged_at = utcnow()
+    _history(record.project, record.deputy_name, "supervision.settled" if settled else "supervision.not_settled",
+             new=_brief(record.rectification))
     db.session.flush()
     audit.record(actor, "supervision.judge", f"supervision:{record.id}", project=record.project_id, settled=settled)
 
@@ -210,6 +225,11 @@ def supervision_status(record: SupervisionRecord) -> str:
     if record.settled is False:
         return NOT_SETTLED
     return AWAITING_VERDICT if record.answer else AWAITING_ANSWER
+
+
+def stage_overdue(plan: StagePlan, today: date) -> bool:
+    passed = STAGES.index(plan.project.stage) > STAGES.index(plan.stage)
+    return schedule.stage_is_overdue(plan.planned_end, plan.actual_end, today, passed)
 
 
 def rectification_overdue(record: SupervisionRecord, today: date) -> bool:
@@ -244,17 +264,19 @@ def dashboard(today: date | None = None, department_id: int | None = None) -> Da
         query = query.join(Project, Project.id == model.project_id)
         return query.where(Project.department_id == department_id) if department_id is not None else query
 
-    milestones = db.session.scalars(scoped(select(Milestone).where(Milestone.done_on.is_(None)), Milestone)).all()
-    plans = db.session.scalars(scoped(select(StagePlan).where(StagePlan.actual_end.is_(None)), StagePlan)).all()
-    records = db.session.scalars(
-        scoped(select(SupervisionRecord).where(SupervisionRecord.rectification != "",
-                                               or_(SupervisionRecord.settled.is_(None), SupervisionRecord.settled.is_(False))),
-               SupervisionRecord)
-    ).all()
+    milestones = db.session.scalars(scoped(
+        select(Milestone).where(Milestone.done_on.is_(None), Milestone.planned_on < today)
+        .options(contains_eager(Milestone.project)), Milestone)).all()
+    plans = db.session.scalars(scoped(
+        select(StagePlan).where(StagePlan.actual_end.is_(None), StagePlan.planned_end < today)
+        .options(contains_eager(StagePlan.project)), StagePlan)).all()
+    records = db.session.scalars(scoped(
+        select(SupervisionRecord).where(SupervisionRecord.rectification != "",
+                                        or_(SupervisionRecord.settled.is_(None), SupervisionRecord.settled.is_(False)))
+        .options(contains_eager(SupervisionRecord.project)), SupervisionRecord)).all()
     late_milestones = [_late(m.project, m.name, m.planned_on, today) for m in milestones
                        if schedule.is_overdue(m.planned_on, False, today)]
-    late_stages = [_late(p.project, p.stage, p.planned_end, today) for p in plans
-                   if schedule.stage_is_overdue(p.planned_end, p.actual_end, today)]
+    late_stages = [_late(p.project, p.stage, p.planned_end, today) for p in plans if stage_overdue(p, today)]
     late_rectifications = [_late(r.project, r.rectification, r.rectification_due, today) for r in records
                            if rectification_overdue(r, today)]
     awaiting = [r for r in records if supervision_status(r) in (AWAITING_ANSWER, NOT_SETTLED)]

@@ -162,7 +162,8 @@ class Photo(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(32), unique=True)
     content_type: Mapped[str] = mapped_column(String(40))
-    data: Mapped[bytes]
+    # Pages list photos without their bytes; only the photo route reads them.
+    data: Mapped[bytes] = mapped_column(deferred=True)
     width: Mapped[int]
     height: Mapped[int]
     is_public: Mapped[bool] = mapped_column(default=True)

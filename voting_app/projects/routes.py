@@ -4,6 +4,7 @@ departments' progress notes and answers, deputies' supervision."""
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from voting_app.ballots.models import Candidate
 from voting_app.db import db
@@ -23,31 +24,23 @@ from voting_app.projects.forms import (
     field_labels,
     uploaded_bytes,
 )
-from voting_app.projects.models import STAGES, Department, Milestone, Photo, Project, SupervisionRecord
+from voting_app.projects.models import STAGES, Department, Milestone, Photo, ProgressNote, Project, SupervisionRecord
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS, SUPERVISION_STATUS_LABELS, history_field_label
 from voting_app.projects.timeline import timeline_figure
 from voting_app.proposals import service as proposals
-from voting_app.web import PLOTLY_JS, current_actor, flash_domain_error, get_child_or_404
+from voting_app.web import PLOTLY_JS, current_actor, flash_domain_error, get_child_or_404, int_arg
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
 SATISFACTION_FILTERS = (service.MET, service.BELOW, service.UNRATED)
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @bp.get("/")
 def project_list():
     years = service.project_years()
-    year_arg = request.args.get("year", "")
-    this_year = schedule.beijing_today().year
-    default_year = this_year if this_year in years else (years[0] if years else None)
-    year = None if year_arg == "all" else _int_arg("year") or default_year
+    year = None if request.args.get("year") == "all" else int_arg("year") or service.default_year(years)
     stage = request.args.get("stage") if request.args.get("stage") in STAGES else None
-    department_id = _int_arg("department")
+    department_id = int_arg("department")
     band = request.args.get("satisfaction") if request.args.get("satisfaction") in SATISFACTION_FILTERS else None
     projects = service.filtered_projects(year, stage, department_id)
     ratings = service.project_ratings(current_app.extensions.get("rating_sources", []))
@@ -70,7 +63,15 @@ def _judge_forms(project: Project) -> dict:
 
 @bp.get("/<int:project_id>")
 def project_detail(project_id: int):
-    project = db.get_or_404(Project, project_id)
+    project = db.session.get(Project, project_id, options=[
+        selectinload(Project.notes).selectinload(ProgressNote.photos),
+        selectinload(Project.supervisions).selectinload(SupervisionRecord.photos),
+        selectinload(Project.stage_plans),
+        selectinload(Project.milestones),
+        selectinload(Project.changes),
+    ])
+    if project is None:
+        abort(404)
     today = schedule.beijing_today()
     panels = [provider(project) for provider in current_app.extensions.get("project_panels", [])]
     labels = {
@@ -92,14 +93,13 @@ def project_detail(project_id: int):
         plotly_js=PLOTLY_JS,
         today=today,
         is_overdue=schedule.is_overdue,
-        stage_is_overdue=schedule.stage_is_overdue,
+        stage_overdue=lambda plan: delivery.stage_overdue(plan, today),
         rectification_overdue=lambda record: delivery.rectification_overdue(record, today),
         supervision_status=delivery.supervision_status,
         status_labels=SUPERVISION_STATUS_LABELS,
         may_report=owns_project(current_user, project),
         may_judge=_judge_forms(project),
         origins=proposals.proposals_behind(project),
-        shown_code=proposals.tracking_code_shown,
         done_form=MilestoneDoneForm(formdata=None, done_on=today),
         answer_form=AnswerForm(formdata=None),
         button=ButtonForm(),
@@ -310,10 +310,10 @@ def supervision_answer(project_id: int, record_id: int):
 
 @bp.get("/supervision")
 def supervision_list():
-    years = service.project_years()
+    year = service.default_year(service.project_years())
     return render_template(
         "projects/supervision_list.html",
-        projects=service.filtered_projects(year=years[0]) if years else [],
+        projects=service.filtered_projects(year=year) if year else [],
         records=delivery.records_of_deputy(current_user.deputy_id),
         stages=STAGE_LABELS,
         status_labels=SUPERVISION_STATUS_LABELS,

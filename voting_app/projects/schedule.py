@@ -48,8 +48,9 @@ def plan_problems(
     return problems
 
 
-def stage_is_overdue(planned_end: date | None, actual_end: date | None, today: date) -> bool:
-    return is_overdue(planned_end, actual_end is not None, today)
+def stage_is_overdue(planned_end: date | None, actual_end: date | None, today: date, passed: bool = False) -> bool:
+    """A stage the project has already moved past is finished, whether or not its end was entered."""
+    return is_overdue(planned_end, actual_end is not None or passed, today)
 
 
 def rectification_is_overdue(due: date | None, asked: bool, settled: bool | None, today: date) -> bool:

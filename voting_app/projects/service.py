@@ -75,11 +75,14 @@ def project_from_candidate(actor: str, actor_name: str, candidate: Candidate) ->
         summary=candidate.summary,
         department=candidate.department,
         budget=candidate.investment,
+        location=candidate.location,
         year=session_day.year if session_day else candidate.round.created_at.year,
         stage=APPROVED,
     )
     if candidate.planned_completion:
         project.stage_plans.append(StagePlan(stage=IN_PROGRESS, planned_end=candidate.planned_completion))
+        project.changes.append(ProjectChange(actor_name=actor_name, field=f"{IN_PROGRESS}.planned_end",
+                                             new_value=candidate.planned_completion.isoformat()))
     candidate.project_id = project.id
     db.session.flush()
     return project
@@ -211,6 +214,14 @@ def filtered_projects(year: int | None = None, stage: str | None = None, departm
     if department_id is not None:
         query = query.where(Project.department_id == department_id)
     return list(db.session.scalars(query))
+
+
+def default_year(years: list[int]) -> int | None:
+    """The list opens on this year's projects (Beijing), or the latest year there is."""
+    from voting_app.projects.schedule import beijing_today
+
+    this_year = beijing_today().year
+    return this_year if this_year in years else (years[0] if years else None)
 
 
 def project_years() -> list[int]:

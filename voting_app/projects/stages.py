@@ -31,6 +31,10 @@ HISTORY_LABELS = {
     "milestone.added": _l("Milestone added"),
     "milestone.removed": _l("Milestone removed"),
     "milestone.done": _l("Milestone reached"),
+    "supervision.recorded": _l("Supervision visit recorded"),
+    "supervision.answered": _l("Department answered the supervision"),
+    "supervision.settled": _l("Deputy: rectification settled"),
+    "supervision.not_settled": _l("Deputy: rectification not settled"),
 }
 
 

@@ -11,13 +11,14 @@ from voting_app.db import db
 from voting_app.errors import DomainError
 from voting_app.extensions import csrf, limiter
 from voting_app.forms import ButtonForm
+from voting_app.images import MAX_UPLOAD_BYTES
 from voting_app.projects.forms import uploaded_bytes
 from voting_app.proposals import service
 from voting_app.proposals.forms import THEME_LABELS, AcceptForm, DeclineForm, MergeForm, ProposalForm, StationForm
 from voting_app.proposals.models import STATUSES, LiaisonStation, Proposal
 from voting_app.proposals.status import STATUS_LABELS
 from voting_app.qr import qr_svg
-from voting_app.web import current_actor, flash_domain_error, public_url
+from voting_app.web import current_actor, flash_domain_error, int_arg, public_url
 
 bp = Blueprint("proposals", __name__)
 
@@ -31,7 +32,7 @@ def _station_or_404(code: str) -> LiaisonStation:
 
 def _render_form(station: LiaisonStation, form: ProposalForm, message: str | None = None, status: int = 200):
     return render_template("proposals/propose.html", station=station, form=form, message=message,
-                           max_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)), status
+                           max_mb=MAX_UPLOAD_BYTES // (1024 * 1024)), status
 
 
 @bp.get("/p/<station_code>")
@@ -90,23 +91,27 @@ def track():
 
 @bp.get("/proposals/")
 def proposal_list():
-    station_id = request.args.get("station", "")
+    station_id = int_arg("station")
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     theme = request.args.get("theme") if request.args.get("theme") in THEME_LABELS else None
     return render_template(
         "proposals/list.html",
-        proposals=service.proposal_list(status, int(station_id) if station_id.isdigit() else None, theme),
+        proposals=service.proposal_list(status, station_id, theme),
         stations=db.session.scalars(db.select(LiaisonStation).order_by(LiaisonStation.name)).all(),
-        chosen={"status": status, "station": int(station_id) if station_id.isdigit() else None, "theme": theme},
+        chosen={"status": status, "station": station_id, "theme": theme},
         statuses=STATUS_LABELS,
         themes=THEME_LABELS,
         shown=service.tracking_code_shown,
     )
 
 
+def _round_choices() -> list[SelectChoice]:
+    return [SelectChoice(r.id, f"{r.session.name} · {r.title}") for r in service.draft_rounds()]
+
+
 def _detail_page(proposal: Proposal, accept_form=None, merge_form=None, decline_form=None, status: int = 200):
     accept_form = accept_form or AcceptForm(formdata=None)
-    accept_form.round_id.choices = [SelectChoice(r.id, f"{r.session.name} · {r.title}") for r in service.draft_rounds()]
+    accept_form.round_id.choices = _round_choices()
     return render_template(
         "proposals/detail.html",
         proposal=proposal,
@@ -139,7 +144,7 @@ def proposal_detail(proposal_id: int):
 def proposal_accept(proposal_id: int):
     proposal = _proposal(proposal_id)
     form = AcceptForm()
-    form.round_id.choices = [SelectChoice(r.id, r.title) for r in service.draft_rounds()]
+    form.round_id.choices = _round_choices()
     if not form.validate_on_submit():
         return _detail_page(proposal, accept_form=form, status=400)
     try:

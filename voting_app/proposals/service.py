@@ -121,7 +121,7 @@ def accept_proposal(actor: str, actor_name: str, proposal: Proposal, round_: Rou
     if investment is not None and investment < 0:
         raise DomainError(_l("Amounts cannot be negative."))
     candidate = add_candidate(actor, round_, proposal.title, proposal.description, investment, department or "",
-                              planned_completion)
+                              planned_completion, location=proposal.location)
     proposal.candidate_id = candidate.id
     _screened(proposal, actor_name, ACCEPTED)
     db.session.flush()
