@@ -179,3 +179,16 @@ def test_station_posters_carry_the_form_address(app, world):
         station_id, code = station.id, station.code
     poster = staff.get(f"/proposals/stations/{station_id}/poster").get_data(as_text=True)
     assert f"/p/{code}" in poster and "<svg" in poster
+
+
+def test_screening_offers_same_theme_proposals_to_merge_into(app, world):
+    north, south = a_station(app, "北站"), a_station(app, "南站")
+    first_id, first_code = submitted(app, north)
+    submitted(app, south, title="学校门口加护栏", theme="education")
+    other_id, _ = submitted(app, south)
+    staff = as_role(app, world, "staff")
+    page = staff.get(f"/proposals/{other_id}").get_data(as_text=True)
+    assert f'name="into" value="{first_code}"' in page and "学校门口加护栏" not in page
+    assert post(staff, f"/proposals/{other_id}/merge", {"into": first_code}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Proposal, other_id).merged_into_id == first_id

@@ -15,7 +15,7 @@ from voting_app.images import MAX_UPLOAD_BYTES
 from voting_app.projects.forms import uploaded_bytes
 from voting_app.proposals import service
 from voting_app.proposals.forms import THEME_LABELS, AcceptForm, DeclineForm, MergeForm, ProposalForm, StationForm
-from voting_app.proposals.models import STATUSES, LiaisonStation, Proposal
+from voting_app.proposals.models import RECEIVED, STATUSES, LiaisonStation, Proposal
 from voting_app.proposals.status import STATUS_LABELS
 from voting_app.qr import qr_svg
 from voting_app.web import current_actor, flash_domain_error, int_arg, public_url
@@ -120,6 +120,7 @@ def _detail_page(proposal: Proposal, accept_form=None, merge_form=None, decline_
         decline_form=decline_form or DeclineForm(formdata=None),
         duplicates=db.session.scalars(db.select(Proposal).where(Proposal.merged_into_id == proposal.id)).all(),
         supporters=service.supporters(proposal),
+        similar=service.similar_proposals(proposal) if proposal.status == RECEIVED else [],
         statuses=STATUS_LABELS,
         themes=THEME_LABELS,
         shown=service.tracking_code_shown,

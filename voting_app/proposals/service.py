@@ -232,3 +232,14 @@ def project_of(candidate: Candidate) -> Project | None:
     runoff = db.session.scalar(select(Candidate).where(Candidate.source_id == candidate.id,
                                                        Candidate.project_id.is_not(None)))
     return db.session.get(Project, runoff.project_id) if runoff else None
+
+
+def similar_proposals(proposal: Proposal, limit: int = 8) -> list[Proposal]:
+    """Open or accepted proposals on the same theme, nearest station first: where duplicates hide."""
+    same_station = Proposal.station_id == proposal.station_id
+    return list(db.session.scalars(
+        select(Proposal)
+        .where(Proposal.id != proposal.id, Proposal.theme == proposal.theme, Proposal.status.in_((RECEIVED, ACCEPTED)))
+        .order_by(same_station.desc(), Proposal.id.desc())
+        .limit(limit)
+    ))
