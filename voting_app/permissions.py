@@ -207,8 +207,16 @@ def owns_project(user, project) -> bool:
 
 
 def recorded_supervision(principal, record) -> bool:
-    """Only the deputy who recorded a supervision visit judges whether it was put right."""
-    return role_of(principal) == DEPUTY and principal.deputy_id == record.deputy_id
+    """Only the deputy who recorded a supervision visit judges whether it was put right. Each
+    session has its own roster, so the same deputy holding a card of a later session of the
+    same congress (same roster number and name) still may."""
+    if role_of(principal) != DEPUTY:
+        return False
+    return principal.deputy_id == record.deputy_id or same_deputy(principal.deputy, record.deputy)
+
+
+def same_deputy(one, other) -> bool:
+    return one is not None and other is not None and (one.number, one.name) == (other.number, other.name)
 
 
 def may_see_photo(user, photo) -> bool:

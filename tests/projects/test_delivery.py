@@ -364,3 +364,34 @@ def test_residents_ratings_take_the_surveys_main_question_and_feed_the_filter(ap
         assert (rating.rate_text, rating.rated, rating.is_below_bar) == ("50.0", 10, True)
     page = app.test_client().get("/projects/?year=all&satisfaction=below").get_data(as_text=True)
     assert "亮化工程" in page and "Residents 50.0%" in page
+
+
+def test_a_deputy_with_a_later_sessions_card_still_judges_their_own_record(app, world):
+    from voting_app.ballots.credentials import issue_missing_cards
+    from voting_app.sessions import service as sessions
+    from voting_app.sessions.roster import RosterParse, RosterRow
+
+    project_id = new_project(app)
+    with app.app_context():
+        first = world.credential(world.deputy_ids[0]).deputy
+        record = delivery.record_supervision("test", first, db.session.get(Project, project_id), TODAY, "路面破损", "修补路面",
+                                             TODAY + timedelta(days=7), [])
+        delivery.answer_supervision("test", make_user("department_officer"), record, "已修补")
+        record_id = record.id
+        later = sessions.create_session("test", "下一次会议", "会堂")
+        rows = (RosterRow(2, first.number, first.name, "第一代表团", ""), RosterRow(3, "002", "另一位代表", "第一代表团", ""))
+        sessions.import_roster("test", later, RosterParse(rows, ()))
+        db.session.refresh(later)
+        from voting_app.ballots.credentials import active_credential
+
+        cards = {card.deputy.name: active_credential(card.deputy.id) for card in issue_missing_cards("test", later)}
+        db.session.commit()
+        again, stranger = app.test_client(), app.test_client()
+        sign_in(again, cards[first.name])
+        sign_in(stranger, cards["另一位代表"])
+    assert f"#supervision-{record_id}" not in stranger.get("/projects/supervision").get_data(as_text=True)
+    assert post(stranger, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}).status_code == 403
+    assert f"#supervision-{record_id}" in again.get("/projects/supervision").get_data(as_text=True)
+    assert post(again, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(SupervisionRecord, record_id).settled is True

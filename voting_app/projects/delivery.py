@@ -17,6 +17,7 @@ from voting_app.images import clean_image
 from voting_app.projects import schedule
 from voting_app.projects.models import STAGES, Milestone, Photo, ProgressNote, Project, ProjectChange, StagePlan, SupervisionRecord
 from voting_app.projects.service import update_project
+from voting_app.sessions.models import Deputy
 
 MAX_PHOTOS = 4
 PLAN_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
@@ -289,8 +290,10 @@ def dashboard(today: date | None = None, department_id: int | None = None) -> Da
     )
 
 
-def records_of_deputy(deputy_id: int) -> list[SupervisionRecord]:
+def records_of_deputy(deputy) -> list[SupervisionRecord]:
+    """This deputy's records, also those made with a card of an earlier session (same number and name)."""
     return list(db.session.scalars(
-        select(SupervisionRecord).where(SupervisionRecord.deputy_id == deputy_id)
+        select(SupervisionRecord).join(Deputy, Deputy.id == SupervisionRecord.deputy_id)
+        .where(Deputy.number == deputy.number, Deputy.name == deputy.name)
         .order_by(SupervisionRecord.visited_on.desc(), SupervisionRecord.id.desc())
     ))

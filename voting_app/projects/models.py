@@ -149,6 +149,7 @@ class SupervisionRecord(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="supervisions")
+    deputy = relationship("Deputy")
     photos: Mapped[list["Photo"]] = relationship(order_by="Photo.id", foreign_keys="Photo.supervision_id")
 
 

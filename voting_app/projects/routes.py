@@ -314,7 +314,7 @@ def supervision_list():
     return render_template(
         "projects/supervision_list.html",
         projects=service.filtered_projects(year=year) if year else [],
-        records=delivery.records_of_deputy(current_user.deputy_id),
+        records=delivery.records_of_deputy(current_user.deputy),
         stages=STAGE_LABELS,
         status_labels=SUPERVISION_STATUS_LABELS,
         supervision_status=delivery.supervision_status,
