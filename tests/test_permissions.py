@@ -98,6 +98,7 @@ def url_arguments(world) -> dict:
         "index": 0,
         "token": "not-a-real-card",
         "filename": "css/app.css",
+        "name": "plotly-basic-4.1.1.min.js",
         **survey_world(world),
     }
 
@@ -221,6 +222,7 @@ def test_the_policy_itself():
         "proposals.propose",
         "proposals.propose_submit",
         "proposals.track",
+        "assets.vendor",
     }
     assert allowed_roles("surveys.assisted_entry") == {STAFF, GRID_WORKER}
     assert allowed_roles("surveys.comment_hide") == {STAFF}
@@ -236,3 +238,4 @@ def test_the_policy_itself():
     }
     assert allowed_roles("proposals.proposal_accept") == {STAFF}
     assert allowed_roles("projects.dashboard") == {STAFF, PRESIDING}
+    assert allowed_roles("screen.go") == {STAFF, PRESIDING} == allowed_roles("screen.slide_fragment")

@@ -91,9 +91,11 @@ def _register_blueprints(app: Flask) -> None:
     from voting_app.permissions import can, guard_request
     from voting_app.projects.routes import bp as projects_bp
     from voting_app.proposals.routes import bp as proposals_bp
+    from voting_app.screen.routes import bp as screen_bp
+    from voting_app.assets import bp as assets_bp, vendor_url
     from voting_app.sessions.routes import bp as sessions_bp
 
-    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, audit.bp):
+    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, screen_bp, assets_bp, audit.bp):
         app.register_blueprint(blueprint)
     init_surveys(app)
     app.before_request(guard_request)
@@ -114,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
             "state_label": state_label,
             "rating_labels": rating_labels,
             "mark_labels": mark_labels,
+            "vendor_url": vendor_url,
         }
 
 

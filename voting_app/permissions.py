@@ -56,6 +56,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "survey.results": frozenset({STAFF, PRESIDING}),
     "survey.list": frozenset({STAFF, PRESIDING, GRID_WORKER}),
     "survey.assist": frozenset({STAFF, GRID_WORKER}),
+    # The venue screen
+    "screen.show": frozenset({STAFF, PRESIDING}),
+    "screen.drive": frozenset({STAFF, PRESIDING}),
     # Administration
     "audit.view": frozenset({STAFF}),
     "account.manage": frozenset({STAFF}),
@@ -165,6 +168,11 @@ ENDPOINTS: dict[str, str] = {
     "surveys.respond": PUBLIC,
     "surveys.respond_submit": PUBLIC,
     "surveys.thanks": PUBLIC,
+    "screen.show": "screen.show",
+    "screen.slide_fragment": "screen.show",
+    "screen.go": "screen.drive",
+    "screen.remote": "screen.drive",
+    "assets.vendor": PUBLIC,
     "audit.audit_log": "audit.view",
     "auth.account_list": "account.manage",
     "auth.account_new": "account.manage",

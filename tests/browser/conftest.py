@@ -182,3 +182,22 @@ def record_page_problems(page, name: str, axe_results, problems: list[str], note
     lang = page.get_attribute("html", "lang")
     if lang != "zh-CN":
         problems.append(f"[{name}] <html lang> is {lang!r}, expected 'zh-CN'")
+
+
+def seeded(server) -> tuple[dict, int, int, int]:
+    """Load the demo into a live server; return its passwords, an under-way project, a proposal and a station."""
+    from sqlalchemy import select
+
+    from voting_app.db import db
+    from voting_app.demo import seed
+    from voting_app.projects.models import Project
+    from voting_app.proposals.models import LiaisonStation, Proposal
+
+    with server.app.app_context():
+        sheet = seed()
+        db.session.commit()
+        under_way = db.session.scalar(select(Project.id).where(Project.stage == "in_progress").order_by(Project.id))
+        proposal = db.session.scalar(select(Proposal.id).where(Proposal.status == "received").order_by(Proposal.id))
+        station = db.session.scalar(select(LiaisonStation.id).order_by(LiaisonStation.id))
+    passwords = dict(re.findall(r"^\s+(\S+)\s+password (\S+)$", sheet, re.M))
+    return passwords, under_way, proposal, station

@@ -4,28 +4,10 @@ its timeline from the vendored plotly.js only."""
 
 import re
 
-from sqlalchemy import select
-
+from tests.browser.conftest import seeded
 from tests.browser.test_project_lifecycle import Axe, Watch, sign_in
 
 DESKTOP_FULL_HD = {"viewport": {"width": 1920, "height": 1080}}
-
-
-def seeded(server) -> tuple[dict, int, int, int]:
-    """Load the demo; return its passwords, an under-way project, a proposal and a station."""
-    from voting_app.db import db
-    from voting_app.demo import seed
-    from voting_app.projects.models import Project
-    from voting_app.proposals.models import LiaisonStation, Proposal
-
-    with server.app.app_context():
-        sheet = seed()
-        db.session.commit()
-        under_way = db.session.scalar(select(Project.id).where(Project.stage == "in_progress").order_by(Project.id))
-        proposal = db.session.scalar(select(Proposal.id).where(Proposal.status == "received").order_by(Proposal.id))
-        station = db.session.scalar(select(LiaisonStation.id).order_by(LiaisonStation.id))
-    passwords = dict(re.findall(r"^\s+(\S+)\s+password (\S+)$", sheet, re.M))
-    return passwords, under_way, proposal, station
 
 
 def test_delivery_and_proposal_pages_on_the_demo(live_server, page_factory, screenshot):

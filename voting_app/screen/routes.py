@@ -1,0 +1,122 @@
+"""The venue screen (16:9, driven by the keyboard or a phone) and its remote."""
+
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from voting_app.ballots.counting import SATISFACTION
+from voting_app.ballots.models import Round
+from voting_app.ballots.service import count_round, returned_count, state_label
+from voting_app.db import db
+from voting_app.forms import ButtonForm
+from voting_app.projects.models import STAGES
+from voting_app.projects.stages import STAGE_LABELS
+from voting_app.screen import charts, deck as decks, service
+from voting_app.sessions.models import CongressSession
+from voting_app.sessions.service import presence
+from voting_app.web import PLOTLY_JS, current_actor, safe_next
+
+bp = Blueprint("screen", __name__, url_prefix="/screen")
+DEFAULT_BAR = 60
+
+
+def _session(session_id: int) -> CongressSession:
+    return db.get_or_404(CongressSession, session_id)
+
+
+def _slide_context(congress: CongressSession, slide: decks.Slide) -> dict:
+    """Everything one slide shows; a round in progress yields its turnout and nothing counted."""
+    context = {"congress": congress, "slide": slide, "presence": presence(congress.id)}
+    if slide.round_id is not None:
+        round_ = db.get_or_404(Round, slide.round_id)
+        context["round"] = round_
+        if slide.kind == decks.ROUND_LIVE:
+            context["returned"] = returned_count(round_.id)
+            context["state_text"] = state_label(round_.state)
+        else:
+            result = count_round(round_)
+            names = {candidate.id: candidate.name for candidate in round_.candidates}
+            context.update(result=result, names=names)
+            if slide.kind == decks.ROUND_CHART:
+                context["figure"] = charts.result_figure(result, names, round_.satisfaction_bar)
+    elif slide.kind == decks.PROJECTS:
+        year, by_stage = service.year_projects(current_app.extensions.get("rating_sources", []))
+        context.update(year=year, by_stage=by_stage, stages=STAGE_LABELS, stage_order=STAGES)
+    elif slide.kind == decks.SATISFACTION:
+        lines = service.rated_projects(current_app.extensions.get("rating_sources", []))
+        labels = {"residents": _("Residents"), "deputies": _("Deputies"), "below": _("rectification (整改)")}
+        context.update(lines=lines, figure=charts.satisfaction_figure(lines, labels, DEFAULT_BAR), bar=DEFAULT_BAR)
+    return context
+
+
+@bp.get("/<int:session_id>")
+def show(session_id: int):
+    congress = _session(session_id)
+    deck, slide = service.current_slide(congress)
+    response = make_response(render_template(
+        "screen/show.html",
+        deck=deck,
+        position=deck.index(slide) + 1,
+        fingerprint=service.fingerprint(congress),
+        plotly_js=PLOTLY_JS,
+        button=ButtonForm(),
+        satisfaction=SATISFACTION,
+        **_slide_context(congress, slide),
+    ))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<int:session_id>/slide")
+def slide_fragment(session_id: int):
+    """The current slide as an HTML fragment; 304 while nothing on the screen has changed."""
+    congress = _session(session_id)
+    fingerprint = service.fingerprint(congress)
+    if request.if_none_match.contains(fingerprint):
+        response = make_response("", 304)
+    else:
+        deck, slide = service.current_slide(congress)
+        response = make_response(render_template(
+            "screen/_slide.html", deck=deck, position=deck.index(slide) + 1, satisfaction=SATISFACTION,
+            **_slide_context(congress, slide),
+        ))
+    response.set_etag(fingerprint)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.post("/<int:session_id>/go")
+def go(session_id: int):
+    congress = _session(session_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    service.move(current_actor(), congress, request.form.get("to", "next"))
+    db.session.commit()
+    if request.headers.get("X-Requested-With") == "fetch":
+        return "", 204
+    return redirect(safe_next(request.form.get("next"), url_for("screen.remote", session_id=congress.id)))
+
+
+@bp.get("/<int:session_id>/remote")
+def remote(session_id: int):
+    congress = _session(session_id)
+    deck, slide = service.current_slide(congress)
+    rounds = {round_.id: round_ for round_ in service.session_rounds(congress)}
+    return render_template("screen/remote.html", congress=congress, deck=deck, current=slide, rounds=rounds,
+                           button=ButtonForm(), slide_title=slide_title)
+
+
+def slide_title(slide: decks.Slide, rounds: dict) -> str:
+    """How a slide is named on the remote."""
+    if slide.round_id is not None:
+        title = rounds[slide.round_id].title
+        return {
+            decks.ROUND_LIVE: _("%(title)s: turnout", title=title),
+            decks.ROUND_RESULT: _("%(title)s: announcement", title=title),
+            decks.ROUND_CHART: _("%(title)s: chart", title=title),
+        }[slide.kind]
+    return {
+        decks.TITLE: _("Title"),
+        decks.PRESENCE: _("Deputies present"),
+        decks.PROJECTS: _("This year’s projects"),
+        decks.SATISFACTION: _("Satisfaction: residents and deputies"),
+    }[slide.kind]
