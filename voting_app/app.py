@@ -92,10 +92,11 @@ def _register_blueprints(app: Flask) -> None:
     from voting_app.projects.routes import bp as projects_bp
     from voting_app.proposals.routes import bp as proposals_bp
     from voting_app.screen.routes import bp as screen_bp
+    from voting_app.reports.routes import bp as reports_bp
     from voting_app.assets import bp as assets_bp, vendor_url
     from voting_app.sessions.routes import bp as sessions_bp
 
-    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, screen_bp, assets_bp, audit.bp):
+    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, screen_bp, reports_bp, assets_bp, audit.bp):
         app.register_blueprint(blueprint)
     init_surveys(app)
     app.before_request(guard_request)

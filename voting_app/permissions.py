@@ -59,6 +59,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The venue screen
     "screen.show": frozenset({STAFF, PRESIDING}),
     "screen.drive": frozenset({STAFF, PRESIDING}),
+    # Reports
+    "report.view": frozenset({STAFF, PRESIDING}),
     # Administration
     "audit.view": frozenset({STAFF}),
     "account.manage": frozenset({STAFF}),
@@ -173,6 +175,11 @@ ENDPOINTS: dict[str, str] = {
     "screen.go": "screen.drive",
     "screen.remote": "screen.drive",
     "assets.vendor": PUBLIC,
+    "reports.session_report": "report.view",
+    "reports.session_report_xlsx": "report.view",
+    "reports.year_report": "report.view",
+    "reports.year_report_xlsx": "report.view",
+    "reports.project_report": "report.view",
     "audit.audit_log": "audit.view",
     "auth.account_list": "account.manage",
     "auth.account_new": "account.manage",

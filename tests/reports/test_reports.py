@@ -1,0 +1,108 @@
+"""The session report and the year report: what they say, on the page and in Excel."""
+
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from tests.ballots.helpers import announce_round, as_deputy, as_role, cast, close_round, confirm_round, open_round
+from voting_app.db import db
+from voting_app.projects import delivery, schedule
+from voting_app.projects.models import Project
+from voting_app.projects.service import create_project
+from voting_app.reports import data
+from voting_app.sessions.models import CongressSession
+
+TODAY = schedule.beijing_today()
+
+
+def counted(app, world, announce=True):
+    open_round(app, world)
+    a, b, c, _ = world.candidate_ids
+    for index in range(7):
+        cast(as_deputy(app, world, index), world.round_id, choices=[a, b] if index < 6 else [c])
+    close_round(app, world)
+    confirm_round(app, world)
+    if announce:
+        announce_round(app, world)
+
+
+def test_the_session_report_has_every_counted_round_its_digest_and_the_elected(app, world):
+    counted(app, world)
+    with app.app_context():
+        report = data.session_report(db.session.get(CongressSession, world.session_id))
+        assert [r.round.id for r in report.rounds] == [world.round_id] and report.pending == []
+        item = report.rounds[0]
+        assert (item.result.returned, item.result.valid, item.result.void) == (7, 7, 0)
+        assert item.digest.startswith("sha256:") and item.digest_matches
+        assert [(e.candidate.name, e.votes) for e in report.elected] == [("项目1", 6), ("项目2", 6)]
+    staff = as_role(app, world, "staff")
+    page = staff.get(f"/reports/sessions/{world.session_id}").get_data(as_text=True)
+    assert item.digest in page and "Elected projects" in page and "项目1" in page and "Votes needed to pass" in page
+    workbook = load_workbook(io.BytesIO(staff.get(f"/reports/sessions/{world.session_id}/report.xlsx").data))
+    rounds, votes, elected = (list(sheet.values) for sheet in workbook.worksheets)
+    assert rounds[2][0] == "测试票决" and rounds[2][5:8] == (7, 7, 0) and rounds[2][8] == 5 and rounds[2][9] == item.digest
+    assert [row[2:4] for row in votes[1:]] == [("项目1", 6), ("项目2", 6), ("项目3", 1), ("项目4", 0)]
+    assert votes[1][5] == "Elected" and votes[3][5] == "Not passed"
+    assert [row[1] for row in elected[1:]] == ["项目1", "项目2"]
+
+
+def test_a_round_not_yet_counted_is_listed_as_pending_without_figures(app, world):
+    open_round(app, world)
+    cast(as_deputy(app, world, 0), world.round_id, choices=[world.candidate_ids[0]])
+    with app.app_context():
+        report = data.session_report(db.session.get(CongressSession, world.session_id))
+    assert report.rounds == [] and [r.id for r in report.pending] == [world.round_id]
+    page = as_role(app, world, "staff").get(f"/reports/sessions/{world.session_id}").get_data(as_text=True)
+    assert "Rounds not yet counted" in page and "open for voting" in page
+    assert "项目1" not in page
+
+
+def test_the_year_report_sums_spending_and_counts_supervision_and_overdue_items(app, world):
+    with app.app_context():
+        deputy = world.credential(world.deputy_ids[0]).deputy
+        bridge = create_project("test", "staff", name="桥梁", year=TODAY.year, department="区交通运输局",
+                                budget=Decimal("800"), spent=Decimal("200"), stage="in_progress")
+        lights = create_project("test", "staff", name="路灯", year=TODAY.year, budget=Decimal("200"), stage="operating")
+        create_project("test", "staff", name="往年项目", year=TODAY.year - 1)
+        delivery.add_milestone("test", "staff", bridge, "主体完工", TODAY - timedelta(days=3))
+        done = delivery.add_milestone("test", "staff", bridge, "招标", TODAY - timedelta(days=30))
+        delivery.complete_milestone("test", "staff", bridge, done, TODAY - timedelta(days=29))
+        visit = TODAY - timedelta(days=20)
+        delivery.record_supervision("test", deputy, bridge, visit, "围挡破损", "修复围挡", visit + timedelta(days=5), [])
+        delivery.record_supervision("test", deputy, bridge, TODAY, "施工规范", "", None, [])
+        db.session.commit()
+        report = data.year_report(TODAY.year, {})
+        by_name = {item.project.name: item for item in report.projects}
+        assert set(by_name) == {"桥梁", "路灯"} and report.budget == Decimal("1000") and report.spent == Decimal("200")
+        item = by_name["桥梁"]
+        assert (item.spent_share, item.milestones_done, item.milestones_overdue) == (25.0, 1, 1)
+        assert (item.supervisions, item.rectifications_asked, item.rectifications_settled, item.rectifications_overdue) == (2, 1, 0, 1)
+        assert report.by_stage()["in_progress"] == 1 and report.by_stage()["operating"] == 1
+        bridge_id = bridge.id
+    staff = as_role(app, world, "staff")
+    page = staff.get("/reports/projects").get_data(as_text=True)
+    assert "桥梁" in page and "往年项目" not in page and "1000.00" in page
+    assert "往年项目" in staff.get("/reports/projects?year=all").get_data(as_text=True)
+    sheet = load_workbook(io.BytesIO(staff.get(f"/reports/projects.xlsx?year={TODAY.year}").data)).worksheets[0]
+    rows = {row[0]: row for row in sheet.values}
+    assert rows["桥梁"][5:14] == (800.0, 200.0, 25.0, 1, 1, 2, 1, 0, 1)
+    one = staff.get(f"/reports/projects/{bridge_id}").get_data(as_text=True)
+    assert "围挡破损" in one and "修复围挡" in one and "overdue" in one
+
+
+def test_reports_are_for_staff_and_presiding_only(app, world):
+    assert app.test_client().get(f"/reports/sessions/{world.session_id}").status_code == 302
+    scrutineer = as_role(app, world, "scrutineer")
+    assert scrutineer.get("/reports/projects").status_code == 403
+    assert as_role(app, world, "presiding").get("/reports/projects").status_code == 200
+
+
+def test_names_that_look_like_formulas_stay_text_in_excel(app, world):
+    with app.app_context():
+        create_project("test", "staff", name="=HYPERLINK(\"http://x\")", year=TODAY.year)
+        db.session.commit()
+    sheet = load_workbook(io.BytesIO(as_role(app, world, "staff").get(f"/reports/projects.xlsx?year={TODAY.year}").data)).worksheets[0]
+    cell = sheet.cell(row=2, column=1)
+    assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"

@@ -1,0 +1,142 @@
+"""What the session report and the year report say, gathered from the ballots, projects and
+surveys. No Flask: the HTML, the Excel file and the tests read the same objects."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from voting_app.ballots.counting import SATISFACTION, CountResult
+from voting_app.ballots.models import Candidate, Round
+from voting_app.ballots.service import count_round, round_board
+from voting_app.db import db
+from voting_app.projects import delivery, schedule
+from voting_app.projects.models import STAGES, Project
+from voting_app.projects.service import Rating
+from voting_app.sessions.models import CongressSession
+from voting_app.sessions.presence import Presence
+from voting_app.sessions.service import presence
+
+COUNTED = ("confirmed", "announced")
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    round: Round
+    result: CountResult
+    names: dict[int, str]
+    digest: str
+    digest_matches: bool
+
+
+@dataclass(frozen=True)
+class ElectedProject:
+    candidate: Candidate
+    votes: int
+    rank: int | None
+    round: Round
+    project: Project | None
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    congress: CongressSession
+    presence: Presence
+    rounds: list[RoundReport]
+    pending: list[Round]
+    elected: list[ElectedProject]
+
+
+def session_report(congress: CongressSession) -> SessionReport:
+    """Every counted round with its announcement and board digest, rounds not yet counted,
+    and the candidates elected (those that became projects link to them)."""
+    rounds = db.session.scalars(select(Round).where(Round.session_id == congress.id).order_by(Round.id)).all()
+    reports, pending, elected = [], [], []
+    for round_ in rounds:
+        if round_.state not in COUNTED:
+            if round_.state != "draft":
+                pending.append(round_)
+            continue
+        result = count_round(round_)
+        digest = round_board(round_)["digest"]
+        reports.append(RoundReport(round_, result, {c.id: c.name for c in round_.candidates}, digest,
+                                   digest == round_.board_digest))
+        if result.method == SATISFACTION or result.void_round:
+            continue
+        by_id = {c.id: c for c in round_.candidates}
+        for line in result.ranking():
+            if line.is_elected:
+                candidate = by_id[line.candidate_id]
+                project = db.session.get(Project, candidate.project_id) if candidate.project_id else None
+                elected.append(ElectedProject(candidate, line.votes, line.rank, round_, project))
+    return SessionReport(congress, presence(congress.id), reports, pending, elected)
+
+
+@dataclass(frozen=True)
+class ProjectReport:
+    project: Project
+    stage_rows: list[tuple[str, object, bool]]  # (stage, plan or None, overdue)
+    spent_share: float | None  # percent of the budget spent
+    milestones_done: int
+    milestones_overdue: int
+    supervisions: int
+    rectifications_asked: int
+    rectifications_settled: int
+    rectifications_overdue: int
+    ratings: list[Rating] = field(default_factory=list)
+
+    def rating(self, source: str) -> Rating | None:
+        return next((r for r in self.ratings if r.source == source and r.rated), None)
+
+
+def _spent_share(budget: Decimal | None, spent: Decimal | None) -> float | None:
+    if not budget or spent is None:
+        return None
+    return float(spent * 100 / budget)
+
+
+def project_report(project: Project, ratings: dict[int, list[Rating]], today: date | None = None) -> ProjectReport:
+    today = today or schedule.beijing_today()
+    rows = [(stage, project.plan_for(stage), bool(project.plan_for(stage)) and delivery.stage_overdue(project.plan_for(stage), today))
+            for stage in STAGES]
+    asked = [record for record in project.supervisions if record.rectification]
+    return ProjectReport(
+        project=project,
+        stage_rows=rows,
+        spent_share=_spent_share(project.budget, project.spent),
+        milestones_done=sum(1 for m in project.milestones if m.done_on),
+        milestones_overdue=sum(1 for m in project.milestones if schedule.is_overdue(m.planned_on, m.done_on is not None, today)),
+        supervisions=len(project.supervisions),
+        rectifications_asked=len(asked),
+        rectifications_settled=sum(1 for record in asked if record.settled is True),
+        rectifications_overdue=sum(1 for record in asked if delivery.rectification_overdue(record, today)),
+        ratings=ratings.get(project.id, []),
+    )
+
+
+@dataclass(frozen=True)
+class YearReport:
+    year: int | None
+    projects: list[ProjectReport]
+
+    @property
+    def budget(self) -> Decimal:
+        return sum((p.project.budget or Decimal(0) for p in self.projects), Decimal(0))
+
+    @property
+    def spent(self) -> Decimal:
+        return sum((p.project.spent or Decimal(0) for p in self.projects), Decimal(0))
+
+    def by_stage(self) -> dict[str, int]:
+        counts = dict.fromkeys(STAGES, 0)
+        for report in self.projects:
+            counts[report.project.stage] += 1
+        return counts
+
+
+def year_report(year: int | None, ratings: dict[int, list[Rating]], today: date | None = None) -> YearReport:
+    query = select(Project).order_by(Project.id)
+    if year is not None:
+        query = query.where(Project.year == year)
+    return YearReport(year, [project_report(project, ratings, today) for project in db.session.scalars(query)])

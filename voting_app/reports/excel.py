@@ -1,0 +1,79 @@
+"""The session report and the year report as Excel workbooks, from the same report objects
+as the printed pages. Labels come translated from the view."""
+
+import io
+
+from openpyxl import Workbook
+
+from voting_app.ballots.counting import SATISFACTION
+from voting_app.reports.data import SessionReport, YearReport
+from voting_app.spreadsheets import safe_row
+
+
+def _outcome(line, result, labels) -> str:
+    if result.method == SATISFACTION:
+        if line.candidate_id in result.below_bar():
+            return labels["rectification"]
+        return labels["meets_bar"] if line.is_passed else labels["not_rated"]
+    if line.is_elected:
+        return labels["elected"]
+    if line.is_in_runoff:
+        return labels["runoff"]
+    return labels["passed_no_seat"] if line.is_passed else labels["not_passed"]
+
+
+def session_workbook(report: SessionReport, labels: dict) -> bytes:
+    workbook = Workbook(write_only=True)
+    rounds = workbook.create_sheet(labels["rounds"])
+    rounds.append(safe_row(rounds, [report.congress.name]))
+    rounds.append([labels["round"], labels["state"], labels["roster"], labels["present"], labels["issued"], labels["returned"],
+                   labels["valid"], labels["void"], labels["needed"], labels["digest"]])
+    for item in report.rounds:
+        round_, result = item.round, item.result
+        needed = f"{round_.satisfaction_bar}%" if result.method == SATISFACTION else (result.base // 2 + 1 if result.base else None)
+        rounds.append(safe_row(rounds, [round_.title, labels["states"][round_.state], round_.roster_count, round_.present_count,
+                                        round_.issued_count, result.returned, result.valid, result.void, needed, item.digest]))
+    votes = workbook.create_sheet(labels["votes"])
+    votes.append([labels["round"], labels["rank"], labels["candidate"], labels["votes_column"], labels["rate"], labels["outcome"]])
+    for item in report.rounds:
+        if item.result.void_round:
+            continue
+        for line in item.result.ranking():
+            rate = round(line.rate_percent, 1) if line.rate_percent is not None else None
+            votes.append(safe_row(votes, [item.round.title, line.rank, item.names[line.candidate_id], line.votes, rate,
+                                          _outcome(line, item.result, labels)]))
+    elected = workbook.create_sheet(labels["elected_sheet"])
+    elected.append([labels["rank"], labels["candidate"], labels["votes_column"], labels["department"], labels["investment"],
+                    labels["round"]])
+    for item in report.elected:
+        investment = float(item.candidate.investment) if item.candidate.investment is not None else None
+        elected.append(safe_row(elected, [item.rank, item.candidate.name, item.votes, item.candidate.department, investment,
+                                          item.round.title]))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def year_workbook(report: YearReport, labels: dict) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(labels["projects"])
+    sheet.append([labels["project"], labels["year"], labels["department"], labels["stage"], labels["progress"], labels["budget"],
+                  labels["spent"], labels["spent_share"], labels["milestones_done"], labels["milestones_overdue"],
+                  labels["supervisions"], labels["rectifications_asked"], labels["rectifications_settled"],
+                  labels["rectifications_overdue"], labels["residents"], labels["deputies"]])
+    for item in report.projects:
+        project = item.project
+        residents, deputies = item.rating("residents"), item.rating("deputies")
+        sheet.append(safe_row(sheet, [
+            project.name, project.year, project.department_name, labels["stages"][project.stage], project.progress_percent,
+            float(project.budget) if project.budget is not None else None,
+            float(project.spent) if project.spent is not None else None,
+            round(item.spent_share, 1) if item.spent_share is not None else None,
+            item.milestones_done, item.milestones_overdue, item.supervisions, item.rectifications_asked,
+            item.rectifications_settled, item.rectifications_overdue,
+            float(residents.rate_text) if residents and residents.rate_text else None,
+            float(deputies.rate_text) if deputies and deputies.rate_text else None,
+        ]))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
