@@ -317,7 +317,7 @@ def test_resident_survey(live_server, page_factory, screenshot):
         else None,
     )
     vendor_responses = []
-    staff.on("response", lambda r: vendor_responses.append((r.url, r.status)) if "/static/vendor/" in r.url else None)
+    staff.on("response", lambda r: vendor_responses.append((r.url, r.status)) if "/vendor/" in r.url else None)
 
     staff.goto(server.url("/login"))
     staff.fill("#username", setup.staff_username)
@@ -341,7 +341,7 @@ def test_resident_survey(live_server, page_factory, screenshot):
     assert "n=1" in rows.locator("td").last.inner_text()
     staff.locator("#chart-placement .main-svg").first.wait_for(state="attached")
     assert staff.locator("#chart-placement .main-svg").count() >= 1
-    assert any(status == 200 and urlsplit(url).path.startswith("/static/vendor/plotly") for url, status in vendor_responses), vendor_responses
+    assert any(status == 200 and urlsplit(url).path.startswith("/assets/vendor/plotly") for url, status in vendor_responses), vendor_responses
     screenshot(staff, "staff-results")
 
     # ---- everything found on the way --------------------------------------------------------

@@ -174,7 +174,7 @@ def test_the_results_page_shows_rates_with_n_and_margin_and_marks_places_below_t
     assert re.search(r"<td>明显改善</td><td class=\"num\">6</td><td class=\"num\">37.5</td>", page)
     # the chart script is served from this site
     scripts = re.findall(r'<script src="([^"]+)"', page)
-    assert scripts and all(src.startswith("/static/") for src in scripts)
+    assert scripts and all(src.startswith(("/static/", "/assets/vendor/")) for src in scripts)
 
 
 def make_hundred(app, positive: int, bar: int = 60):
