@@ -20,6 +20,7 @@
     fetch(main.getAttribute("data-slide-url"), {
       credentials: "same-origin",
       cache: "no-store",
+      redirect: "error",  // signed out: a redirect to the sign-in page must not land on the screen
       headers: { "If-None-Match": '"' + fingerprint + '"' }
     })
       .then(function (response) {

@@ -147,3 +147,23 @@ def test_the_plotly_bundle_is_served_compressed_and_cached_and_never_to_resident
     built = build_survey(app)
     resident_page = client.get(f"/s/{built.short_code}").get_data(as_text=True)
     assert "plotly" not in resident_page.lower()
+
+
+def test_the_satisfaction_chart_sets_residents_beside_deputies_and_marks_rectification():
+    from voting_app.projects.models import Project
+    from voting_app.projects.service import Rating
+    from voting_app.screen.charts import satisfaction_figure
+    from voting_app.screen.service import ProjectLine
+
+    lines = [
+        ProjectLine(Project(name="桥梁", year=2026), [Rating("residents", "89.9", 300, False), Rating("deputies", "99.0", 212, False)]),
+        ProjectLine(Project(name="长廊", year=2026), [Rating("residents", "44.8", 250, True)]),
+        ProjectLine(Project(name="未评", year=2026), []),
+    ]
+    figure = satisfaction_figure(lines, {"residents": "群众", "deputies": "代表", "below": "整改"}, 60)
+    residents, deputies = figure["data"]
+    assert list(residents["y"]) == ["桥梁", "长廊"]  # an unrated project is left out
+    assert list(residents["x"]) == [89.9, 44.8] and list(deputies["x"]) == [99.0, None]
+    assert list(residents["text"]) == ["89.9%", "44.8% 整改"]
+    assert figure["layout"]["shapes"][0]["x0"] == 60
+    assert satisfaction_figure(lines[2:], {"residents": "群众", "deputies": "代表", "below": "整改"}, 60) is None
