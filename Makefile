@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app voting_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations db demo serve clean
+.PHONY: run test install translations db demo serve bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,12 @@ run: demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 serve: db translations
-	$(BIN)/gunicorn --workers 4 --bind $(HOST):$(PORT) "voting_app:create_app()"
+	BIND=$(HOST):$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py
+
+# Speed and fault figures as ratios to a bare Flask baseline measured in the same run
+# (not part of `make test`); writes bench/out/latest.json.
+bench: db translations
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # SQLite always; PostgreSQL as well when TEST_DATABASE_URL names one (CI sets it).
 test: translations

@@ -6,10 +6,10 @@ import io
 from collections.abc import Iterator
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from surveys.models import Survey
 from surveys.service import SurveyResults, export_rows
+from voting_app.spreadsheets import safe_row
 
 EXCEL_ROW_LIMIT = 1_048_575
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -31,17 +31,6 @@ def csv_chunks(survey: Survey) -> Iterator[str]:
         buffer.truncate()
 
 
-def _xlsx_row(sheet, row: list) -> list:
-    """openpyxl writes any string starting with "=" as a formula; keep such text a string cell."""
-    cells = []
-    for value in row:
-        if isinstance(value, str) and value.startswith("="):
-            value = WriteOnlyCell(sheet, value=value)
-            value.data_type = "s"
-        cells.append(value)
-    return cells
-
-
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
@@ -51,19 +40,19 @@ def xlsx_bytes(survey: Survey, outcome: SurveyResults, labels: dict[str, str]) -
     Excel holds about a million rows; a larger survey is exported whole as CSV."""
     workbook = Workbook(write_only=True)
     summary = workbook.create_sheet(labels["overview"])
-    summary.append(_xlsx_row(summary, [survey.title]))
+    summary.append(safe_row(summary, [survey.title]))
     summary.append([labels["responses"], outcome.responses, labels["flagged"], outcome.flagged, labels["assisted"], outcome.assisted])
     rows = [(labels["all"], outcome.rate)] + [(placement.name if placement else "", rate) for placement, rate in outcome.by_placement]
     for name, rate in rows:
         if rate is not None and rate.valid:
             summary.append(
-                _xlsx_row(summary, [name, labels["rate"], _rounded(rate.rate), labels["margin"], _rounded(rate.margin), labels["valid"], rate.valid])
+                safe_row(summary, [name, labels["rate"], _rounded(rate.rate), labels["margin"], _rounded(rate.margin), labels["valid"], rate.valid])
             )
     sheet = workbook.create_sheet(labels["responses"])
     for index, row in enumerate(export_rows(survey)):
         if index > EXCEL_ROW_LIMIT:
             break
-        sheet.append(_xlsx_row(sheet, row))
+        sheet.append(safe_row(sheet, row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -30,7 +30,7 @@ from voting_app.web import PLOTLY_JS
 from voting_app.labels import rating_labels
 from surveys.forms import CodesForm, PlacementForm, QuestionForm, SurveyForm
 from surveys.models import TOKENED, Answer, Placement, Question, Response, Survey
-from voting_app.db import db, utcnow
+from voting_app.db import db, reads_first, start_writing, utcnow
 from voting_app.errors import DomainError
 from voting_app.extensions import csrf, limiter
 from voting_app.forms import ButtonForm
@@ -499,6 +499,7 @@ def respond(code: str):
 @bp.post("/s/<code>")
 @csrf.exempt
 @limiter.limit(lambda: current_app.config["SURVEY_SUBMIT_LIMIT"])
+@reads_first
 def respond_submit(code: str):
     """CSRF is checked here, not by the global guard, so a resident whose page went stale
     gets their answers back on the survey page instead of an error page."""
@@ -509,11 +510,13 @@ def respond_submit(code: str):
         message = _("This page was open too long, so your answers could not be sent. They are still below: press Submit again.")
         return _render_survey(survey, placement, code, values=_submitted(survey), message=message, status=400)
     secret = current_app.config["SECRET_KEY"]
+    submitted = _submitted(survey)  # reads the questions before the write lock is taken
+    start_writing()
     try:
         service.submit_response(
             survey,
             placement,
-            _submitted(survey),
+            submitted,
             household_code=request.form.get("household_code", ""),
             secret=secret,
             device=service.device_fingerprint(survey, request.remote_addr or "", request.headers.get("User-Agent", "")),

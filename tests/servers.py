@@ -37,7 +37,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 @contextmanager
 def gunicorn_server(db_url: str, secret: str, workers: int = 4) -> Iterator[str]:
-    """Run `voting_app:create_app()` under the virtualenv's gunicorn on a free local port
+    """Run the app under the virtualenv's gunicorn with gunicorn.conf.py on a free local port
     with DATABASE_URL and SECRET_KEY set, and yield its base URL once /login answers.
 
     Raises RuntimeError, with what the server printed, if it exits or does not answer within
@@ -45,12 +45,12 @@ def gunicorn_server(db_url: str, secret: str, workers: int = 4) -> Iterator[str]
     gunicorn = Path(sys.executable).with_name("gunicorn")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": secret}
+    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": secret, "BIND": f"127.0.0.1:{port}",
+           "WEB_CONCURRENCY": str(workers), "LOG_LEVEL": "warning"}
     # A file rather than a pipe: nobody reads the output while the test runs, and a full pipe would stall the server.
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
-            [str(gunicorn), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-             "voting_app:create_app()"],
+            [str(gunicorn), "--config", str(ROOT / "gunicorn.conf.py")],  # the production settings, as `make serve`
             cwd=ROOT,
             env=env,
             stdout=output,

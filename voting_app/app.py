@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from voting_app.config import DefaultConfig, environment_overrides
-from voting_app.db import db
+from voting_app.db import db, engine_options
 from voting_app.errors import DomainError
 from voting_app.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
 
@@ -34,6 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(environment_overrides())
     else:
         app.config.update(test_config)
+
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 
     if app.config.get("PROXY_COUNT"):
         # Behind nginx: take the resident's address from X-Forwarded-For, or every resident
@@ -147,9 +149,17 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
-        db.session.rollback()
+        """A page that needs no database (the usual layout asks who is signed in), so it can
+        still be shown while the database is away; the transaction is dropped, not half-kept."""
+        try:
+            db.session.rollback()
+        except OperationalError:
+            db.session.close()
         message = _("The database is busy or unavailable. Nothing was saved; please try again in a moment.")
-        return render_template("error.html", code=503, message=message), 503
+        # Straight from the Jinja environment: render_template would run Flask-Login's context
+        # processor, which loads the signed-in user from the very database that is away.
+        page = app.jinja_env.get_template("unavailable.html").render(message=message, current_locale=select_locale())
+        return page, 503, {"Retry-After": "5"}
 
     @app.errorhandler(DomainError)
     def domain_error(error):

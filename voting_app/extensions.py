@@ -1,6 +1,6 @@
 """Extension objects, bound to the app in create_app."""
 
-from flask import request
+from flask import has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -19,6 +19,8 @@ LANGUAGES = ("zh_CN", "en")
 
 def select_locale() -> str:
     """Chinese unless the visitor chose English with the switch (a cookie)."""
+    if not has_request_context():
+        return "zh_CN"  # the CLI and the demo seed: the default language
     chosen = request.cookies.get("lang")
     return chosen if chosen in LANGUAGES else "zh_CN"
 

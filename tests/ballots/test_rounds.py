@@ -213,3 +213,26 @@ def test_the_board_digest_is_kept_at_confirmation_and_a_changed_ballot_shows(app
         ballot.choices = [b]
         db.session.commit()
     assert "no longer match" in public.get(f"/ballots/rounds/{world.round_id}/results").get_data(as_text=True)
+
+
+def test_a_tie_confirmed_outside_a_request_prepares_the_runoff_in_chinese(app):
+    """The CLI, the demo seed and the benchmark confirm counts without a web request."""
+    from voting_app.ballots import service as ballots
+    from voting_app.ballots.models import Round
+    from voting_app.db import db
+    from tests.conftest import build_world
+
+    with app.app_context():
+        world = build_world(deputies=9, candidates=4, seats=2)
+        round_ = db.session.get(Round, world.round_id)
+        ballots.open_round("test", round_)
+        a, b, c, _ = world.candidate_ids
+        for index, deputy_id in enumerate(world.deputy_ids):
+            deputy = world.credential(deputy_id).deputy
+            ballots.cast_ballot(deputy, round_, [[a, b], [b, c], [a, c]][index % 3], ballots.new_receipt())
+        ballots.close_round(world.user(world.presiding_id), round_)
+        result = ballots.confirm_round(world.user(world.scrutineer_ids[0]), round_)
+        db.session.commit()
+        assert result.runoff is not None and set(result.runoff.candidates) == {a, b, c}
+        runoff = db.session.scalars(db.select(Round).where(Round.parent_id == round_.id)).one()
+        assert "再次" in runoff.title or "测试票决" in runoff.title

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from flask_babel import lazy_gettext as _l
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from voting_app import audit
 from voting_app.auth.models import User
@@ -57,7 +58,7 @@ def load_principal(principal_id: str):
     if kind == "credential":
         from voting_app.ballots.models import Credential
 
-        credential = db.session.get(Credential, int(raw_id))
+        credential = db.session.get(Credential, int(raw_id), options=[joinedload(Credential.deputy)])
         return credential if credential is not None and credential.is_active else None
     return None
 

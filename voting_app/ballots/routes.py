@@ -11,10 +11,9 @@ from voting_app.ballots import service
 from voting_app.ballots.counting import CHOOSE_UP_TO, MARK_ABSTAIN, MARKS, RATINGS, SATISFACTION
 from voting_app.ballots.forms import CandidateForm, CloseForm, ProjectCandidateForm, RoundForm
 from voting_app.ballots.models import ANNOUNCED, CLOSED, DRAFT, OPEN, PAPER, Candidate, Round
-from voting_app.db import db
+from voting_app.db import db, reads_first, start_writing
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
-from voting_app.permissions import DEPUTY
 from voting_app.projects.models import DELIVERED_STAGES, Project
 from voting_app.sessions.models import CongressSession
 from voting_app.sessions.service import presence
@@ -327,8 +326,10 @@ def paper_entry_submit(round_id: int):
 
 @bp.after_request
 def _no_store_for_deputies(response):
-    """A deputy's pages show their ballot and receipt: never keep them in a cache."""
-    if current_user.is_authenticated and current_user.role == DEPUTY:
+    """A deputy's pages show their ballot and receipt: never keep them in a cache. Read from
+    the session, not the database, so the header is set even on the page that says the
+    database is away."""
+    if str(session.get("_user_id", "")).startswith("credential:"):
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -403,10 +404,14 @@ def _deputy_round(round_id: int) -> Round:
     return round_
 
 
+def _receipts_key() -> str:
+    return f"receipts:{current_user.get_id()}"
+
+
 def _receipts() -> dict:
     """Receipts this card cast from this browser; the session is cleared at every sign-in
     and sign-out, so a shared venue tablet never shows one deputy's receipt to the next."""
-    return session.get(f"receipts:{current_user.get_id()}", {})
+    return session.get(_receipts_key(), {})
 
 
 @bp.get("/")
@@ -466,16 +471,21 @@ def ballot_confirm(round_id: int):
 
 
 @bp.post("/rounds/<int:round_id>/ballot/cast")
+@reads_first
 def ballot_cast(round_id: int):
     round_ = _deputy_round(round_id)
     deputy = _deputy()
+    receipts_key = _receipts_key()
     receipt = _receipt_from_ticket(round_, deputy.id)
     try:
-        cast = service.cast_ballot(deputy, round_, _choices_from_form(round_), receipt)
+        choices = _choices_from_form(round_)
+        service.check_choices(round_, choices)  # a bad ballot is refused before the write lock is taken
+        start_writing()
+        cast = service.cast_ballot(deputy, round_, choices, receipt)
         db.session.commit()
     except DomainError as error:
         return render_domain_error(error, "ballots/ballot_closed.html", round=round_, message=str(error.message))
-    session[f"receipts:{current_user.get_id()}"] = {**_receipts(), str(round_.id): cast.receipt}
+    session[receipts_key] = {**session.get(receipts_key, {}), str(round_.id): cast.receipt}
     return redirect(url_for("ballots.ballot_receipt", round_id=round_.id))
 
 

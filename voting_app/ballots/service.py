@@ -351,10 +351,25 @@ def rules_for(round_: Round) -> RoundRules:
     )
 
 
+def _ballot_rules(round_: Round) -> RoundRules:
+    """What a single ballot is checked against: method, seats and candidates. The roster and
+    turnout figures matter to the count, not to one ballot, so they are not queried here."""
+    return RoundRules(
+        method=round_.method,
+        seats=round_.seats,
+        threshold_base=round_.threshold_base,
+        roster=0,
+        present=0,
+        issued=0,
+        candidate_ids=tuple(c.id for c in round_.candidates),
+        satisfaction_bar=round_.satisfaction_bar,
+    )
+
+
 def check_choices(round_: Round, choices: object):
     """The canonical ballot, or a DomainError saying plainly what is wrong with it."""
     try:
-        return normalise_choices(rules_for(round_), choices)
+        return normalise_choices(_ballot_rules(round_), choices)
     except ValueError as error:
         if round_.method == CHOOSE_UP_TO and isinstance(choices, list) and len(choices) > round_.seats:
             raise DomainError(

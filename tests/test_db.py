@@ -1,0 +1,89 @@
+"""SQLite writers queue on a lock file and wake as soon as the previous writer commits, a
+dead worker cannot keep the turn, and a reads-first view reads before it takes the lock."""
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import PG_URL, ROOT
+
+pytestmark = pytest.mark.skipif(bool(PG_URL), reason="the write turn is SQLite's; PostgreSQL locks rows itself")
+
+
+def engine_for(tmp_path):
+    import voting_app.db  # noqa: F401  (installs the connection listeners)
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'turn.sqlite3'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (n INTEGER)"))
+    return engine
+
+
+def test_a_waiting_writer_starts_right_after_the_holder_commits(tmp_path):
+    engine = engine_for(tmp_path)
+    holder = engine.connect()
+    holder.begin()
+    holder.execute(text("INSERT INTO t VALUES (1)"))
+    started = {}
+
+    def second_writer():
+        with engine.begin() as connection:
+            started["at"] = time.monotonic()
+            connection.execute(text("INSERT INTO t VALUES (2)"))
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    time.sleep(0.3)
+    assert "at" not in started  # still waiting its turn
+    released = time.monotonic()
+    holder.commit()
+    thread.join(timeout=5)
+    assert 0 <= started["at"] - released < 0.1  # woke within milliseconds, not SQLite's 100 ms sleeps
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 2
+    holder.close()
+    engine.dispose()
+
+
+def test_a_killed_writer_does_not_keep_the_turn(tmp_path):
+    engine = engine_for(tmp_path)
+    database = tmp_path / "turn.sqlite3"
+    script = (
+        "import os, sys; sys.path.insert(0, sys.argv[2]); import voting_app.db; "
+        "from sqlalchemy import create_engine, text; "
+        "c = create_engine('sqlite:///' + sys.argv[1]).connect(); c.begin(); "
+        "c.execute(text('INSERT INTO t VALUES (9)')); print('holding', flush=True); os._exit(0)"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(database), str(ROOT)], capture_output=True, text=True, timeout=30)
+    assert "holding" in done.stdout, done.stderr
+    began = time.monotonic()
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (3)"))
+    assert time.monotonic() - began < 1
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT n FROM t")).scalars().all() == [3]  # the dead writer's row never landed
+    engine.dispose()
+
+
+def test_a_reads_first_view_starts_deferred_and_writes_after_start_writing(app):
+    from flask import g
+
+    from voting_app.db import _still_reading, start_writing
+
+    with app.test_request_context("/ballots/rounds/1/ballot/cast", method="POST"):
+        from flask import request
+
+        request.url_rule = app.url_map.bind("localhost").match("/ballots/rounds/1/ballot/cast", method="POST", return_rule=True)[0]
+        assert request.endpoint == "ballots.ballot_cast"
+        assert _still_reading()
+        start_writing()
+        assert g.writing and not _still_reading()
+    with app.test_request_context("/ballots/rounds/1/close", method="POST"):
+        from flask import request
+
+        request.url_rule = app.url_map.bind("localhost").match("/ballots/rounds/1/close", method="POST", return_rule=True)[0]
+        assert not _still_reading()  # an ordinary POST takes the write lock with its first statement
