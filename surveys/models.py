@@ -8,7 +8,7 @@ key changes every day.
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
@@ -135,3 +135,27 @@ class Answer(db.Model):
     is_flagged: Mapped[bool] = mapped_column(default=False)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class SurveyTally(db.Model):
+    """Running counts of a survey's responses and answers by everything results are split
+    by, kept in step with every write (surveys.tallies), so results at a million responses
+    read a few hundred rows instead of millions. Sentinels instead of NULLs keep the
+    unique key usable for upserts on SQLite and PostgreSQL alike."""
+
+    __tablename__ = "survey_tallies"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "question_key", "value", "placement_key", "week_start", "is_assisted", "is_flagged",
+                         "is_hidden", name="uq_survey_tallies_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    question_key: Mapped[int]  # 0: the response itself; else the question's id
+    value: Mapped[str] = mapped_column(String(40))  # "": a comment; "*": a respondent of a multiple-choice question
+    placement_key: Mapped[int]  # 0: no placement
+    week_start: Mapped[date]
+    is_assisted: Mapped[bool]
+    is_flagged: Mapped[bool]
+    is_hidden: Mapped[bool]
+    count: Mapped[int]

@@ -1,16 +1,16 @@
 """Building surveys, taking responses and counting them. Services flush; the caller commits."""
 
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, cast, delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from surveys import rules
+from surveys import rules, tallies
 from surveys.models import (
     MULTIPLE,
     DedupeKey,
@@ -25,6 +25,7 @@ from surveys.models import (
     Question,
     Response,
     Survey,
+    SurveyTally,
 )
 from surveys.rates import SatisfactionRate, mean_rating, satisfaction_rate, shares
 from voting_app import audit
@@ -278,7 +279,12 @@ def submit_response(
     ]
     db.session.add(response)
     db.session.flush()
+    tallies.add(tallies.keys_of(response, response.answers, _multiple_ids(survey)))
     return response
+
+
+def _multiple_ids(survey: Survey) -> set[int]:
+    return {question.id for question in survey.questions if question.kind == MULTIPLE}
 
 
 def device_fingerprint(survey: Survey, address: str, user_agent: str) -> str:
@@ -326,12 +332,22 @@ def set_comment_hidden(actor: str, survey: Survey, answer: Answer, hidden: bool)
     """Hidden, never deleted, and always on the audit log."""
     if answer.text is None:
         raise DomainError(_l("Only comments can be hidden."))
+    if answer.is_hidden != hidden:
+        key = (survey.id, answer.question_id, tallies.COMMENT, answer.placement_id or 0, answer.week_start, answer.is_assisted,
+               answer.is_flagged)
+        tallies.add(Counter({(*key, answer.is_hidden): -1, (*key, hidden): 1}))
     answer.is_hidden = hidden
     db.session.flush()
     audit.record(actor, "survey.comment_hide" if hidden else "survey.comment_show", f"survey:{survey.id}", answer=answer.id)
 
 
 def set_response_flag(actor: str, survey: Survey, response: Response, flagged: bool) -> None:
+    if response.is_flagged != flagged:
+        tallies.add(tallies.keys_of(response, response.answers, _multiple_ids(survey)), -1)
+        response.is_flagged = flagged
+        for answer in response.answers:
+            answer.is_flagged = flagged
+        tallies.add(tallies.keys_of(response, response.answers, _multiple_ids(survey)))
     response.is_flagged = flagged
     response.flag_reason = (response.flag_reason or "staff") if flagged else None
     db.session.execute(update(Answer).where(Answer.response_id == response.id).values(is_flagged=flagged))
@@ -370,56 +386,46 @@ class SurveyResults:
         return self.rate is not None and self.rate.is_below(self.survey.threshold_percent)
 
 
-def _answer_filter(survey: Survey, include_flagged: bool):
-    conditions = [Answer.survey_id == survey.id]
+def _tally_filter(survey: Survey, include_flagged: bool):
+    conditions = [SurveyTally.survey_id == survey.id]
     if not include_flagged:
-        conditions.append(Answer.is_flagged.is_(False))
+        conditions.append(SurveyTally.is_flagged.is_(False))
     return conditions
 
 
 def results(survey: Survey, include_flagged: bool = True) -> SurveyResults:
-    """Every figure comes from GROUP BY queries; nothing loops over responses in Python."""
-    response_filter = [Response.survey_id == survey.id]
-    if not include_flagged:
-        response_filter.append(Response.is_flagged.is_(False))
-    kept = [Response.survey_id == survey.id]
-    if not include_flagged:
-        kept.append(Response.is_flagged.is_(False))
+    """Every figure is a GROUP BY over the survey's running tallies (surveys.tallies), which
+    stay a few hundred rows at a million responses; nothing loops over responses."""
+    conditions = _tally_filter(survey, include_flagged)
+    total = func.sum(SurveyTally.count)
     responses, assisted = db.session.execute(
-        select(func.count(Response.id), func.coalesce(func.sum(cast(Response.is_assisted, Integer)), 0)).where(*kept)
+        select(func.coalesce(total, 0), func.coalesce(func.sum(case((SurveyTally.is_assisted, SurveyTally.count), else_=0)), 0))
+        .where(*conditions, SurveyTally.question_key == tallies.RESPONSES)
     ).one()
     flagged = db.session.scalar(
-        select(func.count(Response.id)).where(Response.survey_id == survey.id, Response.is_flagged.is_(True))
+        select(func.coalesce(total, 0)).where(SurveyTally.survey_id == survey.id, SurveyTally.question_key == tallies.RESPONSES,
+                                              SurveyTally.is_flagged.is_(True))
     )
-    conditions = _answer_filter(survey, include_flagged)
     counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for question_id, value, number in db.session.execute(
-        select(Answer.question_id, Answer.value, func.count())
-        .where(*conditions, Answer.value.is_not(None))
-        .group_by(Answer.question_id, Answer.value)
+    texts: dict[int, tuple[int, int]] = {}
+    respondents: dict[int, int] = {}
+    for question_id, value, hidden, number in db.session.execute(
+        select(SurveyTally.question_key, SurveyTally.value, SurveyTally.is_hidden, total)
+        .where(*conditions, SurveyTally.question_key != tallies.RESPONSES)
+        .group_by(SurveyTally.question_key, SurveyTally.value, SurveyTally.is_hidden)
     ):
-        counts[question_id][value] = number
-    texts = {
-        question_id: (total, visible)
-        for question_id, total, visible in db.session.execute(
-            select(Answer.question_id, func.count(), func.sum(cast(Answer.is_hidden.is_(False), Integer)))
-            .where(*conditions, Answer.value.is_(None))
-            .group_by(Answer.question_id)
-        )
-    }
-    comments = {question_id: int(visible or 0) for question_id, (_, visible) in texts.items()}
-    # One answer row per respondent, except multiple choice: count its respondents apart.
+        if value == tallies.COMMENT:
+            all_texts, visible = texts.get(question_id, (0, 0))
+            texts[question_id] = (all_texts + number, visible + (0 if hidden else number))
+        elif value == tallies.RESPONDENT:
+            respondents[question_id] = respondents.get(question_id, 0) + number
+        elif number:
+            counts[question_id][value] = counts[question_id].get(value, 0) + number
+    comments = {question_id: visible for question_id, (_, visible) in texts.items()}
+    # One answer per respondent, except multiple choice: its respondents are tallied apart.
     answered = {question_id: sum(values.values()) for question_id, values in counts.items()}
-    answered.update({question_id: total for question_id, (total, _) in texts.items()})
-    multiple = [q.id for q in survey.questions if q.kind == MULTIPLE]
-    if multiple:
-        answered.update(
-            db.session.execute(
-                select(Answer.question_id, func.count(func.distinct(Answer.response_id)))
-                .where(*conditions, Answer.question_id.in_(multiple))
-                .group_by(Answer.question_id)
-            ).all()
-        )
+    answered.update({question_id: all_texts for question_id, (all_texts, _) in texts.items()})
+    answered.update(respondents)
     question_results = []
     main_rate = None
     main_question = None
@@ -458,17 +464,18 @@ def _rate_splits(survey: Survey, question: Question, conditions) -> dict:
     def grouped(column):
         table: dict[object, dict[str, int]] = defaultdict(dict)
         for key, value, number in db.session.execute(
-            select(column, Answer.value, func.count())
-            .where(*conditions, Answer.question_id == question.id)
-            .group_by(column, Answer.value)
+            select(column, SurveyTally.value, func.sum(SurveyTally.count))
+            .where(*conditions, SurveyTally.question_key == question.id)
+            .group_by(column, SurveyTally.value)
         ):
-            table[key][value] = number
+            if number:
+                table[key][value] = number
         return table
 
     placements = {p.id: p for p in survey.placements}
-    by_placement = grouped(Answer.placement_id)
-    by_week = grouped(Answer.week_start)
-    by_entry = grouped(Answer.is_assisted)
+    by_placement = {key or None: value for key, value in grouped(SurveyTally.placement_key).items()}
+    by_week = grouped(SurveyTally.week_start)
+    by_entry = grouped(SurveyTally.is_assisted)
     return {
         "by_placement": [
             (placements.get(key), satisfaction_rate(value))
@@ -525,18 +532,21 @@ def export_rows(survey: Survey):
 
 def residents_ratings() -> dict[int, Rating]:
     """Each project's residents' satisfaction: its latest survey that has answers, rated by that
-    survey's main question (the first satisfaction question, as on the results page), in one GROUP BY."""
+    survey's main question (the first satisfaction question, as on the results page), from the tallies."""
     rows = db.session.execute(
-        select(Survey.project_id, Survey.id, Survey.threshold_percent, Question.position, Question.id, Answer.value, func.count())
-        .join(Answer, Answer.survey_id == Survey.id)
-        .join(Question, Question.id == Answer.question_id)
-        .where(Survey.project_id.is_not(None), Question.kind == SATISFACTION, Answer.value.is_not(None))
-        .group_by(Survey.project_id, Survey.id, Survey.threshold_percent, Question.position, Question.id, Answer.value)
+        select(Survey.project_id, Survey.id, Survey.threshold_percent, Question.position, Question.id, SurveyTally.value,
+               func.sum(SurveyTally.count))
+        .join(SurveyTally, SurveyTally.survey_id == Survey.id)
+        .join(Question, Question.id == SurveyTally.question_key)
+        .where(Survey.project_id.is_not(None), Question.kind == SATISFACTION, SurveyTally.value != tallies.COMMENT)
+        .group_by(Survey.project_id, Survey.id, Survey.threshold_percent, Question.position, Question.id, SurveyTally.value)
     ).all()
     latest: dict[int, tuple[int, int]] = {}
     main: dict[int, tuple[int, int]] = {}
     counts: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
     for project_id, survey_id, bar, position, question_id, value, number in rows:
+        if not number:
+            continue
         if survey_id >= latest.get(project_id, (0, 0))[0]:
             latest[project_id] = (survey_id, bar)
         main[survey_id] = min(main.get(survey_id, (position, question_id)), (position, question_id))
