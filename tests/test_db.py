@@ -6,12 +6,9 @@ import sys
 import threading
 import time
 
-import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import PG_URL, ROOT
-
-pytestmark = pytest.mark.skipif(bool(PG_URL), reason="the write turn is SQLite's; PostgreSQL locks rows itself")
+from tests.conftest import ROOT
 
 
 def engine_for(tmp_path):
