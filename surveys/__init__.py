@@ -20,3 +20,13 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     register_panel(app, project_panel)
     register_rating_source(app, residents_ratings)
+
+    def latest_answer():
+        """The venue screen redraws its satisfaction slide when residents answer."""
+        from sqlalchemy import func
+
+        from surveys.models import Response
+
+        return db.session.scalar(select(func.max(Response.id)))
+
+    app.extensions.setdefault("screen_markers", []).append(latest_answer)

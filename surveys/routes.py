@@ -510,7 +510,10 @@ def respond_submit(code: str):
         message = _("This page was open too long, so your answers could not be sent. They are still below: press Submit again.")
         return _render_survey(survey, placement, code, values=_submitted(survey), message=message, status=400)
     secret = current_app.config["SECRET_KEY"]
-    submitted = _submitted(survey)  # reads the questions before the write lock is taken
+    submitted = _submitted(survey)
+    checked = rules.check_answers(service.question_specs(survey), submitted)
+    if not checked.is_valid:  # answered wrongly: said without ever taking the write lock
+        return _render_survey(survey, placement, code, errors=dict(checked.errors), values=submitted, status=400)
     start_writing()
     try:
         service.submit_response(

@@ -329,28 +329,40 @@ def _claim_household_code(survey: Survey, code: str, secret: str) -> None:
 
 
 def set_comment_hidden(actor: str, survey: Survey, answer: Answer, hidden: bool) -> None:
-    """Hidden, never deleted, and always on the audit log."""
+    """Hidden, never deleted, and always on the audit log. The change is one conditional
+    UPDATE, so two staff clicking at once move the tallies once."""
     if answer.text is None:
         raise DomainError(_l("Only comments can be hidden."))
-    if answer.is_hidden != hidden:
+    changed = db.session.execute(
+        update(Answer).where(Answer.id == answer.id, Answer.is_hidden != hidden).values(is_hidden=hidden)
+        .returning(Answer.id).execution_options(synchronize_session=False)
+    ).first()
+    if changed:
         key = (survey.id, answer.question_id, tallies.COMMENT, answer.placement_id or 0, answer.week_start, answer.is_assisted,
                answer.is_flagged)
-        tallies.add(Counter({(*key, answer.is_hidden): -1, (*key, hidden): 1}))
-    answer.is_hidden = hidden
-    db.session.flush()
+        tallies.add(Counter({(*key, not hidden): -1, (*key, hidden): 1}))
+    db.session.refresh(answer)
     audit.record(actor, "survey.comment_hide" if hidden else "survey.comment_show", f"survey:{survey.id}", answer=answer.id)
 
 
 def set_response_flag(actor: str, survey: Survey, response: Response, flagged: bool) -> None:
-    if response.is_flagged != flagged:
-        tallies.add(tallies.keys_of(response, response.answers, _multiple_ids(survey)), -1)
-        response.is_flagged = flagged
+    """One conditional UPDATE decides whether the flag changes, so a double click or two
+    staff at once move the response's tallies once."""
+    changed = db.session.execute(
+        update(Response).where(Response.id == response.id, Response.is_flagged != flagged)
+        .values(is_flagged=flagged, flag_reason=(response.flag_reason or "staff") if flagged else None)
+        .returning(Response.id).execution_options(synchronize_session=False)
+    ).first()
+    if changed:
+        db.session.execute(update(Answer).where(Answer.response_id == response.id).values(is_flagged=flagged)
+                           .execution_options(synchronize_session=False))
+        db.session.refresh(response)
         for answer in response.answers:
-            answer.is_flagged = flagged
-        tallies.add(tallies.keys_of(response, response.answers, _multiple_ids(survey)))
-    response.is_flagged = flagged
-    response.flag_reason = (response.flag_reason or "staff") if flagged else None
-    db.session.execute(update(Answer).where(Answer.response_id == response.id).values(is_flagged=flagged))
+            db.session.refresh(answer)
+        now = tallies.keys_of(response, response.answers, _multiple_ids(survey))
+        before = Counter({(*key[:6], not flagged, key[7]): number for key, number in now.items()})
+        tallies.add(before, -1)
+        tallies.add(now)
     db.session.flush()
     audit.record(actor, "survey.response_flag" if flagged else "survey.response_unflag", f"survey:{survey.id}", response=response.id)
 

@@ -84,3 +84,21 @@ def test_a_reads_first_view_starts_deferred_and_writes_after_start_writing(app):
 
         request.url_rule = app.url_map.bind("localhost").match("/ballots/rounds/1/close", method="POST", return_rule=True)[0]
         assert not _still_reading()  # an ordinary POST takes the write lock with its first statement
+
+
+def test_an_invalidated_or_abandoned_writer_gives_the_turn_back(tmp_path):
+    from voting_app.db import _turns
+
+    engine = engine_for(tmp_path)
+    for abandon in ("invalidate", "close"):
+        holder = engine.connect()
+        holder.begin()
+        holder.execute(text("INSERT INTO t VALUES (1)"))
+        assert _turns  # the turn is held
+        getattr(holder, abandon)()
+        assert not _turns, abandon
+        began = time.monotonic()
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO t VALUES (2)"))
+        assert time.monotonic() - began < 1, abandon
+    engine.dispose()

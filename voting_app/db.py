@@ -9,6 +9,7 @@ from flask import current_app, g, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -64,23 +65,34 @@ def _begin(connection):
         return
     if has_request_context() and (request.method in READ_ONLY_METHODS or _still_reading()):
         connection.exec_driver_sql("BEGIN")
-    else:
-        _take_write_turn(connection)
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    _take_write_turn(dbapi_connection, connection.engine.url.database)
+    try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _end_write_turn_of(dbapi_connection)
+        raise
 
 
-WRITE_TURN_WAIT = 30.0  # seconds, as the busy timeout
+# Writers wait at most this long for their turn, then SQLite's busy timeout (30 s) at most:
+# together under gunicorn's 60 s, so a stuck request still ends in the 503 page.
+WRITE_TURN_WAIT = 20.0
+_turns: dict[int, int] = {}  # id of a DB-API connection -> the lock file it holds
 
 
-def _take_write_turn(connection) -> None:
+def _take_write_turn(dbapi_connection, path: str | None) -> None:
     """Queue writers on a lock file beside the database before BEGIN IMMEDIATE. SQLite's own
     busy handler sleeps in growing steps (up to 100 ms) while another writer holds the lock,
     so under a storm of ballots most of the time went to sleeping; a writer waiting here
-    retries every millisecond instead. The kernel drops the lock if a worker dies."""
-    path = connection.engine.url.database
+    retries every millisecond instead. The kernel drops the lock if a worker dies, and the
+    pool events below drop it if a connection is returned, reset or invalidated."""
     if not path or path == ":memory:":
         return
-    handle = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        handle = os.open(f"{path}-writer.lock", os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError:
+        return  # no lock file (read-only folder, another owner): SQLite's own waiting
     deadline = time.monotonic() + WRITE_TURN_WAIT
     while True:
         try:
@@ -91,16 +103,34 @@ def _take_write_turn(connection) -> None:
                 os.close(handle)  # fall back to SQLite's own waiting
                 return
             time.sleep(0.001)
-    connection.info["write_turn"] = handle
+    _turns[id(dbapi_connection)] = handle
+
+
+def _end_write_turn_of(dbapi_connection) -> None:
+    handle = _turns.pop(id(dbapi_connection), None)
+    if handle is not None:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        os.close(handle)
 
 
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _end_write_turn(connection):
-    handle = connection.info.pop("write_turn", None)
-    if handle is not None:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        os.close(handle)
+    if connection.dialect.name != "sqlite" or connection.invalidated:
+        return
+    try:
+        _end_write_turn_of(connection.connection.dbapi_connection)
+    except Exception:  # a closed connection: the pool events below release it
+        return
+
+
+@event.listens_for(Pool, "checkin")
+@event.listens_for(Pool, "reset")
+@event.listens_for(Pool, "invalidate")
+@event.listens_for(Pool, "close")
+def _end_write_turn_on_return(dbapi_connection, *_):
+    if dbapi_connection is not None:
+        _end_write_turn_of(dbapi_connection)
 
 
 def reads_first(view):

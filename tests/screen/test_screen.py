@@ -167,3 +167,14 @@ def test_the_satisfaction_chart_sets_residents_beside_deputies_and_marks_rectifi
     assert list(residents["text"]) == ["89.9%", "44.8% 整改"]
     assert figure["layout"]["shapes"][0]["x0"] == 60
     assert satisfaction_figure(lines[2:], {"residents": "群众", "deputies": "代表", "below": "整改"}, 60) is None
+
+
+def test_a_new_resident_answer_changes_the_fingerprint(app, world):
+    from tests.surveys.helpers import answer, build_survey, full_answer, resident
+
+    built = build_survey(app)
+    presiding = as_role(app, world, "presiding")
+    etag = slide(presiding, world.session_id).headers["ETag"]
+    assert slide(presiding, world.session_id, etag).status_code == 304
+    answer(resident(app), built.short_code, full_answer(built))
+    assert slide(presiding, world.session_id, etag).status_code == 200

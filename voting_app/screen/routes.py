@@ -56,7 +56,7 @@ def show(session_id: int):
         "screen/show.html",
         deck=deck,
         position=deck.index(slide) + 1,
-        fingerprint=service.fingerprint(congress),
+        fingerprint=service.fingerprint(congress, current_app.extensions.get("screen_markers", [])),
         plotly_js=PLOTLY_JS,
         button=ButtonForm(),
         satisfaction=SATISFACTION,
@@ -70,7 +70,7 @@ def show(session_id: int):
 def slide_fragment(session_id: int):
     """The current slide as an HTML fragment; 304 while nothing on the screen has changed."""
     congress = _session(session_id)
-    fingerprint = service.fingerprint(congress)
+    fingerprint = service.fingerprint(congress, current_app.extensions.get("screen_markers", []))
     if request.if_none_match.contains(fingerprint):
         response = make_response("", 304)
     else:

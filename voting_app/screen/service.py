@@ -63,9 +63,10 @@ def move(actor: str, congress: CongressSession, to: str) -> decks.Slide:
     return target
 
 
-def fingerprint(congress: CongressSession) -> str:
+def fingerprint(congress: CongressSession, markers=()) -> str:
     """Cheap to compute on every poll: the stored slide, the rounds' states, presence, ballots
-    returned, the projects' latest change and the announced assessments."""
+    returned, the projects' latest change, the announced assessments, and what other areas
+    register (the residents' latest answer)."""
     state = db.session.get(ScreenState, congress.id)
     rounds = db.session.execute(select(Round.id, Round.state).where(Round.session_id == congress.id).order_by(Round.id)).all()
     returned = db.session.execute(
@@ -76,7 +77,7 @@ def fingerprint(congress: CongressSession) -> str:
     latest_change = db.session.scalar(select(func.max(ProjectChange.id)))
     assessments = db.session.scalar(select(func.count(Round.id)).where(Round.method == SATISFACTION, Round.state == "announced"))
     parts = (state.slide_key if state else "", state.version if state else 0, tuple(rounds), tuple(sorted(returned)),
-             figures.roster, figures.present, latest_change, assessments)
+             figures.roster, figures.present, latest_change, assessments, tuple(marker() for marker in markers))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
 
 
