@@ -1,4 +1,5 @@
-// Draws the plotly figures a page embeds as JSON; without JavaScript the tables beside
+// Draws the plotly figures a page embeds as JSON, with every link to plotly.com switched off
+// (logo, Chart Studio); without JavaScript the tables beside
 // them carry the same figures. The venue screen calls drawCharts again after each update.
 (function () {
   "use strict";
@@ -7,7 +8,7 @@
       var target = document.getElementById(data.getAttribute("data-target"));
       if (!target || !window.Plotly) return;
       var figure = JSON.parse(data.textContent);
-      window.Plotly.newPlot(target, figure.data, figure.layout, { displayModeBar: false, displaylogo: false, responsive: true, staticPlot: true });
+      window.Plotly.newPlot(target, figure.data, figure.layout, { displayModeBar: false, displaylogo: false, showSendToCloud: false, showEditInChartStudio: false, responsive: true, staticPlot: true });
     });
   }
   window.drawCharts = drawCharts;
