@@ -23,6 +23,7 @@ from flask_babel import to_utc, to_user_timezone
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from surveys import exports, qr, rules, service
 from surveys.charts import placement_figure
@@ -451,10 +452,15 @@ def _answered_ids() -> list[int]:
 
 def _resolve(code: str) -> tuple[Survey, Placement | None]:
     """A short code names a placement, or the survey itself (household slips use that)."""
-    placement = db.session.scalar(select(Placement).where(Placement.code == code.upper()))
+    survey_with_all = joinedload(Placement.survey).options(joinedload(Survey.project), selectinload(Survey.questions))
+    placement = db.session.scalar(select(Placement).where(Placement.code == code.upper()).options(survey_with_all))
     if placement is not None:
         return placement.survey, placement
-    survey = db.session.scalar(select(Survey).where(Survey.short_code == code.upper()))
+    survey = db.session.scalar(
+        select(Survey)
+        .where(Survey.short_code == code.upper())
+        .options(joinedload(Survey.project), selectinload(Survey.questions))
+    )
     if survey is None:
         abort(make_response(render_template("surveys/unknown.html", large=_large_type()), 404))
     return survey, None
@@ -514,6 +520,8 @@ def respond_submit(code: str):
     checked = rules.check_answers(service.question_specs(survey), submitted)
     if not checked.is_valid:  # answered wrongly: said without ever taking the write lock
         return _render_survey(survey, placement, code, errors=dict(checked.errors), values=submitted, status=400)
+    # Read now: after the commit, survey is expired and reloading it would take the write lock again.
+    survey_id, remember_answered = survey.id, survey.mode != TOKENED
     start_writing()
     try:
         service.submit_response(
@@ -533,8 +541,8 @@ def respond_submit(code: str):
         db.session.rollback()
         return _render_survey(survey, placement, code, values=_submitted(survey), message=str(error.message), status=error.status)
     response = redirect(url_for("surveys.thanks", code=code))
-    if survey.mode != TOKENED:
-        answered = _answered().dumps([*_answered_ids()[-49:], survey.id])
+    if remember_answered:
+        answered = _answered().dumps([*_answered_ids()[-49:], survey_id])
         response.set_cookie(ANSWERED_COOKIE, answered, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
 

@@ -2,6 +2,7 @@
 moves them, and `rebuild` recounts a survey from its answers (after a bulk load)."""
 
 from collections import Counter
+from functools import cache
 
 from sqlalchemy import delete, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -39,14 +40,18 @@ def keys_of(response: Response, answers: list[Answer], multiple_ids: set[int]) -
 
 
 def add(keys: Counter, sign: int = 1) -> None:
-    """Add (or with sign -1 take away) counts, one upsert for all keys."""
+    """Add (or with sign -1 take away) counts: one upsert statement, run for every key. The
+    statement itself never changes, so SQLAlchemy compiles it once per worker."""
     rows = [dict(zip(KEY, key), count=sign * number) for key, number in keys.items() if number]
-    if not rows:
-        return
-    insert = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    statement = insert(SurveyTally).values(rows)
-    statement = statement.on_conflict_do_update(index_elements=list(KEY), set_={"count": SurveyTally.count + statement.excluded.count})
-    db.session.execute(statement)
+    if rows:
+        db.session.execute(_upsert(db.session.get_bind().dialect.name), rows)
+
+
+@cache
+def _upsert(dialect: str):
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    statement = insert(SurveyTally.__table__)
+    return statement.on_conflict_do_update(index_elements=list(KEY), set_={"count": SurveyTally.count + statement.excluded.count})
 
 
 def rebuild(survey_id: int) -> None:

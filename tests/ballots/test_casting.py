@@ -2,7 +2,8 @@
 
 import re
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 
 from tests.ballots.helpers import (
     as_deputy,
@@ -14,8 +15,10 @@ from tests.ballots.helpers import (
     ticket_from,
 )
 from tests.conftest import build_world, post
-from voting_app.ballots.models import Ballot, BallotMarker, Round
-from voting_app.db import db
+from voting_app.ballots import service
+from voting_app.ballots.models import Ballot, BallotMarker, Credential, Round
+from voting_app.db import db, utcnow
+from voting_app.errors import ConflictError
 
 
 def stored(app, round_id):
@@ -194,3 +197,17 @@ def test_nothing_a_deputy_carries_links_them_to_their_receipt(app, world):
     assert receipt not in tablet.get("/ballots/").get_data(as_text=True)
     with tablet.session_transaction() as session:
         assert not any(receipt in str(value) for value in session.values())
+
+
+def test_a_card_revoked_while_its_ballot_waits_for_the_write_turn_is_refused(app, world):
+    """The card is checked when the request starts; a ballot that then waits for the write
+    lock while staff revoke the card must be refused once it gets the lock."""
+    open_round(app, world)
+    with app.app_context():
+        card = world.credential(world.deputy_ids[0])
+        deputy, round_ = card.deputy, db.session.get(Round, world.round_id)
+        db.session.execute(update(Credential).where(Credential.id == card.id).values(revoked_at=utcnow()))
+        with pytest.raises(ConflictError, match="注销"):
+            service.cast_ballot(deputy, round_, world.candidate_ids[:1], service.new_receipt(), card_id=card.id)
+        db.session.rollback()
+    assert stored(app, world.round_id) == ([], 0)

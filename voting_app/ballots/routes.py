@@ -481,12 +481,13 @@ def ballot_cast(round_id: int):
         choices = _choices_from_form(round_)
         service.check_choices(round_, choices)  # a bad ballot is refused before the write lock is taken
         start_writing()
-        cast = service.cast_ballot(deputy, round_, choices, receipt)
+        cast = service.cast_ballot(deputy, round_, choices, receipt, card_id=current_user.id)
         db.session.commit()
     except DomainError as error:
         return render_domain_error(error, "ballots/ballot_closed.html", round=round_, message=str(error.message))
-    session[receipts_key] = {**session.get(receipts_key, {}), str(round_.id): cast.receipt}
-    return redirect(url_for("ballots.ballot_receipt", round_id=round_.id))
+    # round_id, not round_.id: the commit expired round_, and reloading it would take the write lock again.
+    session[receipts_key] = {**session.get(receipts_key, {}), str(round_id): cast.receipt}
+    return redirect(url_for("ballots.ballot_receipt", round_id=round_id))
 
 
 @bp.get("/rounds/<int:round_id>/receipt")

@@ -39,6 +39,7 @@ from voting_app.ballots.models import (
     Ballot,
     BallotMarker,
     Candidate,
+    Credential,
     PaperEntry,
     Round,
 )
@@ -400,39 +401,49 @@ def voting_problem(round_: Round, deputy: Deputy):
     return None
 
 
-def cast_ballot(deputy: Deputy, round_: Round, choices: object, receipt: str) -> CastResult:
+def cast_ballot(deputy: Deputy, round_: Round, choices: object, receipt: str, card_id: int | None = None) -> CastResult:
     """Store one ballot and the fact that this deputy voted, atomically.
 
     The receipt was drawn when the deputy's ballot page was served and signed to this
     deputy, so a retry of the same submission finds its ballot and gets the same receipt
     back, while any other second ballot is refused. The database's primary key on
-    (round, deputy) is what stops a race between several devices or workers.
+    (round, deputy) is what stops a race between several devices or workers, so the
+    marker is simply inserted and a refusal read from the conflict. The card it was cast
+    with (`card_id`) is checked again under the lock: it may have been revoked meanwhile.
     """
     if round_.session_id != deputy.session_id:
         raise DomainError(_l("This round belongs to another session."))
     if round_.mode != ELECTRONIC:
         raise DomainError(_l("This round is voted on paper."))
     _lock_round(round_, shared=True)
+    if card_id is not None and not _card_in_force(card_id):
+        raise ConflictError(_l("This voting card has been revoked. Please ask the staff for a new card."))
     if round_.state != OPEN:
         if has_voted(round_.id, deputy.id) and _ballot_exists(round_.id, receipt):
             return CastResult(receipt, True)
         raise ConflictError(_l("Voting in this round has closed; your ballot was not accepted."))
     if not deputy.is_present:
         raise DomainError(_l("Please check in before voting."))
-    canonical = check_choices(round_, choices)
-    if has_voted(round_.id, deputy.id):
-        return _repeat_or_refuse(round_.id, receipt)
+    stored = _stored_form(check_choices(round_, choices))
     for _attempt in range(3):
         try:
             with db.session.begin_nested():
-                db.session.add(BallotMarker(round_id=round_.id, deputy_id=deputy.id))
-                db.session.add(Ballot(receipt=receipt, round_id=round_.id, choices=_stored_form(canonical)))
+                db.session.execute(insert(BallotMarker).values(round_id=round_.id, deputy_id=deputy.id))
+                db.session.execute(insert(Ballot).values(receipt=receipt, round_id=round_.id, choices=stored))
             return CastResult(receipt, False)
         except IntegrityError:
             if has_voted(round_.id, deputy.id):
                 return _repeat_or_refuse(round_.id, receipt)
             receipt = new_receipt()  # another voter drew the same receipt: draw again
     raise ConflictError(_l("Your ballot could not be stored. Please try again."))
+
+
+def _card_in_force(card_id: int) -> bool:
+    """Share-locked on PostgreSQL, so a revocation waits for this ballot or this ballot sees it."""
+    revoked = db.session.execute(
+        select(Credential.revoked_at).where(Credential.id == card_id).with_for_update(read=True)
+    ).first()
+    return revoked is not None and revoked[0] is None
 
 
 def _ballot_exists(round_id: int, receipt: str) -> bool:
