@@ -2,6 +2,7 @@
 clients, signed out or signed in with a new account."""
 
 from flask import url_for
+from sqlalchemy import text
 
 from tests.conftest import make_user, sign_in
 
@@ -28,3 +29,13 @@ def signed_in(app, role):
         db.session.commit()
         sign_in(client, user)
     return client
+
+
+def lift_audit_guard(session) -> None:
+    """What someone with the database owner's rights can do first: remove the append-only
+    triggers, so the tamper tests can show the hash chain and anchor still catch the change."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL session_replication_role = replica"))  # this transaction only
+    else:
+        session.execute(text("DROP TRIGGER IF EXISTS audit_entries_no_update"))
+        session.execute(text("DROP TRIGGER IF EXISTS audit_entries_no_delete"))

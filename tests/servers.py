@@ -36,7 +36,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def gunicorn_server(db_url: str, secret: str, workers: int = 4) -> Iterator[str]:
+def gunicorn_server(db_url: str, secret: str, workers: int = 4, extra_env: dict | None = None) -> Iterator[str]:
     """Run the app under the virtualenv's gunicorn with gunicorn.conf.py on a free local port
     with DATABASE_URL and SECRET_KEY set, and yield its base URL once /login answers.
 
@@ -46,7 +46,7 @@ def gunicorn_server(db_url: str, secret: str, workers: int = 4) -> Iterator[str]
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": secret, "BIND": f"127.0.0.1:{port}",
-           "WEB_CONCURRENCY": str(workers), "LOG_LEVEL": "warning"}
+           "WEB_CONCURRENCY": str(workers), "LOG_LEVEL": "warning", **(extra_env or {})}
     # A file rather than a pipe: nobody reads the output while the test runs, and a full pipe would stall the server.
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(

@@ -2,10 +2,13 @@
 
 import json
 
+import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from tests.ballots.helpers import announce_round, as_deputy, as_role, cast, close_round, confirm_round, open_round
 from tests.conftest import post
+from tests.helpers import lift_audit_guard
 from voting_app.audit import AuditEntry
 from voting_app.ballots.models import Ballot
 from voting_app.db import db
@@ -45,6 +48,7 @@ def test_audit_verify_passes_then_names_the_first_altered_entry(app, world):
     with app.app_context():
         target = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "round.open")).one()
         target_id = target.id
+        lift_audit_guard(db.session)
         db.session.execute(
             text("UPDATE audit_entries SET actor = 'someone-else' WHERE id = :id"), {"id": target_id}
         )
@@ -58,10 +62,78 @@ def test_a_removed_audit_entry_is_detected(app, world):
     run_round(app, world)
     with app.app_context():
         ids = db.session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)).all()
+        lift_audit_guard(db.session)
         db.session.execute(text("DELETE FROM audit_entries WHERE id = :id"), {"id": ids[3]})
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["audit-verify"])
     assert result.exit_code == 1 and f"entry {ids[4]}" in result.output
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_entries SET actor = 'someone-else'", "DELETE FROM audit_entries"])
+def test_the_database_refuses_to_change_or_remove_audit_entries(app, world, statement):
+    """Append-only is enforced below the application: a bug or a stray SQL console cannot
+    rewrite history without first removing the guard."""
+    run_round(app, world)
+    before = actions(app)
+    with app.app_context():
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(statement))
+        db.session.rollback()
+    assert actions(app) == before
+
+
+def test_an_anchor_catches_the_newest_entries_being_cut_off(app, world):
+    """The chain of what is left stays valid when entries are removed from its end; the
+    anchor printed in a session report does not."""
+    run_round(app, world)
+    runner = app.test_cli_runner()
+    anchor = runner.invoke(args=["audit-anchor"]).output.strip()
+    assert runner.invoke(args=["audit-verify", "--anchor", anchor]).exit_code == 0
+    with app.app_context():
+        newest = db.session.scalar(select(func.max(AuditEntry.id)))
+        lift_audit_guard(db.session)
+        db.session.execute(text("DELETE FROM audit_entries WHERE id = :id"), {"id": newest})
+        db.session.commit()
+    assert runner.invoke(args=["audit-verify"]).exit_code == 0  # the shortened chain alone looks fine
+    cut = runner.invoke(args=["audit-verify", "--anchor", anchor])
+    assert cut.exit_code == 1 and "entries were removed" in cut.output
+
+
+def test_an_anchor_catches_a_rewritten_log(app, world):
+    """Someone who rewrites every hash after a change keeps the chain valid, but not the anchor."""
+    run_round(app, world)
+    runner = app.test_cli_runner()
+    anchor = runner.invoke(args=["audit-anchor"]).output.strip()
+    with app.app_context():
+        from voting_app.audit import GENESIS, entry_hash
+
+        lift_audit_guard(db.session)
+        prev = GENESIS
+        for entry in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all():
+            actor = "someone-else" if entry.action == "round.open" else entry.actor
+            new_hash = entry_hash(prev, entry.at, actor, entry.action, entry.target, entry.details)
+            db.session.execute(text("UPDATE audit_entries SET actor = :a, prev_hash = :p, hash = :h WHERE id = :id"),
+                               {"a": actor, "p": prev, "h": new_hash, "id": entry.id})
+            prev = new_hash
+        db.session.commit()
+    assert runner.invoke(args=["audit-verify"]).exit_code == 0
+    rewritten = runner.invoke(args=["audit-verify", "--anchor", anchor])
+    assert rewritten.exit_code == 1 and "rewritten" in rewritten.output
+
+
+def test_a_malformed_anchor_is_a_clear_usage_error(app):
+    result = app.test_cli_runner().invoke(args=["audit-verify", "--anchor", "42:not-a-hash"])
+    assert result.exit_code == 2 and "COUNT:HASH" in result.output
+
+
+def test_the_session_report_prints_the_audit_anchor(app, world):
+    run_round(app, world)
+    with app.app_context():
+        from voting_app.audit import anchor
+
+        expected = anchor()
+    page = as_role(app, world, "staff").get(f"/reports/sessions/{world.session_id}").get_data(as_text=True)
+    assert expected in page
 
 
 def test_the_audit_page_shows_the_chain_state(app, world):

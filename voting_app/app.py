@@ -78,9 +78,16 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
 
-    from voting_app.auth.service import load_principal
+    from voting_app import logs, security
 
-    login_manager.user_loader(load_principal)
+    security.init_app(app)
+    logs.init_app(app)
+
+    from flask import session
+
+    from voting_app.auth.service import SESSION_EPOCH_KEY, load_principal
+
+    login_manager.user_loader(lambda principal_id: load_principal(principal_id, session.get(SESSION_EPOCH_KEY, 0)))
 
 
 def _register_blueprints(app: Flask) -> None:

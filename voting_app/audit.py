@@ -2,7 +2,9 @@
 
 Each entry's hash covers its own fields and the previous entry's hash, so changing,
 removing or reordering any entry breaks every hash after it; `audit-verify` names the
-first entry that no longer matches.
+first entry that no longer matches. The database refuses UPDATE and DELETE on the table
+(triggers), and an anchor (count and newest hash) printed in session reports shows
+whether the newest entries were cut off.
 """
 
 import hashlib
@@ -77,12 +79,31 @@ class ChainCheck:
 
     @property
     def is_intact(self) -> bool:
-        return self.first_broken_id is None
+        return not self.reason
 
 
-def verify_chain() -> ChainCheck:
+def anchor() -> str:
+    """"COUNT:HASH" of the newest entry. The chain alone cannot show that its newest entries
+    were cut off; an anchor written down or printed in a session report can."""
+    newest = db.session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
+    count = db.session.scalar(select(func.count(AuditEntry.id)))
+    return f"{count}:{newest or GENESIS}"
+
+
+def parse_anchor(text_: str) -> tuple[int, str]:
+    """ValueError unless the text is COUNT:HASH as `anchor()` writes it."""
+    count, _, hash_ = text_.strip().partition(":")
+    if not count.isdigit() or len(hash_) != 64 or any(c not in "0123456789abcdef" for c in hash_):
+        raise ValueError("an anchor is COUNT:HASH, e.g. 42:3f9a... (64 hex digits)")
+    return int(count), hash_
+
+
+def verify_chain(anchored: tuple[int, str] | None = None) -> ChainCheck:
+    """Walk the chain; with an anchor (count, hash), the entry at that position must still
+    carry that hash, so removing the newest entries is caught as well."""
     prev_hash = GENESIS
     checked = 0
+    anchor_seen = anchored is not None and anchored[0] == 0 and anchored[1] == GENESIS
     for entry in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(1000):
         if entry.prev_hash != prev_hash:
             return ChainCheck(checked, entry.id, "previous hash does not match (an entry was removed or reordered)")
@@ -91,6 +112,12 @@ def verify_chain() -> ChainCheck:
             return ChainCheck(checked, entry.id, "entry content does not match its hash")
         prev_hash = entry.hash
         checked += 1
+        if anchored is not None and checked == anchored[0]:
+            if entry.hash != anchored[1]:
+                return ChainCheck(checked, entry.id, "the entry at the anchor has another hash (the log was rewritten)")
+            anchor_seen = True
+    if anchored is not None and not anchor_seen:
+        return ChainCheck(checked, None, f"the log ends at entry {checked} but the anchor names entry {anchored[0]} (entries were removed)")
     return ChainCheck(checked, None)
 
 
@@ -102,4 +129,4 @@ def audit_log():
     page = request.args.get("page", 1, type=int)
     entries = db.paginate(select(AuditEntry).order_by(AuditEntry.id.desc()), page=page, per_page=50)
     total = db.session.scalar(select(func.count(AuditEntry.id)))
-    return render_template("audit/log.html", entries=entries, total=total, check=verify_chain())
+    return render_template("audit/log.html", entries=entries, total=total, check=verify_chain(), anchor=anchor())

@@ -27,16 +27,43 @@ def register_commands(app: Flask) -> None:
         sys.stdout.write("\n")
 
     @app.cli.command("audit-verify")
-    def audit_verify() -> None:
+    @click.option("--anchor", "anchor_text", help="COUNT:HASH from a session report or `audit-anchor`.")
+    def audit_verify(anchor_text: str | None) -> None:
         """Check the audit log's hash chain; name the first broken entry."""
-        from voting_app.audit import verify_chain
+        from voting_app.audit import parse_anchor, verify_chain
 
-        check = verify_chain()
+        try:
+            anchored = parse_anchor(anchor_text) if anchor_text else None
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--anchor") from error
+        check = verify_chain(anchored)
         if check.is_intact:
-            click.echo(f"audit log intact: {check.entries} entries")
+            click.echo(f"audit log intact: {check.entries} entries" + (" and the anchor matches" if anchored else ""))
             return
-        click.echo(f"audit log BROKEN at entry {check.first_broken_id}: {check.reason}", err=True)
+        where = f" at entry {check.first_broken_id}" if check.first_broken_id is not None else ""
+        click.echo(f"audit log BROKEN{where}: {check.reason}", err=True)
         sys.exit(1)
+
+    @app.cli.command("audit-anchor")
+    def audit_anchor() -> None:
+        """Print COUNT:HASH of the newest audit entry, to write down or publish."""
+        from voting_app.audit import anchor
+
+        click.echo(anchor())
+
+    @app.cli.command("account-reset-2fa")
+    @click.argument("username")
+    def account_reset_second_factor(username: str) -> None:
+        """Remove an account's authenticator-app code (a lost phone); signs it out everywhere."""
+        from voting_app.auth.models import User
+        from voting_app.auth.service import reset_second_factor
+
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no account named {username!r}")
+        reset_second_factor(user, "cli")
+        db.session.commit()
+        click.echo(f"{username}: the app code is off; the password alone signs in until it is turned on again")
 
     @app.cli.command("seed-demo")
     @click.option("--force", is_flag=True, help="Seed even when the database already has data.")

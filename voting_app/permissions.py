@@ -64,6 +64,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Administration
     "audit.view": frozenset({STAFF}),
     "account.manage": frozenset({STAFF}),
+    "account.own": frozenset(ACCOUNT_ROLES),
 }
 
 ENDPOINTS: dict[str, str] = {
@@ -71,6 +72,7 @@ ENDPOINTS: dict[str, str] = {
     "main.index": PUBLIC,
     "main.language": PUBLIC,
     "auth.login": PUBLIC,
+    "auth.login_code": PUBLIC,
     "auth.logout": SIGNED_IN,
     "auth.card": PUBLIC,
     "auth.card_pin": PUBLIC,
@@ -183,6 +185,8 @@ ENDPOINTS: dict[str, str] = {
     "audit.audit_log": "audit.view",
     "auth.account_list": "account.manage",
     "auth.account_new": "account.manage",
+    "auth.account_unlock": "account.manage",
+    "auth.account_security": "account.own",
 }
 
 

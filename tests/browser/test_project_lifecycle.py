@@ -42,7 +42,7 @@ LOADED_WIDTH = """img => img.complete ? img.naturalWidth : new Promise(done => {
 
 
 class Watch:
-    """Requests to hosts other than 127.0.0.1 and script errors, over every context."""
+    """Requests to hosts other than 127.0.0.1, script errors and CSP refusals, over every context."""
 
     def __init__(self):
         self.foreign: list[str] = []
@@ -52,7 +52,13 @@ class Watch:
         page = page_factory(kind, **options)
         page.context.on("request", lambda request: self._request(name, request.url))
         page.on("pageerror", lambda error: self.script_errors.append(f"{name}: {error}"))
+        page.on("console", lambda message: self._console(name, message))
         return page
+
+    def _console(self, name: str, message) -> None:
+        """A script, style or image the Content-Security-Policy blocked shows only here."""
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.script_errors.append(f"{name}: {message.text}")
 
     def _request(self, name: str, url: str) -> None:
         if not url.startswith(("data:", "about:", "blob:")) and urlsplit(url).hostname != "127.0.0.1":

@@ -309,6 +309,7 @@ def test_resident_survey(live_server, page_factory, screenshot):
     staff = page_factory("desktop")
     script_errors: list[str] = []
     staff.on("pageerror", lambda error: script_errors.append(str(error)))
+    staff.on("console", lambda m: script_errors.append(m.text) if m.type == "error" and "Content Security Policy" in m.text else None)
     staff_foreign: list[str] = []
     staff.context.on(
         "request",

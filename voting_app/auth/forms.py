@@ -36,3 +36,11 @@ class AccountForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     department = StringField(_l("Department (department officers only)"), validators=[Length(max=200)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[DataRequired(), Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("The code is the six digits your authenticator app shows."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "8"},
+    )

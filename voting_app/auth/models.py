@@ -24,6 +24,13 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised at sign-out and at every change of the sign-in factors: a session cookie carries
+    # the number it was signed in under, so a copied cookie dies with the next sign-out.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The TOTP second factor (RFC 6238): the shared secret, and the last time step accepted,
+    # so one code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
 
     def get_id(self) -> str:
         return f"user:{self.id}"
@@ -35,3 +42,7 @@ class User(UserMixin, db.Model):
     @property
     def label(self) -> str:
         return self.display_name
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None

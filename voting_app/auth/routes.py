@@ -1,23 +1,54 @@
 """Sign-in for accounts, deputies' card sign-in, and account management."""
 
+import time
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from voting_app.projects.service import all_departments
-from voting_app.auth.forms import ROLE_LABELS, AccountForm, LoginForm, PinForm
+from voting_app.auth.forms import ROLE_LABELS, AccountForm, CodeForm, LoginForm, PinForm
 from voting_app.auth.models import User
-from voting_app.auth.service import authenticate, create_user
+from voting_app.auth.service import (
+    SESSION_EPOCH_KEY,
+    authenticate,
+    check_second_factor,
+    create_user,
+    disable_second_factor,
+    enable_second_factor,
+    end_all_sessions,
+    new_totp_secret,
+    totp_uri,
+    unlock_account,
+)
 from voting_app.ballots.credentials import sign_in_with_card
-from voting_app.db import db
+from voting_app.db import db, utcnow
 from voting_app.errors import DomainError
 from voting_app.extensions import limiter
 from voting_app.forms import ButtonForm
+from voting_app.qr import qr_svg
 from voting_app.web import current_actor, safe_next
 
 bp = Blueprint("auth", __name__)
+
+
+PENDING_KEY = "pending_second_factor"
+PENDING_SECONDS = 300
+
+
+def _start_session(principal) -> None:
+    """A fresh session for whoever just signed in: nothing of the one before survives (its
+    CSRF token included), and the cookie carries the principal's current epoch."""
+    session.clear()
+    login_user(principal)
+    session[SESSION_EPOCH_KEY] = principal.session_epoch
+
+
+def _locked_message(locked_until) -> str:
+    return _("Too many wrong attempts. Try again after %(time)s, or ask the committee staff to unlock the account.",
+             time=format_datetime(locked_until, "short"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -27,20 +58,52 @@ def login():
     if form.validate_on_submit():
         result = authenticate(form.username.data, form.password.data)
         db.session.commit()
-        if result.user is not None:
+        if result.user is not None and result.user.has_second_factor:
             session.clear()
-            login_user(result.user)
+            session[PENDING_KEY] = {"user": result.user.id, "until": int(time.time()) + PENDING_SECONDS}
+            return redirect(url_for("auth.login_code", next=safe_next(request.args.get("next"), "")))
+        if result.user is not None:
+            _start_session(result.user)
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
         if result.locked_until:
-            flash(_("Too many wrong passwords. Try again after %(time)s.", time=format_datetime(result.locked_until, "short")), "error")
+            flash(_locked_message(result.locked_until), "error")
         else:
             flash(_("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
 
 
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def login_code():
+    """The second step for accounts with an authenticator app: the password was right, and
+    the session holds only that, for five minutes."""
+    pending = session.get(PENDING_KEY)
+    if not pending or pending.get("until", 0) < time.time():
+        session.pop(PENDING_KEY, None)
+        flash(_("Please sign in with your password first."), "error")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        result = check_second_factor(pending["user"], form.code.data)
+        db.session.commit()
+        if result.user is not None:
+            _start_session(result.user)
+            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
+        if result.locked_until:
+            session.pop(PENDING_KEY, None)
+            flash(_locked_message(result.locked_until), "error")
+            return redirect(url_for("auth.login"))
+        form.code.errors.append(_("The code does not match. Type the code your authenticator app shows now."))
+    return render_template("auth/login_code.html", form=form)
+
+
 @bp.post("/logout")
 def logout():
+    """Signing out ends every session of this account or card, so a session cookie copied
+    earlier (a shared venue tablet, a stolen phone) is useless from now on."""
     if ButtonForm().validate_on_submit():
+        end_all_sessions(current_user._get_current_object())
+        db.session.commit()
         logout_user()
         session.clear()
     return redirect(url_for("main.index"))
@@ -62,8 +125,7 @@ def card_pin(token: str):
     result = sign_in_with_card(token, form.pin.data, config["PIN_MAX_FAILURES"], config["PIN_LOCK_MINUTES"])
     db.session.commit()
     if result.credential is not None:
-        session.clear()  # nothing of a previous deputy on a shared tablet survives
-        login_user(result.credential)
+        _start_session(result.credential)  # nothing of a previous deputy on a shared tablet survives
         return redirect(url_for("ballots.deputy_home"))
     if result.problem == "locked":
         message = _(
@@ -80,7 +142,57 @@ def card_pin(token: str):
 @bp.get("/accounts")
 def account_list():
     users = db.session.scalars(select(User).order_by(User.role, User.username)).all()
-    return render_template("auth/accounts.html", users=users, roles=ROLE_LABELS)
+    return render_template("auth/accounts.html", users=users, roles=ROLE_LABELS, now=utcnow(), button=ButtonForm())
+
+
+@bp.post("/accounts/<int:user_id>/unlock")
+def account_unlock(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if ButtonForm().validate_on_submit():
+        unlock_account(user, current_actor())
+        db.session.commit()
+        flash(_("Account %(name)s unlocked.", name=user.username), "success")
+    return redirect(url_for("auth.account_list"))
+
+
+TOTP_PENDING_KEY = "totp_enrolment"
+
+
+@bp.route("/account/security", methods=["GET", "POST"])
+def account_security():
+    """An account holder turns the authenticator-app code on or off for their own account."""
+    user = current_user._get_current_object()
+    form = CodeForm()
+    if user.has_second_factor:
+        if form.validate_on_submit():
+            try:
+                disable_second_factor(user, form.code.data, current_actor())
+            except DomainError as error:
+                db.session.rollback()
+                form.code.errors.append(str(error.message))
+            else:
+                db.session.commit()
+                session[SESSION_EPOCH_KEY] = user.session_epoch
+                flash(_("The authenticator-app code is off. Other devices were signed out."), "success")
+                return redirect(url_for("auth.account_security"))
+        return render_template("auth/security.html", user=user, form=form, enrolment=None), 400 if form.errors else 200
+    secret = session.get(TOTP_PENDING_KEY) or new_totp_secret()
+    session[TOTP_PENDING_KEY] = secret
+    if form.validate_on_submit():
+        try:
+            enable_second_factor(user, secret, form.code.data, current_actor())
+        except DomainError as error:
+            db.session.rollback()
+            form.code.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            session.pop(TOTP_PENDING_KEY, None)
+            session[SESSION_EPOCH_KEY] = user.session_epoch
+            flash(_("From now on, signing in asks for the code from your authenticator app. Other devices were signed out."), "success")
+            return redirect(url_for("auth.account_security"))
+    uri = totp_uri(user, secret)
+    enrolment = {"secret": secret, "uri": uri, "qr": qr_svg(uri)}
+    return render_template("auth/security.html", user=user, form=form, enrolment=enrolment), 400 if form.errors else 200
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])

@@ -1,10 +1,12 @@
 """Sign-in for accounts and for deputies' voting cards, with lockout after wrong guesses."""
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+import pyotp
 from argon2 import PasswordHasher
 from flask_babel import lazy_gettext as _l
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -47,20 +49,34 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def load_principal(principal_id: str):
-    """Flask-Login loader: accounts are 'user:N', deputies' voting cards 'credential:N'."""
+SESSION_EPOCH_KEY = "_epoch"
+
+
+def load_principal(principal_id: str, epoch: int = 0):
+    """Flask-Login loader: accounts are 'user:N', deputies' voting cards 'credential:N'.
+
+    `epoch` is the number the session was signed in under; a sign-out elsewhere (or a change
+    of the sign-in factors) raised it, and the old cookie no longer loads anyone."""
     kind, _, raw_id = principal_id.partition(":")
     if not raw_id.isdigit():
         return None
     if kind == "user":
-        user = db.session.get(User, int(raw_id))
-        return user if user is not None and user.is_active else None
-    if kind == "credential":
+        principal = db.session.get(User, int(raw_id))
+    elif kind == "credential":
         from voting_app.ballots.models import Credential
 
-        credential = db.session.get(Credential, int(raw_id), options=[joinedload(Credential.deputy)])
-        return credential if credential is not None and credential.is_active else None
-    return None
+        principal = db.session.get(Credential, int(raw_id), options=[joinedload(Credential.deputy)])
+    else:
+        return None
+    if principal is None or not principal.is_active or principal.session_epoch != epoch:
+        return None
+    return principal
+
+
+def end_all_sessions(principal) -> None:
+    """Every session cookie signed in as this principal stops working (sign-out, new factors)."""
+    principal.session_epoch += 1
+    db.session.flush()
 
 
 @dataclass(frozen=True)
@@ -84,12 +100,100 @@ def authenticate(username: str, password: str) -> SignInResult:
     if user.locked_until and user.locked_until > now:
         return SignInResult(None, user.locked_until)
     if not secret_matches(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= LOGIN_MAX_FAILURES:
-            user.locked_until = now + timedelta(minutes=LOGIN_LOCK_MINUTES)
-            user.failed_logins = 0
+        _count_failure(user, now)
         db.session.flush()
         return SignInResult(None, user.locked_until if user.locked_until and user.locked_until > now else None)
+    if not user.has_second_factor:  # with a second factor, only the code completes a sign-in
+        user.failed_logins = 0
+        user.locked_until = None
+    db.session.flush()
+    return SignInResult(user)
+
+
+def _count_failure(user: User, now: datetime) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= LOGIN_MAX_FAILURES:
+        user.locked_until = now + timedelta(minutes=LOGIN_LOCK_MINUTES)
+        user.failed_logins = 0
+
+
+def unlock_account(user: User, actor: str) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.flush()
+    audit.record(actor, "account.unlock", f"user:{user.id}")
+
+
+# ---- the TOTP second factor (RFC 6238) ----------------------------------------------------
+
+TOTP_ISSUER = "Livelihood Project Deputy Voting"
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    """What an authenticator app reads from the QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+
+
+def _accepted_step(secret: str, code: str, last_step: int | None, now: datetime) -> int | None:
+    """The time step the code belongs to (this one or its neighbours, for phone clocks a
+    little off), or None; a step already used is refused, so a code seen once is dead."""
+    code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now.replace(tzinfo=UTC))
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code) and (last_step is None or step > last_step):
+            return step
+    return None
+
+
+def enable_second_factor(user: User, secret: str, code: str, actor: str) -> None:
+    step = _accepted_step(secret, code, None, utcnow())
+    if step is None:
+        raise DomainError(_l("The code does not match. Check the phone's clock and type the code shown now."))
+    user.totp_secret, user.totp_last_step = secret, step
+    end_all_sessions(user)
+    audit.record(actor, "account.second_factor_on", f"user:{user.id}")
+
+
+def disable_second_factor(user: User, code: str, actor: str) -> None:
+    step = _accepted_step(user.totp_secret or "", code, user.totp_last_step, utcnow()) if user.totp_secret else None
+    if step is None:
+        raise DomainError(_l("The code does not match. Type the code your authenticator app shows now."))
+    user.totp_secret, user.totp_last_step = None, None
+    end_all_sessions(user)
+    audit.record(actor, "account.second_factor_off", f"user:{user.id}")
+
+
+def reset_second_factor(user: User, actor: str) -> None:
+    """For a lost phone: the server operator removes the factor (CLI), recorded in the audit log."""
+    user.totp_secret, user.totp_last_step = None, None
+    end_all_sessions(user)
+    audit.record(actor, "account.second_factor_reset", f"user:{user.id}")
+
+
+def check_second_factor(user_id: int, code: str) -> SignInResult:
+    """The second step of an account's sign-in. Wrong codes count towards the same lock as
+    wrong passwords, so the six digits cannot be guessed either."""
+    user = db.session.scalar(
+        select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if user is None or not user.is_active or not user.has_second_factor:
+        return SignInResult(None)
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        return SignInResult(None, user.locked_until)
+    step = _accepted_step(user.totp_secret, code, user.totp_last_step, now)
+    if step is None:
+        _count_failure(user, now)
+        db.session.flush()
+        return SignInResult(None, user.locked_until if user.locked_until and user.locked_until > now else None)
+    user.totp_last_step = step
     user.failed_logins = 0
     user.locked_until = None
     db.session.flush()

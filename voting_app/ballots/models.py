@@ -45,6 +45,8 @@ class Credential(db.Model):
     revoked_at: Mapped[datetime | None]
     failed_pins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+    # Raised when the deputy signs out: a copied session cookie of this card stops working.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     deputy: Mapped[Deputy] = relationship()
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from voting_app import audit
 from voting_app.ballots.counting import SATISFACTION, CountResult
 from voting_app.ballots.models import Candidate, Round
 from voting_app.ballots.service import count_round, round_board
@@ -46,6 +47,7 @@ class SessionReport:
     rounds: list[RoundReport]
     pending: list[Round]
     elected: list[ElectedProject]
+    audit_anchor: str
 
 
 def session_report(congress: CongressSession) -> SessionReport:
@@ -70,7 +72,7 @@ def session_report(congress: CongressSession) -> SessionReport:
                 candidate = by_id[line.candidate_id]
                 project = db.session.get(Project, candidate.project_id) if candidate.project_id else None
                 elected.append(ElectedProject(candidate, line.votes, line.rank, round_, project))
-    return SessionReport(congress, presence(congress.id), reports, pending, elected)
+    return SessionReport(congress, presence(congress.id), reports, pending, elected, audit.anchor())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,372 @@
+"""The attacker at the sign-in pages: guessing passwords, PINs and app codes, replaying
+session cookies, and reading the logs."""
+
+import logging
+from datetime import timedelta
+
+import pyotp
+import pytest
+import requests
+from sqlalchemy import select, update
+
+from tests.conftest import SECRET, csrf_token, make_user, post
+from tests.helpers import new_client, url
+from tests.servers import gunicorn_server
+from voting_app import create_app
+from voting_app.auth.models import User
+from voting_app.auth.service import LOGIN_MAX_FAILURES
+from voting_app.ballots.models import Credential
+from voting_app.db import db, utcnow
+from voting_app.logs import RedactingFilter
+
+PASSWORD = "correct horse battery"
+GUESSES = 1000
+
+
+def account(app, role="staff", username=None):
+    with app.app_context():
+        user = make_user(role, username)
+        db.session.commit()
+        return user.id, user.username
+
+
+def user_row(app, user_id):
+    with app.app_context():
+        return db.session.get(User, user_id)
+
+
+def sign_in_form(client, username, password, address=None):
+    headers = {"X-Forwarded-For": address} if address else {}
+    return post(client, "/login", {"username": username, "password": password}, headers=headers)
+
+
+def is_signed_in(client) -> bool:
+    return "Sign out" in client.get("/", follow_redirects=True).get_data(as_text=True)
+
+
+def past_the_lock(app, user_id):
+    """What waiting out the lock looks like: its end moved into the past."""
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == user_id).values(locked_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+
+
+@pytest.fixture
+def limited_app(db_url):
+    """The app as deployed behind one proxy, with its rate limits on."""
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": db_url,
+                      "SERVER_NAME": "localhost", "PROXY_COUNT": 1, "RATELIMIT_ENABLED": True,
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+# ---- password guessing ---------------------------------------------------------------------
+
+
+def test_a_thousand_guesses_from_many_addresses_are_checked_ten_at_a_time(app):
+    """Addresses do not matter to the lock: it is on the account. Of a thousand guesses only
+    the first ten are even compared; then the right password is refused too, until the lock
+    ends by itself."""
+    user_id, username = account(app)
+    client = new_client(app)
+    answers = [sign_in_form(client, username, f"guess-{n}", address=f"10.0.{n // 256}.{n % 256}") for n in range(GUESSES)]
+    assert all(answer.status_code == 200 for answer in answers)
+    locked = user_row(app, user_id).locked_until
+    assert locked is not None and locked > utcnow() + timedelta(minutes=10)
+    assert "Too many wrong attempts" in answers[-1].get_data(as_text=True)
+    assert not is_signed_in(client)
+    sign_in_form(client, username, PASSWORD)
+    assert not is_signed_in(client), "the right password got in while the account was locked"
+    past_the_lock(app, user_id)
+    assert sign_in_form(client, username, PASSWORD).status_code == 302
+    assert is_signed_in(client)
+
+
+def test_guesses_from_one_address_are_slowed_by_the_rate_limit(limited_app):
+    user_id, username = account(limited_app)
+    client = limited_app.test_client()
+    statuses = [sign_in_form(client, username, f"guess-{n}", address="203.0.113.7").status_code for n in range(60)]
+    assert statuses.count(429) >= 40, "one address may try at most 20 passwords a minute"
+    # Another address is not slowed by the first one's limit, but the account lock still holds.
+    assert sign_in_form(client, username, PASSWORD, address="198.51.100.1").status_code == 200
+    assert user_row(limited_app, user_id).locked_until is not None
+
+
+def test_staff_unlock_a_locked_account(app):
+    user_id, username = account(app, "scrutineer")
+    guesser = new_client(app)
+    for n in range(LOGIN_MAX_FAILURES):
+        sign_in_form(guesser, username, f"guess-{n}")
+    assert user_row(app, user_id).locked_until is not None
+    staff_id, staff_name = account(app)
+    staff = new_client(app)
+    assert sign_in_form(staff, staff_name, PASSWORD).status_code == 302
+    listing = staff.get("/accounts").get_data(as_text=True)
+    assert "Locked until" in listing and "Unlock" in listing
+    assert post(staff, url(app, "auth.account_unlock", user_id=user_id)).status_code == 302
+    assert user_row(app, user_id).locked_until is None
+    assert sign_in_form(new_client(app), username, PASSWORD).status_code == 302
+    with app.app_context():
+        from voting_app.audit import AuditEntry
+
+        assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.target == f"user:{user_id}")) == "account.unlock"
+
+
+def test_only_staff_may_unlock_accounts(app):
+    user_id, _ = account(app, "scrutineer")
+    presiding_id, presiding_name = account(app, "presiding")
+    presiding = new_client(app)
+    sign_in_form(presiding, presiding_name, PASSWORD)
+    assert post(presiding, url(app, "auth.account_unlock", user_id=user_id)).status_code == 403
+
+
+# ---- PIN guessing ------------------------------------------------------------------------------
+
+
+def test_a_thousand_pin_guesses_lock_the_card_after_five(app, world):
+    deputy_id = world.deputy_ids[0]
+    token, pin = world.cards[deputy_id]
+    client = new_client(app)
+    wrong = [p for p in (f"{n:06d}" for n in range(GUESSES + 1)) if p != pin][:GUESSES]
+    statuses = [post(client, f"/c/{token}", {"pin": guess}).status_code for guess in wrong]
+    assert statuses[:app.config["PIN_MAX_FAILURES"] - 1] == [401] * (app.config["PIN_MAX_FAILURES"] - 1)
+    assert set(statuses[app.config["PIN_MAX_FAILURES"]:]) == {429}
+    assert post(client, f"/c/{token}", {"pin": pin}).status_code == 429, "the right PIN got in while the card was locked"
+    with app.app_context():
+        locked = db.session.scalar(select(Credential.locked_until).where(Credential.deputy_id == deputy_id,
+                                                                          Credential.revoked_at.is_(None)))
+    assert locked > utcnow()
+    staff_id, staff_name = account(app)
+    staff = new_client(app)
+    sign_in_form(staff, staff_name, PASSWORD)
+    post(staff, url(app, "sessions.credential_unlock", session_id=world.session_id, deputy_id=deputy_id))
+    assert post(client, f"/c/{token}", {"pin": pin}).status_code == 302
+
+
+# ---- sessions ----------------------------------------------------------------------------------
+
+
+def test_signing_in_gives_a_new_session_and_kills_the_old_forms(app):
+    """A token handed out before sign-in (a planted session) is worthless afterwards."""
+    user_id, username = account(app)
+    client = new_client(app)
+    client.get("/login")
+    before_token = csrf_token(client)
+    with client.session_transaction() as session:
+        before = dict(session)
+    assert sign_in_form(client, username, PASSWORD).status_code == 302
+    with client.session_transaction() as session:
+        after = dict(session)
+    assert after.get("csrf_token") != before.get("csrf_token")
+    refused = client.post("/accounts/new", data={"csrf_token": before_token, "username": "x", "display_name": "x",
+                                                 "role": "staff", "password": "long enough password"})
+    assert refused.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(User.id).where(User.username == "x")) is None
+
+
+def test_a_session_cookie_copied_before_sign_out_is_dead_after_it(app):
+    user_id, username = account(app)
+    client = new_client(app)
+    sign_in_form(client, username, PASSWORD)
+    stolen = client.get_cookie("session").value
+    assert post(client, "/logout").status_code == 302
+    thief = new_client(app)
+    thief.set_cookie("session", stolen)
+    response = thief.get("/accounts")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_deputys_session_cookie_copied_before_sign_out_cannot_vote(app, world):
+    """The shared venue tablet: the next person must not be able to replay the deputy's cookie."""
+    deputy_id = world.deputy_ids[1]
+    token, pin = world.cards[deputy_id]
+    tablet = new_client(app)
+    assert post(tablet, f"/c/{token}", {"pin": pin}).status_code == 302
+    stolen = tablet.get_cookie("session").value
+    post(tablet, "/logout")
+    thief = new_client(app)
+    thief.set_cookie("session", stolen)
+    assert thief.get("/ballots/").status_code == 401
+    # The deputy signs in again with the card and is let in as before.
+    assert post(new_client(app), f"/c/{token}", {"pin": pin}).status_code == 302
+
+
+def test_a_session_forged_with_another_key_is_nobody(app, world):
+    from flask import Flask
+    from flask.sessions import SecureCookieSessionInterface
+
+    other = Flask("forger")
+    other.secret_key = "not-the-real-key"
+    forged = SecureCookieSessionInterface().get_signing_serializer(other).dumps({"_user_id": f"user:{world.staff_id}"})
+    client = new_client(app)
+    client.set_cookie("session", forged)
+    assert client.get("/accounts").status_code == 302
+
+
+# ---- the second factor ------------------------------------------------------------------------
+
+
+def next_code(app, user_id, secret) -> str:
+    """The code of the time step after the last one used: still accepted (phones run a little
+    fast or slow), and not yet spent."""
+    return pyotp.TOTP(secret).generate_otp(user_row(app, user_id).totp_last_step + 1)
+
+
+def enrol(app, client) -> str:
+    """Turn the app code on through the page, as the account holder would; returns the key."""
+    page = client.get("/account/security").get_data(as_text=True)
+    secret = page.split('<code class="digest">', 1)[1].split("<", 1)[0]
+    response = post(client, "/account/security", {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return secret
+
+
+def test_with_the_app_code_on_a_password_alone_does_not_sign_in(app):
+    user_id, username = account(app)
+    owner = new_client(app)
+    sign_in_form(owner, username, PASSWORD)
+    secret = enrol(app, owner)
+    assert is_signed_in(owner), "turning the code on keeps the device that did it signed in"
+    assert "Password and app code" in owner.get("/accounts").get_data(as_text=True)
+    client = new_client(app)
+    first = sign_in_form(client, username, PASSWORD)
+    assert first.status_code == 302 and "/login/code" in first.headers["Location"]
+    assert not is_signed_in(client)
+    assert client.get("/accounts").status_code == 302
+    done = post(client, "/login/code", {"code": next_code(app, user_id, secret)})
+    assert done.status_code == 302 and is_signed_in(client)
+
+
+def test_an_app_code_cannot_be_used_twice(app):
+    user_id, username = account(app)
+    owner = new_client(app)
+    sign_in_form(owner, username, PASSWORD)
+    secret = enrol(app, owner)
+    code = next_code(app, user_id, secret)
+    first, second = new_client(app), new_client(app)
+    sign_in_form(first, username, PASSWORD)
+    sign_in_form(second, username, PASSWORD)
+    assert post(first, "/login/code", {"code": code}).status_code == 302
+    replay = post(second, "/login/code", {"code": code})
+    assert replay.status_code == 200 and "does not match" in replay.get_data(as_text=True)
+    assert not is_signed_in(second)
+
+
+def test_guessing_the_app_code_locks_the_account_and_a_right_password_does_not_reset_the_count(app):
+    """Knowing the password must not buy unlimited guesses at the six digits."""
+    user_id, username = account(app)
+    owner = new_client(app)
+    sign_in_form(owner, username, PASSWORD)
+    enrol(app, owner)
+    attacker = new_client(app)
+    for n in range(LOGIN_MAX_FAILURES):
+        sign_in_form(attacker, username, PASSWORD)  # the password is known: it keeps passing step one
+        answer = post(attacker, "/login/code", {"code": f"{n:06d}"})
+        assert not is_signed_in(attacker)
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    assert user_row(app, user_id).locked_until > utcnow()
+
+
+def test_the_code_step_needs_the_password_step_first(app):
+    client = new_client(app)
+    response = post(client, "/login/code", {"code": "123456"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+
+
+def test_turning_the_code_on_signs_out_other_devices_and_off_needs_a_code(app):
+    user_id, username = account(app)
+    laptop, phone = new_client(app), new_client(app)
+    sign_in_form(laptop, username, PASSWORD)
+    sign_in_form(phone, username, PASSWORD)
+    secret = enrol(app, laptop)
+    assert not is_signed_in(phone)
+    refused = post(laptop, "/account/security", {"code": "000000"})
+    assert refused.status_code == 400 and user_row(app, user_id).totp_secret == secret
+    code = next_code(app, user_id, secret)
+    assert post(laptop, "/account/security", {"code": code}).status_code == 302
+    assert user_row(app, user_id).totp_secret is None
+
+
+def test_the_operator_resets_a_lost_phone_from_the_command_line(app):
+    user_id, username = account(app)
+    owner = new_client(app)
+    sign_in_form(owner, username, PASSWORD)
+    enrol(app, owner)
+    result = app.test_cli_runner().invoke(args=["account-reset-2fa", username])
+    assert result.exit_code == 0, result.output
+    assert user_row(app, user_id).totp_secret is None
+    assert not is_signed_in(owner)
+    assert sign_in_form(new_client(app), username, PASSWORD).status_code == 302
+
+
+# ---- headers and cookies ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/projects/", "/does-not-exist", "/static/css/app.css", "/c/some-card"])
+def test_every_response_carries_the_security_headers(app, path):
+    response = new_client(app).get(path)
+    policy = response.headers["Content-Security-Policy"]
+    script_src = next(part for part in policy.split("; ") if part.startswith("script-src"))
+    assert script_src == "script-src 'self'"
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in response.headers, "HSTS over plain HTTP would be ignored at best"
+
+
+def test_over_https_cookies_are_secure_and_hsts_is_sent(app):
+    client = new_client(app)
+    response = client.get("/login", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    cookies = response.headers.getlist("Set-Cookie")
+    assert cookies and all("Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie for cookie in cookies)
+    language = client.get("/language/en?next=/", base_url="https://localhost").headers.getlist("Set-Cookie")
+    assert language and all("Secure" in cookie for cookie in language)
+
+
+def test_over_plain_http_the_session_cookie_is_httponly_and_lax(app):
+    cookies = new_client(app).get("/login").headers.getlist("Set-Cookie")
+    assert cookies and all("HttpOnly" in c and "SameSite=Lax" in c and "Secure" not in c for c in cookies)
+
+
+# ---- logs ----------------------------------------------------------------------------------------
+
+
+def test_the_server_logs_no_card_token_pin_password_or_address(db_url, tmp_path):
+    """The production server's access log, after a deputy, an account and a resident used it."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": SECRET, "SERVER_NAME": "localhost"})
+    with app.app_context():
+        from tests.conftest import build_world
+
+        world = build_world()
+        user = make_user("staff")
+        db.session.commit()
+        username = user.username
+    deputy_id = world.deputy_ids[0]
+    token, pin = world.cards[deputy_id]
+    log = tmp_path / "access.log"
+    with gunicorn_server(db_url, SECRET, workers=1, extra_env={"ACCESS_LOG": str(log)}) as base:
+        http = requests.Session()
+        http.headers["X-Forwarded-For"] = "203.0.113.77"
+        page = http.get(f"{base}/c/{token}").text
+        form_token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+        assert http.post(f"{base}/c/{token}", data={"csrf_token": form_token, "pin": pin}, allow_redirects=False).status_code == 302
+        staff = requests.Session()
+        page = staff.get(f"{base}/login").text
+        form_token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+        staff.post(f"{base}/login?next=/accounts", data={"csrf_token": form_token, "username": username, "password": PASSWORD})
+        staff.get(f"{base}/p/track?code=SECRET-TRACKING-CODE")
+    written = log.read_text()
+    assert "/c/[card]" in written and "/login" in written
+    for secret in (token, pin, PASSWORD, "SECRET-TRACKING-CODE", "203.0.113.77", "127.0.0.1"):
+        assert secret not in written, f"{secret!r} in the access log"
+
+
+def test_an_error_on_a_card_page_is_logged_without_the_token():
+    record = logging.LogRecord("voting_app", logging.ERROR, __file__, 1, "Exception on %s [%s]",
+                               ("/c/Zx81-secret-token", "POST"), None)
+    RedactingFilter().filter(record)
+    assert record.getMessage() == "Exception on /c/[card] [POST]"
