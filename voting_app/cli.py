@@ -3,6 +3,8 @@
 import json
 import os
 import sys
+from datetime import datetime
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -64,6 +66,61 @@ def register_commands(app: Flask) -> None:
         reset_second_factor(user, "cli")
         db.session.commit()
         click.echo(f"{username}: the app code is off; the password alone signs in until it is turned on again")
+
+    @app.cli.command("backup")
+    @click.argument("target", required=False, type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(target: Path | None) -> None:
+        """Copy the live SQLite database consistently, while the app runs, and check the copy."""
+        from voting_app.backup import BackupError, check_backup, make_backup, sqlite_file
+
+        live = _live_sqlite_file(sqlite_file)
+        if target is None:
+            target = Path(app.instance_path) / "backups" / f"voting-{datetime.now():%Y%m%d-%H%M%S}.sqlite3"
+        if target.exists():
+            raise click.ClickException(f"{target} exists; choose another name")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            make_backup(live, target)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        check = check_backup(target, app.config["SECRET_KEY"])
+        if check.problems:
+            raise click.ClickException(f"{target} was written but does not pass its check: " + "; ".join(check.problems))
+        click.echo(f"backup written to {target} ({target.stat().st_size:,} bytes, schema {check.revision}, "
+                   f"{check.audit_entries} audit entries verified)")
+        click.echo("keep instance/config.py (the secret key) with it: cards and signed links need it")
+
+    @app.cli.command("restore")
+    @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_command(source: Path, yes: bool) -> None:
+        """Check a backup, keep a copy of the live database, then restore the backup into it."""
+        from voting_app.backup import check_backup, restore, sqlite_file
+
+        live = _live_sqlite_file(sqlite_file)
+        check = check_backup(source, app.config["SECRET_KEY"])
+        if check.problems:
+            raise click.ClickException(f"{source} cannot be restored: " + "; ".join(check.problems))
+        counts = ", ".join(f"{count} {table}" for table, count in check.counts.items())
+        click.echo(f"{source}: schema {check.revision}, audit log intact ({check.audit_entries} entries); {counts}")
+        if not yes:
+            click.confirm(f"Replace the contents of {live} with this backup?", abort=True)
+        keep = live.with_name(f"{live.name}.before-restore-{datetime.now():%Y%m%d-%H%M%S}")
+        db.session.remove()
+        db.engine.dispose()
+        restore(source, live, keep)
+        click.echo(f"restored; the database as it was is kept in {keep}")
+        if check.needs_upgrade:
+            click.echo("the backup has an older schema: run `flask --app voting_app db upgrade` now")
+
+    def _live_sqlite_file(sqlite_file) -> Path:
+        live = sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+        if live is None:
+            raise click.ClickException(
+                "this command is for the SQLite database; for PostgreSQL use pg_dump --format=custom and "
+                "pg_restore --clean --if-exists (see the README, Backups)"
+            )
+        return live
 
     @app.cli.command("seed-demo")
     @click.option("--force", is_flag=True, help="Seed even when the database already has data.")

@@ -1,0 +1,155 @@
+"""Backing up and restoring a live SQLite database, checked before it is trusted.
+
+SQLite's online backup API copies a consistent snapshot while the app keeps writing (the
+copy restarts itself if a page it already copied changes). A restore writes into the live
+file through the same API, so running workers see the restored data at their next
+transaction instead of holding on to a replaced file. PostgreSQL has pg_dump and
+pg_restore for both (see the README).
+"""
+
+import shutil
+import sqlite3
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES_PER_STEP = 4096
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def sqlite_file(uri: str) -> Path | None:
+    """The database file behind a sqlite:/// URI, or None for any other database."""
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix) or uri == prefix or ":memory:" in uri:
+        return None
+    return Path(uri[len(prefix):].split("?", 1)[0])
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of `source` (which may be in use) into `target`'s database."""
+    with closing(sqlite3.connect(source, timeout=30)) as reader, closing(sqlite3.connect(target, timeout=30)) as writer:
+        reader.backup(writer, pages=PAGES_PER_STEP)
+
+
+def make_backup(live: Path, target: Path) -> None:
+    """Write the copy next to its target first, then move it into place: a backup that was
+    cut short never looks like a finished one."""
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    copy_database(live, partial)
+    with closing(sqlite3.connect(partial)) as connection:
+        connection.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    if result != "ok":
+        partial.unlink(missing_ok=True)
+        raise BackupError([f"the copy failed its integrity check: {result}"])
+    partial.replace(target)
+
+
+class BackupError(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class BackupCheck:
+    revision: str | None = None
+    head: str | None = None
+    audit_entries: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def needs_upgrade(self) -> bool:
+        return not self.problems and self.revision != self.head
+
+
+def migration_head() -> str:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return config
+
+
+COUNTED_TABLES = ("congress_sessions", "deputies", "rounds", "ballots", "survey_responses", "projects", "audit_entries")
+
+
+def check_backup(path: Path, secret_key: str) -> BackupCheck:
+    """Everything that must hold before a file replaces the live database: it is SQLite, it
+    is whole, its schema is one of ours, and its audit log's hash chain verifies. The check
+    runs on a scratch copy, so the file itself is never touched."""
+    check = BackupCheck(head=migration_head())
+    try:
+        with path.open("rb") as handle:
+            if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                check.problems.append("not an SQLite database file")
+                return check
+    except OSError as error:
+        check.problems.append(f"cannot read the file: {error.strerror}")
+        return check
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "check.sqlite3"
+        shutil.copyfile(path, copy)
+        try:
+            with closing(sqlite3.connect(copy)) as connection:
+                integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
+                if integrity != "ok":
+                    check.problems.append(f"the file is damaged: {integrity}")
+                    return check
+                tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                if "alembic_version" not in tables:
+                    check.problems.append("the file is not a database of this application (no schema version)")
+                    return check
+                check.revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+                check.counts = {
+                    table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # names from COUNTED_TABLES
+                    for table in COUNTED_TABLES
+                    if table in tables
+                }
+        except sqlite3.DatabaseError as error:
+            check.problems.append(f"the file is damaged: {error}")
+            return check
+        if check.revision not in _known_revisions():
+            check.problems.append(f"schema version {check.revision} is not one this version of the application knows")
+            return check
+        _check_audit_chain(copy, secret_key, check)
+    return check
+
+
+def _check_audit_chain(copy: Path, secret_key: str, check: BackupCheck) -> None:
+    """The app's own verify_chain, run against the scratch copy in an app of its own."""
+    from voting_app import create_app
+    from voting_app.audit import verify_chain
+    from voting_app.db import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{copy}", "SECRET_KEY": secret_key})
+    with app.app_context():
+        chain = verify_chain()
+        db.engine.dispose()
+    check.audit_entries = chain.entries
+    if not chain.is_intact:
+        where = f" at entry {chain.first_broken_id}" if chain.first_broken_id is not None else ""
+        check.problems.append(f"the audit log is broken{where}: {chain.reason}")
+
+
+def restore(source: Path, live: Path, keep: Path) -> None:
+    """Keep a copy of the live database at `keep`, then write `source` into the live file."""
+    if live.exists():
+        make_backup(live, keep)
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "restore.sqlite3"
+        shutil.copyfile(source, copy)  # never read the operator's file while writing the live one
+        copy_database(copy, live)
