@@ -28,6 +28,23 @@ def register_commands(app: Flask) -> None:
         json.dump(round_board(round_), sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
 
+    @app.cli.command("board-verify")
+    @click.argument("round_id", type=int, required=False)
+    def board_verify(round_id: int | None) -> None:
+        """Check that every counted round's ballots still match the digest the scrutineers
+        confirmed and the audit log recorded."""
+        from voting_app.ballots.integrity import check_counted_rounds
+
+        checked = check_counted_rounds(round_id)
+        broken = [item for item in checked if item.problems]
+        for item in checked:
+            state = "; ".join(item.problems) or "ballots match the confirmed digest"
+            click.echo(f"round {item.round_id} ({item.title}): {state}", err=bool(item.problems))
+        if not checked:
+            click.echo("no counted round" + (f" with id {round_id}" if round_id is not None else ""))
+        if broken:
+            sys.exit(1)
+
     @app.cli.command("audit-verify")
     @click.option("--anchor", "anchor_text", help="COUNT:HASH from a session report or `audit-anchor`.")
     def audit_verify(anchor_text: str | None) -> None:

@@ -1,0 +1,96 @@
+"""Someone with write access to the database changes history directly: a stored ballot, the
+round's confirmed digest, an audit entry. Each change is reported by the tools the
+committee and the public use."""
+
+import json
+
+from sqlalchemy import select, text
+
+from tests.ballots.helpers import announce_round, as_deputy, as_role, cast, close_round, confirm_round, open_round
+from tests.helpers import lift_audit_guard
+from voting_app.audit import AuditEntry
+from voting_app.ballots.models import Ballot, Round
+from voting_app.db import db
+
+WARNING = "Warning: the ballots no longer match the digest confirmed by the scrutineers"
+
+
+def announced_round(app, world, voters=4):
+    open_round(app, world)
+    for index in range(voters):
+        assert cast(as_deputy(app, world, index), world.round_id, choices=world.candidate_ids[index % 2: index % 2 + 1]).status_code == 302
+    close_round(app, world)
+    confirm_round(app, world)
+    announce_round(app, world)
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def change_one_ballot(app, world):
+    with app.app_context():
+        receipt = db.session.scalars(select(Ballot.receipt).where(Ballot.round_id == world.round_id)).first()
+        db.session.execute(text("UPDATE ballots SET choices = :c WHERE round_id = :r AND receipt = :receipt"),
+                           {"c": json.dumps([world.candidate_ids[3]]), "r": world.round_id, "receipt": receipt})
+        db.session.commit()
+
+
+def pages_warn(app, world) -> dict[str, bool]:
+    public = app.test_client()
+    staff = as_role(app, world, "staff")
+    return {
+        "results": WARNING in public.get(f"/ballots/rounds/{world.round_id}/results").get_data(as_text=True),
+        "board": WARNING in public.get(f"/ballots/rounds/{world.round_id}/board").get_data(as_text=True),
+        "session report": WARNING in staff.get(f"/reports/sessions/{world.session_id}").get_data(as_text=True),
+    }
+
+
+def test_an_untouched_round_verifies_everywhere(app, world):
+    announced_round(app, world)
+    assert run(app, "board-verify").exit_code == 0
+    assert run(app, "audit-verify").exit_code == 0
+    assert pages_warn(app, world) == {"results": False, "board": False, "session report": False}
+
+
+def test_a_changed_ballot_is_reported_by_the_pages_and_board_verify(app, world):
+    announced_round(app, world)
+    change_one_ballot(app, world)
+    assert pages_warn(app, world) == {"results": True, "board": True, "session report": True}
+    result = run(app, "board-verify")
+    assert result.exit_code == 1 and "no longer match the digest confirmed" in result.output
+
+
+def test_a_changed_ballot_with_the_rounds_digest_rewritten_to_match_is_caught_by_the_audit_log(app, world):
+    """The careful forger also updates the digest stored on the round; the audit log keeps
+    the digest the scrutineers confirmed."""
+    announced_round(app, world)
+    change_one_ballot(app, world)
+    with app.app_context():
+        from voting_app.ballots.service import round_board
+
+        forged = round_board(db.session.get(Round, world.round_id))["digest"]
+        db.session.execute(text("UPDATE rounds SET board_digest = :d WHERE id = :r"), {"d": forged, "r": world.round_id})
+        db.session.commit()
+    assert pages_warn(app, world)["results"] is False  # the page compares with the round's own field
+    result = run(app, "board-verify")
+    assert result.exit_code == 1 and "differs from the one written in the audit log" in result.output
+
+
+def test_a_forger_who_also_edits_the_audit_entry_breaks_the_chain(app, world):
+    announced_round(app, world)
+    change_one_ballot(app, world)
+    with app.app_context():
+        from voting_app.ballots.service import round_board
+
+        forged = round_board(db.session.get(Round, world.round_id))["digest"]
+        db.session.execute(text("UPDATE rounds SET board_digest = :d WHERE id = :r"), {"d": forged, "r": world.round_id})
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "round.confirm")).one()
+        details = {**entry.details, "digest": forged}
+        lift_audit_guard(db.session)
+        db.session.execute(text("UPDATE audit_entries SET details = :d WHERE id = :id"), {"d": json.dumps(details), "id": entry.id})
+        db.session.commit()
+        entry_id = entry.id
+    assert run(app, "board-verify").exit_code == 0  # every digest now agrees...
+    audit = run(app, "audit-verify")
+    assert audit.exit_code == 1 and f"entry {entry_id}" in audit.output  # ...but the chain does not
