@@ -72,16 +72,15 @@ def _ensure_instance_secrets(instance: Path) -> None:
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    from voting_app import logs, security
+
+    security.init_app(app)  # before CSRFProtect: its form-size limit must run first
+    logs.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-
-    from voting_app import logs, security
-
-    security.init_app(app)
-    logs.init_app(app)
 
     from flask import session
 

@@ -5,7 +5,7 @@ chart data travels in `<script type="application/json">` blocks, which are never
 Styles allow inline attributes because plotly sizes its SVG with them.
 """
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -65,6 +65,17 @@ def _make_cookies_secure(response) -> None:
         response.headers.add("Set-Cookie", cookie)
 
 
+def limit_plain_forms():
+    """Only photo uploads (multipart) may use MAX_CONTENT_LENGTH's 34 MB. Werkzeug limits the
+    size of multipart fields but reads a url-encoded body whole, so without this a single
+    anonymous POST of tiny fields costs seconds of CPU and hundreds of MB before the CSRF
+    check even looks at it."""
+    if request.mimetype != "multipart/form-data":
+        request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
+
+
 def init_app(app: Flask) -> None:
+    """Called before CSRFProtect is set up, so the size limit runs before the form is parsed."""
     app.session_interface = SessionInterface()
+    app.before_request(limit_plain_forms)
     app.after_request(add_security_headers)

@@ -361,9 +361,10 @@ def _receipt_from_ticket(round_: Round, deputy_id: int) -> str:
 
 
 def _choices_from_form(round_: Round):
-    """Read the ballot as submitted; the service decides whether it is valid."""
+    """Read the ballot as submitted, from the posted form only (never the URL); the service
+    decides whether it is valid."""
     if round_.method == CHOOSE_UP_TO:
-        raw = request.values.getlist("choice")
+        raw = request.form.getlist("choice")
         try:
             return [int(value) for value in raw]
         except ValueError as error:
@@ -372,12 +373,12 @@ def _choices_from_form(round_: Round):
         return _ratings_from_form(round_)
     marks = {}
     for candidate in round_.candidates:
-        mark = request.values.get(f"mark-{candidate.id}", MARK_ABSTAIN)
+        mark = request.form.get(f"mark-{candidate.id}", MARK_ABSTAIN)
         if mark not in MARKS:
             raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
         marks[candidate.id] = mark
     known = {f"mark-{candidate.id}" for candidate in round_.candidates}
-    if any(key.startswith("mark-") and key not in known for key in request.values):
+    if any(key.startswith("mark-") and key not in known for key in request.form):
         raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
     return marks
 
@@ -385,11 +386,11 @@ def _choices_from_form(round_: Round):
 def _ratings_from_form(round_: Round) -> dict[int, str]:
     """A satisfaction ballot: a project left unrated is simply not rated."""
     known = {f"rate-{candidate.id}" for candidate in round_.candidates}
-    if any(key.startswith("rate-") and key not in known for key in request.values):
+    if any(key.startswith("rate-") and key not in known for key in request.form):
         raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
     ratings = {}
     for candidate in round_.candidates:
-        rating = request.values.get(f"rate-{candidate.id}", "")
+        rating = request.form.get(f"rate-{candidate.id}", "")
         if rating and rating not in RATINGS:
             raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
         if rating:

@@ -392,6 +392,8 @@ def has_voted(round_id: int, deputy_id: int) -> bool:
 
 def voting_problem(round_: Round, deputy: Deputy):
     """Why this deputy cannot vote in this round now, or None."""
+    if round_.mode != ELECTRONIC:
+        return _l("This round is voted on paper.")
     if round_.state != OPEN:
         return _l("Voting in this round has closed; ballots are no longer accepted.")
     if has_voted(round_.id, deputy.id):
