@@ -29,7 +29,7 @@ KIND_CHOICES = [
 class SurveyForm(FlaskForm):
     title = StringField(_l("Survey title"), validators=[DataRequired(), Length(max=200)])
     intro = TextAreaField(_l("Introduction shown to residents"), validators=[Optional(), Length(max=1000)])
-    project_id = SelectField(_l("Project"), coerce=lambda value: int(value) if value else None, validate_choice=False)
+    project_id = SelectField(_l("Project"), coerce=lambda value: int(value) if value else None)
     stage = SelectField(_l("Project stage"), choices=STAGE_CHOICES)
     mode = SelectField(_l("Who may answer"), choices=MODE_CHOICES)
     opens_at = DateTimeLocalField(_l("Opens at (Beijing time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])

@@ -37,7 +37,7 @@ from voting_app.extensions import csrf, limiter
 from voting_app.forms import ButtonForm
 from voting_app.projects.models import Project
 from voting_app.qr import qr_svg
-from voting_app.web import current_actor, flash_domain_error, get_child_or_404, public_url, sheet_already_printed
+from voting_app.web import current_actor, flash_domain_error, get_child_or_404, int_arg, public_url, sheet_already_printed
 
 bp = Blueprint("surveys", __name__)
 ANSWERED_COOKIE = "answered"
@@ -82,7 +82,7 @@ def survey_list():
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
 def survey_new():
-    form = SurveyForm(project_id=request.args.get("project", type=int))
+    form = SurveyForm(project_id=int_arg("project"))
     form.project_id.choices = _project_choices()
     if form.validate_on_submit():
         settings = dict(
@@ -390,7 +390,7 @@ def export_xlsx(survey_id: int):
 @bp.get("/surveys/<int:survey_id>/comments")
 def comments(survey_id: int):
     survey = _survey(survey_id)
-    page = service.visible_comments(survey, request.args.get("page", 1, type=int), include_hidden=True)
+    page = service.visible_comments(survey, int_arg("page") or 1, include_hidden=True)
     prompts = {q.id: q.prompt for q in survey.questions}
     return render_template("surveys/comments.html", survey=survey, page=page, prompts=prompts, button=ButtonForm())
 
@@ -405,7 +405,7 @@ def comment_hide(survey_id: int, answer_id: int):
             db.session.commit()
         except DomainError as error:
             flash_domain_error(error)
-    return redirect(url_for("surveys.comments", survey_id=survey.id, page=request.args.get("page", 1, type=int)))
+    return redirect(url_for("surveys.comments", survey_id=survey.id, page=int_arg("page") or 1))
 
 
 @bp.get("/surveys/<int:survey_id>/flagged")
@@ -414,7 +414,7 @@ def flagged(survey_id: int):
     survey = _survey(survey_id)
     page = db.paginate(
         select(Response).where(Response.survey_id == survey.id, Response.is_flagged.is_(True)).order_by(Response.id.desc()),
-        page=request.args.get("page", 1, type=int),
+        page=int_arg("page") or 1,
         per_page=50,
         error_out=False,
     )
@@ -567,7 +567,7 @@ def _filled_at():
 def assisted_entry(survey_id: int):
     """A grid worker keys in a paper answer for a resident; marked, and shown apart."""
     survey = _survey(survey_id)
-    placement = db.session.get(Placement, request.values.get("placement", type=int) or 0)
+    placement = db.session.get(Placement, int_arg("placement", request.values) or 0)
     if placement is not None and placement.survey_id != survey.id:
         abort(404)
     if request.method == "GET":

@@ -135,7 +135,7 @@ def _register_error_pages(app: Flask) -> None:
         403: lambda: _("You do not have permission to open this page."),
         404: lambda: _("This page does not exist."),
         409: lambda: _("This action conflicts with a change made at the same time. Please try again."),
-        413: lambda: _("The file is too large."),
+        413: lambda: _("This is too much to send at once: a photo may be up to 8 MB, a form far less."),
         429: lambda: _("Too many attempts. Please wait a moment and try again."),
         500: lambda: _("Something went wrong on our side. Nothing was saved."),
     }

@@ -126,7 +126,9 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 @bp.get("/")
 def audit_log():
-    page = request.args.get("page", 1, type=int)
+    from voting_app.web import int_arg  # web imports this module
+
+    page = int_arg("page") or 1
     entries = db.paginate(select(AuditEntry).order_by(AuditEntry.id.desc()), page=page, per_page=50)
     total = db.session.scalar(select(func.count(AuditEntry.id)))
     return render_template("audit/log.html", entries=entries, total=total, check=verify_chain(), anchor=anchor())

@@ -5,8 +5,10 @@ chart data travels in `<script type="application/json">` blocks, which are never
 Styles allow inline attributes because plotly sizes its SVG with them.
 """
 
-from flask import Flask, current_app, request
+from flask import Flask, abort, current_app, request
 from flask.sessions import SecureCookieSessionInterface
+
+from voting_app.web import MAX_ID
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -74,8 +76,28 @@ def limit_plain_forms():
         request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
 
 
+def refuse_malformed_input() -> None:
+    """Run before every request, before the CSRF check. A NUL byte in a query or form
+    value is refused with 400: PostgreSQL cannot store it and no keyboard types it. So is a
+    form of more fields than MAX_FORM_PARTS, a cap Werkzeug applies only to multipart forms
+    (many values of one field, as a crafted ballot's choices, are left to the view to judge).
+    A NUL in the path, or an id beyond what the database's integer columns hold, names no page
+    (404). Each would otherwise reach the database driver as a 500, or be quietly accepted."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID or isinstance(value, str) and "\x00" in value:
+            abort(404)
+    limit = current_app.config.get("MAX_FORM_PARTS")
+    if limit is not None and len(request.form) > limit:
+        abort(400)
+    for source in (request.args, request.form):
+        for key, values in source.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                abort(400)
+
+
 def init_app(app: Flask) -> None:
     """Called before CSRFProtect is set up, so the size limit runs before the form is parsed."""
     app.session_interface = SessionInterface()
     app.before_request(limit_plain_forms)
+    app.before_request(refuse_malformed_input)
     app.after_request(add_security_headers)

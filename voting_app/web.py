@@ -15,8 +15,9 @@ PLOTLY_JS = "vendor/plotly-basic-4.1.1.min.js"
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """Only a path on this site: no scheme, no host, no '//' or backslash tricks."""
-    if not target or "\\" in target:
+    """Only a path on this site: no scheme, no host, no '//' or backslash tricks, and no
+    control characters (browsers drop tabs and newlines, and CR/LF cannot go in a header)."""
+    if not target or "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -24,10 +25,15 @@ def safe_next(target: str | None, fallback: str) -> str:
     return target
 
 
-def int_arg(name: str) -> int | None:
-    """A positive id or year from the query string; anything else (², 10**30, -1) is ignored."""
-    value = request.args.get(name, "")
+def int_arg(name: str, values=None) -> int | None:
+    """A positive id or year from the query string (or `values`, e.g. request.values); anything
+    else (², 10**30, -1) is ignored."""
+    value = (request.args if values is None else values).get(name, "")
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+
+
+# The largest id a PostgreSQL INTEGER column holds; a larger one in a URL names nothing.
+MAX_ID = 2**31 - 1
 
 
 def current_actor() -> str:

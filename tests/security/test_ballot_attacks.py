@@ -47,7 +47,7 @@ CARD_NEEDED = "Sign in with your voting card first"
 CSRF_REFUSED = "The form has expired or was not sent from this site."
 NOT_FOUND = "This page does not exist."
 BAD_REQUEST = "The request could not be understood."
-TOO_LARGE = "The file is too large."
+TOO_LARGE = "This is too much to send at once: a photo may be up to 8 MB, a form far less."
 
 
 # ---- what the round holds ------------------------------------------------------------

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from voting_app.ballots.counting import BASE_ROSTER, BASE_VOTERS, CHOOSE_UP_TO, FOR_AGAINST, SATISFACTION
 from voting_app.ballots.models import ELECTRONIC, PAPER
+from voting_app.forms import record_id
 
 
 METHOD_CHOICES = [
@@ -49,4 +50,4 @@ class CloseForm(FlaskForm):
 
 
 class ProjectCandidateForm(FlaskForm):
-    project_id = SelectField(_l("Delivered project to assess"), coerce=int, validate_choice=False)
+    project_id = SelectField(_l("Delivered project to assess"), coerce=record_id, validate_choice=False)

@@ -55,6 +55,8 @@ def read_table(filename: str, data: bytes) -> list[list[object]]:
         sheet = workbook.worksheets[0]
         rows = [list(row) for row in sheet.iter_rows(values_only=True)]
         workbook.close()
+        if any(isinstance(value, str) and "\x00" in value for row in rows for value in row):
+            raise RosterFileError("unreadable_xlsx")  # a NUL no database text column can hold
         return rows
     if lowered.endswith(".csv") or lowered.endswith(".txt"):
         for encoding in ("utf-8-sig", "gb18030"):
@@ -64,6 +66,8 @@ def read_table(filename: str, data: bytes) -> list[list[object]]:
             except UnicodeDecodeError:
                 continue
         else:
+            raise RosterFileError("unreadable_csv")
+        if "\x00" in text:  # UTF-16 ("Unicode text") or binary; and no database text column holds a NUL
             raise RosterFileError("unreadable_csv")
         try:
             return [row for row in csv.reader(io.StringIO(text))]
