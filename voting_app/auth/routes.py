@@ -191,7 +191,7 @@ def account_security():
             flash(_("From now on, signing in asks for the code from your authenticator app. Other devices were signed out."), "success")
             return redirect(url_for("auth.account_security"))
     uri = totp_uri(user, secret)
-    enrolment = {"secret": secret, "uri": uri, "qr": qr_svg(uri)}
+    enrolment = {"secret": secret, "uri": uri, "qr": qr_svg(uri, _("QR code to add this account to an authenticator app"))}
     return render_template("auth/security.html", user=user, form=form, enrolment=enrolment), 400 if form.errors else 200
 
 
