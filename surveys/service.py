@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from surveys import rules, tallies
@@ -264,22 +264,28 @@ def submit_response(
         is_flagged=is_flagged,
         flag_reason="same_device_same_day" if is_flagged else None,
     )
-    response.answers = [
-        Answer(
-            question_id=answer.question_id,
-            survey_id=survey.id,
-            value=answer.value,
-            text=answer.text,
-            placement_id=response.placement_id,
-            week_start=week,
-            is_assisted=response.is_assisted,
-            is_flagged=is_flagged,
-        )
-        for answer in checked.answers
-    ]
     db.session.add(response)
     db.session.flush()
-    tallies.add(tallies.keys_of(response, response.answers, _multiple_ids(survey)))
+    answers = [
+        {
+            "response_id": response.id,
+            "question_id": answer.question_id,
+            "survey_id": survey.id,
+            "value": answer.value,
+            "text": answer.text,
+            "is_hidden": False,
+            "placement_id": response.placement_id,
+            "week_start": week,
+            "is_assisted": response.is_assisted,
+            "is_flagged": is_flagged,
+        }
+        for answer in checked.answers
+    ]
+    if answers:
+        # One executemany, not the unit of work: the busiest write a poster brings, and
+        # response.answers loads them when anyone asks.
+        db.session.execute(insert(Answer.__table__), answers)
+    tallies.add(tallies.keys_of(response, [Answer(**row) for row in answers], _multiple_ids(survey)))
     return response
 
 
