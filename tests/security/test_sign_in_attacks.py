@@ -370,3 +370,39 @@ def test_an_error_on_a_card_page_is_logged_without_the_token():
                                ("/c/Zx81-secret-token", "POST"), None)
     RedactingFilter().filter(record)
     assert record.getMessage() == "Exception on /c/[card] [POST]"
+
+
+@pytest.mark.parametrize("kind", ["password", "pin"])
+def test_a_guess_is_checked_without_holding_the_write_lock(app, world, db_url, monkeypatch, kind):
+    """Each argon2 check takes about 0.1 s. Held under the write lock, a flood of wrong guesses
+    from many addresses would queue every ballot behind hashing; instead another writer gets
+    through while the check runs."""
+    from sqlalchemy import create_engine, text
+
+    from voting_app.auth import service
+    from voting_app.ballots import credentials
+
+    user_id, username = account(app)
+    engine = create_engine(db_url, connect_args={"timeout": 0.2} if db_url.startswith("sqlite") else {})
+    real = service.secret_matches
+    wrote = []
+
+    def meanwhile_someone_writes(secret_hash, secret):
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            connection.execute(text("UPDATE users SET display_name = display_name WHERE id = :id"), {"id": user_id})
+            connection.execute(text("UPDATE credentials SET failed_pins = failed_pins"))
+        wrote.append(True)
+        return real(secret_hash, secret)
+
+    monkeypatch.setattr(service, "secret_matches", meanwhile_someone_writes)
+    monkeypatch.setattr(credentials, "secret_matches", meanwhile_someone_writes)
+    client = new_client(app)
+    if kind == "password":
+        assert sign_in_form(client, username, PASSWORD).status_code == 302
+    else:
+        token, pin = world.cards[world.deputy_ids[0]]
+        assert post(client, f"/c/{token}", {"pin": pin}).status_code == 302
+    engine.dispose()
+    assert wrote == [True]

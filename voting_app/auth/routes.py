@@ -24,7 +24,7 @@ from voting_app.auth.service import (
     unlock_account,
 )
 from voting_app.ballots.credentials import sign_in_with_card
-from voting_app.db import db, utcnow
+from voting_app.db import db, reads_first, start_writing, utcnow
 from voting_app.errors import DomainError
 from voting_app.extensions import limiter
 from voting_app.forms import ButtonForm
@@ -53,10 +53,11 @@ def _locked_message(locked_until) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
+@reads_first
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        result = authenticate(form.username.data, form.password.data)
+        result = authenticate(form.username.data, form.password.data, start_writing)
         db.session.commit()
         if result.user is not None and result.user.has_second_factor:
             session.clear()
@@ -117,12 +118,13 @@ def card(token: str):
 
 @bp.post("/c/<token>")
 @limiter.limit("30 per minute")
+@reads_first
 def card_pin(token: str):
     form = PinForm()
     if not form.validate_on_submit():
         return render_template("auth/card.html", form=form, token=token), 400
     config = current_app.config
-    result = sign_in_with_card(token, form.pin.data, config["PIN_MAX_FAILURES"], config["PIN_LOCK_MINUTES"])
+    result = sign_in_with_card(token, form.pin.data, config["PIN_MAX_FAILURES"], config["PIN_LOCK_MINUTES"], start_writing)
     db.session.commit()
     if result.credential is not None:
         _start_session(result.credential)  # nothing of a previous deputy on a shared tablet survives

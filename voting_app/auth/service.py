@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,7 @@ import pyotp
 from argon2 import PasswordHasher
 from flask_babel import lazy_gettext as _l
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
 from voting_app import audit
@@ -85,36 +86,80 @@ class SignInResult:
     locked_until: datetime | None = None
 
 
-def authenticate(username: str, password: str) -> SignInResult:
-    """The account row is locked while the password is checked, so parallel guesses all count."""
-    user = db.session.scalar(
-        select(User)
-        .where(User.username == username.strip())
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+def _nothing() -> None:
+    return None
+
+
+def authenticate(username: str, password: str, start_writing: Callable[[], None] = _nothing) -> SignInResult:
+    """The password is checked (about 0.1 s of argon2) before `start_writing` takes the
+    write lock, so a flood of guesses never queues ballots behind hashing; the outcome is
+    then recorded with conditional UPDATEs, so parallel guesses all count and a lock set
+    meanwhile still holds."""
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
     if user is None or not user.is_active:
         _hasher.hash(password)  # spend the same time as a real check
         return SignInResult(None)
     now = utcnow()
     if user.locked_until and user.locked_until > now:
         return SignInResult(None, user.locked_until)
-    if not secret_matches(user.password_hash, password):
-        _count_failure(user, now)
-        db.session.flush()
-        return SignInResult(None, user.locked_until if user.locked_until and user.locked_until > now else None)
-    if not user.has_second_factor:  # with a second factor, only the code completes a sign-in
-        user.failed_logins = 0
-        user.locked_until = None
-    db.session.flush()
-    return SignInResult(user)
+    matches = secret_matches(user.password_hash, password)
+    start_writing()
+    if not matches:
+        return SignInResult(None, record_failure(User, user.id, LOGIN_MAX_FAILURES, LOGIN_LOCK_MINUTES, now))
+    if user.has_second_factor:  # only the code completes a sign-in, and only it clears the count
+        locked_until = _locked_until(User, user.id, now)
+        return SignInResult(None if locked_until else user, locked_until)
+    locked_until = record_success(User, user.id, now)
+    return SignInResult(None if locked_until else user, locked_until)
 
 
-def _count_failure(user: User, now: datetime) -> None:
-    user.failed_logins += 1
-    if user.failed_logins >= LOGIN_MAX_FAILURES:
-        user.locked_until = now + timedelta(minutes=LOGIN_LOCK_MINUTES)
-        user.failed_logins = 0
+def _counters(model):
+    """(failure count, lock end) columns: accounts count passwords, cards PINs."""
+    return (model.failed_logins, model.locked_until) if model is User else (model.failed_pins, model.locked_until)
+
+
+def _not_locked(model, now: datetime):
+    return or_(model.locked_until.is_(None), model.locked_until <= now)
+
+
+def _locked_until(model, row_id: int, now: datetime) -> datetime | None:
+    until = db.session.scalar(select(model.locked_until).where(model.id == row_id))
+    return until if until is not None and until > now else None
+
+
+def record_failure(model, row_id: int, max_failures: int, lock_minutes: int, now: datetime) -> datetime | None:
+    """Count one wrong guess atomically; the guess that reaches the limit sets the lock.
+    Returns the lock's end when the row is (now) locked."""
+    counter, _lock = _counters(model)
+    count = db.session.execute(
+        update(model).where(model.id == row_id, _not_locked(model, now)).values({counter: counter + 1})
+        .returning(counter).execution_options(synchronize_session=False)
+    ).scalar()
+    if count is None:  # locked by a parallel guess meanwhile
+        return _locked_until(model, row_id, now)
+    if count < max_failures:
+        return None
+    until = now + timedelta(minutes=lock_minutes)
+    db.session.execute(
+        update(model).where(model.id == row_id).values({counter: 0, model.locked_until: until})
+        .execution_options(synchronize_session=False)
+    )
+    return until
+
+
+def failures_of(model, row_id: int) -> int:
+    counter, _lock = _counters(model)
+    return db.session.scalar(select(counter).where(model.id == row_id)) or 0
+
+
+def record_success(model, row_id: int, now: datetime) -> datetime | None:
+    """Clear the count, unless parallel guesses locked the row meanwhile (then the lock's end)."""
+    counter, _lock = _counters(model)
+    cleared = db.session.execute(
+        update(model).where(model.id == row_id, _not_locked(model, now)).values({counter: 0, model.locked_until: None})
+        .returning(model.id).execution_options(synchronize_session=False)
+    ).scalar()
+    return None if cleared is not None else _locked_until(model, row_id, now)
 
 
 def unlock_account(user: User, actor: str) -> None:
@@ -190,9 +235,7 @@ def check_second_factor(user_id: int, code: str) -> SignInResult:
         return SignInResult(None, user.locked_until)
     step = _accepted_step(user.totp_secret, code, user.totp_last_step, now)
     if step is None:
-        _count_failure(user, now)
-        db.session.flush()
-        return SignInResult(None, user.locked_until if user.locked_until and user.locked_until > now else None)
+        return SignInResult(None, record_failure(User, user.id, LOGIN_MAX_FAILURES, LOGIN_LOCK_MINUTES, now))
     user.totp_last_step = step
     user.failed_logins = 0
     user.locked_until = None

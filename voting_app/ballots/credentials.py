@@ -1,13 +1,14 @@
 """Deputies' voting cards: a QR token and a separate PIN, stored only as hashes."""
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from voting_app import audit
-from voting_app.auth.service import hash_pin, new_token, secret_matches, token_digest
+from voting_app.auth.service import failures_of, hash_pin, new_token, record_failure, record_success, secret_matches, token_digest
 from voting_app.ballots.models import Credential
 from voting_app.db import db, utcnow
 from voting_app.sessions.models import CongressSession, Deputy
@@ -96,30 +97,25 @@ def unlock_card(actor: str, credential: Credential) -> None:
     audit.record(actor, "credential.unlock", f"deputy:{credential.deputy_id}", credential=credential.id)
 
 
-def sign_in_with_card(token: str, pin: str, max_failures: int, lock_minutes: int) -> CardSignIn:
-    """Check a PIN against a card; too many wrong PINs lock the card for a while.
-    The card's row is locked first, so guesses sent at once are all counted."""
-    credential = db.session.scalar(
-        select(Credential)
-        .where(Credential.token_hash == token_digest(token))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+def sign_in_with_card(token: str, pin: str, max_failures: int, lock_minutes: int,
+                      start_writing: Callable[[], None] = lambda: None) -> CardSignIn:
+    """Check a PIN against a card; too many wrong PINs lock the card for a while. The PIN is
+    checked before `start_writing` takes the write lock; the outcome is recorded with
+    conditional UPDATEs, so guesses sent at once are all counted."""
+    credential = db.session.scalar(select(Credential).where(Credential.token_hash == token_digest(token)))
     if credential is None or not credential.is_active:
         return CardSignIn(None, "unknown")
     now = utcnow()
     if credential.locked_until and credential.locked_until > now:
         return CardSignIn(None, "locked", credential.locked_until)
-    if not secret_matches(credential.pin_hash, pin.strip()):
-        credential.failed_pins += 1
-        if credential.failed_pins >= max_failures:
-            credential.locked_until = now + timedelta(minutes=lock_minutes)
-            credential.failed_pins = 0
-            db.session.flush()
-            return CardSignIn(None, "locked", credential.locked_until)
-        db.session.flush()
-        return CardSignIn(None, "wrong_pin", attempts_left=max_failures - credential.failed_pins)
-    credential.failed_pins = 0
-    credential.locked_until = None
-    db.session.flush()
+    matches = secret_matches(credential.pin_hash, pin.strip())
+    start_writing()
+    if not matches:
+        locked_until = record_failure(Credential, credential.id, max_failures, lock_minutes, now)
+        if locked_until:
+            return CardSignIn(None, "locked", locked_until)
+        return CardSignIn(None, "wrong_pin", attempts_left=max_failures - failures_of(Credential, credential.id))
+    locked_until = record_success(Credential, credential.id, now)
+    if locked_until:
+        return CardSignIn(None, "locked", locked_until)
     return CardSignIn(credential)
