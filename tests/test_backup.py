@@ -166,3 +166,35 @@ def test_the_audit_log_in_a_backup_keeps_its_entries(sqlite_app, tmp_path):
         entries = db.session.scalar(select(func.count(AuditEntry.id)))
     result = run(sqlite_app, "backup", str(tmp_path / "b.sqlite3"))
     assert f"{entries} audit entries verified" in result.output
+
+
+def test_a_large_database_under_steady_writes_is_backed_up_and_kept_private(sqlite_app, tmp_path):
+    """Photos live in the database, so it grows to many megabytes; copied in steps, a backup
+    would start over at every write and might never end."""
+    live = sqlite_app.live_path
+    with closing(sqlite3.connect(live)) as connection:
+        connection.execute("CREATE TABLE bulk (n INTEGER PRIMARY KEY, data BLOB)")
+        connection.executemany("INSERT INTO bulk (data) VALUES (?)", ((bytes(100_000),) for _ in range(600)))
+        connection.execute("CREATE TABLE writes (n INTEGER PRIMARY KEY)")
+        connection.commit()
+    stop = threading.Event()
+
+    def writer():
+        with closing(sqlite3.connect(live, timeout=30)) as connection:
+            while not stop.is_set():
+                connection.execute("INSERT INTO writes DEFAULT VALUES")
+                connection.commit()
+                stop.wait(0.001)
+
+    results = []
+    writing = threading.Thread(target=writer)
+    writing.start()
+    backing_up = threading.Thread(target=lambda: results.append(run(sqlite_app, "backup", str(tmp_path / "big.sqlite3"))))
+    backing_up.start()
+    backing_up.join(timeout=30)
+    stop.set()
+    writing.join()
+    assert not backing_up.is_alive(), "the backup did not finish while the app kept writing"
+    assert results[0].exit_code == 0, results[0].output
+    assert (tmp_path / "big.sqlite3").stat().st_size > 30_000_000
+    assert (tmp_path / "big.sqlite3").stat().st_mode & 0o077 == 0, "a backup must be readable by its owner only"

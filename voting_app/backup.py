@@ -18,7 +18,6 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES_PER_STEP = 4096
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -31,9 +30,12 @@ def sqlite_file(uri: str) -> Path | None:
 
 
 def copy_database(source: Path, target: Path) -> None:
-    """A consistent copy of `source` (which may be in use) into `target`'s database."""
+    """A consistent copy of `source` (which may be in use) into `target`'s database, in one
+    step: copied in steps, the backup starts over whenever the app writes in between, and a
+    database of photos under steady writes might never finish. In WAL mode the one step
+    holds only a read snapshot, so the app keeps writing meanwhile."""
     with closing(sqlite3.connect(source, timeout=30)) as reader, closing(sqlite3.connect(target, timeout=30)) as writer:
-        reader.backup(writer, pages=PAGES_PER_STEP)
+        reader.backup(writer, pages=-1)
 
 
 def make_backup(live: Path, target: Path) -> None:
@@ -41,6 +43,7 @@ def make_backup(live: Path, target: Path) -> None:
     cut short never looks like a finished one."""
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)  # password hashes, second-factor keys and residents' answers: the owner's only
     copy_database(live, partial)
     with closing(sqlite3.connect(partial)) as connection:
         connection.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
@@ -145,11 +148,10 @@ def _check_audit_chain(copy: Path, secret_key: str, check: BackupCheck) -> None:
         check.problems.append(f"the audit log is broken{where}: {chain.reason}")
 
 
-def restore(source: Path, live: Path, keep: Path) -> None:
-    """Keep a copy of the live database at `keep`, then write `source` into the live file."""
+def restore(checked_copy: Path, live: Path, keep: Path) -> None:
+    """Keep a copy of the live database at `keep`, then write `checked_copy` (the very file
+    check_backup passed, not the operator's original, which could change meanwhile) into the
+    live file."""
     if live.exists():
         make_backup(live, keep)
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch) / "restore.sqlite3"
-        shutil.copyfile(source, copy)  # never read the operator's file while writing the live one
-        copy_database(copy, live)
+    copy_database(checked_copy, live)

@@ -2,7 +2,9 @@
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -95,7 +97,7 @@ def register_commands(app: Flask) -> None:
             target = Path(app.instance_path) / "backups" / f"voting-{datetime.now():%Y%m%d-%H%M%S}.sqlite3"
         if target.exists():
             raise click.ClickException(f"{target} exists; choose another name")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             make_backup(live, target)
         except BackupError as error:
@@ -115,17 +117,20 @@ def register_commands(app: Flask) -> None:
         from voting_app.backup import check_backup, restore, sqlite_file
 
         live = _live_sqlite_file(sqlite_file)
-        check = check_backup(source, app.config["SECRET_KEY"])
-        if check.problems:
-            raise click.ClickException(f"{source} cannot be restored: " + "; ".join(check.problems))
-        counts = ", ".join(f"{count} {table}" for table, count in check.counts.items())
-        click.echo(f"{source}: schema {check.revision}, audit log intact ({check.audit_entries} entries); {counts}")
-        if not yes:
-            click.confirm(f"Replace the contents of {live} with this backup?", abort=True)
-        keep = live.with_name(f"{live.name}.before-restore-{datetime.now():%Y%m%d-%H%M%S}")
-        db.session.remove()
-        db.engine.dispose()
-        restore(source, live, keep)
+        with tempfile.TemporaryDirectory() as scratch:
+            checked = Path(scratch) / "restore.sqlite3"
+            shutil.copyfile(source, checked)  # what is checked is what is restored
+            check = check_backup(checked, app.config["SECRET_KEY"])
+            if check.problems:
+                raise click.ClickException(f"{source} cannot be restored: " + "; ".join(check.problems))
+            counts = ", ".join(f"{count} {table}" for table, count in check.counts.items())
+            click.echo(f"{source}: schema {check.revision}, audit log intact ({check.audit_entries} entries); {counts}")
+            if not yes:
+                click.confirm(f"Replace the contents of {live} with this backup?", abort=True)
+            keep = live.with_name(f"{live.name}.before-restore-{datetime.now():%Y%m%d-%H%M%S}")
+            db.session.remove()
+            db.engine.dispose()
+            restore(checked, live, keep)
         click.echo(f"restored; the database as it was is kept in {keep}")
         if check.needs_upgrade:
             click.echo("the backup has an older schema: run `flask --app voting_app db upgrade` now")
