@@ -30,6 +30,7 @@ def test_turning_on_the_app_code_and_signing_in_with_it(live_server, page_factor
     screenshot(desk, "security-enrol-desktop")
     axe.check(desk, "security-enrol-desktop")
     secret = desk.locator("main code.digest").inner_text().strip()
+    desk.fill("#password", PASSWORD)
     desk.fill("#code", pyotp.TOTP(secret).now())
     assert submit(desk, "main form button[type=submit]").status == 200
     assert "验证码" in desk.locator("main .flash-success").first.inner_text()

@@ -219,7 +219,7 @@ def enrol(app, client) -> str:
     """Turn the app code on through the page, as the account holder would; returns the key."""
     page = client.get("/account/security").get_data(as_text=True)
     secret = page.split('<code class="digest">', 1)[1].split("<", 1)[0]
-    response = post(client, "/account/security", {"code": pyotp.TOTP(secret).now()})
+    response = post(client, "/account/security", {"password": PASSWORD, "code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302, response.get_data(as_text=True)
     return secret
 
@@ -283,10 +283,13 @@ def test_turning_the_code_on_signs_out_other_devices_and_off_needs_a_code(app):
     sign_in_form(phone, username, PASSWORD)
     secret = enrol(app, laptop)
     assert not is_signed_in(phone)
-    refused = post(laptop, "/account/security", {"code": "000000"})
+    refused = post(laptop, "/account/security", {"password": PASSWORD, "code": "000000"})
     assert refused.status_code == 400 and user_row(app, user_id).totp_secret == secret
     code = next_code(app, user_id, secret)
-    assert post(laptop, "/account/security", {"code": code}).status_code == 302
+    no_password = post(laptop, "/account/security", {"password": "a guess", "code": code})
+    assert no_password.status_code == 400 and "This is not the account" in no_password.get_data(as_text=True)
+    assert user_row(app, user_id).totp_secret == secret
+    assert post(laptop, "/account/security", {"password": PASSWORD, "code": code}).status_code == 302
     assert user_row(app, user_id).totp_secret is None
 
 
@@ -406,3 +409,49 @@ def test_a_guess_is_checked_without_holding_the_write_lock(app, world, db_url, m
         assert post(client, f"/c/{token}", {"pin": pin}).status_code == 302
     engine.dispose()
     assert wrote == [True]
+
+
+def test_a_stolen_session_cannot_turn_the_code_on_and_lock_the_owner_out(app):
+    """The thief holds the cookie but not the password: with their own phone's code alone,
+    the owner's account stays as it was and the owner stays signed in."""
+    user_id, username = account(app)
+    owner = new_client(app)
+    sign_in_form(owner, username, PASSWORD)
+    thief = new_client(app)
+    thief.set_cookie("session", owner.get_cookie("session").value)
+    page = thief.get("/account/security")
+    assert page.headers["Cache-Control"] == "no-store"
+    secret = page.get_data(as_text=True).split('<code class="digest">', 1)[1].split("<", 1)[0]
+    refused = post(thief, "/account/security", {"password": "a guess", "code": pyotp.TOTP(secret).now()})
+    assert refused.status_code == 400
+    assert user_row(app, user_id).totp_secret is None
+    assert is_signed_in(owner)
+
+
+@pytest.mark.parametrize("code", ["١٢٣٤٥٦", "１２３４５６", "12345a", "1234567"])
+def test_a_code_in_other_digits_is_refused_plainly_and_counted(app, code):
+    user_id, username = account(app)
+    owner = new_client(app)
+    sign_in_form(owner, username, PASSWORD)
+    enrol(app, owner)
+    client = new_client(app)
+    sign_in_form(client, username, PASSWORD)
+    before = user_row(app, user_id).failed_logins
+    answer = post(client, "/login/code", {"code": code})
+    assert answer.status_code == 200 and not is_signed_in(client)
+    assert user_row(app, user_id).failed_logins in (before, before + 1)
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "/accounts\r\nSet-Cookie:x=1"])
+def test_the_code_step_never_sends_anyone_off_the_site(app, target):
+    user_id, username = account(app)
+    owner = new_client(app)
+    sign_in_form(owner, username, PASSWORD)
+    secret = enrol(app, owner)
+    client = new_client(app)
+    first = post(client, "/login?next=" + target, {"username": username, "password": PASSWORD})
+    assert first.status_code == 302
+    done = post(client, first.headers["Location"], {"code": next_code(app, user_id, secret)})
+    assert done.status_code == 302
+    location = done.headers["Location"]
+    assert location.startswith("/") and not location.startswith("//") and "evil" not in location and "\r" not in location

@@ -41,6 +41,12 @@ class AccountForm(FlaskForm):
 class CodeForm(FlaskForm):
     code = StringField(
         _l("Code from your authenticator app"),
-        validators=[DataRequired(), Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("The code is the six digits your authenticator app shows."))],
+        validators=[DataRequired(), Regexp(r"^\s*[0-9]{3}\s?[0-9]{3}\s*$", message=_l("The code is the six digits your authenticator app shows."))],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "8"},
     )
+
+
+class SecondFactorForm(CodeForm):
+    """Turning the code on or off: the password too, so a session alone cannot do it."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])

@@ -2,17 +2,18 @@
 
 import time
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from voting_app.projects.service import all_departments
-from voting_app.auth.forms import ROLE_LABELS, AccountForm, CodeForm, LoginForm, PinForm
+from voting_app.auth.forms import ROLE_LABELS, AccountForm, CodeForm, LoginForm, PinForm, SecondFactorForm
 from voting_app.auth.models import User
 from voting_app.auth.service import (
     SESSION_EPOCH_KEY,
+    SecondFactorError,
     authenticate,
     check_second_factor,
     create_user,
@@ -161,40 +162,41 @@ TOTP_PENDING_KEY = "totp_enrolment"
 
 
 @bp.route("/account/security", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
 def account_security():
-    """An account holder turns the authenticator-app code on or off for their own account."""
+    """An account holder turns the authenticator-app code on or off for their own account,
+    with the password and a current code. The key being set up stays in the signed session
+    cookie (HttpOnly) until it is confirmed; it is the holder's own, shown on this page."""
     user = current_user._get_current_object()
-    form = CodeForm()
-    if user.has_second_factor:
-        if form.validate_on_submit():
-            try:
-                disable_second_factor(user, form.code.data, current_actor())
-            except DomainError as error:
-                db.session.rollback()
-                form.code.errors.append(str(error.message))
-            else:
-                db.session.commit()
-                session[SESSION_EPOCH_KEY] = user.session_epoch
-                flash(_("The authenticator-app code is off. Other devices were signed out."), "success")
-                return redirect(url_for("auth.account_security"))
-        return render_template("auth/security.html", user=user, form=form, enrolment=None), 400 if form.errors else 200
-    secret = session.get(TOTP_PENDING_KEY) or new_totp_secret()
-    session[TOTP_PENDING_KEY] = secret
+    form = SecondFactorForm()
+    enrolment = None
+    if not user.has_second_factor:
+        secret = session.get(TOTP_PENDING_KEY) or new_totp_secret()
+        session[TOTP_PENDING_KEY] = secret
+        uri = totp_uri(user, secret)
+        enrolment = {"secret": secret, "uri": uri, "qr": qr_svg(uri, _("QR code to add this account to an authenticator app"))}
     if form.validate_on_submit():
         try:
-            enable_second_factor(user, secret, form.code.data, current_actor())
-        except DomainError as error:
+            if enrolment:
+                enable_second_factor(user, form.password.data, enrolment["secret"], form.code.data, current_actor())
+            else:
+                disable_second_factor(user, form.password.data, form.code.data, current_actor())
+        except SecondFactorError as error:
             db.session.rollback()
-            form.code.errors.append(str(error.message))
+            getattr(form, error.field).errors.append(str(error.message))
         else:
             db.session.commit()
             session.pop(TOTP_PENDING_KEY, None)
             session[SESSION_EPOCH_KEY] = user.session_epoch
-            flash(_("From now on, signing in asks for the code from your authenticator app. Other devices were signed out."), "success")
+            if enrolment:
+                flash(_("From now on, signing in asks for the code from your authenticator app. Other devices were signed out."), "success")
+            else:
+                flash(_("The authenticator-app code is off. Other devices were signed out."), "success")
             return redirect(url_for("auth.account_security"))
-    uri = totp_uri(user, secret)
-    enrolment = {"secret": secret, "uri": uri, "qr": qr_svg(uri, _("QR code to add this account to an authenticator app"))}
-    return render_template("auth/security.html", user=user, form=form, enrolment=enrolment), 400 if form.errors else 200
+    response = make_response(render_template("auth/security.html", user=user, form=form, enrolment=enrolment),
+                             400 if form.errors else 200)
+    response.headers["Cache-Control"] = "no-store"  # the key being set up is on this page
+    return response
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])

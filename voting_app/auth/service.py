@@ -187,7 +187,7 @@ def _accepted_step(secret: str, code: str, last_step: int | None, now: datetime)
     """The time step the code belongs to (this one or its neighbours, for phone clocks a
     little off), or None; a step already used is refused, so a code seen once is dead."""
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):  # "١٢٣٤٥٦" is digits too
         return None
     totp = pyotp.TOTP(secret)
     current = totp.timecode(now.replace(tzinfo=UTC))
@@ -197,19 +197,36 @@ def _accepted_step(secret: str, code: str, last_step: int | None, now: datetime)
     return None
 
 
-def enable_second_factor(user: User, secret: str, code: str, actor: str) -> None:
+class SecondFactorError(DomainError):
+    """Which field of the form was wrong: the password or the code."""
+
+    def __init__(self, message, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _confirm_password(user: User, password: str) -> None:
+    """A session alone must not change the sign-in factors: a borrowed or stolen session
+    could otherwise lock the owner out with the thief's phone."""
+    if not secret_matches(user.password_hash, password):
+        raise SecondFactorError(_l("This is not the account's password."), "password")
+
+
+def enable_second_factor(user: User, password: str, secret: str, code: str, actor: str) -> None:
+    _confirm_password(user, password)
     step = _accepted_step(secret, code, None, utcnow())
     if step is None:
-        raise DomainError(_l("The code does not match. Check the phone's clock and type the code shown now."))
+        raise SecondFactorError(_l("The code does not match. Check the phone's clock and type the code shown now."), "code")
     user.totp_secret, user.totp_last_step = secret, step
     end_all_sessions(user)
     audit.record(actor, "account.second_factor_on", f"user:{user.id}")
 
 
-def disable_second_factor(user: User, code: str, actor: str) -> None:
+def disable_second_factor(user: User, password: str, code: str, actor: str) -> None:
+    _confirm_password(user, password)
     step = _accepted_step(user.totp_secret or "", code, user.totp_last_step, utcnow()) if user.totp_secret else None
     if step is None:
-        raise DomainError(_l("The code does not match. Type the code your authenticator app shows now."))
+        raise SecondFactorError(_l("The code does not match. Type the code your authenticator app shows now."), "code")
     user.totp_secret, user.totp_last_step = None, None
     end_all_sessions(user)
     audit.record(actor, "account.second_factor_off", f"user:{user.id}")
