@@ -56,6 +56,8 @@ def database_url(tmp_path: Path, migrated_template) -> str:
                 text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")
             ).scalars().all()
             if tables:
+                # The audit log refuses TRUNCATE (append-only trigger); the replica role is the owner's way past it.
+                connection.execute(text("SET LOCAL session_replication_role = replica"))
                 connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         engine.dispose()
         return PG_URL

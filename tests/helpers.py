@@ -39,3 +39,4 @@ def lift_audit_guard(session) -> None:
     else:
         session.execute(text("DROP TRIGGER IF EXISTS audit_entries_no_update"))
         session.execute(text("DROP TRIGGER IF EXISTS audit_entries_no_delete"))
+        session.execute(text("DROP TRIGGER IF EXISTS audit_entries_no_replace"))

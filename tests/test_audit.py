@@ -82,6 +82,33 @@ def test_the_database_refuses_to_change_or_remove_audit_entries(app, world, stat
     assert actions(app) == before
 
 
+def test_the_database_refuses_to_replace_or_truncate_audit_entries(app, world):
+    """The side doors: SQLite's INSERT OR REPLACE deletes without a DELETE trigger, and
+    PostgreSQL's TRUNCATE skips row triggers."""
+    run_round(app, world)
+    before = actions(app)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            statement = "TRUNCATE audit_entries"
+        else:
+            statement = ("INSERT OR REPLACE INTO audit_entries (id, at, actor, action, target, details, prev_hash, hash) "
+                         "SELECT id, at, 'someone-else', action, target, details, prev_hash, hash FROM audit_entries WHERE id = 2")
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(statement))
+        db.session.rollback()
+    assert actions(app) == before
+
+
+def test_an_emptied_log_is_not_intact_once_rounds_were_confirmed(app, world):
+    run_round(app, world)
+    with app.app_context():
+        lift_audit_guard(db.session)
+        db.session.execute(text("DELETE FROM audit_entries"))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["audit-verify"])
+    assert result.exit_code == 1 and "emptied" in result.output
+
+
 def test_an_anchor_catches_the_newest_entries_being_cut_off(app, world):
     """The chain of what is left stays valid when entries are removed from its end; the
     anchor printed in a session report does not."""

@@ -20,12 +20,18 @@ APPEND_ONLY = "the audit log is append-only"
 SQLITE_TRIGGERS = (
     f"CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END",
     f"CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END",
+    # INSERT OR REPLACE deletes the old row without firing DELETE triggers: refuse a taken id.
+    "CREATE TRIGGER audit_entries_no_replace BEFORE INSERT ON audit_entries "
+    "WHEN EXISTS (SELECT 1 FROM audit_entries WHERE id = NEW.id) "
+    f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END",
 )
 POSTGRESQL_TRIGGERS = (
     "CREATE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS "
     f"$$ BEGIN RAISE EXCEPTION '{APPEND_ONLY}'; END $$",
     "CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON audit_entries "
     "FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()",
+    "CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()",
 )
 
 
@@ -45,11 +51,13 @@ def upgrade():
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(sa.text("DROP TRIGGER audit_entries_no_truncate ON audit_entries"))
         op.execute(sa.text("DROP TRIGGER audit_entries_no_change ON audit_entries"))
         op.execute(sa.text("DROP FUNCTION audit_entries_append_only()"))
     else:
         op.execute(sa.text("DROP TRIGGER audit_entries_no_update"))
         op.execute(sa.text("DROP TRIGGER audit_entries_no_delete"))
+        op.execute(sa.text("DROP TRIGGER audit_entries_no_replace"))
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('totp_last_step')
