@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 from flask import Flask, render_template
@@ -84,9 +85,16 @@ def _init_extensions(app: Flask) -> None:
 
     from flask import session
 
-    from voting_app.auth.service import SESSION_EPOCH_KEY, load_principal
+    from voting_app.auth.service import SESSION_EPOCH_KEY, SIGNED_IN_AT_KEY, load_principal
 
-    login_manager.user_loader(lambda principal_id: load_principal(principal_id, session.get(SESSION_EPOCH_KEY, 0)))
+    @login_manager.user_loader
+    def load_signed_in(principal_id: str):
+        """Nobody stays signed in longer than SESSION_MAX_HOURS, so a copied cookie dies by
+        itself too; an older session is asked to sign in again."""
+        signed_in_at = session.get(SIGNED_IN_AT_KEY)
+        if signed_in_at is not None and time.time() - signed_in_at > app.config["SESSION_MAX_HOURS"] * 3600:
+            return None
+        return load_principal(principal_id, session.get(SESSION_EPOCH_KEY, 0))
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -11,6 +11,8 @@ class DefaultConfig:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Hours a sign-in lasts at most (a sitting day at the venue fits in it).
+    SESSION_MAX_HOURS = 12
     REMEMBER_COOKIE_HTTPONLY = True
     # Four phone photos of up to 8 MB each, plus the form around them.
     MAX_CONTENT_LENGTH = 34 * 1024 * 1024

@@ -455,3 +455,15 @@ def test_the_code_step_never_sends_anyone_off_the_site(app, target):
     assert done.status_code == 302
     location = done.headers["Location"]
     assert location.startswith("/") and not location.startswith("//") and "evil" not in location and "\r" not in location
+
+
+def test_a_sign_in_lasts_at_most_the_configured_hours(app):
+    """A cookie nobody signed out of still dies by itself."""
+    user_id, username = account(app)
+    client = new_client(app)
+    sign_in_form(client, username, PASSWORD)
+    assert client.get("/accounts").status_code == 200
+    with client.session_transaction() as session:
+        session["_signed_in_at"] -= app.config["SESSION_MAX_HOURS"] * 3600 + 60
+    response = client.get("/accounts")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]

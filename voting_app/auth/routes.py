@@ -13,6 +13,7 @@ from voting_app.auth.forms import ROLE_LABELS, AccountForm, CodeForm, LoginForm,
 from voting_app.auth.models import User
 from voting_app.auth.service import (
     SESSION_EPOCH_KEY,
+    SIGNED_IN_AT_KEY,
     SecondFactorError,
     authenticate,
     check_second_factor,
@@ -45,6 +46,7 @@ def _start_session(principal) -> None:
     session.clear()
     login_user(principal)
     session[SESSION_EPOCH_KEY] = principal.session_epoch
+    session[SIGNED_IN_AT_KEY] = int(time.time())
 
 
 def _locked_message(locked_until) -> str:

@@ -51,6 +51,7 @@ def new_token() -> str:
 
 
 SESSION_EPOCH_KEY = "_epoch"
+SIGNED_IN_AT_KEY = "_signed_in_at"
 
 
 def load_principal(principal_id: str, epoch: int = 0):
