@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from voting_app.config import DefaultConfig, environment_overrides
 from voting_app.db import db, engine_options
 from voting_app.errors import DomainError
-from voting_app.extensions import babel, csrf, limiter, login_manager, migrate, select_locale
+from voting_app.extensions import babel, babel_locale, csrf, limiter, login_manager, migrate, select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,7 +79,7 @@ def _init_extensions(app: Flask) -> None:
     logs.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
+    babel.init_app(app, locale_selector=babel_locale, default_translation_directories=str(ROOT / "translations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
 
