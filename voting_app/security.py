@@ -1,4 +1,6 @@
-"""The headers and cookie flags every response gets, decided in one place.
+"""What every request and response passes through, decided in one place: the size and
+shape of input before any view or the CSRF check reads it, and the headers and cookie flags
+on the way out.
 
 Scripts come only from this site (charts.js, screen.js and the vendored plotly bundle);
 chart data travels in `<script type="application/json">` blocks, which are never run.

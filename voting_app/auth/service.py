@@ -114,9 +114,9 @@ def authenticate(username: str, password: str, start_writing: Callable[[], None]
     return SignInResult(None if locked_until else user, locked_until)
 
 
-def _counters(model):
-    """(failure count, lock end) columns: accounts count passwords, cards PINs."""
-    return (model.failed_logins, model.locked_until) if model is User else (model.failed_pins, model.locked_until)
+def _failure_counter(model):
+    """Accounts count wrong passwords (and codes), cards wrong PINs; both have locked_until."""
+    return model.failed_logins if model is User else model.failed_pins
 
 
 def _not_locked(model, now: datetime):
@@ -131,7 +131,7 @@ def _locked_until(model, row_id: int, now: datetime) -> datetime | None:
 def record_failure(model, row_id: int, max_failures: int, lock_minutes: int, now: datetime) -> datetime | None:
     """Count one wrong guess atomically; the guess that reaches the limit sets the lock.
     Returns the lock's end when the row is (now) locked."""
-    counter, _lock = _counters(model)
+    counter = _failure_counter(model)
     count = db.session.execute(
         update(model).where(model.id == row_id, _not_locked(model, now)).values({counter: counter + 1})
         .returning(counter).execution_options(synchronize_session=False)
@@ -149,13 +149,13 @@ def record_failure(model, row_id: int, max_failures: int, lock_minutes: int, now
 
 
 def failures_of(model, row_id: int) -> int:
-    counter, _lock = _counters(model)
+    counter = _failure_counter(model)
     return db.session.scalar(select(counter).where(model.id == row_id)) or 0
 
 
 def record_success(model, row_id: int, now: datetime) -> datetime | None:
     """Clear the count, unless parallel guesses locked the row meanwhile (then the lock's end)."""
-    counter, _lock = _counters(model)
+    counter = _failure_counter(model)
     cleared = db.session.execute(
         update(model).where(model.id == row_id, _not_locked(model, now)).values({counter: 0, model.locked_until: None})
         .returning(model.id).execution_options(synchronize_session=False)
