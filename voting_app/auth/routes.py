@@ -165,6 +165,7 @@ TOTP_PENDING_KEY = "totp_enrolment"
 
 @bp.route("/account/security", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
+@reads_first
 def account_security():
     """An account holder turns the authenticator-app code on or off for their own account,
     with the password and a current code. The key being set up stays in the signed session
@@ -180,9 +181,9 @@ def account_security():
     if form.validate_on_submit():
         try:
             if enrolment:
-                enable_second_factor(user, form.password.data, enrolment["secret"], form.code.data, current_actor())
+                enable_second_factor(user, form.password.data, enrolment["secret"], form.code.data, current_actor(), start_writing)
             else:
-                disable_second_factor(user, form.password.data, form.code.data, current_actor())
+                disable_second_factor(user, form.password.data, form.code.data, current_actor(), start_writing)
         except SecondFactorError as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error.message))

@@ -213,21 +213,25 @@ def _confirm_password(user: User, password: str) -> None:
         raise SecondFactorError(_l("This is not the account's password."), "password")
 
 
-def enable_second_factor(user: User, password: str, secret: str, code: str, actor: str) -> None:
+def enable_second_factor(user: User, password: str, secret: str, code: str, actor: str,
+                         start_writing: Callable[[], None] = _nothing) -> None:
     _confirm_password(user, password)
     step = _accepted_step(secret, code, None, utcnow())
     if step is None:
         raise SecondFactorError(_l("The code does not match. Check the phone's clock and type the code shown now."), "code")
+    start_writing()
     user.totp_secret, user.totp_last_step = secret, step
     end_all_sessions(user)
     audit.record(actor, "account.second_factor_on", f"user:{user.id}")
 
 
-def disable_second_factor(user: User, password: str, code: str, actor: str) -> None:
+def disable_second_factor(user: User, password: str, code: str, actor: str,
+                          start_writing: Callable[[], None] = _nothing) -> None:
     _confirm_password(user, password)
     step = _accepted_step(user.totp_secret or "", code, user.totp_last_step, utcnow()) if user.totp_secret else None
     if step is None:
         raise SecondFactorError(_l("The code does not match. Type the code your authenticator app shows now."), "code")
+    start_writing()
     user.totp_secret, user.totp_last_step = None, None
     end_all_sessions(user)
     audit.record(actor, "account.second_factor_off", f"user:{user.id}")
