@@ -142,6 +142,10 @@ def make_user(role: str, username: str | None = None):
     return user
 
 
+# Every test session key's shares by congress session id: what the scrutineers would bring.
+KEY_SHARES: dict[int, tuple[str, ...]] = {}
+
+
 @dataclass
 class World:
     """A session ready to vote: accounts for every role, a roster, cards and a draft round."""
@@ -154,6 +158,7 @@ class World:
     deputy_ids: list[int]
     cards: dict  # deputy id -> (token, pin)
     candidate_ids: list[int]
+    shares: tuple[str, ...] = ()  # the session key's 2-of-3 shares, as printed at the ceremony
 
     def user(self, user_id):
         from voting_app.auth.models import User
@@ -168,8 +173,11 @@ class World:
 
 
 def build_world(deputies: int = 9, present: int | None = None, candidates: int = 4, seats: int = 2,
-                method: str = "choose_up_to", threshold_base: str = "roster", mode: str = "electronic") -> World:
-    """Build inside an app context; commits."""
+                method: str = "choose_up_to", threshold_base: str = "roster", mode: str = "electronic",
+                with_key: bool = True) -> World:
+    """Build inside an app context; commits. With `with_key`, the session's key ceremony has
+    been held (2 of 3 shares, in `World.shares`)."""
+    from voting_app.ballots import keys
     from voting_app.ballots import service as ballots
     from voting_app.ballots.credentials import issue_missing_cards
     from voting_app.db import db
@@ -185,6 +193,10 @@ def build_world(deputies: int = 9, present: int | None = None, candidates: int =
     cards = {card.deputy.id: (card.token, card.pin) for card in issue_missing_cards("test", congress)}
     for deputy in congress.deputies[: deputies if present is None else present]:
         sessions.check_in(deputy, sessions.DESK)
+    shares = ()
+    if with_key:
+        shares = keys.hold_ceremony("test", congress, 2, 3, ["监票人甲", "监票人乙", "监票人丙"])[1].shares
+        KEY_SHARES[congress.id] = shares
     round_ = ballots.create_round("test", congress, "测试票决", method, seats, threshold_base, mode)
     candidate_ids = [ballots.add_candidate("test", round_, f"项目{i + 1}").id for i in range(candidates)]
     db.session.commit()
@@ -197,6 +209,7 @@ def build_world(deputies: int = 9, present: int | None = None, candidates: int =
         deputy_ids=[d.id for d in congress.deputies],
         cards=cards,
         candidate_ids=candidate_ids,
+        shares=shares,
     )
 
 

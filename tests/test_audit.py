@@ -33,11 +33,14 @@ def test_staff_actions_are_logged_in_order(app, world):
     logged = actions(app)
     assert logged.count("session.create") == 1 and logged.count("roster.import") == 1
     tail = [a for a in logged if a.startswith(("round.", "credential.revoke"))]
-    assert tail == ["round.create", "round.open", "round.close", "round.confirm", "round.announce", "credential.revoke"]
+    assert tail == [
+        "round.create", "round.open", "round.close", "round.unseal", "round.confirm", "round.announce", "credential.revoke"
+    ]
     with app.app_context():
         details = " ".join(str(e.details) + e.target for e in db.session.scalars(select(AuditEntry)))
         receipts = [b.receipt for b in db.session.scalars(select(Ballot))]
     assert receipts and not any(receipt in details for receipt in receipts), "a receipt in the audit log"
+    assert not any(" ".join(share.split()[4:8]) in details for share in world.shares), "a key share in the audit log"
 
 
 def test_audit_verify_passes_then_names_the_first_altered_entry(app, world):

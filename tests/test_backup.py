@@ -13,7 +13,7 @@ from tests.conftest import SECRET, EnglishClient, _upgrade, build_world
 from tests.helpers import lift_audit_guard
 from voting_app import create_app
 from voting_app.audit import AuditEntry
-from voting_app.ballots.models import Ballot
+from voting_app.ballots.models import SealedBallot
 from voting_app.db import db
 
 
@@ -36,8 +36,9 @@ def run(app, *args):
 
 
 def ballots(app) -> int:
+    """Ballots in the box: sealed, as the round is still being voted."""
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Ballot))
+        return db.session.scalar(select(func.count()).select_from(SealedBallot))
 
 
 def voted_world(app):
@@ -89,7 +90,7 @@ def test_restore_brings_back_the_database_as_it_was_and_keeps_the_replaced_one(s
     kept = [p for p in sqlite_app.live_path.parent.iterdir() if ".before-restore-" in p.name]
     assert len(kept) == 1
     with closing(sqlite3.connect(kept[0])) as connection:
-        assert connection.execute("SELECT count(*) FROM ballots").fetchone()[0] == 2
+        assert connection.execute("SELECT count(*) FROM sealed_ballots").fetchone()[0] == 2
     assert run(sqlite_app, "audit-verify").exit_code == 0
     # The restored deputy may not vote again: the vote markers came back with the ballots.
     page = as_deputy(sqlite_app, world, 0).get(f"/ballots/rounds/{world.round_id}/ballot")

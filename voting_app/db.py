@@ -39,9 +39,39 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+PRIVATE_FILE_MODE = 0o600
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-writer.lock")
+
+
+@event.listens_for(Engine, "do_connect")
+def _create_sqlite_file_privately(dialect, conn_rec, cargs, cparams):
+    """SQLite creates a new database file 0644 (and its WAL and shared-memory files with the
+    same mode): create it 0600 first, so no other account on the machine can read a ballot
+    marker or anything else."""
+    if dialect.name != "sqlite":
+        return
+    path = cparams.get("database") or (cargs[0] if cargs else None)
+    if not path or path == ":memory:" or str(path).startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except OSError:
+        pass  # it exists (made private below) or cannot be created here (sqlite3 says why)
+
+
+def make_sqlite_files_private(path: str) -> None:
+    for suffix in SQLITE_COMPANIONS:
+        try:
+            if os.stat(path + suffix).st_mode & 0o077:
+                os.chmod(path + suffix, PRIVATE_FILE_MODE)
+        except OSError:
+            continue  # not there, or another owner's
+
+
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record):
-    """WAL, a busy timeout and manual transactions, so several workers can write safely."""
+    """WAL, a busy timeout and manual transactions, so several workers can write safely;
+    secure_delete, so a deleted or rewritten row leaves zeros, not its old bytes."""
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     dbapi_connection.isolation_level = None
@@ -50,7 +80,11 @@ def _configure_sqlite(dbapi_connection, connection_record):
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")
+    path = cursor.execute("PRAGMA database_list").fetchone()[2]
     cursor.close()
+    if path:
+        make_sqlite_files_private(path)
 
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -90,7 +124,7 @@ def _take_write_turn(dbapi_connection, path: str | None) -> None:
     if not path or path == ":memory:":
         return
     try:
-        handle = os.open(f"{path}-writer.lock", os.O_RDONLY | os.O_CREAT, 0o644)
+        handle = os.open(f"{path}-writer.lock", os.O_RDONLY | os.O_CREAT, PRIVATE_FILE_MODE)
     except OSError:
         return  # no lock file (read-only folder, another owner): SQLite's own waiting
     deadline = time.monotonic() + WRITE_TURN_WAIT
@@ -161,3 +195,34 @@ def start_writing() -> None:
 
 def is_postgresql() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def scrub_after_commit(*tables: str) -> None:
+    """Once this transaction commits, leave nothing of the rows it rewrote or deleted in the
+    files: SQLite's WAL still holds every earlier frame until a checkpoint truncates it, and
+    PostgreSQL keeps dead tuples, with the inserting transaction's id, until a VACUUM."""
+    event.listen(db.session(), "after_commit", lambda _session: scrub_storage(tables), once=True)
+
+
+CHECKPOINT_TRIES = 20
+
+
+def scrub_storage(tables) -> None:
+    """Checkpoint SQLite's WAL into the database and truncate it to nothing, retrying while a
+    reader still uses an older snapshot; VACUUM the tables on PostgreSQL. The freed pages
+    hold zeros on SQLite already (secure_delete)."""
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
+        try:
+            for _ in range(CHECKPOINT_TRIES):
+                busy = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy:
+                    return
+                time.sleep(0.05)
+        finally:
+            raw.close()
+        current_app.logger.warning("the WAL could not be truncated: a reader held an old snapshot throughout")
+    elif engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f"VACUUM {', '.join(tables)}")

@@ -12,9 +12,10 @@ from decimal import Decimal
 from surveys import service as surveys
 from voting_app import demo_delivery
 from voting_app.auth.service import create_user
+from voting_app.ballots import keys, sealing
 from voting_app.ballots import service as ballots
 from voting_app.ballots.credentials import issue_missing_cards
-from voting_app.ballots.models import Ballot, BallotMarker
+from voting_app.ballots.models import BallotMarker, SealedBallot
 from voting_app.ballots.counting import RATE_DISSATISFIED, RATE_MOSTLY, RATE_SATISFIED, SATISFACTION
 from voting_app.db import db, utcnow
 from voting_app.permissions import GRID_WORKER, PRESIDING, SCRUTINEER, STAFF
@@ -158,7 +159,14 @@ def _demo_surveys(rng: random.Random, projects: list[Project], grid_worker) -> N
             )
 
 
-def _demo_assessment(rng, actor, congress, presiding, scrutineer, projects, present) -> None:
+def _cast(round_, deputy, choices) -> None:
+    """What casting stores, without the web request: the marker and the sealed ballot."""
+    db.session.add(BallotMarker(round_id=round_.id, deputy_id=deputy.id, ticket_check=secrets.token_hex(32)))
+    sealed = sealing.seal(round_.seal_key, ballots.new_receipt(), choices, ballots.seal_block(round_))
+    db.session.add(SealedBallot(round_id=round_.id, sealed=sealed))
+
+
+def _demo_assessment(rng, actor, congress, presiding, scrutineer, projects, present, shares) -> None:
     """The deputies' secret-ballot satisfaction assessment of last year's delivered projects."""
     assessment = ballots.create_round(actor, congress, "2026年度民生实事项目满意度测评", SATISFACTION, 1, "roster", "electronic")
     for project in projects:
@@ -172,10 +180,10 @@ def _demo_assessment(rng, actor, congress, presiding, scrutineer, projects, pres
             for candidate, mix in zip(assessment.candidates, SATISFACTION_MIX)
             if rng.random() < 0.97
         }
-        db.session.add(BallotMarker(round_id=assessment.id, deputy_id=deputy.id))
-        db.session.add(Ballot(receipt=ballots.new_receipt(), round_id=assessment.id, choices=choices))
+        _cast(assessment, deputy, choices)
     db.session.flush()
     ballots.close_round(presiding, assessment)
+    ballots.unseal_round(scrutineer, assessment, list(shares[:2]))
     ballots.confirm_round(scrutineer, assessment)
     ballots.announce_round(presiding, assessment)
 
@@ -201,6 +209,8 @@ def seed(rng_seed: int = 2027) -> str:
         if index not in absent:
             sessions.check_in(deputy, sessions.DESK)
 
+    _key, ceremony = keys.hold_ceremony(actor, congress, 2, 3, ["总监票人 陈静", "监票人 刘洋", "监票人 赵磊"])
+    shares = ceremony.shares
     main_round = ballots.create_round(
         actor, congress, "2027年度樊城区民生实事项目票决", "choose_up_to", 10, "roster", "electronic"
     )
@@ -219,10 +229,10 @@ def seed(rng_seed: int = 2027) -> str:
         else:
             liked = [cid for cid, chance in zip(candidate_ids, POPULARITY) if rng.random() < chance]
             choices = sorted(liked, key=lambda cid: rng.random() - POPULARITY[candidate_ids.index(cid)])[:10]
-        db.session.add(BallotMarker(round_id=main_round.id, deputy_id=deputy.id))
-        db.session.add(Ballot(receipt=ballots.new_receipt(), round_id=main_round.id, choices=choices))
+        _cast(main_round, deputy, choices)
     db.session.flush()
     ballots.close_round(presiding, main_round)
+    ballots.unseal_round(scrutineer, main_round, list(shares[1:]))
     ballots.confirm_round(scrutineer, main_round)
     ballots.announce_round(presiding, main_round)
 
@@ -237,7 +247,7 @@ def seed(rng_seed: int = 2027) -> str:
     demo_delivery.seed_delivery(rng, actor, staff.display_name, delivered, elected_projects, officers, present_deputies)
     grid_worker = create_user("grid1", "樊城区网格员 周红", GRID_WORKER, passwords.setdefault("grid1", "demo-" + secrets.token_hex(4)))
     _demo_surveys(rng, delivered, grid_worker)
-    _demo_assessment(rng, actor, congress, presiding, scrutineer, delivered, present_deputies)
+    _demo_assessment(rng, actor, congress, presiding, scrutineer, delivered, present_deputies, shares)
 
     trial = ballots.create_round(actor, congress, "演示：社区服务项目表决（可试投）", "for_against", 2, "roster", "electronic")
     for name, summary, investment, department, due in CANDIDATES[10:14]:
@@ -259,4 +269,10 @@ def seed(rng_seed: int = 2027) -> str:
         card = cards[deputy.id]
         state = "checked in" if deputy.is_present else "not checked in"
         lines.append(f"  {deputy.number} {deputy.name} ({state}): /c/{card.token}  PIN {card.pin}")
+    lines += [
+        "",
+        f"The scrutineers' key shares of {congress.name} (any 2 of 3 open a round's ballots).",
+        "Demo only: real shares are printed once at the key ceremony and never stored.",
+        *(f"  share {number}: {share}" for number, share in enumerate(shares, start=1)),
+    ]
     return "\n".join(lines) + "\n"

@@ -11,8 +11,9 @@ from gunicorn.glogging import Logger
 
 CARD_PATH = re.compile(r"/c/[^/\s?#\"']+")
 REDACTED_CARD_PATH = "/c/[card]"
-# No %(h)s (the client's address) and %(U)s (the path without its query), not %(r)s.
-ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# No %(h)s (the client's address) and %(U)s (the path without its query), not %(r)s. No
+# response size (%(B)s): a page's size may follow what a deputy chose.
+ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(M)sms'
 
 
 def redact(text: str) -> str:

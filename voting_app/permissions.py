@@ -38,6 +38,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "round.announce": frozenset({PRESIDING}),
     "round.turnout": frozenset({STAFF}),
     "paper.enter": frozenset({SCRUTINEER}),
+    # The session's sealing key: made and checked at the desk with the scrutineers, whose
+    # shares, not the account, are what opens the ballots.
+    "key.view": frozenset({STAFF, PRESIDING, SCRUTINEER}),
+    "key.hold": frozenset({STAFF, SCRUTINEER}),
     "ballot.cast": frozenset({DEPUTY}),
     # Projects
     "project.manage": frozenset({STAFF}),
@@ -108,6 +112,10 @@ ENDPOINTS: dict[str, str] = {
     "ballots.round_followup": "round.manage",
     "ballots.round_turnout": "round.turnout",
     "ballots.round_status_json": "round.view",
+    "ballots.key_detail": "key.view",
+    "ballots.key_ceremony": "key.hold",
+    "ballots.key_check": "key.hold",
+    "ballots.round_unseal": "key.hold",
     "ballots.paper_entry": "paper.enter",
     "ballots.paper_entry_add": "paper.enter",
     "ballots.paper_entry_remove": "paper.enter",

@@ -36,7 +36,23 @@ def close_round(app, world, issued=None):
     assert response.status_code == 302
 
 
+def unseal_round(app, world, round_id=None, shares=(0, 1)):
+    """Two scrutineers' shares at the desk open the round's sealed ballots."""
+    round_id = round_id or world.round_id
+    data = {"share": [world.shares[i] for i in shares]}
+    response = post(as_role(app, world, "scrutineer"), f"/ballots/rounds/{round_id}/unseal", data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
 def confirm_round(app, world):
+    """As at the desk: the shares open the sealed ballots (electronic rounds), then a scrutineer confirms."""
+    with app.app_context():
+        from voting_app.ballots.models import Round
+        from voting_app.db import db
+
+        sealed = db.session.get(Round, world.round_id).is_sealed
+    if sealed:
+        unseal_round(app, world)
     assert post(as_role(app, world, "scrutineer"), f"/ballots/rounds/{world.round_id}/confirm").status_code == 302
 
 
@@ -63,3 +79,23 @@ def cast(client, round_id: int, choices=None, marks=None, ticket=None):
 def receipt_of(client, round_id: int) -> str:
     page = client.get(f"/ballots/rounds/{round_id}/receipt").get_data(as_text=True)
     return re.search(r'data-receipt="([^"]+)"', page).group(1)
+
+
+def sealed_contents(app, world=None, round_id=None) -> list:
+    """What the sealed ballots in the database say, opened in memory with two of the shares
+    (the database is left as it is): a list of (receipt, choices)."""
+    from sqlalchemy import select
+
+    from tests.conftest import KEY_SHARES
+    from voting_app.ballots import sealing, service
+    from voting_app.ballots.models import Round, SealedBallot
+    from voting_app.db import db
+
+    with app.app_context():
+        round_ = db.session.get(Round, round_id or world.round_id)
+        if round_.seal_key is None:
+            return []
+        shares = KEY_SHARES[round_.session_id][:2]
+        key = sealing.rebuild_key([sealing.describe_share(s) for s in shares], round_.seal_key)
+        blobs = db.session.scalars(select(SealedBallot.sealed).where(SealedBallot.round_id == round_.id)).all()
+        return [sealing.unseal(key, blob, service.seal_block(round_)) for blob in blobs]

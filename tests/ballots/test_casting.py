@@ -11,6 +11,8 @@ from tests.ballots.helpers import (
     cast,
     close_round,
     open_round,
+    sealed_contents,
+    unseal_round,
     receipt_of,
     ticket_from,
 )
@@ -21,11 +23,13 @@ from voting_app.db import db, utcnow
 from voting_app.errors import ConflictError
 
 
-def stored(app, round_id):
+def stored(app, world, round_id=None):
+    round_id = round_id or world.round_id
     with app.app_context():
-        ballots = db.session.scalars(select(Ballot.choices).where(Ballot.round_id == round_id)).all()
         markers = db.session.scalar(select(func.count()).select_from(BallotMarker).where(BallotMarker.round_id == round_id))
-        return ballots, markers
+        in_clear = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.round_id == round_id))
+    assert in_clear == 0, "no ballot is stored in clear while its round is voted"
+    return [choices for _receipt, choices in sealed_contents(app, world, round_id)], markers
 
 
 def test_a_valid_ballot_is_stored_with_a_receipt_and_no_name(app, world):
@@ -34,8 +38,8 @@ def test_a_valid_ballot_is_stored_with_a_receipt_and_no_name(app, world):
     response = cast(deputy, world.round_id, choices=world.candidate_ids[:2])
     assert response.status_code == 302
     receipt = receipt_of(deputy, world.round_id)
-    assert re.fullmatch(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}", receipt)
-    ballots, markers = stored(app, world.round_id)
+    assert re.fullmatch(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}", receipt)
+    ballots, markers = stored(app, world)
     assert ballots == [world.candidate_ids[:2]] and markers == 1
 
 
@@ -54,7 +58,7 @@ def test_an_over_full_ballot_is_refused_with_a_clear_message_and_nothing_stored(
     assert all(f'value="{c}" checked' in page for c in world.candidate_ids[:3]), "the deputy's ticks are kept"
     forced = cast(deputy, world.round_id, choices=world.candidate_ids[:3], ticket=ticket)
     assert forced.status_code == 400
-    assert stored(app, world.round_id) == ([], 0)
+    assert stored(app, world) == ([], 0)
 
 
 def test_crafted_ballots_are_refused(app, world):
@@ -62,13 +66,13 @@ def test_crafted_ballots_are_refused(app, world):
     deputy = as_deputy(app, world)
     for choices in ([world.candidate_ids[0], world.candidate_ids[0]], [999999], ["x"]):
         assert cast(deputy, world.round_id, choices=choices).status_code == 400
-    assert stored(app, world.round_id) == ([], 0)
+    assert stored(app, world) == ([], 0)
 
 
 def test_a_blank_ballot_is_valid(app, world):
     open_round(app, world)
     assert cast(as_deputy(app, world), world.round_id, choices=[]).status_code == 302
-    assert stored(app, world.round_id) == ([[]], 1)
+    assert stored(app, world) == ([[]], 1)
 
 
 def test_a_retry_of_the_same_submission_gets_the_same_receipt(app, world):
@@ -80,7 +84,7 @@ def test_a_retry_of_the_same_submission_gets_the_same_receipt(app, world):
     again = cast(deputy, world.round_id, choices=world.candidate_ids[:1], ticket=ticket)
     assert first.status_code == again.status_code == 302
     assert receipt_of(deputy, world.round_id) == receipt
-    assert stored(app, world.round_id) == ([world.candidate_ids[:1]], 1)
+    assert stored(app, world) == ([world.candidate_ids[:1]], 1)
 
 
 def test_a_second_ballot_from_another_device_is_refused(app, world):
@@ -91,14 +95,14 @@ def test_a_second_ballot_from_another_device_is_refused(app, world):
     refused = cast(tablet, world.round_id, choices=world.candidate_ids[1:2], ticket=ticket_tablet)
     assert refused.status_code == 409
     assert "already voted" in refused.get_data(as_text=True)
-    assert stored(app, world.round_id) == ([world.candidate_ids[:1]], 1)
+    assert stored(app, world) == ([world.candidate_ids[:1]], 1)
 
 
 def test_a_ticket_signed_for_another_deputy_is_refused(app, world):
     open_round(app, world)
     other_ticket = ticket_from(as_deputy(app, world, 1), world.round_id)
     assert cast(as_deputy(app, world, 0), world.round_id, choices=[], ticket=other_ticket).status_code == 400
-    assert stored(app, world.round_id) == ([], 0)
+    assert stored(app, world) == ([], 0)
 
 
 def test_ballots_after_close_are_refused_with_a_clear_message(app, world):
@@ -109,7 +113,7 @@ def test_ballots_after_close_are_refused_with_a_clear_message(app, world):
     response = cast(deputy, world.round_id, choices=[], ticket=ticket)
     assert response.status_code == 409
     assert "Voting in this round has closed" in response.get_data(as_text=True)
-    assert stored(app, world.round_id) == ([], 0)
+    assert stored(app, world) == ([], 0)
 
 
 def test_a_deputy_who_has_not_checked_in_cannot_vote(app):
@@ -135,7 +139,7 @@ def test_for_against_ballots_count_the_for_marks(app):
     a, b, c = world.candidate_ids
     assert cast(as_deputy(app, world), world.round_id, marks={a: "for", b: "against"}).status_code == 302
     assert cast(as_deputy(app, world, 1), world.round_id, marks={a: "maybe"}).status_code == 400
-    ballots, _ = stored(app, world.round_id)
+    ballots, _ = stored(app, world)
     assert ballots == [{str(a): "for", str(b): "against", str(c): "abstain"}]
 
 
@@ -157,6 +161,7 @@ def test_closing_freezes_roster_and_presence_for_the_count(app):
         world = build_world(deputies=9, present=6)
     open_round(app, world)
     close_round(app, world)
+    unseal_round(app, world)
     with app.app_context():
         from voting_app.sessions import service as sessions
         from voting_app.sessions.models import Deputy
@@ -181,7 +186,7 @@ def test_nothing_a_deputy_carries_links_them_to_their_receipt(app, world):
     tablet = as_deputy(app, world, 0)
     ticket = ticket_from(tablet, world.round_id)
     payload = json.loads(base64.urlsafe_b64decode(ticket.split(".")[0] + "=="))
-    assert set(payload) == {"round", "receipt"}
+    assert set(payload) == {"round", "receipt", "nonce"}
     form_page = tablet.get(f"/ballots/rounds/{world.round_id}/ballot")
     assert form_page.headers["Cache-Control"] == "no-store"
     review = post(tablet, f"/ballots/rounds/{world.round_id}/ballot/confirm", {"ticket": ticket, "choice": [str(world.candidate_ids[0])]})
@@ -208,6 +213,6 @@ def test_a_card_revoked_while_its_ballot_waits_for_the_write_turn_is_refused(app
         deputy, round_ = card.deputy, db.session.get(Round, world.round_id)
         db.session.execute(update(Credential).where(Credential.id == card.id).values(revoked_at=utcnow()))
         with pytest.raises(ConflictError, match="注销"):
-            service.cast_ballot(deputy, round_, world.candidate_ids[:1], service.new_receipt(), card_id=card.id)
+            service.cast_ballot(deputy, round_, world.candidate_ids[:1], service.new_receipt(), "n", card_id=card.id)
         db.session.rollback()
-    assert stored(app, world.round_id) == ([], 0)
+    assert stored(app, world) == ([], 0)

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import build_world
 from tests.servers import gunicorn_server
-from voting_app.ballots.models import Ballot, BallotMarker
+from tests.ballots.helpers import sealed_contents
+from voting_app.ballots.models import BallotMarker
 from voting_app.ballots.service import open_round
 from voting_app.ballots.models import Round
 from voting_app.db import db
@@ -71,8 +72,8 @@ def test_fifty_simultaneous_ballots_from_one_deputy_store_exactly_one(app, serve
     for thread in threads:
         thread.join()
 
+    ballots = [choices for _receipt, choices in sealed_contents(app, world)]
     with app.app_context():
-        ballots = db.session.scalars(select(Ballot.choices).where(Ballot.round_id == world.round_id)).all()
         markers = db.session.scalar(
             select(func.count()).select_from(BallotMarker).where(BallotMarker.round_id == world.round_id)
         )

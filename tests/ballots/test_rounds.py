@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from tests.ballots.helpers import (
@@ -15,10 +15,11 @@ from tests.ballots.helpers import (
     confirm_round,
     open_round,
     receipt_of,
+    unseal_round,
 )
 from tests.conftest import build_world, post
 from voting_app.ballots import service
-from voting_app.ballots.models import Ballot, Round
+from voting_app.ballots.models import Ballot, Round, SealedBallot
 from voting_app.db import db
 from voting_app.verify import main as verify_main
 
@@ -106,6 +107,7 @@ def test_the_board_recounts_to_the_live_result(app, world, tmp_path, capsys):
 def test_confirmation_is_a_scrutineers_and_not_the_closers(app, world):
     open_round(app, world)
     close_round(app, world)
+    unseal_round(app, world)
     assert post(as_role(app, world, "staff"), f"/ballots/rounds/{world.round_id}/confirm").status_code == 403
     assert post(as_role(app, world, "presiding"), f"/ballots/rounds/{world.round_id}/confirm").status_code == 403
     with app.app_context():
@@ -136,6 +138,7 @@ def test_a_tie_for_the_last_seat_prepares_a_runoff_among_exactly_the_tied(app, w
     # Roster base 9, so 5 votes pass: a has 3; b, c and d have 5 each, three tied for two seats.
     vote_all(app, world, [[a, b], [a, c], [a, d], [b, c], [b, c], [b, d], [b, d], [c, d], [c, d]])
     close_round(app, world)
+    unseal_round(app, world)
     with app.app_context():
         result = service.count_round(db.session.get(Round, world.round_id))
     assert result.elected == () and result.runoff.candidates == (b, c, d) and result.runoff.seats == 2
@@ -173,16 +176,22 @@ def test_a_full_result_needs_no_follow_up(app, world):
 
 
 def test_the_stored_ballot_cannot_be_linked_to_the_voter(app, world):
-    """No deputy, no time, no sequential key; storage order is receipt order after close."""
+    """No deputy, no time, no sequential key; sealed until the count, then stored in receipt order."""
     open_round(app, world)
     a, b, c, d = world.candidate_ids
     vote_all(app, world, [[a], [b], [c], [d], [a, b], [c, d], [a, c], [b, d], []])
     close_round(app, world)
     with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0, "nothing in clear before the count"
+        assert db.session.scalar(select(func.count()).select_from(SealedBallot)) == 9
+    unseal_round(app, world)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SealedBallot)) == 0, "the sealed copies are gone"
         assert set(Ballot.__table__.columns.keys()) == {"round_id", "receipt", "choices"}
+        assert set(SealedBallot.__table__.columns.keys()) == {"round_id", "sealed"}
         from voting_app.ballots.models import BallotMarker
 
-        assert set(BallotMarker.__table__.columns.keys()) == {"round_id", "deputy_id"}
+        assert set(BallotMarker.__table__.columns.keys()) == {"round_id", "deputy_id", "ticket_check"}
         connection = db.session.connection()
         if connection.dialect.name == "sqlite":
             natural = connection.execute(text("SELECT receipt FROM ballots WHERE round_id = :r"), {"r": world.round_id}).scalars().all()
@@ -229,8 +238,9 @@ def test_a_tie_confirmed_outside_a_request_prepares_the_runoff_in_chinese(app):
         a, b, c, _ = world.candidate_ids
         for index, deputy_id in enumerate(world.deputy_ids):
             deputy = world.credential(deputy_id).deputy
-            ballots.cast_ballot(deputy, round_, [[a, b], [b, c], [a, c]][index % 3], ballots.new_receipt())
+            ballots.cast_ballot(deputy, round_, [[a, b], [b, c], [a, c]][index % 3], ballots.new_receipt(), f"nonce-{index}")
         ballots.close_round(world.user(world.presiding_id), round_)
+        ballots.unseal_round(world.user(world.scrutineer_ids[1]), round_, list(world.shares[1:]))
         result = ballots.confirm_round(world.user(world.scrutineer_ids[0]), round_)
         db.session.commit()
         assert result.runoff is not None and set(result.runoff.candidates) == {a, b, c}

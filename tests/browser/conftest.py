@@ -11,7 +11,7 @@ import importlib.util
 import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -82,6 +82,7 @@ class LiveServer:
     app: object
     world: object
     usernames: dict  # user id -> username
+    demo_shares: list = field(default_factory=list)  # filled by seeded(): the demo key's shares
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -200,4 +201,5 @@ def seeded(server) -> tuple[dict, int, int, int]:
         proposal = db.session.scalar(select(Proposal.id).where(Proposal.status == "received").order_by(Proposal.id))
         station = db.session.scalar(select(LiaisonStation.id).order_by(LiaisonStation.id))
     passwords = dict(re.findall(r"^\s+(\S+)\s+password (\S+)$", sheet, re.M))
+    server.demo_shares = re.findall(r"^\s+share \d: (.+)$", sheet, re.M)  # the demo session key's 2-of-3 shares
     return passwords, under_way, proposal, station

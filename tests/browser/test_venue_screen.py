@@ -3,6 +3,7 @@ keyboard, a phone remote switches to a round while it is being voted, the screen
 itself within two seconds and shows turnout only, keeps its last state while the network is
 down, and shows the announcement and the chart once the scrutineers confirm the count."""
 
+import secrets
 import re
 
 from sqlalchemy import select
@@ -44,7 +45,7 @@ def cast_for_first(server, round_id: int, how_many: int) -> None:
         marks = {c.id: ("for" if index == 0 else "against") for index, c in enumerate(round_.candidates)}
         voters = [d for d in round_.session.deputies if d.is_present and not ballots.has_voted(round_id, d.id)]
         for deputy in voters[:how_many]:
-            ballots.cast_ballot(deputy, round_, marks, ballots.new_receipt())
+            ballots.cast_ballot(deputy, round_, marks, ballots.new_receipt(), secrets.token_hex(16))
 
     in_app(server, cast)
 
@@ -144,8 +145,10 @@ def test_the_venue_screen_walks_the_demo_session(live_server, page_factory, scre
         from voting_app.ballots.models import Round
 
         round_ = db.session.get(Round, trial_id)
+        scrutineer = db.session.scalar(select(User).where(User.username == "scrutineer1"))
         ballots.close_round(db.session.scalar(select(User).where(User.username == "presiding")), round_)
-        ballots.confirm_round(db.session.scalar(select(User).where(User.username == "scrutineer1")), round_)
+        ballots.unseal_round(scrutineer, round_, live_server.demo_shares[:2])
+        ballots.confirm_round(scrutineer, round_)
 
     in_app(live_server, close_and_confirm)
     screen.wait_for_function("() => /10/.test(document.querySelector('main').innerText)", timeout=FOLLOW_MS)

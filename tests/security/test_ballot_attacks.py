@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -29,7 +30,9 @@ from tests.ballots.helpers import (
     confirm_round,
     open_round,
     receipt_of,
+    sealed_contents,
     ticket_from,
+    unseal_round,
 )
 from tests.conftest import SECRET, build_world, csrf_token, post
 from voting_app import verify
@@ -54,9 +57,11 @@ TOO_LARGE = "This is too much to send at once: a photo may be up to 8 MB, a form
 
 
 def snapshot(app, round_id: int) -> tuple[list, list]:
-    """The round's stored ballots as (receipt, choices) and the deputies marked as having voted."""
+    """The round's ballots as (receipt, choices), sealed ones opened in memory with the
+    scrutineers' shares, and the deputies marked as having voted."""
+    sealed = [(receipt, choices) for receipt, choices in sealed_contents(app, round_id=round_id)]
     with app.app_context():
-        ballots = [(receipt, choices) for receipt, choices in service.stored_ballots(round_id)]
+        ballots = sorted([(receipt, choices) for receipt, choices in service.stored_ballots(round_id)] + sealed)
         markers = sorted(db.session.scalars(select(BallotMarker.deputy_id).where(BallotMarker.round_id == round_id)))
     return ballots, markers
 
@@ -84,7 +89,9 @@ def issued_ticket(app, deputy_id: int, round_id: int) -> str:
     """A ticket exactly as the ballot page signs it, for the cases where the page itself
     (rightly) refuses to serve one: the attacker is assumed to hold a genuine ticket anyway."""
     with app.app_context():
-        return ballot_routes._tickets(deputy_id).dumps({"round": round_id, "receipt": service.new_receipt()})
+        return ballot_routes._tickets(deputy_id).dumps(
+            {"round": round_id, "receipt": service.new_receipt(), "nonce": secrets.token_hex(16)}
+        )
 
 
 def vote(app, world, deputy_index: int, choices=None, marks=None) -> tuple[str, object]:
@@ -729,6 +736,14 @@ def test_after_a_barrage_of_attacks_the_board_counts_exactly_the_legitimate_ball
     straggler = as_deputy(app, world, 6)
     assert cast(straggler, world.round_id, choices=[d], ticket=issued_ticket(app, world.deputy_ids[6], world.round_id)).status_code == 409
     assert post(presiding, f"/ballots/rounds/{world.round_id}/confirm").status_code == 403
+    sealed = post(scrutineer, f"/ballots/rounds/{world.round_id}/confirm", follow_redirects=True)
+    assert "still sealed" in page(sealed)
+    one_share = post(scrutineer, f"/ballots/rounds/{world.round_id}/unseal", {"share": [world.shares[2]]})
+    assert_refused(one_share, 400, "2 shares are needed to open the ballots; 1 valid share(s) were given.")
+    foreign = post(scrutineer, f"/ballots/rounds/{world.round_id}/unseal", {"share": [world.shares[0], other.shares[1]]})
+    assert_refused(foreign, 400, "This share belongs to another key")
+    assert post(presiding, f"/ballots/rounds/{world.round_id}/unseal").status_code == 403
+    unseal_round(app, world, shares=(2, 0))
     assert post(scrutineer, f"/ballots/rounds/{world.round_id}/confirm").status_code == 302
     announce_round(app, world)
 

@@ -51,3 +51,16 @@ class CloseForm(FlaskForm):
 
 class ProjectCandidateForm(FlaskForm):
     project_id = SelectField(_l("Delivered project to assess"), coerce=record_id, validate_choice=False)
+
+
+class KeyCeremonyForm(FlaskForm):
+    """How the session's key is split: any `threshold` of `share_count` shares open the ballots."""
+
+    threshold = IntegerField(
+        _l("Shares needed to open the ballots"), default=2, validators=[DataRequired(), NumberRange(min=1, max=16)]
+    )
+    share_count = IntegerField(_l("Shares to print"), default=3, validators=[DataRequired(), NumberRange(min=1, max=16)])
+    holders = TextAreaField(
+        _l("Who holds each share (one name a line, in order; may be left empty)"),
+        validators=[Optional(), Length(max=2000)],
+    )

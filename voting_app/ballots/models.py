@@ -1,15 +1,18 @@
 """Voting credentials, rounds, candidates and ballots.
 
-Secrecy lives in the shape of two tables: `ballots` holds choices under a random receipt
-and nothing else (no deputy, no time, no sequential key; on SQLite it is a WITHOUT ROWID
-table, so it is stored in receipt order), while `ballot_markers` records who has voted and
-nothing of what.
+Secrecy lives in the shape of the tables. While a round is open, `sealed_ballots` holds each
+ballot sealed to the session's key (`ballot_keys`), whose private half exists only as the
+scrutineers' printed shares; `ballot_markers` records who has voted and nothing of what. When
+k scrutineers open the round's ballots, `ballots` receives choices under a random receipt and
+nothing else (no deputy, no time, no sequential key; on SQLite a WITHOUT ROWID table, so it is
+stored in receipt order), all in one transaction, and the sealed copies are deleted.
 """
 
+import hashlib
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
@@ -72,6 +75,49 @@ class Credential(db.Model):
         return f"credential:{self.id}"
 
 
+class BallotKey(db.Model):
+    """A session's sealing key: the public half. The private half was split into k-of-n shares,
+    printed once at the key ceremony and never stored."""
+
+    __tablename__ = "ballot_keys"
+    # One key in force per session; a new ceremony retires the old key.
+    __table_args__ = (
+        Index(
+            "uq_ballot_keys_active_session",
+            "session_id",
+            unique=True,
+            sqlite_where=text("retired_at IS NULL"),
+            postgresql_where=text("retired_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("congress_sessions.id"), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    share_set: Mapped[int]  # SLIP-39's identifier: printed on every share of this key
+    threshold: Mapped[int]
+    share_count: Mapped[int]
+    holders: Mapped[list] = mapped_column(JSON, default=list)
+    share_digests: Mapped[list] = mapped_column(JSON, default=list)
+    # When each share was last shown to be good (checked alone, or in a rehearsal or a count).
+    share_checked_at: Mapped[list] = mapped_column(JSON, default=list)
+    test_ballot: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+    rehearsed_at: Mapped[datetime | None]
+    retired_at: Mapped[datetime | None]
+
+    @property
+    def checked_times(self) -> list[datetime | None]:
+        return [datetime.fromisoformat(at) if at else None for at in self.share_checked_at or [None] * self.share_count]
+
+    @property
+    def fingerprint(self) -> str:
+        """Short enough to read aloud and compare with the ceremony record."""
+        digest = hashlib.sha256(self.public_key).hexdigest().upper()
+        return " ".join(digest[i : i + 4] for i in range(0, 16, 4))
+
+
 class Round(db.Model):
     __tablename__ = "rounds"
 
@@ -100,6 +146,10 @@ class Round(db.Model):
     present_count: Mapped[int | None]
     issued_count: Mapped[int | None]
     board_digest: Mapped[str | None] = mapped_column(String(80))
+    # Electronic rounds: the key their ballots are sealed to, copied in when the round opens.
+    key_id: Mapped[int | None] = mapped_column(ForeignKey("ballot_keys.id"))
+    seal_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    unsealed_at: Mapped[datetime | None]
 
     session: Mapped[CongressSession] = relationship()
     parent: Mapped["Round | None"] = relationship(remote_side=[id])
@@ -110,6 +160,11 @@ class Round(db.Model):
     @property
     def is_counted(self) -> bool:
         return self.state in (CONFIRMED, ANNOUNCED)
+
+    @property
+    def is_sealed(self) -> bool:
+        """Its ballots exist only sealed: k scrutineers must open them before any count."""
+        return self.seal_key is not None and self.unsealed_at is None
 
 
 class Candidate(db.Model):
@@ -143,14 +198,29 @@ class Ballot(db.Model):
     choices: Mapped[object] = mapped_column(JSON, nullable=True)
 
 
+class SealedBallot(db.Model):
+    """A ballot as cast: receipt and choices sealed together, padded to one size per round."""
+
+    __tablename__ = "sealed_ballots"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+
+
 class BallotMarker(db.Model):
-    """That a deputy has voted in a round; the database allows one per deputy per round."""
+    """That a deputy has voted in a round; the database allows one per deputy per round.
+
+    No time, and nothing of the ballot: `ticket_check` is a hash of a random nonce from the
+    signed ticket the ballot was cast with, so a retry of that same submission is told apart
+    from a second ballot without any receipt stored in clear."""
 
     __tablename__ = "ballot_markers"
     __table_args__ = {"sqlite_with_rowid": False}
 
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
     deputy_id: Mapped[int] = mapped_column(ForeignKey("deputies.id"), primary_key=True)
+    ticket_check: Mapped[str | None] = mapped_column(String(64))
 
 
 class PaperEntry(db.Model):

@@ -1,23 +1,39 @@
 """Rounds for staff, presiding officers and scrutineers; the ballot for deputies; the
 public results and ballot board."""
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from voting_app.ballots import service
+from voting_app.ballots import keys, sealing, service
 from voting_app.ballots.counting import CHOOSE_UP_TO, MARK_ABSTAIN, MARKS, RATINGS, SATISFACTION
-from voting_app.ballots.forms import CandidateForm, CloseForm, ProjectCandidateForm, RoundForm
-from voting_app.ballots.models import ANNOUNCED, CLOSED, DRAFT, OPEN, PAPER, Candidate, Round
+from voting_app.ballots.forms import CandidateForm, CloseForm, KeyCeremonyForm, ProjectCandidateForm, RoundForm
+from voting_app.ballots.models import ANNOUNCED, CLOSED, DRAFT, OPEN, PAPER, BallotKey, Candidate, Round
 from voting_app.db import db, reads_first, start_writing
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
+from voting_app.labels import mark_labels, rating_labels
 from voting_app.projects.models import DELIVERED_STAGES, Project
 from voting_app.sessions.models import CongressSession
 from voting_app.sessions.service import presence
-from voting_app.web import current_actor, flash_domain_error, get_child_or_404, render_domain_error
+from voting_app.qr import qr_svg
+from voting_app.web import current_actor, flash_domain_error, get_child_or_404, sheet_already_printed
 
 bp = Blueprint("ballots", __name__, url_prefix="/ballots")
 
@@ -94,7 +110,7 @@ def round_edit(round_id: int):
 @bp.get("/rounds/<int:round_id>")
 def round_detail(round_id: int):
     round_ = _round(round_id)
-    result = service.count_round(round_) if round_.state not in (DRAFT, OPEN) else None
+    result = service.count_round(round_) if round_.state not in (DRAFT, OPEN) and not round_.is_sealed else None
     if round_.mode == PAPER and round_.state == CLOSED and not service.paper_ballots_stored(round_):
         result = None
     return render_template(
@@ -236,6 +252,124 @@ def round_status_json(round_id: int):
     )
 
 
+# ---- the session's key: ceremony, share checks, opening a round's ballots --------------
+
+
+def _share_texts() -> list[str]:
+    """The desk form's share boxes, as typed or scanned; kept in this request only."""
+    return [text[:2000] for text in request.form.getlist("share")[: sealing.MAX_SHARES]]
+
+
+def _no_store(response):
+    response = make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/sessions/<int:session_id>/key")
+def key_detail(session_id: int):
+    congress = db.get_or_404(CongressSession, session_id)
+    key = keys.active_key(congress.id)
+    return render_template(
+        "ballots/key_detail.html",
+        congress=congress,
+        key=key,
+        waiting=keys.rounds_holding_sealed_ballots(congress.id),
+        form=KeyCeremonyForm(),
+        sheet=secrets.token_urlsafe(8),
+    )
+
+
+@bp.post("/sessions/<int:session_id>/key")
+def key_ceremony(session_id: int):
+    """The one response that carries the shares: printed now, never cached, never stored."""
+    congress = db.get_or_404(CongressSession, session_id)
+    form = KeyCeremonyForm()
+    back = redirect(url_for("ballots.key_detail", session_id=congress.id))
+    if not form.validate_on_submit():
+        for field, messages in form.errors.items():
+            flash(f"{form[field].label.text}: {' '.join(messages)}", "error")
+        return back
+    if sheet_already_printed():
+        return back
+    holders = (form.holders.data or "").splitlines()
+    try:
+        key, ceremony = keys.hold_ceremony(current_actor(), congress, form.threshold.data, form.share_count.data, holders)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+        return back
+    sheets = [
+        {
+            "number": number,
+            "holder": key.holders[number - 1],
+            "words": share.split(),
+            "qr": qr_svg(share, _("Share %(number)s of %(count)s", number=number, count=key.share_count)),
+        }
+        for number, share in enumerate(ceremony.shares, start=1)
+    ]
+    return _no_store(
+        render_template("ballots/key_shares.html", congress=congress, key=key, sheets=sheets, test_phrase=ceremony.test_phrase)
+    )
+
+
+@bp.route("/sessions/<int:session_id>/key/check", methods=["GET", "POST"])
+def key_check(session_id: int):
+    congress = db.get_or_404(CongressSession, session_id)
+    key = keys.active_key(congress.id)
+    if key is None:
+        flash(_("No key has been made for this session yet."), "error")
+        return redirect(url_for("ballots.key_detail", session_id=congress.id))
+    checked, texts, error = None, [], None
+    if request.method == "POST":
+        if not ButtonForm().validate_on_submit():
+            abort(400)
+        texts = _share_texts()
+        try:
+            checked = keys.check_shares(current_actor(), key, texts)
+            db.session.commit()
+            texts = []
+        except DomainError as problem:
+            db.session.rollback()
+            error = str(problem.message)
+    page = render_template(
+        "ballots/key_check.html", congress=congress, key=key, checked=checked, texts=texts, error=error, button=ButtonForm()
+    )
+    return _no_store((page, 400 if error else 200))
+
+
+@bp.route("/rounds/<int:round_id>/unseal", methods=["GET", "POST"])
+def round_unseal(round_id: int):
+    round_ = _round(round_id)
+    if not round_.is_sealed or round_.state != CLOSED:
+        return _to_detail(round_)
+    key = db.session.get(BallotKey, round_.key_id)
+    texts, error = [], None
+    if request.method == "POST":
+        if not ButtonForm().validate_on_submit():
+            abort(400)
+        texts = _share_texts()
+        try:
+            opened = service.unseal_round(current_user, round_, texts)
+            db.session.commit()
+        except DomainError as problem:
+            db.session.rollback()
+            error = str(problem.message)
+        else:
+            flash(_("%(count)s ballots opened. Check the count, then confirm it.", count=opened), "success")
+            return _to_detail(round_)
+    page = render_template(
+        "ballots/unseal.html",
+        round=round_,
+        key=key,
+        returned=service.returned_count(round_.id),
+        texts=texts,
+        error=error,
+        button=ButtonForm(),
+    )
+    return _no_store((page, 400 if error else 200))
+
+
 # ---- paper rounds --------------------------------------------------------------------
 
 
@@ -345,19 +479,20 @@ def _tickets(deputy_id: int) -> URLSafeSerializer:
 
 
 def _ticket_for(round_: Round, deputy_id: int) -> str:
-    """The receipt is drawn when the ballot page is served and signed for this deputy and
-    round; a resubmission carries it back, which makes casting idempotent."""
-    return _tickets(deputy_id).dumps({"round": round_.id, "receipt": service.new_receipt()})
+    """The receipt and a nonce are drawn when the ballot page is served and signed for this
+    deputy and round; a resubmission carries them back, which makes casting idempotent."""
+    return _tickets(deputy_id).dumps({"round": round_.id, "receipt": service.new_receipt(), "nonce": secrets.token_hex(16)})
 
 
-def _receipt_from_ticket(round_: Round, deputy_id: int) -> str:
+def _ticket_contents(round_: Round, deputy_id: int) -> tuple[str, str]:
+    """(receipt, nonce) from the posted ticket; anything forged, foreign or stale is a 400."""
     try:
         data = _tickets(deputy_id).loads(request.form.get("ticket", ""))
     except BadSignature:
         abort(400)
-    if data.get("round") != round_.id:
+    if not isinstance(data, dict) or data.get("round") != round_.id or not isinstance(data.get("nonce"), str):
         abort(400)
-    return data["receipt"]
+    return data["receipt"], data["nonce"]
 
 
 def _choices_from_form(round_: Round):
@@ -439,36 +574,34 @@ def ballot_form(round_id: int):
     deputy = _deputy()
     problem = service.voting_problem(round_, deputy)
     if problem:
-        return render_template("ballots/ballot_closed.html", round=round_, message=problem), 409
+        return _deputy_page(round_, "ballots/ballot_closed.html", 409, message=problem)
     ticket, selected = _ticket_for(round_, deputy.id), None
     if request.method == "POST":
-        _receipt_from_ticket(round_, deputy.id)
+        _ticket_contents(round_, deputy.id)
         ticket = request.form["ticket"]
         try:
             selected = _choices_from_form(round_)
         except DomainError:
             selected = None
-    return render_template("ballots/ballot_form.html", round=round_, ticket=ticket, selected=selected, error=None)
+    return _deputy_page(round_, "ballots/ballot_form.html", ticket=ticket, selected=selected, error=None)
 
 
 @bp.post("/rounds/<int:round_id>/ballot/confirm")
 def ballot_confirm(round_id: int):
     round_ = _deputy_round(round_id)
     deputy = _deputy()
-    _receipt_from_ticket(round_, deputy.id)
+    _ticket_contents(round_, deputy.id)
     ticket = request.form["ticket"]
     problem = service.voting_problem(round_, deputy)
     if problem:
-        return render_template("ballots/ballot_closed.html", round=round_, message=problem), 409
+        return _deputy_page(round_, "ballots/ballot_closed.html", 409, message=problem)
     submitted = None
     try:
         submitted = _choices_from_form(round_)
         choices = service.check_choices(round_, submitted)
     except DomainError as error:
-        return render_template(
-            "ballots/ballot_form.html", round=round_, ticket=ticket, selected=submitted, error=str(error.message)
-        ), 400
-    return render_template("ballots/ballot_confirm.html", round=round_, ticket=ticket, choices=choices, button=ButtonForm())
+        return _deputy_page(round_, "ballots/ballot_form.html", 400, ticket=ticket, selected=submitted, error=str(error.message))
+    return _deputy_page(round_, "ballots/ballot_confirm.html", ticket=ticket, choices=choices, button=ButtonForm())
 
 
 @bp.post("/rounds/<int:round_id>/ballot/cast")
@@ -477,15 +610,17 @@ def ballot_cast(round_id: int):
     round_ = _deputy_round(round_id)
     deputy = _deputy()
     receipts_key = _receipts_key()
-    receipt = _receipt_from_ticket(round_, deputy.id)
+    receipt, nonce = _ticket_contents(round_, deputy.id)
     try:
         choices = _choices_from_form(round_)
         service.check_choices(round_, choices)  # a bad ballot is refused before the write lock is taken
+        service.seal_block(round_)  # the candidates, loaded now: the round is not read again under the lock
         start_writing()
-        cast = service.cast_ballot(deputy, round_, choices, receipt, card_id=current_user.id)
+        cast = service.cast_ballot(deputy, round_, choices, receipt, nonce, card_id=current_user.id)
         db.session.commit()
     except DomainError as error:
-        return render_domain_error(error, "ballots/ballot_closed.html", round=round_, message=str(error.message))
+        db.session.rollback()
+        return _deputy_page(round_, "ballots/ballot_closed.html", error.status, message=str(error.message))
     # round_id, not round_.id: the commit expired round_, and reloading it would take the write lock again.
     session[receipts_key] = {**session.get(receipts_key, {}), str(round_id): cast.receipt}
     return redirect(url_for("ballots.ballot_receipt", round_id=round_id))
@@ -497,7 +632,55 @@ def ballot_receipt(round_id: int):
     receipt = _receipts().get(str(round_.id))
     if receipt is None:
         abort(404)
-    return render_template("ballots/receipt.html", round=round_, receipt=receipt)
+    return _deputy_page(round_, "ballots/receipt.html", receipt=receipt)
+
+
+PAGE_SIZE_STEP = 1024
+PAGE_SIZE_SLACK = 512  # what a name's or a message's length may add beyond the fullest page rendered
+_page_sizes: dict[tuple, int] = {}
+
+
+def _deputy_page(round_: Round, template: str, status: int = 200, **context):
+    """A deputy's ballot page padded to one size per round and language, whatever was chosen:
+    an access log, a proxy or anyone watching the encrypted traffic sees the same length for
+    every ballot. The size is that of the fullest pages (every candidate chosen, the longest
+    marks) plus room for names and messages, so every real page fits under it."""
+    html = render_template(template, round=round_, **context)
+    size = _round_page_size(round_)
+    body = html.encode()
+    if len(body) > size:  # cannot happen with the slack above; never send a size that depends on the choices
+        current_app.logger.warning("a ballot page for round %s outgrew its padded size", round_.id)
+        size = -(-len(body) // PAGE_SIZE_STEP) * PAGE_SIZE_STEP
+    response = current_app.response_class(body + b" " * (size - len(body)), status=status, mimetype="text/html")
+    return response
+
+
+def _round_page_size(round_: Round) -> int:
+    from flask_babel import get_locale
+
+    key = (round_.id, round_.state, len(round_.candidates), str(get_locale()))
+    if key not in _page_sizes:
+        fullest = _fullest_choices(round_)
+        ticket = _tickets(0).dumps({"round": round_.id, "receipt": service.new_receipt(), "nonce": secrets.token_hex(16)})
+        longest_error = _("You chose %(chosen)s projects; choose at most %(seats)s.", chosen=len(round_.candidates) * 100, seats=round_.seats)
+        pages = (
+            render_template("ballots/ballot_form.html", round=round_, ticket=ticket, selected=fullest, error=longest_error),
+            render_template("ballots/ballot_confirm.html", round=round_, ticket=ticket, choices=fullest, button=ButtonForm()),
+        )
+        name = len(current_user.label.encode()) if current_user.is_authenticated else 0
+        largest = max(len(page.encode()) for page in pages) - name + 4 * 64
+        _page_sizes[key] = -(-(largest + PAGE_SIZE_SLACK) // PAGE_SIZE_STEP) * PAGE_SIZE_STEP
+    return _page_sizes[key]
+
+
+def _fullest_choices(round_: Round):
+    """Every candidate chosen, or marked with the mark whose words are longest here."""
+    ids = [c.id for c in round_.candidates]
+    if round_.method == CHOOSE_UP_TO:
+        return ids
+    labels = rating_labels() if round_.method == SATISFACTION else mark_labels()
+    longest = max(labels, key=lambda value: len(str(labels[value]).encode()))
+    return {cid: longest for cid in ids}
 
 
 # ---- public --------------------------------------------------------------------------

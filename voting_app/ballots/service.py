@@ -4,7 +4,9 @@ Services flush and never commit: the request (or CLI command) owns the transacti
 State moves only through the transition functions here, each refusing a bad move.
 """
 
+import hashlib
 import json
+import random
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -18,8 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from voting_app import audit
 from voting_app.auth.models import User
 from voting_app.ballots import board as board_format
+from voting_app.ballots import keys, sealing
 from voting_app.ballots.counting import (
     CHOOSE_UP_TO,
+    MARKS,
+    RATINGS,
     SATISFACTION,
     CountResult,
     RoundRules,
@@ -37,24 +42,30 @@ from voting_app.ballots.models import (
     PAPER,
     RUNOFF,
     Ballot,
+    BallotKey,
     BallotMarker,
     Candidate,
     Credential,
     PaperEntry,
     Round,
+    SealedBallot,
 )
-from voting_app.db import db, utcnow
+from voting_app.db import db, scrub_after_commit, utcnow
 from voting_app.errors import ConflictError, DomainError
 from voting_app.permissions import SCRUTINEER
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.sessions.service import presence
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read aloud and typed back
-RECEIPT_GROUPS = 3
+# Four groups, about 78 bits: receipts are sealed until the count, so two deputies drawing the
+# same one could not be caught when they cast; at this size it never happens.
+RECEIPT_GROUPS = 4
+RECEIPT_LENGTH = RECEIPT_GROUPS * 5 - 1
+BALLOT_TABLES = ("ballots", "sealed_ballots", "ballot_markers")
 
 
 def new_receipt() -> str:
-    """Random, unordered and unlinkable: about 44 bits in three groups of four."""
+    """Random, unordered and unlinkable: four groups of four."""
     groups = ["".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(4)) for _ in range(RECEIPT_GROUPS)]
     return "-".join(groups)
 
@@ -194,10 +205,20 @@ def open_round(actor: str, round_: Round) -> None:
                 quorum=figures.quorum,
             )
         )
+    key = keys.require_key_for_opening(round_) if round_.mode == ELECTRONIC else None
+    if key is not None:
+        round_.key_id, round_.seal_key = key.id, key.public_key
     round_.state = OPEN
     round_.opened_at = utcnow()
     db.session.flush()
-    audit.record(actor, "round.open", f"round:{round_.id}", roster=figures.roster, present=figures.present)
+    audit.record(
+        actor,
+        "round.open",
+        f"round:{round_.id}",
+        roster=figures.roster,
+        present=figures.present,
+        key=key.fingerprint if key is not None else None,
+    )
 
 
 def close_round(actor_user: User, round_: Round, issued: int | None = None) -> None:
@@ -214,7 +235,7 @@ def close_round(actor_user: User, round_: Round, issued: int | None = None) -> N
     round_.closed_by_id = actor_user.id
     round_.roster_count, round_.present_count, round_.issued_count = figures.roster, figures.present, issued
     db.session.flush()
-    _rewrite_in_receipt_order(round_.id)
+    _rewrite_in_an_order_casting_cannot_explain(round_.id)
     audit.record(
         audit.actor_label(actor_user),
         "round.close",
@@ -226,22 +247,93 @@ def close_round(actor_user: User, round_: Round, issued: int | None = None) -> N
     )
 
 
-def _rewrite_in_receipt_order(round_id: int) -> None:
-    """Write the round's ballots again, all in one transaction and in receipt order.
+def _rewrite_in_an_order_casting_cannot_explain(round_id: int) -> None:
+    """Write the round's markers again in deputy order and its sealed ballots in the order of
+    their bytes, all in one transaction, then scrub the old rows from the files.
 
-    On PostgreSQL a row's physical place (ctid) and inserting transaction (xmin) follow
-    the order ballots were cast, and xmin is shared with the voter's marker; rewriting at
-    close leaves nothing in storage that follows casting order. SQLite keeps ballots in a
-    WITHOUT ROWID table, ordered by receipt, so this only costs it a rewrite.
+    Until now a marker's and a sealed ballot's place in storage (SQLite's cells and WAL frames,
+    PostgreSQL's ctid and xmin, shared by the two rows of one cast) followed the order of
+    casting. The ballots are sealed, so that order links a deputy to nothing readable; after
+    this it is gone altogether.
     """
-    rows = stored_ballots(round_id)
-    if not rows:
-        return
-    db.session.execute(delete(Ballot).where(Ballot.round_id == round_id))
-    db.session.execute(
-        insert(Ballot), [{"round_id": round_id, "receipt": receipt, "choices": choices} for receipt, choices in rows]
+    markers = list(
+        db.session.execute(
+            select(BallotMarker.deputy_id, BallotMarker.ticket_check)
+            .where(BallotMarker.round_id == round_id)
+            .order_by(BallotMarker.deputy_id)
+        )
     )
+    sealed = sorted(db.session.scalars(select(SealedBallot.sealed).where(SealedBallot.round_id == round_id)))
+    db.session.execute(delete(BallotMarker).where(BallotMarker.round_id == round_id))
+    db.session.execute(delete(SealedBallot).where(SealedBallot.round_id == round_id))
+    if markers:
+        db.session.execute(
+            insert(BallotMarker),
+            [{"round_id": round_id, "deputy_id": deputy_id, "ticket_check": check} for deputy_id, check in markers],
+        )
+    if sealed:
+        db.session.execute(insert(SealedBallot), [{"round_id": round_id, "sealed": blob} for blob in sealed])
     db.session.flush()
+    scrub_after_commit(*BALLOT_TABLES)
+
+
+def unseal_round(actor_user: User, round_: Round, share_texts: list[str]) -> int:
+    """k scrutineers' shares rebuild the session's key in memory; every sealed ballot is opened,
+    and the ballots are written in receipt order as the round's plaintext ballots, all in one
+    transaction, while the sealed copies are deleted. Returns the number of ballots opened.
+
+    Nothing of the key is kept: not the shares, not the key, only the share numbers used."""
+    _lock_round(round_)
+    _require_state(round_, CLOSED)
+    if not round_.is_sealed:
+        raise ConflictError(_l("The ballots of this round have already been opened."))
+    key = db.session.get(BallotKey, round_.key_id)
+    private_key, numbers = keys.rebuild(key, share_texts, round_.seal_key)
+    sealed = list(db.session.scalars(select(SealedBallot.sealed).where(SealedBallot.round_id == round_.id)))
+    voted = db.session.scalar(select(func.count()).select_from(BallotMarker).where(BallotMarker.round_id == round_.id))
+    if len(sealed) != voted:
+        raise ConflictError(
+            _l(
+                "The round holds %(sealed)s sealed ballots but %(voted)s deputies voted: the stored ballots have been "
+                "tampered with. Do not count this round; keep the database for investigation.",
+                sealed=len(sealed),
+                voted=voted,
+            )
+        )
+    block = seal_block(round_)
+    opened = []
+    try:
+        for blob in sealed:
+            receipt, choices = sealing.unseal(private_key, blob, block)
+            opened.append((receipt, choices))
+    except ValueError as error:
+        raise ConflictError(
+            _l("A sealed ballot does not open with this key: the stored ballots have been tampered with. Do not count this round.")
+        ) from error
+    finally:
+        del private_key
+    if len({receipt for receipt, _ in opened}) != len(opened):
+        raise ConflictError(_l("Two sealed ballots carry the same receipt: the stored ballots have been tampered with."))
+    random.SystemRandom().shuffle(opened)
+    opened.sort(key=lambda ballot: ballot[0])
+    db.session.execute(delete(SealedBallot).where(SealedBallot.round_id == round_.id))
+    if opened:
+        db.session.execute(
+            insert(Ballot), [{"round_id": round_.id, "receipt": receipt, "choices": choices} for receipt, choices in opened]
+        )
+    round_.unsealed_at = utcnow()
+    keys.mark_checked(key, numbers)
+    db.session.flush()
+    scrub_after_commit(*BALLOT_TABLES)
+    audit.record(
+        audit.actor_label(actor_user), "round.unseal", f"round:{round_.id}", shares=numbers, ballots=len(opened)
+    )
+    return len(opened)
+
+
+def seal_block(round_: Round) -> int:
+    """The one padded size of this round's sealed ballots, fixed by its candidates."""
+    return sealing.ballot_block(tuple(c.id for c in round_.candidates), (*MARKS, *RATINGS), RECEIPT_LENGTH)
 
 
 def confirm_round(actor_user: User, round_: Round) -> CountResult:
@@ -254,6 +346,8 @@ def confirm_round(actor_user: User, round_: Round) -> CountResult:
         raise DomainError(_l("The count must be confirmed by someone other than the person who closed the round."))
     if round_.mode == PAPER and not paper_ballots_stored(round_):
         raise DomainError(_l("The paper ballots have not been entered twice in agreement yet."))
+    if round_.is_sealed:
+        raise DomainError(_l("The ballots are still sealed: the scrutineers must open them with their shares first."))
     result = count_round(round_)
     round_.board_digest = round_board(round_)["digest"]
     round_.state = CONFIRMED
@@ -403,13 +497,20 @@ def voting_problem(round_: Round, deputy: Deputy):
     return None
 
 
-def cast_ballot(deputy: Deputy, round_: Round, choices: object, receipt: str, card_id: int | None = None) -> CastResult:
-    """Store one ballot and the fact that this deputy voted, atomically.
+def ticket_check(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
 
-    The receipt was drawn when the deputy's ballot page was served and signed to this
-    deputy, so a retry of the same submission finds its ballot and gets the same receipt
-    back, while any other second ballot is refused. The database's primary key on
-    (round, deputy) is what stops a race between several devices or workers, so the
+
+def cast_ballot(
+    deputy: Deputy, round_: Round, choices: object, receipt: str, nonce: str, card_id: int | None = None
+) -> CastResult:
+    """Store the ballot, sealed, and the fact that this deputy voted, atomically.
+
+    The receipt and a random nonce were drawn when the deputy's ballot page was served and
+    signed to this deputy. The receipt goes only into the sealed ballot; the marker keeps a
+    hash of the nonce, so a retry of the same submission is told apart from a second ballot
+    (a marker proves its ballot: both are stored in one transaction). The database's primary
+    key on (round, deputy) is what stops a race between several devices or workers, so the
     marker is simply inserted and a refusal read from the conflict. The card it was cast
     with (`card_id`) is checked again under the lock: it may have been revoked meanwhile.
     """
@@ -420,24 +521,32 @@ def cast_ballot(deputy: Deputy, round_: Round, choices: object, receipt: str, ca
     _lock_round(round_, shared=True)
     if card_id is not None and not _card_in_force(card_id):
         raise ConflictError(_l("This voting card has been revoked. Please ask the staff for a new card."))
+    check = ticket_check(nonce)
     if round_.state != OPEN:
-        if has_voted(round_.id, deputy.id) and _ballot_exists(round_.id, receipt):
+        if _marker_check(round_.id, deputy.id) == check:
             return CastResult(receipt, True)
         raise ConflictError(_l("Voting in this round has closed; your ballot was not accepted."))
+    if round_.seal_key is None:
+        raise ConflictError(_l("This round was opened before ballots were sealed. Ask the staff to close it and open a new round."))
     if not deputy.is_present:
         raise DomainError(_l("Please check in before voting."))
     stored = _stored_form(check_choices(round_, choices))
-    for _attempt in range(3):
-        try:
-            with db.session.begin_nested():
-                db.session.execute(insert(BallotMarker).values(round_id=round_.id, deputy_id=deputy.id))
-                db.session.execute(insert(Ballot).values(receipt=receipt, round_id=round_.id, choices=stored))
-            return CastResult(receipt, False)
-        except IntegrityError:
-            if has_voted(round_.id, deputy.id):
-                return _repeat_or_refuse(round_.id, receipt)
-            receipt = new_receipt()  # another voter drew the same receipt: draw again
-    raise ConflictError(_l("Your ballot could not be stored. Please try again."))
+    sealed = sealing.seal(round_.seal_key, receipt, stored, seal_block(round_))
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(BallotMarker).values(round_id=round_.id, deputy_id=deputy.id, ticket_check=check))
+            db.session.execute(insert(SealedBallot).values(round_id=round_.id, sealed=sealed))
+    except IntegrityError:
+        if _marker_check(round_.id, deputy.id) == check:
+            return CastResult(receipt, True)
+        raise ConflictError(_l("You have already voted in this round. A ballot cannot be changed once cast.")) from None
+    return CastResult(receipt, False)
+
+
+def _marker_check(round_id: int, deputy_id: int) -> str | None:
+    return db.session.scalar(
+        select(BallotMarker.ticket_check).where(BallotMarker.round_id == round_id, BallotMarker.deputy_id == deputy_id)
+    )
 
 
 def _card_in_force(card_id: int) -> bool:
@@ -452,17 +561,14 @@ def _ballot_exists(round_id: int, receipt: str) -> bool:
     return db.session.scalar(select(exists().where(Ballot.round_id == round_id, Ballot.receipt == receipt)))
 
 
-def _repeat_or_refuse(round_id: int, receipt: str) -> CastResult:
-    if _ballot_exists(round_id, receipt):
-        return CastResult(receipt, True)
-    raise ConflictError(_l("You have already voted in this round. A ballot cannot be changed once cast."))
-
-
 # ---- counts and the board ------------------------------------------------------------
 
 
 def returned_count(round_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.round_id == round_id))
+    """Ballots in the box: sealed while the round is voted, opened once the scrutineers count."""
+    opened = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.round_id == round_id))
+    sealed = db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.round_id == round_id))
+    return opened + sealed
 
 
 def stored_ballots(round_id: int) -> list[tuple[str, object]]:
@@ -474,12 +580,16 @@ def stored_ballots(round_id: int) -> list[tuple[str, object]]:
 def count_round(round_: Round) -> CountResult:
     if round_.state in (DRAFT, OPEN):
         raise ConflictError(_l("No count exists while a round is open."))
+    if round_.is_sealed:
+        raise ConflictError(_l("No count exists while the ballots are sealed."))
     return count(rules_for(round_), (choices for _, choices in stored_ballots(round_.id)))
 
 
 def round_board(round_: Round) -> dict:
     if round_.state in (DRAFT, OPEN):
         raise ConflictError(_l("No count exists while a round is open."))
+    if round_.is_sealed:
+        raise ConflictError(_l("No count exists while the ballots are sealed."))
     rules = rules_for(round_)
     info = {
         "id": round_.id,
