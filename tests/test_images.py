@@ -167,8 +167,10 @@ def test_only_a_large_decode_takes_a_turn_and_gives_it_back_even_when_refused():
     @contextmanager
     def turn():
         turns.append("taken")
-        yield
-        turns.append("given back")
+        try:
+            yield
+        finally:
+            turns.append("given back")
 
     clean_image(a_jpeg(), turn)
     assert turns == []
