@@ -20,7 +20,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests.ballots.helpers import as_deputy, cast, open_round
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, post
 from tests.images import jpeg_bytes
 from tests.security.test_uploads import Routes, upload
 from tests.surveys.conftest import db_url, pg_delete_order  # noqa: F401  (PostgreSQL: DELETE is faster than TRUNCATE)
@@ -112,6 +112,13 @@ def test_a_large_photo_without_a_decode_turn_is_refused_as_busy_and_nothing_is_s
             assert refused.status_code == 503, (name, refused.status_code)
             assert BUSY in html.unescape(refused.get_data(as_text=True)), name
             assert routes.stored() == before, name
+        resident = app.test_client()
+        resident.delete_cookie("lang")  # a resident's phone: the default language, Chinese
+        form = {"title": "米公祠路段加装路灯", "description": "晚上路很黑，老人出门不安全，希望加装路灯。", "theme": "roads_transport",
+                "photo": upload(photo, "large.png", "image/png")}
+        refused = post(resident, f"/p/{routes.station_code}", form, content_type="multipart/form-data")
+        assert refused.status_code == 503 and "请一分钟后重新提交表单" in refused.get_data(as_text=True)
+        assert routes.stored() == before
         assert routes.note([upload(jpeg_bytes())]).status_code == 302
     finally:
         os.close(turn)
