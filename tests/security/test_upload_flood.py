@@ -13,7 +13,6 @@ import html
 import io
 import os
 import threading
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -44,16 +43,16 @@ def ballots_stored(app, world) -> int:
         return db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.round_id == world.round_id))
 
 
-def write_turn_is_free(db_url: str) -> bool:
-    """Whether another writer could take SQLite's write turn (db.py's lock file) right now."""
-    handle = os.open(f"{db_url.removeprefix('sqlite:///')}-writer.lock", os.O_RDONLY | os.O_CREAT, 0o644)
+def is_held(lock_file) -> bool:
+    """Whether some process holds this lock file now (the test takes it and drops it at once if not)."""
+    handle = os.open(lock_file, os.O_RDONLY | os.O_CREAT, 0o644)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        return False
+        return True
     finally:
         os.close(handle)  # closing drops the lock if it was taken
-    return True
+    return False
 
 
 def large_png() -> bytes:
@@ -85,7 +84,8 @@ def test_a_ballot_is_cast_and_stored_while_a_photo_is_being_decoded(app, world, 
     try:
         assert decoding.wait(HOLD_SECONDS), "the upload never reached its decode"
         if not PG_URL:
-            assert write_turn_is_free(db_url), f"the {route} route holds the write lock while decoding"
+            # db.py's write turn: any writer holds it from BEGIN IMMEDIATE to its commit.
+            assert not is_held(f"{db_url.removeprefix('sqlite:///')}-writer.lock"), f"the {route} route holds the write lock while decoding"
         answers["cast"] = cast(as_deputy(app, world, 1), world.round_id, [world.candidate_ids[0]])
         assert ballots_stored(app, world) == 1
         assert sender.is_alive() and routes.stored() == before  # the photo is still being decoded
@@ -134,25 +134,15 @@ def test_a_large_decode_holds_a_turn_only_while_it_runs(app, routes, tmp_path, m
     original = images._cleaned
 
     def watched(source):
-        seen.append(turn_is_taken(tmp_path))
+        seen.append(is_held(tmp_path / "photo-decode-0.lock"))
         return original(source)
 
     monkeypatch.setattr(images, "_cleaned", watched)
     assert routes.note([upload(large_png(), "large.png", "image/png")]).status_code == 302
     assert routes.note([upload(jpeg_bytes())]).status_code == 302
-    assert seen == [True, False] and not turn_is_taken(tmp_path)
+    assert seen == [True, False] and not is_held(tmp_path / "photo-decode-0.lock")
     whole = large_png()
     truncated = whole[: len(whole) // 2]
     assert routes.note([upload(truncated, "large.png", "image/png")]).status_code == 400
-    assert not turn_is_taken(tmp_path)
+    assert not is_held(tmp_path / "photo-decode-0.lock")
 
-
-def turn_is_taken(folder: Path) -> bool:
-    handle = os.open(folder / "photo-decode-0.lock", os.O_RDONLY | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(handle)
-    return False
