@@ -172,9 +172,9 @@ def test_only_a_large_decode_takes_a_turn_and_gives_it_back_even_when_refused():
         finally:
             turns.append("given back")
 
-    clean_image(a_jpeg(), turn)
+    clean_image(a_jpeg((4032, 3024)), turn)  # a 12-megapixel phone photo
     assert turns == []
-    large = encode(Image.new("RGB", (3000, 3000), GREEN), "PNG")
+    large = encode(Image.new("RGB", (4200, 4200), GREEN), "PNG")  # 70 MB decoded
     clean_image(large, turn)
     assert turns == ["taken", "given back"]
     with pytest.raises(DomainError):

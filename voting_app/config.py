@@ -16,7 +16,7 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     # Four phone photos of up to 8 MB each, plus the form around them.
     MAX_CONTENT_LENGTH = 34 * 1024 * 1024
-    # Photos that decode to more than 32 MB (a 50-megapixel PNG takes 200 MB, 250 MB at the
+    # Photos that decode to more than 64 MB (a 50-megapixel PNG takes 200 MB, 290 MB at the
     # peak) are decoded this many at a time on the machine, whatever the number of workers:
     # one leaves the second core to the ballots and bounds that memory to one photo's.
     PHOTO_DECODE_SLOTS = 1

@@ -37,10 +37,11 @@ MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # per photo; the request cap (MAX_CONTENT_LE
 MAX_SOURCE_SIDE = 12_000
 MAX_SOURCE_PIXELS = 50_000_000
 OUTPUT_MAX_SIDE = 1600
-# Pillow keeps most modes at four bytes a pixel; a decode over this (8 megapixels) takes a turn.
-# A 12-megapixel phone JPEG decodes at a quarter of its pixels (draft), so it never waits.
-LARGE_DECODE_BYTES = 32 * 1024 * 1024
-# Source rows converted at a time: 16 MB for the widest source allowed.
+# Pillow keeps most modes at four bytes a pixel; a decode over this (16 megapixels) takes a
+# turn. A 12-megapixel phone photo (48 MB) never waits, nor a 50-megapixel JPEG, which decodes
+# at half its width and height (draft); a 50-megapixel PNG or WebP does.
+LARGE_DECODE_BYTES = 64 * 1024 * 1024
+# Source rows converted at a time: at most 24 MB, for the widest source allowed.
 _STRIP_ROWS = 512
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 

@@ -56,10 +56,10 @@ def is_held(lock_file) -> bool:
 
 
 def large_png() -> bytes:
-    """A flat 3000 x 3000 PNG: small to send, but 36 MB once decoded, over LARGE_DECODE_BYTES."""
+    """A flat 4200 x 4200 PNG: small to send, but 70 MB once decoded, over LARGE_DECODE_BYTES."""
     buffer = io.BytesIO()
-    Image.new("RGB", (3000, 3000), (90, 140, 200)).save(buffer, "PNG")
-    assert 3000 * 3000 * 4 > LARGE_DECODE_BYTES
+    Image.new("RGB", (4200, 4200), (90, 140, 200)).save(buffer, "PNG")
+    assert 4200 * 4200 * 4 > LARGE_DECODE_BYTES
     return buffer.getvalue()
 
 
