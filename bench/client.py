@@ -2,6 +2,7 @@
 each timed from connect to the last byte. No keep-alive, as phones on a hall's Wi-Fi."""
 
 import asyncio
+import secrets
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -30,17 +31,29 @@ class Call:
     form: list[tuple[str, str]] | None = None
     cookies: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    files: list[tuple[str, str, bytes]] | None = None  # (field, file name, bytes): sent as multipart/form-data
+
+    def encoded(self) -> tuple[bytes, str]:
+        """The body and its content type: url-encoded, or multipart when there are files."""
+        if self.files is None:
+            return urlencode(self.form).encode() if self.form is not None else b"", "application/x-www-form-urlencoded"
+        boundary = "bench" + secrets.token_hex(12)
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+                 for key, value in self.form or []]
+        parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"; filename="{name}"\r\n'
+                  f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n" for key, name, data in self.files]
+        return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 async def send(port: int, call: Call, timeout: float = 120.0) -> Reply:
     started = time.perf_counter()
-    body = urlencode(call.form).encode() if call.form is not None else b""
+    body, content_type = call.encoded()
     lines = [f"{call.method} {call.path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close",
              "User-Agent: bench/1 (Android 14; MicroMessenger)", "Accept-Encoding: identity"]
     if call.cookies:
         lines.append("Cookie: " + "; ".join(f"{key}={value}" for key, value in call.cookies.items()))
-    if call.form is not None:
-        lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+    if call.form is not None or call.files is not None:
+        lines += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
     lines += [f"{key}: {value}" for key, value in call.headers.items()]
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)

@@ -8,6 +8,7 @@ the same gunicorn configuration). Prints a table and writes bench/out/latest.jso
 import argparse
 import asyncio
 import hashlib
+import io
 import json
 import os
 import platform
@@ -312,6 +313,116 @@ def survey_surge(db_url: str, residents: int, concurrency: int) -> dict:
             "errors": sorted({str(a.status if a else p.status) for p, a in outcomes if a is None or a.status != 302})}
 
 
+# ---- the upload flood ------------------------------------------------------------------
+
+FLOOD_UPLOADS = 4
+
+
+def fifty_megapixel_png() -> bytes:
+    """The review's photo: 8000 x 6250 RGBA, 50 megapixels (the most accepted), about 200 KB
+    to send because it is flat, 200 MB once decoded."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (8000, 6250), (90, 140, 200, 255))
+    ImageDraw.Draw(image).rectangle((0, 0, 4000, 2083), fill=(200, 60, 40, 128))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=9)
+    return buffer.getvalue()
+
+
+def proposal_station(db_url: str) -> str:
+    from voting_app.db import db
+    from voting_app.proposals import service as proposals
+
+    app = make_app(db_url)
+    with app.app_context():
+        station = proposals.add_station("bench", f"压力测试联络站 {secrets.token_hex(3)}")
+        db.session.commit()
+        code = station.code
+        db.engine.dispose()
+    return code
+
+
+class PeakRss:
+    """Samples every worker's resident memory every 20 ms while it runs: the largest one seen,
+    and the largest sum over the workers at one moment."""
+
+    def __init__(self, server: "Server"):
+        self.server, self.worker, self.total = server, 0.0, 0.0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self.stopped.wait(0.02):
+            sizes = self.server.worker_rss_mb()
+            self.worker, self.total = max(self.worker, *sizes, 0.0), max(self.total, sum(sizes))
+
+    def __enter__(self) -> "PeakRss":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.stopped.set()
+        self.thread.join()
+
+
+def upload_flood(db_url: str, casts: int) -> dict:
+    """Ballots cast one after another, first alone and then while four 50-megapixel PNGs are
+    sent at once to the public proposal form (as the review did): the casts' latency during
+    the flood as a ratio to the casts alone, and the workers' memory while it lasts."""
+    import re
+
+    from bench.client import send
+
+    storm = Storm(db_url, WARM_UP + 2 * casts)
+    warm_up, alone, flooded = storm.calls[:WARM_UP], storm.calls[WARM_UP:WARM_UP + casts], storm.calls[WARM_UP + casts:]
+    code = proposal_station(db_url)
+    photo = fifty_megapixel_png()
+
+    async def upload(port: int):
+        page = await send(port, Call("GET", f"/p/{code}"))
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', page.body)
+        form = [("csrf_token", token.group(1).decode()), ("title", "米公祠路段加装路灯"),
+                ("description", "晚上路很黑，老人出门不安全，希望加装路灯。"), ("theme", "roads_transport")]
+        return await send(port, Call("POST", f"/p/{code}", form, cookies={"session": page.cookie("session")},
+                                     files=[("photo", "site.png", photo)]))
+
+    async def flood(port: int):
+        uploads = asyncio.gather(*(upload(port) for _ in range(FLOOD_UPLOADS)))
+        during = []
+        for call in flooded:
+            if uploads.done():
+                break
+            during.append(await send(port, call))
+        return await uploads, during
+
+    with serving(db_url) as server:
+        run_all(server.port, warm_up)  # every worker has cast once, so none is timed cold
+        quiet = [run_all(server.port, [call])[0][0] for call in alone]
+        rss_before = sum(server.worker_rss_mb())
+        with PeakRss(server) as memory:
+            started = time.perf_counter()
+            uploaded, during = asyncio.run(flood(server.port))
+            wall = time.perf_counter() - started
+        idle_rss = max(server.worker_rss_mb())
+    quiet_ms, during_ms = [r.seconds * 1000 for r in quiet], [r.seconds * 1000 for r in during]
+    return {
+        "uploads": FLOOD_UPLOADS, "photo_bytes": len(photo), "flood_seconds": round(wall, 2),
+        "upload_statuses": sorted(reply.status for reply in uploaded),
+        "upload_ms": sorted(round(reply.seconds * 1000) for reply in uploaded),
+        "casts_quiet": len(quiet), "casts_during": len(during),
+        "casts_during_ok": sum(1 for reply in during if reply.status == 302),
+        "quiet_p50_ms": round(percentile(quiet_ms, 0.5), 1), "during_p50_ms": round(percentile(during_ms, 0.5), 1),
+        "during_max_ms": round(max(during_ms, default=float("nan")), 1),
+        "p50_ratio": round(percentile(during_ms, 0.5) / percentile(quiet_ms, 0.5), 2),
+        "max_ratio": round(max(during_ms, default=float("nan")) / percentile(quiet_ms, 0.5), 2),
+        "casts_quiet_ok": sum(1 for reply in quiet if reply.status == 302),
+        "peak_worker_rss_mb": round(memory.worker, 1), "peak_total_rss_mb": round(memory.total, 1),
+        "total_rss_before_mb": round(rss_before, 1), "added_rss_mb": round(memory.total - rss_before, 1),
+        "worker_rss_after_mb": round(idle_rss, 1),
+    }
+
+
 # ---- results at a million responses -----------------------------------------------------
 
 
@@ -532,6 +643,14 @@ def check(results: dict) -> list[tuple[str, str, bool]]:
         ("surge: page under 30 KB", f"{surge['page_bytes'] / 1024:.1f} KB", surge["page_bytes"] < 30 * 1024),
         ("memory: worker RSS under 150 MB", f"{storm['max_worker_rss_mb']} MB", storm["max_worker_rss_mb"] < 150),
     ]
+    if "upload_flood" in results:
+        flood = results["upload_flood"]
+        rows.append(("upload flood: cast p50 within 3x of casts alone", f"{flood['p50_ratio']}x ({flood['during_p50_ms']} ms)",
+                     flood["p50_ratio"] <= 3 and flood["casts_during"] == flood["casts_during_ok"] > 0))
+        rows.append(("upload flood: slowest cast within 20x", f"{flood['max_ratio']}x ({flood['during_max_ms']} ms)", flood["max_ratio"] <= 20))
+        rows.append(("upload flood: every photo stored", f"{flood['upload_statuses']}", flood["upload_statuses"] == [302] * flood["uploads"]))
+        rows.append(("upload flood: largest worker under 450 MB", f"{flood['peak_worker_rss_mb']} MB", flood["peak_worker_rss_mb"] < 450))
+        rows.append(("upload flood: adds under 400 MB to all workers", f"{flood['added_rss_mb']} MB", flood["added_rss_mb"] < 400))
     if "million" in results:
         million = results["million"]
         rows.append((f"results at {million['responses']:,}: page and JSON under 500 ms", f"{million['page_ms']} / {million['json_ms']} ms",
@@ -560,7 +679,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--residents", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=100, help="residents in flight at once")
     parser.add_argument("--responses", type=int, default=1_000_000)
-    parser.add_argument("--skip", default="", help="comma-separated: million,pg,faults")
+    parser.add_argument("--casts", type=int, default=40, help="ballots cast alone, and at most as many during the upload flood")
+    parser.add_argument("--skip", default="", help="comma-separated: flood,million,pg,faults")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     results: dict = {"machine": {"cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
@@ -577,6 +697,9 @@ def main(argv: list[str] | None = None) -> int:
         results["storm_sqlite"] = ballot_storm(db_url, args.deputies)
         print("survey surge ...", flush=True)
         results["survey_surge"] = survey_surge(db_url, args.residents, args.concurrency)
+        if "flood" not in skip:
+            print(f"casting during an upload flood ({FLOOD_UPLOADS} x 50-megapixel PNG) ...", flush=True)
+            results["upload_flood"] = upload_flood(db_url, args.casts)
         if "million" not in skip:
             print(f"results at {args.responses:,} responses ...", flush=True)
             results["million"] = million_responses(db_path, db_url, args.responses)

@@ -69,21 +69,21 @@ def test_a_killed_writer_does_not_keep_the_turn(tmp_path):
 def test_a_reads_first_view_starts_deferred_and_writes_after_start_writing(app):
     from flask import g
 
-    from voting_app.db import _still_reading, start_writing
+    from voting_app.db import still_reading, start_writing
 
     with app.test_request_context("/ballots/rounds/1/ballot/cast", method="POST"):
         from flask import request
 
         request.url_rule = app.url_map.bind("localhost").match("/ballots/rounds/1/ballot/cast", method="POST", return_rule=True)[0]
         assert request.endpoint == "ballots.ballot_cast"
-        assert _still_reading()
+        assert still_reading()
         start_writing()
-        assert g.writing and not _still_reading()
+        assert g.writing and not still_reading()
     with app.test_request_context("/ballots/rounds/1/close", method="POST"):
         from flask import request
 
         request.url_rule = app.url_map.bind("localhost").match("/ballots/rounds/1/close", method="POST", return_rule=True)[0]
-        assert not _still_reading()  # an ordinary POST takes the write lock with its first statement
+        assert not still_reading()  # an ordinary POST takes the write lock with its first statement
 
 
 def test_an_invalidated_or_abandoned_writer_gives_the_turn_back(tmp_path):

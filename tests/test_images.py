@@ -5,6 +5,7 @@ import random
 import struct
 import zipfile
 import zlib
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask
@@ -139,6 +140,46 @@ def test_large_png_is_scaled_too():
     clean = clean_image(encode(halves((3200, 800), RED, BLUE), "PNG"))
 
     assert (clean.width, clean.height) == (1600, 400)
+
+
+def test_a_large_png_shrunk_strip_by_strip_keeps_its_picture_and_orientation():
+    """Over twice the output size the source is converted and reduced in strips of rows: the
+    strips must meet where they belong, with transparency and the EXIF rotation kept."""
+    source = Image.new("RGBA", (6600, 1400), RED + (255,))
+    draw = ImageDraw.Draw(source)
+    draw.rectangle((0, 700, 6600, 1400), fill=BLUE + (255,))  # the lower half, across strip boundaries
+    draw.rectangle((3300, 0, 3400, 1400), fill=(0, 0, 0, 0))  # a transparent column through every strip
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+
+    image = opened(clean_image(encode(source, "PNG", exif=exif)))
+
+    # Rotated a quarter turn clockwise: the top (red) half now on the right, the bottom (blue) on the left.
+    assert image.size == (339, 1600)
+    assert close_to(image.getpixel((300, 200)), RED) and close_to(image.getpixel((40, 200)), BLUE)
+    assert close_to(image.getpixel((300, 1200)), RED) and close_to(image.getpixel((40, 1200)), BLUE)
+    assert close_to(image.getpixel((170, 812)), WHITE, tolerance=10)  # the transparent column, on white
+
+
+def test_only_a_large_decode_takes_a_turn_and_gives_it_back_even_when_refused():
+    turns = []
+
+    @contextmanager
+    def turn():
+        turns.append("taken")
+        try:
+            yield
+        finally:
+            turns.append("given back")
+
+    clean_image(a_jpeg((4032, 3024)), turn)  # a 12-megapixel phone photo
+    assert turns == []
+    large = encode(Image.new("RGB", (4200, 4200), GREEN), "PNG")  # 70 MB decoded
+    clean_image(large, turn)
+    assert turns == ["taken", "given back"]
+    with pytest.raises(DomainError):
+        clean_image(large[: len(large) // 2], turn)
+    assert turns == ["taken", "given back"] * 2
 
 
 def test_polyglot_keeps_the_photo_and_drops_the_appended_script():

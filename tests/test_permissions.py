@@ -55,13 +55,14 @@ def delivery_world(project, world) -> dict:
 
     from tests.images import jpeg_bytes
     from voting_app.ballots.credentials import active_credential
+    from voting_app.images import clean_image
     from voting_app.projects import delivery
     from voting_app.proposals import service as proposals
 
     deputy = active_credential(world.deputy_ids[0]).deputy
     milestone = delivery.add_milestone("test", "staff", project, "主体完工", date(2026, 5, 1))
     record = delivery.record_supervision("test", deputy, project, date(2026, 3, 2), "护栏缺失", "补装护栏", date(2026, 3, 30),
-                                         [jpeg_bytes()], today=date(2026, 3, 2))
+                                         [clean_image(jpeg_bytes())], today=date(2026, 3, 2))
     delivery.answer_supervision("test", department_officer(project.department_id), record, "已补装")
     station = proposals.add_station("test", "樊城区米公联络站")
     proposal = proposals.submit_proposal(station, "修缮米公祠路面", "路面坑洼，雨天积水严重", "米公祠", "roads_transport", "", [])

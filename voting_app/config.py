@@ -16,6 +16,16 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     # Four phone photos of up to 8 MB each, plus the form around them.
     MAX_CONTENT_LENGTH = 34 * 1024 * 1024
+    # Photos that decode to more than 64 MB (a 50-megapixel PNG takes 200 MB, 290 MB at the
+    # peak) are decoded this many at a time on the machine, whatever the number of workers:
+    # one leaves the second core to the ballots and bounds that memory to one photo's.
+    PHOTO_DECODE_SLOTS = 1
+    # Seconds such a photo waits for its turn before the form is answered "busy, send again":
+    # four such photos queue for about 6 s on two cores, four times that on a loaded machine;
+    # with the decode it stays well under gunicorn's 60 s timeout.
+    PHOTO_DECODE_WAIT = 30
+    # Folder of the turns' lock files (None: the instance folder); servers sharing a machine share it.
+    PHOTO_DECODE_LOCK_DIR = None
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     # Wrong PINs before a voting credential locks, and for how long.

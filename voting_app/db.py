@@ -97,7 +97,7 @@ def _begin(connection):
     turn. GET never writes, so reads start deferred and do not queue behind voting."""
     if connection.dialect.name != "sqlite":
         return
-    if has_request_context() and (request.method in READ_ONLY_METHODS or _still_reading()):
+    if has_request_context() and (request.method in READ_ONLY_METHODS or still_reading()):
         connection.exec_driver_sql("BEGIN")
         return
     dbapi_connection = connection.connection.dbapi_connection
@@ -176,7 +176,7 @@ def reads_first(view):
     return view
 
 
-def _still_reading() -> bool:
+def still_reading() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     return getattr(view, "reads_first", False) and not g.get("writing", False)
 

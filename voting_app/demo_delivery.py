@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from voting_app.auth.service import create_user
 from voting_app.ballots import service as ballots
 from voting_app.db import db
+from voting_app.images import CleanImage, clean_image
 from voting_app.permissions import DEPARTMENT_OFFICER
 from voting_app.projects import delivery
 from voting_app.projects import service as projects
@@ -62,8 +63,9 @@ UNDER_WAY_2026 = [
 ]
 
 
-def _photo(rng: random.Random, label_colour: tuple[int, int, int]) -> bytes:
-    """A simple site picture: sky, ground and a structure, drawn so the demo needs no files."""
+def _photo(rng: random.Random, label_colour: tuple[int, int, int]) -> CleanImage:
+    """A simple site picture: sky, ground and a structure, drawn so the demo needs no files,
+    and cleaned as an uploaded one is."""
     image = Image.new("RGB", (960, 640), (170, 205, 235))
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 420, 960, 640), fill=(120, 120, 110))
@@ -73,7 +75,7 @@ def _photo(rng: random.Random, label_colour: tuple[int, int, int]) -> bytes:
         draw.rectangle((40 + pole * 160, 300, 52 + pole * 160, 440), fill=(60, 60, 60))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
+    return clean_image(buffer.getvalue())
 
 
 def seed_proposals(rng: random.Random, actor: str, actor_name: str, main_round, candidates) -> None:

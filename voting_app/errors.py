@@ -15,3 +15,9 @@ class DomainError(Exception):
 
 class ConflictError(DomainError):
     status = 409
+
+
+class BusyError(DomainError):
+    """The server is busy with other work of the same kind; the same request may succeed later."""
+
+    status = 503

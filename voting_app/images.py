@@ -7,23 +7,42 @@ the upload itself but a fresh JPEG drawn from its pixels, so nothing of the orig
 container survives: no EXIF (GPS position, camera), no XMP, ICC profile or comment, and
 no bytes appended after the image (a polyglot that is also HTML or a script).
 
+Memory is bounded twice. Within one photo, the decoded source is the only full-size image:
+it is converted and shrunk strip by strip, never copied whole (a 50-megapixel PNG decodes to
+200 MB; converting it whole took 680 MB). Across the machine, a photo that large waits for
+one of a few turns (`decode_turn`), so four of them at once cannot add up, and its memory
+is handed back to the system before the turn passes on.
+
 No Flask here; a bad upload raises DomainError, whose message the caller shows.
 """
 
+import ctypes
+import fcntl
 import io
+import math
+import os
 import struct
+import time
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 
-from voting_app.errors import DomainError
+from voting_app.errors import BusyError, DomainError
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # per photo; the request cap (MAX_CONTENT_LENGTH) allows four
 MAX_SOURCE_SIDE = 12_000
 MAX_SOURCE_PIXELS = 50_000_000
 OUTPUT_MAX_SIDE = 1600
+# Pillow keeps most modes at four bytes a pixel; a decode over this (16 megapixels) takes a
+# turn. A 12-megapixel phone photo (48 MB) never waits, nor a 50-megapixel JPEG, which decodes
+# at half its width and height (draft); a 50-megapixel PNG or WebP does.
+LARGE_DECODE_BYTES = 64 * 1024 * 1024
+# Source rows converted at a time: at most 24 MB, for the widest source allowed.
+_STRIP_ROWS = 512
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 
 JPEG_QUALITY = 82
@@ -43,6 +62,7 @@ _PILLOW_ERRORS = (
     struct.error,
 )
 _BOMBS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+_MALLOC_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None)
 
 
 @dataclass(frozen=True)
@@ -67,10 +87,12 @@ def _too_many_pixels() -> DomainError:
     )
 
 
-def clean_image(data: bytes) -> CleanImage:
+def clean_image(data: bytes, large_decode: Callable[[], AbstractContextManager] = nullcontext) -> CleanImage:
     """Check an upload by its content and return a metadata-free JPEG copy to store.
 
-    Raises DomainError for anything that is not a usable photo, so the caller stores nothing.
+    `large_decode` is entered around the whole work on a photo over LARGE_DECODE_BYTES, so the
+    caller can bound how many such photos are decoded at once. Raises DomainError for anything
+    that is not a usable photo, so the caller stores nothing.
     """
     if not data:
         raise DomainError(_l("The photo is empty."))
@@ -84,17 +106,53 @@ def clean_image(data: bytes) -> CleanImage:
                 _check_source(source)
                 # JPEG decodes straight at a reduced scale: far less memory and time for camera photos.
                 source.draft("RGB", (OUTPUT_MAX_SIDE, OUTPUT_MAX_SIDE))
-                source.load()
-                ImageOps.exif_transpose(source, in_place=True)
-                image = _rgb_or_rgba(source)
-                image.thumbnail((OUTPUT_MAX_SIDE, OUTPUT_MAX_SIDE), Image.Resampling.LANCZOS)
-                return _encode(image)
+                if source.width * source.height * 4 <= LARGE_DECODE_BYTES:
+                    return _cleaned(source)
+                with large_decode():
+                    try:
+                        return _cleaned(source)
+                    finally:
+                        _return_freed_memory()
     except DomainError:
         raise
     except _BOMBS as error:
         raise _too_many_pixels() from error
     except _PILLOW_ERRORS as error:
         raise _not_a_photo() from error
+
+
+def _cleaned(source: Image.Image) -> CleanImage:
+    """Shrink, then free the full-size pixels at once, before the smaller copies are made."""
+    source.load()
+    image = _shrunk(source)
+    image.info = dict(source.info)  # the EXIF orientation, for exif_transpose
+    source.close()
+    ImageOps.exif_transpose(image, in_place=True)
+    image.thumbnail((OUTPUT_MAX_SIDE, OUTPUT_MAX_SIDE), Image.Resampling.LANCZOS)
+    return _encode(image)
+
+
+def _shrunk(source: Image.Image) -> Image.Image:
+    """Convert and box-reduce the decoded source strip by strip into a copy still at least twice
+    the output size (as Pillow's thumbnail reduces before it resamples), so the decoded source
+    stays the only full-size image: converting it whole would make a second one."""
+    width, height = source.size
+    mode = "RGBA" if source.has_transparency_data else "RGB"
+    factor = max(1, int(max(width, height) / OUTPUT_MAX_SIDE / 2))
+    small = Image.new(mode, (math.ceil(width / factor), math.ceil(height / factor)))
+    step = factor * max(1, _STRIP_ROWS // factor)
+    for top in range(0, height, step):
+        strip = _rgb_or_rgba(source.crop((0, top, width, min(top + step, height))), mode)
+        small.paste(strip.reduce(factor) if factor > 1 else strip, (0, top // factor))
+    return small
+
+
+def _return_freed_memory() -> None:
+    """glibc keeps the freed blocks of a large decode inside the process (its mmap threshold
+    rises with each large free), so a worker would stay 250 MB larger for good after one
+    50-megapixel PNG; malloc_trim hands them back. Other C libraries return them by themselves."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def _check_source(source: Image.Image) -> None:
@@ -108,14 +166,12 @@ def _check_source(source: Image.Image) -> None:
         raise _too_many_pixels()
 
 
-def _rgb_or_rgba(image: Image.Image) -> Image.Image:
-    """Bring any mode to 8-bit RGB, or RGBA when it has transparency, so resampling works on colour."""
+def _rgb_or_rgba(image: Image.Image, mode: str) -> Image.Image:
+    """Bring any mode to 8-bit RGB, or RGBA for a source with transparency, so resampling works on colour."""
     if image.mode.startswith("I"):
         # 16-bit grayscale PNG: Pillow's convert clips to 255 instead of scaling, leaving it white.
         image = image.convert("I").point(lambda value: value / 256).convert("L")
-    if image.has_transparency_data:
-        return image.convert("RGBA")
-    return image.convert("RGB")
+    return image.convert(mode)
 
 
 def _encode(image: Image.Image) -> CleanImage:
@@ -125,3 +181,30 @@ def _encode(image: Image.Image) -> CleanImage:
     out = io.BytesIO()
     canvas.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
     return CleanImage(data=out.getvalue(), width=canvas.width, height=canvas.height)
+
+
+@contextmanager
+def decode_turn(folder: str, slots: int, wait: float) -> Iterator[None]:
+    """Hold one of `slots` lock files in `folder` while a large photo is decoded, so that at most
+    that many decodes of up to 200 MB run at once on the machine, whichever worker they are in.
+    The kernel drops a lock when its worker dies; a photo that finds no turn within `wait`
+    seconds is refused with a message to send it again, and nothing is stored."""
+    deadline = time.monotonic() + wait
+    while True:
+        for index in range(slots):
+            handle = os.open(os.path.join(folder, f"photo-decode-{index}.lock"), os.O_RDONLY | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(handle)
+                continue
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                os.close(handle)
+            return
+        if time.monotonic() > deadline:
+            raise BusyError(_l("Many large photos are being processed right now, so nothing was saved. "
+                               "Please send the form again in a minute."))
+        time.sleep(0.02)

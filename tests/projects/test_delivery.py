@@ -14,6 +14,7 @@ from tests.conftest import make_user, post, sign_in
 from tests.images import jpeg_bytes
 from voting_app.audit import AuditEntry
 from voting_app.db import db
+from voting_app.images import clean_image
 from voting_app.projects import delivery, schedule
 from voting_app.projects.models import Photo, ProgressNote, Project, SupervisionRecord
 from voting_app.projects.service import create_project
@@ -333,7 +334,7 @@ def test_staff_see_a_proposal_photo_and_the_public_does_not(app, world):
 
     with app.app_context():
         station = proposals.add_station("test", "北站")
-        proposal = proposals.submit_proposal(station, "加装路灯", "晚上太黑，需要路灯照明。", "", "roads_transport", "", [jpeg_bytes()])
+        proposal = proposals.submit_proposal(station, "加装路灯", "晚上太黑，需要路灯照明。", "", "roads_transport", "", [clean_image(jpeg_bytes())])
         db.session.commit()
         token = proposal.photos[0].token
     assert app.test_client().get(f"/projects/photos/{token}").status_code == 404

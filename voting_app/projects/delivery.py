@@ -13,7 +13,7 @@ from sqlalchemy.orm import contains_eager
 from voting_app import audit
 from voting_app.db import db, utcnow
 from voting_app.errors import ConflictError, DomainError
-from voting_app.images import clean_image
+from voting_app.images import CleanImage
 from voting_app.projects import schedule
 from voting_app.projects.models import STAGES, Milestone, Photo, ProgressNote, Project, ProjectChange, StagePlan, SupervisionRecord
 from voting_app.projects.service import update_project
@@ -28,12 +28,10 @@ PLAN_MESSAGES = {
 }
 
 
-def photos_from_uploads(uploads: list[bytes], public: bool = True) -> list[Photo]:
-    """Every upload is checked and cleaned before any is kept, so one bad photo stores none."""
-    uploads = [data for data in uploads if data]
-    if len(uploads) > MAX_PHOTOS:
+def photo_rows(images: list[CleanImage], public: bool = True) -> list[Photo]:
+    """Rows for photos already cleaned (voting_app.uploads does it before the write lock)."""
+    if len(images) > MAX_PHOTOS:
         raise DomainError(_l("At most %(count)d photos at a time.", count=MAX_PHOTOS))
-    cleaned = [clean_image(data) for data in uploads]
     return [
         Photo(
             token=secrets.token_urlsafe(16),
@@ -43,7 +41,7 @@ def photos_from_uploads(uploads: list[bytes], public: bool = True) -> list[Photo
             height=image.height,
             is_public=public,
         )
-        for image in cleaned
+        for image in images
     ]
 
 
@@ -127,11 +125,11 @@ def complete_milestone(actor: str, actor_name: str, project: Project, milestone:
 
 
 def add_progress_note(actor: str, author, project: Project, body: str, progress_percent: int | None,
-                      uploads: list[bytes]) -> ProgressNote:
+                      images: list[CleanImage]) -> ProgressNote:
     body = (body or "").strip()
     if not body:
         raise DomainError(_l("Write what has been done."))
-    photos = photos_from_uploads(uploads)
+    photos = photo_rows(images)
     note = ProgressNote(
         author_id=author.id,
         author_name=author.label,
@@ -149,7 +147,7 @@ def add_progress_note(actor: str, author, project: Project, body: str, progress_
 
 
 def record_supervision(actor: str, deputy, project: Project, visited_on: date | None, findings: str,
-                       rectification: str, rectification_due: date | None, uploads: list[bytes],
+                       rectification: str, rectification_due: date | None, images: list[CleanImage],
                        today: date | None = None) -> SupervisionRecord:
     today = today or schedule.beijing_today()
     findings, rectification = (findings or "").strip(), (rectification or "").strip()
@@ -168,7 +166,7 @@ def record_supervision(actor: str, deputy, project: Project, visited_on: date | 
         findings=findings,
         rectification=rectification,
         rectification_due=rectification_due,
-        photos=photos_from_uploads(uploads),
+        photos=photo_rows(images),
     )
     project.supervisions.append(record)
     _history(project, deputy.name, "supervision.recorded", new=_brief(findings))

@@ -78,7 +78,3 @@ class AnswerForm(FlaskForm):
 class VerdictForm(FlaskForm):
     settled = HiddenField(validators=[AnyOf(("yes", "no"))])
 
-
-def uploaded_bytes(field) -> list[bytes]:
-    """The bytes of each file a multiple-file field received; empty parts (no file chosen) are skipped."""
-    return [storage.read() for storage in (field.data or []) if getattr(storage, "filename", "")]

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from voting_app.ballots.models import Candidate
-from voting_app.db import db
+from voting_app.db import db, reads_first
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
 from voting_app.permissions import may_see_photo, owns_project, recorded_supervision
@@ -22,12 +22,12 @@ from voting_app.projects.forms import (
     SupervisionForm,
     VerdictForm,
     field_labels,
-    uploaded_bytes,
 )
 from voting_app.projects.models import STAGES, Department, Milestone, Photo, ProgressNote, Project, SupervisionRecord
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS, SUPERVISION_STATUS_LABELS, history_field_label
 from voting_app.projects.timeline import timeline_figure
 from voting_app.proposals import service as proposals
+from voting_app.uploads import photos_before_writing
 from voting_app.web import PLOTLY_JS, current_actor, flash_domain_error, get_child_or_404, int_arg
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -270,13 +270,14 @@ def my_projects():
 
 
 @bp.route("/<int:project_id>/notes/new", methods=["GET", "POST"])
+@reads_first
 def note_new(project_id: int):
     project = _own_project_or_403(project_id)
     form = ProgressNoteForm(progress_percent=project.progress_percent)
     if form.validate_on_submit():
         try:
-            delivery.add_progress_note(current_actor(), current_user, project, form.body.data, form.progress_percent.data,
-                                       uploaded_bytes(form.photos))
+            photos = photos_before_writing(form.photos.data, delivery.MAX_PHOTOS)
+            delivery.add_progress_note(current_actor(), current_user, project, form.body.data, form.progress_percent.data, photos)
             db.session.commit()
             flash(_("Progress note published."), "success")
             return _to_detail(project, "notes")
@@ -322,6 +323,7 @@ def supervision_list():
 
 
 @bp.route("/<int:project_id>/supervision/new", methods=["GET", "POST"])
+@reads_first
 def supervision_new(project_id: int):
     project = db.get_or_404(Project, project_id)
     form = SupervisionForm()
@@ -329,9 +331,10 @@ def supervision_new(project_id: int):
         form.visited_on.data = schedule.beijing_today()
     if form.validate_on_submit():
         try:
+            photos = photos_before_writing(form.photos.data, delivery.MAX_PHOTOS)
             record = delivery.record_supervision(
                 current_actor(), current_user.deputy, project, form.visited_on.data, form.findings.data,
-                form.rectification.data or "", form.rectification_due.data, uploaded_bytes(form.photos),
+                form.rectification.data or "", form.rectification_due.data, photos,
             )
             db.session.commit()
             flash(_("Supervision record saved."), "success")

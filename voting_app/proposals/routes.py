@@ -7,17 +7,17 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from voting_app.ballots.models import Candidate, Round
-from voting_app.db import db
+from voting_app.db import db, reads_first
 from voting_app.errors import DomainError
 from voting_app.extensions import csrf, limiter
 from voting_app.forms import ButtonForm
 from voting_app.images import MAX_UPLOAD_BYTES
-from voting_app.projects.forms import uploaded_bytes
 from voting_app.proposals import service
 from voting_app.proposals.forms import THEME_LABELS, AcceptForm, DeclineForm, MergeForm, ProposalForm, StationForm
 from voting_app.proposals.models import RECEIVED, STATUSES, LiaisonStation, Proposal
 from voting_app.proposals.status import STATUS_LABELS
 from voting_app.qr import qr_svg
+from voting_app.uploads import photos_before_writing
 from voting_app.web import current_actor, flash_domain_error, int_arg, public_url
 
 bp = Blueprint("proposals", __name__)
@@ -41,6 +41,7 @@ def propose(station_code: str):
 
 
 @bp.post("/p/<station_code>")
+@reads_first
 @csrf.exempt
 @limiter.limit(lambda: current_app.config["PROPOSAL_SUBMIT_LIMIT"])
 def propose_submit(station_code: str):
@@ -53,11 +54,10 @@ def propose_submit(station_code: str):
         return _render_form(station, form, message, status=400)
     if not form.validate():
         return _render_form(station, form, status=400)
-    photo = form.photo.data
-    uploads = [photo.read()] if photo is not None and getattr(photo, "filename", "") else []
     try:
+        photos = photos_before_writing([form.photo.data], service.MAX_PROPOSAL_PHOTOS)
         proposal = service.submit_proposal(station, form.title.data, form.description.data, form.location.data,
-                                           form.theme.data, form.contact.data, uploads)
+                                           form.theme.data, form.contact.data, photos)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

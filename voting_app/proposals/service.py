@@ -15,7 +15,8 @@ from voting_app.ballots.service import add_candidate
 from voting_app.codes import new_code, normalise_code
 from voting_app.db import db, utcnow
 from voting_app.errors import ConflictError, DomainError
-from voting_app.projects.delivery import photos_from_uploads
+from voting_app.images import CleanImage
+from voting_app.projects.delivery import photo_rows
 from voting_app.projects.models import Project
 from voting_app.proposals.models import ACCEPTED, DECLINED, MERGED, RECEIVED, STATUSES, LiaisonStation, Proposal
 
@@ -68,7 +69,7 @@ def station_by_code(code: str) -> LiaisonStation | None:
 
 
 def submit_proposal(station: LiaisonStation, title: str, description: str, location: str, theme: str,
-                    contact: str, uploads: list[bytes]) -> Proposal:
+                    contact: str, images: list[CleanImage]) -> Proposal:
     title, description = " ".join((title or "").split()), (description or "").strip()
     if len(title) < 4:
         raise DomainError(_l("Give the proposal a title of at least 4 characters."))
@@ -76,7 +77,7 @@ def submit_proposal(station: LiaisonStation, title: str, description: str, locat
         raise DomainError(_l("Describe the proposal in at least 10 characters."))
     if theme not in THEMES:
         raise DomainError(_l("Choose a theme."))
-    if len([data for data in uploads if data]) > MAX_PROPOSAL_PHOTOS:
+    if len(images) > MAX_PROPOSAL_PHOTOS:
         raise DomainError(_l("One photo per proposal."))
     proposal = Proposal(
         tracking_code=_new_tracking_code(),
@@ -86,7 +87,7 @@ def submit_proposal(station: LiaisonStation, title: str, description: str, locat
         location=" ".join((location or "").split())[:200],
         theme=theme,
         contact=(contact or "").strip()[:100],
-        photos=photos_from_uploads(uploads, public=False),
+        photos=photo_rows(images, public=False),
     )
     db.session.add(proposal)
     db.session.flush()
