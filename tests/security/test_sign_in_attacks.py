@@ -130,6 +130,9 @@ def test_guesses_from_many_addresses_lock_unknown_clients_but_not_the_owners_dev
     assert sign_in_form(owner, username, PASSWORD, address="192.0.2.100").status_code == 302, \
         "the owner's own browser must get in, from any address"
     assert is_signed_in(owner)
+    assert not [c for c in throttles(app, user_id) if c.startswith("address:")], \
+        "the rows of addresses that never reached a lock are dropped at the next sign-in"
+    assert locked_clients(app, user_id) == {"untrusted"}, "the owner's sign-in does not lift the unknown clients' lock"
     past_the_locks(app, user_id)
     assert sign_in_form(stranger, username, PASSWORD, address="192.0.2.99").status_code == 302
 

@@ -182,8 +182,14 @@ def count_failure(user_id: int, client: Client, now: datetime) -> bool:
 
 def clear_failures(user_id: int, client: Client, now: datetime) -> bool:
     """A complete sign-in forgets the client's own wrong guesses and the unknown clients'
-    run of them (NIST: consecutive failures), but not their lock. False when a parallel
-    guess locked the client meanwhile."""
+    run of them (NIST: consecutive failures), but not their lock, and drops the rows of
+    addresses that never reached a lock, so guesses from many addresses leave no pile of
+    rows. False when a parallel guess locked the client meanwhile."""
+    db.session.execute(
+        delete(SignInThrottle).where(SignInThrottle.user_id == user_id, SignInThrottle.client.startswith("address:"),
+                                     SignInThrottle.strikes == 0, _not_locked_throttle(now))
+        .execution_options(synchronize_session=False)
+    )
     db.session.execute(
         update(SignInThrottle).where(SignInThrottle.user_id == user_id, SignInThrottle.client == client.key(user_id),
                                      _not_locked_throttle(now))
