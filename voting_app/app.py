@@ -61,10 +61,10 @@ def _neutralise_template_output(app: Flask) -> None:
     which reads these options once."""
     from markupsafe import Markup
 
-    from voting_app.text import HIDDEN, SEPARATORS, neutralise, neutralise_all
+    from voting_app.text import needs_neutralising, neutralise, neutralise_all
 
     def finalize(value):
-        if isinstance(value, str) and (HIDDEN.search(value) or SEPARATORS.search(value)):
+        if isinstance(value, str) and needs_neutralising(value):
             return Markup(neutralise(value)) if isinstance(value, Markup) else neutralise(value)
         return value
 

@@ -17,8 +17,11 @@ the JSON a page embeds for its charts, and every spreadsheet cell.
 
 import re
 
-HIDDEN = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-SEPARATORS = re.compile("[\u2028\u2029]")
+_HIDDEN_CLASS = "\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_SEPARATOR_CLASS = "\u2028\u2029"
+HIDDEN = re.compile(f"[{_HIDDEN_CLASS}]")
+SEPARATORS = re.compile(f"[{_SEPARATOR_CLASS}]")
+_ANY = re.compile(f"[{_HIDDEN_CLASS}{_SEPARATOR_CLASS}]")
 
 
 def _visible(match: re.Match) -> str:
@@ -28,6 +31,11 @@ def _visible(match: re.Match) -> str:
 def neutralise(text: str) -> str:
     """The text with every reordering or hidden character made visible; adds no <, > or &."""
     return HIDDEN.sub(_visible, SEPARATORS.sub("\n", text))
+
+
+def needs_neutralising(text: str) -> bool:
+    """One scan, for the hot path: most text has nothing to change."""
+    return _ANY.search(text) is not None
 
 
 def neutralise_all(value):
