@@ -1,5 +1,5 @@
 """Survey answers as CSV (streamed) and Excel, safe to open in a spreadsheet: what a resident
-typed never runs as a formula (OWASP CSV injection: a leading apostrophe)."""
+typed never runs as a formula and never hides or reorders text (`voting_app.spreadsheets`)."""
 
 import csv
 import io
@@ -9,14 +9,9 @@ from openpyxl import Workbook
 
 from surveys.models import Survey
 from surveys.service import SurveyResults, export_rows
-from voting_app.spreadsheets import safe_row
+from voting_app.spreadsheets import csv_cell, safe_row
 
 EXCEL_ROW_LIMIT = 1_048_575
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_text(cell):
-    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
 
 
 def csv_chunks(survey: Survey) -> Iterator[str]:
@@ -25,7 +20,7 @@ def csv_chunks(survey: Survey) -> Iterator[str]:
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     for row in export_rows(survey):
-        writer.writerow([_csv_text(cell) for cell in row])
+        writer.writerow([csv_cell(cell) for cell in row])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

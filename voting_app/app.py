@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
 
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    _neutralise_template_output(app)
 
     if app.config.get("PROXY_COUNT"):
         # Behind nginx: take the resident's address from X-Forwarded-For, or every resident
@@ -51,6 +52,25 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _neutralise_template_output(app: Flask) -> None:
+    """Every value a template prints, and the JSON it embeds for charts, passes through
+    `voting_app.text`, so no page shows a resident's hidden reordering characters raw.
+    Set once the configuration is read and before anything creates the Jinja environment,
+    which reads these options once."""
+    from markupsafe import Markup
+
+    from voting_app.text import needs_neutralising, neutralise, neutralise_all
+
+    def finalize(value):
+        if isinstance(value, str) and needs_neutralising(value):
+            return Markup(neutralise(value)) if isinstance(value, Markup) else neutralise(value)
+        return value
+
+    app.jinja_options = {**app.jinja_options, "finalize": finalize}
+    dumps = app.jinja_env.policies["json.dumps_function"]
+    app.jinja_env.policies["json.dumps_function"] = lambda value, **options: dumps(neutralise_all(value), **options)
 
 
 def _ensure_instance_secrets(instance: Path) -> None:

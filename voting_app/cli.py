@@ -72,19 +72,33 @@ def register_commands(app: Flask) -> None:
 
         click.echo(anchor())
 
-    @app.cli.command("account-reset-2fa")
-    @click.argument("username")
-    def account_reset_second_factor(username: str) -> None:
-        """Remove an account's authenticator-app code (a lost phone); signs it out everywhere."""
+    def account_named(username: str):
         from voting_app.auth.models import User
-        from voting_app.auth.service import reset_second_factor
 
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None:
             raise click.ClickException(f"no account named {username!r}")
-        reset_second_factor(user, "cli")
+        return user
+
+    @app.cli.command("account-reset-2fa")
+    @click.argument("username")
+    def account_reset_second_factor(username: str) -> None:
+        """Remove an account's authenticator-app code (a lost phone); signs it out everywhere."""
+        from voting_app.auth.service import reset_second_factor
+
+        reset_second_factor(account_named(username), "cli")
         db.session.commit()
         click.echo(f"{username}: the app code is off; the password alone signs in until it is turned on again")
+
+    @app.cli.command("account-unlock")
+    @click.argument("username")
+    def account_unlock(username: str) -> None:
+        """Let every device and address try the account's password again (recorded in the audit log)."""
+        from voting_app.auth.service import unlock_account
+
+        unlock_account(account_named(username), "cli")
+        db.session.commit()
+        click.echo(f"{username}: unlocked; wrong attempts are counted from zero")
 
     @app.cli.command("backup")
     @click.argument("target", required=False, type=click.Path(dir_okay=False, path_type=Path))

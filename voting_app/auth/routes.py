@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from voting_app.projects.service import all_departments
+from voting_app.auth.devices import current_client, remember_device
 from voting_app.auth.forms import ROLE_LABELS, AccountForm, CodeForm, LoginForm, PinForm, SecondFactorForm
 from voting_app.auth.models import User
 from voting_app.auth.service import (
@@ -21,6 +22,7 @@ from voting_app.auth.service import (
     disable_second_factor,
     enable_second_factor,
     end_all_sessions,
+    locks_by_account,
     new_totp_secret,
     totp_uri,
     unlock_account,
@@ -49,9 +51,18 @@ def _start_session(principal) -> None:
     session[SIGNED_IN_AT_KEY] = int(time.time())
 
 
-def _locked_message(locked_until) -> str:
-    return _("Too many wrong attempts. Try again after %(time)s, or ask the committee staff to unlock the account.",
-             time=format_datetime(locked_until, "short"))
+def _refused_message() -> str:
+    """The one answer to every failed sign-in: a wrong name, a wrong password and a lock read
+    alike, so the page tells an outsider nothing about which accounts exist or are locked."""
+    return _("Wrong username or password, or too many attempts from here. Wait a while and try again, "
+             "or ask the committee staff to unlock the account.")
+
+
+def _signed_in(principal, target: str):
+    _start_session(principal)
+    response = redirect(target)
+    remember_device(response, principal.id)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -60,19 +71,15 @@ def _locked_message(locked_until) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        result = authenticate(form.username.data, form.password.data, start_writing)
+        result = authenticate(form.username.data, form.password.data, current_client(), start_writing)
         db.session.commit()
         if result.user is not None and result.user.has_second_factor:
             session.clear()
             session[PENDING_KEY] = {"user": result.user.id, "until": int(time.time()) + PENDING_SECONDS}
             return redirect(url_for("auth.login_code", next=safe_next(request.args.get("next"), "")))
         if result.user is not None:
-            _start_session(result.user)
-            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
-        if result.locked_until:
-            flash(_locked_message(result.locked_until), "error")
-        else:
-            flash(_("Wrong username or password."), "error")
+            return _signed_in(result.user, safe_next(request.args.get("next"), url_for("main.index")))
+        flash(_refused_message(), "error")
     return render_template("auth/login.html", form=form)
 
 
@@ -88,14 +95,13 @@ def login_code():
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        result = check_second_factor(pending["user"], form.code.data)
+        result = check_second_factor(pending["user"], form.code.data, current_client())
         db.session.commit()
         if result.user is not None:
-            _start_session(result.user)
-            return redirect(safe_next(request.args.get("next"), url_for("main.index")))
-        if result.locked_until:
+            return _signed_in(result.user, safe_next(request.args.get("next"), url_for("main.index")))
+        if result.held:
             session.pop(PENDING_KEY, None)
-            flash(_locked_message(result.locked_until), "error")
+            flash(_refused_message(), "error")
             return redirect(url_for("auth.login"))
         form.code.errors.append(_("The code does not match. Type the code your authenticator app shows now."))
     return render_template("auth/login_code.html", form=form)
@@ -147,7 +153,8 @@ def card_pin(token: str):
 @bp.get("/accounts")
 def account_list():
     users = db.session.scalars(select(User).order_by(User.role, User.username)).all()
-    return render_template("auth/accounts.html", users=users, roles=ROLE_LABELS, now=utcnow(), button=ButtonForm())
+    return render_template("auth/accounts.html", users=users, roles=ROLE_LABELS, locks=locks_by_account(utcnow()),
+                           button=ButtonForm())
 
 
 @bp.post("/accounts/<int:user_id>/unlock")
@@ -181,11 +188,12 @@ def account_security():
     if form.validate_on_submit():
         try:
             if enrolment:
-                enable_second_factor(user, form.password.data, enrolment["secret"], form.code.data, current_actor(), start_writing)
+                enable_second_factor(user, form.password.data, enrolment["secret"], form.code.data, current_actor(),
+                                     current_client(), start_writing)
             else:
-                disable_second_factor(user, form.password.data, form.code.data, current_actor(), start_writing)
+                disable_second_factor(user, form.password.data, form.code.data, current_actor(), current_client(), start_writing)
         except SecondFactorError as error:
-            db.session.rollback()
+            db.session.commit()  # the wrong guess is counted; nothing else was written
             getattr(form, error.field).errors.append(str(error.message))
         else:
             db.session.commit()

@@ -3,27 +3,28 @@
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import pyotp
 from argon2 import PasswordHasher
 from flask_babel import lazy_gettext as _l
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from voting_app import audit
-from voting_app.auth.models import User
-from voting_app.db import db, utcnow
+from voting_app.auth.models import SignInThrottle, User
+from voting_app.db import db, is_postgresql, utcnow
 from voting_app.errors import DomainError
 
 _hasher = PasswordHasher()
 # PINs are throttled and locked online, so a lighter hash keeps printing 3,000 cards quick.
 _pin_hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
-LOGIN_MAX_FAILURES = 10
-LOGIN_LOCK_MINUTES = 15
 
 
 def hash_secret(secret: str) -> str:
@@ -81,42 +82,184 @@ def end_all_sessions(principal) -> None:
     db.session.flush()
 
 
+# ---- the sign-in lock ----------------------------------------------------------------------
+# An account lock that anyone could set by guessing would let an outsider keep `staff` locked
+# out for ever. Instead (OWASP, "Slow Down Online Guessing Attacks with Device Cookies"):
+# a browser that signed in to the account before carries a signed device cookie and has a
+# lock of its own; every other client is counted per address, and all of them together
+# against a ceiling (NIST SP 800-63B 5.2.2: at most 100 consecutive failures on an account).
+# Each new lock of the same client lasts twice as long as the one before.
+
+LOGIN_MAX_FAILURES = 10
+LOGIN_LOCK_MINUTES = 15
+UNTRUSTED = "untrusted"
+UNTRUSTED_MAX_FAILURES = 100
+UNTRUSTED_LOCK_MINUTES = 60  # so unknown clients get at most 100 guesses an hour (OWASP ASVS 2.2.1)
+LOCK_MAX_MINUTES = 24 * 60
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who is typing, as the lock sees it: `address` is a keyed digest of the client's address
+    (never the address), `devices` the accounts this browser signed in to before, each with
+    its device cookie's nonce."""
+
+    address: str
+    devices: Mapping[int, str] = field(default_factory=dict)
+
+    def is_trusted(self, user_id: int) -> bool:
+        return user_id in self.devices
+
+    def key(self, user_id: int) -> str:
+        return f"device:{self.devices[user_id]}" if self.is_trusted(user_id) else f"address:{self.address}"
+
+    def buckets(self, user_id: int) -> tuple[str, ...]:
+        """The rows a wrong guess counts in: a known device only in its own."""
+        return (self.key(user_id),) if self.is_trusted(user_id) else (self.key(user_id), UNTRUSTED)
+
+
+def _limits(bucket: str) -> tuple[int, int]:
+    return (UNTRUSTED_MAX_FAILURES, UNTRUSTED_LOCK_MINUTES) if bucket == UNTRUSTED else (LOGIN_MAX_FAILURES, LOGIN_LOCK_MINUTES)
+
+
+def lock_length_minutes(first_lock_minutes: int, strikes: int) -> int:
+    """The length of the lock a client gets for its `strikes`-th lock in a row: doubling, capped."""
+    return min(first_lock_minutes * 2 ** min(strikes - 1, 16), LOCK_MAX_MINUTES)
+
+
+def _is_locked(now: datetime):
+    return SignInThrottle.locked_until > now
+
+
+def _not_locked_throttle(now: datetime):
+    return or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until <= now)
+
+
+def is_held(user_id: int, client: Client, now: datetime) -> bool:
+    """Whether this client may not try this account's password or code now."""
+    return db.session.scalar(
+        select(SignInThrottle.id).where(SignInThrottle.user_id == user_id,
+                                        SignInThrottle.client.in_(client.buckets(user_id)), _is_locked(now)).limit(1)
+    ) is not None
+
+
+def count_failure(user_id: int, client: Client, now: datetime) -> bool:
+    """Count one wrong password or code in each of the client's rows, atomically (parallel
+    guesses all count); the guess that reaches a row's limit sets its lock. True when the
+    client is now held."""
+    buckets = client.buckets(user_id)
+    insert = postgresql_insert if is_postgresql() else sqlite_insert
+    db.session.execute(
+        insert(SignInThrottle).values([{"user_id": user_id, "client": bucket, "failures": 0, "strikes": 0} for bucket in buckets])
+        .on_conflict_do_nothing(index_elements=["user_id", "client"])
+    )
+    held = False
+    for bucket in buckets:
+        max_failures, first_lock = _limits(bucket)
+        row = (SignInThrottle.user_id == user_id, SignInThrottle.client == bucket)
+        count = db.session.execute(
+            update(SignInThrottle).where(*row, _not_locked_throttle(now)).values(failures=SignInThrottle.failures + 1)
+            .returning(SignInThrottle.failures).execution_options(synchronize_session=False)
+        ).scalar()
+        if count is None:  # locked by a parallel guess meanwhile
+            held = True
+            continue
+        if count < max_failures:
+            continue
+        strikes = db.session.execute(
+            update(SignInThrottle).where(*row, SignInThrottle.failures >= max_failures)
+            .values(failures=0, strikes=SignInThrottle.strikes + 1)
+            .returning(SignInThrottle.strikes).execution_options(synchronize_session=False)
+        ).scalar()
+        if strikes is not None:
+            db.session.execute(
+                update(SignInThrottle).where(*row).values(locked_until=now + timedelta(minutes=lock_length_minutes(first_lock, strikes)))
+                .execution_options(synchronize_session=False)
+            )
+        held = True
+    return held
+
+
+def clear_failures(user_id: int, client: Client, now: datetime) -> bool:
+    """A complete sign-in forgets the client's own wrong guesses and the unknown clients'
+    run of them (NIST: consecutive failures), but not their lock, and drops the rows of
+    addresses that never reached a lock, so guesses from many addresses leave no pile of
+    rows. False when a parallel guess locked the client meanwhile."""
+    db.session.execute(
+        delete(SignInThrottle).where(SignInThrottle.user_id == user_id, SignInThrottle.client.startswith("address:"),
+                                     SignInThrottle.strikes == 0, _not_locked_throttle(now))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(SignInThrottle).where(SignInThrottle.user_id == user_id, SignInThrottle.client == client.key(user_id),
+                                     _not_locked_throttle(now))
+        .values(failures=0, strikes=0, locked_until=None).execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(SignInThrottle).where(SignInThrottle.user_id == user_id, SignInThrottle.client == UNTRUSTED,
+                                     _not_locked_throttle(now))
+        .values(failures=0).execution_options(synchronize_session=False)
+    )
+    return not is_held(user_id, client, now)
+
+
+def locks_by_account(now: datetime) -> dict[int, datetime]:
+    """For the accounts page: each account some client is locked out of, with the latest end."""
+    rows = db.session.execute(
+        select(SignInThrottle.user_id, func.max(SignInThrottle.locked_until)).where(_is_locked(now))
+        .group_by(SignInThrottle.user_id)
+    )
+    return dict(rows.all())
+
+
+def unlock_account(user: User, actor: str) -> None:
+    """Every client may try again: the staff page and `flask account-unlock` (audited)."""
+    db.session.execute(delete(SignInThrottle).where(SignInThrottle.user_id == user.id))
+    audit.record(actor, "account.unlock", f"user:{user.id}")
+
+
 @dataclass(frozen=True)
 class SignInResult:
     user: User | None
-    locked_until: datetime | None = None
+    held: bool = False
 
 
 def _nothing() -> None:
     return None
 
 
-def authenticate(username: str, password: str, start_writing: Callable[[], None] = _nothing) -> SignInResult:
-    """The password is checked (about 0.1 s of argon2) before `start_writing` takes the
-    write lock, so a flood of guesses never queues ballots behind hashing; the outcome is
-    then recorded with conditional UPDATEs, so parallel guesses all count and a lock set
-    meanwhile still holds."""
+@cache
+def _stand_in_hash() -> str:
+    """What an unknown username's password is checked against, so it costs the same argon2."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def authenticate(username: str, password: str, client: Client, start_writing: Callable[[], None] = _nothing) -> SignInResult:
+    """One outcome for every failure, so the page cannot tell an unknown account from a known
+    or a locked one (OWASP Authentication Cheat Sheet), and each takes one argon2 check and
+    the write turn. The password is checked (about 0.1 s) before `start_writing` takes the
+    write lock, so a flood of guesses never queues ballots behind hashing."""
     user = db.session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.is_active:
-        _hasher.hash(password)  # spend the same time as a real check
-        return SignInResult(None)
+    known = user is not None and user.is_active
+    matches = secret_matches(user.password_hash if known else _stand_in_hash(), password)
     now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        return SignInResult(None, user.locked_until)
-    matches = secret_matches(user.password_hash, password)
+    held = known and is_held(user.id, client, now)
     start_writing()
+    if not known:
+        return SignInResult(None)
+    if held:
+        return SignInResult(None, held=True)
     if not matches:
-        return SignInResult(None, record_failure(User, user.id, LOGIN_MAX_FAILURES, LOGIN_LOCK_MINUTES, now))
+        return SignInResult(None, held=count_failure(user.id, client, now))
     if user.has_second_factor:  # only the code completes a sign-in, and only it clears the count
-        locked_until = _locked_until(User, user.id, now)
-        return SignInResult(None if locked_until else user, locked_until)
-    locked_until = record_success(User, user.id, now)
-    return SignInResult(None if locked_until else user, locked_until)
+        return SignInResult(user)
+    return SignInResult(user) if clear_failures(user.id, client, now) else SignInResult(None, held=True)
 
 
 def _failure_counter(model):
-    """Accounts count wrong passwords (and codes), cards wrong PINs; both have locked_until."""
-    return model.failed_logins if model is User else model.failed_pins
+    """Cards count wrong PINs and carry their own lock: a card token is a secret, so no
+    outsider can name a card to lock it."""
+    return model.failed_pins
 
 
 def _not_locked(model, now: datetime):
@@ -163,13 +306,6 @@ def record_success(model, row_id: int, now: datetime) -> datetime | None:
     return None if cleared is not None else _locked_until(model, row_id, now)
 
 
-def unlock_account(user: User, actor: str) -> None:
-    user.failed_logins = 0
-    user.locked_until = None
-    db.session.flush()
-    audit.record(actor, "account.unlock", f"user:{user.id}")
-
-
 # ---- the TOTP second factor (RFC 6238) ----------------------------------------------------
 
 TOTP_ISSUER = "Livelihood Project Deputy Voting"
@@ -206,16 +342,27 @@ class SecondFactorError(DomainError):
         self.field = field
 
 
-def _confirm_password(user: User, password: str) -> None:
+HELD_ON_PAGE = _l("Too many wrong attempts from this device. Try again later, or ask the committee staff to unlock the account.")
+
+
+def _confirm_password(user: User, password: str, client: Client, start_writing: Callable[[], None]) -> None:
     """A session alone must not change the sign-in factors: a borrowed or stolen session
-    could otherwise lock the owner out with the thief's phone."""
+    could otherwise lock the owner out with the thief's phone. A wrong password here counts
+    towards the same lock as at sign-in, or a stolen session would be a way round it; it is
+    checked before `start_writing` takes the write lock, as at sign-in."""
+    now = utcnow()
+    if is_held(user.id, client, now):
+        raise SecondFactorError(HELD_ON_PAGE, "password")
     if not secret_matches(user.password_hash, password):
+        start_writing()
+        count_failure(user.id, client, now)
         raise SecondFactorError(_l("This is not the account's password."), "password")
 
 
-def enable_second_factor(user: User, password: str, secret: str, code: str, actor: str,
+def enable_second_factor(user: User, password: str, secret: str, code: str, actor: str, client: Client,
                          start_writing: Callable[[], None] = _nothing) -> None:
-    _confirm_password(user, password)
+    """A wrong code here is a typo of the new key shown on the page, not a guess: not counted."""
+    _confirm_password(user, password, client, start_writing)
     step = _accepted_step(secret, code, None, utcnow())
     if step is None:
         raise SecondFactorError(_l("The code does not match. Check the phone's clock and type the code shown now."), "code")
@@ -225,13 +372,15 @@ def enable_second_factor(user: User, password: str, secret: str, code: str, acto
     audit.record(actor, "account.second_factor_on", f"user:{user.id}")
 
 
-def disable_second_factor(user: User, password: str, code: str, actor: str,
+def disable_second_factor(user: User, password: str, code: str, actor: str, client: Client,
                           start_writing: Callable[[], None] = _nothing) -> None:
-    _confirm_password(user, password)
+    """A wrong code here is a guess at the factor in place, and counts like one at sign-in."""
+    _confirm_password(user, password, client, start_writing)
     step = _accepted_step(user.totp_secret or "", code, user.totp_last_step, utcnow()) if user.totp_secret else None
-    if step is None:
-        raise SecondFactorError(_l("The code does not match. Type the code your authenticator app shows now."), "code")
     start_writing()
+    if step is None:
+        count_failure(user.id, client, utcnow())
+        raise SecondFactorError(_l("The code does not match. Type the code your authenticator app shows now."), "code")
     user.totp_secret, user.totp_last_step = None, None
     end_all_sessions(user)
     audit.record(actor, "account.second_factor_off", f"user:{user.id}")
@@ -244,7 +393,7 @@ def reset_second_factor(user: User, actor: str) -> None:
     audit.record(actor, "account.second_factor_reset", f"user:{user.id}")
 
 
-def check_second_factor(user_id: int, code: str) -> SignInResult:
+def check_second_factor(user_id: int, code: str, client: Client) -> SignInResult:
     """The second step of an account's sign-in. Wrong codes count towards the same lock as
     wrong passwords, so the six digits cannot be guessed either."""
     user = db.session.scalar(
@@ -253,16 +402,14 @@ def check_second_factor(user_id: int, code: str) -> SignInResult:
     if user is None or not user.is_active or not user.has_second_factor:
         return SignInResult(None)
     now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        return SignInResult(None, user.locked_until)
+    if is_held(user.id, client, now):
+        return SignInResult(None, held=True)
     step = _accepted_step(user.totp_secret, code, user.totp_last_step, now)
     if step is None:
-        return SignInResult(None, record_failure(User, user.id, LOGIN_MAX_FAILURES, LOGIN_LOCK_MINUTES, now))
+        return SignInResult(None, held=count_failure(user.id, client, now))
     user.totp_last_step = step
-    user.failed_logins = 0
-    user.locked_until = None
     db.session.flush()
-    return SignInResult(user)
+    return SignInResult(user) if clear_failures(user.id, client, now) else SignInResult(None, held=True)
 
 
 def create_user(username: str, display_name: str, role: str, password: str, actor: str = "system",
