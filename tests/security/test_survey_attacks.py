@@ -153,6 +153,18 @@ def test_one_address_dropping_its_cookie_and_rotating_its_browser_cannot_stuff_t
     consistent(app, built.survey_id)
 
 
+def test_one_phone_rotating_through_its_ipv6_addresses_is_still_one_address(app):
+    """An IPv6 phone may take any address in its /64 (RFC 8981): the hold counts the /64."""
+    built = build_survey(app)
+    for n in range(40):
+        address = f"2001:db8:5:7:{n:x}:{n:x}:0:1"
+        assert post(resident(app, address, f"{AGENT} {n}"), f"/s/{built.short_code}", full_answer(built, rating=DISSATISFIED)).status_code == 302
+    assert post(resident(app, "2001:db8:5:8::1", AGENT), f"/s/{built.short_code}", full_answer(built)).status_code == 302
+    now = state(app, built.survey_id)
+    assert (now["responses"], now["held"], now["flagged"]) == (41, 35, 39)
+    consistent(app, built.survey_id)
+
+
 @pytest.fixture
 def limited_app(db_url):  # noqa: F811
     """The production rate limits (SURVEY_SUBMIT_LIMIT as configured), switched on."""
