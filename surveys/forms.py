@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from surveys.models import MULTIPLE, OPEN_MODE, RATING, SATISFACTION, SINGLE, TEXT, TOKENED
 from voting_app.projects.models import APPROVED, IN_PROGRESS, OPERATING
@@ -40,7 +40,7 @@ class SurveyForm(FlaskForm):
     hold_after = IntegerField(
         _l("Answers counted per network address per day"),
         default=5,
-        validators=[InputRequired(), NumberRange(min=1, max=1000)],
+        validators=[Optional(), NumberRange(min=1, max=1000)],
     )
     use_template = BooleanField(_l("Start from the satisfaction template"), default=True)
 

@@ -131,7 +131,7 @@ def survey_edit(survey_id: int):
                 opens_at=_utc(form.opens_at.data),
                 closes_at=_utc(form.closes_at.data),
                 threshold_percent=form.threshold_percent.data,
-                hold_after=form.hold_after.data,
+                hold_after=survey.hold_after if form.hold_after.data is None else form.hold_after.data,
             )
             db.session.commit()
             return _to_detail(survey)

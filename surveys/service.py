@@ -662,7 +662,7 @@ def export_rows(survey: Survey):
                Answer.question_id, Answer.value, Answer.text, Answer.is_hidden)
         .join(Answer, Answer.response_id == Response.id, isouter=True)
         .where(Response.survey_id == survey.id)
-        .order_by(Response.id)
+        .order_by(Response.id, Answer.id)
     )
 
     def finished(head, cells):
