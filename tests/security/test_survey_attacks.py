@@ -18,11 +18,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from surveys import tallies
-from surveys.models import Answer, HouseholdCode, Response, SurveyTally
+from surveys.models import Answer, HouseholdCode, Response
 from tests.conftest import SECRET, EnglishClient, csrf_token, post
 from tests.surveys.conftest import db_url, pg_delete_order  # noqa: F401  (PostgreSQL: DELETE is faster than TRUNCATE)
-from tests.surveys.helpers import DISSATISFIED, build_survey, full_answer, resident, text_of, user_client
+from tests.surveys.helpers import DISSATISFIED, build_survey, full_answer, recount, resident, tally_counts, text_of, user_client
 from voting_app import create_app
 from voting_app.db import db, utcnow
 
@@ -35,22 +34,6 @@ NOT_UNDERSTOOD = "The request could not be understood."
 
 
 # ---- what a refusal must leave untouched ------------------------------------------------
-
-
-def tally_counts(app, survey_id: int) -> dict:
-    with app.app_context():
-        rows = db.session.scalars(select(SurveyTally).where(SurveyTally.survey_id == survey_id))
-        return {tuple(getattr(row, key) for key in tallies.KEY): row.count for row in rows if row.count}
-
-
-def recount(app, survey_id: int) -> dict:
-    """What the tallies would be if rebuilt from the stored answers (rolled back afterwards)."""
-    with app.app_context():
-        tallies.rebuild(survey_id)
-        rows = db.session.scalars(select(SurveyTally).where(SurveyTally.survey_id == survey_id))
-        counts = {tuple(getattr(row, key) for key in tallies.KEY): row.count for row in rows if row.count}
-        db.session.rollback()
-        return counts
 
 
 def state(app, survey_id: int) -> dict:

@@ -9,36 +9,25 @@ import html
 import io
 import re
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from surveys import tallies
-from surveys.models import Answer, Response, Survey, SurveyTally
+from surveys.models import Answer, Response, Survey
 from tests.conftest import csrf_token, post
-from tests.surveys.helpers import DISSATISFIED, MOSTLY, SATISFIED, build_survey, full_answer, resident, text_of, user_client
+from tests.surveys.helpers import (
+    DISSATISFIED, MOSTLY, SATISFIED, build_survey, full_answer, recount, resident, tally_counts, text_of, user_client,
+)
 from voting_app.audit import AuditEntry
 from voting_app.db import db, utcnow
 
 NORTH = "桥北端"
 
 
-def tally_counts(app, survey_id: int) -> dict:
-    with app.app_context():
-        rows = db.session.scalars(select(SurveyTally).where(SurveyTally.survey_id == survey_id))
-        return {tuple(getattr(row, key) for key in tallies.KEY): row.count for row in rows if row.count}
-
-
 def assert_tallies_equal_a_recount(app, survey_id: int) -> None:
-    kept = tally_counts(app, survey_id)
-    with app.app_context():
-        tallies.rebuild(survey_id)
-        rows = db.session.scalars(select(SurveyTally).where(SurveyTally.survey_id == survey_id))
-        recounted = {tuple(getattr(row, key) for key in tallies.KEY): row.count for row in rows if row.count}
-        db.session.rollback()
-    assert kept == recounted
+    assert tally_counts(app, survey_id) == recount(app, survey_id)
 
 
 def held_by_group(app, survey_id: int) -> dict:
