@@ -32,3 +32,12 @@ def init_app(app) -> None:
         return db.session.execute(select(select(func.max(Response.id)).scalar_subquery(), held.scalar_subquery())).one()
 
     app.extensions.setdefault("screen_markers", []).append(latest_answer)
+
+    @app.cli.command("survey-forget-addresses")
+    def survey_forget_addresses() -> None:
+        """Delete the per-address keys and counts of past days (run it daily, e.g. from cron,
+        so they go even on a day no resident answers)."""
+        from surveys.service import district_today, forget_addresses_before
+
+        forget_addresses_before(district_today(app.config["BABEL_DEFAULT_TIMEZONE"]))
+        db.session.commit()

@@ -315,8 +315,8 @@ def enter_paper_answer(
     and on the audit log with how many this worker has keyed into this survey that day. The
     entry names no response: the log says who keyed how many and when, not what was answered."""
     response = submit_response(survey, placement, submitted, entered_by_id=user_id, filled_at=filled_at, zone=zone)
-    today = utcnow().replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
-    since = today.astimezone(UTC).replace(tzinfo=None)
+    midnight = datetime.combine(district_today(zone), datetime.min.time(), ZoneInfo(zone))
+    since = midnight.astimezone(UTC).replace(tzinfo=None)
     keyed = db.session.scalar(
         select(func.count(AuditEntry.id)).where(AuditEntry.action == "survey.assisted_entry", AuditEntry.target == f"survey:{survey.id}",
                                                 AuditEntry.actor == actor, AuditEntry.at >= since)
@@ -326,11 +326,22 @@ def enter_paper_answer(
     return response
 
 
+def district_today(zone: str = "Asia/Shanghai") -> date:
+    """The district's calendar day: the day the hold counts answers in and a key lives for."""
+    return utcnow().replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
+
+
 def address_key(survey: Survey, address: str, zone: str = "Asia/Shanghai") -> str:
-    """The per-address hash under today's random key; a day is the district's calendar day,
-    the one the hold counts answers in."""
-    today = utcnow().replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
-    return rules.address_hash(_dedupe_key(today), survey.id, address)
+    """The per-address hash under today's random key."""
+    return rules.address_hash(_dedupe_key(district_today(zone)), survey.id, address)
+
+
+def forget_addresses_before(day: date) -> None:
+    """Delete every key and per-address count older than `day`: after that no stored value can
+    be matched to an address. The first answer of a day runs it; so does the daily
+    `flask survey-forget-addresses`, for the days no answer comes."""
+    db.session.execute(delete(DedupeKey).where(DedupeKey.day < day))
+    db.session.execute(delete(AddressCount).where(AddressCount.day < day))
 
 
 def _count_arrival(day: date, address: str) -> int:
@@ -353,8 +364,7 @@ def _dedupe_key(day: date) -> bytes:
     key = db.session.get(DedupeKey, day)
     if key is not None:
         return key.key
-    db.session.execute(delete(DedupeKey).where(DedupeKey.day < day))
-    db.session.execute(delete(AddressCount).where(AddressCount.day < day))
+    forget_addresses_before(day)
     try:
         with db.session.begin_nested():
             key = DedupeKey(day=day, key=secrets.token_bytes(32))

@@ -305,3 +305,23 @@ def test_household_code_answers_are_never_held_one_address_many_codes(app):
     assert held_by_group(app, built.survey_id) == {}
     with app.app_context():
         assert db.session.scalar(select(func.count(Response.id)).where(Response.is_flagged)) == 0
+
+
+# ---- forgetting addresses ----------------------------------------------------------------------
+
+
+def test_the_daily_command_forgets_past_keys_and_counts_on_a_day_no_one_answers(app):
+    from surveys.models import AddressCount, DedupeKey
+
+    today = beijing_day(0)
+    with app.app_context():
+        for days_ago in (0, 1, 3):
+            day = today - timedelta(days=days_ago)
+            db.session.add(DedupeKey(day=day, key=bytes([days_ago]) * 32))
+            db.session.add(AddressCount(day=day, address_hash=f"{days_ago:064x}", count=7))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["survey-forget-addresses"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalars(select(DedupeKey.day)).all() == [today]
+        assert db.session.scalars(select(AddressCount.day)).all() == [today]
