@@ -107,10 +107,6 @@ class Response(db.Model):
     # until staff release it. NULL: counted.
     held_on: Mapped[date | None]
 
-    @property
-    def is_held(self) -> bool:
-        return self.held_on is not None
-
     answers: Mapped[list["Answer"]] = relationship(back_populates="response", cascade="all, delete-orphan")
 
 

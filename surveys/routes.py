@@ -414,10 +414,12 @@ def comment_hide(survey_id: int, answer_id: int):
 
 @bp.get("/surveys/<int:survey_id>/flagged")
 def flagged(survey_id: int):
-    """Suspected repeats, for staff to judge: they stay counted unless left out or cleared."""
+    """Suspected repeats, for staff to judge: they stay counted unless left out or cleared.
+    Held answers are judged on their own page."""
     survey = _survey(survey_id)
     page = db.paginate(
-        select(Response).where(Response.survey_id == survey.id, Response.is_flagged.is_(True)).order_by(Response.id.desc()),
+        select(Response).where(Response.survey_id == survey.id, Response.is_flagged.is_(True), Response.held_on.is_(None))
+        .order_by(Response.id.desc()),
         page=int_arg("page") or 1,
         per_page=50,
         error_out=False,
