@@ -22,11 +22,22 @@ def init_app(app) -> None:
     register_rating_source(app, residents_ratings)
 
     def latest_answer():
-        """The venue screen redraws its satisfaction slide when residents answer."""
+        """The venue screen redraws its satisfaction slide when residents answer and when
+        staff count in or discard held answers (the held total moves; the tallies are small)."""
         from sqlalchemy import func
 
-        from surveys.models import Response
+        from surveys.models import Response, SurveyTally
 
-        return db.session.scalar(select(func.max(Response.id)))
+        held = select(func.sum(SurveyTally.count)).where(SurveyTally.question_key == 0, SurveyTally.is_held.is_(True))
+        return db.session.execute(select(select(func.max(Response.id)).scalar_subquery(), held.scalar_subquery())).one()
 
     app.extensions.setdefault("screen_markers", []).append(latest_answer)
+
+    @app.cli.command("survey-forget-addresses")
+    def survey_forget_addresses() -> None:
+        """Delete the per-address keys and counts of past days (run it daily, e.g. from cron,
+        so they go even on a day no resident answers)."""
+        from surveys.service import district_today, forget_addresses_before
+
+        forget_addresses_before(district_today(app.config["BABEL_DEFAULT_TIMEZONE"]))
+        db.session.commit()

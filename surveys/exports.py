@@ -36,7 +36,8 @@ def xlsx_bytes(survey: Survey, outcome: SurveyResults, labels: dict[str, str]) -
     workbook = Workbook(write_only=True)
     summary = workbook.create_sheet(labels["overview"])
     summary.append(safe_row(summary, [survey.title]))
-    summary.append([labels["responses"], outcome.responses, labels["flagged"], outcome.flagged, labels["assisted"], outcome.assisted])
+    summary.append([labels["responses"], outcome.responses, labels["flagged"], outcome.flagged, labels["assisted"], outcome.assisted,
+                    labels["held"], outcome.held])
     rows = [(labels["all"], outcome.rate)] + [(placement.name if placement else "", rate) for placement, rate in outcome.by_placement]
     for name, rate in rows:
         if rate is not None and rate.valid:

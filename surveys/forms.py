@@ -37,6 +37,11 @@ class SurveyForm(FlaskForm):
     threshold_percent = IntegerField(
         _l("Rectification bar (%)"), default=60, validators=[DataRequired(), NumberRange(min=1, max=100)]
     )
+    hold_after = IntegerField(
+        _l("Answers counted per network address per day"),
+        default=5,
+        validators=[Optional(), NumberRange(min=1, max=1000)],
+    )
     use_template = BooleanField(_l("Start from the satisfaction template"), default=True)
 
 

@@ -1,14 +1,14 @@
 """Surveys, their questions and placements, one-time household codes, and responses.
 
 Answers repeat the few response fields that results are split by (placement, week,
-assisted, flagged), so every count runs as one GROUP BY over an index, also at a million
-responses. Nothing here identifies a resident: the de-duplication hash is keyed and its
-key changes every day.
+assisted, flagged, held), so every count runs as one GROUP BY over an index, also at a million
+responses. Nothing here identifies a resident: answers carry no address, and the per-address
+counter holds only a hash under a random key that lives one day and is then deleted with it.
 """
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
@@ -32,6 +32,8 @@ class Survey(db.Model):
     closes_at: Mapped[datetime | None]
     short_code: Mapped[str] = mapped_column(String(16), unique=True)
     threshold_percent: Mapped[int] = mapped_column(default=60)
+    # Answers counted from one network address per day before the rest wait for staff review.
+    hold_after: Mapped[int] = mapped_column(default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     project: Mapped[Project | None] = relationship()
@@ -87,7 +89,10 @@ class HouseholdCode(db.Model):
 
 class Response(db.Model):
     __tablename__ = "survey_responses"
-    __table_args__ = (Index("ix_survey_responses_survey_week", "survey_id", "week_start"),)
+    __table_args__ = (
+        Index("ix_survey_responses_survey_week", "survey_id", "week_start"),
+        Index("ix_survey_responses_survey_held", "survey_id", "held_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
@@ -96,21 +101,35 @@ class Response(db.Model):
     week_start: Mapped[date]
     is_assisted: Mapped[bool] = mapped_column(default=False)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    device_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     is_flagged: Mapped[bool] = mapped_column(default=False)
     flag_reason: Mapped[str | None] = mapped_column(String(40))
+    # The district's day an answer over the survey's hold_after came in: held, not counted,
+    # until staff release it. NULL: counted.
+    held_on: Mapped[date | None]
 
     answers: Mapped[list["Answer"]] = relationship(back_populates="response", cascade="all, delete-orphan")
 
 
 class DedupeKey(db.Model):
-    """Today's random key for the repeat-flag hash. Keys older than yesterday are deleted,
-    after which nobody, not even with the server's secrets, can recompute an old hash."""
+    """Today's random key for the per-address hash. A new day's first answer deletes older
+    keys and counts, after which nobody, not even with the server's secrets, can recompute
+    an old hash."""
 
     __tablename__ = "survey_dedupe_keys"
 
     day: Mapped[date] = mapped_column(primary_key=True)
     key: Mapped[bytes]
+
+
+class AddressCount(db.Model):
+    """How many answers one address sent one survey today, under a keyed hash of both. It
+    names no response, so even on the day it cannot say which answers came from where."""
+
+    __tablename__ = "survey_address_counts"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int]
 
 
 class Answer(db.Model):
@@ -133,6 +152,7 @@ class Answer(db.Model):
     week_start: Mapped[date]
     is_assisted: Mapped[bool] = mapped_column(default=False)
     is_flagged: Mapped[bool] = mapped_column(default=False)
+    is_held: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     response: Mapped[Response] = relationship(back_populates="answers")
 
@@ -146,7 +166,7 @@ class SurveyTally(db.Model):
     __tablename__ = "survey_tallies"
     __table_args__ = (
         UniqueConstraint("survey_id", "question_key", "value", "placement_key", "week_start", "is_assisted", "is_flagged",
-                         "is_hidden", name="uq_survey_tallies_key"),
+                         "is_hidden", "is_held", name="uq_survey_tallies_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,4 +178,5 @@ class SurveyTally(db.Model):
     is_assisted: Mapped[bool]
     is_flagged: Mapped[bool]
     is_hidden: Mapped[bool]
+    is_held: Mapped[bool] = mapped_column(server_default=false())
     count: Mapped[int]

@@ -82,7 +82,7 @@ def survey_list():
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
 def survey_new():
-    form = SurveyForm(project_id=int_arg("project"))
+    form = SurveyForm(project_id=int_arg("project"), hold_after=current_app.config["SURVEY_HOLD_AFTER"])
     form.project_id.choices = _project_choices()
     if form.validate_on_submit():
         settings = dict(
@@ -90,6 +90,7 @@ def survey_new():
             opens_at=_utc(form.opens_at.data),
             closes_at=_utc(form.closes_at.data),
             threshold_percent=form.threshold_percent.data,
+            hold_after=form.hold_after.data,
         )
         try:
             if form.use_template.data:
@@ -130,6 +131,7 @@ def survey_edit(survey_id: int):
                 opens_at=_utc(form.opens_at.data),
                 closes_at=_utc(form.closes_at.data),
                 threshold_percent=form.threshold_percent.data,
+                hold_after=survey.hold_after if form.hold_after.data is None else form.hold_after.data,
             )
             db.session.commit()
             return _to_detail(survey)
@@ -330,6 +332,7 @@ def _results_payload(outcome) -> dict:
         "flagged": outcome.flagged,
         "assisted": outcome.assisted,
         "include_flagged": outcome.include_flagged,
+        "held": outcome.held,
         "satisfaction": _rate_payload(outcome.rate),
         "needs_rectification": outcome.needs_rectification,
         "questions": [
@@ -375,6 +378,7 @@ def export_xlsx(survey_id: int):
         "all": _("All answers"),
         "responses": _("Responses"),
         "flagged": _("Flagged"),
+        "held": _("Held for review (not counted)"),
         "assisted": _("Assisted"),
         "rate": _("Satisfaction rate (%)"),
         "margin": _("Margin of error (± points)"),
@@ -410,16 +414,47 @@ def comment_hide(survey_id: int, answer_id: int):
 
 @bp.get("/surveys/<int:survey_id>/flagged")
 def flagged(survey_id: int):
-    """Suspected repeats, for staff to judge: they stay counted unless left out or cleared."""
+    """Suspected repeats, for staff to judge: they stay counted unless left out or cleared.
+    Held answers are judged on their own page."""
     survey = _survey(survey_id)
     page = db.paginate(
-        select(Response).where(Response.survey_id == survey.id, Response.is_flagged.is_(True)).order_by(Response.id.desc()),
+        select(Response).where(Response.survey_id == survey.id, Response.is_flagged.is_(True), Response.held_on.is_(None))
+        .order_by(Response.id.desc()),
         page=int_arg("page") or 1,
         per_page=50,
         error_out=False,
     )
     placements = {p.id: p.name for p in survey.placements}
     return render_template("surveys/flagged.html", survey=survey, page=page, placements=placements, button=ButtonForm(), local=_local)
+
+
+@bp.get("/surveys/<int:survey_id>/held")
+def held(survey_id: int):
+    """Answers past the survey's daily count from one address, by day and placement: staff
+    count them in or discard them together, since an estate may share one address."""
+    survey = _survey(survey_id)
+    return render_template("surveys/held.html", survey=survey, groups=service.held_groups(survey), button=ButtonForm())
+
+
+@bp.post("/surveys/<int:survey_id>/held")
+def held_settle(survey_id: int):
+    survey = _survey(survey_id)
+    if ButtonForm().validate_on_submit():
+        try:
+            day = date.fromisoformat(request.form["day"]) if request.form.get("day") else None
+        except ValueError:
+            abort(400)
+        try:
+            number = service.settle_held(current_actor(), survey, request.form.get("decision", ""), day,
+                                         int_arg("placement", request.form))
+            db.session.commit()
+        except DomainError as error:
+            flash_domain_error(error)
+        else:
+            message = _("%(count)s held answers are now counted.", count=number) if request.form.get("decision") == service.RELEASE \
+                else _("%(count)s held answers were discarded.", count=number)
+            flash(message, "success")
+    return redirect(url_for("surveys.held", survey_id=survey.id))
 
 
 @bp.post("/surveys/<int:survey_id>/responses/<int:response_id>/flag")
@@ -530,7 +565,7 @@ def respond_submit(code: str):
             submitted,
             household_code=request.form.get("household_code", ""),
             secret=secret,
-            device=service.device_fingerprint(survey, request.remote_addr or "", request.headers.get("User-Agent", "")),
+            address=service.address_key(survey, request.remote_addr or "", current_app.config["BABEL_DEFAULT_TIMEZONE"]),
             zone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
         )
         db.session.commit()
@@ -575,11 +610,12 @@ def assisted_entry(survey_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        service.submit_response(
+        service.enter_paper_answer(
+            current_actor(),
+            current_user.id,
             survey,
             placement,
             _submitted(survey),
-            entered_by_id=current_user.id,
             filled_at=_filled_at(),
             zone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
         )

@@ -1,8 +1,9 @@
-"""What makes a survey answer acceptable, when a survey is open, and the rotating
-de-duplication hash: pure rules, no Flask, no database."""
+"""What makes a survey answer acceptable, when a survey is open, the rotating per-address
+hash and what an address's n-th answer of the day becomes: pure rules, no Flask, no database."""
 
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -95,13 +96,45 @@ def week_start(moment: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def device_hash(day_key: bytes, survey_id: int, address: str, user_agent: str) -> str:
-    """A keyed hash of where an answer came from, to flag suspected repeats.
+def network_of(address: str) -> str:
+    """The part of an address one household holds: an IPv4 address whole, an IPv6 address's
+    /64 prefix. A home or phone is handed a whole /64 (RFC 6177, RFC 7934) and picks new
+    addresses inside it at will (RFC 8981), so counting whole IPv6 addresses would let one
+    phone answer as many times as it likes."""
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address.strip()
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def address_hash(day_key: bytes, survey_id: int, address: str) -> str:
+    """A keyed hash of the network an answer came from, per survey, to count answers per
+    address per day. The browser is left out on purpose: it is whatever the sender says.
 
     The key is random, lives for a day and is then deleted, so a stored value can never be
-    turned back into an address nor matched across days; it is also per survey.
+    turned back into an address nor matched across days or surveys.
     """
-    return hmac.new(day_key, f"{survey_id}|{address}|{user_agent}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(day_key, f"{survey_id}|{network_of(address)}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What one address's n-th answer to a survey today is: the first counts plainly; up to
+    `hold_after` count as suspected repeats (a household of several phones); past it they are
+    held until staff release them."""
+
+    is_flagged: bool
+    is_held: bool
+
+
+def arrival(seen: int, hold_after: int) -> Arrival:
+    """`seen`: this answer's number from its address today, itself included."""
+    return Arrival(is_flagged=seen > 1, is_held=seen > hold_after)
 
 
 def code_hash(secret: str, code: str) -> str:

@@ -3,16 +3,21 @@
 import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from surveys import rules, tallies
 from surveys.models import (
     MULTIPLE,
+    AddressCount,
     DedupeKey,
     RATING,
     SATISFACTION,
@@ -29,6 +34,7 @@ from surveys.models import (
 )
 from surveys.rates import SatisfactionRate, mean_rating, satisfaction_rate, shares
 from voting_app import audit
+from voting_app.audit import AuditEntry
 from voting_app.ballots.counting import RATINGS
 from voting_app.codes import new_code
 from voting_app.db import db, utcnow
@@ -55,8 +61,11 @@ def create_survey(
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
     threshold_percent: int = 60,
+    hold_after: int | None = None,
     general_placement: str = "通用二维码",
 ) -> Survey:
+    """`hold_after` defaults to the deployment's SURVEY_HOLD_AFTER and is then the survey's
+    own: a later change of the default leaves existing surveys as they were."""
     _check_window(opens_at, closes_at)
     survey = Survey(
         title=title.strip(),
@@ -67,6 +76,7 @@ def create_survey(
         opens_at=opens_at,
         closes_at=closes_at,
         threshold_percent=threshold_percent,
+        hold_after=current_app.config["SURVEY_HOLD_AFTER"] if hold_after is None else hold_after,
         short_code=_unused_short_code(Survey, Survey.short_code),
     )
     db.session.add(survey)
@@ -222,7 +232,7 @@ def submit_response(
     *,
     household_code: str | None = None,
     secret: str = "",
-    device: str | None = None,
+    address: str | None = None,
     entered_by_id: int | None = None,
     filled_at: datetime | None = None,
     zone: str = "Asia/Shanghai",
@@ -234,6 +244,8 @@ def submit_response(
     The response keeps no link to the code, so the slips cannot be traced to answers.
     `filled_at` is when a paper answer was filled in (assisted entry, imports): it must fall
     while the survey was open, and keying it in may come after the close.
+    `address` is `address_key(...)` of where an open survey's answer came from: its count for
+    the day, one upsert, decides whether the answer is a suspected repeat or held for review.
     """
     now = utcnow()
     moment = filled_at or now
@@ -246,13 +258,13 @@ def submit_response(
         raise AnswerErrors(dict(checked.errors))
     if survey.mode == TOKENED and entered_by_id is None:
         _claim_household_code(survey, household_code or "", secret)
-    is_flagged = bool(
-        device
-        and db.session.scalar(
-            select(Response.id).where(Response.survey_id == survey.id, Response.device_hash == device).limit(1)
-        )
-    )
-    week = rules.week_start(moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)))
+    local = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+    seen = 1
+    if address and survey.mode != TOKENED and entered_by_id is None:
+        seen = _count_arrival(local.date(), address)
+    arrival = rules.arrival(seen, survey.hold_after)
+    is_flagged = arrival.is_flagged
+    week = rules.week_start(local)
     response = Response(
         survey_id=survey.id,
         placement_id=placement.id if placement else None,
@@ -260,9 +272,9 @@ def submit_response(
         week_start=week,
         is_assisted=entered_by_id is not None,
         entered_by_id=entered_by_id,
-        device_hash=device,
         is_flagged=is_flagged,
-        flag_reason="same_device_same_day" if is_flagged else None,
+        flag_reason="same_address_same_day" if is_flagged else None,
+        held_on=local.date() if arrival.is_held else None,
     )
     db.session.add(response)
     db.session.flush()
@@ -278,6 +290,7 @@ def submit_response(
             "week_start": week,
             "is_assisted": response.is_assisted,
             "is_flagged": is_flagged,
+            "is_held": arrival.is_held,
         }
         for answer in checked.answers
     ]
@@ -293,17 +306,64 @@ def _multiple_ids(survey: Survey) -> set[int]:
     return {question.id for question in survey.questions if question.kind == MULTIPLE}
 
 
-def device_fingerprint(survey: Survey, address: str, user_agent: str) -> str:
-    """The repeat-flag hash under today's random key (weeks run on the district's clock,
-    but a key lives one UTC day: either is fine for "the same day")."""
-    return rules.device_hash(_dedupe_key(utcnow().date()), survey.id, address, user_agent)
+def enter_paper_answer(
+    actor: str, user_id: int, survey: Survey, placement: Placement | None, submitted: dict[int, list[str]], *,
+    filled_at: datetime | None = None, zone: str = "Asia/Shanghai",
+) -> Response:
+    """A grid worker keys in a resident's paper answer: signed-in staff work, so never held,
+    and on the audit log with how many this worker has keyed into this survey that day. The
+    entry names no response: the log says who keyed how many and when, not what was answered."""
+    response = submit_response(survey, placement, submitted, entered_by_id=user_id, filled_at=filled_at, zone=zone)
+    midnight = datetime.combine(district_today(zone), datetime.min.time(), ZoneInfo(zone))
+    since = midnight.astimezone(UTC).replace(tzinfo=None)
+    keyed = db.session.scalar(
+        select(func.count(AuditEntry.id)).where(AuditEntry.action == "survey.assisted_entry", AuditEntry.target == f"survey:{survey.id}",
+                                                AuditEntry.actor == actor, AuditEntry.at >= since)
+    )
+    audit.record(actor, "survey.assisted_entry", f"survey:{survey.id}", count=1, keyed_today=keyed + 1,
+                 placement=placement.id if placement else None, filled_on=response.submitted_at.date())
+    return response
+
+
+def district_today(zone: str = "Asia/Shanghai") -> date:
+    """The district's calendar day: the day the hold counts answers in and a key lives for."""
+    return utcnow().replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
+
+
+def address_key(survey: Survey, address: str, zone: str = "Asia/Shanghai") -> str:
+    """The per-address hash under today's random key."""
+    return rules.address_hash(_dedupe_key(district_today(zone)), survey.id, address)
+
+
+def forget_addresses_before(day: date) -> None:
+    """Delete every key and per-address count older than `day`: after that no stored value can
+    be matched to an address. The first answer of a day runs it; so does the daily
+    `flask survey-forget-addresses`, for the days no answer comes."""
+    db.session.execute(delete(DedupeKey).where(DedupeKey.day < day))
+    db.session.execute(delete(AddressCount).where(AddressCount.day < day))
+
+
+def _count_arrival(day: date, address: str) -> int:
+    """One upsert that counts this answer and says which it is from its address today; the
+    database serialises two at once, so each gets its own number."""
+    return db.session.scalar(_arrival_upsert(db.session.get_bind().dialect.name), {"day": day, "address_hash": address, "count": 1})
+
+
+@cache
+def _arrival_upsert(dialect: str):
+    insert_ = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    statement = insert_(AddressCount.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["day", "address_hash"], set_={"count": AddressCount.count + 1}
+    ).returning(AddressCount.count)
 
 
 def _dedupe_key(day: date) -> bytes:
+    """Today's key; the first answer of a day deletes every older key and count with it."""
     key = db.session.get(DedupeKey, day)
     if key is not None:
         return key.key
-    db.session.execute(delete(DedupeKey).where(DedupeKey.day < day - timedelta(days=1)))
+    forget_addresses_before(day)
     try:
         with db.session.begin_nested():
             key = DedupeKey(day=day, key=secrets.token_bytes(32))
@@ -346,7 +406,7 @@ def set_comment_hidden(actor: str, survey: Survey, answer: Answer, hidden: bool)
     if changed:
         key = (survey.id, answer.question_id, tallies.COMMENT, answer.placement_id or 0, answer.week_start, answer.is_assisted,
                answer.is_flagged)
-        tallies.add(Counter({(*key, not hidden): -1, (*key, hidden): 1}))
+        tallies.add(Counter({(*key, not hidden, answer.is_held): -1, (*key, hidden, answer.is_held): 1}))
     db.session.refresh(answer)
     audit.record(actor, "survey.comment_hide" if hidden else "survey.comment_show", f"survey:{survey.id}", answer=answer.id)
 
@@ -366,11 +426,89 @@ def set_response_flag(actor: str, survey: Survey, response: Response, flagged: b
         for answer in response.answers:
             db.session.refresh(answer)
         now = tallies.keys_of(response, response.answers, _multiple_ids(survey))
-        before = Counter({(*key[:6], not flagged, key[7]): number for key, number in now.items()})
-        tallies.add(before, -1)
+        tallies.add(tallies.moved(now, tallies.FLAGGED, not flagged), -1)
         tallies.add(now)
     db.session.flush()
     audit.record(actor, "survey.response_flag" if flagged else "survey.response_unflag", f"survey:{survey.id}", response=response.id)
+
+
+# ---- answers held for review ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeldGroup:
+    """Held answers of one day at one placement: what staff judge together (never an address)."""
+
+    day: date
+    placement: Placement | None
+    count: int
+
+
+def held_groups(survey: Survey) -> list[HeldGroup]:
+    placements = {p.id: p for p in survey.placements}
+    rows = db.session.execute(
+        select(Response.held_on, Response.placement_id, func.count())
+        .where(Response.survey_id == survey.id, Response.held_on.is_not(None))
+        .group_by(Response.held_on, Response.placement_id)
+        .order_by(Response.held_on.desc(), Response.placement_id)
+    )
+    return [HeldGroup(day, placements.get(placement_id), number) for day, placement_id, number in rows]
+
+
+RELEASE, DISCARD = "release", "discard"
+_CHUNK = 500
+
+
+def settle_held(actor: str, survey: Survey, decision: str, day: date | None = None, placement_id: int | None = None) -> int:
+    """Release (count) or discard (delete) the held answers of a survey, of one day and one
+    placement when given (0: answers without a placement). Returns how many were settled.
+
+    One conditional UPDATE claims the held responses, and each is claimed once: under a second
+    click or a second member of staff at the same moment, the database makes the later UPDATE
+    wait and then find nothing still held, so the tallies move exactly once."""
+    if decision not in (RELEASE, DISCARD):
+        raise DomainError(_l("Choose to count or to discard the held answers."))
+    conditions = [Response.survey_id == survey.id, Response.held_on.is_not(None)]
+    if day is not None:
+        conditions.append(Response.held_on == day)
+    if placement_id is not None:
+        conditions.append(Response.placement_id.is_(None) if placement_id == 0 else Response.placement_id == placement_id)
+    claimed = db.session.execute(
+        update(Response).where(*conditions).values(held_on=None)
+        .returning(Response.id, Response.survey_id, Response.placement_id, Response.week_start, Response.is_assisted,
+                   Response.is_flagged, Response.held_on)
+        .execution_options(synchronize_session=False)
+    ).all()
+    multiple_ids = _multiple_ids(survey)
+    for start in range(0, len(claimed), _CHUNK):
+        chunk = claimed[start:start + _CHUNK]
+        ids = [row.id for row in chunk]
+        answer_columns = (Answer.response_id, Answer.question_id, Answer.value, Answer.is_hidden)
+        if decision == RELEASE:
+            answers = db.session.execute(
+                update(Answer).where(Answer.response_id.in_(ids)).values(is_held=False).returning(*answer_columns)
+                .execution_options(synchronize_session=False)
+            ).all()
+        else:
+            answers = db.session.execute(
+                delete(Answer).where(Answer.response_id.in_(ids)).returning(*answer_columns)
+                .execution_options(synchronize_session=False)
+            ).all()
+            db.session.execute(delete(Response).where(Response.id.in_(ids)).execution_options(synchronize_session=False))
+        by_response = defaultdict(list)
+        for answer in answers:
+            by_response[answer.response_id].append(answer)
+        held = Counter()
+        for row in chunk:  # RETURNING gives the new held_on (NULL): the keys were taken as held
+            held += tallies.moved(tallies.keys_of(row, by_response[row.id], multiple_ids), tallies.HELD, True)
+        tallies.add(held, -1)
+        if decision == RELEASE:
+            tallies.add(tallies.moved(held, tallies.HELD, False))
+    db.session.flush()
+    db.session.expire_all()
+    audit.record(actor, "survey.held_release" if decision == RELEASE else "survey.held_discard", f"survey:{survey.id}",
+                 count=len(claimed), day=day, placement=placement_id)
+    return len(claimed)
 
 
 # ---- results -------------------------------------------------------------------------
@@ -393,6 +531,7 @@ class SurveyResults:
     flagged: int
     assisted: int
     include_flagged: bool
+    held: int
     questions: list[QuestionResult]
     rate: SatisfactionRate | None
     by_placement: list[tuple[Placement | None, SatisfactionRate]] = field(default_factory=list)
@@ -405,7 +544,7 @@ class SurveyResults:
 
 
 def _tally_filter(survey: Survey, include_flagged: bool):
-    conditions = [SurveyTally.survey_id == survey.id]
+    conditions = [SurveyTally.survey_id == survey.id, SurveyTally.is_held.is_(False)]
     if not include_flagged:
         conditions.append(SurveyTally.is_flagged.is_(False))
     return conditions
@@ -413,17 +552,23 @@ def _tally_filter(survey: Survey, include_flagged: bool):
 
 def results(survey: Survey, include_flagged: bool = True) -> SurveyResults:
     """Every figure is a GROUP BY over the survey's running tallies (surveys.tallies), which
-    stay a few hundred rows at a million responses; nothing loops over responses."""
+    stay a few hundred rows at a million responses; nothing loops over responses.
+
+    Held answers never count until released; they are only counted apart, to be said. Suspected
+    repeats within the survey's hold_after count by default: the hold is where the survey says
+    how many answers one address may believably send, and a household or a mobile carrier puts
+    several phones behind one address. `include_flagged=False` shows the figures without them."""
     conditions = _tally_filter(survey, include_flagged)
     total = func.sum(SurveyTally.count)
     responses, assisted = db.session.execute(
         select(func.coalesce(total, 0), func.coalesce(func.sum(case((SurveyTally.is_assisted, SurveyTally.count), else_=0)), 0))
         .where(*conditions, SurveyTally.question_key == tallies.RESPONSES)
     ).one()
-    flagged = db.session.scalar(
-        select(func.coalesce(total, 0)).where(SurveyTally.survey_id == survey.id, SurveyTally.question_key == tallies.RESPONSES,
-                                              SurveyTally.is_flagged.is_(True))
-    )
+    flagged, held = db.session.execute(
+        select(func.coalesce(func.sum(case((SurveyTally.is_held.is_(False) & SurveyTally.is_flagged, SurveyTally.count), else_=0)), 0),
+               func.coalesce(func.sum(case((SurveyTally.is_held, SurveyTally.count), else_=0)), 0))
+        .where(SurveyTally.survey_id == survey.id, SurveyTally.question_key == tallies.RESPONSES)
+    ).one()
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     texts: dict[int, tuple[int, int]] = {}
     respondents: dict[int, int] = {}
@@ -472,6 +617,7 @@ def results(survey: Survey, include_flagged: bool = True) -> SurveyResults:
         flagged=flagged,
         assisted=assisted,
         include_flagged=include_flagged,
+        held=held,
         questions=question_results,
         rate=main_rate,
         **splits,
@@ -512,31 +658,32 @@ def visible_comments(survey: Survey, page: int = 1, per_page: int = 50, include_
 
 
 def export_rows(survey: Survey):
-    """One row per response: id, time, placement, entry, flag, then one cell per question."""
+    """One row per response: id, time, placement, entry, flag, held, then one cell per question."""
     placements = {p.id: p.name for p in survey.placements}
     labels = {
         q.id: {option["key"]: option["label"] for option in q.options} for q in survey.questions
     }
     rating_words = {"satisfied": "满意", "mostly_satisfied": "基本满意", "dissatisfied": "不满意"}
-    yield ["response", "submitted_at_utc", "placement", "assisted", "flagged", *[q.prompt for q in survey.questions]]
+    yield ["response", "submitted_at_utc", "placement", "assisted", "flagged", "held", *[q.prompt for q in survey.questions]]
     current, row = None, {}
     query = (
-        select(Response.id, Response.submitted_at, Response.placement_id, Response.is_assisted, Response.is_flagged, Answer.question_id, Answer.value, Answer.text, Answer.is_hidden)
+        select(Response.id, Response.submitted_at, Response.placement_id, Response.is_assisted, Response.is_flagged, Response.held_on,
+               Answer.question_id, Answer.value, Answer.text, Answer.is_hidden)
         .join(Answer, Answer.response_id == Response.id, isouter=True)
         .where(Response.survey_id == survey.id)
-        .order_by(Response.id)
+        .order_by(Response.id, Answer.id)
     )
 
     def finished(head, cells):
         return [*head, *["; ".join(cells.get(q.id, [])) for q in survey.questions]]
 
     head = None
-    for rid, at, placement_id, assisted, flagged, question_id, value, text_, hidden in db.session.execute(query).yield_per(2000):
+    for rid, at, placement_id, assisted, flagged, held_on, question_id, value, text_, hidden in db.session.execute(query).yield_per(2000):
         if rid != current:
             if current is not None:
                 yield finished(head, row)
             current, row = rid, {}
-            head = [rid, at.isoformat(timespec="seconds"), placements.get(placement_id, ""), int(assisted), int(flagged)]
+            head = [rid, at.isoformat(timespec="seconds"), placements.get(placement_id, ""), int(assisted), int(flagged), int(held_on is not None)]
         if question_id is None:
             continue
         if text_ is not None:
@@ -550,15 +697,22 @@ def export_rows(survey: Survey):
 
 def residents_ratings() -> dict[int, Rating]:
     """Each project's residents' satisfaction: its latest survey that has answers, rated by that
-    survey's main question (the first satisfaction question, as on the results page), from the tallies."""
+    survey's main question (the first satisfaction question, as on the results page), from the
+    tallies, leaving out held answers and saying how many there are."""
     rows = db.session.execute(
         select(Survey.project_id, Survey.id, Survey.threshold_percent, Question.position, Question.id, SurveyTally.value,
                func.sum(SurveyTally.count))
         .join(SurveyTally, SurveyTally.survey_id == Survey.id)
         .join(Question, Question.id == SurveyTally.question_key)
-        .where(Survey.project_id.is_not(None), Question.kind == SATISFACTION, SurveyTally.value != tallies.COMMENT)
+        .where(Survey.project_id.is_not(None), Question.kind == SATISFACTION, SurveyTally.value != tallies.COMMENT,
+               SurveyTally.is_held.is_(False))
         .group_by(Survey.project_id, Survey.id, Survey.threshold_percent, Question.position, Question.id, SurveyTally.value)
     ).all()
+    held = dict(db.session.execute(
+        select(SurveyTally.survey_id, func.sum(SurveyTally.count))
+        .where(SurveyTally.question_key == tallies.RESPONSES, SurveyTally.is_held.is_(True))
+        .group_by(SurveyTally.survey_id)
+    ).all())
     latest: dict[int, tuple[int, int]] = {}
     main: dict[int, tuple[int, int]] = {}
     counts: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
@@ -572,5 +726,5 @@ def residents_ratings() -> dict[int, Rating]:
     ratings = {}
     for project_id, (survey_id, bar) in latest.items():
         rate = satisfaction_rate(counts[(survey_id, main[survey_id][1])])
-        ratings[project_id] = Rating("residents", rate.rate_text, rate.valid, rate.is_below(bar))
+        ratings[project_id] = Rating("residents", rate.rate_text, rate.valid, rate.is_below(bar), held=held.get(survey_id) or 0)
     return ratings

@@ -35,6 +35,10 @@ class DefaultConfig:
     CHECKIN_CODE_PERIOD = 60
     # Survey answers accepted from one network address (a shared Wi-Fi serves many homes).
     SURVEY_SUBMIT_LIMIT = "30 per minute;300 per hour"
+    # A new survey's default for how many answers one network address may send it in a day
+    # before the rest are held for staff review. No published rule sets it: one household's
+    # phones (2.62 people per household, 2020 census) on one Wi-Fi, with a visitor or two.
+    SURVEY_HOLD_AFTER = 5
     # Mobile carriers put many residents behind one address: as generous as the surveys.
     PROPOSAL_SUBMIT_LIMIT = "30 per minute;300 per hour"
 

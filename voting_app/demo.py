@@ -153,7 +153,6 @@ def _demo_surveys(rng: random.Random, projects: list[Project], grid_worker) -> N
                 survey,
                 rng.choice(placements),
                 answers,
-                device=None if assisted else f"demo-device-{rng.randrange(10**9)}",
                 entered_by_id=grid_worker.id if assisted else None,
                 filled_at=opened + timedelta(minutes=rng.randrange(6 * 7 * 24 * 60)),
             )

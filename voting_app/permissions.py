@@ -176,6 +176,8 @@ ENDPOINTS: dict[str, str] = {
     "surveys.comment_hide": "survey.manage",
     "surveys.flagged": "survey.manage",
     "surveys.response_flag": "survey.manage",
+    "surveys.held": "survey.manage",
+    "surveys.held_settle": "survey.manage",
     "surveys.assisted_entry": "survey.assist",
     "surveys.respond": PUBLIC,
     "surveys.respond_submit": PUBLIC,

@@ -3,24 +3,25 @@ household code raced by two submissions, surveys outside their window, oversized
 posts.
 
 Expected answers, as the surveys code defines them: a phone keeping its cookie answers once; a
-device that clears it is stored but flagged as a suspected repeat (same address and browser,
-same day); one address is rate-limited (SURVEY_SUBMIT_LIMIT); a household code answers once
-whatever the timing. Everything else is refused with a message saying why, and a refusal
+device that clears it is stored but flagged as a suspected repeat (same address, same day,
+whatever browser it claims to be); past the survey's hold_after answers from one address in a
+day, answers are held and count nowhere until staff release them; one address is rate-limited
+(SURVEY_SUBMIT_LIMIT); a household code answers once whatever the timing. Everything else is refused with a message saying why, and a refusal
 leaves responses, answers, household codes and tallies exactly as they were, with the tallies
 equal to a recount (surveys.tallies.rebuild). Never a 500."""
 
 import html
+import re
 import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from surveys import tallies
-from surveys.models import Answer, HouseholdCode, Response, SurveyTally
+from surveys.models import Answer, HouseholdCode, Response
 from tests.conftest import SECRET, EnglishClient, csrf_token, post
 from tests.surveys.conftest import db_url, pg_delete_order  # noqa: F401  (PostgreSQL: DELETE is faster than TRUNCATE)
-from tests.surveys.helpers import DISSATISFIED, build_survey, full_answer, resident, text_of, user_client
+from tests.surveys.helpers import DISSATISFIED, build_survey, full_answer, recount, resident, tally_counts, text_of, user_client
 from voting_app import create_app
 from voting_app.db import db, utcnow
 
@@ -35,22 +36,6 @@ NOT_UNDERSTOOD = "The request could not be understood."
 # ---- what a refusal must leave untouched ------------------------------------------------
 
 
-def tally_counts(app, survey_id: int) -> dict:
-    with app.app_context():
-        rows = db.session.scalars(select(SurveyTally).where(SurveyTally.survey_id == survey_id))
-        return {tuple(getattr(row, key) for key in tallies.KEY): row.count for row in rows if row.count}
-
-
-def recount(app, survey_id: int) -> dict:
-    """What the tallies would be if rebuilt from the stored answers (rolled back afterwards)."""
-    with app.app_context():
-        tallies.rebuild(survey_id)
-        rows = db.session.scalars(select(SurveyTally).where(SurveyTally.survey_id == survey_id))
-        counts = {tuple(getattr(row, key) for key in tallies.KEY): row.count for row in rows if row.count}
-        db.session.rollback()
-        return counts
-
-
 def state(app, survey_id: int) -> dict:
     """Everything an answer could have changed."""
     with app.app_context():
@@ -60,6 +45,7 @@ def state(app, survey_id: int) -> dict:
         counts = {
             "responses": scalar(select(func.count(Response.id)).where(Response.survey_id == survey_id)),
             "flagged": scalar(select(func.count(Response.id)).where(Response.survey_id == survey_id, Response.is_flagged)),
+            "held": scalar(select(func.count(Response.id)).where(Response.survey_id == survey_id, Response.held_on.is_not(None))),
             "answers": scalar(select(func.count(Answer.id)).where(Answer.survey_id == survey_id)),
             "codes used": scalar(select(func.count(HouseholdCode.id)).where(HouseholdCode.survey_id == survey_id,
                                                                           HouseholdCode.used_at.is_not(None))),
@@ -93,16 +79,74 @@ def test_a_phone_keeping_its_cookie_answers_once_in_a_hundred_tries(app):
 
 
 def test_a_device_clearing_its_cookie_is_kept_but_flagged_after_its_first_answer(app):
-    """Rate limits are off in this app: the repeat flag alone must show the hundred for what they are."""
+    """Rate limits are off in this app: the flag and the hold must show the hundred for what they are."""
     built = build_survey(app)
     for _ in range(100):
         assert post(resident(app, "198.51.100.11", AGENT), f"/s/{built.short_code}", full_answer(built, rating=DISSATISFIED)).status_code == 302
     now = state(app, built.survey_id)
-    assert (now["responses"], now["flagged"], now["answers"]) == (100, 99, 400)
+    assert (now["responses"], now["flagged"], now["answers"], now["held"]) == (100, 99, 400, 95)
     staff = user_client(app, "staff")
     left_out = staff.get(f"/surveys/{built.survey_id}/results.json?flagged=exclude").get_json()
-    assert left_out["responses"] == 1 and left_out["flagged"] == 99
+    assert left_out["responses"] == 1 and left_out["flagged"] == 4 and left_out["held"] == 95
     assert left_out["satisfaction"]["dissatisfied"] == 1
+    # the suspected repeats staff judge one by one are the counted ones; the held wait on their own page
+    assert text_of(staff.get(f"/surveys/{built.survey_id}/flagged")).count("Not a repeat") == 4
+    consistent(app, built.survey_id)
+
+
+def public_figures(app, built) -> dict:
+    """What anyone sees: the project list's residents' figure and the staff results' counts."""
+    page = re.sub(r"<[^>]+>", "", html.unescape(text_of(app.test_client().get("/projects/"))))
+    match = re.search(r"Residents ([0-9.]+)%( \(([0-9]+) more held for review, not counted\))?", page)
+    assert match, page[:3000]
+    staff = user_client(app, "staff")
+    data = staff.get(f"/surveys/{built.survey_id}/results.json").get_json()
+    return {"project list": match.group(1), "held shown": int(match.group(3) or 0), "responses": data["responses"],
+            "rate": round(data["satisfaction"]["rate_percent"], 2), "held": data["held"]}
+
+
+def test_one_address_dropping_its_cookie_and_rotating_its_browser_cannot_stuff_the_survey(app):
+    """The review's attack: hundreds of answers from one address, the cookie dropped and the
+    User-Agent changed every time. Only the survey's first few from that address count; the rest
+    are held, the public figures do not move and say how many are held; staff count them in."""
+    built = build_survey(app)
+    for n in range(9):
+        assert post(resident(app, f"198.51.100.{100 + n}", AGENT), f"/s/{built.short_code}", full_answer(built)).status_code == 302
+    attacker = "203.0.113.66"
+    for n in range(5):
+        assert post(resident(app, attacker, f"{AGENT} build/{n}"), f"/s/{built.short_code}", full_answer(built, rating=DISSATISFIED)).status_code == 302
+    after_allowance = public_figures(app, built)
+    assert after_allowance == {"project list": "64.2", "held shown": 0, "responses": 14, "rate": 64.29, "held": 0}
+    thanks = []
+    for n in range(5, 300):
+        response = post(resident(app, attacker, f"{AGENT} build/{n}"), f"/s/{built.short_code}", full_answer(built, rating=DISSATISFIED))
+        thanks.append((response.status_code, response.headers.get("Location")))
+    # the sender is told nothing: the same thank-you as any resident
+    assert set(thanks) == {(302, f"/s/{built.short_code}/thanks")}
+    assert after_allowance | {"held shown": 295, "held": 295} == public_figures(app, built)
+    now = state(app, built.survey_id)
+    assert (now["responses"], now["held"], now["flagged"]) == (309, 295, 299)
+    consistent(app, built.survey_id)
+
+    staff = user_client(app, "staff")
+    review = html.unescape(text_of(staff.get(f"/surveys/{built.survey_id}/held")))
+    assert attacker not in review and "295" in review
+    assert post(staff, f"/surveys/{built.survey_id}/held", {"decision": "release"}).status_code == 302
+    released = public_figures(app, built)
+    assert released == {"project list": "2.9", "held shown": 0, "responses": 309, "rate": 2.91, "held": 0}
+    assert state(app, built.survey_id)["held"] == 0
+    consistent(app, built.survey_id)
+
+
+def test_one_phone_rotating_through_its_ipv6_addresses_is_still_one_address(app):
+    """An IPv6 phone may take any address in its /64 (RFC 8981): the hold counts the /64."""
+    built = build_survey(app)
+    for n in range(40):
+        address = f"2001:db8:5:7:{n:x}:{n:x}:0:1"
+        assert post(resident(app, address, f"{AGENT} {n}"), f"/s/{built.short_code}", full_answer(built, rating=DISSATISFIED)).status_code == 302
+    assert post(resident(app, "2001:db8:5:8::1", AGENT), f"/s/{built.short_code}", full_answer(built)).status_code == 302
+    now = state(app, built.survey_id)
+    assert (now["responses"], now["held"], now["flagged"]) == (41, 35, 39)
     consistent(app, built.survey_id)
 
 
@@ -118,7 +162,8 @@ def limited_app(db_url):  # noqa: F811
 
 
 def test_one_device_sending_a_hundred_answers_is_rate_limited(limited_app):
-    """Cookies cleared each time: the per-address limit stops the flood, the rest is flagged."""
+    """Cookies cleared each time: the per-address limit stops the flood, what got through past
+    the survey's five is held."""
     app = limited_app
     per_minute = int(app.config["SURVEY_SUBMIT_LIMIT"].split(" per minute")[0])
     assert per_minute < 100, "the limit must stop a hundred answers in a minute"
@@ -128,7 +173,7 @@ def test_one_device_sending_a_hundred_answers_is_rate_limited(limited_app):
     assert statuses == [302] * per_minute + [429] * (100 - per_minute)
     refused(post(resident(app, "198.51.100.12", AGENT), f"/s/{built.short_code}", full_answer(built)), 429, TOO_MANY_ATTEMPTS)
     now = state(app, built.survey_id)
-    assert (now["responses"], now["flagged"]) == (per_minute, per_minute - 1)
+    assert (now["responses"], now["flagged"], now["held"]) == (per_minute, per_minute - 1, per_minute - 5)
     # the limit is per address: a neighbour on another network still answers
     assert post(resident(app, "198.51.100.13", AGENT), f"/s/{built.short_code}", full_answer(built)).status_code == 302
     consistent(app, built.survey_id)

@@ -161,3 +161,28 @@ def scan_database(app, needles: list[str]) -> list[tuple[str, str, str]]:
 def error_flash(page: str) -> list[str]:
     return [html.unescape(m) for m in re.findall(r'<p class="flash flash-error" role="alert">(.*?)</p>', page, re.DOTALL)]
 
+
+
+def tally_counts(app, survey_id: int) -> dict:
+    """The survey's running tallies, by key (surveys.tallies.KEY), zero counts left out."""
+    from surveys import tallies
+    from surveys.models import SurveyTally
+    from voting_app.db import db
+
+    with app.app_context():
+        rows = db.session.scalars(select(SurveyTally).where(SurveyTally.survey_id == survey_id))
+        return {tuple(getattr(row, key) for key in tallies.KEY): row.count for row in rows if row.count}
+
+
+def recount(app, survey_id: int) -> dict:
+    """What the tallies would be if rebuilt from the stored answers (rolled back afterwards)."""
+    from surveys import tallies
+    from surveys.models import SurveyTally
+    from voting_app.db import db
+
+    with app.app_context():
+        tallies.rebuild(survey_id)
+        rows = db.session.scalars(select(SurveyTally).where(SurveyTally.survey_id == survey_id))
+        counts = {tuple(getattr(row, key) for key in tallies.KEY): row.count for row in rows if row.count}
+        db.session.rollback()
+        return counts

@@ -4,7 +4,7 @@ hiding of comments, large type, the page weight, and assisted entry by a grid wo
 
 import html
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -175,33 +175,36 @@ def test_the_answered_cookie_is_signed_and_per_survey(app):
     assert count(app, Response) == 3
 
 
-def test_a_second_answer_from_the_same_address_and_phone_is_kept_but_flagged(app):
+def test_a_second_answer_from_the_same_address_is_kept_but_flagged_whatever_the_browser_says(app):
+    """The User-Agent is the sender's to choose, so the repeat key rests on the address alone."""
     built = build_survey(app)
     agent = "Mozilla/5.0 (iPhone) MicroMessenger/8.0.50"
     assert post(resident(app, "198.51.100.20", agent), f"/s/{built.short_code}", full_answer(built, rating=SATISFIED)).status_code == 302
     # a fresh browser (cookies cleared) on the same phone and network
     assert post(resident(app, "198.51.100.20", agent), f"/s/{built.short_code}", full_answer(built, rating=DISSATISFIED)).status_code == 302
-    # another phone on the same shared Wi-Fi is not a repeat
+    # another browser name on the same address is still a repeat from that address
     assert post(resident(app, "198.51.100.20", agent + " other"), f"/s/{built.short_code}", full_answer(built, rating=MOSTLY)).status_code == 302
+    # another address is not
+    assert post(resident(app, "198.51.100.21", agent), f"/s/{built.short_code}", full_answer(built, rating=MOSTLY)).status_code == 302
     responses = stored(app, built.survey_id)
-    assert [(r["is_flagged"], r["flag_reason"]) for r in responses] == [
-        (False, None),
-        (True, "same_device_same_day"),
-        (False, None),
+    assert [(r["is_flagged"], r["flag_reason"], r["held_on"]) for r in responses] == [
+        (False, None, None),
+        (True, "same_address_same_day", None),
+        (True, "same_address_same_day", None),
+        (False, None, None),
     ]
-    assert responses[0]["device_hash"] == responses[1]["device_hash"] != responses[2]["device_hash"]
     assert [a["is_flagged"] for a in answers_of(app, responses[1]["id"])] == [True] * 4
 
     staff = user_client(app, "staff")
     included = text_of(staff.get(f"/surveys/{built.survey_id}/results"))
     excluded = text_of(staff.get(f"/surveys/{built.survey_id}/results?flagged=exclude"))
-    assert '<dd data-key="responses">3</dd>' in included and '<dd data-key="responses">2</dd>' in excluded
+    assert '<dd data-key="responses">4</dd>' in included and '<dd data-key="responses">2</dd>' in excluded
     assert "Include suspected repeats" in excluded
     left_out = staff.get(f"/surveys/{built.survey_id}/results.json?flagged=exclude").get_json()
-    assert left_out["responses"] == 2 and left_out["flagged"] == 1
+    assert left_out["responses"] == 2 and left_out["flagged"] == 2
     assert (left_out["satisfaction"]["satisfied"], left_out["satisfaction"]["dissatisfied"]) == (1, 0)
     kept_in = staff.get(f"/surveys/{built.survey_id}/results.json").get_json()
-    assert kept_in["responses"] == 3 and kept_in["satisfaction"]["dissatisfied"] == 1
+    assert kept_in["responses"] == 4 and kept_in["satisfaction"]["dissatisfied"] == 1 and kept_in["held"] == 0
 
 
 @pytest.fixture
@@ -259,8 +262,8 @@ def test_no_network_address_or_user_agent_is_stored_anywhere(app):
     assert post(resident(app, ADDRESS, AGENT), f"/s/{built.short_code}", failed).status_code == 400
     responses = stored(app, built.survey_id)
     assert len(responses) == 2 and responses[1]["is_flagged"]  # the keyed hash did its job
-    assert all(re.fullmatch(r"[0-9a-f]{64}", r["device_hash"]) for r in responses)
-    assert scan_database(app, [ADDRESS, AGENT, "PrivacyProbe"]) == []
+    assert "device_hash" not in responses[0]  # answers carry nothing about where they came from
+    assert scan_database(app, [ADDRESS, AGENT, "PrivacyProbe", "203.0.113"]) == []
 
 
 def test_the_privacy_scan_finds_an_address_when_one_is_stored(app):
@@ -403,7 +406,7 @@ def test_a_grid_worker_enters_paper_answers_marked_as_assisted_and_shown_apart(a
     responses = stored(app, built.survey_id)
     assert [(r["is_assisted"], r["entered_by_id"]) for r in responses] == [(False, None)] + [(True, worker.user_id)] * 3
     assisted = responses[1:]
-    assert all(r["device_hash"] is None and r["is_flagged"] is False for r in assisted)
+    assert all(r["held_on"] is None and r["is_flagged"] is False for r in assisted)
     assert {r["placement_id"] for r in assisted} == {placement_id}
     assert all(a["is_assisted"] for r in assisted for a in answers_of(app, r["id"]))
 
@@ -431,22 +434,25 @@ def test_assisted_entry_still_checks_the_answers(app):
     assert count(app, Response) == 0
 
 
-def test_the_repeat_flag_key_is_random_and_old_keys_are_deleted(app):
-    """Only today's and yesterday's random keys exist: older hashes can never be recomputed."""
+def test_the_address_key_is_random_and_a_new_day_deletes_old_keys_and_counts(app):
+    """Only today's random key and counts exist: an older hash can never be recomputed, and no
+    count says what an address did on a past day."""
     from datetime import timedelta
 
     from surveys import service
-    from surveys.models import DedupeKey
-    from voting_app.db import db, utcnow
+    from surveys.models import AddressCount, DedupeKey
+    from voting_app.db import db
 
     with app.app_context():
-        today = utcnow().date()
+        today = date.today()
         db.session.add_all(DedupeKey(day=today - timedelta(days=n), key=bytes([n]) * 32) for n in (1, 2, 5))
+        db.session.add_all(AddressCount(day=today - timedelta(days=n), address_hash=f"{n:064x}", count=9) for n in (1, 2))
         db.session.commit()
         first = service._dedupe_key(today)
-        assert first == service._dedupe_key(today) and len(first) == 32
+        assert first == service._dedupe_key(today) and len(first) == 32 and first not in {bytes([n]) * 32 for n in (1, 2, 5)}
         db.session.commit()
-        assert sorted(k.day for k in db.session.scalars(select(DedupeKey))) == [today - timedelta(days=1), today]
+        assert [k.day for k in db.session.scalars(select(DedupeKey))] == [today]
+        assert db.session.scalars(select(AddressCount)).all() == []
 
 
 def test_a_stale_page_keeps_the_residents_answers(app):

@@ -69,7 +69,7 @@ def outcome_survey(app):
                 times.id: [time_keys[k] for k in TIMES[index]],
             }
             filled = datetime.combine(week, datetime.min.time()).replace(hour=10 + index % 5)
-            response = service.submit_response(survey, placements[place], answers, device=f"device-{index}", filled_at=filled)
+            response = service.submit_response(survey, placements[place], answers, address=f"network-{index}", filled_at=filled)
             response_ids.append(response.id)
         db.session.commit()
         built.questions["multiple"] = times.id
@@ -258,19 +258,19 @@ def test_the_csv_export_has_one_row_per_response_and_hides_hidden_comments(app, 
     assert raw.startswith("\ufeff".encode()) and raw.count("\ufeff".encode()) == 1
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert table[0] == [
-        "response", "submitted_at_utc", "placement", "assisted", "flagged",
+        "response", "submitted_at_utc", "placement", "assisted", "flagged", "held",
         "您对这个项目总体满意吗？", "项目给您的生活带来了哪些变化？",
         "请为施工或运营期间的安全和文明程度打分（1分最低，5分最高）", "您还有什么意见或建议？", "您常在哪些时段经过？",
     ]
     body = table[1:]
     assert len(body) == 20
     assert [int(row[0]) for row in body] == built.response_ids
-    assert body[0] == [str(built.response_ids[0]), "2026-03-02T10:00:00", NORTH, "0", "0", "满意", "明显改善", "5", "晚上终于亮了", "早上; 夜间"]
-    assert body[5][8] == "[hidden]" and body[5][5] == "基本满意"
-    assert body[12][8] == "<b>希望</b>延长到村口" and body[12][2] == BOARD
-    assert body[19] == [str(built.response_ids[19]), "2026-03-09T14:00:00", BOARD, "0", "0", "不满意", "", "", "", ""]
+    assert body[0] == [str(built.response_ids[0]), "2026-03-02T10:00:00", NORTH, "0", "0", "0", "满意", "明显改善", "5", "晚上终于亮了", "早上; 夜间"]
+    assert body[5][9] == "[hidden]" and body[5][6] == "基本满意"
+    assert body[12][9] == "<b>希望</b>延长到村口" and body[12][2] == BOARD
+    assert body[19] == [str(built.response_ids[19]), "2026-03-09T14:00:00", BOARD, "0", "0", "0", "不满意", "", "", "", ""]
     assert "骂人的话" not in raw.decode("utf-8-sig")
-    assert [row[5] for row in body].count("不满意") == 8
+    assert [row[6] for row in body].count("不满意") == 8
 
 
 def test_the_excel_export_has_a_summary_and_every_response(app, staff, outcome_survey):
@@ -283,16 +283,16 @@ def test_the_excel_export_has_a_summary_and_every_response(app, staff, outcome_s
     assert len(workbook.sheetnames) == 2 and workbook.sheetnames[1] == "Responses"
     summary = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
     assert summary[0][0] == "一号公路亮化满意度"
-    assert summary[1] == ["Responses", 20, "Flagged", 0, "Assisted", 0]
+    assert summary[1] == ["Responses", 20, "Flagged", 0, "Assisted", 0, "Held for review (not counted)", 0]
     assert summary[2][:7] == ["All answers", "Satisfaction rate (%)", 60.0, "Margin of error (± points)", 21.3, "Valid answers", 20]
     placement_rows = [[row[0], row[6], row[2]] for row in summary[3:]]
     assert placement_rows == [[NORTH, 12, 58.3], [BOARD, 8, 62.5]]
     assert all(row[4] is not None for row in summary[2:]), "every rate carries its margin"
     responses = [list(row) for row in workbook.worksheets[1].iter_rows(values_only=True)]
-    assert responses[0][:5] == ["response", "submitted_at_utc", "placement", "assisted", "flagged"]
+    assert responses[0][:6] == ["response", "submitted_at_utc", "placement", "assisted", "flagged", "held"]
     assert len(responses) == 21
-    assert responses[1][5:] == ["满意", "明显改善", "5", "晚上终于亮了", "早上; 夜间"]
-    assert responses[6][8] == "[hidden]"
+    assert responses[1][5:] == [0, "满意", "明显改善", "5", "晚上终于亮了", "早上; 夜间"]
+    assert responses[6][9] == "[hidden]"
     assert not any("骂人的话" in str(cell) for row in responses for cell in row)
 
 
@@ -324,11 +324,11 @@ def test_exports_keep_a_comment_that_looks_like_a_formula_as_text(app, staff):
         db.session.commit()
     workbook = openpyxl.load_workbook(io.BytesIO(staff.get(f"/surveys/{built.survey_id}/export.xlsx").data))
     sheet = workbook.worksheets[1]
-    cells = [sheet.cell(row=index, column=9) for index in (2, 3, 4)]
+    cells = [sheet.cell(row=index, column=10) for index in (2, 3, 4)]
     assert [cell.value for cell in cells] == [FORMULA, "+86 138 0000 0000", "普通意见"]
     assert [cell.data_type for cell in cells] == ["s", "s", "s"]
     table = list(csv.reader(io.StringIO(staff.get(f"/surveys/{built.survey_id}/export.csv").data.decode("utf-8-sig"))))
-    assert [row[8] for row in table[1:]] == ["'" + FORMULA, "'+86 138 0000 0000", "普通意见"]
+    assert [row[9] for row in table[1:]] == ["'" + FORMULA, "'+86 138 0000 0000", "普通意见"]
     # stored as typed all the same
     with app.app_context():
         assert db.session.scalar(select(Answer.text).where(Answer.text.like("=HYPERLINK%"))) == FORMULA

@@ -143,22 +143,40 @@ ADDRESS = "203.0.113.77"
 AGENT = "Mozilla/5.0 MicroMessenger/8.0.47"
 
 
-def test_the_device_hash_is_stable_under_one_key_and_survey():
+def test_the_address_hash_is_stable_under_one_key_and_survey_whatever_the_browser():
     key = bytes(range(32))
-    first = rules.device_hash(key, 7, ADDRESS, AGENT)
-    assert first == rules.device_hash(key, 7, ADDRESS, AGENT) and len(first) == 64
+    first = rules.address_hash(key, 7, ADDRESS)
+    assert first == rules.address_hash(key, 7, ADDRESS) and len(first) == 64
+    assert AGENT not in first and ADDRESS not in first
 
 
-def test_the_device_hash_changes_with_the_daily_key_survey_address_and_agent():
+def test_the_address_hash_changes_with_the_daily_key_survey_and_address():
     key = bytes(range(32))
-    base = rules.device_hash(key, 7, ADDRESS, AGENT)
+    base = rules.address_hash(key, 7, ADDRESS)
     variants = {
-        rules.device_hash(bytes(reversed(range(32))), 7, ADDRESS, AGENT),
-        rules.device_hash(key, 8, ADDRESS, AGENT),
-        rules.device_hash(key, 7, "203.0.113.78", AGENT),
-        rules.device_hash(key, 7, ADDRESS, AGENT + " x"),
+        rules.address_hash(bytes(reversed(range(32))), 7, ADDRESS),
+        rules.address_hash(key, 8, ADDRESS),
+        rules.address_hash(key, 7, "203.0.113.78"),
     }
-    assert base not in variants and len(variants) == 4
+    assert base not in variants and len(variants) == 3
+
+
+def test_one_ipv6_slash_64_is_one_address_and_a_mapped_ipv4_is_the_ipv4():
+    """A phone picks new IPv6 addresses inside its /64 at will (RFC 8981): they count as one."""
+    key = bytes(range(32))
+    one = rules.address_hash(key, 7, "2001:db8:1:2::a")
+    assert rules.address_hash(key, 7, "2001:db8:1:2:ffff:1:2:3") == one
+    assert rules.address_hash(key, 7, "2001:db8:1:3::a") != one
+    assert rules.network_of("::ffff:203.0.113.77") == ADDRESS == rules.network_of(" 203.0.113.77 ")
+    assert rules.network_of("not an address") == "not an address"
+
+
+@pytest.mark.parametrize("seen, hold_after, flagged, held", [
+    (1, 5, False, False), (2, 5, True, False), (5, 5, True, False), (6, 5, True, True), (500, 5, True, True),
+    (1, 1, False, False), (2, 1, True, True),
+])
+def test_an_addresss_first_answer_counts_the_next_are_flagged_and_past_the_allowance_held(seen, hold_after, flagged, held):
+    assert rules.arrival(seen, hold_after) == rules.Arrival(is_flagged=flagged, is_held=held)
 
 
 # ---- household code hashes ------------------------------------------------------------------

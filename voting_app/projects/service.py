@@ -162,6 +162,7 @@ class Rating:
     rate_text: str | None
     rated: int
     is_below_bar: bool
+    held: int = 0  # residents' answers held for review, not in the figure
 
 
 MET, BELOW, UNRATED = "met", "below", "unrated"

@@ -60,7 +60,7 @@ def year_workbook(report: YearReport, labels: dict) -> bytes:
     sheet.append([labels["project"], labels["year"], labels["department"], labels["stage"], labels["progress"], labels["budget"],
                   labels["spent"], labels["spent_share"], labels["milestones_done"], labels["milestones_overdue"],
                   labels["supervisions"], labels["rectifications_asked"], labels["rectifications_settled"],
-                  labels["rectifications_overdue"], labels["residents"], labels["deputies"]])
+                  labels["rectifications_overdue"], labels["residents"], labels["deputies"], labels["residents_held"]])
     for item in report.projects:
         project = item.project
         residents, deputies = item.rating("residents"), item.rating("deputies")
@@ -73,6 +73,7 @@ def year_workbook(report: YearReport, labels: dict) -> bytes:
             item.rectifications_settled, item.rectifications_overdue,
             float(residents.rate_text) if residents and residents.rate_text else None,
             float(deputies.rate_text) if deputies and deputies.rate_text else None,
+            residents.held if residents else None,
         ]))
     buffer = io.BytesIO()
     workbook.save(buffer)

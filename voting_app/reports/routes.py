@@ -76,6 +76,7 @@ def year_report_xlsx():
         "supervisions": _("Supervision visits"), "rectifications_asked": _("Rectifications asked"),
         "rectifications_settled": _("Rectifications settled"), "rectifications_overdue": _("Overdue rectifications"),
         "residents": _("Residents’ satisfaction (percent)"), "deputies": _("Deputies’ satisfaction (percent)"),
+        "residents_held": _("Residents’ answers held for review (not counted)"),
         "stages": {stage: str(label) for stage, label in STAGE_LABELS.items()},
     }
     return _xlsx(excel.year_workbook(report, labels), f"projects-{report.year or 'all'}.xlsx")
