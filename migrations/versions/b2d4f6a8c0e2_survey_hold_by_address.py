@@ -1,7 +1,7 @@
 """survey answers held past a per-address count; no device hash on responses
 
 Revision ID: b2d4f6a8c0e2
-Revises: 92f0747e2aa3
+Revises: e5a7c9d1f3b5
 Create Date: 2026-12-03 14:10:00
 
 """

@@ -1,7 +1,7 @@
 """sign-in lock per client: device cookies, addresses and all unknown clients
 
 Revision ID: e5a7c9d1f3b5
-Revises: 92f0747e2aa3
+Revises: a1c3e5b7d9f1
 Create Date: 2026-12-03 14:20:00
 
 """

@@ -24,7 +24,7 @@ from tests.images import jpeg_bytes
 from tests.security.test_uploads import Routes, upload
 from tests.surveys.conftest import db_url, pg_delete_order  # noqa: F401  (PostgreSQL: DELETE is faster than TRUNCATE)
 from voting_app import images
-from voting_app.ballots.models import Ballot
+from voting_app.ballots.models import SealedBallot
 from voting_app.db import db
 from voting_app.images import LARGE_DECODE_BYTES
 
@@ -39,8 +39,9 @@ def routes(app, world, tmp_path):
 
 
 def ballots_stored(app, world) -> int:
+    """Ballots in the box: sealed, as they are while the round is voted."""
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.round_id == world.round_id))
+        return db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.round_id == world.round_id))
 
 
 def is_held(lock_file) -> bool:
