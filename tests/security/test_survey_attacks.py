@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from surveys import tallies
 from surveys.models import Answer, HouseholdCode, Response, SurveyTally
-from tests.conftest import SECRET, EnglishClient, csrf_token, post
+from tests.conftest import AUDIT_KEY, SECRET, EnglishClient, csrf_token, post
 from tests.surveys.conftest import db_url, pg_delete_order  # noqa: F401  (PostgreSQL: DELETE is faster than TRUNCATE)
 from tests.surveys.helpers import DISSATISFIED, build_survey, full_answer, resident, text_of, user_client
 from voting_app import create_app
@@ -109,7 +109,7 @@ def test_a_device_clearing_its_cookie_is_kept_but_flagged_after_its_first_answer
 @pytest.fixture
 def limited_app(db_url):  # noqa: F811
     """The production rate limits (SURVEY_SUBMIT_LIMIT as configured), switched on."""
-    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": db_url, "SERVER_NAME": "localhost",
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "SQLALCHEMY_DATABASE_URI": db_url, "SERVER_NAME": "localhost",
                       "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"})
     app.test_client_class = EnglishClient
     yield app
