@@ -38,7 +38,7 @@ def upgrade():
 
     bind = op.get_bind()
     unkeyed = bind.execute(sa.text("SELECT count(*) FROM audit_entries")).scalar()
-    # Asked before any change: SQLite does not roll back DDL, and a half-done upgrade must not happen.
+    # Asked before any change, so that the refusal never rests on the DDL being rolled back.
     key = parse_key(current_app.config.get("AUDIT_KEY")) if unkeyed else None
 
     op.add_column('audit_entries', sa.Column('scheme', sa.String(length=16), server_default='sha256', nullable=False))
