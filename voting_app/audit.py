@@ -175,7 +175,7 @@ def verify_chain(anchored: tuple[int, str] | None = None) -> ChainCheck:
             return ChainCheck(checked, entry.id, "previous hash does not match (an entry was removed or reordered)")
         fields = (prev_hash, entry.at, entry.actor, entry.action, entry.target, entry.details)
         if entry.scheme == KEYED:
-            if not hmac.compare_digest(entry.hash, entry_mac(key, *fields)):
+            if not _same(entry.hash, entry_mac(key, *fields)):
                 if not keyed_seen:
                     return ChainCheck(checked, entry.id, "the first keyed entry does not match under this audit key "
                                       "(the key is not the one this log was written with, or the entry was forged)")
@@ -185,7 +185,7 @@ def verify_chain(anchored: tuple[int, str] | None = None) -> ChainCheck:
         elif entry.scheme == UNKEYED:
             if keyed_seen:
                 return ChainCheck(checked, entry.id, "an unkeyed entry after keyed ones (written without the audit key)")
-            if not hmac.compare_digest(entry.hash, entry_hash(*fields)):
+            if not _same(entry.hash, entry_hash(*fields)):
                 return ChainCheck(checked, entry.id, "entry content does not match its hash")
             first_unkeyed_tail_id = first_unkeyed_tail_id or entry.id
         else:
@@ -204,6 +204,12 @@ def verify_chain(anchored: tuple[int, str] | None = None) -> ChainCheck:
     if anchored is not None and not anchor_seen:
         return ChainCheck(checked, None, f"the log ends at entry {checked} but the anchor names entry {anchored[0]} (entries were removed)")
     return ChainCheck(checked, None)
+
+
+def _same(stored: str, expected: str) -> bool:
+    """Constant-time, and as bytes: compare_digest refuses a str with non-ASCII characters,
+    which a forged row may well hold."""
+    return hmac.compare_digest(stored.encode("utf-8"), expected.encode("utf-8"))
 
 
 def _rounds_were_confirmed() -> bool:

@@ -113,11 +113,13 @@ def forged_confirmation(forgery: str, prev_hash: str, round_id: int, digest: str
         return {**fields, "prev_hash": prev_hash, "hash": entry_hash(*link)}
     if forgery == "unkeyed SHA-256 labelled as keyed":
         return {**fields, "prev_hash": prev_hash, "hash": entry_hash(*link), "scheme": KEYED}
-    return {**fields, "prev_hash": prev_hash, "hash": entry_mac(b"a guessed key, not the audit key", *link), "scheme": KEYED}
+    if forgery == "HMAC under a wrong key":
+        return {**fields, "prev_hash": prev_hash, "hash": entry_mac(b"a guessed key, not the audit key", *link), "scheme": KEYED}
+    return {**fields, "prev_hash": prev_hash, "hash": "伪" * 64, "scheme": KEYED}  # reported, not a crash of the verifier
 
 
 FORGERIES = ("unkeyed SHA-256, scheme left to the column default", "unkeyed SHA-256 labelled as keyed",
-             "HMAC under a wrong key")
+             "HMAC under a wrong key", "a hash that is not hex at all")
 
 
 @pytest.mark.parametrize("forgery", FORGERIES)
@@ -141,12 +143,15 @@ def test_an_appended_entry_forged_without_the_audit_key_is_caught(app, world, fo
         db.session.commit()
         forged_id = newest.id + 1
     anchor_after = run(app, "audit-anchor").output.strip()  # e.g. a session report printed after the forgery
-    for args in ((), ("--anchor", anchor_before), ("--anchor", anchor_after)):
+    checks = [(), ("--anchor", anchor_before), ("--anchor", anchor_after)]
+    if forgery == "a hash that is not hex at all":
+        assert run(app, "audit-verify", *checks.pop()).exit_code == 2  # not even an anchor
+    for args in checks:
         audit = run(app, "audit-verify", *args)
         assert audit.exit_code == 1 and f"BROKEN at entry {forged_id}" in audit.output, (args, audit.output)
     # Staff go on working: the app's next keyed entry links onto the forged one.
     assert post(as_role(app, world, "staff"), f"/sessions/{world.session_id}/cards/{world.deputy_ids[5]}/revoke").status_code == 302
-    for args in ((), ("--anchor", anchor_before), ("--anchor", anchor_after)):
+    for args in checks:
         audit = run(app, "audit-verify", *args)
         assert audit.exit_code == 1 and f"BROKEN at entry {forged_id}" in audit.output, (args, audit.output)
     board = run(app, "board-verify")
