@@ -28,6 +28,8 @@ from voting_app.db import db, utcnow
 GENESIS = "0" * 64
 UNKEYED = "sha256"
 KEYED = "hmac-sha256"
+# The keyed entry the upgrade writes after the unkeyed ones, with their number in its details.
+SEAL_ACTION = "audit.keyed"
 # RFC 2104, section 3: a key shorter than the hash output (32 bytes for SHA-256) weakens HMAC.
 KEY_BYTES = 32
 
@@ -158,9 +160,9 @@ def verify_chain(anchored: tuple[int, str] | None = None) -> ChainCheck:
     carry that hash, so removing the newest entries is caught as well.
 
     Keyed entries must match their HMAC under the configured key. Unkeyed entries pass only
-    as the beginning of the log that a keyed entry seals: one after a keyed entry, or at the
-    end of the log, was written by someone without the key. Without a valid key nothing
-    passes."""
+    as the beginning of the log that the upgrade's seal (SEAL_ACTION, naming their number)
+    follows: any other unkeyed entry was written by someone without the key. Without a valid
+    key nothing passes."""
     try:
         key = configured_key()
     except AuditKeyError as error:
@@ -180,6 +182,9 @@ def verify_chain(anchored: tuple[int, str] | None = None) -> ChainCheck:
                     return ChainCheck(checked, entry.id, "the first keyed entry does not match under this audit key "
                                       "(the key is not the one this log was written with, or the entry was forged)")
                 return ChainCheck(checked, entry.id, "entry content does not match its HMAC (changed, or written without the audit key)")
+            if not keyed_seen and checked and not _seals(entry, checked):
+                return ChainCheck(checked, first_unkeyed_tail_id, "unkeyed entries that no upgrade sealed "
+                                  "(written without the audit key)")
             keyed_seen = True
             first_unkeyed_tail_id = None
         elif entry.scheme == UNKEYED:
@@ -204,6 +209,12 @@ def verify_chain(anchored: tuple[int, str] | None = None) -> ChainCheck:
     if anchored is not None and not anchor_seen:
         return ChainCheck(checked, None, f"the log ends at entry {checked} but the anchor names entry {anchored[0]} (entries were removed)")
     return ChainCheck(checked, None)
+
+
+def _seals(entry: AuditEntry, unkeyed: int) -> bool:
+    """Only the upgrade's own entry vouches for the unkeyed ones before it: any other keyed
+    entry after unkeyed ones is the app linking onto rows someone slipped into the log."""
+    return entry.action == SEAL_ACTION and isinstance(entry.details, dict) and entry.details.get("unkeyed_entries") == unkeyed
 
 
 def _same(stored: str, expected: str) -> bool:

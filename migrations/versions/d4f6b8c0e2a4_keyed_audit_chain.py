@@ -34,7 +34,7 @@ def upgrade():
     appended now seals them, so an unkeyed entry added later never passes the verifier."""
     from flask import current_app
 
-    from voting_app.audit import GENESIS, new_entry, parse_key
+    from voting_app.audit import GENESIS, SEAL_ACTION, new_entry, parse_key
 
     bind = op.get_bind()
     unkeyed = bind.execute(sa.text("SELECT count(*) FROM audit_entries")).scalar()
@@ -47,7 +47,7 @@ def upgrade():
         if bind.dialect.name == "postgresql":
             bind.execute(sa.text("SELECT pg_advisory_xact_lock(7412001)"))  # the lock record() takes
         newest = bind.execute(sa.text("SELECT hash FROM audit_entries ORDER BY id DESC LIMIT 1")).scalar()
-        seal = new_entry(key, newest or GENESIS, "system", "audit.keyed", "", {"unkeyed_entries": unkeyed})
+        seal = new_entry(key, newest or GENESIS, "system", SEAL_ACTION, "", {"unkeyed_entries": unkeyed})
         bind.execute(ENTRIES.insert().values(**seal))
 
 

@@ -180,3 +180,25 @@ def test_a_whole_log_forged_without_the_audit_key_is_caught(app, world):
         first_id = db.session.scalar(select(AuditEntry.id).order_by(AuditEntry.id))
     result = run(app, "audit-verify")
     assert result.exit_code == 1 and f"BROKEN at entry {first_id}: the log ends in unkeyed entries" in result.output
+
+
+def test_unkeyed_entries_slipped_in_before_the_first_keyed_one_are_not_taken_for_a_sealed_beginning(app):
+    """On a new installation the log starts empty. A forger who gets an unkeyed entry in
+    first has the app's next (keyed) entry link onto it, which looks like an upgraded log;
+    only the upgrade's own keyed entry, naming how many unkeyed entries it seals, vouches
+    for them."""
+    from voting_app import audit
+    from voting_app.audit import GENESIS, entry_hash
+    from voting_app.db import utcnow
+
+    with app.app_context():
+        at, details = utcnow(), {"name": "伪造的会议"}
+        db.session.execute(insert(AuditEntry.__table__).values(
+            at=at, actor="staff-1", action="session.create", target="session:1", details=details, prev_hash=GENESIS,
+            hash=entry_hash(GENESIS, at, "staff-1", "session.create", "session:1", details)))
+        db.session.commit()
+        audit.record("staff-1", "session.update", "session:1")
+        db.session.commit()
+        forged_id = db.session.scalar(select(AuditEntry.id).order_by(AuditEntry.id))
+    result = run(app, "audit-verify")
+    assert result.exit_code == 1 and f"BROKEN at entry {forged_id}: unkeyed entries that no upgrade sealed" in result.output
