@@ -207,3 +207,19 @@ def test_a_backup_from_before_the_key_is_checked_restored_and_sealed(sqlite_app,
         upgrade(directory=MIGRATIONS_DIR)
     verified = run(sqlite_app, "audit-verify", "--anchor", anchor)
     assert verified.exit_code == 0 and "4 entries" in verified.output
+
+
+def test_a_real_start_writes_the_key_file_once_and_the_environment_takes_its_place(tmp_path, monkeypatch):
+    """create_app() as gunicorn and `flask` call it, on an instance folder of its own."""
+    monkeypatch.setattr("voting_app.app.ROOT", tmp_path)
+    monkeypatch.delenv("AUDIT_KEY", raising=False)
+    first = create_app()
+    key_file = tmp_path / "instance" / "audit.key"
+    assert first.config["AUDIT_KEY"] == key_file.read_text().strip() and len(parse_key(first.config["AUDIT_KEY"])) == 32
+    assert "AUDIT_KEY" not in (tmp_path / "instance" / "config.py").read_text(), "config.py travels with the backups"
+    assert create_app().config["AUDIT_KEY"] == first.config["AUDIT_KEY"]
+    monkeypatch.setenv("AUDIT_KEY", OTHER_KEY)
+    assert create_app().config["AUDIT_KEY"] == OTHER_KEY
+    monkeypatch.setenv("AUDIT_KEY", "ab" * 16)
+    with pytest.raises(AuditKeyError, match="too short"):  # the app does not start with a key it cannot use
+        create_app()
