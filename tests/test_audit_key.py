@@ -135,10 +135,21 @@ def test_without_the_key_nothing_is_verified_and_nothing_is_written(app, world):
         assert db.session.scalar(select(Credential.revoked_at).where(Credential.deputy_id == world.deputy_ids[3])) is None
 
 
-def test_another_key_is_named_as_the_problem(app, world):
-    result = run(app_with(app.config["SQLALCHEMY_DATABASE_URI"], AUDIT_KEY=OTHER_KEY), "audit-verify")
+def test_another_key_is_named_as_the_problem_and_writes_nothing(app, world):
+    """A key file written anew after the old one was lost, or a database restored onto a
+    server with a key of its own: the log would go on under a key that cannot verify it."""
+    other = app_with(app.config["SQLALCHEMY_DATABASE_URI"], AUDIT_KEY=OTHER_KEY)
+    result = run(other, "audit-verify")
     assert result.exit_code == 1
     assert "does not match under this audit key (the key is not the one this log was written with" in result.output
+    with app.app_context():
+        before = db.session.scalar(select(func.count(AuditEntry.id)))
+    with pytest.raises(AuditKeyError, match="not the one this log was written with: nothing was written"):
+        post(as_role(other, world, "staff"), f"/sessions/{world.session_id}/cards/{world.deputy_ids[3]}/revoke")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AuditEntry.id))) == before
+    assert post(as_role(app, world, "staff"), f"/sessions/{world.session_id}/cards/{world.deputy_ids[3]}/revoke").status_code == 302
+    assert run(app, "audit-verify").exit_code == 0
 
 
 @pytest.mark.parametrize(("value", "problem"), [

@@ -116,8 +116,9 @@ def actor_label(user) -> str:
 
 def record(actor: str, action: str, target: str = "", **details) -> AuditEntry:
     """Append an entry in the caller's transaction (flushes, never commits). Without the
-    audit key it raises AuditKeyError before writing anything."""
+    audit key, or with another key than the log's, it raises AuditKeyError before writing anything."""
     key = configured_key()
+    _refuse_another_key(key)
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(7412001)"))
     prev_hash = db.session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
@@ -125,6 +126,28 @@ def record(actor: str, action: str, target: str = "", **details) -> AuditEntry:
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+_keys_that_fit: set[tuple[str, bytes]] = set()
+
+
+def _refuse_another_key(key: bytes) -> None:
+    """A key file lost and written anew at start, or a database restored onto a server with
+    a new key, would have every later entry written under a key that no longer verifies the
+    log: refuse instead. The log's first keyed entry decides, once per process and database
+    (it never changes); a forged newest entry does not stop the app, audit-verify reports it."""
+    marker = (db.engine.url.render_as_string(hide_password=True), key)
+    if marker in _keys_that_fit:
+        return
+    first = db.session.scalars(select(AuditEntry).where(AuditEntry.scheme == KEYED).order_by(AuditEntry.id).limit(1)).first()
+    if first is None:
+        return
+    if not _same(first.hash, entry_mac(key, first.prev_hash, first.at, first.actor, first.action, first.target, first.details)):
+        raise AuditKeyError(
+            "the audit key is not the one this log was written with: nothing was written; put the log's key back "
+            "(AUDIT_KEY or instance/audit.key, from the copy kept apart from the database)"
+        )
+    _keys_that_fit.add(marker)
 
 
 @dataclass(frozen=True)
