@@ -30,6 +30,7 @@ from bench.client import Call, percentile, run_all
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 SECRET = "bench-" + secrets.token_hex(16)
+AUDIT_KEY = secrets.token_hex(32)
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CANDIDATES = 15
 SEATS = 10
@@ -51,7 +52,7 @@ class Server:
         self.log = tempfile.TemporaryFile()
 
     def start(self) -> "Server":
-        env = {**os.environ, "DATABASE_URL": self.db_url, "SECRET_KEY": SECRET, "BIND": f"127.0.0.1:{self.port}",
+        env = {**os.environ, "DATABASE_URL": self.db_url, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "BIND": f"127.0.0.1:{self.port}",
                "LOG_LEVEL": "warning", **self.extra}
         if self.workers:
             env["WEB_CONCURRENCY"] = str(self.workers)
@@ -109,7 +110,7 @@ def serving(*args, **kwargs):
 def make_app(db_url: str):
     from voting_app import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": SECRET, "TESTING": False, "SERVER_NAME": "127.0.0.1"})
+    return create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "TESTING": False, "SERVER_NAME": "127.0.0.1"})
 
 
 def migrate(db_url: str) -> None:

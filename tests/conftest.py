@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 from voting_app import create_app  # noqa: E402
 
 SECRET = "test-secret-key"
+AUDIT_KEY = "7e57a0d1" * 8  # 32 bytes in hex, as instance/audit.key holds them
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
@@ -85,6 +86,7 @@ def app(db_url):
         {
             "TESTING": True,
             "SECRET_KEY": SECRET,
+            "AUDIT_KEY": AUDIT_KEY,
             "SQLALCHEMY_DATABASE_URI": db_url,
             "RATELIMIT_ENABLED": False,
             "SERVER_NAME": "localhost",

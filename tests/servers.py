@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import ROOT
+from tests.conftest import AUDIT_KEY, ROOT
 
 START_SECONDS = 30
 STOP_SECONDS = 10
@@ -45,7 +45,7 @@ def gunicorn_server(db_url: str, secret: str, workers: int = 4, extra_env: dict 
     gunicorn = Path(sys.executable).with_name("gunicorn")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": secret, "BIND": f"127.0.0.1:{port}",
+    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": secret, "AUDIT_KEY": AUDIT_KEY, "BIND": f"127.0.0.1:{port}",
            "WEB_CONCURRENCY": str(workers), "LOG_LEVEL": "warning", **(extra_env or {})}
     # A file rather than a pipe: nobody reads the output while the test runs, and a full pipe would stall the server.
     with tempfile.TemporaryFile() as output:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from tests.ballots.helpers import as_deputy, cast, open_round
-from tests.conftest import SECRET, EnglishClient, _upgrade, build_world
+from tests.conftest import AUDIT_KEY, SECRET, EnglishClient, _upgrade, build_world
 from tests.helpers import lift_audit_guard
 from voting_app import create_app
 from voting_app.audit import AuditEntry
@@ -22,7 +22,7 @@ def sqlite_app(tmp_path):
     """These commands are for SQLite: this app has its own migrated file on every run."""
     path = tmp_path / "live.sqlite3"
     _upgrade(f"sqlite:///{path}")
-    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
                       "RATELIMIT_ENABLED": False, "SERVER_NAME": "localhost"})
     app.live_path = path
     app.test_client_class = EnglishClient
@@ -118,7 +118,7 @@ def damaged_copies(sqlite_app, tmp_path) -> dict:
     scribbled.write_bytes(data[:4096] + bytes(255 - b for b in data[4096:12288]) + data[12288:])
     tampered = tmp_path / "tampered.sqlite3"
     tampered.write_bytes(data)
-    tamper_app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tampered}"})
+    tamper_app = create_app({"SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tampered}"})
     with tamper_app.app_context():
         lift_audit_guard(db.session)
         db.session.execute(text("UPDATE audit_entries SET actor = 'someone-else' WHERE id = 2"))

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,8 +32,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{ROOT / 'instance' / 'voting.sqlite3'}"
     if test_config is None:
         _ensure_instance_secrets(Path(app.instance_path))
+        app.config["AUDIT_KEY"] = _read_audit_key(Path(app.instance_path) / AUDIT_KEY_FILE)
         app.config.from_pyfile("config.py", silent=True)
         app.config.update(environment_overrides())
+        from voting_app.audit import parse_key
+
+        parse_key(app.config["AUDIT_KEY"])  # a missing or malformed key stops the start, not the first staff action
     else:
         app.config.update(test_config)
 
@@ -74,8 +79,12 @@ def _neutralise_template_output(app: Flask) -> None:
 
 
 def _ensure_instance_secrets(instance: Path) -> None:
-    """Write a random SECRET_KEY into instance/config.py the first time the app starts."""
+    """Write a random SECRET_KEY into instance/config.py and a random audit key into
+    instance/audit.key the first time the app starts (the audit key only when AUDIT_KEY
+    does not come from the environment)."""
     instance.mkdir(exist_ok=True)
+    if not os.environ.get("AUDIT_KEY"):
+        ensure_audit_key_file(instance / AUDIT_KEY_FILE)
     config_file = instance / "config.py"
     if config_file.exists():
         return
@@ -88,6 +97,33 @@ def _ensure_instance_secrets(instance: Path) -> None:
             "# Generated on first run; keep it secret and out of git.\n"
             f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
         )
+
+
+AUDIT_KEY_FILE = "audit.key"
+
+
+def ensure_audit_key_file(path: Path) -> None:
+    """A file of its own, not a line in config.py: config.py travels with the database
+    backups, the audit key must not. Written whole under a temporary name and linked into
+    place, so workers starting together never read half a key and the first one's key stands."""
+    if path.exists():
+        return
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=".audit.key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        os.link(partial, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(partial)
+
+
+def _read_audit_key(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return None
 
 
 def _init_extensions(app: Flask) -> None:

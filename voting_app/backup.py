@@ -90,10 +90,10 @@ def _alembic_config() -> Config:
 COUNTED_TABLES = ("congress_sessions", "deputies", "rounds", "ballots", "survey_responses", "projects", "audit_entries")
 
 
-def check_backup(path: Path, secret_key: str) -> BackupCheck:
+def check_backup(path: Path, secret_key: str, audit_key: str | None) -> BackupCheck:
     """Everything that must hold before a file replaces the live database: it is SQLite, it
-    is whole, its schema is one of ours, and its audit log's hash chain verifies. The check
-    runs on a scratch copy, so the file itself is never touched."""
+    is whole, its schema is one of ours, and its audit log's hash chain verifies under the
+    audit key. The check runs on a scratch copy, so the file itself is never touched."""
     check = BackupCheck(head=migration_head())
     try:
         with path.open("rb") as handle:
@@ -128,20 +128,31 @@ def check_backup(path: Path, secret_key: str) -> BackupCheck:
         if check.revision not in _known_revisions():
             check.problems.append(f"schema version {check.revision} is not one this version of the application knows")
             return check
-        _check_audit_chain(copy, secret_key, check)
+        _check_audit_chain(copy, secret_key, audit_key, check)
     return check
 
 
-def _check_audit_chain(copy: Path, secret_key: str, check: BackupCheck) -> None:
-    """The app's own verify_chain, run against the scratch copy in an app of its own."""
+def _check_audit_chain(copy: Path, secret_key: str, audit_key: str | None, check: BackupCheck) -> None:
+    """The app's own verify_chain, run against the scratch copy in an app of its own. An
+    older schema is upgraded first, as `db upgrade` will after the restore: the upgrade
+    seals an unkeyed log with a keyed entry, and the copy shows it will go through."""
+    from flask_migrate import upgrade
+
     from voting_app import create_app
-    from voting_app.audit import verify_chain
+    from voting_app.audit import AuditKeyError, verify_chain
     from voting_app.db import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{copy}", "SECRET_KEY": secret_key})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{copy}", "SECRET_KEY": secret_key, "AUDIT_KEY": audit_key})
     with app.app_context():
-        chain = verify_chain()
-        db.engine.dispose()
+        try:
+            if check.revision != check.head:
+                upgrade(directory=str(ROOT / "migrations"))
+            chain = verify_chain()
+        except AuditKeyError as error:
+            check.problems.append(str(error))
+            return
+        finally:
+            db.engine.dispose()
     check.audit_entries = chain.entries
     if not chain.is_intact:
         where = f" at entry {chain.first_broken_id}" if chain.first_broken_id is not None else ""

@@ -34,7 +34,9 @@ def register_commands(app: Flask) -> None:
     @click.argument("round_id", type=int, required=False)
     def board_verify(round_id: int | None) -> None:
         """Check that every counted round's ballots still match the digest the scrutineers
-        confirmed and the audit log recorded."""
+        confirmed and the audit log recorded; a digest read from a log that does not verify
+        could have been inserted by a forger, so the log is verified too."""
+        from voting_app.audit import verify_chain
         from voting_app.ballots.integrity import check_counted_rounds
 
         checked = check_counted_rounds(round_id)
@@ -44,13 +46,16 @@ def register_commands(app: Flask) -> None:
             click.echo(f"round {item.round_id} ({item.title}): {state}", err=bool(item.problems))
         if not checked:
             click.echo("no counted round" + (f" with id {round_id}" if round_id is not None else ""))
-        if broken:
+        chain = verify_chain()
+        if not chain.is_intact:
+            click.echo(f"the audit log does not verify, so the digests it recorded prove nothing: {chain.reason}", err=True)
+        if broken or not chain.is_intact:
             sys.exit(1)
 
     @app.cli.command("audit-verify")
     @click.option("--anchor", "anchor_text", help="COUNT:HASH from a session report or `audit-anchor`.")
     def audit_verify(anchor_text: str | None) -> None:
-        """Check the audit log's hash chain; name the first broken entry."""
+        """Check the audit log's keyed hash chain; name the first broken entry. Needs the audit key."""
         from voting_app.audit import parse_anchor, verify_chain
 
         try:
@@ -61,6 +66,9 @@ def register_commands(app: Flask) -> None:
         if check.is_intact:
             click.echo(f"audit log intact: {check.entries} entries" + (" and the anchor matches" if anchored else ""))
             return
+        if check.is_key_problem:
+            click.echo(f"audit log NOT VERIFIED: {check.reason}", err=True)
+            sys.exit(1)
         where = f" at entry {check.first_broken_id}" if check.first_broken_id is not None else ""
         click.echo(f"audit log BROKEN{where}: {check.reason}", err=True)
         sys.exit(1)
@@ -116,12 +124,13 @@ def register_commands(app: Flask) -> None:
             make_backup(live, target)
         except BackupError as error:
             raise click.ClickException(str(error)) from error
-        check = check_backup(target, app.config["SECRET_KEY"])
+        check = check_backup(target, app.config["SECRET_KEY"], app.config.get("AUDIT_KEY"))
         if check.problems:
             raise click.ClickException(f"{target} was written but does not pass its check: " + "; ".join(check.problems))
         click.echo(f"backup written to {target} ({target.stat().st_size:,} bytes, schema {check.revision}, "
                    f"{check.audit_entries} audit entries verified)")
-        click.echo("keep instance/config.py (the secret key) with it: cards and signed links need it")
+        click.echo("keep instance/config.py (the secret key) with it: cards and signed links need it; "
+                   "keep instance/audit.key apart from both: audit-verify and restore need it")
 
     @app.cli.command("restore")
     @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -134,7 +143,7 @@ def register_commands(app: Flask) -> None:
         with tempfile.TemporaryDirectory() as scratch:
             checked = Path(scratch) / "restore.sqlite3"
             shutil.copyfile(source, checked)  # what is checked is what is restored
-            check = check_backup(checked, app.config["SECRET_KEY"])
+            check = check_backup(checked, app.config["SECRET_KEY"], app.config.get("AUDIT_KEY"))
             if check.problems:
                 raise click.ClickException(f"{source} cannot be restored: " + "; ".join(check.problems))
             counts = ", ".join(f"{count} {table}" for table, count in check.counts.items())

@@ -1,5 +1,5 @@
-"""Default settings. Secrets come from instance/config.py (generated on first run) or the
-environment, never from git."""
+"""Default settings. Secrets come from instance/ (config.py and audit.key, generated on first
+run) or the environment, never from git."""
 
 import os
 
@@ -56,4 +56,6 @@ def environment_overrides() -> dict:
         overrides["PROXY_COUNT"] = int(os.environ["PROXY_COUNT"])
     if os.environ.get("SECRET_KEY"):
         overrides["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("AUDIT_KEY"):
+        overrides["AUDIT_KEY"] = os.environ["AUDIT_KEY"]
     return overrides

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SECRET, build_world
+from tests.conftest import AUDIT_KEY, SECRET, build_world
 from voting_app import create_app
 
 try:
@@ -104,6 +104,7 @@ def live_server(db_url):
         {
             "TESTING": True,
             "SECRET_KEY": SECRET,
+            "AUDIT_KEY": AUDIT_KEY,
             "SQLALCHEMY_DATABASE_URI": db_url,
             "RATELIMIT_ENABLED": False,
         }

@@ -117,7 +117,7 @@ def test_key_ceremony_rehearsal_and_a_count_opened_with_two_of_three_shares(live
     submit(deputy, "main form button[type=submit]")
     screenshot(deputy, "deputy-confirm")
     axe.check(deputy, "deputy confirm")
-    submit(deputy, f"main form[action$='/ballot/cast'] button")
+    submit(deputy, "main form[action$='/ballot/cast'] button")
     receipt = deputy.locator("[data-receipt]").get_attribute("data-receipt")
     assert re.fullmatch(r"[2-9A-Z]{4}(-[2-9A-Z]{4}){3}", receipt)
     screenshot(deputy, "deputy-receipt")

@@ -9,7 +9,7 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from tests.conftest import SECRET, csrf_token, make_user, post, sign_in
+from tests.conftest import AUDIT_KEY, SECRET, csrf_token, make_user, post, sign_in
 from tests.helpers import new_client, url
 from tests.servers import gunicorn_server
 from voting_app import create_app
@@ -78,7 +78,7 @@ def past_the_locks(app, user_id):
 @pytest.fixture
 def limited_app(db_url):
     """The app as deployed behind one proxy, with its rate limits on."""
-    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": db_url,
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "SQLALCHEMY_DATABASE_URI": db_url,
                       "SERVER_NAME": "localhost", "PROXY_COUNT": 1, "RATELIMIT_ENABLED": True,
                       "RATELIMIT_STORAGE_URI": "memory://"})
     yield app
@@ -482,7 +482,7 @@ def test_over_plain_http_the_session_cookie_is_httponly_and_lax(app):
 
 def test_the_server_logs_no_card_token_pin_password_or_address(db_url, tmp_path):
     """The production server's access log, after a deputy, an account and a resident used it."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": SECRET, "SERVER_NAME": "localhost"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "SERVER_NAME": "localhost"})
     with app.app_context():
         from tests.conftest import build_world
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
 from tests.conftest import PG_URL, SECRET, build_world
 from tests.security import storage_forensics as forensics

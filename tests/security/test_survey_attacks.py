@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from surveys.models import Answer, HouseholdCode, Response
-from tests.conftest import SECRET, EnglishClient, csrf_token, post
+from tests.conftest import AUDIT_KEY, SECRET, EnglishClient, csrf_token, post
 from tests.surveys.conftest import db_url, pg_delete_order  # noqa: F401  (PostgreSQL: DELETE is faster than TRUNCATE)
 from tests.surveys.helpers import DISSATISFIED, build_survey, full_answer, recount, resident, tally_counts, text_of, user_client
 from voting_app import create_app
@@ -153,7 +153,7 @@ def test_one_phone_rotating_through_its_ipv6_addresses_is_still_one_address(app)
 @pytest.fixture
 def limited_app(db_url):  # noqa: F811
     """The production rate limits (SURVEY_SUBMIT_LIMIT as configured), switched on."""
-    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": db_url, "SERVER_NAME": "localhost",
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "SQLALCHEMY_DATABASE_URI": db_url, "SERVER_NAME": "localhost",
                       "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"})
     app.test_client_class = EnglishClient
     yield app

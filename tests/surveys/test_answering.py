@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from surveys.models import Answer, Response
-from tests.conftest import SECRET, post
+from tests.conftest import AUDIT_KEY, SECRET, post
 from tests.surveys.helpers import (
     DISSATISFIED,
     MOSTLY,
@@ -213,6 +213,7 @@ def limited_app(db_url):
         {
             "TESTING": True,
             "SECRET_KEY": SECRET,
+            "AUDIT_KEY": AUDIT_KEY,
             "SQLALCHEMY_DATABASE_URI": db_url,
             "SERVER_NAME": "localhost",
             "RATELIMIT_ENABLED": True,
