@@ -152,6 +152,7 @@ class Storm:
         from sqlalchemy import select, update
 
         from voting_app.auth.service import hash_pin
+        from voting_app.ballots import keys
         from voting_app.ballots import routes as ballot_routes
         from voting_app.ballots import service as ballots
         from voting_app.ballots.models import Credential
@@ -174,9 +175,11 @@ class Storm:
             round_ = ballots.create_round("bench", congress, "压力测试票决", "choose_up_to", SEATS, "roster", "electronic")
             for number in range(CANDIDATES):
                 ballots.add_candidate("bench", round_, f"候选项目{number + 1}")
+            self.shares = list(keys.hold_ceremony("bench", congress, 2, 3, [])[1].shares[:2])
             ballots.open_round("bench", round_)
             db.session.commit()
             self.session_id, self.round_id = congress.id, round_.id
+            self.seal_key, self.block = round_.seal_key, ballots.seal_block(round_)
             candidate_ids = [candidate.id for candidate in round_.candidates]
             credential_of = dict(db.session.execute(select(Credential.deputy_id, Credential.id).where(Credential.deputy_id.in_(ids))).all())
             cookies = app.session_interface.get_signing_serializer(app)
@@ -195,13 +198,21 @@ class Storm:
             db.engine.dispose()
 
     def stored(self) -> dict:
+        """The ballots in the box, the sealed ones opened in memory with two shares (as an auditor
+        holding them would; the database is left as it is)."""
         from sqlalchemy import create_engine, text
+
+        from voting_app.ballots import sealing
 
         engine = create_engine(self.db_url)
         with engine.connect() as connection:
             ballots = connection.execute(text("SELECT receipt FROM ballots WHERE round_id = :r"), {"r": self.round_id}).scalars().all()
+            sealed = connection.execute(text("SELECT sealed FROM sealed_ballots WHERE round_id = :r"), {"r": self.round_id}).scalars().all()
             markers = connection.execute(text("SELECT count(*) FROM ballot_markers WHERE round_id = :r"), {"r": self.round_id}).scalar()
         engine.dispose()
+        if sealed:
+            key = sealing.rebuild_key([sealing.describe_share(share) for share in self.shares], self.seal_key)
+            ballots = [*ballots, *(sealing.unseal(key, bytes(blob), self.block)[0] for blob in sealed)]
         return {"ballots": len(ballots), "distinct_receipts": len(set(ballots)), "markers": markers, "receipts": set(ballots)}
 
 
@@ -522,14 +533,14 @@ def kill_mid_storm(db_url: str, deputies: int) -> dict:
     finally:
         server.stop()
     final = storm.stored()
-    verified = verify_board(db_url, storm.round_id)
+    verified = verify_board(db_url, storm.round_id, storm.shares)
     return {"acknowledged_before_kill": len(acked_before), "lost_after_kill": len(lost),
             "half_written_after_kill": after_kill["ballots"] - after_kill["markers"],
             "retried": len(retry), "retried_ok": len(acknowledged(retried)), "stored_at_end": final["ballots"],
             "markers_at_end": final["markers"], "doubled": final["ballots"] - final["distinct_receipts"], "board_verifies": verified}
 
 
-def verify_board(db_url: str, round_id: int) -> bool:
+def verify_board(db_url: str, round_id: int, shares: list[str]) -> bool:
     from sqlalchemy import select
 
     from voting_app.auth.models import User
@@ -544,6 +555,7 @@ def verify_board(db_url: str, round_id: int) -> bool:
         db.session.add_all([closer, checker])
         round_ = db.session.get(Round, round_id)
         ballots.close_round(closer, round_)
+        ballots.unseal_round(checker, round_, shares)
         ballots.confirm_round(checker, round_)
         db.session.commit()
         board = ballots.round_board(db.session.scalar(select(Round).where(Round.id == round_id)))

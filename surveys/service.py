@@ -37,7 +37,7 @@ from voting_app import audit
 from voting_app.audit import AuditEntry
 from voting_app.ballots.counting import RATINGS
 from voting_app.codes import new_code
-from voting_app.db import db, utcnow
+from voting_app.db import db, scrub_after_commit, utcnow
 from voting_app.errors import ConflictError, DomainError
 from voting_app.projects.service import Rating
 
@@ -338,9 +338,13 @@ def address_key(survey: Survey, address: str, zone: str = "Asia/Shanghai") -> st
 def forget_addresses_before(day: date) -> None:
     """Delete every key and per-address count older than `day`: after that no stored value can
     be matched to an address. The first answer of a day runs it; so does the daily
-    `flask survey-forget-addresses`, for the days no answer comes."""
-    db.session.execute(delete(DedupeKey).where(DedupeKey.day < day))
-    db.session.execute(delete(AddressCount).where(AddressCount.day < day))
+    `flask survey-forget-addresses`, for the days no answer comes. Deleted rows are then scrubbed
+    from the files too (SQLite's WAL, PostgreSQL's dead tuples, whose transaction ids match the
+    answers they counted)."""
+    keys = db.session.execute(delete(DedupeKey).where(DedupeKey.day < day))
+    counts = db.session.execute(delete(AddressCount).where(AddressCount.day < day))
+    if keys.rowcount or counts.rowcount:
+        scrub_after_commit(DedupeKey.__tablename__, AddressCount.__tablename__)
 
 
 def _count_arrival(day: date, address: str) -> int:

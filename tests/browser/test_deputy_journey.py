@@ -47,11 +47,14 @@ def sign_in(page, server, user_id: int) -> None:
 
 
 def ballots_stored(server) -> int:
-    from voting_app.ballots.models import Ballot
+    """Ballots in the box: sealed while the round is voted."""
+    from voting_app.ballots.models import SealedBallot
     from voting_app.db import db
 
     with server.app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.round_id == server.world.round_id))
+        return db.session.scalar(
+            select(func.count()).select_from(SealedBallot).where(SealedBallot.round_id == server.world.round_id)
+        )
 
 
 def test_deputy_journey(live_server, page_factory, screenshot):
@@ -208,6 +211,11 @@ def test_deputy_journey(live_server, page_factory, screenshot):
     scrutineer = new_page("desktop")
     sign_in(scrutineer, server, world.scrutineer_ids[0])
     scrutineer.goto(server.url(f"/ballots/rounds/{round_id}"))
+    submit(scrutineer, f"main a[href$='/rounds/{round_id}/unseal']")
+    scrutineer.fill("#share-1", world.shares[0])
+    scrutineer.fill("#share-2", world.shares[1])
+    assert submit(scrutineer, "main form button[type=submit]").status == 200
+    assert scrutineer.locator("main .flash-success").count() == 1
     assert submit(scrutineer, f"form[action$='/rounds/{round_id}/confirm'] button").status == 200
     assert scrutineer.locator("main .flash-error").count() == 0, scrutineer.locator("main .flash-error").all_inner_texts()
     assert scrutineer.locator("main .state-confirmed").count() == 1

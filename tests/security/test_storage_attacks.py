@@ -293,3 +293,42 @@ def assert_access_log_names_nothing(hall: Hall) -> None:
 def assert_the_board_holds_every_ballot(hall: Hall, truth: dict) -> None:
     board = {entry["receipt"]: entry["choices"] for entry in hall.board}
     assert board == {receipt: choices for receipt, choices in truth.values()}
+
+
+# ---- residents' addresses, once forgotten --------------------------------------------
+
+
+def test_forgotten_address_counts_leave_nothing_in_the_files(app, db_url):
+    """The day's key and per-address counts are deleted when the day is over; a reader of the
+    files must not find them afterwards, neither in SQLite's WAL and freed pages nor in
+    PostgreSQL's dead tuples (whose transaction ids would match the answers they counted)."""
+    from datetime import timedelta
+
+    from surveys.models import AddressCount, DedupeKey
+    from surveys.service import district_today
+
+    yesterday = district_today() - timedelta(days=1)
+    key, digest = b"K3Y-" * 8, "ad" * 32
+    with app.app_context():
+        db.session.add(DedupeKey(day=yesterday, key=key))
+        db.session.add(AddressCount(day=yesterday, address_hash=digest, count=1))
+        db.session.commit()
+        for count in range(2, 6):  # every answer of the day rewrote the count: old versions pile up
+            db.session.query(AddressCount).filter_by(address_hash=digest).update({"count": count})
+            db.session.commit()
+    assert app.test_cli_runner().invoke(args=["survey-forget-addresses"]).exit_code == 0
+    if PG_URL:
+        copy, engine = pg_copier(db_url)
+        files = {}
+        with engine.connect() as connection:
+            connection.execute(text("CHECKPOINT"))
+            for table in (DedupeKey.__tablename__, AddressCount.__tablename__):
+                found = tuples(connection, table)
+                assert all(row["t_data"] is None for row in found), f"a dead or live tuple left in {table}"
+                blocks = connection.execute(text(f"SELECT pg_relation_size('{table}') / 8192")).scalar()
+                files[table] = b"".join(connection.execute(text("SELECT get_raw_page(:t, :b)"), {"t": table, "b": b}).scalar()
+                                        for b in range(blocks))
+        engine.dispose()
+    else:
+        files = sqlite_copier(db_url)()
+    assert all(key not in data and digest.encode() not in data for data in files.values())

@@ -320,7 +320,7 @@ def key_check(session_id: int):
     if key is None:
         flash(_("No key has been made for this session yet."), "error")
         return redirect(url_for("ballots.key_detail", session_id=congress.id))
-    checked, texts, error = None, [], None
+    checked, texts, error, status = None, [], None, 200
     if request.method == "POST":
         if not ButtonForm().validate_on_submit():
             abort(400)
@@ -331,11 +331,11 @@ def key_check(session_id: int):
             texts = []
         except DomainError as problem:
             db.session.rollback()
-            error = str(problem.message)
+            error, status = str(problem.message), problem.status
     page = render_template(
         "ballots/key_check.html", congress=congress, key=key, checked=checked, texts=texts, error=error, button=ButtonForm()
     )
-    return _no_store((page, 400 if error else 200))
+    return _no_store((page, status))
 
 
 @bp.route("/rounds/<int:round_id>/unseal", methods=["GET", "POST"])
@@ -344,7 +344,7 @@ def round_unseal(round_id: int):
     if not round_.is_sealed or round_.state != CLOSED:
         return _to_detail(round_)
     key = db.session.get(BallotKey, round_.key_id)
-    texts, error = [], None
+    texts, error, status = [], None, 200
     if request.method == "POST":
         if not ButtonForm().validate_on_submit():
             abort(400)
@@ -354,7 +354,7 @@ def round_unseal(round_id: int):
             db.session.commit()
         except DomainError as problem:
             db.session.rollback()
-            error = str(problem.message)
+            error, status = str(problem.message), problem.status
         else:
             flash(_("%(count)s ballots opened. Check the count, then confirm it.", count=opened), "success")
             return _to_detail(round_)
@@ -367,7 +367,7 @@ def round_unseal(round_id: int):
         error=error,
         button=ButtonForm(),
     )
-    return _no_store((page, 400 if error else 200))
+    return _no_store((page, status))
 
 
 # ---- paper rounds --------------------------------------------------------------------
