@@ -17,7 +17,7 @@ from voting_app.audit import GENESIS, KEYED, UNKEYED, AuditEntry, AuditKeyError,
 from voting_app.db import db, utcnow
 
 MIGRATIONS_DIR = str(ROOT / "migrations")
-BEFORE_KEYS = "92f0747e2aa3"
+BEFORE_KEYS = "b2d4f6a8c0e2"  # the revision before the keyed audit chain
 OTHER_KEY = "0b" * 32
 LEGACY_ENTRIES = sa.table(
     "audit_entries", *(sa.column(name) for name in ("at", "actor", "action", "target", "prev_hash", "hash")),
