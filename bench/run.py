@@ -212,7 +212,7 @@ class Storm:
         engine.dispose()
         if sealed:
             key = sealing.rebuild_key([sealing.describe_share(share) for share in self.shares], self.seal_key)
-            ballots = [*ballots, *(sealing.unseal(key, bytes(blob), self.block)[0] for blob in sealed)]
+            ballots = [*ballots, *(sealing.unseal(key, bytes(blob), self.round_id, self.block)[0] for blob in sealed)]
         return {"ballots": len(ballots), "distinct_receipts": len(set(ballots)), "markers": markers, "receipts": set(ballots)}
 
 

@@ -73,6 +73,18 @@ def register_commands(app: Flask) -> None:
         click.echo(f"audit log BROKEN{where}: {check.reason}", err=True)
         sys.exit(1)
 
+    @app.cli.command("scrub-storage")
+    def scrub_storage_command() -> None:
+        """Leave nothing of rewritten or deleted ballots and forgotten addresses in the files:
+        truncate SQLite's WAL, or VACUUM the tables on PostgreSQL (the app does it after every
+        close and count; this is for when its log says it could not finish)."""
+        from voting_app.ballots.service import BALLOT_TABLES
+        from voting_app.db import scrub_storage
+
+        if not scrub_storage((*BALLOT_TABLES, "survey_dedupe_keys", "survey_address_counts")):
+            raise click.ClickException("the scrub could not finish; see the log above (a long-running reader?) and try again")
+        click.echo("scrubbed: no dead rows or old WAL frames are left of the ballot tables and forgotten addresses")
+
     @app.cli.command("audit-anchor")
     def audit_anchor() -> None:
         """Print COUNT:HASH of the newest audit entry, to write down or publish."""

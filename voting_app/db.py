@@ -204,25 +204,35 @@ def scrub_after_commit(*tables: str) -> None:
     event.listen(db.session(), "after_commit", lambda _session: scrub_storage(tables), once=True)
 
 
-CHECKPOINT_TRIES = 20
+SCRUB_SECONDS = 5.0  # the request that closed or counted waits this long at most
 
 
-def scrub_storage(tables) -> None:
-    """Checkpoint SQLite's WAL into the database and truncate it to nothing, retrying while a
-    reader still uses an older snapshot; VACUUM the tables on PostgreSQL. The freed pages
-    hold zeros on SQLite already (secure_delete)."""
+def scrub_storage(tables) -> bool:
+    """Checkpoint SQLite's WAL into the database and truncate it to nothing, retrying for a few
+    seconds while a reader still uses an older snapshot (each try waits 0.1 s at most, so
+    writers are not held up); VACUUM the tables on PostgreSQL. The freed pages hold zeros on
+    SQLite already (secure_delete). Never fails the request: a scrub that could not finish is
+    logged, and `flask scrub-storage` runs it again."""
     engine = db.engine
-    if engine.dialect.name == "sqlite":
-        raw = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
-        try:
-            for _ in range(CHECKPOINT_TRIES):
-                busy = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-                if not busy:
-                    return
-                time.sleep(0.05)
-        finally:
-            raw.close()
-        current_app.logger.warning("the WAL could not be truncated: a reader held an old snapshot throughout")
-    elif engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql(f"VACUUM {', '.join(tables)}")
+    try:
+        if engine.dialect.name == "sqlite":
+            raw = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
+            cursor = raw.cursor()
+            try:
+                cursor.execute("PRAGMA busy_timeout=100")
+                deadline = time.monotonic() + SCRUB_SECONDS
+                while cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+                    if time.monotonic() > deadline:
+                        current_app.logger.warning("the WAL could not be truncated: readers held older snapshots; run flask scrub-storage")
+                        return False
+                    time.sleep(0.05)
+            finally:
+                cursor.execute("PRAGMA busy_timeout=30000")
+                raw.close()
+        elif engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql(f"VACUUM {', '.join(tables)}")
+        return True
+    except Exception:
+        current_app.logger.exception("scrubbing %s from the files failed; run flask scrub-storage", ", ".join(tables))
+        return False

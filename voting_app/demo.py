@@ -161,8 +161,8 @@ def _demo_surveys(rng: random.Random, projects: list[Project], grid_worker) -> N
 def _cast(round_, deputy, choices) -> None:
     """What casting stores, without the web request: the marker and the sealed ballot."""
     db.session.add(BallotMarker(round_id=round_.id, deputy_id=deputy.id, ticket_check=secrets.token_hex(32)))
-    sealed = sealing.seal(round_.seal_key, ballots.new_receipt(), choices, ballots.seal_block(round_))
-    db.session.add(SealedBallot(round_id=round_.id, sealed=sealed))
+    sealed = sealing.seal(round_.seal_key, round_.id, ballots.new_receipt(), choices, ballots.seal_block(round_))
+    db.session.add(SealedBallot(round_id=round_.id, id=secrets.token_bytes(16), sealed=sealed))
 
 
 def _demo_assessment(rng, actor, congress, presiding, scrutineer, projects, present, shares) -> None:

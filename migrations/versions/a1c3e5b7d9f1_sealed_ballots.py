@@ -47,9 +47,10 @@ def upgrade():
     op.create_table(
         'sealed_ballots',
         sa.Column('round_id', sa.Integer(), nullable=False),
+        sa.Column('id', sa.LargeBinary(length=16), nullable=False),
         sa.Column('sealed', sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_sealed_ballots_round_id_rounds')),
-        sa.PrimaryKeyConstraint('round_id', 'sealed', name=op.f('pk_sealed_ballots')),
+        sa.PrimaryKeyConstraint('round_id', 'id', name=op.f('pk_sealed_ballots')),
         sqlite_with_rowid=False,
     )
 

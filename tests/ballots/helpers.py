@@ -98,4 +98,4 @@ def sealed_contents(app, world=None, round_id=None) -> list:
         shares = KEY_SHARES[round_.session_id][:2]
         key = sealing.rebuild_key([sealing.describe_share(s) for s in shares], round_.seal_key)
         blobs = db.session.scalars(select(SealedBallot.sealed).where(SealedBallot.round_id == round_.id)).all()
-        return [sealing.unseal(key, blob, service.seal_block(round_)) for blob in blobs]
+        return [sealing.unseal(key, blob, round_.id, service.seal_block(round_)) for blob in blobs]

@@ -57,15 +57,17 @@ def test_typed_shares_may_use_any_case_numbering_and_four_letter_starts():
 def test_every_sealed_ballot_of_a_round_has_the_same_length_whatever_it_holds():
     ceremony = sealing.hold_ceremony(2, 3)
     candidates = (7, 8, 9, 10, 1234)
-    block = sealing.ballot_block(candidates, (*MARKS, *RATINGS), service.RECEIPT_LENGTH)
+    block = sealing.ballot_block(3, candidates, (*MARKS, *RATINGS), service.RECEIPT_LENGTH)
     ballots = [[], [7], [7, 8, 9, 10, 1234]] + [
         {str(c): mark for c in candidates[:n]} for n in range(len(candidates) + 1) for mark in (*MARKS, *RATINGS)
     ]
-    lengths = {len(sealing.seal(ceremony.public_key, service.new_receipt(), ballot, block)) for ballot in ballots}
+    lengths = {len(sealing.seal(ceremony.public_key, 3, service.new_receipt(), ballot, block)) for ballot in ballots}
     assert len(lengths) == 1
     key = sealing.rebuild_key([sealing.describe_share(s) for s in ceremony.shares[1:]], ceremony.public_key)
     receipt = service.new_receipt()
-    assert sealing.unseal(key, sealing.seal(ceremony.public_key, receipt, [7, 9], block), block) == (receipt, [7, 9])
+    assert sealing.unseal(key, sealing.seal(ceremony.public_key, 3, receipt, [7, 9], block), 3, block) == (receipt, [7, 9])
+    with pytest.raises(ValueError):
+        sealing.unseal(key, sealing.seal(ceremony.public_key, 4, receipt, [7, 9], block), 3, block)
 
 
 def test_threshold_rules_follow_slip39():
@@ -172,8 +174,8 @@ def test_a_ballot_stuffed_into_the_box_stops_the_count(app, world):
     _voted_and_closed(app, world)
     with app.app_context():
         round_ = db.session.get(Round, world.round_id)
-        forged = sealing.seal(round_.seal_key, service.new_receipt(), world.candidate_ids[1:2], service.seal_block(round_))
-        db.session.add(SealedBallot(round_id=round_.id, sealed=forged))
+        forged = sealing.seal(round_.seal_key, round_.id, service.new_receipt(), world.candidate_ids[1:2], service.seal_block(round_))
+        db.session.add(SealedBallot(round_id=round_.id, id=b"forged-ballot-id", sealed=forged))
         db.session.commit()
     refused = post(as_role(app, world, "scrutineer"), f"/ballots/rounds/{world.round_id}/unseal", {"share": list(world.shares[:2])})
     assert refused.status_code == 409 and "tampered" in refused.get_data(as_text=True)
@@ -183,14 +185,25 @@ def test_a_ballot_stuffed_into_the_box_stops_the_count(app, world):
 
 
 def test_an_altered_sealed_ballot_stops_the_count(app, world):
+    """Changed after close: the box no longer matches the digest the keyed audit log recorded."""
     _voted_and_closed(app, world)
     with app.app_context():
         victim = db.session.scalars(select(SealedBallot).where(SealedBallot.round_id == world.round_id)).first()
-        altered = bytes(victim.sealed[:-1]) + bytes([victim.sealed[-1] ^ 1])
-        db.session.delete(victim)
-        db.session.add(SealedBallot(round_id=world.round_id, sealed=altered))
+        victim.sealed = bytes(victim.sealed[:-1]) + bytes([victim.sealed[-1] ^ 1])
         db.session.commit()
     refused = post(as_role(app, world, "scrutineer"), f"/ballots/rounds/{world.round_id}/unseal", {"share": list(world.shares[1:])})
-    assert refused.status_code == 409 and "does not open" in refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "differ from those in the box at close" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
+
+
+def test_a_ballot_altered_while_the_round_is_voted_does_not_open(app, world):
+    open_round(app, world)
+    assert cast(as_deputy(app, world, 0), world.round_id, choices=world.candidate_ids[:1]).status_code == 302
+    with app.app_context():
+        victim = db.session.scalars(select(SealedBallot).where(SealedBallot.round_id == world.round_id)).one()
+        victim.sealed = bytes(victim.sealed[:40]) + bytes([victim.sealed[40] ^ 1]) + bytes(victim.sealed[41:])
+        db.session.commit()
+    close_round(app, world)
+    refused = post(as_role(app, world, "scrutineer"), f"/ballots/rounds/{world.round_id}/unseal", {"share": list(world.shares[:2])})
+    assert refused.status_code == 409 and "does not open" in refused.get_data(as_text=True)

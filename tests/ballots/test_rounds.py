@@ -188,7 +188,7 @@ def test_the_stored_ballot_cannot_be_linked_to_the_voter(app, world):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SealedBallot)) == 0, "the sealed copies are gone"
         assert set(Ballot.__table__.columns.keys()) == {"round_id", "receipt", "choices"}
-        assert set(SealedBallot.__table__.columns.keys()) == {"round_id", "sealed"}
+        assert set(SealedBallot.__table__.columns.keys()) == {"round_id", "id", "sealed"}
         from voting_app.ballots.models import BallotMarker
 
         assert set(BallotMarker.__table__.columns.keys()) == {"round_id", "deputy_id", "ticket_check"}

@@ -133,7 +133,9 @@ def test_key_ceremony_rehearsal_and_a_count_opened_with_two_of_three_shares(live
     screenshot(scrutineer, "count-refused-with-one-share")
     axe.check(scrutineer, "count refused")
     typed = " ".join(f"{n}. {word[:4]}" for n, word in enumerate(shares[2].split(), start=1))
-    scrutineer.fill("#share-2", typed)  # share 1 is still in its box; share 3 typed as four-letter starts
+    assert scrutineer.locator("#share-1").input_value() == "", "a share is never sent back to the screen"
+    scrutineer.fill("#share-1", shares[0])
+    scrutineer.fill("#share-2", typed)  # share 3 typed as four-letter starts
     submit(scrutineer, "main form button[type=submit]")
     assert "已开启 1 张选票" in scrutineer.locator("main .flash-success").inner_text()
     assert sealed_and_clear(server, world.round_id) == (0, 1)

@@ -204,6 +204,9 @@ def _first_repeat(numbers: list[int]) -> int:
 
 
 def require_key_for_opening(round_: Round) -> BallotKey:
+    """The key in force, read under the session's row lock (PostgreSQL), which a ceremony also
+    takes: a round never opens under a key a simultaneous ceremony is retiring."""
+    db.session.execute(select(CongressSession.id).where(CongressSession.id == round_.session_id).with_for_update(read=True))
     key = active_key(round_.session_id)
     if key is None:
         raise DomainError(

@@ -320,20 +320,18 @@ def key_check(session_id: int):
     if key is None:
         flash(_("No key has been made for this session yet."), "error")
         return redirect(url_for("ballots.key_detail", session_id=congress.id))
-    checked, texts, error, status = None, [], None, 200
+    checked, error, status = None, None, 200
     if request.method == "POST":
         if not ButtonForm().validate_on_submit():
             abort(400)
-        texts = _share_texts()
         try:
-            checked = keys.check_shares(current_actor(), key, texts)
+            checked = keys.check_shares(current_actor(), key, _share_texts())
             db.session.commit()
-            texts = []
         except DomainError as problem:
             db.session.rollback()
             error, status = str(problem.message), problem.status
-    page = render_template(
-        "ballots/key_check.html", congress=congress, key=key, checked=checked, texts=texts, error=error, button=ButtonForm()
+    page = render_template(  # the boxes come back empty: a share is never sent back to a screen
+        "ballots/key_check.html", congress=congress, key=key, checked=checked, texts=[], error=error, button=ButtonForm()
     )
     return _no_store((page, status))
 
@@ -344,13 +342,12 @@ def round_unseal(round_id: int):
     if not round_.is_sealed or round_.state != CLOSED:
         return _to_detail(round_)
     key = db.session.get(BallotKey, round_.key_id)
-    texts, error, status = [], None, 200
+    error, status = None, 200
     if request.method == "POST":
         if not ButtonForm().validate_on_submit():
             abort(400)
-        texts = _share_texts()
         try:
-            opened = service.unseal_round(current_user, round_, texts)
+            opened = service.unseal_round(current_user, round_, _share_texts())
             db.session.commit()
         except DomainError as problem:
             db.session.rollback()
@@ -363,7 +360,7 @@ def round_unseal(round_id: int):
         round=round_,
         key=key,
         returned=service.returned_count(round_.id),
-        texts=texts,
+        texts=[],  # a share is never sent back to a screen: after a refusal each is scanned again
         error=error,
         button=ButtonForm(),
     )

@@ -156,43 +156,51 @@ def rebuild_key(shares: list[ShareInfo], public_key: bytes) -> PrivateKey:
     return private_key
 
 
-def ballot_block(candidate_ids: tuple[int, ...], marks: tuple[str, ...], receipt_length: int) -> int:
+def ballot_block(round_id: int, candidate_ids: tuple[int, ...], marks: tuple[str, ...], receipt_length: int) -> int:
     """One padded size for every ballot of a round: longer than the longest ballot it can hold
-    (every candidate, each with the longest mark), so a sealed ballot's length tells nothing."""
+    (every candidate, each with the longest mark of the round's method), so a sealed ballot's
+    length tells nothing."""
     longest_mark = max(marks, key=len) if marks else ""
-    as_list = _plaintext("X" * receipt_length, list(candidate_ids))
-    as_marks = _plaintext("X" * receipt_length, {str(cid): longest_mark for cid in candidate_ids})
+    as_list = _plaintext(round_id, "X" * receipt_length, list(candidate_ids))
+    as_marks = _plaintext(round_id, "X" * receipt_length, {str(cid): longest_mark for cid in candidate_ids})
     return -(-(max(len(as_list), len(as_marks)) + 1) // 64) * 64
 
 
-def _plaintext(receipt: str, choices: object) -> bytes:
-    return json.dumps({"c": choices, "r": receipt}, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+def _plaintext(round_id: int, receipt: str, choices: object) -> bytes:
+    """The round's id goes inside, so a ballot copied from another round under the same key is found out."""
+    return json.dumps({"c": choices, "i": round_id, "r": receipt}, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
-def seal(public_key: bytes, receipt: str, choices: object, block: int) -> bytes:
-    plaintext = _plaintext(receipt, choices)
+def seal(public_key: bytes, round_id: int, receipt: str, choices: object, block: int) -> bytes:
+    plaintext = _plaintext(round_id, receipt, choices)
     if len(plaintext) >= block:
         raise ValueError("a ballot longer than its round's block would reveal its size")
     return SealedBox(PublicKey(public_key)).encrypt(sodium_pad(plaintext, block))
 
 
-def unseal(private_key: PrivateKey, sealed: bytes, block: int) -> tuple[str, object]:
-    """(receipt, choices); a ValueError when the sealed ballot was altered or sealed to another key."""
+def unseal(private_key: PrivateKey, sealed: bytes, round_id: int, block: int) -> tuple[str, object]:
+    """(receipt, choices); a ValueError for anything that is not a ballot of this round sealed
+    to this key: altered, padded wrongly, malformed or copied from another round."""
     try:
-        padded = SealedBox(private_key).decrypt(sealed)
-    except CryptoError as error:
+        padded = SealedBox(private_key).decrypt(bytes(sealed))
+        if len(padded) != block:
+            raise ValueError("a sealed ballot of the wrong size")
+        data = json.loads(sodium_unpad(padded, block))
+    except (CryptoError, ValueError, UnicodeDecodeError) as error:
         raise ValueError("a sealed ballot that does not open") from error
-    if len(padded) != block:
-        raise ValueError("a sealed ballot of the wrong size")
-    data = json.loads(sodium_unpad(padded, block))
+    if not isinstance(data, dict) or set(data) != {"c", "i", "r"} or data["i"] != round_id or not isinstance(data["r"], str):
+        raise ValueError("a sealed ballot that is not one of this round's")
     return data["r"], data["c"]
 
 
+TEST_ROUND = 0  # the test ballot belongs to no round
+
+
 def seal_test_ballot(public_key: bytes, phrase: str) -> bytes:
-    return seal(public_key, phrase, "rehearsal", TEST_BALLOT_BLOCK)
+    return seal(public_key, TEST_ROUND, phrase, "rehearsal", TEST_BALLOT_BLOCK)
 
 
 def open_test_ballot(private_key: PrivateKey, sealed: bytes) -> str:
-    phrase, _ = unseal(private_key, sealed, TEST_BALLOT_BLOCK)
+    phrase, _ = unseal(private_key, sealed, TEST_ROUND, TEST_BALLOT_BLOCK)
     return phrase
 

@@ -6,7 +6,7 @@ State moves only through the transition functions here, each refusing a bad move
 
 import hashlib
 import json
-import random
+import re
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -61,6 +61,7 @@ RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read aloud
 # same one could not be caught when they cast; at this size it never happens.
 RECEIPT_GROUPS = 4
 RECEIPT_LENGTH = RECEIPT_GROUPS * 5 - 1
+RECEIPT_PATTERN = re.compile(rf"[{RECEIPT_ALPHABET}]{{4}}(-[{RECEIPT_ALPHABET}]{{4}}){{{RECEIPT_GROUPS - 1}}}")
 BALLOT_TABLES = ("ballots", "sealed_ballots", "ballot_markers")
 
 
@@ -205,7 +206,7 @@ def open_round(actor: str, round_: Round) -> None:
                 quorum=figures.quorum,
             )
         )
-    key = keys.require_key_for_opening(round_) if round_.mode == ELECTRONIC else None
+    key = keys.require_key_for_opening(round_) if round_.mode == ELECTRONIC else None  # takes the session's lock
     if key is not None:
         round_.key_id, round_.seal_key = key.id, key.public_key
     round_.state = OPEN
@@ -235,7 +236,7 @@ def close_round(actor_user: User, round_: Round, issued: int | None = None) -> N
     round_.closed_by_id = actor_user.id
     round_.roster_count, round_.present_count, round_.issued_count = figures.roster, figures.present, issued
     db.session.flush()
-    _rewrite_in_an_order_casting_cannot_explain(round_.id)
+    box = _rewrite_in_an_order_casting_cannot_explain(round_.id)
     audit.record(
         audit.actor_label(actor_user),
         "round.close",
@@ -244,10 +245,11 @@ def close_round(actor_user: User, round_: Round, issued: int | None = None) -> N
         present=figures.present,
         issued=issued,
         returned=returned_count(round_.id),
+        sealed=box if round_.seal_key is not None else None,
     )
 
 
-def _rewrite_in_an_order_casting_cannot_explain(round_id: int) -> None:
+def _rewrite_in_an_order_casting_cannot_explain(round_id: int) -> str:
     """Write the round's markers again in deputy order and its sealed ballots in the order of
     their bytes, all in one transaction, then scrub the old rows from the files.
 
@@ -263,7 +265,7 @@ def _rewrite_in_an_order_casting_cannot_explain(round_id: int) -> None:
             .order_by(BallotMarker.deputy_id)
         )
     )
-    sealed = sorted(db.session.scalars(select(SealedBallot.sealed).where(SealedBallot.round_id == round_id)))
+    sealed = sorted(bytes(blob) for blob in db.session.scalars(select(SealedBallot.sealed).where(SealedBallot.round_id == round_id)))
     db.session.execute(delete(BallotMarker).where(BallotMarker.round_id == round_id))
     db.session.execute(delete(SealedBallot).where(SealedBallot.round_id == round_id))
     if markers:
@@ -272,9 +274,20 @@ def _rewrite_in_an_order_casting_cannot_explain(round_id: int) -> None:
             [{"round_id": round_id, "deputy_id": deputy_id, "ticket_check": check} for deputy_id, check in markers],
         )
     if sealed:
-        db.session.execute(insert(SealedBallot), [{"round_id": round_id, "sealed": blob} for blob in sealed])
+        rows = sorted(({"round_id": round_id, "id": secrets.token_bytes(16), "sealed": blob} for blob in sealed), key=lambda r: r["id"])
+        db.session.execute(insert(SealedBallot), rows)
     db.session.flush()
     scrub_after_commit(*BALLOT_TABLES)
+    return sealed_digest(sealed)
+
+
+def sealed_digest(sealed: list[bytes]) -> str:
+    """What the box held at close, recorded in the keyed audit log: the count checks it, so a
+    sealed ballot swapped in later (anyone can seal one with the public key) is found out."""
+    digest = hashlib.sha256()
+    for blob in sorted(sealed):
+        digest.update(hashlib.sha256(blob).digest())
+    return digest.hexdigest()
 
 
 def unseal_round(actor_user: User, round_: Round, share_texts: list[str]) -> int:
@@ -283,13 +296,17 @@ def unseal_round(actor_user: User, round_: Round, share_texts: list[str]) -> int
     transaction, while the sealed copies are deleted. Returns the number of ballots opened.
 
     Nothing of the key is kept: not the shares, not the key, only the share numbers used."""
-    _lock_round(round_)
+    db.session.refresh(round_, with_for_update=True)  # a double click waits here and then sees the first one's result
     _require_state(round_, CLOSED)
     if not round_.is_sealed:
         raise ConflictError(_l("The ballots of this round have already been opened."))
     key = db.session.get(BallotKey, round_.key_id)
     private_key, numbers = keys.rebuild(key, share_texts, round_.seal_key)
-    sealed = list(db.session.scalars(select(SealedBallot.sealed).where(SealedBallot.round_id == round_.id)))
+    sealed = [bytes(blob) for blob in db.session.scalars(select(SealedBallot.sealed).where(SealedBallot.round_id == round_.id))]
+    if sealed_digest(sealed) != _box_at_close(round_.id):
+        raise ConflictError(
+            _l("The sealed ballots differ from those in the box at close: the stored ballots have been tampered with. Do not count this round.")
+        )
     voted = db.session.scalar(select(func.count()).select_from(BallotMarker).where(BallotMarker.round_id == round_.id))
     if len(sealed) != voted:
         raise ConflictError(
@@ -300,11 +317,14 @@ def unseal_round(actor_user: User, round_: Round, share_texts: list[str]) -> int
                 voted=voted,
             )
         )
-    block = seal_block(round_)
+    block, rules = seal_block(round_), _ballot_rules(round_)
     opened = []
     try:
         for blob in sealed:
-            receipt, choices = sealing.unseal(private_key, blob, block)
+            receipt, choices = sealing.unseal(private_key, blob, round_.id, block)
+            if not RECEIPT_PATTERN.fullmatch(receipt):
+                raise ValueError("not a receipt")
+            normalise_choices(rules, choices)
             opened.append((receipt, choices))
     except ValueError as error:
         raise ConflictError(
@@ -314,7 +334,6 @@ def unseal_round(actor_user: User, round_: Round, share_texts: list[str]) -> int
         del private_key
     if len({receipt for receipt, _ in opened}) != len(opened):
         raise ConflictError(_l("Two sealed ballots carry the same receipt: the stored ballots have been tampered with."))
-    random.SystemRandom().shuffle(opened)
     opened.sort(key=lambda ballot: ballot[0])
     db.session.execute(delete(SealedBallot).where(SealedBallot.round_id == round_.id))
     if opened:
@@ -331,9 +350,18 @@ def unseal_round(actor_user: User, round_: Round, share_texts: list[str]) -> int
     return len(opened)
 
 
+def _box_at_close(round_id: int) -> str | None:
+    entry = db.session.scalars(
+        select(audit.AuditEntry).where(audit.AuditEntry.action == "round.close", audit.AuditEntry.target == f"round:{round_id}")
+        .order_by(audit.AuditEntry.id.desc())
+    ).first()
+    return entry.details.get("sealed") if entry is not None else None
+
+
 def seal_block(round_: Round) -> int:
     """The one padded size of this round's sealed ballots, fixed by its candidates."""
-    return sealing.ballot_block(tuple(c.id for c in round_.candidates), (*MARKS, *RATINGS), RECEIPT_LENGTH)
+    marks = {CHOOSE_UP_TO: (), SATISFACTION: RATINGS}.get(round_.method, MARKS)
+    return sealing.ballot_block(round_.id, tuple(c.id for c in round_.candidates), marks, RECEIPT_LENGTH)
 
 
 def confirm_round(actor_user: User, round_: Round) -> CountResult:
@@ -531,11 +559,11 @@ def cast_ballot(
     if not deputy.is_present:
         raise DomainError(_l("Please check in before voting."))
     stored = _stored_form(check_choices(round_, choices))
-    sealed = sealing.seal(round_.seal_key, receipt, stored, seal_block(round_))
+    sealed = sealing.seal(round_.seal_key, round_.id, receipt, stored, seal_block(round_))
     try:
         with db.session.begin_nested():
             db.session.execute(insert(BallotMarker).values(round_id=round_.id, deputy_id=deputy.id, ticket_check=check))
-            db.session.execute(insert(SealedBallot).values(round_id=round_.id, sealed=sealed))
+            db.session.execute(insert(SealedBallot).values(round_id=round_.id, id=secrets.token_bytes(16), sealed=sealed))
     except IntegrityError:
         if _marker_check(round_.id, deputy.id) == check:
             return CastResult(receipt, True)
