@@ -611,7 +611,6 @@ def ballot_cast(round_id: int):
     try:
         choices = _choices_from_form(round_)
         service.check_choices(round_, choices)  # a bad ballot is refused before the write lock is taken
-        service.seal_block(round_)  # the candidates, loaded now: the round is not read again under the lock
         start_writing()
         cast = service.cast_ballot(deputy, round_, choices, receipt, nonce, card_id=current_user.id)
         db.session.commit()

@@ -250,8 +250,9 @@ def close_round(actor_user: User, round_: Round, issued: int | None = None) -> N
 
 
 def _rewrite_in_an_order_casting_cannot_explain(round_id: int) -> str:
-    """Write the round's markers again in deputy order and its sealed ballots in the order of
-    their bytes, all in one transaction, then scrub the old rows from the files.
+    """Write the round's markers again in deputy order and its sealed ballots under fresh random
+    ids, all in one transaction, then scrub the old rows from the files. Returns the digest of
+    the box for the audit log.
 
     Until now a marker's and a sealed ballot's place in storage (SQLite's cells and WAL frames,
     PostgreSQL's ctid and xmin, shared by the two rows of one cast) followed the order of
