@@ -86,6 +86,10 @@ def test_the_fingerprint_changes_with_every_change_on_screen_and_only_then(app, 
     etag = slide(presiding, world.session_id).headers["ETag"]
     go(presiding, world.session_id, "next")
     assert slide(presiding, world.session_id, etag).status_code == 200
+    open_round(app, world)
+    etag = slide(presiding, world.session_id).headers["ETag"]
+    assert cast(as_deputy(app, world), world.round_id, choices=world.candidate_ids[:1]).status_code == 302
+    assert slide(presiding, world.session_id, etag).status_code == 200, "a ballot cast (sealed) moves the turnout on screen"
 
 
 def test_moving_is_held_at_the_ends_and_recorded(app, world):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from voting_app import audit
 from voting_app.ballots.counting import SATISFACTION
-from voting_app.ballots.models import Ballot, Round
+from voting_app.ballots.models import Ballot, BallotMarker, Round
 from voting_app.ballots.service import count_round
 from voting_app.db import db, utcnow
 from voting_app.projects.models import STAGES, Project, ProjectChange
@@ -69,10 +69,14 @@ def fingerprint(congress: CongressSession, markers=()) -> str:
     register (the residents' latest answer)."""
     state = db.session.get(ScreenState, congress.id)
     rounds = db.session.execute(select(Round.id, Round.state).where(Round.session_id == congress.id).order_by(Round.id)).all()
-    returned = db.session.execute(
-        select(Ballot.round_id, func.count()).join(Round, Round.id == Ballot.round_id)
-        .where(Round.session_id == congress.id, Round.state.in_(decks.IN_PROGRESS_STATES)).group_by(Ballot.round_id)
-    ).all()
+    returned = [  # paper ballots once keyed; electronic ones by their markers, as they are sealed until the count
+        (table.__tablename__, *row)
+        for table in (Ballot, BallotMarker)
+        for row in db.session.execute(
+            select(table.round_id, func.count()).join(Round, Round.id == table.round_id)
+            .where(Round.session_id == congress.id, Round.state.in_(decks.IN_PROGRESS_STATES)).group_by(table.round_id)
+        )
+    ]
     figures = presence(congress.id)
     latest_change = db.session.scalar(select(func.max(ProjectChange.id)))
     assessments = db.session.scalar(select(func.count(Round.id)).where(Round.method == SATISFACTION, Round.state == "announced"))
