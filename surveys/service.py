@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from surveys import rules, tallies
@@ -37,7 +35,7 @@ from voting_app import audit
 from voting_app.audit import AuditEntry
 from voting_app.ballots.counting import RATINGS
 from voting_app.codes import new_code
-from voting_app.db import db, scrub_after_commit, utcnow
+from voting_app.db import db, dialect_insert, scrub_after_commit, utcnow
 from voting_app.errors import ConflictError, DomainError
 from voting_app.projects.service import Rating
 
@@ -355,8 +353,7 @@ def _count_arrival(day: date, address: str) -> int:
 
 @cache
 def _arrival_upsert(dialect: str):
-    insert_ = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    statement = insert_(AddressCount.__table__)
+    statement = dialect_insert(dialect)(AddressCount.__table__)
     return statement.on_conflict_do_update(
         index_elements=["day", "address_hash"], set_={"count": AddressCount.count + 1}
     ).returning(AddressCount.count)

@@ -6,11 +6,9 @@ from collections import Counter
 from functools import cache
 
 from sqlalchemy import delete, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from surveys.models import Answer, Response, SurveyTally
-from voting_app.db import db
+from voting_app.db import db, dialect_insert
 
 RESPONSES = 0
 COMMENT = ""
@@ -54,8 +52,7 @@ def add(keys: Counter, sign: int = 1) -> None:
 
 @cache
 def _upsert(dialect: str):
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    statement = insert(SurveyTally.__table__)
+    statement = dialect_insert(dialect)(SurveyTally.__table__)
     return statement.on_conflict_do_update(index_elements=list(KEY), set_={"count": SurveyTally.count + statement.excluded.count})
 
 

@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 from flask import current_app, g, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 from sqlalchemy.orm import DeclarativeBase
@@ -195,6 +197,11 @@ def start_writing() -> None:
 
 def is_postgresql() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def dialect_insert(dialect: str):
+    """The INSERT with ON CONFLICT of this database (SQLite's or PostgreSQL's)."""
+    return sqlite_insert if dialect == "sqlite" else postgresql_insert
 
 
 def scrub_after_commit(*tables: str) -> None:

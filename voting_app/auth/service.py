@@ -13,13 +13,11 @@ from argon2 import PasswordHasher
 from flask_babel import lazy_gettext as _l
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from voting_app import audit
 from voting_app.auth.models import SignInThrottle, User
-from voting_app.db import db, is_postgresql, utcnow
+from voting_app.db import db, dialect_insert, utcnow
 from voting_app.errors import DomainError
 
 _hasher = PasswordHasher()
@@ -131,10 +129,6 @@ def _is_locked(now: datetime):
     return SignInThrottle.locked_until > now
 
 
-def _not_locked_throttle(now: datetime):
-    return or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until <= now)
-
-
 def is_held(user_id: int, client: Client, now: datetime) -> bool:
     """Whether this client may not try this account's password or code now."""
     return db.session.scalar(
@@ -148,7 +142,7 @@ def count_failure(user_id: int, client: Client, now: datetime) -> bool:
     guesses all count); the guess that reaches a row's limit sets its lock. True when the
     client is now held."""
     buckets = client.buckets(user_id)
-    insert = postgresql_insert if is_postgresql() else sqlite_insert
+    insert = dialect_insert(db.engine.dialect.name)
     db.session.execute(
         insert(SignInThrottle).values([{"user_id": user_id, "client": bucket, "failures": 0, "strikes": 0} for bucket in buckets])
         .on_conflict_do_nothing(index_elements=["user_id", "client"])
@@ -158,7 +152,7 @@ def count_failure(user_id: int, client: Client, now: datetime) -> bool:
         max_failures, first_lock = _limits(bucket)
         row = (SignInThrottle.user_id == user_id, SignInThrottle.client == bucket)
         count = db.session.execute(
-            update(SignInThrottle).where(*row, _not_locked_throttle(now)).values(failures=SignInThrottle.failures + 1)
+            update(SignInThrottle).where(*row, _not_locked(SignInThrottle, now)).values(failures=SignInThrottle.failures + 1)
             .returning(SignInThrottle.failures).execution_options(synchronize_session=False)
         ).scalar()
         if count is None:  # locked by a parallel guess meanwhile
@@ -187,17 +181,17 @@ def clear_failures(user_id: int, client: Client, now: datetime) -> bool:
     rows. False when a parallel guess locked the client meanwhile."""
     db.session.execute(
         delete(SignInThrottle).where(SignInThrottle.user_id == user_id, SignInThrottle.client.startswith("address:"),
-                                     SignInThrottle.strikes == 0, _not_locked_throttle(now))
+                                     SignInThrottle.strikes == 0, _not_locked(SignInThrottle, now))
         .execution_options(synchronize_session=False)
     )
     db.session.execute(
         update(SignInThrottle).where(SignInThrottle.user_id == user_id, SignInThrottle.client == client.key(user_id),
-                                     _not_locked_throttle(now))
+                                     _not_locked(SignInThrottle, now))
         .values(failures=0, strikes=0, locked_until=None).execution_options(synchronize_session=False)
     )
     db.session.execute(
         update(SignInThrottle).where(SignInThrottle.user_id == user_id, SignInThrottle.client == UNTRUSTED,
-                                     _not_locked_throttle(now))
+                                     _not_locked(SignInThrottle, now))
         .values(failures=0).execution_options(synchronize_session=False)
     )
     return not is_held(user_id, client, now)

@@ -144,21 +144,29 @@ def share_error_message(error: sealing.ShareError):
     }[error.reason]()
 
 
-def rebuild(key: BallotKey, texts: list[str], public_key: bytes | None = None):
-    """(private key, share numbers used) from the desk form, or a DomainError saying what is
-    wrong: a bad share by its box, or how many shares are still needed."""
+def _good_shares(key: BallotKey, texts: list[str]) -> list[sealing.ShareInfo]:
+    """The shares in the desk form's boxes, or a DomainError naming the first bad box."""
     readings = read_shares(key, texts)
     bad = [r for r in readings if r.problem]
     if bad:
         raise DomainError(_l("Share box %(position)s: %(problem)s", position=bad[0].position, problem=bad[0].problem))
-    shares = [r.share for r in readings]
+    return [r.share for r in readings]
+
+
+def _rebuild(key: BallotKey, shares: list[sealing.ShareInfo], public_key: bytes):
     if len(shares) < key.threshold:
         raise DomainError(share_error_message(sealing.ShareError(sealing.TOO_FEW, given=len(shares), needed=key.threshold)))
     try:
-        private_key = sealing.rebuild_key(shares, public_key or key.public_key)
+        return sealing.rebuild_key(shares, public_key)
     except sealing.ShareError as error:
         raise DomainError(share_error_message(error)) from error
-    return private_key, sorted(share.number for share in shares)
+
+
+def rebuild(key: BallotKey, texts: list[str], public_key: bytes | None = None):
+    """(private key, share numbers used) from the desk form, or a DomainError saying what is
+    wrong: a bad share by its box, or how many shares are still needed."""
+    shares = _good_shares(key, texts)
+    return _rebuild(key, shares, public_key or key.public_key), sorted(share.number for share in shares)
 
 
 def mark_checked(key: BallotKey, numbers: list[int]) -> None:
@@ -178,20 +186,15 @@ class ShareCheck:
 def check_shares(actor: str, key: BallotKey, texts: list[str]) -> ShareCheck:
     """Before the session: one share alone is checked against this key; with enough shares the
     rehearsal opens the test ballot sealed at the ceremony, exactly as a count would."""
-    readings = read_shares(key, texts)
-    bad = [r for r in readings if r.problem]
-    if bad:
-        raise DomainError(_l("Share box %(position)s: %(problem)s", position=bad[0].position, problem=bad[0].problem))
-    if not readings:
+    shares = _good_shares(key, texts)
+    if not shares:
         raise DomainError(_l("Scan or type at least one share."))
-    numbers = sorted(r.share.number for r in readings)
+    numbers = sorted(share.number for share in shares)
     if len(set(numbers)) != len(numbers):
         raise DomainError(share_error_message(sealing.ShareError(sealing.DUPLICATE, number=_first_repeat(numbers))))
     phrase = None
     if len(numbers) >= key.threshold:
-        private_key, numbers = rebuild(key, texts)
-        phrase = sealing.open_test_ballot(private_key, key.test_ballot)
-        del private_key
+        phrase = sealing.open_test_ballot(_rebuild(key, shares, key.public_key), key.test_ballot)
         key.rehearsed_at = utcnow()
     mark_checked(key, numbers)
     db.session.flush()

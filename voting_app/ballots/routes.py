@@ -16,7 +16,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -330,8 +330,8 @@ def key_check(session_id: int):
         except DomainError as problem:
             db.session.rollback()
             error, status = str(problem.message), problem.status
-    page = render_template(  # the boxes come back empty: a share is never sent back to a screen
-        "ballots/key_check.html", congress=congress, key=key, checked=checked, texts=[], error=error, button=ButtonForm()
+    page = render_template(
+        "ballots/key_check.html", congress=congress, key=key, checked=checked, error=error, button=ButtonForm()
     )
     return _no_store((page, status))
 
@@ -360,7 +360,6 @@ def round_unseal(round_id: int):
         round=round_,
         key=key,
         returned=service.returned_count(round_.id),
-        texts=[],  # a share is never sent back to a screen: after a refusal each is scanned again
         error=error,
         button=ButtonForm(),
     )
@@ -647,17 +646,14 @@ def _deputy_page(round_: Round, template: str, status: int = 200, **context):
     if len(body) > size:  # cannot happen with the slack above; never send a size that depends on the choices
         current_app.logger.warning("a ballot page for round %s outgrew its padded size", round_.id)
         size = -(-len(body) // PAGE_SIZE_STEP) * PAGE_SIZE_STEP
-    response = current_app.response_class(body + b" " * (size - len(body)), status=status, mimetype="text/html")
-    return response
+    return current_app.response_class(body + b" " * (size - len(body)), status=status, mimetype="text/html")
 
 
 def _round_page_size(round_: Round) -> int:
-    from flask_babel import get_locale
-
     key = (round_.id, round_.state, len(round_.candidates), str(get_locale()))
     if key not in _page_sizes:
         fullest = _fullest_choices(round_)
-        ticket = _tickets(0).dumps({"round": round_.id, "receipt": service.new_receipt(), "nonce": secrets.token_hex(16)})
+        ticket = _ticket_for(round_, 0)
         longest_error = _("You chose %(chosen)s projects; choose at most %(seats)s.", chosen=len(round_.candidates) * 100, seats=round_.seats)
         pages = (
             render_template("ballots/ballot_form.html", round=round_, ticket=ticket, selected=fullest, error=longest_error),

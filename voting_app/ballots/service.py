@@ -606,19 +606,20 @@ def stored_ballots(round_id: int) -> list[tuple[str, object]]:
     )
 
 
-def count_round(round_: Round) -> CountResult:
+def _require_count(round_: Round) -> None:
     if round_.state in (DRAFT, OPEN):
         raise ConflictError(_l("No count exists while a round is open."))
     if round_.is_sealed:
         raise ConflictError(_l("No count exists while the ballots are sealed."))
+
+
+def count_round(round_: Round) -> CountResult:
+    _require_count(round_)
     return count(rules_for(round_), (choices for _, choices in stored_ballots(round_.id)))
 
 
 def round_board(round_: Round) -> dict:
-    if round_.state in (DRAFT, OPEN):
-        raise ConflictError(_l("No count exists while a round is open."))
-    if round_.is_sealed:
-        raise ConflictError(_l("No count exists while the ballots are sealed."))
+    _require_count(round_)
     rules = rules_for(round_)
     info = {
         "id": round_.id,
