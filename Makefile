@@ -27,11 +27,14 @@ db: install
 demo: db translations
 	$(FLASK) seed-demo
 
+# The address to print: a server bound to every interface (HOST=0.0.0.0) is reached locally on 127.0.0.1.
+SHOWN_HOST = $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST))
+
 run: demo
 	@echo
-	@cat instance/demo-logins.txt
+	@$(FLASK) demo-logins --server http://$(SHOWN_HOST):$(PORT)
 	@echo
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	@echo "Serving on http://$(SHOWN_HOST):$(PORT)  (Ctrl+C to stop; another address: make run HOST=0.0.0.0 PORT=8080)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 serve: db translations

@@ -1,6 +1,7 @@
 """The hash-chained audit log and the command-line tools."""
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select, text
@@ -230,4 +231,16 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
     assert stations == 25 and statuses == {"received", "accepted", "merged", "declined"} and supervised >= 4
     assert "dept-transport" in logins.read_text()
     assert "already present" in runner.invoke(args=["seed-demo"]).output
+    shown = runner.invoke(args=["demo-logins", "--logins-file", str(logins), "--server", "http://10.1.2.3:8080/"])
+    assert shown.exit_code == 0, shown.output
+    card_links = re.findall(r"(\S+)/c/\S+\s+PIN", shown.output)
+    assert len(card_links) == 5 and set(card_links) == {"http://10.1.2.3:8080"}
+    assert "http://10.1.2.3:8080/login" in shown.output and "{server}" not in shown.output
+    assert "127.0.0.1" not in shown.output
+    from voting_app.demo import TRIAL_ROUND_NAME
+
+    with app.app_context():
+        trial = db.session.scalars(select(Round).where(Round.title == TRIAL_ROUND_NAME)).one()
+        assert trial.state == "draft" and trial.candidates
+    assert TRIAL_ROUND_NAME in shown.output
     assert runner.invoke(args=["audit-verify"]).exit_code == 0

@@ -197,6 +197,19 @@ def register_commands(app: Flask) -> None:
             handle.write(logins)
         click.echo(f"demo data loaded; sign-ins written to {path}")
 
+    @app.cli.command("demo-logins")
+    @click.option("--server", default="http://127.0.0.1:5000", show_default=True, help="The address the app is served at.")
+    @click.option("--logins-file", type=click.Path(dir_okay=False), help="Where seed-demo wrote the sign-ins.")
+    def demo_logins(server: str, logins_file: str | None) -> None:
+        """Print the demo sign-ins with links on the address the app is served at."""
+        from voting_app.demo import DEMO_LOGINS_FILE, logins_for_server
+
+        path = logins_file or os.path.join(app.instance_path, DEMO_LOGINS_FILE)
+        if not os.path.exists(path):
+            raise click.ClickException(f"no demo sign-ins at {path}: run `flask --app voting_app seed-demo` first")
+        with open(path, encoding="utf-8") as handle:
+            click.echo(logins_for_server(handle.read(), server), nl=False)
+
     @app.cli.command("create-account")
     @click.argument("username")
     @click.argument("role", type=click.Choice(list(ACCOUNT_ROLES)))

@@ -25,6 +25,10 @@ from voting_app.sessions import service as sessions
 from voting_app.sessions.roster import RosterParse, RosterRow
 
 DEMO_LOGINS_FILE = "demo-logins.txt"
+# The saved sign-ins name the server as SERVER_MARK; `flask demo-logins --server URL` (what
+# `make run` prints) puts in the address actually served, whatever the host and port.
+SERVER_MARK = "{server}"
+TRIAL_ROUND_NAME = "演示：社区服务项目表决（可试投）"
 
 DELEGATIONS = [
     ("城区代表团", 38),
@@ -248,7 +252,7 @@ def seed(rng_seed: int = 2027) -> str:
     _demo_surveys(rng, delivered, grid_worker)
     _demo_assessment(rng, actor, congress, presiding, scrutineer, delivered, present_deputies, shares)
 
-    trial = ballots.create_round(actor, congress, "演示：社区服务项目表决（可试投）", "for_against", 2, "roster", "electronic")
+    trial = ballots.create_round(actor, congress, TRIAL_ROUND_NAME, "for_against", 2, "roster", "electronic")
     for name, summary, investment, department, due in CANDIDATES[10:14]:
         ballots.add_candidate(actor, trial, name, summary, Decimal(investment), department, date.fromisoformat(due))
     next_session = sessions.create_session(actor, "樊城区第十九届人民代表大会第七次会议", "樊城区人民会堂", date(2028, 1, 10))
@@ -259,15 +263,21 @@ def seed(rng_seed: int = 2027) -> str:
         "(grid1 is a community grid worker who keys in residents' paper answers;",
         " dept-* are department officers who report on their own department's projects)",
         "",
+        f"Sign in at {SERVER_MARK}/login",
         *(f"  {role:<14} password {password}" for role, password in passwords.items()),
         "",
-        "Deputy voting cards: open the server's address followed by the link",
-        "(for example http://127.0.0.1:5000/c/...), then type the PIN:",
+        "Deputy voting cards: open the link on a phone (or a second browser), then type the PIN:",
     ]
     for deputy in deputies[:5]:
         card = cards[deputy.id]
         state = "checked in" if deputy.is_present else "not checked in"
-        lines.append(f"  {deputy.number} {deputy.name} ({state}): /c/{card.token}  PIN {card.pin}")
+        lines.append(f"  {deputy.number} {deputy.name} ({state}): {SERVER_MARK}/c/{card.token}  PIN {card.pin}")
+    lines += [
+        "",
+        f"To try voting: sign in as presiding, open the session {congress.name},",
+        f"open the round {TRIAL_ROUND_NAME} (it waits as a draft), then vote with a",
+        "checked-in deputy's card above. Close it as presiding; two shares below open the count.",
+    ]
     lines += [
         "",
         f"The scrutineers' key shares of {congress.name} (any 2 of 3 open a round's ballots).",
@@ -275,3 +285,8 @@ def seed(rng_seed: int = 2027) -> str:
         *(f"  share {number}: {share}" for number, share in enumerate(shares, start=1)),
     ]
     return "\n".join(lines) + "\n"
+
+
+def logins_for_server(saved: str, server: str) -> str:
+    """The saved sign-ins with the address the app is actually served at."""
+    return saved.replace(SERVER_MARK, server.rstrip("/"))
