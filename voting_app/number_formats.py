@@ -124,10 +124,12 @@ def displayed(value: object, number_format: str | None) -> str:
     if section.strip().lower() in ("", GENERAL):
         return _general(value)
     tokens = _tokens(section)
-    if tokens is None or not any(kind == "digits" for kind, _ in tokens):
-        return _general(value) if tokens is None or any(kind == "text" for kind, _ in tokens) else "".join(
-            text for _, text in tokens
-        )
+    if tokens is None:
+        return _general(value)
+    kinds = {kind for kind, _ in tokens}
+    if "digits" not in kinds:
+        # `@` shows the number as General does; a section of text only (`"无"`) shows its text.
+        return _general(value) if "text" in kinds else "".join(text for _, text in tokens)
     groups = [text for kind, text in tokens if kind == "digits"]
     if len(groups) > 1 and not any("." in text for text in groups):
         return ("-" if signed else "") + _spread_digits(value, tokens)
@@ -158,6 +160,6 @@ def _spread_digits(number: float | int, tokens: list[tuple[str, str]]) -> str:
                 else:
                     pieces.append({"0": "0", "?": " "}.get(placeholder, ""))
     leftmost = next(index for index in range(len(tokens)) if tokens[index][0] == "digits")
-    prefix = "".join(text for _, text in tokens[:leftmost] if _ == "literal")
+    prefix = "".join(text for kind, text in tokens[:leftmost] if kind == "literal")
     body = "".join(reversed(pieces))
     return prefix + digits + body[len(prefix):] if digits else body

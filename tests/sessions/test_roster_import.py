@@ -365,20 +365,37 @@ def test_a_full_width_space_in_a_name_is_stored_as_typed(app, client, staff, con
     assert rows(app, congress_id) == [("001", "唐\u3000军", "", ""), ("002", "欧阳\u00a0修", "", "")]
 
 
-def test_an_altered_or_foreign_sealed_table_imports_nothing(app, client, staff, congress_id):
+def refused_preview(client, response) -> None:
+    assert response.status_code == 302 and response.headers["Location"].endswith("/roster/import")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "This preview is out of date or not this session&#39;s. Check the file again." in page
+
+
+def test_an_altered_foreign_or_stale_preview_imports_nothing(app, client, staff, congress_id, monkeypatch):
+    from voting_app.sessions import service as sessions
+
     page = check(client, app, congress_id, "a.csv", CSV_TEXT.encode("utf-8")).get_data(as_text=True)
     token = sealed_table(page)
-    altered = post(client, import_url(app, congress_id), {"table": token[:-2] + ("AA" if not token.endswith("AA") else "BB")})
-    assert altered.status_code == 400
+    altered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    refused_preview(client, post(client, import_url(app, congress_id), {"table": altered}))
     with app.app_context():
         from voting_app.db import db
-        from voting_app.sessions import service
 
-        other = service.create_session("test", "另一次会议").id
+        other = sessions.create_session("test", "另一次会议").id
         db.session.commit()
-    foreign = post(client, import_url(app, other), {"table": token})
-    assert foreign.status_code == 400
+    refused_preview(client, post(client, import_url(app, other), {"table": token}))
+    monkeypatch.setattr(sessions, "PREVIEW_SECONDS", -1)
+    refused_preview(client, confirm(client, app, congress_id, page))
     assert rows(app, congress_id) == [] and rows(app, other) == []
+    monkeypatch.undo()
+    imported(client, confirm(client, app, congress_id, page))
+    assert rows(app, congress_id) == CSV_ROSTER
+
+
+def test_importing_needs_the_csrf_token(app, client, staff, congress_id):
+    page = check(client, app, congress_id, "a.csv", CSV_TEXT.encode("utf-8")).get_data(as_text=True)
+    assert client.post(import_url(app, congress_id), data={"table": sealed_table(page)}).status_code == 400
+    assert rows(app, congress_id) == []
 
 
 def test_the_roster_page_lists_numbers_as_numbers(app, client, staff, congress_id):

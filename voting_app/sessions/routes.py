@@ -99,7 +99,8 @@ def roster_import(session_id: int):
             abort(400)
         summary = service.import_sealed(current_actor(), congress, current_app.config["SECRET_KEY"], confirm.table.data)
         if summary is None:
-            abort(400)
+            flash(_("This preview is out of date or not this session's. Check the file again."), "error")
+            return redirect(url_for("sessions.roster_import", session_id=congress.id))
         db.session.commit()
         flash(
             _(

@@ -5,7 +5,7 @@ import io
 import time
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -104,12 +104,11 @@ def check_table(filename: str, data: bytes) -> tuple[list[list[str]], RosterPars
     return table, parse_roster(table)
 
 
-def check_roster(filename: str, data: bytes) -> RosterParse:
-    return check_table(filename, data)[1]
+PREVIEW_SECONDS = 3600  # a preview left open longer is checked again: the file may have changed since
 
 
-def _sealer(secret: str, congress_id: int) -> URLSafeSerializer:
-    return URLSafeSerializer(secret, salt=f"roster-import:{congress_id}")
+def _sealer(secret: str, congress_id: int) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=f"roster-import:{congress_id}")
 
 
 def seal_table(secret: str, congress_id: int, table: list[list[str]]) -> str:
@@ -120,9 +119,10 @@ def seal_table(secret: str, congress_id: int, table: list[list[str]]) -> str:
 
 
 def import_sealed(actor: str, congress: CongressSession, secret: str, sealed: str) -> ImportSummary | None:
-    """Import a table sealed by the preview; None when it is not one (altered, or another session's)."""
+    """Import a table sealed by the preview; None when it is not one (altered, another
+    session's, or older than PREVIEW_SECONDS)."""
     try:
-        table = _sealer(secret, congress.id).loads(sealed)
+        table = _sealer(secret, congress.id).loads(sealed, max_age=PREVIEW_SECONDS)
     except BadSignature:
         return None
     parsed = parse_roster(table)
