@@ -354,6 +354,9 @@ def test_roster_cells_are_stored_verbatim_and_escaped_on_the_roster_and_desk(app
     body = "代表证号,姓名,代表团,工作单位\n" + "".join(",".join(f'"{c.replace(chr(34), chr(34) * 2)}"' for c in row) + "\n" for row in cells)
     sent = post(staff, f"/sessions/{world.session_id}/roster/import",
                 {"file": (io.BytesIO(body.encode("utf-8")), "roster.csv")}, content_type="multipart/form-data")
+    assert sent.status_code == 200, text_of(sent)  # the preview, whose Import button sends the checked table
+    table = html.unescape(re.search(r'<input name="table" type="hidden" value="([^"]+)">', text_of(sent)).group(1))
+    sent = post(staff, f"/sessions/{world.session_id}/roster/import", {"table": table})
     assert sent.status_code == 302, text_of(sent)
     with app.app_context():
         stored = {d.number: (d.name, d.delegation, d.unit)

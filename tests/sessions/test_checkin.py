@@ -110,6 +110,38 @@ def test_desk_search_ignores_letter_case_on_every_database(app):
         assert re.findall(r"<li><span>(\S+) (\S+) ", page) == expected, query
 
 
+def test_desk_search_ignores_every_kind_of_space_and_lists_numbers_as_numbers(app):
+    from voting_app.db import db
+    from voting_app.sessions import service
+    from voting_app.sessions.roster import RosterParse, RosterRow
+
+    with app.app_context():
+        congress = service.create_session("test", "测试会议")
+        rows = (
+            RosterRow(2, "10", "唐\u3000军", "城区代表团", ""),
+            RosterRow(3, "2", "唐\u00a0军", "城区代表团", ""),
+            RosterRow(4, "101", "唐\u2009军", "农村代表团", ""),
+            RosterRow(5, "11", "唐军", "农村 代表团", ""),
+            RosterRow(6, "001", "唐　小军", "农村代表团", ""),
+        )
+        service.import_roster("test", congress, RosterParse(rows, ()))
+        db.session.commit()
+        session_id = congress.id
+    staff = signed_in(app, "staff")
+    everyone = [("2", "唐\u00a0军"), ("10", "唐\u3000军"), ("11", "唐军"), ("101", "唐\u2009军")]
+    for query, expected in (
+        ("唐军", everyone),
+        ("唐 军", everyone),
+        ("唐\u3000军", everyone),
+        ("唐", [("001", "唐　小军")] + everyone),
+        ("农村代表团", [("001", "唐　小军"), ("11", "唐军"), ("101", "唐\u2009军")]),
+        ("1", [("001", "唐　小军")]),
+    ):
+        page = staff.get(url(app, "sessions.checkin_desk", session_id=session_id, q=query)).get_data(as_text=True)
+        found = re.findall(r"<li><span>(\S+) (.+?) <small>", page)
+        assert [(number, html.unescape(name)) for number, name in found] == expected, query
+
+
 def test_desk_search_stays_inside_the_session(app, desk_world):
     session_id, _ = desk_world
     with app.app_context():

@@ -1,5 +1,6 @@
 """Importing a roster through the web page, as committee staff do before a session."""
 
+import html
 import io
 import re
 
@@ -52,13 +53,33 @@ def import_url(app, session_id):
         return url_for("sessions.roster_import", session_id=session_id, _external=False)
 
 
-def upload(client, app, session_id, filename, data: bytes):
+def check(client, app, session_id, filename, data: bytes):
+    """Send a file: the answer is the preview (200) or the list of problems (400)."""
     return post(
         client,
         import_url(app, session_id),
         {"file": (io.BytesIO(data), filename)},
         content_type="multipart/form-data",
     )
+
+
+def sealed_table(page: str) -> str:
+    found = re.findall(r'<input name="table" type="hidden" value="([^"]+)">', page)
+    assert len(found) == 1, page
+    return html.unescape(found[0])
+
+
+def confirm(client, app, session_id, page: str):
+    """Press Import on a preview page."""
+    return post(client, import_url(app, session_id), {"table": sealed_table(page)})
+
+
+def upload(client, app, session_id, filename, data: bytes):
+    """Send a file and, when it passes the check, press Import on the preview."""
+    response = check(client, app, session_id, filename, data)
+    if response.status_code != 200:
+        return response
+    return confirm(client, app, session_id, response.get_data(as_text=True))
 
 
 def roster(app, session_id):
@@ -125,7 +146,7 @@ def test_xlsx_with_numbers_typed_as_numbers(app, client, staff, congress_id):
     response = upload(client, app, congress_id, "roster.xlsx", data)
     assert imported(client, response) == "Roster imported: 3 added, 0 updated, 0 unchanged."
     assert rows(app, congress_id) == [
-        ("010", "王 五", "农村代表团", ""),
+        ("010", "王  五", "农村代表团", ""),
         ("1", "张三", "城区代表团", ""),
         ("2", "李四", "", ""),
     ]
@@ -240,3 +261,149 @@ def test_a_file_without_the_optional_columns_keeps_what_the_roster_has(app, clie
         "Roster imported: 0 added, 1 updated, 2 unchanged."
     )
     assert rows(app, congress_id) == [CSV_ROSTER[0], CSV_ROSTER[1], ("003", "欧阳锋", "农村代表团", "太平店镇")]
+
+
+# ---- issue 13: the roster as the sheet shows it, checked before it is stored ---------
+
+
+def formatted_xlsx(header, table, number_format="000") -> bytes:
+    """A sheet as an office keeps it: deputy numbers typed as numbers, shown zero-padded."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for line in table:
+        sheet.append(line)
+        sheet.cell(row=sheet.max_row, column=1).number_format = number_format
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+THIRTY = [(f"{n:03d}", f"代表{n}", "城区代表团" if n <= 15 else "农村代表团") for n in range(1, 31)]
+
+
+def presence_figures(app, session_id):
+    from voting_app.sessions import service
+
+    with app.app_context():
+        figures = service.presence(session_id)
+        return figures.roster, figures.quorum
+
+
+def test_an_excel_number_formatted_000_keeps_its_zeros_so_the_csv_of_the_same_people_adds_nobody(app, client, staff, congress_id):
+    data = formatted_xlsx(["代表证号", "姓名", "代表团"], [[int(n), name, group] for n, name, group in THIRTY])
+    assert imported(client, upload(client, app, congress_id, "名单.xlsx", data)) == "Roster imported: 30 added, 0 updated, 0 unchanged."
+    assert [row[0] for row in rows(app, congress_id)][:3] == ["001", "002", "003"]
+    csv_text = "代表证号,姓名,代表团\r\n" + "".join(f"{n},{name},{group}\r\n" for n, name, group in THIRTY)
+    assert imported(client, upload(client, app, congress_id, "名单.csv", csv_text.encode("utf-8"))) == (
+        "Roster imported: 0 added, 0 updated, 30 unchanged."
+    )
+    assert presence_figures(app, congress_id) == (30, 16)
+
+
+@pytest.mark.parametrize(
+    ("value", "number_format", "stored"),
+    [(7, "000", "007"), (7.0, "000", "007"), (7, "General", "7"), (7.0, "General", "7"), (7, '"D"0000', "D0007"), ("007", "@", "007")],
+)
+def test_an_excel_number_is_stored_as_the_sheet_shows_it(app, client, staff, congress_id, value, number_format, stored):
+    data = formatted_xlsx(["代表证号", "姓名"], [[value, "张三"]], number_format)
+    imported(client, upload(client, app, congress_id, "a.xlsx", data))
+    assert rows(app, congress_id) == [(stored, "张三", "", "")]
+
+
+def test_the_preview_shows_what_will_change_and_stores_nothing_until_import(app, client, staff, congress_id):
+    imported(client, upload(client, app, congress_id, "a.csv", CSV_TEXT.encode("utf-8")))
+    before = roster(app, congress_id)
+    sheet = formatted_xlsx(
+        ["序号", "代表证号", "姓  名", "代表组", "手机号码", "工作单位及职务", "爱好"],
+        [
+            [1, 1, "张三", "城区代表团", "13800000000", "樊城区某街道", "书法"],
+            [2, 2, "李䶮", "城区代表团", "", "汉江街道", ""],
+            [3, 4, "司马光", "农村代表团", "", "", ""],
+            ["制表：王五", None, None, None, "审核：赵六"],
+            [None, None, None, None, None, None, "2026年1月5日"],
+        ],
+        "General",
+    )
+    response = check(client, app, congress_id, "名单.xlsx", sheet)
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "This file will add 3 deputies, update 0 and leave 0 unchanged." in page
+    ignored = re.findall(r"<li><strong>(.*?)</strong>:\s*(.*?)\s*</li>", page, re.DOTALL)
+    assert ignored == [
+        ("序号", "the roster does not keep this."),
+        ("手机号码", "the roster does not keep this."),
+        ("爱好", "not a roster column."),
+    ]
+    skipped = page[page.index('id="skipped-rows"') :]
+    assert re.findall(r"<tr><td>(\d+)</td><td>(.*?)</td></tr>", skipped) == [("5", "制表：王五 审核：赵六"), ("6", "2026年1月5日")]
+    clashes = page[page.index('id="number-clashes"') : page.index("</table>", page.index('id="number-clashes"'))]
+    assert re.findall(r"<tr><td>(\d+)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td>\s*<td>(.*?)</td></tr>", clashes) == [
+        ("2", "1", "张三", "城区代表团", "number 001 on the roster"),
+        ("3", "2", "李䶮", "城区代表团", "number 002 on the roster"),
+    ]
+    assert roster(app, congress_id) == before
+    assert imported(client, confirm(client, app, congress_id, response.get_data(as_text=True))) == (
+        "Roster imported: 3 added, 0 updated, 0 unchanged."
+    )
+    assert rows(app, congress_id)[-3:] == [("1", "张三", "城区代表团", "樊城区某街道"), ("2", "李䶮", "城区代表团", "汉江街道"), ("4", "司马光", "农村代表团", "")]
+
+
+def test_a_missing_number_column_under_a_title_names_only_the_number(app, client, staff, congress_id):
+    data = "樊城区人大代表名册\r\n姓名,代表团\r\n张三,城区代表团\r\n".encode("utf-8")
+    response = check(client, app, congress_id, "a.csv", data)
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert re.findall(r"<tr><td>(\d*)</td><td>\s*(.*?)\s*</td></tr>", page, re.DOTALL) == [
+        ("2", "The header has no “deputy number” column.")
+    ]
+
+
+def test_a_full_width_space_in_a_name_is_stored_as_typed(app, client, staff, congress_id):
+    data = formatted_xlsx(["代表证号", "姓名"], [[1, "唐\u3000军"], [2, "\u3000欧阳\u00a0修 "]])
+    imported(client, upload(client, app, congress_id, "a.xlsx", data))
+    assert rows(app, congress_id) == [("001", "唐\u3000军", "", ""), ("002", "欧阳\u00a0修", "", "")]
+
+
+def refused_preview(client, response) -> None:
+    assert response.status_code == 302 and response.headers["Location"].endswith("/roster/import")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "This preview is out of date or not this session&#39;s. Check the file again." in page
+
+
+def test_an_altered_foreign_or_stale_preview_imports_nothing(app, client, staff, congress_id, monkeypatch):
+    from voting_app.sessions import service as sessions
+
+    page = check(client, app, congress_id, "a.csv", CSV_TEXT.encode("utf-8")).get_data(as_text=True)
+    token = sealed_table(page)
+    altered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    refused_preview(client, post(client, import_url(app, congress_id), {"table": altered}))
+    with app.app_context():
+        from voting_app.db import db
+
+        other = sessions.create_session("test", "另一次会议").id
+        db.session.commit()
+    refused_preview(client, post(client, import_url(app, other), {"table": token}))
+    monkeypatch.setattr(sessions, "PREVIEW_SECONDS", -1)
+    refused_preview(client, confirm(client, app, congress_id, page))
+    assert rows(app, congress_id) == [] and rows(app, other) == []
+    monkeypatch.undo()
+    imported(client, confirm(client, app, congress_id, page))
+    assert rows(app, congress_id) == CSV_ROSTER
+
+
+def test_importing_needs_the_csrf_token(app, client, staff, congress_id):
+    page = check(client, app, congress_id, "a.csv", CSV_TEXT.encode("utf-8")).get_data(as_text=True)
+    assert client.post(import_url(app, congress_id), data={"table": sealed_table(page)}).status_code == 400
+    assert rows(app, congress_id) == []
+
+
+def test_the_roster_page_lists_numbers_as_numbers(app, client, staff, congress_id):
+    data = "代表证号,姓名\r\n" + "".join(f"{n},代表{n}\r\n" for n in ("101", "11", "A3", "10", "2", "001"))
+    imported(client, upload(client, app, congress_id, "a.csv", data.encode("utf-8")))
+    with app.app_context():
+        roster_url = url_for("sessions.roster", session_id=congress_id)
+        cards_url = url_for("sessions.credential_list", session_id=congress_id)
+    for address in (roster_url, cards_url, roster_url + "?q=代表"):
+        page = client.get(address).get_data(as_text=True)
+        assert re.findall(r"<tr><td>([^<]+)</td><td>代表", page) == ["001", "2", "10", "11", "101", "A3"], address

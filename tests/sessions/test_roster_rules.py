@@ -8,10 +8,18 @@ import pytest
 
 from voting_app.sessions.roster import (
     MAX_LENGTHS,
+    IgnoredColumn,
+    NumberClash,
     RosterParse,
     RosterRow,
     RowError,
+    SkippedRow,
+    in_roster_order,
+    matches,
+    number_clashes,
+    number_sort_key,
     parse_roster,
+    search_text,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,14 +195,18 @@ def test_a_header_without_deputies_is_an_empty_file_error_after_the_header():
     assert parse_roster([CN_HEADER, ["", "", "", ""]]).errors == (RowError(2, "empty_file"),)
 
 
-def test_whitespace_is_trimmed_and_runs_of_it_become_one_space():
+def test_spaces_at_the_ends_are_trimmed_and_spaces_inside_stay_as_typed():
     parsed = parse_roster(
         [
             CN_HEADER,
-            ["\t001 \n", "  欧阳   修 ", " 城区 \t 代表团", "樊城区\n某街道"],
+            ["\t001 \n", "\u3000唐\u3000军 ", " 城区 \t 代表团", "樊城区\n某街道"],
+            ["002", "欧阳   修", "", ""],
         ]
     )
-    assert parsed.rows == (RosterRow(2, "001", "欧阳 修", "城区 代表团", "樊城区 某街道"),)
+    assert parsed.rows == (
+        RosterRow(2, "001", "唐\u3000军", "城区 \t 代表团", "樊城区\n某街道"),
+        RosterRow(3, "002", "欧阳   修", "", ""),
+    )
 
 
 def test_rows_shorter_than_the_header_get_empty_optional_values():
@@ -217,3 +229,156 @@ def test_a_title_row_above_the_header_is_skipped():
     parsed = parse_roster([["樊城区第十九届人大代表名册"], ["代表证号", "姓名"], ["001", "张三"]])
     assert parsed.is_valid and [(r.line, r.number, r.name) for r in parsed.rows] == [(3, "001", "张三")]
     assert parsed.columns == {"number", "name"}
+
+
+# ---- headers: the variants offices use, and every column left out ------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        ("代表团", "delegation"), ("代表组", "delegation"), ("所属代表团", "delegation"), ("代表小组", "delegation"),
+        ("工作单位及职务", "unit"), ("工作单位", "unit"), ("单位职务", "unit"), ("职务", "unit"),
+        ("代表证号", "number"), ("证号", "number"), ("代表编号", "number"), ("编号", "number"),
+        ("姓名", "name"), ("代表姓名", "name"),
+        (" 代表组 ", "delegation"), ("姓\u3000\u3000名", "name"), ("代表证号（必填）", "number"),
+        ("（代表团）", "delegation"), ("工作单位(职务)", "unit"), ("\ufeff编号", "number"),
+    ],
+)
+def test_header_variants_with_spaces_and_full_width_brackets_are_recognised(header, key):
+    other = {"number": ["姓名"], "name": ["编号"]}.get(key, ["编号", "姓名"])
+    table = [[header, *other], ["值", *("1" if h == "编号" else "甲" for h in other)]]
+    parsed = parse_roster(table)
+    assert parsed.errors == ()
+    assert key in parsed.columns
+    assert getattr(parsed.rows[0], key) == "值"
+    assert parsed.ignored == ()
+
+
+def test_every_column_left_out_is_listed_by_its_header_with_why():
+    parsed = parse_roster(
+        [
+            ["序号", "代表证号", "姓名", "性别", "代表组", "手机号码", "联系电话", "代表姓名", "爱好", "", "工作单位及职务"],
+            ["1", "001", "张三", "男", "城区组", "13800000000", "", "张三", "书法", "", "某街道主任"],
+        ]
+    )
+    assert parsed.rows == (RosterRow(2, "001", "张三", "城区组", "某街道主任"),)
+    assert parsed.ignored == (
+        IgnoredColumn("序号", "not_kept"),
+        IgnoredColumn("性别", "not_kept"),
+        IgnoredColumn("手机号码", "not_kept"),
+        IgnoredColumn("联系电话", "not_kept"),
+        IgnoredColumn("代表姓名", "repeated"),
+        IgnoredColumn("爱好", "unknown"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "missing"),
+    [(["姓名", "代表团"], ("number",)), (["代表证号", "代表团"], ("name",)), (["代表团", "工作单位"], ("number", "name"))],
+)
+def test_under_a_title_row_a_missing_column_is_named_alone(header, missing):
+    parsed = parse_roster([["樊城区第十九届人大代表名册"], header, ["001", "张三"]])
+    assert parsed.errors == tuple(RowError(2, "missing_column", column) for column in missing)
+
+
+# ---- footers and notes are skipped, and said so -------------------------------------
+
+
+def test_footer_and_note_rows_are_skipped_and_listed():
+    parsed = parse_roster(
+        [
+            ["代表证号", "姓名", "代表团", "工作单位"],
+            ["001", "张三", "城区代表团", "某街道"],
+            ["城区代表团（2人）"],
+            ["002", "李四", "城区代表团", ""],
+            ["", "", "", "2026年1月5日"],
+            ["制表：王五", "", "审核：赵六", ""],
+            ["制表人", "王五"],
+            ["审核：", "", "", ""],
+            ["填表日期", "2026-01-05"],
+            ["合计", "2人"],
+            ["注：名单按代表证号排列"],
+        ]
+    )
+    assert parsed.errors == ()
+    assert [row.number for row in parsed.rows] == ["001", "002"]
+    assert parsed.skipped == (
+        SkippedRow(3, "城区代表团（2人）"),
+        SkippedRow(5, "2026年1月5日"),
+        SkippedRow(6, "制表：王五 审核：赵六"),
+        SkippedRow(7, "制表人 王五"),
+        SkippedRow(8, "审核："),
+        SkippedRow(9, "填表日期 2026-01-05"),
+        SkippedRow(10, "合计 2人"),
+        SkippedRow(11, "注：名单按代表证号排列"),
+    )
+
+
+def test_a_lone_name_or_number_is_a_deputy_missing_a_value_not_a_note():
+    parsed = parse_roster([["代表证号", "姓名", "代表团"], ["001", "张三", ""], ["", "李四", ""], ["A-3", "", ""]])
+    assert parsed.errors == (RowError(3, "missing_value", "number"), RowError(4, "missing_value", "name"))
+    assert parsed.skipped == ()
+
+
+def test_a_row_missing_its_number_names_the_number_only():
+    parsed = parse_roster([["代表证号", "姓名", "代表团"], ["", "李四", "城区代表团"]])
+    assert parsed.errors == (RowError(2, "missing_value", "number"),)
+
+
+# ---- searching ignores every kind of space ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["唐\u3000军", "唐 军", "唐\u00a0军", "唐\u2009军", "唐\u202f军", "唐\t军", "唐\u200b军", "唐\u2002\u2003军", "唐军"],
+)
+@pytest.mark.parametrize("typed", ["唐军", "唐 军", "唐\u3000军", " 唐军 "])
+def test_a_name_is_found_whatever_spaces_it_or_the_query_has(stored, typed):
+    assert matches(typed, "001", stored, "城区代表团")
+    assert search_text(stored) == "唐军"
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [("ＡＢ", True), ("ab", True), ("城区", True), ("1", True), ("001", True), ("０１", True), ("00", False), ("", False), ("\u3000", False)],
+)
+def test_search_ignores_width_and_case_and_finds_whole_numbers(query, found):
+    assert matches(query, "001", "Ab Cd", "城区代表团") is found
+
+
+# ---- numbers sort as numbers ---------------------------------------------------------
+
+
+def test_deputy_numbers_sort_as_numbers():
+    numbers = ["A3", "101", "10", "2", "11", "001", "1", "a10", "B-2", "", "９"]
+    assert sorted(numbers, key=number_sort_key) == ["", "001", "1", "2", "９", "10", "11", "101", "A3", "a10", "B-2"]
+    assert [d["number"] for d in in_roster_order([{"number": n} for n in ("10", "2")], lambda d: d["number"])] == ["2", "10"]
+
+
+# ---- the same person under another number -------------------------------------------
+
+
+def test_a_new_number_for_a_name_and_delegation_on_the_roster_is_a_clash():
+    roster = [("1", "张三", "城区代表团"), ("2", "李四", "城区代表团"), ("3", "王五", "")]
+    rows = (
+        RosterRow(2, "001", "张三", "城区代表团", ""),  # was imported as 1 from Excel
+        RosterRow(3, "2", "李四", "城区代表团", ""),  # the same number: an update, no clash
+        RosterRow(4, "004", "李四", "农村代表团", ""),  # another delegation: another person
+        RosterRow(5, "003", "王\u3000五", "", ""),  # spaces do not hide the clash
+    )
+    assert number_clashes(rows, roster) == (
+        NumberClash(2, "001", "张三", "城区代表团", "1"),
+        NumberClash(5, "003", "王\u3000五", "", "3"),
+    )
+
+
+def test_two_lines_of_one_file_with_one_person_under_two_numbers_clash():
+    rows = (RosterRow(2, "1", "张三", "城区", ""), RosterRow(3, "2", "李四", "城区", ""), RosterRow(4, "001", "张三", "城区", ""))
+    assert number_clashes(rows, []) == (NumberClash(4, "001", "张三", "城区", "1", 2),)
+
+
+def test_namesakes_already_on_the_roster_under_their_own_numbers_do_not_clash():
+    roster = [("5", "张伟", "城区"), ("9", "张伟", "城区")]
+    rows = (RosterRow(2, "5", "张伟", "城区", ""), RosterRow(3, "9", "张伟", "城区", ""))
+    assert number_clashes(rows[:1], roster) == ()

@@ -71,7 +71,7 @@ def issue_missing_cards(actor: str, congress: CongressSession) -> list[IssuedCar
         )
     )
     cards = []
-    for deputy in congress.deputies:
+    for deputy in congress.roster:
         if deputy.id in holders:
             continue
         token, pin = new_token(), _new_pin()

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, StringField
+from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -19,6 +19,12 @@ class RosterImportForm(FlaskForm):
             FileAllowed(["csv", "xlsx", "txt"], _l("Only CSV or Excel (.xlsx) files can be imported.")),
         ],
     )
+
+
+class RosterConfirmForm(FlaskForm):
+    """The preview's Import button: carries the checked table, signed (service.seal_table)."""
+
+    table = HiddenField(validators=[DataRequired()])
 
 
 class CardScanForm(FlaskForm):

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
+from voting_app.sessions.roster import in_roster_order
 
 
 class CongressSession(db.Model):
@@ -20,6 +21,11 @@ class CongressSession(db.Model):
     deputies: Mapped[list["Deputy"]] = relationship(
         back_populates="session", order_by="Deputy.number", cascade="all, delete-orphan"
     )
+
+    @property
+    def roster(self) -> list["Deputy"]:
+        """The deputies in roster order (numbers as numbers: 2 before 10), as every list shows them."""
+        return in_roster_order(self.deputies)
 
 
 class Deputy(db.Model):

@@ -1,20 +1,45 @@
-"""Reading a deputy roster table: pure rules, no Flask, no database.
+"""Reading a deputy roster table, finding and ordering deputies: pure rules, no Flask, no database.
 
 A roster file is checked whole before anything is stored: every bad row is reported with
-its line number, and one bad row means nothing is imported.
+its line number, and one bad row means nothing is imported. Rows that are not deputies
+(a footer such as "制表：…", a one-cell note) are skipped and listed, never refused, and every
+column the roster does not keep is listed by its header.
 """
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 COLUMN_ALIASES = {
-    "number": ("代表证号", "代表编号", "编号", "证号", "number", "deputy number", "card number"),
-    "name": ("姓名", "代表姓名", "name"),
-    "delegation": ("代表团", "所属代表团", "delegation"),
-    "unit": ("工作单位", "单位", "职务", "unit", "work unit"),
+    "number": (
+        "代表证号", "代表证号码", "代表证编号", "证号", "代表编号", "编号", "代表号",
+        "number", "deputy number", "card number", "deputy no.",
+    ),
+    "name": ("姓名", "代表姓名", "name", "deputy name"),
+    "delegation": (
+        "代表团", "代表组", "所属代表团", "所属代表组", "所在代表团", "所在代表组", "代表小组",
+        "所属代表小组", "代表团组", "所属代表团组", "delegation", "deputy group",
+    ),
+    "unit": (
+        "工作单位及职务", "工作单位和职务", "工作单位职务", "现工作单位及职务", "单位及职务", "单位和职务",
+        "单位职务", "工作单位", "单位", "职务", "unit", "work unit", "occupation",
+    ),
 }
+# Columns rosters often carry that this roster does not keep: recognised, listed as ignored.
+NOT_KEPT = (
+    "手机", "手机号", "手机号码", "联系电话", "电话", "电话号码", "移动电话", "联系方式", "phone", "mobile",
+    "序号", "性别", "民族", "出生年月", "出生日期", "年龄", "党派", "政治面貌", "学历", "身份证号", "身份证号码", "备注",
+)
 REQUIRED_COLUMNS = ("number", "name")
 MAX_LENGTHS = {"number": 32, "name": 64, "delegation": 100, "unit": 200}
+HEADER_SEARCH_ROWS = 5
+# A row whose first filled cell starts so is a footer or a note under the table, not a deputy.
+NOTE_STARTS = (
+    "制表", "审核", "审批", "复核", "填表", "填报", "合计", "总计", "共计", "小计", "备注", "说明", "签字", "签名",
+    "盖章", "负责人", "联系人", "打印", "日期", "以上", "注:", "注：", "注、",
+)
+PLAUSIBLE_NUMBER = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-_/.#]*")
 
 
 @dataclass(frozen=True)
@@ -37,31 +62,110 @@ class RowError:
 
 
 @dataclass(frozen=True)
+class IgnoredColumn:
+    """A header the import leaves out. `reason`: not_kept (a column rosters carry that this one
+    does not keep, such as 手机号码), repeated (a second column of a kind), unknown."""
+
+    header: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A footer or note row under (or inside) the table, with its text."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
 class RosterParse:
     rows: tuple[RosterRow, ...]
     errors: tuple[RowError, ...]
     # The optional columns the file has: an import leaves the others as they are.
     columns: frozenset[str] = frozenset(COLUMN_ALIASES)
+    ignored: tuple[IgnoredColumn, ...] = ()
+    skipped: tuple[SkippedRow, ...] = ()
 
     @property
     def is_valid(self) -> bool:
         return not self.errors
 
 
-def _column_key(header: str) -> str | None:
-    cleaned = " ".join(str(header or "").replace("\ufeff", "").split()).lower()
-    for key, aliases in COLUMN_ALIASES.items():
-        if cleaned in aliases:
-            return key
-    return None
+@dataclass(frozen=True)
+class NumberClash:
+    """The same name and delegation under another number: on the roster (`other_line` 0) or
+    on another line of the file. Importing would add a second entry for the same person."""
+
+    line: int
+    number: str
+    name: str
+    delegation: str
+    other_number: str
+    other_line: int = 0
+
+
+def search_text(text: str) -> str:
+    """Text as a search compares it: full-width and half-width alike (NFKC), any letter case,
+    and without any kind of space or invisible character (U+3000, NBSP, thin spaces, tabs,
+    zero-width spaces). "唐　军", "唐 军" and "唐军" are the same."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(
+        char for char in folded if not char.isspace() and unicodedata.category(char) not in ("Zs", "Zl", "Zp", "Cf")
+    ).casefold()
+
+
+def matches(query: str, number: str, name: str, delegation: str) -> bool:
+    """The desk's and the roster page's search: part of a name or delegation, or a whole
+    deputy number ("1" finds 001; "00" finds nobody)."""
+    wanted = search_text(query)
+    if not wanted:
+        return False
+    if wanted in search_text(name) or wanted in search_text(delegation):
+        return True
+    number = search_text(number)
+    return number == wanted or (number.isdecimal() and wanted.isdecimal() and int(number) == int(wanted))
+
+
+def number_sort_key(number: str) -> tuple:
+    """Roster order: deputy numbers as numbers, so "001" < "2" < "10" < "101" < "A3" < "a10".
+    Runs of digits compare by value, letters without case and width; numbers equal so far
+    ("001", "1") fall back to the text."""
+    folded = unicodedata.normalize("NFKC", number.strip()).casefold()
+    parts = tuple(
+        (0, int(run), "") if run.isdecimal() else (1, 0, run) for run in re.findall(r"\d+|\D+", folded)
+    )
+    return (parts, number)
+
+
+def in_roster_order(deputies: Iterable, number=lambda deputy: deputy.number) -> list:
+    """Deputies (or anything with a deputy number) in roster order."""
+    return sorted(deputies, key=lambda deputy: number_sort_key(number(deputy)))
+
+
+def _header_forms(header: object) -> list[str]:
+    """The header as typed, and without a note in brackets ("姓名（必填）") or brackets around it,
+    each without spaces of any kind and letter case."""
+    text = search_text(str(header or "").replace("\ufeff", ""))
+    forms = [text, re.sub(r"\(.*?\)|\[.*?\]|【.*?】|〔.*?〕", "", text), text.strip("()[]【】〔〕*")]
+    return [form for form in forms if form]
+
+
+_ALIAS_KEYS = {search_text(alias): key for key, aliases in COLUMN_ALIASES.items() for alias in aliases}
+_NOT_KEPT = {search_text(alias) for alias in NOT_KEPT}
+
+
+def _column_key(header: object) -> str | None:
+    return next((_ALIAS_KEYS[form] for form in _header_forms(header) if form in _ALIAS_KEYS), None)
 
 
 def _cell(value: object) -> str:
+    """A cell's text with the spaces at its ends trimmed; the spaces inside stay as typed."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).split())
+    return str(value).strip()
 
 
 def _header_positions(header: Sequence[object]) -> dict[str, int]:
@@ -73,35 +177,73 @@ def _header_positions(header: Sequence[object]) -> dict[str, int]:
     return positions
 
 
-HEADER_SEARCH_ROWS = 5
+def _ignored_columns(header: Sequence[object], positions: dict[str, int]) -> tuple[IgnoredColumn, ...]:
+    used = set(positions.values())
+    ignored = []
+    for position, title in enumerate(header):
+        text = _cell(title).replace("\ufeff", "")
+        if position in used or not text:
+            continue
+        if _column_key(title):
+            reason = "repeated"
+        elif any(form in _NOT_KEPT for form in _header_forms(title)):
+            reason = "not_kept"
+        else:
+            reason = "unknown"
+        ignored.append(IgnoredColumn(text, reason))
+    return tuple(ignored)
+
+
+def _is_note(cells: list[str], positions: dict[str, int]) -> bool:
+    """A footer or note, not a deputy: it starts with a footer word (制表, 审核, 合计…), or it
+    has one filled cell only, which is neither a name nor a plausible deputy number."""
+    filled = [(position, text) for position, text in enumerate(cells) if text]
+    first = search_text(filled[0][1])
+    if first.startswith(tuple(search_text(start) for start in NOTE_STARTS)):
+        return True
+    if len(filled) != 1:
+        return False
+    position, text = filled[0]
+    if position == positions["name"]:
+        return False
+    return not (position == positions["number"] and PLAUSIBLE_NUMBER.fullmatch(unicodedata.normalize("NFKC", text)))
+
+
+def _find_header(lines: list[tuple[int, list]]) -> int:
+    """The first of the first few rows that names both required columns; else the one that
+    names the most roster columns (so a missing column is reported as what it is)."""
+    candidates = lines[:HEADER_SEARCH_ROWS]
+    for index, (_, row) in enumerate(candidates):
+        if all(key in _header_positions(row) for key in REQUIRED_COLUMNS):
+            return index
+    counts = [len(_header_positions(row)) for _, row in candidates]
+    return counts.index(max(counts))
 
 
 def parse_roster(table: Iterable[Sequence[object]]) -> RosterParse:
-    """Check a table; its header is the first of the first few non-empty rows that names
-    the required columns (offices often put a title row above it). Lines are 1-based."""
-    lines = [(index, list(row)) for index, row in enumerate(table, start=1)]
-    lines = [(index, row) for index, row in lines if any(_cell(value) for value in row)]
+    """Check a table; its header is found among the first few non-empty rows (offices often
+    put a title row above it). Lines are 1-based."""
+    lines = [(index, [_cell(value) for value in row]) for index, row in enumerate(table, start=1)]
+    lines = [(index, row) for index, row in lines if any(row)]
     if not lines:
         return RosterParse((), (RowError(1, "empty_file"),))
-    header_index = next(
-        (
-            index
-            for index, (_, row) in enumerate(lines[:HEADER_SEARCH_ROWS])
-            if all(key in _header_positions(row) for key in REQUIRED_COLUMNS)
-        ),
-        0,
-    )
+    header_index = _find_header(lines)
     header_line, header = lines[header_index]
     positions = _header_positions(header)
+    ignored = _ignored_columns(header, positions)
     missing = [RowError(header_line, "missing_column", key) for key in REQUIRED_COLUMNS if key not in positions]
     if missing:
-        return RosterParse((), tuple(missing))
+        return RosterParse((), tuple(missing), frozenset(positions), ignored)
 
     rows: list[RosterRow] = []
     errors: list[RowError] = []
+    skipped: list[SkippedRow] = []
     first_line_of: dict[str, int] = {}
-    for line, raw in lines[header_index + 1 :]:
-        values = {key: _cell(raw[position]) if position < len(raw) else "" for key, position in positions.items()}
+    for line, cells in lines[header_index + 1 :]:
+        if _is_note(cells, positions):
+            skipped.append(SkippedRow(line, " ".join(text for text in cells if text)))
+            continue
+        values = {key: cells[position] if position < len(cells) else "" for key, position in positions.items()}
         row_errors = [RowError(line, "missing_value", key) for key in REQUIRED_COLUMNS if not values.get(key)]
         row_errors += [
             RowError(line, "too_long", key, value)
@@ -121,4 +263,27 @@ def parse_roster(table: Iterable[Sequence[object]]) -> RosterParse:
         )
     if not rows and not errors:
         errors.append(RowError(header_line + 1, "empty_file"))
-    return RosterParse(tuple(rows), tuple(errors), frozenset(positions))
+    return RosterParse(tuple(rows), tuple(errors), frozenset(positions), ignored, tuple(skipped))
+
+
+def number_clashes(rows: Sequence[RosterRow], roster: Iterable[tuple[str, str, str]]) -> tuple[NumberClash, ...]:
+    """Rows whose name and delegation (compared as a search compares them) already stand on
+    the roster, or on an earlier line of the file, under another number. A row whose number is
+    on the roster updates that entry and is not a clash: two deputies may share a name."""
+    on_roster: dict[tuple[str, str], list[str]] = {}
+    numbers = set()
+    for number, name, delegation in roster:
+        numbers.add(number)
+        on_roster.setdefault((search_text(name), search_text(delegation)), []).append(number)
+    in_file: dict[tuple[str, str], RosterRow] = {}
+    clashes = []
+    for row in rows:
+        person = (search_text(row.name), search_text(row.delegation))
+        earlier = in_file.setdefault(person, row)
+        if earlier is not row and earlier.number != row.number:
+            clashes.append(NumberClash(row.line, row.number, row.name, row.delegation, earlier.number, earlier.line))
+        elif row.number not in numbers:
+            other = next((number for number in on_roster.get(person, ()) if number != row.number), None)
+            if other is not None:
+                clashes.append(NumberClash(row.line, row.number, row.name, row.delegation, other))
+    return tuple(clashes)

@@ -28,7 +28,7 @@ from voting_app.forms import ButtonForm
 from voting_app.qr import qr_svg
 from voting_app.sessions import service
 from voting_app.sessions.checkin_code import current_code, seconds_left
-from voting_app.sessions.forms import CardScanForm, RosterImportForm, SessionForm, VenueCodeForm
+from voting_app.sessions.forms import CardScanForm, RosterConfirmForm, RosterImportForm, SessionForm, VenueCodeForm
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.web import current_actor, get_child_or_404, public_url, sheet_already_printed
 
@@ -83,7 +83,7 @@ def session_edit(session_id: int):
 def roster(session_id: int):
     congress = _session(session_id)
     query = request.args.get("q", "").strip()
-    deputies = service.search_deputies(congress.id, query, limit=1000) if query else congress.deputies
+    deputies = service.search_deputies(congress.id, query, limit=1000) if query else congress.roster
     return render_template(
         "sessions/roster.html", congress=congress, deputies=deputies, query=query, presence=service.presence(congress.id)
     )
@@ -91,14 +91,16 @@ def roster(session_id: int):
 
 @bp.route("/<int:session_id>/roster/import", methods=["GET", "POST"])
 def roster_import(session_id: int):
+    """Upload, then a preview of what the file would change, then Import (the preview's button)."""
     congress = _session(session_id)
-    form = RosterImportForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        parsed = service.check_roster(upload.filename or "", upload.read())
-        if not parsed.is_valid:
-            return render_template("sessions/roster_import.html", congress=congress, form=form, errors=parsed.errors), 400
-        summary = service.import_roster(current_actor(), congress, parsed)
+    form, confirm, page = RosterImportForm(), RosterConfirmForm(), "sessions/roster_import.html"
+    if "table" in request.form:
+        if not confirm.validate_on_submit():
+            abort(400)
+        summary = service.import_sealed(current_actor(), congress, current_app.config["SECRET_KEY"], confirm.table.data)
+        if summary is None:
+            flash(_("This preview is out of date or not this session's. Check the file again."), "error")
+            return redirect(url_for("sessions.roster_import", session_id=congress.id))
         db.session.commit()
         flash(
             _(
@@ -110,8 +112,14 @@ def roster_import(session_id: int):
             "success",
         )
         return redirect(url_for("sessions.roster", session_id=congress.id))
-    status = 400 if form.errors else 200
-    return render_template("sessions/roster_import.html", congress=congress, form=form, errors=()), status
+    if form.validate_on_submit():
+        table, parsed = service.check_table(form.file.data.filename or "", form.file.data.read())
+        if not parsed.is_valid:
+            return render_template(page, congress=congress, form=form, parsed=parsed), 400
+        confirm.table.data = service.seal_table(current_app.config["SECRET_KEY"], congress.id, table)
+        preview = service.preview_import(congress, parsed)
+        return render_template(page, congress=congress, form=form, parsed=parsed, preview=preview, confirm=confirm)
+    return render_template(page, congress=congress, form=form, parsed=None), 400 if form.errors else 200
 
 
 @bp.get("/<int:session_id>/roster/template.csv")

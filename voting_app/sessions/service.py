@@ -5,16 +5,26 @@ import io
 import time
 from dataclasses import dataclass
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from openpyxl import load_workbook
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from voting_app import audit
 from voting_app.auth.service import token_digest
 from voting_app.db import db, utcnow
+from voting_app.number_formats import displayed
 from voting_app.sessions.checkin_code import is_valid_code
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.sessions.presence import Presence
-from voting_app.sessions.roster import RosterParse, RowError, parse_roster
+from voting_app.sessions.roster import (
+    NumberClash,
+    RosterParse,
+    RowError,
+    in_roster_order,
+    matches,
+    number_clashes,
+    parse_roster,
+)
 
 DESK, VENUE_CODE = "desk", "venue_code"
 
@@ -28,6 +38,14 @@ class ImportSummary:
     added: int
     updated: int
     unchanged: int
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What importing a checked file would do, shown before anything is stored."""
+
+    summary: ImportSummary
+    clashes: tuple[NumberClash, ...]
 
 
 def create_session(actor: str, name: str, venue: str = "", starts_on=None) -> CongressSession:
@@ -44,18 +62,19 @@ def update_session(actor: str, congress: CongressSession, name: str, venue: str,
     audit.record(actor, "session.update", f"session:{congress.id}", name=congress.name)
 
 
-def read_table(filename: str, data: bytes) -> list[list[object]]:
-    """CSV (UTF-8, or GB18030 as Excel saves it in China) or .xlsx into rows of cells."""
+def read_table(filename: str, data: bytes) -> list[list[str]]:
+    """CSV (UTF-8, or GB18030 as Excel saves it in China) or .xlsx into rows of cell texts;
+    an Excel cell reads as the sheet shows it (1 formatted `000` is "001")."""
     lowered = filename.lower()
     if lowered.endswith(".xlsx"):
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            sheet = workbook.worksheets[0]
+            rows = [[displayed(cell.value, cell.number_format) for cell in row] for row in sheet.iter_rows()]
         except Exception as error:  # openpyxl raises many kinds for a damaged file
             raise RosterFileError("unreadable_xlsx") from error
-        sheet = workbook.worksheets[0]
-        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
         workbook.close()
-        if any(isinstance(value, str) and "\x00" in value for row in rows for value in row):
+        if any("\x00" in value for row in rows for value in row):
             raise RosterFileError("unreadable_xlsx")  # a NUL no database text column can hold
         return rows
     if lowered.endswith(".csv") or lowered.endswith(".txt"):
@@ -76,31 +95,79 @@ def read_table(filename: str, data: bytes) -> list[list[object]]:
     raise RosterFileError("unknown_type")
 
 
-def check_roster(filename: str, data: bytes) -> RosterParse:
+def check_table(filename: str, data: bytes) -> tuple[list[list[str]], RosterParse]:
+    """The file's table (kept for the import after the preview) and what the roster reads in it."""
     try:
-        return parse_roster(read_table(filename, data))
+        table = read_table(filename, data)
     except RosterFileError as error:
-        return RosterParse((), (RowError(0, str(error)),))
+        return [], RosterParse((), (RowError(0, str(error)),))
+    return table, parse_roster(table)
+
+
+PREVIEW_SECONDS = 3600  # a preview left open longer is checked again: the file may have changed since
+
+
+def _sealer(secret: str, congress_id: int) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=f"roster-import:{congress_id}")
+
+
+def seal_table(secret: str, congress_id: int, table: list[list[str]]) -> str:
+    """The checked table, signed and compressed, for the preview page to send back with its
+    Import button: the import then stores exactly what the preview showed, and no upload is
+    kept on the server in between."""
+    return _sealer(secret, congress_id).dumps(table)
+
+
+def import_sealed(actor: str, congress: CongressSession, secret: str, sealed: str) -> ImportSummary | None:
+    """Import a table sealed by the preview; None when it is not one (altered, another
+    session's, or older than PREVIEW_SECONDS)."""
+    try:
+        table = _sealer(secret, congress.id).loads(sealed, max_age=PREVIEW_SECONDS)
+    except BadSignature:
+        return None
+    parsed = parse_roster(table)
+    return import_roster(actor, congress, parsed) if parsed.is_valid else None
+
+
+def _changes(congress: CongressSession, parsed: RosterParse):
+    """For each row: the deputy it updates (None: a new one) and the values that differ."""
+    existing = {deputy.number: deputy for deputy in congress.deputies}
+    for row in parsed.rows:
+        deputy = existing.get(row.number)
+        wanted = {"name": row.name}
+        wanted.update({key: getattr(row, key) for key in ("delegation", "unit") if key in parsed.columns})
+        differ = wanted if deputy is None else {k: v for k, v in wanted.items() if getattr(deputy, k) != v}
+        yield row, deputy, differ
+
+
+def preview_import(congress: CongressSession, parsed: RosterParse) -> ImportPreview:
+    """How many deputies a checked file adds, updates and leaves, and who it would add a
+    second time under another number. Reads only."""
+    added = updated = unchanged = 0
+    for _, deputy, differ in _changes(congress, parsed):
+        if deputy is None:
+            added += 1
+        elif differ:
+            updated += 1
+        else:
+            unchanged += 1
+    roster = [(deputy.number, deputy.name, deputy.delegation) for deputy in congress.deputies]
+    return ImportPreview(ImportSummary(added, updated, unchanged), number_clashes(parsed.rows, roster))
 
 
 def import_roster(actor: str, congress: CongressSession, parsed: RosterParse) -> ImportSummary:
     """Add new deputies and update changed ones by deputy number; the same file twice changes nothing."""
     if not parsed.is_valid:
         raise ValueError("refusing to import a roster with errors")
-    existing = {deputy.number: deputy for deputy in congress.deputies}
     added = updated = unchanged = 0
-    for row in parsed.rows:
-        deputy = existing.get(row.number)
+    for row, deputy, differ in list(_changes(congress, parsed)):
         if deputy is None:
             db.session.add(
                 Deputy(session=congress, number=row.number, name=row.name, delegation=row.delegation, unit=row.unit)
             )
             added += 1
-            continue
-        changes = {"name": row.name}
-        changes.update({key: getattr(row, key) for key in ("delegation", "unit") if key in parsed.columns})
-        if any(getattr(deputy, key) != value for key, value in changes.items()):
-            for key, value in changes.items():
+        elif differ:
+            for key, value in differ.items():
                 setattr(deputy, key, value)
             updated += 1
         else:
@@ -119,26 +186,18 @@ def presence(congress_id: int) -> Presence:
 
 
 def search_deputies(congress_id: int, query: str, limit: int = 20) -> list[Deputy]:
-    query = query.strip()
-    if not query:
-        return []
-    # icontains: ignore letter case on every database (PostgreSQL's LIKE does not), and
-    # autoescape: a typed % or _ is a character, not a wildcard.
-    return list(
-        db.session.scalars(
-            select(Deputy)
-            .where(Deputy.session_id == congress_id)
-            .where(
-                or_(
-                    Deputy.name.icontains(query, autoescape=True),
-                    Deputy.number == query,
-                    Deputy.delegation.icontains(query, autoescape=True),
-                )
-            )
-            .order_by(Deputy.number)
-            .limit(limit)
+    """Deputies matching `query` as `roster.matches` says (spaces of every kind, width and case
+    ignored), in roster order. Compared in Python: no database ignores U+3000 or NBSP in LIKE,
+    and a roster (a few thousand at most) is read as four short columns."""
+    found = in_roster_order(
+        row
+        for row in db.session.execute(
+            select(Deputy.id, Deputy.number, Deputy.name, Deputy.delegation).where(Deputy.session_id == congress_id)
         )
-    )
+        if matches(query, row.number, row.name, row.delegation)
+    )[:limit]
+    deputies = {deputy.id: deputy for deputy in db.session.scalars(select(Deputy).where(Deputy.id.in_([row.id for row in found])))}
+    return [deputies[row.id] for row in found]
 
 
 def deputy_by_card(congress_id: int, scanned: str) -> Deputy | None:
