@@ -42,9 +42,9 @@ def test_the_session_report_has_every_counted_round_its_digest_and_the_elected(a
     assert item.digest in page and "Elected projects" in page and "项目1" in page and "Votes needed to pass" in page
     workbook = load_workbook(io.BytesIO(staff.get(f"/reports/sessions/{world.session_id}/report.xlsx").data))
     rounds, votes, elected = (list(sheet.values) for sheet in workbook.worksheets)
-    assert rounds[2][0] == "测试票决" and rounds[2][5:8] == (7, 7, 0) and rounds[2][8] == 5 and rounds[2][9] == item.digest
+    assert rounds[2][0] == "测试票决" and rounds[2][5:8] == (7, 7, 0) and rounds[2][8] == 5 and rounds[2][10] == item.digest
     assert [row[2:4] for row in votes[1:]] == [("项目1", 6), ("项目2", 6), ("项目3", 1), ("项目4", 0)]
-    assert votes[1][5] == "Elected" and votes[3][5] == "Not passed"
+    assert votes[1][6] == "Elected" and votes[3][6] == "Not passed"
     assert [row[1] for row in elected[1:]] == ["项目1", "项目2"]
 
 
