@@ -95,7 +95,7 @@ def csv_chunks(survey: Survey) -> Iterator[str]:
 
 
 def overview_headers() -> list[str]:
-    return [_("Where"), _("Satisfaction rate"), _("95% interval: low"), _("95% interval: high"), _("Valid answers"), _("Note")]
+    return [_("Where"), _("Satisfaction rate"), _("Interval, lower end (95%)"), _("Interval, upper end (95%)"), _("Valid answers"), _("Note")]
 
 
 def xlsx_bytes(survey: Survey, outcome: SurveyResults) -> bytes:

@@ -288,7 +288,7 @@ def test_the_excel_export_has_a_summary_and_every_response(app, staff, outcome_s
     summary = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
     assert summary[0][0] == "一号公路亮化满意度"
     assert summary[1] == ["Responses", 20, "Suspected repeats", 0, "Keyed in from paper", 0, "Held for review (not counted)", 0]
-    assert summary[2] == ["Where", "Satisfaction rate", "95% interval: low", "95% interval: high", "Valid answers", "Note"]
+    assert summary[2] == ["Where", "Satisfaction rate", "Interval, lower end (95%)", "Interval, upper end (95%)", "Valid answers", "Note"]
     assert summary[3] == ["All answers", 0.6, 0.386, 0.782, 20, "Fewer than 30 answers: for reference only"]
     placement_rows = [[row[0], row[4], row[1], row[2], row[3]] for row in summary[4:]]
     assert placement_rows == [[NORTH, 12, 0.583, 0.319, 0.807], [BOARD, 8, 0.625, 0.305, 0.864]]
