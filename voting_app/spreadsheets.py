@@ -32,6 +32,13 @@ def percent_cell(sheet, text: str | None):
     return cell
 
 
+def bar_cell(sheet, bar_percent: int):
+    """A whole-percent setting such as the 60% bar, as a number Excel shows as 60%."""
+    cell = WriteOnlyCell(sheet, value=bar_percent / 100)
+    cell.number_format = "0%"
+    return cell
+
+
 def date_cell(sheet, value: date | datetime | None):
     """A real Excel date (or date and time) with a date format; give it local time, naive."""
     if value is None:

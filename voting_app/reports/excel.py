@@ -8,7 +8,7 @@ from openpyxl import Workbook
 
 from voting_app.ballots.counting import SATISFACTION
 from voting_app.reports.data import SessionReport, YearReport
-from voting_app.spreadsheets import percent_cell, safe_row
+from voting_app.spreadsheets import bar_cell, percent_cell, safe_row
 from voting_app.web import local_time
 
 
@@ -32,7 +32,7 @@ def session_workbook(report: SessionReport, labels: dict) -> bytes:
                    labels["valid"], labels["void"], labels["needed"], labels["announced_at"], labels["digest"]])
     for item in report.rounds:
         round_, result = item.round, item.result
-        needed = f"{round_.satisfaction_bar}%" if result.method == SATISFACTION else (result.base // 2 + 1 if result.base else None)
+        needed = bar_cell(rounds, round_.satisfaction_bar) if result.method == SATISFACTION else (result.base // 2 + 1 if result.base else None)
         rounds.append(safe_row(rounds, [round_.title, labels["states"][round_.state], round_.roster_count, round_.present_count,
                                         round_.issued_count, result.returned, result.valid, result.void, needed,
                                         local_time(round_.announced_at), item.digest]))
