@@ -321,7 +321,10 @@ def _rate_payload(rate):
         "dissatisfied": rate.dissatisfied,
         "valid": rate.valid,
         "rate_percent": rate.rate,
-        "margin_percent": rate.margin,
+        "rate_text": rate.rate_text,
+        "interval_percent": list(rate.interval) if rate.interval else None,
+        "interval_text": list(rate.interval_text) if rate.interval_text else None,
+        "is_small_sample": rate.is_small_sample,
     }
 
 
@@ -373,19 +376,8 @@ def export_csv(survey_id: int):
 @bp.get("/surveys/<int:survey_id>/export.xlsx")
 def export_xlsx(survey_id: int):
     survey = _survey(survey_id)
-    labels = {
-        "overview": _("Overview"),
-        "all": _("All answers"),
-        "responses": _("Responses"),
-        "flagged": _("Flagged"),
-        "held": _("Held for review (not counted)"),
-        "assisted": _("Assisted"),
-        "rate": _("Satisfaction rate (%)"),
-        "margin": _("Margin of error (± points)"),
-        "valid": _("Valid answers"),
-    }
     return HttpResponse(
-        exports.xlsx_bytes(survey, service.results(survey), labels),
+        exports.xlsx_bytes(survey, service.results(survey)),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename=survey-{survey.id}.xlsx"},
     )

@@ -658,44 +658,6 @@ def visible_comments(survey: Survey, page: int = 1, per_page: int = 50, include_
     return db.paginate(query.order_by(Answer.id.desc()), page=page, per_page=per_page, error_out=False)
 
 
-def export_rows(survey: Survey):
-    """One row per response: id, time, placement, entry, flag, held, then one cell per question."""
-    placements = {p.id: p.name for p in survey.placements}
-    labels = {
-        q.id: {option["key"]: option["label"] for option in q.options} for q in survey.questions
-    }
-    rating_words = {"satisfied": "满意", "mostly_satisfied": "基本满意", "dissatisfied": "不满意"}
-    yield ["response", "submitted_at_utc", "placement", "assisted", "flagged", "held", *[q.prompt for q in survey.questions]]
-    current, row = None, {}
-    query = (
-        select(Response.id, Response.submitted_at, Response.placement_id, Response.is_assisted, Response.is_flagged, Response.held_on,
-               Answer.question_id, Answer.value, Answer.text, Answer.is_hidden)
-        .join(Answer, Answer.response_id == Response.id, isouter=True)
-        .where(Response.survey_id == survey.id)
-        .order_by(Response.id, Answer.id)
-    )
-
-    def finished(head, cells):
-        return [*head, *["; ".join(cells.get(q.id, [])) for q in survey.questions]]
-
-    head = None
-    for rid, at, placement_id, assisted, flagged, held_on, question_id, value, text_, hidden in db.session.execute(query).yield_per(2000):
-        if rid != current:
-            if current is not None:
-                yield finished(head, row)
-            current, row = rid, {}
-            head = [rid, at.isoformat(timespec="seconds"), placements.get(placement_id, ""), int(assisted), int(flagged), int(held_on is not None)]
-        if question_id is None:
-            continue
-        if text_ is not None:
-            cell = "[hidden]" if hidden else text_
-        else:
-            cell = labels.get(question_id, {}).get(value) or rating_words.get(value, value)
-        row.setdefault(question_id, []).append(cell)
-    if current is not None:
-        yield finished(head, row)
-
-
 def residents_ratings() -> dict[int, Rating]:
     """Each project's residents' satisfaction: its latest survey that has answers, rated by that
     survey's main question (the first satisfaction question, as on the results page), from the
@@ -727,5 +689,6 @@ def residents_ratings() -> dict[int, Rating]:
     ratings = {}
     for project_id, (survey_id, bar) in latest.items():
         rate = satisfaction_rate(counts[(survey_id, main[survey_id][1])])
-        ratings[project_id] = Rating("residents", rate.rate_text, rate.valid, rate.is_below(bar), held=held.get(survey_id) or 0)
+        ratings[project_id] = Rating("residents", rate.rate_text, rate.valid, rate.is_below(bar), held=held.get(survey_id) or 0,
+                                     interval=rate.interval_text, is_small_sample=rate.is_small_sample)
     return ratings

@@ -177,9 +177,9 @@ def _register_blueprints(app: Flask) -> None:
 
     from voting_app.ballots.service import state_label
 
-    from flask_babel import to_user_timezone
+    from voting_app.web import local_time
 
-    app.jinja_env.filters["local"] = lambda moment: to_user_timezone(moment).replace(tzinfo=None) if moment else None
+    app.jinja_env.filters["local"] = local_time
 
     @app.context_processor
     def template_helpers():

@@ -33,7 +33,6 @@ from voting_app.ballots.counting import (
     CandidateResult,
     CountResult,
     count,
-    satisfaction_rate_text,
 )
 
 
@@ -94,7 +93,7 @@ def _satisfaction_table(parsed: ParsedBoard, result: CountResult) -> list[str]:
         else:
             outcome = "passed" if line.is_passed else BELOW_BAR
         rank = "-" if line.rank is None else str(line.rank)
-        rate = satisfaction_rate_text(line.votes, line.rated) or "-"
+        rate = line.rate_text or "-"
         lines.append(
             f"{rank:>4}  {given[RATE_SATISFIED]:>9}  {given[RATE_MOSTLY]:>6}  "
             f"{given[RATE_DISSATISFIED]:>12}  {line.rated:>5}  {rate:>6}  "

@@ -1,9 +1,11 @@
 """Small helpers every blueprint's views share."""
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import to_user_timezone
 from flask_login import current_user
 
 from voting_app.audit import actor_label
@@ -23,6 +25,12 @@ def safe_next(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
     return target
+
+
+def local_time(moment: datetime | None) -> datetime | None:
+    """A stored UTC time in the district's zone (Beijing, BABEL_DEFAULT_TIMEZONE), without its
+    zone: the time the pages show as 北京时间 and the exports write, so both fall on the same day."""
+    return to_user_timezone(moment).replace(tzinfo=None) if moment else None
 
 
 def int_arg(name: str, values=None) -> int | None:

@@ -659,3 +659,16 @@ def test_count_result_fields():
         "method",
     ]
     assert [f.name for f in dataclasses.fields(CandidateResult)][-2:] == ["rated", "rate_percent"]
+
+
+def test_one_rounding_rule_for_every_rate_shown_down_to_a_tenth():
+    """59.95% shows 59.9 (under the bar never shows the bar), 99.05% shows 99.0, 2/3 shows 66.6."""
+    from voting_app.ballots.counting import satisfaction_rate_tenths, satisfaction_rate_text
+
+    assert [satisfaction_rate_text(s, n) for s, n in ((1199, 2000), (1981, 2000), (2, 3), (109, 110), (3, 5), (0, 7))] == [
+        "59.9", "99.0", "66.6", "99.0", "60.0", "0.0"]
+    assert satisfaction_rate_tenths(1, 1) == 1000 and satisfaction_rate_tenths(0, 0) is None
+    line = CandidateResult(candidate_id=1, votes=2, rank=1, is_passed=True, is_elected=False, is_in_runoff=False, rated=3,
+                           rate_percent=200 / 3)
+    assert line.rate_text == "66.6"
+    assert CandidateResult(1, 0, None, False, False, False).rate_text is None

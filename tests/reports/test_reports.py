@@ -42,9 +42,9 @@ def test_the_session_report_has_every_counted_round_its_digest_and_the_elected(a
     assert item.digest in page and "Elected projects" in page and "项目1" in page and "Votes needed to pass" in page
     workbook = load_workbook(io.BytesIO(staff.get(f"/reports/sessions/{world.session_id}/report.xlsx").data))
     rounds, votes, elected = (list(sheet.values) for sheet in workbook.worksheets)
-    assert rounds[2][0] == "测试票决" and rounds[2][5:8] == (7, 7, 0) and rounds[2][8] == 5 and rounds[2][9] == item.digest
+    assert rounds[2][0] == "测试票决" and rounds[2][5:8] == (7, 7, 0) and rounds[2][8] == 5 and rounds[2][10] == item.digest
     assert [row[2:4] for row in votes[1:]] == [("项目1", 6), ("项目2", 6), ("项目3", 1), ("项目4", 0)]
-    assert votes[1][5] == "Elected" and votes[3][5] == "Not passed"
+    assert votes[1][6] == "Elected" and votes[3][6] == "Not passed"
     assert [row[1] for row in elected[1:]] == ["项目1", "项目2"]
 
 
@@ -106,3 +106,26 @@ def test_names_that_look_like_formulas_stay_text_in_excel(app, world):
     sheet = load_workbook(io.BytesIO(as_role(app, world, "staff").get(f"/reports/projects.xlsx?year={TODAY.year}").data)).worksheets[0]
     cell = sheet.cell(row=2, column=1)
     assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
+
+
+def test_the_session_workbook_has_the_announcement_in_beijing_time_and_chinese_headers(app, world):
+    from datetime import datetime
+
+    from voting_app.ballots.models import Round
+    from voting_app.web import local_time
+
+    counted(app, world)
+    staff = as_role(app, world, "staff")
+    staff.set_cookie("lang", "zh_CN")
+    rounds = load_workbook(io.BytesIO(staff.get(f"/reports/sessions/{world.session_id}/report.xlsx").data)).worksheets[0]
+    head = [cell.value for cell in rounds[2]]
+    column = head.index("公布时间（北京时间）")
+    cell = rounds[3][column]
+    with app.test_request_context():
+        stored = db.session.get(Round, world.round_id).announced_at  # UTC
+        announced = local_time(stored)
+    assert isinstance(cell.value, datetime) and cell.is_date and cell.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert abs((cell.value - announced).total_seconds()) < 1
+    assert abs((cell.value - stored).total_seconds() - 8 * 3600) < 1  # Beijing: UTC+8, no summer time
+    assert "发出票数" in head and "满意率" in [c.value for c in load_workbook(io.BytesIO(
+        staff.get(f"/reports/sessions/{world.session_id}/report.xlsx").data)).worksheets[1][1]]

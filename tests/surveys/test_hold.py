@@ -208,12 +208,13 @@ def test_every_residents_figure_leaves_held_answers_out_and_says_how_many(app, w
     assert "Residents 100.0% (4 more held for review, not counted)" in plain(app.test_client().get("/projects/"))
     project_page = plain(app.test_client().get(f"/projects/{project_id}"))
     assert "Satisfaction rate 100.0%" in project_page and "Held for review (not counted) 4" in project_page
-    assert "100.0% (n=9) (4 more held for review, not counted)" in plain(staff.get(f"/reports/projects/{project_id}"))
-    assert "Residents 100.0% (4 more held for review, not counted)" in plain(staff.get("/reports/projects?year=all"))
+    in_reports = "100.0% (95% interval 70.0%–100.0%, n=9) Fewer than 30 answers: for reference only (4 more held for review, not counted)"
+    assert in_reports in plain(staff.get(f"/reports/projects/{project_id}"))
+    assert "Residents " + in_reports in plain(staff.get("/reports/projects?year=all"))
     sheet = openpyxl.load_workbook(io.BytesIO(staff.get("/reports/projects.xlsx?year=all").data)).worksheets[0]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     held_column = rows[0].index("Residents’ answers held for review (not counted)")
-    assert rows[1][held_column] == 4 and rows[1][rows[0].index("Residents’ satisfaction (percent)")] == 100.0
+    assert rows[1][held_column] == 4 and rows[1][rows[0].index("Residents’ satisfaction rate")] == 1.0
 
     presiding = as_role(app, world, "presiding")
     go(presiding, world.session_id, "satisfaction")
@@ -224,7 +225,7 @@ def test_every_residents_figure_leaves_held_answers_out_and_says_how_many(app, w
     workbook = openpyxl.load_workbook(io.BytesIO(staff.get(f"/surveys/{built.survey_id}/export.xlsx").data), read_only=True)
     assert list(next(workbook.worksheets[0].iter_rows(min_row=2, max_row=2, values_only=True)))[6:8] == ["Held for review (not counted)", 4]
     table = list(csv.reader(io.StringIO(staff.get(f"/surveys/{built.survey_id}/export.csv").data.decode("utf-8-sig"))))
-    assert table[0][5] == "held" and [row[5] for row in table[1:]] == ["0"] * 9 + ["1"] * 4
+    assert table[0][5] == "Held for review" and [row[5] for row in table[1:]] == ["No"] * 9 + ["Yes"] * 4
 
 
 def test_releasing_held_answers_redraws_the_venue_screen(app, world):

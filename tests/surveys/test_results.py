@@ -122,7 +122,9 @@ def test_results_json_counts_every_question(app, staff, outcome_survey):
     satisfaction = data["satisfaction"]
     assert rate_of(satisfaction) == (7, 5, 8, 20)
     assert satisfaction["rate_percent"] == pytest.approx(60.0)
-    assert satisfaction["margin_percent"] == pytest.approx(21.342, abs=0.01)  # Wilson 38.66%..78.12%
+    assert satisfaction["interval_percent"] == pytest.approx([38.658, 78.119], abs=0.001)  # Wilson, not symmetric
+    assert (satisfaction["rate_text"], satisfaction["interval_text"], satisfaction["is_small_sample"]) == ("60.0", ["38.6", "78.2"], True)
+    assert "margin_percent" not in satisfaction
     assert data["needs_rectification"] is False  # 60% is not below a 60% bar
 
     questions = {q["kind"]: q for q in data["questions"]}
@@ -147,10 +149,10 @@ def test_results_split_by_placement_and_by_week(app, staff, outcome_survey):
     assert [item["placement"] for item in data["by_placement"]] == [NORTH, BOARD]  # the general QR code got no answer
     assert rate_of(by_placement[NORTH]) == (5, 2, 5, 12)
     assert by_placement[NORTH]["rate_percent"] == pytest.approx(58.333, abs=0.001)
-    assert by_placement[NORTH]["margin_percent"] == pytest.approx(26.382, abs=0.01)
+    assert by_placement[NORTH]["interval_text"] == ["31.9", "80.7"]
     assert rate_of(by_placement[BOARD]) == (2, 3, 3, 8)
     assert by_placement[BOARD]["rate_percent"] == pytest.approx(62.5)
-    assert by_placement[BOARD]["margin_percent"] == pytest.approx(31.926, abs=0.01)
+    assert by_placement[BOARD]["interval_text"] == ["30.5", "86.4"]
 
     assert [item["week_start"] for item in data["by_week"]] == ["2026-03-02", "2026-03-09"]
     first, second = data["by_week"]
@@ -159,15 +161,16 @@ def test_results_split_by_placement_and_by_week(app, staff, outcome_survey):
     assert [(item["assisted"], item["valid"]) for item in data["by_entry"]] == [(False, 20)]
 
 
-def test_the_results_page_shows_rates_with_n_and_margin_and_marks_places_below_the_bar(app, staff, outcome_survey):
+def test_the_results_page_shows_rates_with_n_and_interval_and_marks_places_below_the_bar(app, staff, outcome_survey):
     page = text_of(staff.get(f"/surveys/{outcome_survey.survey_id}/results"))
     assert '<dd data-key="responses">20</dd>' in page
-    assert '60.0% <small class="moe">(±21.3, n=20)</small>' in page
+    assert '60.0% <small class="moe">(95% interval 38.6%–78.2%, n=20)</small>' in page
+    assert "Fewer than 30 answers: for reference only" in page and "±" not in page
     assert "marked for rectification" not in page
     north = re.search(rf'<tr class="(\w*)"><th scope="row">{NORTH}</th>(.*?)</tr>', page, re.DOTALL)
     board = re.search(rf'<tr class="(\w*)"><th scope="row">{BOARD}</th>(.*?)</tr>', page, re.DOTALL)
-    assert north.group(1) == "below" and "58.3%" in north.group(2) and "±26.4 (n=12)" in north.group(2)
-    assert board.group(1) == "" and "62.5%" in board.group(2) and "±31.9 (n=8)" in board.group(2)
+    assert north.group(1) == "below" and "58.3%" in north.group(2) and "95% interval 31.9%–80.7%, n=12" in north.group(2)
+    assert board.group(1) == "" and "62.5%" in board.group(2) and "95% interval 30.5%–86.4%, n=8" in board.group(2)
     week_2 = re.search(r'<tr class="(\w*)"><th scope="row">2026-03-09</th>(.*?)</tr>', page, re.DOTALL)
     assert week_2.group(1) == "below" and "37.5%" in week_2.group(2)
     # the per-option table of the effect question: 6 of 16 is 37.5%
@@ -258,19 +261,20 @@ def test_the_csv_export_has_one_row_per_response_and_hides_hidden_comments(app, 
     assert raw.startswith("\ufeff".encode()) and raw.count("\ufeff".encode()) == 1
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert table[0] == [
-        "response", "submitted_at_utc", "placement", "assisted", "flagged", "held",
+        "Response number", "Submitted at (Beijing time)", "Placement", "Keyed in from paper", "Suspected repeat", "Held for review",
         "您对这个项目总体满意吗？", "项目给您的生活带来了哪些变化？",
         "请为施工或运营期间的安全和文明程度打分（1分最低，5分最高）", "您还有什么意见或建议？", "您常在哪些时段经过？",
     ]
     body = table[1:]
     assert len(body) == 20
     assert [int(row[0]) for row in body] == built.response_ids
-    assert body[0] == [str(built.response_ids[0]), "2026-03-02T10:00:00", NORTH, "0", "0", "0", "满意", "明显改善", "5", "晚上终于亮了", "早上; 夜间"]
-    assert body[5][9] == "[hidden]" and body[5][6] == "基本满意"
+    # 10:00 UTC is 18:00 in Beijing; English interface: Yes/No and the rating words in English
+    assert body[0] == [str(built.response_ids[0]), "2026-03-02 18:00:00", NORTH, "No", "No", "No", "Satisfied", "明显改善", "5", "晚上终于亮了", "早上; 夜间"]
+    assert body[5][9] == "[hidden]" and body[5][6] == "Mostly satisfied"
     assert body[12][9] == "<b>希望</b>延长到村口" and body[12][2] == BOARD
-    assert body[19] == [str(built.response_ids[19]), "2026-03-09T14:00:00", BOARD, "0", "0", "0", "不满意", "", "", "", ""]
+    assert body[19] == [str(built.response_ids[19]), "2026-03-09 22:00:00", BOARD, "No", "No", "No", "Dissatisfied", "", "", "", ""]
     assert "骂人的话" not in raw.decode("utf-8-sig")
-    assert [row[6] for row in body].count("不满意") == 8
+    assert [row[6] for row in body].count("Dissatisfied") == 8
 
 
 def test_the_excel_export_has_a_summary_and_every_response(app, staff, outcome_survey):
@@ -283,15 +287,17 @@ def test_the_excel_export_has_a_summary_and_every_response(app, staff, outcome_s
     assert len(workbook.sheetnames) == 2 and workbook.sheetnames[1] == "Responses"
     summary = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
     assert summary[0][0] == "一号公路亮化满意度"
-    assert summary[1] == ["Responses", 20, "Flagged", 0, "Assisted", 0, "Held for review (not counted)", 0]
-    assert summary[2][:7] == ["All answers", "Satisfaction rate (%)", 60.0, "Margin of error (± points)", 21.3, "Valid answers", 20]
-    placement_rows = [[row[0], row[6], row[2]] for row in summary[3:]]
-    assert placement_rows == [[NORTH, 12, 58.3], [BOARD, 8, 62.5]]
-    assert all(row[4] is not None for row in summary[2:]), "every rate carries its margin"
+    assert summary[1] == ["Responses", 20, "Suspected repeats", 0, "Keyed in from paper", 0, "Held for review (not counted)", 0]
+    assert summary[2] == ["Where", "Satisfaction rate", "Interval, lower end (95%)", "Interval, upper end (95%)", "Valid answers", "Note"]
+    assert summary[3] == ["All answers", 0.6, 0.386, 0.782, 20, "Fewer than 30 answers: for reference only"]
+    placement_rows = [[row[0], row[4], row[1], row[2], row[3]] for row in summary[4:]]
+    assert placement_rows == [[NORTH, 12, 0.583, 0.319, 0.807], [BOARD, 8, 0.625, 0.305, 0.864]]
     responses = [list(row) for row in workbook.worksheets[1].iter_rows(values_only=True)]
-    assert responses[0][:6] == ["response", "submitted_at_utc", "placement", "assisted", "flagged", "held"]
+    assert responses[0][:6] == ["Response number", "Submitted at (Beijing time)", "Placement", "Keyed in from paper",
+                                "Suspected repeat", "Held for review"]
     assert len(responses) == 21
-    assert responses[1][5:] == [0, "满意", "明显改善", "5", "晚上终于亮了", "早上; 夜间"]
+    assert responses[1][1] == datetime(2026, 3, 2, 18, 0)
+    assert responses[1][5:] == ["No", "Satisfied", "明显改善", 5, "晚上终于亮了", "早上; 夜间"]
     assert responses[6][9] == "[hidden]"
     assert not any("骂人的话" in str(cell) for row in responses for cell in row)
 

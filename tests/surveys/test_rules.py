@@ -1,12 +1,14 @@
 """The pure survey rules: which answers are acceptable, when a survey is open, the week an
 answer counts in, the rotating de-duplication hash, household code hashes, and the
-satisfaction rate with its Wilson margin of error."""
+satisfaction rate with its Wilson interval."""
 
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from surveys import rates, rules
 from surveys.rules import CleanAnswer, QuestionSpec, check_answers
@@ -206,16 +208,16 @@ def test_the_wilson_interval_matches_published_values():
     low, high = rates.wilson_interval(50, 100)
     assert low == pytest.approx(40.383, abs=0.01) and high == pytest.approx(59.617, abs=0.01)
     rate = rates.satisfaction_rate({"satisfied": 30, "mostly_satisfied": 20, "dissatisfied": 50})
-    assert rate.margin == pytest.approx(9.617, abs=0.01)  # narrower than the textbook ±9.8
+    assert rate.interval_text == ("40.3", "59.7")  # narrower than the textbook 40.2..59.8, rounded outwards
     # 9 of 10: 59.6%..98.2% (Newcombe 1998, table I)
     low, high = rates.wilson_interval(9, 10)
     assert (round(low, 1), round(high, 1)) == (59.6, 98.2)
     nine = rates.SatisfactionRate(9, 0, 1)
-    assert nine.margin == pytest.approx(90 - 59.585, abs=0.01)  # the larger side
+    assert nine.interval_text == ("59.5", "98.3")  # not symmetric about 90.0
     # nobody or everybody satisfied: the interval stays inside 0..100 and is not zero-width
     assert rates.wilson_interval(0, 10) == (0.0, pytest.approx(27.753, abs=0.01))
     assert rates.wilson_interval(10, 10) == (pytest.approx(72.247, abs=0.01), pytest.approx(100.0))
-    assert rates.SatisfactionRate(10, 0, 0).margin == pytest.approx(27.753, abs=0.01)
+    assert rates.SatisfactionRate(10, 0, 0).interval_text == ("72.2", "100.0")
 
 
 def test_the_wilson_interval_refuses_impossible_counts():
@@ -234,9 +236,9 @@ def test_below_the_bar_is_strictly_below():
     assert rates.SatisfactionRate(1, 1, 1).is_below(66) is False
 
 
-def test_no_answers_gives_no_rate_no_margin_and_no_verdict():
+def test_no_answers_gives_no_rate_no_interval_and_no_verdict():
     empty = rates.satisfaction_rate({})
-    assert (empty.valid, empty.rate, empty.interval, empty.margin) == (0, None, None, None)
+    assert (empty.valid, empty.rate, empty.interval, empty.interval_text, empty.is_small_sample) == (0, None, None, None, False)
     assert empty.is_below(60) is False
     assert rates.wilson_interval(0, 0) is None
 
@@ -266,3 +268,25 @@ def test_the_pure_rules_import_no_flask_and_no_sqlalchemy():
     result = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "clean"
+
+
+def test_one_answer_is_a_wide_range_not_plus_or_minus_and_a_small_sample():
+    one = rates.SatisfactionRate(1, 0, 0)
+    assert (one.rate_text, one.interval_text, one.is_small_sample) == ("100.0", ("20.6", "100.0"), True)
+    assert rates.SatisfactionRate(20, 9, 0).is_small_sample is True
+    assert rates.SatisfactionRate(20, 10, 0).is_small_sample is False  # 30 answers
+
+
+@given(st.integers(min_value=1, max_value=3000).flatmap(lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n))))
+def test_the_shown_rate_is_rounded_down_and_the_shown_interval_holds_the_exact_one(counts):
+    from fractions import Fraction
+
+    successes, total = counts
+    rate = rates.SatisfactionRate(successes, 0, total - successes)
+    exact = Fraction(successes * 100, total)
+    shown = Fraction(rate.rate_text)
+    assert shown <= exact < shown + Fraction(1, 10)  # down, never up to the bar
+    low, high = rates.wilson_interval(successes, total)
+    shown_low, shown_high = (float(text) for text in rate.interval_text)
+    assert shown_low <= low + 1e-9 and high - 1e-9 <= shown_high
+    assert high - low <= shown_high - shown_low < high - low + 0.2 + 1e-9

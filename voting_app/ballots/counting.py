@@ -75,17 +75,32 @@ def satisfaction_rate(satisfied_and_mostly: int, answered: int) -> float | None:
     return satisfied_and_mostly * 100 / answered
 
 
+def satisfaction_rate_tenths(satisfied_and_mostly: int, answered: int) -> int | None:
+    """The rate in tenths of a percent, rounded DOWN; None when nobody answered.
+
+    The one rounding rule for every figure shown anywhere (pages, reports, charts, Excel, the
+    screen and the verifier): a project under the bar never shows the bar, so ``59.96%`` is
+    599 tenths, and ``2/3`` is 666, never 667. Integer arithmetic only.
+    """
+    _check_rate_inputs(satisfied_and_mostly, answered)
+    if answered == 0:
+        return None
+    return satisfied_and_mostly * 1000 // answered
+
+
+def tenths_text(tenths: int) -> str:
+    """Tenths of a percent as the digits shown before the % sign: 599 -> "59.9"."""
+    return f"{tenths // 10}.{tenths % 10}"
+
+
 def satisfaction_rate_text(satisfied_and_mostly: int, answered: int) -> str | None:
     """The rate with one decimal, rounded DOWN so a project under the bar never shows the bar.
 
     ``59.96%`` is shown as ``"59.9"``, not ``"60.0"``, beside a "below bar" marker. None when
     nobody answered. Integer arithmetic only.
     """
-    _check_rate_inputs(satisfied_and_mostly, answered)
-    if answered == 0:
-        return None
-    tenths = satisfied_and_mostly * 1000 // answered
-    return f"{tenths // 10}.{tenths % 10}"
+    tenths = satisfaction_rate_tenths(satisfied_and_mostly, answered)
+    return None if tenths is None else tenths_text(tenths)
 
 
 def meets_bar(satisfied_and_mostly: int, answered: int, bar: int) -> bool:
@@ -156,6 +171,11 @@ class CandidateResult:
     is_in_runoff: bool
     rated: int = 0
     rate_percent: float | None = None
+
+    @property
+    def rate_text(self) -> str | None:
+        """The rate as every output shows it (`satisfaction_rate_text`); None when not rated."""
+        return satisfaction_rate_text(self.votes, self.rated) if self.rated else None
 
 
 @dataclass(frozen=True)

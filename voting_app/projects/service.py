@@ -163,6 +163,8 @@ class Rating:
     rated: int
     is_below_bar: bool
     held: int = 0  # residents' answers held for review, not in the figure
+    interval: tuple[str, str] | None = None  # the residents' 95% interval as shown; the deputies' is a count, not a sample
+    is_small_sample: bool = False  # too few answers for more than reference (surveys.rates.SMALL_SAMPLE)
 
 
 MET, BELOW, UNRATED = "met", "below", "unrated"

@@ -1,5 +1,6 @@
 """The session report and the year report as Excel workbooks, from the same report objects
-as the printed pages. Labels come translated from the view."""
+as the printed pages. Labels come translated from the view. A rate is the figure the pages show
+(`percent_cell`), a time is Beijing time as an Excel date."""
 
 import io
 
@@ -7,7 +8,8 @@ from openpyxl import Workbook
 
 from voting_app.ballots.counting import SATISFACTION
 from voting_app.reports.data import SessionReport, YearReport
-from voting_app.spreadsheets import safe_row
+from voting_app.spreadsheets import bar_cell, percent_cell, safe_row
+from voting_app.web import local_time
 
 
 def _outcome(line, result, labels) -> str:
@@ -27,20 +29,23 @@ def session_workbook(report: SessionReport, labels: dict) -> bytes:
     rounds = workbook.create_sheet(labels["rounds"])
     rounds.append(safe_row(rounds, [report.congress.name]))
     rounds.append([labels["round"], labels["state"], labels["roster"], labels["present"], labels["issued"], labels["returned"],
-                   labels["valid"], labels["void"], labels["needed"], labels["digest"]])
+                   labels["valid"], labels["void"], labels["needed"], labels["announced_at"], labels["digest"]])
     for item in report.rounds:
         round_, result = item.round, item.result
-        needed = f"{round_.satisfaction_bar}%" if result.method == SATISFACTION else (result.base // 2 + 1 if result.base else None)
+        needed = bar_cell(rounds, round_.satisfaction_bar) if result.method == SATISFACTION else (result.base // 2 + 1 if result.base else None)
         rounds.append(safe_row(rounds, [round_.title, labels["states"][round_.state], round_.roster_count, round_.present_count,
-                                        round_.issued_count, result.returned, result.valid, result.void, needed, item.digest]))
+                                        round_.issued_count, result.returned, result.valid, result.void, needed,
+                                        local_time(round_.announced_at), item.digest]))
     votes = workbook.create_sheet(labels["votes"])
-    votes.append([labels["round"], labels["rank"], labels["candidate"], labels["votes_column"], labels["rate"], labels["outcome"]])
+    votes.append([labels["round"], labels["rank"], labels["candidate"], labels["votes_column"], labels["rated"], labels["rate"],
+                  labels["outcome"]])
     for item in report.rounds:
         if item.result.void_round:
             continue
         for line in item.result.ranking():
-            rate = round(line.rate_percent, 1) if line.rate_percent is not None else None
-            votes.append(safe_row(votes, [item.round.title, line.rank, item.names[line.candidate_id], line.votes, rate,
+            is_rate = item.result.method == SATISFACTION
+            votes.append(safe_row(votes, [item.round.title, line.rank, item.names[line.candidate_id], line.votes,
+                                          line.rated if is_rate else None, percent_cell(votes, line.rate_text),
                                           _outcome(line, item.result, labels)]))
     elected = workbook.create_sheet(labels["elected_sheet"])
     elected.append([labels["rank"], labels["candidate"], labels["votes_column"], labels["department"], labels["investment"],
@@ -54,13 +59,24 @@ def session_workbook(report: SessionReport, labels: dict) -> bytes:
     return buffer.getvalue()
 
 
+def _residents_cells(sheet, rating, labels) -> list:
+    """Rate, its 95% interval, n and the small-sample note: a sample is never shown bare."""
+    if rating is None:
+        return [None] * 5
+    low, high = rating.interval or (None, None)
+    note = labels["small_sample"] if rating.is_small_sample else None
+    return [percent_cell(sheet, rating.rate_text), percent_cell(sheet, low), percent_cell(sheet, high), rating.rated, note]
+
+
 def year_workbook(report: YearReport, labels: dict) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(labels["projects"])
     sheet.append([labels["project"], labels["year"], labels["department"], labels["stage"], labels["progress"], labels["budget"],
                   labels["spent"], labels["spent_share"], labels["milestones_done"], labels["milestones_overdue"],
                   labels["supervisions"], labels["rectifications_asked"], labels["rectifications_settled"],
-                  labels["rectifications_overdue"], labels["residents"], labels["deputies"], labels["residents_held"]])
+                  labels["rectifications_overdue"], labels["residents"], labels["residents_low"], labels["residents_high"],
+                  labels["residents_valid"], labels["residents_note"], labels["deputies"], labels["deputies_rated"],
+                  labels["residents_held"]])
     for item in report.projects:
         project = item.project
         residents, deputies = item.rating("residents"), item.rating("deputies")
@@ -71,8 +87,9 @@ def year_workbook(report: YearReport, labels: dict) -> bytes:
             round(item.spent_share, 1) if item.spent_share is not None else None,
             item.milestones_done, item.milestones_overdue, item.supervisions, item.rectifications_asked,
             item.rectifications_settled, item.rectifications_overdue,
-            float(residents.rate_text) if residents and residents.rate_text else None,
-            float(deputies.rate_text) if deputies and deputies.rate_text else None,
+            *_residents_cells(sheet, residents, labels),
+            percent_cell(sheet, deputies.rate_text) if deputies else None,
+            deputies.rated if deputies else None,
             residents.held if residents else None,
         ]))
     buffer = io.BytesIO()

@@ -38,8 +38,9 @@ def _session_labels() -> dict:
     return {
         "rounds": _("Rounds"), "round": _("Round"), "state": _("State"), "roster": _("Roster"), "present": _("Present"),
         "issued": _("Ballots issued"), "returned": _("Ballots returned"), "valid": _("Valid"), "void": _("Void"),
-        "needed": _("Votes needed to pass"), "digest": _("Board digest"), "votes": _("Votes per candidate"),
-        "rank": _("Rank"), "candidate": _("Candidate project"), "votes_column": _("Votes"), "rate": _("Satisfaction rate"),
+        "needed": _("Votes needed to pass"), "announced_at": _("Announced at (Beijing time)"), "digest": _("Board digest"), "votes": _("Votes per candidate"),
+        "rank": _("Rank"), "candidate": _("Candidate project"), "votes_column": _("Votes"), "rated": _("Rated"),
+        "rate": _("Satisfaction rate"),
         "outcome": _("Outcome"), "elected_sheet": _("Elected projects"), "department": _("Responsible department"),
         "investment": _("Investment (10,000 yuan)"), "elected": _("Elected"), "runoff": _("Tied: runoff"),
         "passed_no_seat": _("Passed, no seat"), "not_passed": _("Not passed"), "meets_bar": _("Meets the bar"),
@@ -75,7 +76,10 @@ def year_report_xlsx():
         "milestones_done": _("Milestones reached"), "milestones_overdue": _("Overdue milestones"),
         "supervisions": _("Supervision visits"), "rectifications_asked": _("Rectifications asked"),
         "rectifications_settled": _("Rectifications settled"), "rectifications_overdue": _("Overdue rectifications"),
-        "residents": _("Residents’ satisfaction (percent)"), "deputies": _("Deputies’ satisfaction (percent)"),
+        "residents": _("Residents’ satisfaction rate"), "residents_low": _("Residents: interval, lower end (95%)"),
+        "residents_high": _("Residents: interval, upper end (95%)"), "residents_valid": _("Residents: valid answers"),
+        "residents_note": _("Residents: note"), "small_sample": _("Fewer than 30 answers: for reference only"),
+        "deputies": _("Deputies’ satisfaction rate"), "deputies_rated": _("Deputies: rated"),
         "residents_held": _("Residents’ answers held for review (not counted)"),
         "stages": {stage: str(label) for stage, label in STAGE_LABELS.items()},
     }

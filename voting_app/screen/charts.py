@@ -37,7 +37,7 @@ def result_figure(result: CountResult, names: dict[int, str], bar_percent: int, 
         y=labels,
         orientation="h",
         marker_color=[_colour(line, below) for line in ranking],
-        text=[f"{value:.1f}%" if is_rate else str(value) for value in values],
+        text=[(f"{line.rate_text}%" if line.rate_text else "—") if is_rate else str(line.votes) for line in ranking],
         textposition="outside",
         cliponaxis=False,
         hoverinfo="skip",
@@ -68,9 +68,9 @@ def satisfaction_figure(lines, labels: dict, bar_percent: int, font_size: int = 
         rates, texts = [], []
         for line in rated:
             rating = next((r for r in line.ratings if r.source == source and r.rated), None)
-            rate = float(rating.rate_text) if rating and rating.rate_text else None
-            rates.append(rate)
-            texts.append("" if rate is None else f"{rate:.1f}%" + (f" {labels['below']}" if rating.is_below_bar else ""))
+            text = rating.rate_text if rating else None
+            rates.append(float(text) if text else None)
+            texts.append("" if text is None else f"{text}%" + (f" {labels['below']}" if rating.is_below_bar else ""))
         figure.add_bar(name=str(labels[source]), x=rates, y=names, orientation="h", marker_color=colour,
                        text=texts, textposition="outside", cliponaxis=False, hoverinfo="skip")
     figure.add_shape(type="line", x0=bar_percent, x1=bar_percent, y0=0, y1=1, yref="paper",
