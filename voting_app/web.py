@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, render_template, request, session, url_for
+from flask import abort, current_app, flash, has_request_context, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -23,6 +23,25 @@ def safe_next(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
     return target
+
+
+TEXT_COOKIE = "text"
+TEXT_SIZES = ("large", "normal")
+
+
+def is_large_type() -> bool:
+    """Large type, for older eyes: asked for in the link (?text=large) or remembered in a cookie.
+    The resident pages and the staff and deputy pages share the one setting."""
+    if not has_request_context():
+        return False
+    return request.args.get(TEXT_COOKIE, request.cookies.get(TEXT_COOKIE)) == "large"
+
+
+def remember_text_size(response, size: str | None):
+    """Keep a chosen text size for a year; anything else leaves the cookie alone."""
+    if size in TEXT_SIZES:
+        response.set_cookie(TEXT_COOKIE, size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
 
 
 def int_arg(name: str, values=None) -> int | None:
