@@ -530,7 +530,7 @@ def _resolve(code: str) -> tuple[Survey, Placement | None]:
         .options(joinedload(Survey.project), selectinload(Survey.questions))
     )
     if survey is None:
-        abort(make_response(render_template("surveys/unknown.html", large=_large_type()), 404))
+        abort(make_response(render_template("surveys/unknown.html", large=is_large_type()), 404))
     return survey, None
 
 
@@ -548,17 +548,13 @@ def _render_survey(survey, placement, code, *, errors=None, values=None, message
             already=not assisted and survey.mode != TOKENED and survey.id in _answered_ids(),
             household_code=(request.form.get("household_code") or request.args.get("code", "")) if not assisted else "",
             local=_local,
-            large=_large_type(),
+            large=is_large_type(),
             assisted=assisted,
             button=ButtonForm(),
         ),
         status,
     )
     return remember_text_size(response, request.args.get(TEXT_COOKIE))
-
-
-def _large_type() -> bool:
-    return is_large_type()
 
 
 @bp.get("/s/<code>")
@@ -615,7 +611,7 @@ def respond_submit(code: str):
 @bp.get("/s/<code>/thanks")
 def thanks(code: str):
     survey, placement = _resolve(code)
-    return render_template("surveys/thanks.html", survey=survey, code=code, large=_large_type())
+    return render_template("surveys/thanks.html", survey=survey, code=code, large=is_large_type())
 
 
 def _filled_at():
