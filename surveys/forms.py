@@ -48,9 +48,16 @@ class SurveyForm(FlaskForm):
 class QuestionForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
     prompt = StringField(_l("Question"), validators=[DataRequired(), Length(max=500)])
+    prompt_en = StringField(_l("Question in English (optional)"), validators=[Optional(), Length(max=500)])
     is_required = BooleanField(_l("Required"), default=True)
     options = TextAreaField(_l("Options, one per line (choice questions)"), validators=[Optional(), Length(max=4000)])
+    options_en = TextAreaField(_l("Options in English, one per line in the same order (optional)"), validators=[Optional(), Length(max=4000)])
     max_length = IntegerField(_l("Longest answer in characters (free text)"), validators=[Optional(), NumberRange(min=1, max=2000)])
+
+
+class QuestionEnglishForm(FlaskForm):
+    prompt_en = StringField(_l("Question in English"), validators=[Optional(), Length(max=500)])
+    options_en = TextAreaField(_l("Options in English, one per line in the same order"), validators=[Optional(), Length(max=4000)])
 
 
 class PlacementForm(FlaskForm):

@@ -53,12 +53,24 @@ class Question(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     kind: Mapped[str] = mapped_column(String(20))
     prompt: Mapped[str] = mapped_column(String(500))
+    # The question in English, shown when the interface is English; empty: the Chinese prompt.
+    prompt_en: Mapped[str] = mapped_column(String(500), default="", server_default="")
     is_required: Mapped[bool] = mapped_column(default=True)
-    # For single and multiple choice: [{"key": "k3f9", "label": "…"}]; keys never change.
+    # For single and multiple choice: [{"key": "k3f9", "label": "…", "label_en": "…"}]; keys
+    # never change; "label_en" may be missing or empty.
     options: Mapped[list] = mapped_column(JSON, default=list)
     max_length: Mapped[int | None]
 
     survey: Mapped[Survey] = relationship(back_populates="questions")
+
+    def prompt_in(self, locale: str) -> str:
+        """The English text when the interface is English and one was written, else the Chinese."""
+        return self.prompt_en if str(locale).startswith("en") and self.prompt_en else self.prompt
+
+    def option_labels_in(self, locale: str) -> dict[str, str]:
+        """Each choice's label by its key, in English where written and asked for, else in Chinese."""
+        english = str(locale).startswith("en")
+        return {option["key"]: (english and option.get("label_en")) or option["label"] for option in self.options}
 
 
 class Placement(db.Model):

@@ -18,7 +18,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_babel import to_utc, to_user_timezone
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -29,7 +29,7 @@ from surveys import exports, qr, rules, service
 from surveys.charts import placement_figure
 from voting_app.web import PLOTLY_JS
 from voting_app.labels import rating_labels
-from surveys.forms import CodesForm, PlacementForm, QuestionForm, SurveyForm
+from surveys.forms import CodesForm, PlacementForm, QuestionEnglishForm, QuestionForm, SurveyForm
 from surveys.models import TOKENED, Answer, Placement, Question, Response, Survey
 from voting_app.db import db, reads_first, start_writing, utcnow
 from voting_app.errors import DomainError
@@ -37,7 +37,17 @@ from voting_app.extensions import csrf, limiter
 from voting_app.forms import ButtonForm
 from voting_app.projects.models import Project
 from voting_app.qr import qr_svg
-from voting_app.web import current_actor, flash_domain_error, get_child_or_404, int_arg, public_url, sheet_already_printed
+from voting_app.web import (
+    TEXT_COOKIE,
+    current_actor,
+    flash_domain_error,
+    get_child_or_404,
+    int_arg,
+    is_large_type,
+    public_url,
+    remember_text_size,
+    sheet_already_printed,
+)
 
 bp = Blueprint("surveys", __name__)
 ANSWERED_COOKIE = "answered"
@@ -175,11 +185,34 @@ def question_add(survey_id: int):
             form.is_required.data,
             (form.options.data or "").splitlines(),
             form.max_length.data,
+            prompt_en=form.prompt_en.data or "",
+            options_en=(form.options_en.data or "").splitlines(),
         )
         db.session.commit()
     except DomainError as error:
         flash_domain_error(error)
     return _to_detail(survey)
+
+
+@bp.route("/surveys/<int:survey_id>/questions/<int:question_id>/english", methods=["GET", "POST"])
+def question_english(survey_id: int, question_id: int):
+    """The English text of a question, shown to residents whose interface is English."""
+    survey = _survey(survey_id)
+    question = get_child_or_404(Question, question_id, survey_id=survey.id)
+    form = QuestionEnglishForm()
+    if request.method == "GET":
+        form.prompt_en.data = question.prompt_en
+        form.options_en.data = "\n".join(option.get("label_en", "") for option in question.options)
+    if form.validate_on_submit():
+        try:
+            service.translate_question(
+                current_actor(), survey, question, form.prompt_en.data or "", (form.options_en.data or "").splitlines()
+            )
+            db.session.commit()
+            return _to_detail(survey)
+        except DomainError as error:
+            flash_domain_error(error)
+    return render_template("surveys/question_english.html", survey=survey, question=question, form=form)
 
 
 @bp.post("/surveys/<int:survey_id>/questions/<int:question_id>/move")
@@ -296,7 +329,7 @@ def results(survey_id: int):
 def _option_labels(question: Question) -> dict:
     if question.kind == "satisfaction":
         return rating_labels()
-    return {option["key"]: option["label"] for option in question.options}
+    return question.option_labels_in(str(get_locale()))
 
 
 def _figure(outcome) -> dict | None:
@@ -387,7 +420,7 @@ def export_xlsx(survey_id: int):
 def comments(survey_id: int):
     survey = _survey(survey_id)
     page = service.visible_comments(survey, int_arg("page") or 1, include_hidden=True)
-    prompts = {q.id: q.prompt for q in survey.questions}
+    prompts = {q.id: q.prompt_in(str(get_locale())) for q in survey.questions}
     return render_template("surveys/comments.html", survey=survey, page=page, prompts=prompts, button=ButtonForm())
 
 
@@ -489,7 +522,7 @@ def _resolve(code: str) -> tuple[Survey, Placement | None]:
         .options(joinedload(Survey.project), selectinload(Survey.questions))
     )
     if survey is None:
-        abort(make_response(render_template("surveys/unknown.html", large=_large_type()), 404))
+        abort(make_response(render_template("surveys/unknown.html", large=is_large_type()), 404))
     return survey, None
 
 
@@ -507,20 +540,13 @@ def _render_survey(survey, placement, code, *, errors=None, values=None, message
             already=not assisted and survey.mode != TOKENED and survey.id in _answered_ids(),
             household_code=(request.form.get("household_code") or request.args.get("code", "")) if not assisted else "",
             local=_local,
-            large=_large_type(),
+            large=is_large_type(),
             assisted=assisted,
             button=ButtonForm(),
         ),
         status,
     )
-    text_size = request.args.get("text")
-    if text_size in ("large", "normal"):
-        response.set_cookie("text", text_size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
-    return response
-
-
-def _large_type() -> bool:
-    return request.args.get("text", request.cookies.get("text")) == "large"
+    return remember_text_size(response, request.args.get(TEXT_COOKIE))
 
 
 @bp.get("/s/<code>")
@@ -577,7 +603,7 @@ def respond_submit(code: str):
 @bp.get("/s/<code>/thanks")
 def thanks(code: str):
     survey, placement = _resolve(code)
-    return render_template("surveys/thanks.html", survey=survey, code=code, large=_large_type())
+    return render_template("surveys/thanks.html", survey=survey, code=code, large=is_large_type())
 
 
 def _filled_at():

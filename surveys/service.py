@@ -104,30 +104,67 @@ def update_survey(actor: str, survey: Survey, **values) -> None:
         audit.record(actor, "survey.update", f"survey:{survey.id}", **changed)
 
 
+@dataclass(frozen=True)
+class TemplateQuestion:
+    kind: str
+    prompt: str
+    prompt_en: str
+    is_required: bool
+    options: tuple[str, ...] = ()
+    options_en: tuple[str, ...] = ()
+
+
+# Residents answer in Chinese; the English text is what the survey shows when the interface is English.
 SATISFACTION_TEMPLATE = (
-    (SATISFACTION, "您对这个项目总体满意吗？", True, ()),
-    (SINGLE, "项目给您的生活带来了哪些变化？", False, ("明显改善", "有所改善", "没有变化", "变差了")),
-    (RATING, "请为施工或运营期间的安全和文明程度打分（1分最低，5分最高）", False, ()),
-    (TEXT, "您还有什么意见或建议？", False, ()),
+    TemplateQuestion(SATISFACTION, "您对这个项目总体满意吗？", "Overall, are you satisfied with this project?", True),
+    TemplateQuestion(
+        SINGLE, "项目给您的生活带来了哪些变化？", "What has the project changed in your daily life?", False,
+        ("明显改善", "有所改善", "没有变化", "变差了"), ("Clearly better", "Somewhat better", "No change", "Worse"),
+    ),
+    TemplateQuestion(
+        RATING, "请为施工或运营期间的安全和文明程度打分（1分最低，5分最高）",
+        "Rate how safe and orderly the works or the operation are (1 lowest, 5 highest)", False,
+    ),
+    TemplateQuestion(TEXT, "您还有什么意见或建议？", "Any other comments or suggestions?", False),
 )
 
 
 def create_from_template(actor: str, title: str, project_id: int | None, stage: str | None, **settings) -> Survey:
     """The ready-made satisfaction survey: overall 满意/基本满意/不满意, an effect, a rating, a comment."""
     survey = create_survey(actor, title, project_id=project_id, stage=stage, **settings)
-    for kind, prompt, required, options in SATISFACTION_TEMPLATE:
-        add_question(actor, survey, kind, prompt, required, list(options))
+    for item in SATISFACTION_TEMPLATE:
+        add_question(actor, survey, item.kind, item.prompt, item.is_required, list(item.options),
+                     prompt_en=item.prompt_en, options_en=list(item.options_en))
     return survey
 
 
+def _english_labels(options_en: list[str] | None, count: int) -> list[str]:
+    """The English options, one per Chinese option in the same order, or none at all."""
+    labels = [label.strip() for label in options_en or [] if label.strip()]
+    if labels and len(labels) != count:
+        raise DomainError(_l("Give one English option per option, in the same order (%(count)s lines), or none.", count=count))
+    if len(set(labels)) != len(labels):
+        raise DomainError(_l("Two English options have the same text."))
+    return labels
+
+
 def add_question(
-    actor: str, survey: Survey, kind: str, prompt: str, is_required: bool, options: list[str], max_length: int | None = None
+    actor: str,
+    survey: Survey,
+    kind: str,
+    prompt: str,
+    is_required: bool,
+    options: list[str],
+    max_length: int | None = None,
+    prompt_en: str = "",
+    options_en: list[str] | None = None,
 ) -> Question:
     labels = [label.strip() for label in options if label.strip()]
     if kind in (SINGLE, MULTIPLE) and len(labels) < 2:
         raise DomainError(_l("A choice question needs at least two options, one per line."))
     if len(set(labels)) != len(labels):
         raise DomainError(_l("Two options have the same text."))
+    english = _english_labels(options_en, len(labels)) if kind in (SINGLE, MULTIPLE) else []
     if kind == TEXT and max_length is not None and not 1 <= max_length <= rules.MAX_TEXT_LENGTH:
         raise DomainError(_l("A text answer may be at most %(max)s characters long.", max=rules.MAX_TEXT_LENGTH))
     position = db.session.scalar(
@@ -138,8 +175,12 @@ def add_question(
         position=position + 1,
         kind=kind,
         prompt=prompt.strip(),
+        prompt_en=prompt_en.strip(),
         is_required=is_required,
-        options=[{"key": new_code(5), "label": label} for label in labels] if kind in (SINGLE, MULTIPLE) else [],
+        options=[
+            {"key": new_code(5), "label": label, **({"label_en": english[index]} if english else {})}
+            for index, label in enumerate(labels)
+        ] if kind in (SINGLE, MULTIPLE) else [],
         max_length=(max_length or rules.DEFAULT_TEXT_LENGTH) if kind == TEXT else None,
     )
     db.session.add(question)
@@ -147,6 +188,19 @@ def add_question(
     db.session.refresh(survey)
     audit.record(actor, "survey.question_add", f"survey:{survey.id}", question=question.id, kind=kind)
     return question
+
+
+def translate_question(actor: str, survey: Survey, question: Question, prompt_en: str, options_en: list[str]) -> None:
+    """Set a question's English text; the Chinese text and the options' keys stay as they
+    are, so answers already given keep their meaning."""
+    english = _english_labels(options_en, len(question.options)) if question.options else []
+    question.prompt_en = prompt_en.strip()
+    question.options = [
+        {key: value for key, value in option.items() if key != "label_en"} | ({"label_en": english[index]} if english else {})
+        for index, option in enumerate(question.options)
+    ]
+    db.session.flush()
+    audit.record(actor, "survey.question_translate", f"survey:{survey.id}", question=question.id, prompt_en=question.prompt_en)
 
 
 def move_question(actor: str, survey: Survey, question: Question, offset: int) -> None:

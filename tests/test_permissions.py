@@ -209,6 +209,8 @@ def test_the_policy_itself():
         "static",
         "main.index",
         "main.language",
+        "main.text_size",
+        "main.favicon",
         "auth.login",
         "auth.login_code",
         "auth.card",

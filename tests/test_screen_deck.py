@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voting_app.screen.deck import RoundInfo, Slide, build_deck, resolve, step
+from voting_app.screen.deck import ANNOUNCED, COUNTING, READY, VOTING, RoundInfo, Slide, build_deck, resolve, round_status, step
 
 
 def keys(rounds) -> list[str]:
@@ -18,6 +18,16 @@ def test_a_round_in_progress_shows_turnout_only_and_counted_rounds_their_result(
         "title", "presence", "round-1-live", "round-1-result", "round-1-chart", "projects", "satisfaction"]
     assert keys([RoundInfo(1, "announced"), RoundInfo(2, "announced", void_round=True)]) == [
         "title", "presence", "round-1-result", "round-1-chart", "round-2-result", "projects", "satisfaction"]
+
+
+def test_the_status_on_screen_follows_the_rounds_real_state():
+    """Confirmed is not "being confirmed": the screen says the results are ready to announce."""
+    assert [round_status(state) for state in ("open", "closed", "confirmed", "announced")] == [
+        VOTING, COUNTING, READY, ANNOUNCED]
+    assert round_status("draft") is None
+    # A confirmed round keeps its turnout slide (now saying "ready"), an announced one drops it.
+    assert "round-1-live" in keys([RoundInfo(1, "confirmed")])
+    assert "round-1-live" not in keys([RoundInfo(1, "announced")])
 
 
 def test_a_slide_that_left_the_deck_falls_back_to_its_round_then_to_the_start():

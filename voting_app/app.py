@@ -166,6 +166,7 @@ def _register_blueprints(app: Flask) -> None:
     from voting_app.screen.routes import bp as screen_bp
     from voting_app.reports.routes import bp as reports_bp
     from voting_app.assets import bp as assets_bp, vendor_url
+    from voting_app.web import is_large_type
     from voting_app.sessions.routes import bp as sessions_bp
 
     for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, screen_bp, reports_bp, assets_bp, audit.bp):
@@ -190,6 +191,7 @@ def _register_blueprints(app: Flask) -> None:
             "rating_labels": rating_labels,
             "mark_labels": mark_labels,
             "vendor_url": vendor_url,
+            "large_type": is_large_type(),
         }
 
 

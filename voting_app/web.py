@@ -3,7 +3,7 @@
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, render_template, request, session, url_for
+from flask import abort, current_app, flash, has_request_context, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
@@ -31,6 +31,25 @@ def local_time(moment: datetime | None) -> datetime | None:
     """A stored UTC time in the district's zone (Beijing, BABEL_DEFAULT_TIMEZONE), without its
     zone: the time the pages show as 北京时间 and the exports write, so both fall on the same day."""
     return to_user_timezone(moment).replace(tzinfo=None) if moment else None
+
+
+TEXT_COOKIE = "text"
+TEXT_SIZES = ("large", "normal")
+
+
+def is_large_type() -> bool:
+    """Large type, for older eyes: asked for in the link (?text=large) or remembered in a cookie.
+    The resident pages and the staff and deputy pages share the one setting."""
+    if not has_request_context():
+        return False
+    return request.args.get(TEXT_COOKIE, request.cookies.get(TEXT_COOKIE)) == "large"
+
+
+def remember_text_size(response, size: str | None):
+    """Keep a chosen text size for a year; anything else leaves the cookie alone."""
+    if size in TEXT_SIZES:
+        response.set_cookie(TEXT_COOKIE, size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
 
 
 def int_arg(name: str, values=None) -> int | None:

@@ -1,7 +1,8 @@
 """The venue screen at 1920x1080 on the demo session: presiding staff walk the slides with the
 keyboard, a phone remote switches to a round while it is being voted, the screen follows by
 itself within two seconds and shows turnout only, keeps its last state while the network is
-down, and shows the announcement and the chart once the scrutineers confirm the count."""
+down, says the count awaits announcement once the scrutineers confirm it, then shows the
+announcement and the chart, and marks the results announced once the presiding officer does."""
 
 import secrets
 import re
@@ -15,14 +16,14 @@ FULL_HD = {"viewport": {"width": 1920, "height": 1080}}
 FOLLOW_MS = 2000  # the screen must follow a change within two seconds
 
 
-def demo_session_and_trial_round(server) -> tuple[int, int, list[str]]:
+def demo_session_and_trial_round(server) -> tuple[int, int, str, list[str]]:
     from voting_app.ballots.models import Round
 
     with server.app.app_context():
         from voting_app.db import db
 
         trial = db.session.scalar(select(Round).where(Round.method == "for_against", Round.state == "draft"))
-        return trial.session_id, trial.id, [candidate.name for candidate in trial.candidates]
+        return trial.session_id, trial.id, trial.title, [candidate.name for candidate in trial.candidates]
 
 
 def in_app(server, action):
@@ -66,7 +67,7 @@ def press(screen, key: str, expect_key: str | None = None) -> str:
 
 def test_the_venue_screen_walks_the_demo_session(live_server, page_factory, screenshot):
     passwords, *_ = seeded(live_server)
-    session_id, trial_id, trial_names = demo_session_and_trial_round(live_server)
+    session_id, trial_id, trial_title, trial_names = demo_session_and_trial_round(live_server)
     watch, axe = Watch(), Axe()
 
     screen = watch.page(page_factory, "desktop", "screen", **FULL_HD)
@@ -106,6 +107,9 @@ def test_the_venue_screen_walks_the_demo_session(live_server, page_factory, scre
     remote = watch.page(page_factory, "phone", "remote")
     sign_in(remote, live_server, "presiding", passwords["presiding"])
     assert remote.goto(live_server.url(f"/screen/{session_id}/remote")).status == 200
+    labels = remote.locator("ol.slide-list button").all_inner_texts()
+    assert labels[0].startswith("标题页：") and "票决名称" not in labels[0], labels
+    assert f"{trial_title}：投票进度" in labels and not any(label.endswith("：") for label in labels), labels
     screenshot(remote, "remote")
     axe.check(remote, "remote")
     screen.evaluate("window.__notReloaded = true")
@@ -151,16 +155,36 @@ def test_the_venue_screen_walks_the_demo_session(live_server, page_factory, scre
         ballots.confirm_round(scrutineer, round_)
 
     in_app(live_server, close_and_confirm)
-    screen.wait_for_function("() => /10/.test(document.querySelector('main').innerText)", timeout=FOLLOW_MS)
+    # The turnout slide now says the count is confirmed and awaits announcement, never "being confirmed".
+    screen.wait_for_function("() => document.querySelector('main .verdict').innerText.includes('结果待公布')", timeout=FOLLOW_MS)
+    assert "监票人正在确认" not in screen.locator("main").inner_text()
+    screenshot(screen, "round-confirmed-ready")
+    axe.check(screen, "confirmed, awaiting announcement")
     press(screen, "ArrowRight", f"round-{trial_id}-result")
     announcement = screen.locator("main").inner_text()
     assert trial_names[0] in announcement and "10" in announcement
+    assert screen.locator("main h1 .round-status").inner_text() == "监票人已确认计票结果"
     screenshot(screen, "round-announcement")
     axe.check(screen, "announcement")
     press(screen, "ArrowRight", f"round-{trial_id}-chart")
     screen.locator(".chart .main-svg").first.wait_for(state="attached")
     assert screen.locator(".chart .bars path, .chart .bars .point").count() >= len(trial_names)
     screenshot(screen, "round-chart")
+
+    # The presiding officer announces: the result slide says so, and the turnout slide is gone.
+    def announce(db):
+        from voting_app.auth.models import User
+        from voting_app.ballots import service as ballots
+        from voting_app.ballots.models import Round
+
+        ballots.announce_round(db.session.scalar(select(User).where(User.username == "presiding")), db.session.get(Round, trial_id))
+
+    in_app(live_server, announce)
+    press(screen, "ArrowLeft", f"round-{trial_id}-result")
+    screen.wait_for_function("() => document.querySelector('main h1 .round-status').innerText === '结果已公布'", timeout=FOLLOW_MS)
+    assert press(screen, "ArrowLeft") != f"round-{trial_id}-live"
+    press(screen, "ArrowRight", f"round-{trial_id}-result")
+    screenshot(screen, "round-announced")
 
     assert watch.foreign == [] and watch.script_errors == []
     assert axe.problems == [], "\n".join(axe.problems)

@@ -4,7 +4,7 @@ learns of every change through its fingerprint."""
 
 import re
 
-from tests.ballots.helpers import as_deputy, as_role, cast, close_round, confirm_round, open_round
+from tests.ballots.helpers import announce_round, as_deputy, as_role, cast, close_round, confirm_round, open_round
 from tests.conftest import post
 from voting_app.db import db
 from voting_app.screen import service
@@ -66,6 +66,55 @@ def test_the_confirmed_count_brings_the_announcement_and_the_chart(app, world):
     assert list(bars["x"]) == [5, 5, 1, 0] and bars["y"][0].endswith("项目1")
     assert list(bars["marker"]["color"]) == [ELECTED, ELECTED, NOT_PASSED, NOT_PASSED]
     assert figure["layout"]["shapes"][0]["x0"] == 4.5  # half of the roster of 9
+
+
+def test_the_turnout_slide_says_what_the_round_really_waits_for(app, world):
+    """Closed: the scrutineers are confirming. Confirmed: ready to be announced, never "being
+    confirmed" again. Announced: the turnout slide gives way to the results, marked announced."""
+    presiding = as_role(app, world, "presiding")
+    open_round(app, world)
+    a, *_ = world.candidate_ids
+    for index in range(5):
+        cast(as_deputy(app, world, index), world.round_id, choices=[a])
+    go(presiding, world.session_id, f"round-{world.round_id}-live")
+    confirming = "The scrutineers are confirming the count."
+    assert confirming not in slide(presiding, world.session_id).get_data(as_text=True)
+    close_round(app, world)
+    assert confirming in slide(presiding, world.session_id).get_data(as_text=True)
+    confirm_round(app, world)
+    presiding.set_cookie("lang", "zh_CN")  # the words the hall reads
+    ready = slide(presiding, world.session_id).get_data(as_text=True)
+    assert f'data-key="round-{world.round_id}-live"' in ready
+    assert "监票人正在确认计票结果" not in ready and "监票人已确认计票结果，结果待公布。" in ready
+    go(presiding, world.session_id, "next")
+    result = slide(presiding, world.session_id).get_data(as_text=True)
+    assert f'data-key="round-{world.round_id}-result"' in result and "监票人已确认计票结果" in result
+    assert "结果已公布" not in result
+    go(presiding, world.session_id, f"round-{world.round_id}-live")
+    announce_round(app, world)
+    announced = slide(presiding, world.session_id).get_data(as_text=True)
+    assert f'data-key="round-{world.round_id}-result"' in announced and "结果已公布" in announced
+    assert "监票人正在确认" not in announced and "待公布" not in announced
+
+
+def test_the_remote_names_each_slide_by_what_it_shows(app, world):
+    presiding = as_role(app, world, "presiding")
+    open_round(app, world)
+    close_round(app, world)
+    confirm_round(app, world)
+    with app.app_context():
+        congress = db.session.get(CongressSession, world.session_id)
+        from voting_app.ballots.models import Round
+
+        title, name = db.session.get(Round, world.round_id).title, congress.name
+    presiding.set_cookie("lang", "zh_CN")
+    remote = presiding.get(f"/screen/{world.session_id}/remote").get_data(as_text=True)
+    labels = re.findall(r'<button type="submit" class="link">([^<]+)</button>', remote)
+    assert labels == [
+        f"标题页：{name}", "代表出席情况：应到与实到", f"{title}：投票进度", f"{title}：计票结果",
+        f"{title}：得票图", "民生实事项目：各阶段进展", "满意度：群众评价与代表测评",
+    ]
+    assert "票决名称" not in remote
 
 
 def test_the_fingerprint_changes_with_every_change_on_screen_and_only_then(app, world):

@@ -173,8 +173,8 @@ def test_the_results_page_shows_rates_with_n_and_interval_and_marks_places_below
     assert board.group(1) == "" and "62.5%" in board.group(2) and "95% interval 30.5%–86.4%, n=8" in board.group(2)
     week_2 = re.search(r'<tr class="(\w*)"><th scope="row">2026-03-09</th>(.*?)</tr>', page, re.DOTALL)
     assert week_2.group(1) == "below" and "37.5%" in week_2.group(2)
-    # the per-option table of the effect question: 6 of 16 is 37.5%
-    assert re.search(r"<td>明显改善</td><td class=\"num\">6</td><td class=\"num\">37.5</td>", page)
+    # the per-option table of the effect question: 6 of 16 is 37.5% (明显改善, in English here)
+    assert re.search(r"<td>Clearly better</td><td class=\"num\">6</td><td class=\"num\">37.5</td>", page)
     # the chart script is served from this site
     scripts = re.findall(r'<script src="([^"]+)"', page)
     assert scripts and all(src.startswith(("/static/", "/assets/vendor/")) for src in scripts)

@@ -1,6 +1,6 @@
-"""Home page and language switch."""
+"""Home page, language and text-size switches, and the site icon."""
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -9,7 +9,7 @@ from voting_app.db import db
 from voting_app.extensions import LANGUAGES
 from voting_app.permissions import DEPUTY, can
 from voting_app.sessions.models import CongressSession
-from voting_app.web import safe_next
+from voting_app.web import remember_text_size, safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -36,3 +36,15 @@ def language(code: str):
     if code in LANGUAGES:
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
+
+
+@bp.get("/text-size")
+def text_size():
+    """Remember large or normal type (?size=) in a cookie, the same one the resident pages' switch sets."""
+    return remember_text_size(redirect(safe_next(request.args.get("next"), url_for("main.index"))), request.args.get("size"))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on every page that names no icon (prints, raw files)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600)

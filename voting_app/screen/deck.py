@@ -11,6 +11,8 @@ TITLE, PRESENCE, ROUND_LIVE, ROUND_RESULT, ROUND_CHART, PROJECTS, SATISFACTION =
 )
 IN_PROGRESS_STATES = ("open", "closed")
 COUNTED_STATES = ("confirmed", "announced")
+VOTING, COUNTING, READY, ANNOUNCED = "voting", "counting", "ready", "announced"
+STATUS_OF_STATE = {"open": VOTING, "closed": COUNTING, "confirmed": READY, "announced": ANNOUNCED}
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,13 @@ def build_deck(rounds: list[RoundInfo]) -> list[Slide]:
                 deck.append(Slide(ROUND_CHART, info.id))
     deck += [Slide(PROJECTS), Slide(SATISFACTION)]
     return deck
+
+
+def round_status(state: str) -> str | None:
+    """What the screen says of a round, from its real state: ballots being cast, the count
+    awaiting the scrutineers (closed), the count confirmed and ready to be announced, or
+    announced. A round in preparation has nothing to say on the screen (None)."""
+    return STATUS_OF_STATE.get(state)
 
 
 def resolve(deck: list[Slide], key: str | None) -> Slide:

@@ -28,7 +28,7 @@ def _slide_context(congress: CongressSession, slide: decks.Slide) -> dict:
     context = {"congress": congress, "slide": slide, "presence": presence(congress.id)}
     if slide.round_id is not None:
         round_ = db.get_or_404(Round, slide.round_id)
-        context["round"] = round_
+        context.update(round=round_, status=decks.round_status(round_.state))
         if slide.kind == decks.ROUND_LIVE:
             context["returned"] = returned_count(round_.id)
             context["state_text"] = state_label(round_.state)
@@ -101,22 +101,25 @@ def remote(session_id: int):
     congress = _session(session_id)
     deck, slide = service.current_slide(congress)
     rounds = {round_.id: round_ for round_ in service.session_rounds(congress)}
-    return render_template("screen/remote.html", congress=congress, deck=deck, current=slide, rounds=rounds,
-                           button=ButtonForm(), slide_title=slide_title)
+    titles = [(item, slide_title(item, congress, rounds)) for item in deck]
+    return render_template("screen/remote.html", congress=congress, titles=titles, current=slide, button=ButtonForm())
 
 
-def slide_title(slide: decks.Slide, rounds: dict) -> str:
-    """How a slide is named on the remote."""
+def slide_title(slide: decks.Slide, congress: CongressSession, rounds: dict) -> str:
+    """How a slide is named on the remote: what the slide shows, so the presiding officer
+    picks the right one in the hall."""
     if slide.round_id is not None:
-        title = rounds[slide.round_id].title
-        return {
-            decks.ROUND_LIVE: _("%(title)s: turnout", title=title),
-            decks.ROUND_RESULT: _("%(title)s: announcement", title=title),
-            decks.ROUND_CHART: _("%(title)s: chart", title=title),
-        }[slide.kind]
+        round_ = rounds[slide.round_id]
+        if slide.kind == decks.ROUND_LIVE:
+            return _("%(title)s: turnout", title=round_.title)
+        if slide.kind == decks.ROUND_RESULT:
+            return _("%(title)s: results", title=round_.title)
+        if round_.method == SATISFACTION:
+            return _("%(title)s: chart of satisfaction rates", title=round_.title)
+        return _("%(title)s: chart of votes", title=round_.title)
     return {
-        decks.TITLE: _("Title"),
-        decks.PRESENCE: _("Deputies present"),
-        decks.PROJECTS: _("This year’s projects"),
+        decks.TITLE: _("Title slide: %(name)s", name=congress.name),
+        decks.PRESENCE: _("Deputies present: roster and present"),
+        decks.PROJECTS: _("Livelihood projects by stage"),
         decks.SATISFACTION: _("Satisfaction: residents and deputies"),
     }[slide.kind]
