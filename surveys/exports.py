@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Iterator
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -30,7 +31,7 @@ def _yes_no(value: bool) -> str:
 
 def headers(survey: Survey) -> list[str]:
     return [_("Response number"), _("Submitted at (Beijing time)"), _("Placement"), _("Keyed in from paper"),
-            _("Suspected repeat"), _("Held for review"), *[q.prompt for q in survey.questions]]
+            _("Suspected repeat"), _("Held for review"), *[q.prompt_in(get_locale()) for q in survey.questions]]
 
 
 def export_rows(survey: Survey) -> Iterator[list]:
@@ -38,7 +39,7 @@ def export_rows(survey: Survey) -> Iterator[list]:
     then one cell per question (a rating as a number; several choices joined by "; ")."""
     placements = {p.id: p.name for p in survey.placements}
     words = {key: str(label) for key, label in rating_labels().items()}
-    labels = {q.id: {option["key"]: option["label"] for option in q.options} for q in survey.questions}
+    labels = {q.id: q.option_labels_in(get_locale()) for q in survey.questions}
     ratings = {q.id for q in survey.questions if q.kind == RATING}
     hidden_text = _("[hidden]")
     yield headers(survey)

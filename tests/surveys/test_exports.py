@@ -57,9 +57,9 @@ def test_the_excel_export_is_in_beijing_time_with_typed_cells_in_chinese_and_eng
     assert after[1].is_date and after[1].number_format == "yyyy-mm-dd hh:mm:ss"
     assert before[0].data_type == "n" and isinstance(before[0].value, int)
     assert [cell.value for cell in before[3:6]] == ["No", "No", "No"] and after[3].value == "Yes"
-    rating = head.index("请为施工或运营期间的安全和文明程度打分（1分最低，5分最高）")
+    rating = head.index("Rate how safe and orderly the works or the operation are (1 lowest, 5 highest)")
     assert after[rating].value == 4 and after[rating].data_type == "n"
-    assert after[head.index("您对这个项目总体满意吗？")].value in ("满意", "Satisfied")
+    assert after[head.index("Overall, are you satisfied with this project?")].value == "Satisfied"
 
     overview = english["Overview"]
     assert [cell.value for cell in overview[3]][:6] == ["Where", "Satisfaction rate", "Interval, lower end (95%)",
@@ -75,6 +75,8 @@ def test_the_excel_export_is_in_beijing_time_with_typed_cells_in_chinese_and_eng
     head = [cell.value for cell in zh["回收答卷"][1]]
     assert head[:6] == ["答卷编号", "提交时间（北京时间）", "张贴点位", "纸质代录", "疑似重复", "待审核答卷"]
     assert [cell.value for cell in zh["回收答卷"][3]][1:6] == [datetime(2026, 3, 3, 0, 30), None, "是", "否", "否"]
+    assert zh["回收答卷"][3][head.index("您对这个项目总体满意吗？")].value == "满意"
+    assert zh["回收答卷"][3][head.index("请为施工或运营期间的安全和文明程度打分（1分最低，5分最高）")].value == 4
     assert [cell.value for cell in zh["概况"][3]][2:4] == ["95%区间下限", "95%区间上限"]
     assert zh["概况"]["F4"].value == "样本少于30，仅供参考"
 
