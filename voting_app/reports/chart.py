@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voting_app.ballots.counting import SATISFACTION, CountResult, satisfaction_rate_text
+from voting_app.ballots.counting import DEFAULT_SATISFACTION_BAR, SATISFACTION, CountResult, satisfaction_rate_text
 
 WIDTH = 720
 LABEL_WIDTH = 236  # candidate names, right-aligned against the axis
@@ -114,13 +114,13 @@ def _outcome(result: CountResult, cid: int, satisfaction: bool) -> str:
     return PASSED if cid in result.passed else NOT_PASSED
 
 
-def round_chart(result: CountResult, names: dict[int, str], satisfaction_bar: int | None = None) -> RoundChart | None:
+def round_chart(result: CountResult, names: dict[int, str], satisfaction_bar: int = DEFAULT_SATISFACTION_BAR) -> RoundChart | None:
     """The chart of a counted round in rank order; None for a void round or one with no candidate."""
     if result.void_round or not result.votes:
         return None
     satisfaction = result.method == SATISFACTION
     if satisfaction:
-        axis_max, line_value = 100, satisfaction_bar if satisfaction_bar is not None else 0
+        axis_max, line_value = 100, satisfaction_bar
     else:
         base = result.base or 0
         line_value = base // 2 + 1
