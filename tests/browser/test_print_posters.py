@@ -69,6 +69,9 @@ def test_every_poster_prints_on_one_a4_page_with_its_qr_code(live_server, page_f
         assert qr["width"] > 280 and qr["height"] > 280, f"{name}: the QR code shrank to {qr}"  # 80 mm is 302 px
         assert qr["y"] >= poster["y"] and qr["y"] + qr["height"] <= poster["y"] + poster["height"], f"{name}: QR code cut off"
         assert poster["y"] + poster["height"] <= PAGE_HEIGHT_PX, f"{name}: the poster is taller than the page"
+        for part in ("h1", ".url", ".how", ".place"):
+            box = page.locator(f"main.poster {part}").bounding_box()
+            assert box["y"] + box["height"] <= poster["y"] + poster["height"] + 1, f"{name}: {part} cut off"
         summary = page.locator("main.poster .summary")
         if summary.count():
             assert summary.evaluate("element => element.scrollHeight <= element.clientHeight + 1"), f"{name}: text cut off"
