@@ -1,7 +1,8 @@
 """The session report and the year report: what they say, on the page and in Excel."""
 
 import io
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from openpyxl import load_workbook
@@ -9,6 +10,7 @@ from openpyxl import load_workbook
 from tests.ballots.helpers import announce_round, as_deputy, as_role, cast, close_round, confirm_round, open_round
 from voting_app.db import db
 from voting_app.projects import delivery, schedule
+from voting_app.projects.schedule import BEIJING
 from voting_app.projects.models import Project
 from voting_app.projects.service import create_project
 from voting_app.reports import data
@@ -129,3 +131,62 @@ def test_the_session_workbook_has_the_announcement_in_beijing_time_and_chinese_h
     assert abs((cell.value - stored).total_seconds() - 8 * 3600) < 1  # Beijing: UTC+8, no summer time
     assert "发出票数" in head and "满意率" in [c.value for c in load_workbook(io.BytesIO(
         staff.get(f"/reports/sessions/{world.session_id}/report.xlsx").data)).worksheets[1][1]]
+
+
+COMMAND_LINE = re.compile(r"python\s+-m|voting_app\.verify|\bflask\s|--anchor|\.json\b|\$ ")
+
+
+def report_body(html: str) -> str:
+    """The printed part of a report page: <main> without the screen-only bar."""
+    return html[html.index("<main"):html.index("</main>")]
+
+
+def test_the_session_report_has_a_chart_print_date_page_numbers_signature_lines_and_an_appendix(app, world):
+    counted(app, world)
+    before = datetime.now(BEIJING).replace(second=0, microsecond=0)
+    page = as_role(app, world, "staff").get(f"/reports/sessions/{world.session_id}").get_data(as_text=True)
+    after = datetime.now(BEIJING)
+    printed = re.search(r"Printed (\d{4}-\d\d-\d\d \d\d:\d\d) \(Beijing time\)", page)
+    assert printed and before <= datetime.strptime(printed[1], "%Y-%m-%d %H:%M").replace(tzinfo=BEIJING) <= after
+    assert '@page{@bottom-center{content:"Page " counter(page) " of " counter(pages)}}' in page
+    # The chart: static SVG (no script anywhere), named and described for screen readers, the pass line labelled.
+    assert "<script" not in page
+    chart = page[page.index('<figure class="chart">'):page.index("</figure>")]
+    key = f"chart-{world.round_id}"
+    assert f'role="img" aria-labelledby="{key}-title {key}-desc"' in chart
+    assert f'<title id="{key}-title">Votes per candidate: 测试票决</title>' in chart
+    assert "The line marks the 5 votes needed to pass (more than half of 9); 2 of 4 candidates reach it." in chart
+    assert "Pass line: 5 votes" in chart and chart.count('class="bar-elected"') == 2 + 1  # two bars and the legend
+    # The heading, figures and chart are one block kept on one page.
+    head = page[page.index('<div class="round-head">'):page.index('<table class="results">')]
+    assert "<h2" in head and "Votes needed to pass" in head and '<figure class="chart">' in head
+    # Signature lines with the scrutineer who confirmed the count, and blank ones for the others.
+    signatures = page[page.index('<section class="signatures'):page.index("</section>", page.index('<section class="signatures'))]
+    assert "Scrutineer</td>" in signatures and signatures.count("____-__-__") == 3
+    assert "count confirmed by Scrutineer" in page
+    # The recount in plain words in an appendix, with the public board's address; no command line anywhere.
+    appendix = page[page.index('<section class="appendix"'):]
+    assert "Appendix: how anyone can recount these results" in appendix
+    assert f"/ballots/rounds/{world.round_id}/board</code>" in appendix
+    assert not COMMAND_LINE.search(report_body(page)), COMMAND_LINE.search(report_body(page))
+
+
+def test_a_round_confirmed_but_not_announced_has_no_board_address_yet(app, world):
+    counted(app, world, announce=False)
+    page = as_role(app, world, "staff").get(f"/reports/sessions/{world.session_id}").get_data(as_text=True)
+    assert "published when the result is announced" in page and f"/ballots/rounds/{world.round_id}/board" not in page
+
+
+def test_no_report_shows_command_line_text_and_the_year_report_prints_landscape(app, world):
+    counted(app, world)
+    with app.app_context():
+        project = create_project("test", "staff", name="桥梁", year=TODAY.year, budget=Decimal("800"))
+        db.session.commit()
+        project_id = project.id
+    staff = as_role(app, world, "staff")
+    for path in (f"/reports/sessions/{world.session_id}", "/reports/projects?year=all", f"/reports/projects/{project_id}"):
+        page = staff.get(path).get_data(as_text=True)
+        assert not COMMAND_LINE.search(report_body(page)), (path, COMMAND_LINE.search(report_body(page)))
+        assert "(Beijing time)" in page and "counter(pages)" in page, path
+    assert '<body class="wide">' in staff.get("/reports/projects").get_data(as_text=True)
+    assert "<body>" in staff.get(f"/reports/projects/{project_id}").get_data(as_text=True)

@@ -8,13 +8,15 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from voting_app import audit
+from voting_app.auth.models import User
 from voting_app.ballots.counting import SATISFACTION, CountResult
-from voting_app.ballots.models import Candidate, Round
+from voting_app.ballots.models import Candidate, PaperEntry, Round
 from voting_app.ballots.service import count_round, round_board
 from voting_app.db import db
 from voting_app.projects import delivery, schedule
 from voting_app.projects.models import STAGES, Project
 from voting_app.projects.service import Rating
+from voting_app.reports.chart import RoundChart, round_chart
 from voting_app.sessions.models import CongressSession
 from voting_app.sessions.presence import Presence
 from voting_app.sessions.service import presence
@@ -29,6 +31,8 @@ class RoundReport:
     names: dict[int, str]
     digest: str
     digest_matches: bool
+    chart: RoundChart | None
+    confirmed_by: str | None  # the scrutineer who confirmed the count
 
 
 @dataclass(frozen=True)
@@ -48,13 +52,27 @@ class SessionReport:
     pending: list[Round]
     elected: list[ElectedProject]
     audit_anchor: str
+    scrutineers: list[str] = field(default_factory=list)  # who confirmed or keyed a count, in order
+
+
+def _name(user_id: int | None) -> str | None:
+    user = db.session.get(User, user_id) if user_id is not None else None
+    return user.display_name if user else None
+
+
+def _scrutineer_names(round_: Round) -> list[str]:
+    """The scrutineers on record for a counted round: who keyed its paper ballots, who confirmed it."""
+    ids = list(db.session.scalars(select(PaperEntry.scrutineer_id).where(PaperEntry.round_id == round_.id).order_by(PaperEntry.id)))
+    names = [_name(user_id) for user_id in [*ids, round_.confirmed_by_id]]
+    return [name for name in names if name]
 
 
 def session_report(congress: CongressSession) -> SessionReport:
-    """Every counted round with its announcement and board digest, rounds not yet counted,
-    and the candidates elected (those that became projects link to them)."""
+    """Every counted round with its announcement, chart and board digest, rounds not yet
+    counted, the candidates elected (those that became projects link to them), and the
+    scrutineers whose names go on the signature lines."""
     rounds = db.session.scalars(select(Round).where(Round.session_id == congress.id).order_by(Round.id)).all()
-    reports, pending, elected = [], [], []
+    reports, pending, elected, scrutineers = [], [], [], []
     for round_ in rounds:
         if round_.state not in COUNTED:
             if round_.state != "draft":
@@ -62,8 +80,13 @@ def session_report(congress: CongressSession) -> SessionReport:
             continue
         result = count_round(round_)
         digest = round_board(round_)["digest"]
-        reports.append(RoundReport(round_, result, {c.id: c.name for c in round_.candidates}, digest,
-                                   digest == round_.board_digest))
+        names = {c.id: c.name for c in round_.candidates}
+        for name in _scrutineer_names(round_):
+            if name not in scrutineers:
+                scrutineers.append(name)
+        reports.append(RoundReport(round_, result, names, digest, digest == round_.board_digest,
+                                   round_chart(result, names, round_.satisfaction_bar),
+                                   _name(round_.confirmed_by_id)))
         if result.method == SATISFACTION or result.void_round:
             continue
         by_id = {c.id: c for c in round_.candidates}
@@ -72,7 +95,7 @@ def session_report(congress: CongressSession) -> SessionReport:
                 candidate = by_id[line.candidate_id]
                 project = db.session.get(Project, candidate.project_id) if candidate.project_id else None
                 elected.append(ElectedProject(candidate, line.votes, line.rank, round_, project))
-    return SessionReport(congress, presence(congress.id), reports, pending, elected, audit.anchor())
+    return SessionReport(congress, presence(congress.id), reports, pending, elected, audit.anchor(), scrutineers)
 
 
 @dataclass(frozen=True)

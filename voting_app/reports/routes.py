@@ -1,8 +1,11 @@
 """Print-ready reports (A4 HTML) and their Excel twins: a session's rounds and elected
 projects; a year's projects with stages, spending, supervision and satisfaction."""
 
+from datetime import datetime
+
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from voting_app.ballots.counting import SATISFACTION
 from voting_app.ballots.service import state_label
@@ -11,9 +14,9 @@ from voting_app.projects.models import STAGES, Project
 from voting_app.projects.service import default_year, project_ratings, project_years
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS, SUPERVISION_STATUS_LABELS
 from voting_app.projects import delivery, schedule
-from voting_app.reports import data, excel
+from voting_app.reports import data, excel, paging
 from voting_app.sessions.models import CongressSession
-from voting_app.web import int_arg
+from voting_app.web import int_arg, public_url
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -21,6 +24,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _xlsx(content: bytes, filename: str) -> Response:
     return Response(content, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+@bp.context_processor
+def _print_context() -> dict:
+    """What every printed report carries: when it was printed (Beijing time) and page numbers."""
+    sentence = _("Page %(page)s of %(pages)s", page="{page}", pages="{pages}")
+    return {"printed_at": datetime.now(schedule.BEIJING), "page_counter": Markup(paging.counter_content(sentence))}
 
 
 def _ratings() -> dict:
@@ -31,7 +41,7 @@ def _ratings() -> dict:
 def session_report(session_id: int):
     congress = db.get_or_404(CongressSession, session_id)
     return render_template("reports/session.html", report=data.session_report(congress), satisfaction=SATISFACTION,
-                           state_label=state_label)
+                           state_label=state_label, board_url=lambda round_: public_url("ballots.board", round_id=round_.id))
 
 
 def _session_labels() -> dict:
