@@ -28,7 +28,7 @@ def optional_id(value) -> int | None:
 class ProjectForm(FlaskForm):
     name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
-    department_id = SelectField(_l("Responsible department"), coerce=optional_id)
+    department_id = SelectField(_l("Choose from the list"), coerce=optional_id)
     new_department = StringField(_l("New responsible department"), validators=[Optional(), Length(max=200)])
     year = IntegerField(_l("Project year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
     budget = DecimalField(_l("Budget (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
@@ -39,8 +39,9 @@ class ProjectForm(FlaskForm):
 
     def offer_departments(self, departments, unserved: set[int]) -> None:
         """The managed list, marking departments no officer serves."""
-        self.department_id.choices = [SelectChoice("", _l("— Not decided yet —"))] + [
-            SelectChoice(department.id, _l("%(name)s (no officer)", name=department.name) if department.id in unserved else department.name)
+        # Plain strings: a lazy string counts as markup, and the name is the user's text.
+        self.department_id.choices = [SelectChoice("", str(_l("— Not decided yet —")))] + [
+            SelectChoice(department.id, str(_l("%(name)s (no officer)", name=department.name)) if department.id in unserved else department.name)
             for department in departments
         ]
 
@@ -62,7 +63,7 @@ def field_labels() -> dict:
     """How each field reads in a project's history."""
     form_fields = ProjectForm.__dict__
     labels = {name: form_fields[name].args[0] for name in ("name", "summary", "year", "budget", "location", "stage", "progress_percent", "spent")}
-    return {"created": _l("Project created"), "department": form_fields["department_id"].args[0], **labels}
+    return {"created": _l("Project created"), "department": _l("Responsible department"), **labels}
 
 
 class StageDatesForm(SubForm):

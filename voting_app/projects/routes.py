@@ -394,7 +394,7 @@ def dashboard():
         chosen=chosen,
         unserved=service.departments_without_officer(chosen.id if chosen else None),
         unserved_ids=service.unserved_department_ids(),
-        show_department=True,
+        show_department=chosen is None,  # a filtered board names its department in the heading
         stages=STAGE_LABELS,
         status_labels=SUPERVISION_STATUS_LABELS,
         supervision_status=delivery.supervision_status,
