@@ -121,6 +121,14 @@ def test_departments_from_the_list_the_dashboard_filter_and_the_one_form_schedul
         screenshot(staff, f"dashboard-filtered-{kind}")
         axe.check(staff, f"dashboard filtered ({kind})")
 
+        # The managed list says who serves each department.
+        staff.goto(live_server.url("/projects/departments"))
+        housing = staff.locator("main tbody tr", has_text="区住房和城乡建设局")
+        assert "刘芳" in housing.inner_text()
+        assert "无承办人员" in staff.locator("main tbody tr", has_text="区教育局").inner_text()
+        screenshot(staff, f"departments-{kind}")
+        axe.check(staff, f"departments ({kind})")
+
         # The schedule: one form, one button; a bad date in one stage stores nothing.
         staff.goto(live_server.url(f"/projects/{under_way}/schedule"))
         assert staff.locator("main form button", has_text="保存全部日期").count() == 1

@@ -318,3 +318,21 @@ def test_demo_departments_come_from_the_managed_list():
 
     used = {row[3] for row in CANDIDATES} | {row[3] for row in DELIVERED_2026} | {row[3] for row in UNDER_WAY_2026}
     assert used | {row[2] for row in OFFICERS} <= set(DEPARTMENTS)
+
+
+def test_staff_keep_the_department_list_and_see_who_serves_each(app, world):
+    officer_client(app, "区交通运输局")
+    new_project(app, department="区城市管理局")
+    staff = as_role(app, world, "staff")
+    page = staff.get("/projects/departments").get_data(as_text=True)
+    assert re.search(r"区交通运输局</a></td>\s*<td>王科长</td>", page)
+    assert re.search(r"区城市管理局</a></td>\s*<td><span class=\"badge warn\">no officer</span></td>\s*<td class=\"num\">1</td>", page)
+    assert post(staff, "/projects/departments", {"name": " 区民政局 "}).status_code == 302
+    again = post(staff, "/projects/departments", {"name": "区民政局"})
+    assert again.status_code == 409 and "区民政局 is already on the list." in again.get_data(as_text=True)
+    assert post(staff, "/projects/departments", {"name": "   "}).status_code == 400
+    with app.app_context():
+        assert db.session.scalars(select(Department.name).order_by(Department.name)).all() == sorted(
+            ["区交通运输局", "区城市管理局", "区民政局"])
+    for role in ("presiding", "scrutineer"):
+        assert as_role(app, world, role).get("/projects/departments").status_code == 403

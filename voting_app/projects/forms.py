@@ -66,6 +66,10 @@ def field_labels() -> dict:
     return {"created": _l("Project created"), "department": _l("Responsible department"), **labels}
 
 
+class DepartmentForm(FlaskForm):
+    name = StringField(_l("Department’s full name"), validators=[DataRequired(), Length(max=200)])
+
+
 class StageDatesForm(SubForm):
     """One stage's four dates, inside the schedule form (which carries the CSRF token)."""
 

@@ -14,6 +14,7 @@ from voting_app.permissions import may_see_photo, owns_project, recorded_supervi
 from voting_app.projects import delivery, schedule, service
 from voting_app.projects.forms import (
     AnswerForm,
+    DepartmentForm,
     MilestoneDoneForm,
     MilestoneForm,
     ProgressNoteForm,
@@ -167,6 +168,26 @@ def project_from_candidate(candidate_id: int):
         return redirect(url_for("ballots.round_detail", round_id=candidate.round_id))
     flash(_("%(name)s is now a project.", name=project.name), "success")
     return _to_detail(project)
+
+
+# Staff: the managed list of departments
+
+
+@bp.route("/departments", methods=["GET", "POST"])
+def department_list():
+    form = DepartmentForm()
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            department = service.add_department(current_actor(), form.name.data)
+            db.session.commit()
+            flash(_("%(name)s is on the list.", name=department.name), "success")
+            return redirect(url_for("projects.department_list"))
+        except DomainError as error:
+            db.session.rollback()
+            form.name.errors.append(str(error.message))
+            status = error.status
+    return render_template("projects/departments.html", lines=service.department_overview(), form=form), status
 
 
 # Staff: stage dates and milestones

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from voting_app import audit
 from voting_app.auth.models import User
@@ -38,22 +38,51 @@ def all_departments() -> list[Department]:
     return list(db.session.scalars(select(Department).order_by(Department.name)))
 
 
+def add_department(actor: str, name: str) -> Department:
+    """A new department on the managed list; a name already there is refused, not doubled."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError(_l("Enter the department's full name."))
+    if db.session.scalar(select(Department.id).where(Department.name == name)) is not None:
+        raise ConflictError(_l("%(name)s is already on the list.", name=name))
+    department = department_named(name)
+    audit.record(actor, "department.create", f"department:{department.id}", name=department.name)
+    return department
+
+
 def chosen_department(actor: str, department_id: int | None, new_name: str | None) -> Department | None:
     """The department a project form chose: a new name typed in adds it to the managed list
     (or picks the department of exactly that name); otherwise the one picked from the list."""
     new_name = " ".join((new_name or "").split())
     if new_name:
-        department = db.session.scalar(select(Department).where(Department.name == new_name))
-        if department is None:
-            department = department_named(new_name)
-            audit.record(actor, "department.create", f"department:{department.id}", name=department.name)
-        return department
+        existing = db.session.scalar(select(Department).where(Department.name == new_name))
+        return existing or add_department(actor, new_name)
     if department_id is None:
         return None
     department = db.session.get(Department, department_id)
     if department is None:
         raise DomainError(_l("Choose a department from the list."))
     return department
+
+
+@dataclass(frozen=True)
+class DepartmentLine:
+    department: Department
+    officers: list[str]  # enabled officers' names
+    projects: int
+
+
+def department_overview() -> list[DepartmentLine]:
+    """Each department on the list with who reports for it and how many projects it has."""
+    officers: dict[int, list[str]] = {}
+    for department_id, name in db.session.execute(
+        select(User.department_id, User.display_name)
+        .where(User.role == DEPARTMENT_OFFICER, User.is_enabled.is_(True), User.department_id.is_not(None))
+        .order_by(User.display_name)
+    ):
+        officers.setdefault(department_id, []).append(name)
+    counts = dict(db.session.execute(select(Project.department_id, func.count()).group_by(Project.department_id)).all())
+    return [DepartmentLine(d, officers.get(d.id, []), counts.get(d.id, 0)) for d in all_departments()]
 
 
 def unserved_department_ids() -> set[int]:
