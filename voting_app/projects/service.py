@@ -117,16 +117,16 @@ def _check(values: dict) -> None:
             raise DomainError(_l("Amounts cannot be negative."))
 
 
-def _department(value: Department | str | None) -> Department | None:
+def _department(actor: str, value: Department | str | None) -> Department | None:
     """A project's department as the form gives it (a row of the managed list, or None), or by
-    name as the demo, the tests and scripts give it (found, or added to the list)."""
-    return department_named(value) if isinstance(value, str) else value
+    name as a candidate, the demo and scripts give it (found, or added to the list)."""
+    return chosen_department(actor, None, value) if isinstance(value, str) else value
 
 
 def create_project(actor: str, actor_name: str, **values) -> Project:
     _check(values)
     fields = {key: value for key, value in values.items() if key in EDITABLE}
-    fields["department"] = _department(fields.get("department"))
+    fields["department"] = _department(actor, fields.get("department"))
     project = Project(**fields)
     db.session.add(project)
     db.session.flush()
@@ -189,7 +189,7 @@ def update_project(actor: str, actor_name: str, project: Project, **values) -> l
         if key not in EDITABLE:
             continue
         if key == "department":
-            value = _department(value)
+            value = _department(actor, value)
         current = getattr(project, key)
         if current == value:
             continue
