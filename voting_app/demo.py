@@ -113,11 +113,12 @@ COMMENTS = [
 ]
 
 
-def _delivered_projects(actor: str, actor_name: str) -> list[Project]:
+def _delivered_projects(actor: str, actor_name: str, departments: dict) -> list[Project]:
     delivered = []
     for name, summary, budget, department, stage, location in DELIVERED_2026:
         project = projects.create_project(
-            actor, actor_name, name=name, summary=summary, budget=Decimal(budget), department=department, year=2026, location=location
+            actor, actor_name, name=name, summary=summary, budget=Decimal(budget), department=departments[department], year=2026,
+            location=location,
         )
         projects.update_project(actor, actor_name, project, stage=stage, progress_percent=100, spent=Decimal(budget) * Decimal("0.96"))
         delivered.append(project)
@@ -217,6 +218,7 @@ def seed(rng_seed: int = 2027) -> str:
     main_round = ballots.create_round(
         actor, congress, "2027年度樊城区民生实事项目票决", "choose_up_to", 10, "roster", "electronic"
     )
+    departments = demo_delivery.seed_departments(actor)
     officers = demo_delivery.seed_officers(passwords)
     # The first candidates came in as residents' proposals at the liaison stations.
     demo_delivery.seed_proposals(rng, actor, staff.display_name, main_round, CANDIDATES[:3])
@@ -245,9 +247,10 @@ def seed(rng_seed: int = 2027) -> str:
         for candidate in main_round.candidates
         if candidate.id in elected
     ]
-    delivered = _delivered_projects(actor, staff.display_name)
+    delivered = _delivered_projects(actor, staff.display_name, departments)
     present_deputies = [d for d in deputies if d.is_present]
-    demo_delivery.seed_delivery(rng, actor, staff.display_name, delivered, elected_projects, officers, present_deputies)
+    demo_delivery.seed_delivery(rng, actor, staff.display_name, delivered, elected_projects, departments, officers,
+                                present_deputies)
     grid_worker = create_user("grid1", "樊城区网格员 周红", GRID_WORKER, passwords.setdefault("grid1", "demo-" + secrets.token_hex(4)))
     _demo_surveys(rng, delivered, grid_worker)
     _demo_assessment(rng, actor, congress, presiding, scrutineer, delivered, present_deputies, shares)

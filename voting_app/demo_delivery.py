@@ -50,6 +50,12 @@ DECLINE_REASONS = [
     "该路段已列入市政府2027年道路改造计划，不再重复立项。",
     "所需投资超出区级民生实事项目规模，已转为代表建议办理。",
 ]
+# The managed list of responsible departments (承办单位). Officers serve five of them; the
+# others have projects but no officer yet, which the delivery dashboard warns about.
+DEPARTMENTS = [
+    "区交通运输局", "区城市管理执法局", "区住房和城乡建设局", "区卫生健康局", "米公街道办事处", "区教育局",
+    "区民政局", "区水利和湖泊局", "区市场监督管理局", "区文化和旅游局", "区人力资源和社会保障局",
+]
 OFFICERS = [
     ("dept-transport", "区交通运输局 张伟", "区交通运输局"),
     ("dept-urban", "区城市管理执法局 黄磊", "区城市管理执法局"),
@@ -104,6 +110,11 @@ def seed_next_session_candidates(actor: str, actor_name: str, congress_session) 
         proposals.accept_proposal(actor, actor_name, proposal, draft)
 
 
+def seed_departments(actor: str) -> dict[str, object]:
+    """The departments staff choose from on the project form, by name."""
+    return {name: projects.chosen_department(actor, None, name) for name in DEPARTMENTS}
+
+
 def seed_officers(passwords: dict) -> dict[str, object]:
     officers = {}
     for username, name, department in OFFICERS:
@@ -119,7 +130,7 @@ def _plan(actor, name, project, stage, today, **days):
 
 
 def seed_delivery(rng: random.Random, actor: str, actor_name: str, delivered: list[Project], elected: list[Project],
-                  officers: dict, deputies: list) -> None:
+                  departments: dict, officers: dict, deputies: list) -> None:
     today = beijing_today()
     for project in delivered:
         _plan(actor, actor_name, project, "approved", today, planned_start=330, planned_end=300, actual_start=330, actual_end=305)
@@ -134,7 +145,7 @@ def seed_delivery(rng: random.Random, actor: str, actor_name: str, delivered: li
     under_way = []
     for name, summary, budget, department, location, progress in UNDER_WAY_2026:
         project = projects.create_project(actor, actor_name, name=name, summary=summary, budget=Decimal(budget),
-                                          department=department, year=today.year, location=location)
+                                          department=departments[department], year=today.year, location=location)
         _plan(actor, actor_name, project, "approved", today, planned_start=240, planned_end=200, actual_start=240, actual_end=195)
         _plan(actor, actor_name, project, "in_progress", today, planned_start=195, planned_end=20, actual_start=190)
         done = delivery.add_milestone(actor, actor_name, project, "完成施工招标", today - timedelta(days=170))

@@ -133,6 +133,7 @@ ENDPOINTS: dict[str, str] = {
     "projects.project_list": PUBLIC,
     "projects.project_detail": PUBLIC,
     "projects.project_new": "project.manage",
+    "projects.department_list": "project.manage",
     "projects.project_edit": "project.manage",
     "projects.project_from_candidate": "project.manage",
     "projects.project_schedule": "project.manage",

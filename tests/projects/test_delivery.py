@@ -50,16 +50,16 @@ def photo_upload(data: bytes, name: str = "site.jpg"):
 def test_stage_dates_are_checked_and_an_actual_start_moves_the_stage(app, world):
     project_id = new_project(app)
     staff = as_role(app, world, "staff")
-    bad = post(staff, f"/projects/{project_id}/schedule", {"stage": "in_progress", "planned_start": "2026-05-01", "planned_end": "2026-04-01"})
+    bad = post(staff, f"/projects/{project_id}/schedule", {"in_progress-planned_start": "2026-05-01", "in_progress-planned_end": "2026-04-01"})
     assert bad.status_code == 400 and "cannot end before it starts" in bad.get_data(as_text=True)
     future = (TODAY + timedelta(days=3)).isoformat()
-    bad = post(staff, f"/projects/{project_id}/schedule", {"stage": "in_progress", "actual_start": future})
+    bad = post(staff, f"/projects/{project_id}/schedule", {"in_progress-actual_start": future})
     assert bad.status_code == 400 and "cannot be in the future" in bad.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Project, project_id).stage_plans == []
     started = (TODAY - timedelta(days=10)).isoformat()
     ok = post(staff, f"/projects/{project_id}/schedule",
-              {"stage": "in_progress", "planned_start": started, "planned_end": TODAY.isoformat(), "actual_start": started})
+              {"in_progress-planned_start": started, "in_progress-planned_end": TODAY.isoformat(), "in_progress-actual_start": started})
     assert ok.status_code == 302
     with app.app_context():
         project = db.session.get(Project, project_id)

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, timezone
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,12 +31,35 @@ def test_a_rectification_is_overdue_until_settled_even_when_answered():
     assert not schedule.rectification_is_overdue(None, asked=False, settled=None, today=DAY)
 
 
-def test_plan_problems():
-    assert schedule.plan_problems(date(2026, 5, 1), date(2026, 4, 1), None, None, DAY) == [schedule.END_BEFORE_START]
-    assert schedule.plan_problems(None, None, date(2026, 5, 1), date(2026, 4, 1), DAY) == [schedule.END_BEFORE_START]
-    assert schedule.plan_problems(None, None, date(2026, 7, 1), None, DAY) == [schedule.ACTUAL_IN_FUTURE]
-    assert schedule.plan_problems(None, None, None, date(2026, 5, 1), DAY) == [schedule.END_WITHOUT_START]
+def test_plan_problems_name_the_field_they_are_about():
+    problem = schedule.PlanProblem
+    assert schedule.plan_problems(date(2026, 5, 1), date(2026, 4, 1), None, None, DAY) == [problem(schedule.END_BEFORE_START, "planned_end")]
+    assert schedule.plan_problems(None, None, date(2026, 5, 1), date(2026, 4, 1), DAY) == [problem(schedule.END_BEFORE_START, "actual_end")]
+    assert schedule.plan_problems(None, None, date(2026, 7, 1), None, DAY) == [problem(schedule.ACTUAL_IN_FUTURE, "actual_start")]
+    assert schedule.plan_problems(None, None, None, date(2026, 5, 1), DAY) == [problem(schedule.END_WITHOUT_START, "actual_end")]
     assert schedule.plan_problems(date(2026, 1, 1), date(2026, 12, 31), date(2026, 1, 5), DAY, DAY) == []
+    both = schedule.plan_problems(date(2026, 5, 1), date(2026, 4, 1), date(2026, 7, 1), date(2026, 7, 2), DAY)
+    assert both == [problem(schedule.END_BEFORE_START, "planned_end"), problem(schedule.ACTUAL_IN_FUTURE, "actual_start"),
+                    problem(schedule.ACTUAL_IN_FUTURE, "actual_end")]
+
+
+@pytest.mark.parametrize(("title", "year"), [
+    ("2029年度樊城区民生实事项目票决", 2029),
+    ("樊城区２０２９年度民生实事项目票决", 2029),  # full-width digits
+    ("2029 年民生实事", 2029),
+    ("第十九届人大第六次会议票决", None),
+    ("12345年度", None),
+    ("1850年度", None),
+    ("", None),
+])
+def test_the_year_a_rounds_title_states(title, year):
+    assert schedule.stated_year(title) == year
+
+
+def test_a_date_long_before_the_projects_year_is_refused_a_year_before_is_not():
+    assert schedule.is_long_before_year(date(2027, 12, 31), 2029)
+    assert not schedule.is_long_before_year(date(2028, 1, 1), 2029)
+    assert not schedule.is_long_before_year(date(2030, 1, 1), 2029)
 
 
 @given(st.dates(), st.dates(), st.booleans())

@@ -236,7 +236,7 @@ def test_station_name_and_address_are_escaped_on_the_form_and_the_poster(app, wo
 def test_project_fields_department_and_milestones_are_escaped_on_public_pages_and_reports(app, world):
     """A project is public: its name, summary, place and department reach every visitor."""
     staff = as_role(app, world, "staff")
-    made = post(staff, "/projects/new", {"name": PAYLOAD, "summary": PAYLOAD, "department_name": PAYLOAD, "year": str(TODAY.year),
+    made = post(staff, "/projects/new", {"name": PAYLOAD, "summary": PAYLOAD, "new_department": PAYLOAD, "year": str(TODAY.year),
                                          "budget": "100", "location": PAYLOAD, "stage": "approved", "progress_percent": "0"})
     assert made.status_code == 302, text_of(made)
     with app.app_context():
@@ -470,7 +470,7 @@ def nul_cases(app, world):
         "survey choice": (resident(app), f"/s/{built.short_code}", full_answer(built) | {f"q{built.questions['single']}": NUL}, False),
         "household code": (resident(app), f"/s/{built.short_code}", full_answer(built) | {"household_code": NUL}, False),
         "proposal": (app.test_client(), f"/p/{station_code}", proposal, True),
-        "project": (staff, "/projects/new", {"name": NUL, "year": str(TODAY.year), "stage": "approved", "department_name": NUL}, False),
+        "project": (staff, "/projects/new", {"name": NUL, "year": str(TODAY.year), "stage": "approved", "new_department": NUL}, False),
         "session": (staff, "/sessions/new", {"name": NUL, "venue": NUL}, False),
         "round": (staff, f"/ballots/sessions/{world.session_id}/rounds/new", {
             "title": NUL, "method": "choose_up_to", "seats": "1", "threshold_base": "roster", "mode": "electronic",

@@ -15,8 +15,23 @@ from voting_app.db import db, utcnow
 from voting_app.errors import ConflictError, DomainError
 from voting_app.images import CleanImage
 from voting_app.projects import schedule
-from voting_app.projects.models import STAGES, Milestone, Photo, ProgressNote, Project, ProjectChange, StagePlan, SupervisionRecord
+from voting_app.projects.models import (
+    AWAITING_ANSWER,
+    AWAITING_VERDICT,
+    NOT_SETTLED,
+    NOTED,
+    SETTLED,
+    STAGES,
+    Milestone,
+    Photo,
+    ProgressNote,
+    Project,
+    ProjectChange,
+    StagePlan,
+    SupervisionRecord,
+)
 from voting_app.projects.service import update_project
+from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS
 from voting_app.sessions.models import Deputy
 
 MAX_PHOTOS = 4
@@ -26,6 +41,40 @@ PLAN_MESSAGES = {
     schedule.ACTUAL_IN_FUTURE: _l("An actual date cannot be in the future."),
     schedule.END_WITHOUT_START: _l("Enter the actual start before the actual end."),
 }
+
+
+def date_message(field_label, problem):
+    """A date's message always names its field, so the user knows which date to fix."""
+    return _l("%(field)s: %(problem)s", field=field_label, problem=problem)
+
+
+def stage_field_label(stage: str, field: str):
+    return _l("%(stage)s · %(field)s", stage=STAGE_LABELS[stage], field=PLAN_FIELD_LABELS[field])
+
+
+def long_before_year(project: Project):
+    return _l("The date is long before the project’s year (%(year)s); check the year you typed.", year=project.year)
+
+
+@dataclass(frozen=True)
+class DateProblem:
+    """One refused stage date: where it is, and what is wrong with it."""
+
+    stage: str
+    field: str
+    problem: object  # a lazy message without the field's name, shown beside the field
+
+    @property
+    def message(self):
+        return date_message(stage_field_label(self.stage, self.field), self.problem)
+
+
+class StageDatesError(DomainError):
+    """Every problem with the stage dates of one save; nothing of that save is stored."""
+
+    def __init__(self, problems: list[DateProblem]):
+        super().__init__(problems[0].message)
+        self.problems = problems
 
 
 def photo_rows(images: list[CleanImage], public: bool = True) -> list[Photo]:
@@ -57,15 +106,41 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def set_stage_plan(actor: str, actor_name: str, project: Project, stage: str, today: date | None = None, **dates) -> list[str]:
-    """Record a stage's planned and actual dates; an actual start moves the project on to that stage."""
-    if stage not in STAGES:
+def stage_date_problems(plans: dict[str, dict], today: date) -> list[DateProblem]:
+    """What is wrong with the dates of every stage given, in stage order."""
+    problems = []
+    for stage in STAGES:
+        if stage in plans:
+            values = {field: plans[stage].get(field) for field in PLAN_FIELDS}
+            problems += [DateProblem(stage, found.field, PLAN_MESSAGES[found.code])
+                         for found in schedule.plan_problems(today=today, **values)]
+    return problems
+
+
+def set_stage_plans(actor: str, actor_name: str, project: Project, plans: dict[str, dict], today: date | None = None) -> list[str]:
+    """Record the planned and actual dates of the stages given, all or none: every stage is
+    checked before anything is written. An actual start moves the project on to that stage."""
+    if any(stage not in STAGES for stage in plans):
         raise DomainError(_l("Unknown project stage."))
-    today = today or schedule.beijing_today()
-    values = {field: dates.get(field) for field in PLAN_FIELDS}
-    problems = schedule.plan_problems(today=today, **values)
+    problems = stage_date_problems(plans, today or schedule.beijing_today())
     if problems:
-        raise DomainError(PLAN_MESSAGES[problems[0]])
+        raise StageDatesError(problems)
+    changed = []
+    for stage in STAGES:
+        if stage in plans:
+            changed += [f"{stage}.{field}" for field in _write_stage_plan(actor, actor_name, project, stage, plans[stage])]
+    if changed:
+        audit.record(actor, "project.stage_plan", f"project:{project.id}", fields=changed)
+    return changed
+
+
+def set_stage_plan(actor: str, actor_name: str, project: Project, stage: str, today: date | None = None, **dates) -> list[str]:
+    """One stage's dates (the demo and scripts); the schedule page saves every stage at once."""
+    return set_stage_plans(actor, actor_name, project, {stage: dates}, today)
+
+
+def _write_stage_plan(actor: str, actor_name: str, project: Project, stage: str, dates: dict) -> list[str]:
+    values = {field: dates.get(field) for field in PLAN_FIELDS}
     plan = project.plan_for(stage)
     if plan is None:
         if not any(values.values()):
@@ -81,8 +156,6 @@ def set_stage_plan(actor: str, actor_name: str, project: Project, stage: str, to
     db.session.flush()
     if values["actual_start"] and STAGES.index(stage) > STAGES.index(project.stage):
         update_project(actor, actor_name, project, stage=stage)
-    if changed:
-        audit.record(actor, "project.stage_plan", f"project:{project.id}", stage=stage, fields=changed)
     return changed
 
 
@@ -90,6 +163,8 @@ def add_milestone(actor: str, actor_name: str, project: Project, name: str, plan
     name = " ".join((name or "").split())
     if not name or planned_on is None:
         raise DomainError(_l("A milestone needs a name and a planned date."))
+    if schedule.is_long_before_year(planned_on, project.year):
+        raise DomainError(date_message(_l("Planned date"), long_before_year(project)))
     milestone = Milestone(name=name, planned_on=planned_on)
     project.milestones.append(milestone)
     _history(project, actor_name, "milestone.added", new=f"{name} ({planned_on.isoformat()})")
@@ -113,9 +188,9 @@ def complete_milestone(actor: str, actor_name: str, project: Project, milestone:
     if done_on is None:
         raise DomainError(_l("Enter the date the milestone was reached."))
     if done_on > today:
-        raise DomainError(_l("An actual date cannot be in the future."))
-    if done_on.year < project.year - 1:
-        raise DomainError(_l("The date is long before the project's year; check the year you typed."))
+        raise DomainError(date_message(_l("Reached on"), _l("An actual date cannot be in the future.")))
+    if schedule.is_long_before_year(done_on, project.year):
+        raise DomainError(date_message(_l("Reached on"), long_before_year(project)))
     if milestone.done_on is not None:
         raise ConflictError(_l("This milestone is already marked as reached."))
     milestone.done_on = done_on
@@ -154,11 +229,11 @@ def record_supervision(actor: str, deputy, project: Project, visited_on: date | 
     if visited_on is None or not findings:
         raise DomainError(_l("A supervision record needs the visit date and what was found."))
     if visited_on > today:
-        raise DomainError(_l("The visit date cannot be in the future."))
+        raise DomainError(date_message(_l("Visit date"), _l("The date cannot be in the future.")))
     if bool(rectification) != (rectification_due is not None):
         raise DomainError(_l("A rectification request needs a due date, and a due date needs a request."))
     if rectification_due is not None and rectification_due < visited_on:
-        raise DomainError(_l("The rectification due date cannot be before the visit."))
+        raise DomainError(date_message(_l("Rectification due by"), _l("The due date cannot be before the visit.")))
     record = SupervisionRecord(
         deputy_id=deputy.id,
         deputy_name=deputy.name,
@@ -209,11 +284,6 @@ def judge_supervision(actor: str, record: SupervisionRecord, settled: bool) -> N
              new=_brief(record.rectification))
     db.session.flush()
     audit.record(actor, "supervision.judge", f"supervision:{record.id}", project=record.project_id, settled=settled)
-
-
-NOTED, AWAITING_ANSWER, AWAITING_VERDICT, SETTLED, NOT_SETTLED = (
-    "noted", "awaiting_answer", "awaiting_verdict", "settled", "not_settled"
-)
 
 
 def supervision_status(record: SupervisionRecord) -> str:

@@ -1,29 +1,55 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, HiddenField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    DecimalField,
+    FormField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms import Form as SubForm
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
+from voting_app.forms import record_id
 from voting_app.projects.models import STAGES
-from voting_app.projects.stages import STAGE_LABELS
+from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS
+
+
+def optional_id(value) -> int | None:
+    """A select's value as a row id, or None for its empty "choose" option."""
+    return None if value in ("", None) else record_id(value)
 
 
 class ProjectForm(FlaskForm):
     name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
-    department_name = StringField(_l("Responsible department"), validators=[Optional(), Length(max=200)])
-    year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
+    department_id = SelectField(_l("Choose from the list"), coerce=optional_id)
+    new_department = StringField(_l("New responsible department"), validators=[Optional(), Length(max=200)])
+    year = IntegerField(_l("Project year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
     budget = DecimalField(_l("Budget (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
     stage = SelectField(_l("Stage"), choices=[SelectChoice(stage, STAGE_LABELS[stage]) for stage in STAGES])
     progress_percent = IntegerField(_l("Progress (percent)"), default=0, validators=[Optional(), NumberRange(min=0, max=100)])
     spent = DecimalField(_l("Spent so far (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
 
+    def offer_departments(self, departments, unserved: set[int]) -> None:
+        """The managed list, marking departments no officer serves."""
+        # Plain strings: a lazy string counts as markup, and the name is the user's text.
+        self.department_id.choices = [SelectChoice("", str(_l("— Not decided yet —")))] + [
+            SelectChoice(department.id, str(_l("%(name)s (no officer)", name=department.name)) if department.id in unserved else department.name)
+            for department in departments
+        ]
+
     def values(self) -> dict:
+        """The project's fields; the department is chosen apart (service.chosen_department)."""
         return {
             "name": self.name.data.strip(),
             "summary": (self.summary.data or "").strip(),
-            "department": (self.department_name.data or "").strip(),
             "year": self.year.data,
             "budget": self.budget.data,
             "location": (self.location.data or "").strip(),
@@ -37,15 +63,32 @@ def field_labels() -> dict:
     """How each field reads in a project's history."""
     form_fields = ProjectForm.__dict__
     labels = {name: form_fields[name].args[0] for name in ("name", "summary", "year", "budget", "location", "stage", "progress_percent", "spent")}
-    return {"created": _l("Project created"), "department": form_fields["department_name"].args[0], **labels}
+    return {"created": _l("Project created"), "department": _l("Responsible department"), **labels}
 
 
-class StagePlanForm(FlaskForm):
-    stage = HiddenField(validators=[AnyOf(STAGES)])
-    planned_start = DateField(_l("Planned start"), validators=[Optional()])
-    planned_end = DateField(_l("Planned end"), validators=[Optional()])
-    actual_start = DateField(_l("Actual start"), validators=[Optional()])
-    actual_end = DateField(_l("Actual end"), validators=[Optional()])
+class DepartmentForm(FlaskForm):
+    name = StringField(_l("Department’s full name"), validators=[DataRequired(), Length(max=200)])
+
+
+class StageDatesForm(SubForm):
+    """One stage's four dates, inside the schedule form (which carries the CSRF token)."""
+
+    planned_start = DateField(PLAN_FIELD_LABELS["planned_start"], validators=[Optional()])
+    planned_end = DateField(PLAN_FIELD_LABELS["planned_end"], validators=[Optional()])
+    actual_start = DateField(PLAN_FIELD_LABELS["actual_start"], validators=[Optional()])
+    actual_end = DateField(PLAN_FIELD_LABELS["actual_end"], validators=[Optional()])
+
+
+class ScheduleForm(FlaskForm):
+    """Every stage's dates in one form with one save button: fields are named `<stage>-<field>`."""
+
+    approved = FormField(StageDatesForm)
+    in_progress = FormField(StageDatesForm)
+    operating = FormField(StageDatesForm)
+    accepted = FormField(StageDatesForm)
+
+    def plans(self) -> dict[str, dict]:
+        return {stage: dict(self[stage].data) for stage in STAGES}
 
 
 class MilestoneForm(FlaskForm):

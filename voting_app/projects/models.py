@@ -13,6 +13,10 @@ from voting_app.db import db, utcnow
 APPROVED, IN_PROGRESS, OPERATING, ACCEPTED = "approved", "in_progress", "operating", "accepted"
 STAGES = (APPROVED, IN_PROGRESS, OPERATING, ACCEPTED)
 DELIVERED_STAGES = (OPERATING, ACCEPTED)
+# Where a supervision record stands (delivery.supervision_status).
+NOTED, AWAITING_ANSWER, AWAITING_VERDICT, SETTLED, NOT_SETTLED = (
+    "noted", "awaiting_answer", "awaiting_verdict", "settled", "not_settled"
+)
 
 
 class Department(db.Model):

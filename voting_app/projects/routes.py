@@ -14,11 +14,12 @@ from voting_app.permissions import may_see_photo, owns_project, recorded_supervi
 from voting_app.projects import delivery, schedule, service
 from voting_app.projects.forms import (
     AnswerForm,
+    DepartmentForm,
     MilestoneDoneForm,
     MilestoneForm,
     ProgressNoteForm,
     ProjectForm,
-    StagePlanForm,
+    ScheduleForm,
     SupervisionForm,
     VerdictForm,
     field_labels,
@@ -98,6 +99,7 @@ def project_detail(project_id: int):
         supervision_status=delivery.supervision_status,
         status_labels=SUPERVISION_STATUS_LABELS,
         may_report=owns_project(current_user, project),
+        is_unserved=project.department_id in service.unserved_department_ids(),
         may_judge=_judge_forms(project),
         origins=proposals.proposals_behind(project),
         done_form=MilestoneDoneForm(formdata=None, done_on=today),
@@ -110,35 +112,47 @@ def _to_detail(project: Project, anchor: str | None = None):
     return redirect(url_for("projects.project_detail", project_id=project.id, _anchor=anchor))
 
 
-def _department_names() -> list[str]:
-    return [department.name for department in service.all_departments()]
+def _offer_departments(form: ProjectForm) -> set[int]:
+    """Fill the department select from the managed list; the ids no officer serves, for the warning."""
+    unserved = service.unserved_department_ids()
+    form.offer_departments(service.all_departments(), unserved)
+    return unserved
+
+
+def _department_choice(form: ProjectForm):
+    return service.chosen_department(current_actor(), form.department_id.data, form.new_department.data)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def project_new():
     form = ProjectForm()
+    unserved = _offer_departments(form)
     if form.validate_on_submit():
         try:
-            project = service.create_project(current_actor(), current_user.label, **form.values())
+            project = service.create_project(current_actor(), current_user.label, department=_department_choice(form), **form.values())
             db.session.commit()
             return _to_detail(project)
         except DomainError as error:
-            flash_domain_error(error)
-    return render_template("projects/form.html", form=form, project=None, department_names=_department_names())
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+    return render_template("projects/form.html", form=form, project=None, unserved=unserved), 400 if form.errors else 200
 
 
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
 def project_edit(project_id: int):
     project = db.get_or_404(Project, project_id)
     form = ProjectForm(obj=project)
+    unserved = _offer_departments(form)
     if form.validate_on_submit():
         try:
-            service.update_project(current_actor(), current_user.label, project, **form.values())
+            service.update_project(current_actor(), current_user.label, project, department=_department_choice(form), **form.values())
             db.session.commit()
             return _to_detail(project)
         except DomainError as error:
-            flash_domain_error(error)
-    return render_template("projects/form.html", form=form, project=project, department_names=_department_names())
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+            project = db.get_or_404(Project, project_id)
+    return render_template("projects/form.html", form=form, project=project, unserved=unserved), 400 if form.errors else 200
 
 
 @bp.post("/from-candidate/<int:candidate_id>")
@@ -156,19 +170,34 @@ def project_from_candidate(candidate_id: int):
     return _to_detail(project)
 
 
+# Staff: the managed list of departments
+
+
+@bp.route("/departments", methods=["GET", "POST"])
+def department_list():
+    form = DepartmentForm()
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            department = service.add_department(current_actor(), form.name.data)
+            db.session.commit()
+            flash(_("%(name)s is on the list.", name=department.name), "success")
+            return redirect(url_for("projects.department_list"))
+        except DomainError as error:
+            db.session.rollback()
+            form.name.errors.append(str(error.message))
+            status = error.status
+    return render_template("projects/departments.html", lines=service.department_overview(), form=form), status
+
+
 # Staff: stage dates and milestones
 
 
-def _schedule_page(project: Project, stage_forms: dict | None = None, milestone_form=None, status: int = 200):
-    forms = stage_forms or {}
-    for stage in STAGES:
-        if stage not in forms:
-            plan = project.plan_for(stage)
-            forms[stage] = StagePlanForm(formdata=None, obj=plan, stage=stage)
+def _schedule_page(project: Project, form: ScheduleForm | None = None, milestone_form=None, status: int = 200):
     return render_template(
         "projects/schedule.html",
         project=project,
-        stage_forms=forms,
+        form=form or ScheduleForm(formdata=None, data=_stage_dates(project)),
         stages=STAGE_LABELS,
         milestone_form=milestone_form or MilestoneForm(formdata=None),
         button=ButtonForm(),
@@ -177,25 +206,33 @@ def _schedule_page(project: Project, stage_forms: dict | None = None, milestone_
     ), status
 
 
+def _stage_dates(project: Project) -> dict:
+    plans = {stage: project.plan_for(stage) for stage in STAGES}
+    return {stage: {field: getattr(plan, field) for field in delivery.PLAN_FIELDS} if plan else {} for stage, plan in plans.items()}
+
+
 @bp.route("/<int:project_id>/schedule", methods=["GET", "POST"])
 def project_schedule(project_id: int):
     project = db.get_or_404(Project, project_id)
+    form = ScheduleForm(data=_stage_dates(project))
     if request.method == "GET":
-        return _schedule_page(project)
-    form = StagePlanForm()
-    if not form.validate_on_submit():
-        stage = request.form.get("stage")
-        return _schedule_page(project, {stage: form} if stage in STAGES else None, status=400)
-    try:
-        delivery.set_stage_plan(current_actor(), current_user.label, project, form.stage.data,
-                                **{field: getattr(form, field).data for field in delivery.PLAN_FIELDS})
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        form.form_errors.append(str(error.message))
-        return _schedule_page(db.get_or_404(Project, project_id), {form.stage.data: form}, status=error.status)
-    flash(_("Dates saved."), "success")
-    return redirect(url_for("projects.project_schedule", project_id=project.id, _anchor=f"stage-{form.stage.data}"))
+        return _schedule_page(project, form)
+    if form.validate_on_submit():
+        try:
+            delivery.set_stage_plans(current_actor(), current_user.label, project, form.plans())
+            db.session.commit()
+            flash(_("Dates saved."), "success")
+            return redirect(url_for("projects.project_schedule", project_id=project.id))
+        except delivery.StageDatesError as error:
+            db.session.rollback()
+            problems = error.problems
+            project = db.get_or_404(Project, project_id)
+    else:
+        # A date the form could not read is reported together with the other stages' problems.
+        problems = delivery.stage_date_problems(form.plans(), schedule.beijing_today())
+    for problem in problems:
+        form[problem.stage][problem.field].errors.append(str(problem.problem))
+    return _schedule_page(project, form, status=400)
 
 
 @bp.post("/<int:project_id>/milestones")
@@ -369,9 +406,16 @@ def supervision_judge(project_id: int, record_id: int):
 
 @bp.get("/dashboard")
 def dashboard():
+    departments = service.all_departments()
+    chosen = next((d for d in departments if d.id == int_arg("department")), None)
     return render_template(
         "projects/dashboard.html",
-        board=delivery.dashboard(),
+        board=delivery.dashboard(department_id=chosen.id if chosen else None),
+        departments=departments,
+        chosen=chosen,
+        unserved=service.departments_without_officer(chosen.id if chosen else None),
+        unserved_ids=service.unserved_department_ids(),
+        show_department=chosen is None,  # a filtered board names its department in the heading
         stages=STAGE_LABELS,
         status_labels=SUPERVISION_STATUS_LABELS,
         supervision_status=delivery.supervision_status,

@@ -5,15 +5,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from voting_app import audit
+from voting_app.auth.models import User
 from voting_app.ballots.counting import SATISFACTION, CandidateResult, satisfaction_rate_text
 from voting_app.ballots.models import ANNOUNCED, CONFIRMED, Candidate, Round
 from voting_app.ballots.service import count_round
 from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
+from voting_app.permissions import DEPARTMENT_OFFICER
 from voting_app.projects.models import APPROVED, IN_PROGRESS, STAGES, Department, Project, ProjectChange, StagePlan
+from voting_app.projects.schedule import stated_year
 
 EDITABLE = ("name", "summary", "department", "year", "budget", "location", "stage", "progress_percent", "spent")
 
@@ -35,6 +38,75 @@ def all_departments() -> list[Department]:
     return list(db.session.scalars(select(Department).order_by(Department.name)))
 
 
+def add_department(actor: str, name: str) -> Department:
+    """A new department on the managed list; a name already there is refused, not doubled."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError(_l("Enter the department's full name."))
+    if db.session.scalar(select(Department.id).where(Department.name == name)) is not None:
+        raise ConflictError(_l("%(name)s is already on the list.", name=name))
+    department = department_named(name)
+    audit.record(actor, "department.create", f"department:{department.id}", name=department.name)
+    return department
+
+
+def chosen_department(actor: str, department_id: int | None, new_name: str | None) -> Department | None:
+    """The department a project form chose: a new name typed in adds it to the managed list
+    (or picks the department of exactly that name); otherwise the one picked from the list."""
+    new_name = " ".join((new_name or "").split())
+    if new_name:
+        existing = db.session.scalar(select(Department).where(Department.name == new_name))
+        return existing or add_department(actor, new_name)
+    if department_id is None:
+        return None
+    department = db.session.get(Department, department_id)
+    if department is None:
+        raise DomainError(_l("Choose a department from the list."))
+    return department
+
+
+@dataclass(frozen=True)
+class DepartmentLine:
+    department: Department
+    officers: list[str]  # enabled officers' names
+    projects: int
+
+
+def department_overview() -> list[DepartmentLine]:
+    """Each department on the list with who reports for it and how many projects it has."""
+    officers: dict[int, list[str]] = {}
+    for department_id, name in db.session.execute(
+        select(User.department_id, User.display_name)
+        .where(User.role == DEPARTMENT_OFFICER, User.is_enabled.is_(True), User.department_id.is_not(None))
+        .order_by(User.display_name)
+    ):
+        officers.setdefault(department_id, []).append(name)
+    counts = dict(db.session.execute(select(Project.department_id, func.count()).group_by(Project.department_id)).all())
+    return [DepartmentLine(d, officers.get(d.id, []), counts.get(d.id, 0)) for d in all_departments()]
+
+
+def unserved_department_ids() -> set[int]:
+    """Departments no enabled officer's account is bound to: their projects get no progress reports."""
+    served = (
+        select(User.id)
+        .where(User.department_id == Department.id, User.role == DEPARTMENT_OFFICER, User.is_enabled.is_(True))
+        .exists()
+    )
+    return set(db.session.scalars(select(Department.id).where(~served)))
+
+
+def departments_without_officer(department_id: int | None = None) -> list[Department]:
+    """Departments that have projects but no officer to report on them (one department, or all)."""
+    query = (
+        select(Department)
+        .where(Department.id.in_(unserved_department_ids()), Department.id.in_(select(Project.department_id)))
+        .order_by(Department.name)
+    )
+    if department_id is not None:
+        query = query.where(Department.id == department_id)
+    return list(db.session.scalars(query))
+
+
 def _check(values: dict) -> None:
     if values.get("stage", APPROVED) not in STAGES:
         raise DomainError(_l("Unknown project stage."))
@@ -45,10 +117,16 @@ def _check(values: dict) -> None:
             raise DomainError(_l("Amounts cannot be negative."))
 
 
+def _department(actor: str, value: Department | str | None) -> Department | None:
+    """A project's department as the form gives it (a row of the managed list, or None), or by
+    name as a candidate, the demo and scripts give it (found, or added to the list)."""
+    return chosen_department(actor, None, value) if isinstance(value, str) else value
+
+
 def create_project(actor: str, actor_name: str, **values) -> Project:
     _check(values)
     fields = {key: value for key, value in values.items() if key in EDITABLE}
-    fields["department"] = department_named(fields.get("department", ""))
+    fields["department"] = _department(actor, fields.get("department"))
     project = Project(**fields)
     db.session.add(project)
     db.session.flush()
@@ -67,7 +145,6 @@ def project_from_candidate(actor: str, actor_name: str, candidate: Candidate) ->
         raise DomainError(_l("Only an elected candidate becomes a project."))
     if candidate.project_id is not None:
         raise ConflictError(_l("This candidate is a project already."))
-    session_day = round_.session.starts_on
     project = create_project(
         actor,
         actor_name,
@@ -76,7 +153,7 @@ def project_from_candidate(actor: str, actor_name: str, candidate: Candidate) ->
         department=candidate.department,
         budget=candidate.investment,
         location=candidate.location,
-        year=session_day.year if session_day else candidate.round.created_at.year,
+        year=project_year(round_),
         stage=APPROVED,
     )
     if candidate.planned_completion:
@@ -88,9 +165,17 @@ def project_from_candidate(actor: str, actor_name: str, candidate: Candidate) ->
     return project
 
 
+def project_year(round_: Round) -> int:
+    """The year the round states in its title ("2029年度…"); failing that, its session's year."""
+    session_day = round_.session.starts_on
+    return stated_year(round_.title) or (session_day.year if session_day else round_.created_at.year)
+
+
 def _shown(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, Department):
+        return value.name
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     return str(value)
@@ -101,17 +186,15 @@ def update_project(actor: str, actor_name: str, project: Project, **values) -> l
     _check({"stage": project.stage, "progress_percent": project.progress_percent} | values)
     changed = []
     for key, value in values.items():
-        if key == "department":
-            value = " ".join((value or "").split())
-            current = project.department_name
-        elif key in EDITABLE:
-            current = getattr(project, key)
-        else:
+        if key not in EDITABLE:
             continue
+        if key == "department":
+            value = _department(actor, value)
+        current = getattr(project, key)
         if current == value:
             continue
         project.changes.append(ProjectChange(actor_name=actor_name, field=key, old_value=_shown(current), new_value=_shown(value)))
-        setattr(project, key, department_named(value) if key == "department" else value)
+        setattr(project, key, value)
         changed.append(key)
     db.session.flush()
     if changed:

@@ -2,8 +2,17 @@
 
 from flask_babel import lazy_gettext as _l
 
-from voting_app.projects import delivery
-from voting_app.projects.models import ACCEPTED, APPROVED, IN_PROGRESS, OPERATING
+from voting_app.projects.models import (
+    ACCEPTED,
+    APPROVED,
+    AWAITING_ANSWER,
+    AWAITING_VERDICT,
+    IN_PROGRESS,
+    NOT_SETTLED,
+    NOTED,
+    OPERATING,
+    SETTLED,
+)
 
 STAGE_LABELS = {
     APPROVED: _l("Approved (立项)"),
@@ -20,11 +29,11 @@ PLAN_FIELD_LABELS = {
 }
 
 SUPERVISION_STATUS_LABELS = {
-    delivery.NOTED: _l("Recorded, no rectification asked"),
-    delivery.AWAITING_ANSWER: _l("Awaiting the department’s answer"),
-    delivery.AWAITING_VERDICT: _l("Answered, awaiting the deputy"),
-    delivery.SETTLED: _l("Settled"),
-    delivery.NOT_SETTLED: _l("Not settled"),
+    NOTED: _l("Recorded, no rectification asked"),
+    AWAITING_ANSWER: _l("Awaiting the department’s answer"),
+    AWAITING_VERDICT: _l("Answered, awaiting the deputy"),
+    SETTLED: _l("Settled"),
+    NOT_SETTLED: _l("Not settled"),
 }
 
 HISTORY_LABELS = {
