@@ -1,14 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
+from voting_app.forms import Form
 from voting_app.projects.models import STAGES
 from voting_app.projects.stages import STAGE_LABELS
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(Form):
     name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
     department_name = StringField(_l("Responsible department"), validators=[Optional(), Length(max=200)])
@@ -40,7 +40,7 @@ def field_labels() -> dict:
     return {"created": _l("Project created"), "department": form_fields["department_name"].args[0], **labels}
 
 
-class StagePlanForm(FlaskForm):
+class StagePlanForm(Form):
     stage = HiddenField(validators=[AnyOf(STAGES)])
     planned_start = DateField(_l("Planned start"), validators=[Optional()])
     planned_end = DateField(_l("Planned end"), validators=[Optional()])
@@ -48,22 +48,22 @@ class StagePlanForm(FlaskForm):
     actual_end = DateField(_l("Actual end"), validators=[Optional()])
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(Form):
     name = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=200)])
     planned_on = DateField(_l("Planned date"), validators=[DataRequired()])
 
 
-class MilestoneDoneForm(FlaskForm):
+class MilestoneDoneForm(Form):
     done_on = DateField(_l("Reached on"), validators=[DataRequired()])
 
 
-class ProgressNoteForm(FlaskForm):
+class ProgressNoteForm(Form):
     body = TextAreaField(_l("What has been done"), validators=[DataRequired(), Length(max=4000)])
     progress_percent = IntegerField(_l("Progress now (percent)"), validators=[Optional(), NumberRange(min=0, max=100)])
     photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, up to 4)"))
 
 
-class SupervisionForm(FlaskForm):
+class SupervisionForm(Form):
     visited_on = DateField(_l("Visit date"), validators=[DataRequired()])
     findings = TextAreaField(_l("What you found"), validators=[DataRequired(), Length(max=4000)])
     rectification = TextAreaField(_l("Rectification asked for (leave empty if none)"), validators=[Optional(), Length(max=2000)])
@@ -71,10 +71,10 @@ class SupervisionForm(FlaskForm):
     photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, up to 4)"))
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     answer = TextAreaField(_l("The department’s answer"), validators=[DataRequired(), Length(max=4000)])
 
 
-class VerdictForm(FlaskForm):
+class VerdictForm(Form):
     settled = HiddenField(validators=[AnyOf(("yes", "no"))])
 
