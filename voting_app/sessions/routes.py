@@ -152,7 +152,7 @@ def deputy_term_end(session_id: int, deputy_id: int):
     congress = _session(session_id)
     deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
     form = TermEndForm()
-    if form.validate_on_submit():
+    if deputy.is_in_office and form.validate_on_submit():
         try:
             changes.end_term(current_actor(), deputy, form.ended_on.data, form.reason.data, beijing_today())
         except DomainError as error:
