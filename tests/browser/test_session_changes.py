@@ -102,8 +102,8 @@ def test_desk_undo_card_reissue_removal_and_end_of_term(live_server, page_factor
     screenshot(desk, "cards")
     axe.check(desk, "voting cards")
     desk.click(f"a[href$='/cards/{ids['代表1']}/reissue']")
-    assert desk.locator("h1").inner_text() == "重新发放代表1的票证"
-    assert "代表现持有的票证立即失效" in desk.locator("main").inner_text()
+    assert desk.locator("h1").inner_text() == "重新发放代表1的投票卡"
+    assert "代表现持有的投票卡立即失效" in desk.locator("main").inner_text()
     screenshot(desk, "reissue-confirm")
     axe.check(desk, "reissue confirmation")
     printed = submit(desk, "main form[method=post] button[type=submit]")
@@ -159,13 +159,13 @@ def test_reissue_and_delete_a_session_work_without_javascript(live_server, page_
 
     page.goto(live_server.url(f"/sessions/{session_id}/cards"))
     page.click(f"a[href$='/cards/{ids['代表3']}/reissue']")
-    assert "代表现持有的票证立即失效" in page.locator("main").inner_text()
+    assert "代表现持有的投票卡立即失效" in page.locator("main").inner_text()
     printed = submit(page, "main form[method=post] button[type=submit]")
     assert printed.status == 200 and page.locator("article.card").count() == 1
 
     page.goto(live_server.url(f"/sessions/{mistaken}"))
     page.click(f"a[href$='/sessions/{mistaken}/delete']")
-    assert "名册中的3名代表及其票证" in page.locator("main").inner_text()
+    assert "名册中的3名代表及其投票卡" in page.locator("main").inner_text()
     screenshot(page, "delete-session-confirm")
     submit(page, "main form[method=post] button[type=submit]")
     assert flashes(page, "success") == ["会议“误建的会议”已删除。"]
@@ -193,6 +193,7 @@ def test_the_check_in_screen_is_a_kiosk_that_fits_full_hd(live_server, page_fact
     figure_px = float(screen.eval_on_selector("[data-key=present]", "el => parseFloat(getComputedStyle(el).fontSize)"))
     qr = screen.locator(".venue-qr svg").bounding_box()
     assert code_px >= 60 and figure_px >= 60 and qr["height"] >= 500, (code_px, figure_px, qr)
+    assert screen.eval_on_selector(".figures dt", "el => parseFloat(getComputedStyle(el).fontSize)") >= 24
     # the figures follow check-ins without a reload
     in_app(live_server, lambda db: _check_in_one(db, live_server.world.session_id))
     screen.wait_for_function("() => document.querySelector('[data-key=present]').textContent.trim() === '4'", timeout=5000)
