@@ -224,6 +224,14 @@ def test_the_end_of_a_term_keeps_the_deputy_on_the_roster_and_out_of_later_quoru
     # the desk cannot check them in again, and the page says why
     refused = post(staff, url(app, "sessions.checkin_deputy", session_id=world.session_id, deputy_id=deputy_id))
     assert "The term of 代表1 has ended: they cannot check in." in text_of(staff.get(refused.headers["Location"]))
+    # no card for them any more: not with the others, not one of their own
+    reissue = url(app, "sessions.credential_reissue", session_id=world.session_id, deputy_id=deputy_id)
+    assert "The term of 代表1 has ended: no card is issued." in text_of(staff.get(reissue))
+    refused = post(staff, reissue, {"sheet": "after-term"})
+    assert "no card is issued" in text_of(staff.get(refused.headers["Location"]))
+    post(staff, url(app, "sessions.credential_revoke", session_id=world.session_id, deputy_id=world.deputy_ids[1]))
+    sheet = post(staff, url(app, "sessions.credential_issue_all", session_id=world.session_id), {"sheet": "all"})
+    assert sheet.get_data(as_text=True).count('class="card"') == 1  # 代表2's new card, none for 代表1
     twice = post(staff, target, {"ended_on": ended_on.isoformat(), "reason": "again"})
     assert twice.status_code == 200 and "The term ended on" in text_of(twice)
 

@@ -405,7 +405,11 @@ def credential_reissue(session_id: int, deputy_id: int):
         abort(400)
     if sheet_already_printed():
         return redirect(url_for("sessions.credential_list", session_id=congress.id))
-    card = issue_card(current_actor(), deputy)
+    try:
+        card = issue_card(current_actor(), deputy)
+    except DomainError as error:
+        flash_domain_error(error)
+        return redirect(url_for("sessions.credential_list", session_id=congress.id))
     db.session.commit()
     return _print_cards(congress, [card])
 
