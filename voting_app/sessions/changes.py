@@ -24,6 +24,14 @@ from voting_app.sessions.models import CongressSession, Deputy
 REASON_MAX = 200
 
 
+class TermEndError(DomainError):
+    """Bad input on the end-of-term form, naming the field it belongs to."""
+
+    def __init__(self, message, field: str):
+        super().__init__(message)
+        self.field = field
+
+
 def has_voting_begun(session_id: int) -> bool:
     """True once any round of the session has left preparation (opened, counted, voided) or
     any ballot was marked: from then on the roster is part of the record."""
@@ -138,11 +146,13 @@ def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: dat
     if not deputy.is_in_office:
         raise ConflictError(_l("The term of %(name)s has already ended.", name=deputy.name))
     if not reason:
-        raise DomainError(_l("Give the reason the term ended."))
+        raise TermEndError(_l("Give the reason the term ended."), "reason")
     if len(reason) > REASON_MAX:
-        raise DomainError(_l("The reason is too long: at most %(max)s characters.", max=REASON_MAX))
+        raise TermEndError(_l("The reason is too long: at most %(max)s characters.", max=REASON_MAX), "reason")
     if ended_on > today:
-        raise DomainError(_l("The date the term ended cannot be in the future: record the change once it has taken effect."))
+        raise TermEndError(
+            _l("The date the term ended cannot be in the future: record the change once it has taken effect."), "ended_on"
+        )
     if db.session.scalar(select(exists().where(Round.session_id == deputy.session_id, Round.state == OPEN))):
         raise ConflictError(_l("A round is open: record the change after it is closed, so its count rests on the roster it opened with."))
     deputy.term_ended_on, deputy.term_end_reason = ended_on, reason

@@ -157,16 +157,15 @@ def deputy_term_end(session_id: int, deputy_id: int):
             changes.end_term(current_actor(), deputy, form.ended_on.data, form.reason.data, beijing_today())
         except DomainError as error:
             db.session.rollback()
-            form.reason.errors.append(str(error.message))
+            form[getattr(error, "field", "reason")].errors.append(str(error.message))
         else:
             db.session.commit()
             flash(_("The term of %(name)s ended on %(date)s: recorded on the roster.", name=deputy.name, date=deputy.term_ended_on), "success")
             return redirect(url_for("sessions.roster", session_id=congress.id))
     elif request.method == "GET":
         form.ended_on.data = beijing_today()
-    return render_template(
-        "sessions/deputy_term_end.html", congress=congress, deputy=deputy, form=form
-    ), 400 if form.errors else 200
+    status = 400 if form.errors else 200
+    return render_template("sessions/deputy_term_end.html", congress=congress, deputy=deputy, form=form), status
 
 
 @bp.route("/<int:session_id>/roster/import", methods=["GET", "POST"])
