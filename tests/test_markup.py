@@ -64,10 +64,10 @@ def test_every_form_class_derives_from_the_one_base():
     """A form that bypassed voting_app.forms.Form would bring the duplicate ids back."""
     from flask_wtf import FlaskForm
 
-    from voting_app import create_app  # noqa: F401  (imports every area's forms)
+    from voting_app import create_app
     from voting_app.forms import Form
 
-    create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})  # imports every area's forms
     stray = []
     pending = list(FlaskForm.__subclasses__())
     while pending:

@@ -13,7 +13,7 @@ from sqlalchemy import delete, exists, select, update
 
 from voting_app import audit
 from voting_app.ballots.credentials import active_credential, revoke_card
-from voting_app.ballots.models import OPEN, BallotKey, BallotMarker, Candidate, Credential, DRAFT, Round
+from voting_app.ballots.models import DRAFT, OPEN, BallotKey, BallotMarker, Candidate, Credential, Round
 from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
 from voting_app.projects.models import SupervisionRecord
