@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from surveys.models import MULTIPLE, OPEN_MODE, RATING, SATISFACTION, SINGLE, TEXT, TOKENED
+from voting_app.forms import Form
 from voting_app.projects.models import APPROVED, IN_PROGRESS, OPERATING
 
 MODE_CHOICES = [
@@ -26,7 +26,7 @@ KIND_CHOICES = [
 ]
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(Form):
     title = StringField(_l("Survey title"), validators=[DataRequired(), Length(max=200)])
     intro = TextAreaField(_l("Introduction shown to residents"), validators=[Optional(), Length(max=1000)])
     project_id = SelectField(_l("Project"), coerce=lambda value: int(value) if value else None)
@@ -45,7 +45,7 @@ class SurveyForm(FlaskForm):
     use_template = BooleanField(_l("Start from the satisfaction template"), default=True)
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
     prompt = StringField(_l("Question"), validators=[DataRequired(), Length(max=500)])
     prompt_en = StringField(_l("Question in English (optional)"), validators=[Optional(), Length(max=500)])
@@ -55,14 +55,14 @@ class QuestionForm(FlaskForm):
     max_length = IntegerField(_l("Longest answer in characters (free text)"), validators=[Optional(), NumberRange(min=1, max=2000)])
 
 
-class QuestionEnglishForm(FlaskForm):
+class QuestionEnglishForm(Form):
     prompt_en = StringField(_l("Question in English"), validators=[Optional(), Length(max=500)])
     options_en = TextAreaField(_l("Options in English, one per line in the same order"), validators=[Optional(), Length(max=4000)])
 
 
-class PlacementForm(FlaskForm):
+class PlacementForm(Form):
     name = StringField(_l("Where the QR code is posted"), validators=[DataRequired(), Length(max=200)])
 
 
-class CodesForm(FlaskForm):
+class CodesForm(Form):
     count = IntegerField(_l("How many household codes"), default=100, validators=[DataRequired(), NumberRange(min=1, max=5000)])

@@ -1,11 +1,22 @@
-"""Forms shared by several areas."""
+"""Forms shared by several areas, and the base every form of the app derives from."""
 
 from flask_wtf import FlaskForm
 
 from voting_app.web import MAX_ID
 
 
-class ButtonForm(FlaskForm):
+class Form(FlaskForm):
+    """Every form of the app. A page often carries many forms (a button per row), and each
+    renders the same hidden CSRF token: without an id, so the page keeps its ids unique."""
+
+    class Meta:
+        def render_field(self, field, render_kw):
+            if field.type == "CSRFTokenField":
+                render_kw = {**render_kw, "id": False}
+            return super().render_field(field, render_kw)
+
+
+class ButtonForm(Form):
     """A form with nothing but the CSRF token, for POST buttons."""
 
 

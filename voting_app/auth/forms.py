@@ -1,18 +1,18 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
+from voting_app.forms import Form
 from voting_app.permissions import ACCOUNT_ROLES, DEPARTMENT_OFFICER, GRID_WORKER, PRESIDING, SCRUTINEER, STAFF
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
-class PinForm(FlaskForm):
+class PinForm(Form):
     pin = PasswordField(
         _l("PIN"),
         validators=[DataRequired(), Regexp(r"^\s*\d{4,8}\s*$", message=_l("The PIN is the digits printed on your PIN slip."))],
@@ -30,7 +30,7 @@ ROLE_LABELS = {
 ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ACCOUNT_ROLES]
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9_.-]+$")])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
@@ -38,7 +38,7 @@ class AccountForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(
         _l("Code from your authenticator app"),
         validators=[DataRequired(), Regexp(r"^\s*[0-9]{3}\s?[0-9]{3}\s*$", message=_l("The code is the six digits your authenticator app shows."))],

@@ -5,12 +5,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from voting_app import audit
 from voting_app.auth.service import failures_of, hash_pin, new_token, record_failure, record_success, secret_matches, token_digest
 from voting_app.ballots.models import Credential
 from voting_app.db import db, utcnow
+from voting_app.errors import DomainError
 from voting_app.sessions.models import CongressSession, Deputy
 
 PIN_LENGTH = 6
@@ -48,7 +50,10 @@ def _new_pin() -> str:
 
 
 def issue_card(actor: str, deputy: Deputy) -> IssuedCard:
-    """A new card; any card the deputy held before stops working (one card, one deputy)."""
+    """A new card; any card the deputy held before stops working (one card, one deputy).
+    A deputy whose term has ended gets none."""
+    if not deputy.is_in_office:
+        raise DomainError(_l("The term of %(name)s has ended: no card is issued.", name=deputy.name))
     previous = active_credential(deputy.id)
     if previous is not None:
         previous.revoked_at = utcnow()
@@ -62,7 +67,7 @@ def issue_card(actor: str, deputy: Deputy) -> IssuedCard:
 
 
 def issue_missing_cards(actor: str, congress: CongressSession) -> list[IssuedCard]:
-    """Cards for every deputy of the session who has none yet."""
+    """Cards for every deputy of the session in office who has none yet."""
     holders = set(
         db.session.scalars(
             select(Credential.deputy_id)
@@ -72,7 +77,7 @@ def issue_missing_cards(actor: str, congress: CongressSession) -> list[IssuedCar
     )
     cards = []
     for deputy in congress.roster:
-        if deputy.id in holders:
+        if deputy.id in holders or not deputy.is_in_office:
             continue
         token, pin = new_token(), _new_pin()
         db.session.add(Credential(deputy_id=deputy.id, token_hash=token_digest(token), pin_hash=hash_pin(pin)))

@@ -1,12 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from voting_app.ballots.counting import BASE_ROSTER, BASE_VOTERS, CHOOSE_UP_TO, FOR_AGAINST, SATISFACTION
 from voting_app.ballots.models import ELECTRONIC, PAPER
-from voting_app.forms import record_id
+from voting_app.forms import Form, record_id
 
 
 METHOD_CHOICES = [
@@ -24,7 +23,7 @@ MODE_CHOICES = [
 ]
 
 
-class RoundForm(FlaskForm):
+class RoundForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     method = SelectField(_l("Ballot method"), choices=METHOD_CHOICES)
     seats = IntegerField(_l("Seats (projects to decide)"), validators=[DataRequired(), NumberRange(min=1, max=500)])
@@ -35,7 +34,7 @@ class RoundForm(FlaskForm):
     )
 
 
-class CandidateForm(FlaskForm):
+class CandidateForm(Form):
     name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
     investment = DecimalField(
@@ -45,15 +44,15 @@ class CandidateForm(FlaskForm):
     planned_completion = DateField(_l("Planned completion"), validators=[Optional()])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     issued = IntegerField(_l("Paper ballots issued"), validators=[Optional(), NumberRange(min=0, max=100000)])
 
 
-class ProjectCandidateForm(FlaskForm):
+class ProjectCandidateForm(Form):
     project_id = SelectField(_l("Delivered project to assess"), coerce=record_id, validate_choice=False)
 
 
-class KeyCeremonyForm(FlaskForm):
+class KeyCeremonyForm(Form):
     """How the session's key is split: any `threshold` of `share_count` shares open the ballots."""
 
     threshold = IntegerField(

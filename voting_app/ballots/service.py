@@ -647,7 +647,7 @@ def deputies_not_voted(round_: Round) -> list[Deputy]:
         db.session.scalars(
             select(Deputy)
             .where(Deputy.session_id == round_.session_id, Deputy.checked_in_at.is_not(None))
-            .where(Deputy.id.not_in(voted))
+            .where(Deputy.term_ended_on.is_(None), Deputy.id.not_in(voted))
             .order_by(Deputy.delegation, Deputy.number)
         )
     )

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
@@ -15,7 +14,7 @@ from wtforms import Form as SubForm
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
-from voting_app.forms import record_id
+from voting_app.forms import Form, record_id
 from voting_app.projects.models import STAGES
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS
 
@@ -25,7 +24,7 @@ def optional_id(value) -> int | None:
     return None if value in ("", None) else record_id(value)
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(Form):
     name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
     department_id = SelectField(_l("Choose from the list"), coerce=optional_id)
@@ -66,7 +65,7 @@ def field_labels() -> dict:
     return {"created": _l("Project created"), "department": _l("Responsible department"), **labels}
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(Form):
     name = StringField(_l("Department’s full name"), validators=[DataRequired(), Length(max=200)])
 
 
@@ -79,7 +78,7 @@ class StageDatesForm(SubForm):
     actual_end = DateField(PLAN_FIELD_LABELS["actual_end"], validators=[Optional()])
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(Form):
     """Every stage's dates in one form with one save button: fields are named `<stage>-<field>`."""
 
     approved = FormField(StageDatesForm)
@@ -91,22 +90,22 @@ class ScheduleForm(FlaskForm):
         return {stage: dict(self[stage].data) for stage in STAGES}
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(Form):
     name = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=200)])
     planned_on = DateField(_l("Planned date"), validators=[DataRequired()])
 
 
-class MilestoneDoneForm(FlaskForm):
+class MilestoneDoneForm(Form):
     done_on = DateField(_l("Reached on"), validators=[DataRequired()])
 
 
-class ProgressNoteForm(FlaskForm):
+class ProgressNoteForm(Form):
     body = TextAreaField(_l("What has been done"), validators=[DataRequired(), Length(max=4000)])
     progress_percent = IntegerField(_l("Progress now (percent)"), validators=[Optional(), NumberRange(min=0, max=100)])
     photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, up to 4)"))
 
 
-class SupervisionForm(FlaskForm):
+class SupervisionForm(Form):
     visited_on = DateField(_l("Visit date"), validators=[DataRequired()])
     findings = TextAreaField(_l("What you found"), validators=[DataRequired(), Length(max=4000)])
     rectification = TextAreaField(_l("Rectification asked for (leave empty if none)"), validators=[Optional(), Length(max=2000)])
@@ -114,10 +113,10 @@ class SupervisionForm(FlaskForm):
     photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, up to 4)"))
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     answer = TextAreaField(_l("The department’s answer"), validators=[DataRequired(), Length(max=4000)])
 
 
-class VerdictForm(FlaskForm):
+class VerdictForm(Form):
     settled = HiddenField(validators=[AnyOf(("yes", "no"))])
 

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, FileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from voting_app.forms import Form
 from voting_app.proposals.service import THEMES
 
 THEME_LABELS = {
@@ -19,7 +19,7 @@ THEME_LABELS = {
 }
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(Form):
     title = StringField(_l("Your proposal in one line"), validators=[DataRequired(), Length(min=4, max=200, message=_l("Give the proposal a title of 4 to 200 characters."))])
     description = TextAreaField(_l("What should be done, and why"), validators=[DataRequired(), Length(min=10, max=4000, message=_l("Describe the proposal in 10 to 4,000 characters."))])
     location = StringField(_l("Where (street, estate, village)"), validators=[Optional(), Length(max=200)])
@@ -29,21 +29,21 @@ class ProposalForm(FlaskForm):
     contact = StringField(_l("Phone or WeChat (optional, seen only by the committee staff)"), validators=[Optional(), Length(max=100)])
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(Form):
     round_id = SelectField(_l("Deputies’ vote"), coerce=int, validators=[DataRequired()])
     department = StringField(_l("Responsible department"), validators=[Optional(), Length(max=200)])
     investment = DecimalField(_l("Investment (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
     planned_completion = DateField(_l("Planned completion"), validators=[Optional()])
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     into = StringField(_l("Tracking code of the proposal it repeats"), validators=[DataRequired(), Length(max=20)])
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField(_l("Reason (the proposer reads it)"), validators=[DataRequired(), Length(min=4, max=2000)])
 
 
-class StationForm(FlaskForm):
+class StationForm(Form):
     name = StringField(_l("Station name"), validators=[DataRequired(), Length(max=200)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])

@@ -1,17 +1,18 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from voting_app.forms import Form
 
-class SessionForm(FlaskForm):
+
+class SessionForm(Form):
     name = StringField(_l("Session name"), validators=[DataRequired(), Length(max=200)])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
     starts_on = DateField(_l("Opening day"), validators=[Optional()])
 
 
-class RosterImportForm(FlaskForm):
+class RosterImportForm(Form):
     file = FileField(
         _l("Roster file (CSV or Excel .xlsx)"),
         validators=[
@@ -21,15 +22,23 @@ class RosterImportForm(FlaskForm):
     )
 
 
-class RosterConfirmForm(FlaskForm):
+class RosterConfirmForm(Form):
     """The preview's Import button: carries the checked table, signed (service.seal_table)."""
 
     table = HiddenField(validators=[DataRequired()])
 
 
-class CardScanForm(FlaskForm):
+class CardScanForm(Form):
     card = StringField(_l("Scan or type the card code"), validators=[DataRequired(), Length(max=300)])
 
 
-class VenueCodeForm(FlaskForm):
+class VenueCodeForm(Form):
     code = StringField(_l("Check-in code"), validators=[DataRequired(), Length(max=20)])
+
+
+class TermEndForm(Form):
+    ended_on = DateField(_l("Term ended on"), validators=[DataRequired(_l("Give the date the term ended."))])
+    reason = StringField(
+        _l("Reason"),
+        validators=[DataRequired(_l("Give the reason the term ended.")), Length(max=200)],
+    )

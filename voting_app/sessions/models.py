@@ -40,9 +40,17 @@ class Deputy(db.Model):
     unit: Mapped[str] = mapped_column(String(200), default="")
     checked_in_at: Mapped[datetime | None]
     checkin_method: Mapped[str | None] = mapped_column(String(20))
+    # A change in office once voting has begun (代表资格终止): the deputy stays on the roster
+    # with the date and reason, and counts neither in the roster nor as present from then on.
+    term_ended_on: Mapped[date | None]
+    term_end_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     session: Mapped[CongressSession] = relationship(back_populates="deputies")
 
     @property
+    def is_in_office(self) -> bool:
+        return self.term_ended_on is None
+
+    @property
     def is_present(self) -> bool:
-        return self.checked_in_at is not None
+        return self.checked_in_at is not None and self.is_in_office

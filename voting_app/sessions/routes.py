@@ -24,16 +24,19 @@ from voting_app.ballots import service as ballots
 from voting_app.ballots.credentials import active_credential, issue_card, issue_missing_cards, revoke_card, unlock_card
 from voting_app.ballots.models import Credential, Round
 from voting_app.db import db, utcnow
+from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
+from voting_app.projects.schedule import beijing_today
 from voting_app.qr import qr_svg
-from voting_app.sessions import service
+from voting_app.sessions import changes, service
 from voting_app.sessions.checkin_code import current_code, seconds_left
-from voting_app.sessions.forms import CardScanForm, RosterConfirmForm, RosterImportForm, SessionForm, VenueCodeForm
+from voting_app.sessions.forms import CardScanForm, RosterConfirmForm, RosterImportForm, SessionForm, TermEndForm, VenueCodeForm
 from voting_app.sessions.models import CongressSession, Deputy
-from voting_app.web import current_actor, get_child_or_404, public_url, sheet_already_printed
+from voting_app.web import current_actor, flash_domain_error, get_child_or_404, public_url, sheet_already_printed
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 DESK_RESULTS = 30
+DESK_RECENT = 8
 
 
 def _session(session_id: int) -> CongressSession:
@@ -63,7 +66,12 @@ def session_detail(session_id: int):
     rounds = db.session.scalars(select(Round).where(Round.session_id == congress.id).order_by(Round.id)).all()
     returned = {r.id: ballots.returned_count(r.id) for r in rounds}
     return render_template(
-        "sessions/detail.html", congress=congress, presence=service.presence(congress.id), rounds=rounds, returned=returned
+        "sessions/detail.html",
+        congress=congress,
+        presence=service.presence(congress.id),
+        rounds=rounds,
+        returned=returned,
+        is_voted=changes.has_voting_begun(congress.id),
     )
 
 
@@ -79,14 +87,85 @@ def session_edit(session_id: int):
     return render_template("sessions/form.html", form=form, congress=congress)
 
 
+@bp.route("/<int:session_id>/delete", methods=["GET", "POST"])
+def session_delete(session_id: int):
+    """A confirmation page: what deleting takes with it, or why it is refused."""
+    congress = _session(session_id)
+    if ButtonForm().validate_on_submit():
+        name = congress.name
+        try:
+            changes.delete_session(current_actor(), congress)
+        except DomainError as error:
+            flash_domain_error(error)
+            return redirect(url_for("sessions.session_detail", session_id=session_id))
+        db.session.commit()
+        flash(_("Session “%(name)s” deleted.", name=name), "success")
+        return redirect(url_for("sessions.session_list"))
+    return render_template(
+        "sessions/session_delete.html",
+        congress=congress,
+        presence=service.presence(congress.id),
+        is_voted=changes.has_voting_begun(congress.id),
+        button=ButtonForm(),
+    )
+
+
 @bp.get("/<int:session_id>/roster")
 def roster(session_id: int):
     congress = _session(session_id)
     query = request.args.get("q", "").strip()
     deputies = service.search_deputies(congress.id, query, limit=1000) if query else congress.roster
     return render_template(
-        "sessions/roster.html", congress=congress, deputies=deputies, query=query, presence=service.presence(congress.id)
+        "sessions/roster.html",
+        congress=congress,
+        deputies=deputies,
+        query=query,
+        presence=service.presence(congress.id),
+        is_voted=changes.has_voting_begun(congress.id),
     )
+
+
+@bp.route("/<int:session_id>/roster/<int:deputy_id>/remove", methods=["GET", "POST"])
+def deputy_remove(session_id: int, deputy_id: int):
+    """While nothing is voted: a confirmation page, then the deputy is deleted."""
+    congress = _session(session_id)
+    deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
+    if changes.has_voting_begun(congress.id):
+        return redirect(url_for("sessions.deputy_term_end", session_id=congress.id, deputy_id=deputy.id))
+    if ButtonForm().validate_on_submit():
+        try:
+            changes.remove_deputy(current_actor(), deputy)
+        except DomainError as error:
+            flash_domain_error(error)
+            return redirect(url_for("sessions.roster", session_id=congress.id))
+        db.session.commit()
+        flash(_("%(name)s (%(number)s) removed from the roster.", name=deputy.name, number=deputy.number), "success")
+        return redirect(url_for("sessions.roster", session_id=congress.id))
+    return render_template(
+        "sessions/deputy_remove.html", congress=congress, deputy=deputy, card=active_credential(deputy.id), button=ButtonForm()
+    )
+
+
+@bp.route("/<int:session_id>/roster/<int:deputy_id>/term-end", methods=["GET", "POST"])
+def deputy_term_end(session_id: int, deputy_id: int):
+    """Once voting has begun: record that the deputy's term ended; nobody is deleted."""
+    congress = _session(session_id)
+    deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
+    form = TermEndForm()
+    if deputy.is_in_office and form.validate_on_submit():
+        try:
+            changes.end_term(current_actor(), deputy, form.ended_on.data, form.reason.data, beijing_today())
+        except DomainError as error:
+            db.session.rollback()
+            form[getattr(error, "field", "reason")].errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("The term of %(name)s ended on %(date)s: recorded on the roster.", name=deputy.name, date=deputy.term_ended_on), "success")
+            return redirect(url_for("sessions.roster", session_id=congress.id))
+    elif request.method == "GET":
+        form.ended_on.data = beijing_today()
+    status = 400 if form.errors else 200
+    return render_template("sessions/deputy_term_end.html", congress=congress, deputy=deputy, form=form), status
 
 
 @bp.route("/<int:session_id>/roster/import", methods=["GET", "POST"])
@@ -160,6 +239,7 @@ def checkin_desk(session_id: int):
         query=query,
         results=service.search_deputies(congress.id, query, limit=DESK_RESULTS),
         limit=DESK_RESULTS,
+        recent=changes.recent_check_ins(congress.id, DESK_RECENT),
         presence=service.presence(congress.id),
         scan_form=CardScanForm(),
         button=ButtonForm(),
@@ -171,8 +251,31 @@ def checkin_deputy(session_id: int, deputy_id: int):
     congress = _session(session_id)
     deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
     if ButtonForm().validate_on_submit():
-        _flash_checkin(service.check_in(deputy, service.DESK, current_actor()), deputy)
-        db.session.commit()
+        try:
+            _flash_checkin(service.check_in(deputy, service.DESK, current_actor()), deputy)
+        except DomainError as error:
+            flash_domain_error(error)
+        else:
+            db.session.commit()
+    return redirect(url_for("sessions.checkin_desk", session_id=congress.id, q=request.args.get("q", "")))
+
+
+@bp.post("/<int:session_id>/checkin/<int:deputy_id>/undo")
+def checkin_undo(session_id: int, deputy_id: int):
+    """Take back a check-in made by mistake at the desk (checking in again is one click)."""
+    congress = _session(session_id)
+    deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
+    if ButtonForm().validate_on_submit():
+        try:
+            undone = changes.undo_check_in(current_actor(), deputy)
+        except DomainError as error:
+            flash_domain_error(error)
+        else:
+            db.session.commit()
+            if undone:
+                flash(_("Check-in of %(name)s (%(number)s) undone.", name=deputy.name, number=deputy.number), "success")
+            else:
+                flash(_("%(name)s was not checked in.", name=deputy.name), "info")
     return redirect(url_for("sessions.checkin_desk", session_id=congress.id, q=request.args.get("q", "")))
 
 
@@ -291,15 +394,29 @@ def credential_issue_all(session_id: int):
     return _print_cards(congress, cards)
 
 
-@bp.post("/<int:session_id>/cards/<int:deputy_id>/reissue")
+@bp.route("/<int:session_id>/cards/<int:deputy_id>/reissue", methods=["GET", "POST"])
 def credential_reissue(session_id: int, deputy_id: int):
+    """GET: what reissuing does (the old card stops working at once); POST: issue and print."""
     congress = _session(session_id)
     deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
+    if request.method == "GET":
+        return render_template(
+            "sessions/card_reissue.html",
+            congress=congress,
+            deputy=deputy,
+            card=active_credential(deputy.id),
+            button=ButtonForm(),
+            sheet=secrets.token_urlsafe(8),
+        )
     if not ButtonForm().validate_on_submit():
         abort(400)
     if sheet_already_printed():
         return redirect(url_for("sessions.credential_list", session_id=congress.id))
-    card = issue_card(current_actor(), deputy)
+    try:
+        card = issue_card(current_actor(), deputy)
+    except DomainError as error:
+        flash_domain_error(error)
+        return redirect(url_for("sessions.credential_list", session_id=congress.id))
     db.session.commit()
     return _print_cards(congress, [card])
 

@@ -5,6 +5,7 @@ import io
 import time
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from voting_app import audit
 from voting_app.auth.service import token_digest
 from voting_app.db import db, utcnow
+from voting_app.errors import DomainError
 from voting_app.number_formats import displayed
 from voting_app.sessions.checkin_code import is_valid_code
 from voting_app.sessions.models import CongressSession, Deputy
@@ -179,8 +181,10 @@ def import_roster(actor: str, congress: CongressSession, parsed: RosterParse) ->
 
 
 def presence(congress_id: int) -> Presence:
+    """Deputies in office: one whose term has ended counts neither in the roster nor as present."""
     roster, present = db.session.execute(
-        select(func.count(Deputy.id), func.count(Deputy.checked_in_at)).where(Deputy.session_id == congress_id)
+        select(func.count(Deputy.id), func.count(Deputy.checked_in_at))
+        .where(Deputy.session_id == congress_id, Deputy.term_ended_on.is_(None))
     ).one()
     return Presence(roster=roster, present=present)
 
@@ -218,6 +222,8 @@ def deputy_by_card(congress_id: int, scanned: str) -> Deputy | None:
 def check_in(deputy: Deputy, method: str, actor: str | None = None) -> bool:
     """Mark a deputy present; False when they already were (checking in twice is harmless).
     A desk check-in names the staff member in the audit log."""
+    if not deputy.is_in_office:
+        raise DomainError(_l("The term of %(name)s has ended: they cannot check in.", name=deputy.name))
     if deputy.checked_in_at is not None:
         return False
     deputy.checked_in_at = utcnow()

@@ -1,0 +1,183 @@
+"""Taking things back at the desk and on the roster: undoing a check-in, removing a deputy or
+a whole session while nothing has been voted, and, once something has, recording that a
+deputy's term in office ended instead of deleting anyone. Services flush; the caller commits.
+
+Every figure a counted round used was frozen when it closed (roster, present, issued), so
+none of these changes reaches a past round; they change only what later rounds count.
+"""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, exists, select, update
+
+from voting_app import audit
+from voting_app.ballots.credentials import active_credential, revoke_card
+from voting_app.ballots.models import DRAFT, OPEN, BallotKey, BallotMarker, Candidate, Credential, Round
+from voting_app.db import db
+from voting_app.errors import ConflictError, DomainError
+from voting_app.projects.models import SupervisionRecord
+from voting_app.proposals.models import Proposal
+from voting_app.screen.models import ScreenState
+from voting_app.sessions.models import CongressSession, Deputy
+
+REASON_MAX = 200
+
+
+class TermEndError(DomainError):
+    """Bad input on the end-of-term form, naming the field it belongs to."""
+
+    def __init__(self, message, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def has_voting_begun(session_id: int) -> bool:
+    """True once any round of the session has left preparation (opened, counted, voided) or
+    any ballot was marked: from then on the roster is part of the record."""
+    rounds = select(Round.id).where(Round.session_id == session_id)
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(Round.session_id == session_id, Round.state != DRAFT)
+                | exists().where(BallotMarker.round_id.in_(rounds))
+            )
+        )
+    )
+
+
+def open_round_voted_in(deputy: Deputy) -> Round | None:
+    """An open round of the deputy's session in which the deputy has already voted."""
+    return db.session.scalar(
+        select(Round)
+        .join(BallotMarker, BallotMarker.round_id == Round.id)
+        .where(Round.session_id == deputy.session_id, Round.state == OPEN, BallotMarker.deputy_id == deputy.id)
+        .order_by(Round.id)
+        .limit(1)
+    )
+
+
+def undo_check_in(actor: str, deputy: Deputy) -> bool:
+    """Take back a check-in made by mistake; False when the deputy was not checked in.
+
+    Refused once the deputy has voted in a round still open: that round counts every deputy
+    present as issued a ballot, so un-checking a voter would leave more ballots returned than
+    issued, which voids the whole round."""
+    if deputy.checked_in_at is None:
+        return False
+    voted_in = open_round_voted_in(deputy)
+    if voted_in is not None:
+        raise ConflictError(
+            _l(
+                "%(name)s has already voted in the open round “%(round)s”, so the check-in stays: "
+                "every ballot returned must have been issued to a deputy present. It can be undone "
+                "once that round is closed.",
+                name=deputy.name,
+                round=voted_in.title,
+            )
+        )
+    method = deputy.checkin_method
+    deputy.checked_in_at = None
+    deputy.checkin_method = None
+    db.session.flush()
+    audit.record(actor, "checkin.undo", f"deputy:{deputy.id}", session=deputy.session_id, name=deputy.name, method=method)
+    return True
+
+
+def _refuse_once_voting_began(session_id: int, message) -> None:
+    if has_voting_begun(session_id):
+        raise ConflictError(message)
+
+
+def remove_deputy(actor: str, deputy: Deputy) -> None:
+    """Delete a deputy entered by mistake, with their cards; only while nothing is voted."""
+    _refuse_once_voting_began(
+        deputy.session_id,
+        _l("Voting has begun in this session, so nobody is deleted from its roster: record the end of the deputy's term instead."),
+    )
+    if db.session.scalar(select(exists().where(SupervisionRecord.deputy_id == deputy.id))):
+        raise ConflictError(_l("This deputy has recorded supervision visits, which keep their name: record the end of the term instead."))
+    audit.record(
+        actor, "deputy.remove", f"deputy:{deputy.id}", session=deputy.session_id, number=deputy.number, name=deputy.name
+    )
+    db.session.execute(delete(Credential).where(Credential.deputy_id == deputy.id))
+    db.session.delete(deputy)
+    db.session.flush()
+
+
+def delete_session(actor: str, congress: CongressSession) -> None:
+    """Delete a session made by mistake with its roster, cards, key and rounds in preparation;
+    only while nothing is voted, and only while no resident's proposal or project hangs on it."""
+    _refuse_once_voting_began(
+        congress.id, _l("Voting has begun in this session: it is part of the record and cannot be deleted.")
+    )
+    rounds = select(Round.id).where(Round.session_id == congress.id)
+    candidates = select(Candidate.id).where(Candidate.round_id.in_(rounds))
+    linked = exists().where(Proposal.candidate_id.in_(candidates)) | exists().where(
+        Candidate.round_id.in_(rounds), Candidate.project_id.is_not(None)
+    )
+    if db.session.scalar(select(linked)):
+        raise ConflictError(
+            _l("Candidates of this session stand for residents' proposals or projects: remove those candidates first.")
+        )
+    deputies = select(Deputy.id).where(Deputy.session_id == congress.id)
+    if db.session.scalar(select(exists().where(SupervisionRecord.deputy_id.in_(deputies)))):
+        raise ConflictError(_l("Deputies of this session have recorded supervision visits: the session cannot be deleted."))
+    audit.record(actor, "session.delete", f"session:{congress.id}", name=congress.name, deputies=len(congress.deputies))
+    db.session.execute(update(Candidate).where(Candidate.id.in_(candidates)).values(source_id=None))
+    db.session.execute(delete(Candidate).where(Candidate.round_id.in_(rounds)))
+    db.session.execute(update(Round).where(Round.session_id == congress.id).values(parent_id=None))
+    db.session.execute(delete(Round).where(Round.session_id == congress.id))
+    db.session.execute(delete(BallotKey).where(BallotKey.session_id == congress.id))
+    db.session.execute(delete(ScreenState).where(ScreenState.session_id == congress.id))
+    db.session.execute(delete(Credential).where(Credential.deputy_id.in_(deputies)))
+    db.session.execute(delete(Deputy).where(Deputy.session_id == congress.id))
+    db.session.execute(delete(CongressSession).where(CongressSession.id == congress.id))
+    db.session.expunge(congress)
+    db.session.flush()
+
+
+def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: date) -> None:
+    """Record that a deputy's term in office ended (代表资格终止): the deputy stays on the
+    roster with the date and reason, their card stops working, and later rounds count them
+    neither in the roster nor as present. Refused while a round is open, whose count must
+    rest on the roster it was opened with."""
+    reason = reason.strip()
+    if not deputy.is_in_office:
+        raise ConflictError(_l("The term of %(name)s has already ended.", name=deputy.name))
+    if not reason:
+        raise TermEndError(_l("Give the reason the term ended."), "reason")
+    if len(reason) > REASON_MAX:
+        raise TermEndError(_l("The reason is too long: at most %(max)s characters.", max=REASON_MAX), "reason")
+    if ended_on > today:
+        raise TermEndError(
+            _l("The date the term ended cannot be in the future: record the change once it has taken effect."), "ended_on"
+        )
+    if db.session.scalar(select(exists().where(Round.session_id == deputy.session_id, Round.state == OPEN))):
+        raise ConflictError(_l("A round is open: record the change after it is closed, so its count rests on the roster it opened with."))
+    deputy.term_ended_on, deputy.term_end_reason = ended_on, reason
+    db.session.flush()
+    card = active_credential(deputy.id)
+    if card is not None:
+        revoke_card(actor, card)
+    audit.record(
+        actor,
+        "deputy.term_end",
+        f"deputy:{deputy.id}",
+        session=deputy.session_id,
+        name=deputy.name,
+        ended_on=ended_on.isoformat(),
+        reason=reason,
+    )
+
+
+def recent_check_ins(session_id: int, limit: int) -> list[Deputy]:
+    """The latest check-ins, newest first: where the desk offers to undo a mistake."""
+    return list(
+        db.session.scalars(
+            select(Deputy)
+            .where(Deputy.session_id == session_id, Deputy.checked_in_at.is_not(None), Deputy.term_ended_on.is_(None))
+            .order_by(Deputy.checked_in_at.desc(), Deputy.id.desc())
+            .limit(limit)
+        )
+    )
