@@ -262,14 +262,16 @@ def test_the_csv_export_has_one_row_per_response_and_hides_hidden_comments(app, 
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert table[0] == [
         "Response number", "Submitted at (Beijing time)", "Placement", "Keyed in from paper", "Suspected repeat", "Held for review",
-        "您对这个项目总体满意吗？", "项目给您的生活带来了哪些变化？",
-        "请为施工或运营期间的安全和文明程度打分（1分最低，5分最高）", "您还有什么意见或建议？", "您常在哪些时段经过？",
+        # the template's questions have English text; a question written only in Chinese stays Chinese
+        "Overall, are you satisfied with this project?", "What has the project changed in your daily life?",
+        "Rate how safe and orderly the works or the operation are (1 lowest, 5 highest)", "Any other comments or suggestions?",
+        "您常在哪些时段经过？",
     ]
     body = table[1:]
     assert len(body) == 20
     assert [int(row[0]) for row in body] == built.response_ids
     # 10:00 UTC is 18:00 in Beijing; English interface: Yes/No and the rating words in English
-    assert body[0] == [str(built.response_ids[0]), "2026-03-02 18:00:00", NORTH, "No", "No", "No", "Satisfied", "明显改善", "5", "晚上终于亮了", "早上; 夜间"]
+    assert body[0] == [str(built.response_ids[0]), "2026-03-02 18:00:00", NORTH, "No", "No", "No", "Satisfied", "Clearly better", "5", "晚上终于亮了", "早上; 夜间"]
     assert body[5][9] == "[hidden]" and body[5][6] == "Mostly satisfied"
     assert body[12][9] == "<b>希望</b>延长到村口" and body[12][2] == BOARD
     assert body[19] == [str(built.response_ids[19]), "2026-03-09 22:00:00", BOARD, "No", "No", "No", "Dissatisfied", "", "", "", ""]
@@ -297,7 +299,7 @@ def test_the_excel_export_has_a_summary_and_every_response(app, staff, outcome_s
                                 "Suspected repeat", "Held for review"]
     assert len(responses) == 21
     assert responses[1][1] == datetime(2026, 3, 2, 18, 0)
-    assert responses[1][5:] == ["No", "Satisfied", "明显改善", 5, "晚上终于亮了", "早上; 夜间"]
+    assert responses[1][5:] == ["No", "Satisfied", "Clearly better", 5, "晚上终于亮了", "早上; 夜间"]
     assert responses[6][9] == "[hidden]"
     assert not any("骂人的话" in str(cell) for row in responses for cell in row)
 
