@@ -38,12 +38,16 @@ class Proposal(db.Model):
     contact: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(20), default=RECEIVED, index=True)
     decline_reason: Mapped[str] = mapped_column(Text, default="")
+    # The proposal that stands for this one now: later merges of its target carry it along.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
+    # The proposal staff merged this one into, never moved: undoing a merge brings back the
+    # proposals merged into this one, and those merged into them.
+    merged_directly_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
     candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"), index=True)
     screened_by_name: Mapped[str] = mapped_column(String(100), default="")
     screened_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     station: Mapped[LiaisonStation] = relationship()
-    merged_into: Mapped["Proposal | None"] = relationship(remote_side=[id])
+    merged_into: Mapped["Proposal | None"] = relationship(remote_side=[id], foreign_keys=[merged_into_id])
     photos: Mapped[list[Photo]] = relationship(order_by="Photo.id", foreign_keys="Photo.proposal_id")
