@@ -34,6 +34,7 @@ def test_the_public_project_page_weighs_under_300_kb_on_a_phone(live_server, pag
         weights[response.url] = sizes["responseBodySize"] + sizes["responseHeadersSize"]
     total = sum(weights.values())
     listing = "\n".join(f"{size:>8} {url}" for url, size in sorted(weights.items(), key=lambda item: -item[1]))
+    print(f"public project page on a phone: {total} bytes in {len(weights)} responses")
     assert total <= FIRST_VIEW_LIMIT, f"{total} bytes:\n{listing}"
     assert not any("plotly" in url or "charts.js" in url for url in weights), listing
     assert all(urlsplit(src).path.endswith("/thumbnail") for src in photos.evaluate_all("imgs => imgs.map(i => i.src)"))
