@@ -1,4 +1,4 @@
-"""photo thumbnails; the proposal a merge was made into, so a merge can be undone
+"""photo thumbnails; where each proposal was merged, so a merge can be undone
 
 Revision ID: 13a0000000f6
 Revises: d4f6b8c0e2a4
@@ -17,21 +17,30 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('photos', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('thumbnail', sa.LargeBinary(), nullable=True))
-    with op.batch_alter_table('proposals', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('merged_directly_into_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_proposals_merged_directly_into_id'), ['merged_directly_into_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_proposals_merged_directly_into_id_proposals'), 'proposals',
-                                    ['merged_directly_into_id'], ['id'])
+    # A new column and a new table: SQLite adds both without rebuilding a table that others point at.
+    op.add_column('photos', sa.Column('thumbnail', sa.LargeBinary(), nullable=True))
+    op.create_table(
+        'proposal_merges',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('proposal_id', sa.Integer(), nullable=False),
+        sa.Column('into_id', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['into_id'], ['proposals.id'], name=op.f('fk_proposal_merges_into_id_proposals')),
+        sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], name=op.f('fk_proposal_merges_proposal_id_proposals')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_proposal_merges')),
+        sa.UniqueConstraint('proposal_id', name=op.f('uq_proposal_merges_proposal_id')),
+    )
+    op.create_index(op.f('ix_proposal_merges_into_id'), 'proposal_merges', ['into_id'], unique=False)
     # Earlier merges kept only where a proposal ended up; that is the best record of where it was merged.
-    op.execute("UPDATE proposals SET merged_directly_into_id = merged_into_id WHERE merged_into_id IS NOT NULL")
+    op.execute(
+        "INSERT INTO proposal_merges (proposal_id, into_id, created_at) "
+        "SELECT id, merged_into_id, COALESCE(screened_at, created_at) FROM proposals "
+        "WHERE status = 'merged' AND merged_into_id IS NOT NULL"
+    )
 
 
 def downgrade():
-    with op.batch_alter_table('proposals', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_proposals_merged_directly_into_id_proposals'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_proposals_merged_directly_into_id'))
-        batch_op.drop_column('merged_directly_into_id')
+    op.drop_index(op.f('ix_proposal_merges_into_id'), table_name='proposal_merges')
+    op.drop_table('proposal_merges')
     with op.batch_alter_table('photos', schema=None) as batch_op:
         batch_op.drop_column('thumbnail')

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from voting_app import audit
 from voting_app.ballots.counting import SATISFACTION
@@ -19,7 +19,7 @@ from voting_app.images import CleanImage
 from voting_app.paging import Page, page_of, search_words
 from voting_app.projects.delivery import photo_rows
 from voting_app.projects.models import Project
-from voting_app.proposals.models import ACCEPTED, DECLINED, MERGED, RECEIVED, STATUSES, LiaisonStation, Proposal
+from voting_app.proposals.models import ACCEPTED, DECLINED, MERGED, RECEIVED, STATUSES, LiaisonStation, Proposal, ProposalMerge
 
 THEMES = (
     "roads_transport",
@@ -157,7 +157,7 @@ def merge_proposal(actor: str, actor_name: str, proposal: Proposal, into: Propos
     for follower in db.session.scalars(select(Proposal).where(Proposal.merged_into_id == proposal.id)):
         follower.merged_into_id = into.id
     proposal.merged_into_id = into.id
-    proposal.merged_directly_into_id = into.id
+    db.session.add(ProposalMerge(proposal_id=proposal.id, into_id=into.id))
     _screened(proposal, actor_name, MERGED)
     db.session.flush()
     audit.record(actor, "proposal.merge", f"proposal:{proposal.id}", into=into.id)
@@ -172,15 +172,17 @@ def unmerge_proposal(actor: str, proposal: Proposal) -> list[Proposal]:
     came_back: list[Proposal] = []
     frontier = [proposal.id]
     while frontier:
-        children = list(db.session.scalars(select(Proposal).where(Proposal.merged_directly_into_id.in_(frontier))
-                                           .order_by(Proposal.id)))
+        children = list(db.session.scalars(
+            select(Proposal).join(ProposalMerge, ProposalMerge.proposal_id == Proposal.id)
+            .where(ProposalMerge.into_id.in_(frontier)).order_by(Proposal.id)
+        ))
         came_back += children
         frontier = [child.id for child in children]
     for follower in came_back:
         follower.merged_into_id = proposal.id
+    db.session.execute(delete(ProposalMerge).where(ProposalMerge.proposal_id == proposal.id))
     proposal.status = RECEIVED
     proposal.merged_into_id = None
-    proposal.merged_directly_into_id = None
     proposal.screened_by_name = ""
     proposal.screened_at = None
     db.session.flush()
