@@ -8,9 +8,9 @@ from sqlalchemy.orm import selectinload, undefer
 
 from voting_app.ballots.models import Candidate
 from voting_app.db import db, reads_first
-from voting_app.paging import page_of
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
+from voting_app.paging import page_of
 from voting_app.permissions import may_see_photo, owns_project, recorded_supervision
 from voting_app.projects import delivery, schedule, service
 from voting_app.projects.forms import (

@@ -164,10 +164,8 @@ def proposal_accept(proposal_id: int):
     return _screened(proposal, _("Accepted as a candidate in “%(round)s”.", round=candidate.round.title))
 
 
-def _merge_target(proposal: Proposal, form: MergeForm) -> Proposal | None:
+def _merge_target(form: MergeForm) -> Proposal | None:
     """The proposal the form's tracking code names, or None with the error on the form."""
-    if not form.validate():
-        return None
     into = service.find_by_tracking_code(form.into.data)
     if into is None:
         form.into.errors.append(_("No proposal has this tracking code."))
@@ -179,7 +177,7 @@ def proposal_merge_confirm(proposal_id: int):
     """Says what the merge will do before anything changes; the button on it merges."""
     proposal = _proposal(proposal_id)
     form = MergeForm(request.args, meta={"csrf": False})
-    into = _merge_target(proposal, form)
+    into = _merge_target(form) if form.validate() else None
     if into is None:
         return _detail_page(proposal, merge_form=form, status=400)
     try:
@@ -197,7 +195,7 @@ def proposal_merge(proposal_id: int):
     form = MergeForm()
     if not form.validate_on_submit():
         return _detail_page(proposal, merge_form=form, status=400)
-    into = _merge_target(proposal, form)
+    into = _merge_target(form)
     if into is None:
         return _detail_page(proposal, merge_form=form, status=400)
     try:
