@@ -224,6 +224,7 @@ def test_the_policy_itself():
         "surveys.respond_submit",
         "surveys.thanks",
         "projects.photo",
+        "projects.photo_thumbnail",
         "proposals.propose",
         "proposals.propose_submit",
         "proposals.track",

@@ -5,7 +5,9 @@ content type say nothing reliable. Only the bytes decide: Pillow must recognise 
 PNG or WebP, within size limits, before any pixel is decoded. What gets stored is never
 the upload itself but a fresh JPEG drawn from its pixels, so nothing of the original
 container survives: no EXIF (GPS position, camera), no XMP, ICC profile or comment, and
-no bytes appended after the image (a polyglot that is also HTML or a script).
+no bytes appended after the image (a polyglot that is also HTML or a script). Beside it goes
+a thumbnail drawn the same way, which pages show, linking to the photo: a phone on a weak
+network loads a few tens of kilobytes per photo instead of a few hundred.
 
 Memory is bounded twice. Within one photo, the decoded source is the only full-size image:
 it is converted and shrunk strip by strip, never copied whole (a 50-megapixel PNG decodes to
@@ -26,7 +28,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
@@ -37,6 +39,9 @@ MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # per photo; the request cap (MAX_CONTENT_LE
 MAX_SOURCE_SIDE = 12_000
 MAX_SOURCE_PIXELS = 50_000_000
 OUTPUT_MAX_SIDE = 1600
+# Pages show photos 160 CSS pixels wide (static/css/app.css .photos img): enough for a 2x screen.
+THUMBNAIL_SIDE = 400
+THUMBNAIL_QUALITY = 75
 # Pillow keeps most modes at four bytes a pixel; a decode over this (16 megapixels) takes a
 # turn. A 12-megapixel phone photo (48 MB) never waits, nor a 50-megapixel JPEG, which decodes
 # at half its width and height (draft); a 50-megapixel PNG or WebP does.
@@ -71,6 +76,7 @@ class CleanImage:
     width: int
     height: int
     content_type: str = "image/jpeg"
+    thumbnail: bytes = b""  # a JPEG of at most THUMBNAIL_SIDE on a side, as clean as `data`
 
 
 def _not_a_photo() -> DomainError:
@@ -129,7 +135,22 @@ def _cleaned(source: Image.Image) -> CleanImage:
     source.close()
     ImageOps.exif_transpose(image, in_place=True)
     image.thumbnail((OUTPUT_MAX_SIDE, OUTPUT_MAX_SIDE), Image.Resampling.LANCZOS)
-    return _encode(image)
+    photo = _encode(image)
+    image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    return replace(photo, thumbnail=_encode(image, THUMBNAIL_QUALITY).data)
+
+
+def thumbnail_of(stored: bytes) -> bytes:
+    """The thumbnail of a photo stored before thumbnails were made: it is already a clean JPEG
+    of ours, drawn again the same way, so the thumbnail carries no metadata either."""
+    try:
+        with Image.open(io.BytesIO(stored), formats=("JPEG",)) as photo:
+            photo.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+            image = _rgb_or_rgba(photo, "RGB")
+    except _PILLOW_ERRORS as error:
+        raise _not_a_photo() from error
+    image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    return _encode(image, THUMBNAIL_QUALITY).data
 
 
 def _shrunk(source: Image.Image) -> Image.Image:
@@ -174,12 +195,12 @@ def _rgb_or_rgba(image: Image.Image, mode: str) -> Image.Image:
     return image.convert(mode)
 
 
-def _encode(image: Image.Image) -> CleanImage:
+def _encode(image: Image.Image, quality: int = JPEG_QUALITY) -> CleanImage:
     """Draw onto a fresh white canvas so no info (comment, EXIF, ICC) of the source is carried along."""
     canvas = Image.new("RGB", image.size, _WHITE)
     canvas.paste(image, mask=image.getchannel("A") if image.mode == "RGBA" else None)
     out = io.BytesIO()
-    canvas.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    canvas.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
     return CleanImage(data=out.getvalue(), width=canvas.width, height=canvas.height)
 
 

@@ -48,7 +48,7 @@ def test_delivery_and_proposal_pages_on_the_demo(live_server, page_factory, scre
         assert public.locator("main tbody tr").count() == 2
         screenshot(public, f"public-list-{kind}")
         axe.check(public, f"public-list-{kind}")
-        assert public.goto(live_server.url(f"/projects/{under_way}")).status == 200
+        assert public.goto(live_server.url(f"/projects/{under_way}?chart=timeline")).status == 200
         public.locator("#chart-timeline .main-svg").first.wait_for(state="attached")
         assert public.locator("#chart-timeline .bars path").count() >= 2  # planned and actual spans drawn
         assert public.locator("main .badge.warn").count() >= 2  # the late stage and the late milestone

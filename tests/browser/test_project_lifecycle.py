@@ -264,7 +264,7 @@ def test_a_proposal_becomes_a_project_the_public_can_follow(live_server, page_fa
     # 7. Anyone follows it, on a phone and on a desktop, without signing in.
     for kind, options in (("phone", {}), ("desktop", DESKTOP_FULL_HD)):
         public = watch.page(page_factory, kind, f"public {kind}", **options)
-        assert public.goto(server.url(project_path)).status == 200
+        assert public.goto(server.url(project_path + "?chart=timeline")).status == 200  # the chart is drawn on request
         main = public.locator("main")
         assert public.locator("header form[action$='/logout']").count() == 0
         assert main.locator("h1").inner_text().strip() == TITLE
@@ -285,12 +285,14 @@ def test_a_proposal_becomes_a_project_the_public_can_follow(live_server, page_fa
         screenshot(public, f"public-project-{kind}")
         axe.check(public, f"public project page ({kind})")
 
-    # The published photo is a JPEG with the camera and location data removed.
-    image = public.request.get(server.url(photo_src))
-    assert image.status == 200 and image.headers["content-type"] == "image/jpeg"
-    published = Image.open(io.BytesIO(image.body()))
-    assert published.format == "JPEG"
-    assert dict(published.getexif()) == {}, dict(published.getexif())
+    # The published photo and its thumbnail are JPEGs with the camera and location data removed.
+    photo_href = public.locator(f"main a:has(img[src='{photo_src}'])").get_attribute("href")
+    for src in (photo_src, photo_href):
+        image = public.request.get(server.url(src))
+        assert image.status == 200 and image.headers["content-type"] == "image/jpeg"
+        published = Image.open(io.BytesIO(image.body()))
+        assert published.format == "JPEG"
+        assert dict(published.getexif()) == {}, dict(published.getexif())
 
     # The resident's tracking page now leads to the project, still without the contact.
     resident.goto(server.url(f"/p/track?code={tracking}"))

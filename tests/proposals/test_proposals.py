@@ -11,6 +11,7 @@ from tests.conftest import post
 from tests.images import jpeg_bytes
 from tests.projects.test_projects import counted_round
 from voting_app.ballots.models import Candidate
+from voting_app.audit import AuditEntry
 from voting_app.db import db
 from voting_app.projects.models import Photo
 from voting_app.proposals import service
@@ -188,7 +189,86 @@ def test_screening_offers_same_theme_proposals_to_merge_into(app, world):
     other_id, _ = submitted(app, south)
     staff = as_role(app, world, "staff")
     page = staff.get(f"/proposals/{other_id}").get_data(as_text=True)
-    assert f'name="into" value="{first_code}"' in page and "学校门口加护栏" not in page
+    assert f"/proposals/{other_id}/merge?into={first_code}" in page and "学校门口加护栏" not in page
+    confirm = staff.get(f"/proposals/{other_id}/merge?into={first_code}")
+    assert confirm.status_code == 200 and "What will happen" in confirm.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Proposal, other_id).status == "received"  # the page changes nothing
     assert post(staff, f"/proposals/{other_id}/merge", {"into": first_code}).status_code == 302
     with app.app_context():
         assert db.session.get(Proposal, other_id).merged_into_id == first_id
+
+
+def test_a_merge_is_confirmed_on_its_own_page_and_can_be_undone_with_its_followers(app, world):
+    code = a_station(app)
+    first_id, first_code = submitted(app, code)
+    second_id, second_code = submitted(app, code, title="米公祠那段路装路灯吧")
+    third_id, third_code = submitted(app, code, title="米公祠路灯太少")
+    staff = as_role(app, world, "staff")
+    assert post(staff, f"/proposals/{third_id}/merge", {"into": second_code}).status_code == 302
+
+    confirm = staff.get(f"/proposals/{second_id}/merge?into={first_code.lower()}")
+    page = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200
+    assert "1 proposal merged into it earlier moves along with it." in page and "counts 3 residents" in page
+    assert f'name="into" value="{first_code}"' in page and "csrf_token" in page
+    unknown = staff.get(f"/proposals/{second_id}/merge?into=AAAAA-BBBBB")
+    assert unknown.status_code == 400 and "No proposal has this tracking code." in unknown.get_data(as_text=True)
+    itself = staff.get(f"/proposals/{second_id}/merge?into={second_code}", follow_redirects=True)
+    assert "into itself" in itself.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Proposal, second_id).status == "received"
+
+    assert post(staff, f"/proposals/{second_id}/merge", {"into": first_code}).status_code == 302
+    merged_page = staff.get(f"/proposals/{second_id}").get_data(as_text=True)
+    assert f"/proposals/{second_id}/unmerge" in merged_page
+    with app.app_context():
+        assert db.session.get(Proposal, third_id).merged_into_id == first_id
+        assert service.supporters(db.session.get(Proposal, first_id)) == 3
+
+    undone = post(staff, f"/proposals/{second_id}/unmerge", follow_redirects=True)
+    assert "Merge undone" in undone.get_data(as_text=True) and "1 merged into it came back" in undone.get_data(as_text=True)
+    with app.app_context():
+        second, third = db.session.get(Proposal, second_id), db.session.get(Proposal, third_id)
+        assert (second.status, second.merged_into_id, second.screened_at, second.screened_by_name) == ("received", None, None, "")
+        assert third.merged_into_id == second_id and third.status == "merged"
+        assert service.supporters(db.session.get(Proposal, first_id)) == 1 and service.supporters(second) == 2
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "proposal.unmerge")).one()
+        assert entry.target == f"proposal:{second_id}" and entry.details == {"was_into": first_id, "came_back": [third_id]}
+    tracker = app.test_client().get(f"/p/track?code={third_code}").get_data(as_text=True)
+    assert "米公祠那段路装路灯吧" in tracker
+    again = post(staff, f"/proposals/{second_id}/unmerge", follow_redirects=True)
+    assert "nothing to undo" in again.get_data(as_text=True)
+    # Undoing the follower's own merge leaves it open, standing alone.
+    post(staff, f"/proposals/{third_id}/unmerge")
+    with app.app_context():
+        assert db.session.get(Proposal, third_id).status == "received"
+        assert service.supporters(db.session.get(Proposal, second_id)) == 1
+
+
+def test_the_screening_list_searches_and_pages_keeping_the_query(app, world):
+    north, south = a_station(app, "北站"), a_station(app, "南站")
+    with app.app_context():
+        stations = {station.code: station for station in db.session.scalars(select(service.LiaisonStation))}
+        for number in range(25):
+            service.submit_proposal(stations[north], f"路灯第{number}号加装", "晚上路很黑，希望加装路灯。", "", "roads_transport", "", [])
+        for number in range(3):
+            service.submit_proposal(stations[south], f"学校护栏{number}", "学校门口车多，希望加装护栏。", "", "education", "", [])
+        code = db.session.scalars(select(Proposal.tracking_code).where(Proposal.title == "学校护栏1")).one()
+        db.session.commit()
+    staff = as_role(app, world, "staff")
+    first = staff.get("/proposals/").get_data(as_text=True)
+    assert "28 in all" in first and first.count("/proposals/") > 20 and 'aria-label="Pages"' in first
+    assert 'href="/proposals/?page=2"' in first and 'aria-current="page"' in first
+    searched = staff.get("/proposals/?q=路灯　加装&status=received").get_data(as_text=True)
+    assert "25 in all" in searched and "学校护栏" not in searched
+    assert "q=%E8%B7%AF%E7%81%AF" in searched and "page=2" in searched and "status=received" in searched
+    second = staff.get("/proposals/?q=路灯&page=2").get_data(as_text=True)
+    assert "25 in all" in second and "page 2 of 2" in second and second.count("路灯第") == 5
+    assert "路灯第0号加装" in second  # oldest last
+    beyond = staff.get("/proposals/?q=路灯&page=99").get_data(as_text=True)
+    assert "page 2 of 2" in beyond
+    by_code = staff.get(f"/proposals/?q={code[:5].lower()}-{code[5:]}").get_data(as_text=True)
+    assert "1 in all" in by_code and "学校护栏1" in by_code
+    nothing = staff.get("/proposals/?q=100%25").get_data(as_text=True)
+    assert "0 in all" in nothing and "No proposal matches." in nothing

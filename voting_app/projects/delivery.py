@@ -8,12 +8,12 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, undefer
 
 from voting_app import audit
 from voting_app.db import db, utcnow
 from voting_app.errors import ConflictError, DomainError
-from voting_app.images import CleanImage
+from voting_app.images import CleanImage, thumbnail_of
 from voting_app.projects import schedule
 from voting_app.projects.models import (
     AWAITING_ANSWER,
@@ -86,12 +86,23 @@ def photo_rows(images: list[CleanImage], public: bool = True) -> list[Photo]:
             token=secrets.token_urlsafe(16),
             content_type=image.content_type,
             data=image.data,
+            thumbnail=image.thumbnail or None,
             width=image.width,
             height=image.height,
             is_public=public,
         )
         for image in images
     ]
+
+
+def fill_missing_thumbnails(limit: int = 50) -> int:
+    """Make the thumbnails of up to `limit` photos stored before thumbnails were; returns how many."""
+    photos = db.session.scalars(select(Photo).where(Photo.thumbnail.is_(None)).order_by(Photo.id).limit(limit)
+                                .options(undefer(Photo.data))).all()
+    for photo in photos:
+        photo.thumbnail = thumbnail_of(photo.data)
+    db.session.flush()
+    return len(photos)
 
 
 def _history(project: Project, actor_name: str, field: str, old: str = "", new: str = "") -> None:

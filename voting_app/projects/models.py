@@ -169,6 +169,9 @@ class Photo(db.Model):
     content_type: Mapped[str] = mapped_column(String(40))
     # Pages list photos without their bytes; only the photo route reads them.
     data: Mapped[bytes] = mapped_column(deferred=True)
+    # A small copy for pages (voting_app.images.THUMBNAIL_SIDE); None for a photo stored before
+    # thumbnails, until `flask photo-thumbnails` makes it.
+    thumbnail: Mapped[bytes | None] = mapped_column(deferred=True)
     width: Mapped[int]
     height: Mapped[int]
     is_public: Mapped[bool] = mapped_column(default=True)

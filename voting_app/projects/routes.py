@@ -4,12 +4,13 @@ departments' progress notes and answers, deputies' supervision."""
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from voting_app.ballots.models import Candidate
 from voting_app.db import db, reads_first
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
+from voting_app.paging import page_of
 from voting_app.permissions import may_see_photo, owns_project, recorded_supervision
 from voting_app.projects import delivery, schedule, service
 from voting_app.projects.forms import (
@@ -43,13 +44,17 @@ def project_list():
     stage = request.args.get("stage") if request.args.get("stage") in STAGES else None
     department_id = int_arg("department")
     band = request.args.get("satisfaction") if request.args.get("satisfaction") in SATISFACTION_FILTERS else None
-    projects = service.filtered_projects(year, stage, department_id)
+    search = request.args.get("q", "").strip()
+    projects = service.filtered_projects(year, stage, department_id, search)
     ratings = service.project_ratings(current_app.extensions.get("rating_sources", []))
     if band:
         projects = [p for p in projects if service.satisfaction_band(ratings.get(p.id, [])) == band]
+    page = page_of(len(projects), int_arg("page"))
     return render_template(
         "projects/list.html",
-        projects=projects,
+        projects=projects[page.offset:page.offset + page.per_page],
+        page=page,
+        search=search,
         ratings=ratings,
         years=years,
         departments=service.all_departments(),
@@ -74,6 +79,8 @@ def project_detail(project_id: int):
     if project is None:
         abort(404)
     today = schedule.beijing_today()
+    # The chart needs plotly.js (about 400 KB); the page opens with the dates table and draws the chart on request.
+    shows_chart = request.args.get("chart") == "timeline"
     panels = [provider(project) for provider in current_app.extensions.get("project_panels", [])]
     labels = {
         "stages": STAGE_LABELS,
@@ -90,7 +97,8 @@ def project_detail(project_id: int):
         assessments=service.deputy_assessments(project),
         panels=panels,
         history_label=lambda field: history_field_label(field, field_labels()),
-        figure=timeline_figure(project, labels, today),
+        has_dates=bool(project.stage_plans or project.milestones),
+        figure=timeline_figure(project, labels, today) if shows_chart else None,
         plotly_js=PLOTLY_JS,
         today=today,
         is_overdue=schedule.is_overdue,
@@ -423,17 +431,29 @@ def dashboard():
     )
 
 
-@bp.get("/photos/<photo_token>")
-def photo(photo_token: str):
-    photo = db.first_or_404(db.select(Photo).where(Photo.token == photo_token))
+def _photo_response(photo_token: str, thumbnail: bool):
+    query = db.select(Photo).where(Photo.token == photo_token)
+    photo = db.first_or_404(query.options(undefer(Photo.thumbnail if thumbnail else Photo.data)))
     if not may_see_photo(current_user, photo):
         abort(404)
-    response = make_response(photo.data)
+    # A photo stored before thumbnails is sent whole until `flask photo-thumbnails` has made its thumbnail.
+    response = make_response(photo.thumbnail if thumbnail and photo.thumbnail else photo.data)
     response.headers["Content-Type"] = photo.content_type
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = f'inline; filename="{photo.token}.jpg"'
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if photo.is_public else "private, no-store"
     return response
+
+
+@bp.get("/photos/<photo_token>")
+def photo(photo_token: str):
+    return _photo_response(photo_token, thumbnail=False)
+
+
+@bp.get("/photos/<photo_token>/thumbnail")
+def photo_thumbnail(photo_token: str):
+    """What pages show; the thumbnail links to the photo."""
+    return _photo_response(photo_token, thumbnail=True)
 
 
 def register_panel(app, provider) -> None:

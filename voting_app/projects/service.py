@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from voting_app import audit
 from voting_app.auth.models import User
@@ -14,6 +14,7 @@ from voting_app.ballots.models import ANNOUNCED, CONFIRMED, Candidate, Round
 from voting_app.ballots.service import count_round
 from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
+from voting_app.paging import search_words
 from voting_app.permissions import DEPARTMENT_OFFICER
 from voting_app.projects.models import APPROVED, IN_PROGRESS, STAGES, Department, Project, ProjectChange, StagePlan
 from voting_app.projects.schedule import stated_year
@@ -291,8 +292,13 @@ def project_ratings(rating_sources) -> dict[int, list[Rating]]:
     return ratings
 
 
-def filtered_projects(year: int | None = None, stage: str | None = None, department_id: int | None = None) -> list[Project]:
-    query = select(Project).order_by(Project.year.desc(), Project.id)
+def filtered_projects(year: int | None = None, stage: str | None = None, department_id: int | None = None,
+                      search: str | None = None) -> list[Project]:
+    """The search matches name, summary, place and department, every typed word."""
+    query = select(Project).outerjoin(Department, Department.id == Project.department_id).order_by(Project.year.desc(), Project.id)
+    for word in search_words(search):
+        query = query.where(or_(*(column.icontains(word, autoescape=True)
+                                  for column in (Project.name, Project.summary, Project.location, Department.name))))
     if year is not None:
         query = query.where(Project.year == year)
     if stage in STAGES:

@@ -37,7 +37,9 @@ class AcceptForm(Form):
 
 
 class MergeForm(Form):
-    into = StringField(_l("Tracking code of the proposal it repeats"), validators=[DataRequired(), Length(max=20)])
+    into = StringField(_l("Tracking code of the proposal it repeats"), validators=[
+        DataRequired(message=_l("Enter the tracking code of the proposal it repeats.")),
+        Length(max=20, message=_l("A tracking code has 10 letters and digits."))])
 
 
 class DeclineForm(Form):

@@ -38,6 +38,8 @@ class Proposal(db.Model):
     contact: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(20), default=RECEIVED, index=True)
     decline_reason: Mapped[str] = mapped_column(Text, default="")
+    # The proposal that stands for this one now: later merges of its target carry it along
+    # (ProposalMerge keeps where staff merged it).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
     candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"), index=True)
     screened_by_name: Mapped[str] = mapped_column(String(100), default="")
@@ -47,3 +49,16 @@ class Proposal(db.Model):
     station: Mapped[LiaisonStation] = relationship()
     merged_into: Mapped["Proposal | None"] = relationship(remote_side=[id])
     photos: Mapped[list[Photo]] = relationship(order_by="Photo.id", foreign_keys="Photo.proposal_id")
+
+
+class ProposalMerge(db.Model):
+    """Where staff merged a proposal, kept while the merge stands. Proposal.merged_into_id moves
+    when the target is merged in turn; this does not, so undoing a merge knows which proposals
+    were merged into this one, directly or through others, and brings them back with it."""
+
+    __tablename__ = "proposal_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), unique=True)
+    into_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

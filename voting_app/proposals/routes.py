@@ -94,11 +94,14 @@ def proposal_list():
     station_id = int_arg("station")
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     theme = request.args.get("theme") if request.args.get("theme") in THEME_LABELS else None
+    search = request.args.get("q", "").strip()
+    proposals, page = service.proposal_page(status, station_id, theme, search, int_arg("page"))
     return render_template(
         "proposals/list.html",
-        proposals=service.proposal_list(status, station_id, theme),
+        proposals=proposals,
+        page=page,
         stations=db.session.scalars(db.select(LiaisonStation).order_by(LiaisonStation.name)).all(),
-        chosen={"status": status, "station": station_id, "theme": theme},
+        chosen={"status": status, "station": station_id, "theme": theme, "q": search},
         statuses=STATUS_LABELS,
         themes=THEME_LABELS,
         shown=service.tracking_code_shown,
@@ -116,7 +119,8 @@ def _detail_page(proposal: Proposal, accept_form=None, merge_form=None, decline_
         "proposals/detail.html",
         proposal=proposal,
         accept_form=accept_form,
-        merge_form=merge_form or MergeForm(formdata=None),
+        merge_form=merge_form or MergeForm(formdata=None, meta={"csrf": False}),
+        button=ButtonForm(),
         decline_form=decline_form or DeclineForm(formdata=None),
         duplicates=db.session.scalars(db.select(Proposal).where(Proposal.merged_into_id == proposal.id)).all(),
         supporters=service.supporters(proposal),
@@ -160,15 +164,39 @@ def proposal_accept(proposal_id: int):
     return _screened(proposal, _("Accepted as a candidate in “%(round)s”.", round=candidate.round.title))
 
 
+def _merge_target(form: MergeForm) -> Proposal | None:
+    """The proposal the form's tracking code names, or None with the error on the form."""
+    into = service.find_by_tracking_code(form.into.data)
+    if into is None:
+        form.into.errors.append(_("No proposal has this tracking code."))
+    return into
+
+
+@bp.get("/proposals/<int:proposal_id>/merge")
+def proposal_merge_confirm(proposal_id: int):
+    """Says what the merge will do before anything changes; the button on it merges."""
+    proposal = _proposal(proposal_id)
+    form = MergeForm(request.args, meta={"csrf": False})
+    into = _merge_target(form) if form.validate() else None
+    if into is None:
+        return _detail_page(proposal, merge_form=form, status=400)
+    try:
+        plan = service.merge_plan(proposal, into)
+    except DomainError as error:
+        flash_domain_error(error)
+        return redirect(url_for("proposals.proposal_detail", proposal_id=proposal_id))
+    return render_template("proposals/merge_confirm.html", plan=plan, form=MergeForm(formdata=None),
+                           statuses=STATUS_LABELS, shown=service.tracking_code_shown)
+
+
 @bp.post("/proposals/<int:proposal_id>/merge")
 def proposal_merge(proposal_id: int):
     proposal = _proposal(proposal_id)
     form = MergeForm()
     if not form.validate_on_submit():
         return _detail_page(proposal, merge_form=form, status=400)
-    into = service.find_by_tracking_code(form.into.data)
+    into = _merge_target(form)
     if into is None:
-        form.into.errors.append(_("No proposal has this tracking code."))
         return _detail_page(proposal, merge_form=form, status=400)
     try:
         service.merge_proposal(current_actor(), current_user.label, proposal, into)
@@ -176,7 +204,23 @@ def proposal_merge(proposal_id: int):
     except DomainError as error:
         flash_domain_error(error)
         return redirect(url_for("proposals.proposal_detail", proposal_id=proposal_id))
-    return _screened(proposal, _("Merged into %(code)s.", code=service.tracking_code_shown(into.tracking_code)))
+    return _screened(proposal, _("Merged into %(code)s. You can undo this below.",
+                                 code=service.tracking_code_shown(into.tracking_code)))
+
+
+@bp.post("/proposals/<int:proposal_id>/unmerge")
+def proposal_unmerge(proposal_id: int):
+    proposal = _proposal(proposal_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        came_back = service.unmerge_proposal(current_actor(), proposal)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+        return redirect(url_for("proposals.proposal_detail", proposal_id=proposal_id))
+    return _screened(proposal, _("Merge undone: the proposal is open for screening again, and %(count)d merged into it came back with it.",
+                                 count=len(came_back)))
 
 
 @bp.post("/proposals/<int:proposal_id>/decline")

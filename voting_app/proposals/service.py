@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 
 from voting_app import audit
 from voting_app.ballots.counting import SATISFACTION
@@ -16,9 +16,10 @@ from voting_app.codes import new_code, normalise_code
 from voting_app.db import db, utcnow
 from voting_app.errors import ConflictError, DomainError
 from voting_app.images import CleanImage
+from voting_app.paging import Page, page_of, search_words
 from voting_app.projects.delivery import photo_rows
 from voting_app.projects.models import Project
-from voting_app.proposals.models import ACCEPTED, DECLINED, MERGED, RECEIVED, STATUSES, LiaisonStation, Proposal
+from voting_app.proposals.models import ACCEPTED, DECLINED, MERGED, RECEIVED, STATUSES, LiaisonStation, Proposal, ProposalMerge
 
 THEMES = (
     "roads_transport",
@@ -130,19 +131,64 @@ def accept_proposal(actor: str, actor_name: str, proposal: Proposal, round_: Rou
     return candidate
 
 
-def merge_proposal(actor: str, actor_name: str, proposal: Proposal, into: Proposal) -> None:
-    """A duplicate joins the proposal it repeats; proposals merged into it follow, so chains stay one step."""
+@dataclass(frozen=True)
+class MergePlan:
+    """What merging `proposal` into `into` will do, for the confirmation page."""
+
+    proposal: Proposal
+    into: Proposal
+    followers: int  # proposals merged into `proposal` earlier, which follow it
+    supporters_after: int  # residents `into` stands for afterwards
+
+
+def merge_plan(proposal: Proposal, into: Proposal) -> MergePlan:
+    """Check the merge may be made, and say what it will do; changes nothing."""
     _require_received(proposal)
     if into.id == proposal.id:
         raise DomainError(_l("A proposal cannot be merged into itself."))
     if into.status not in (RECEIVED, ACCEPTED):
         raise DomainError(_l("Merge into a proposal that is open or accepted."))
+    return MergePlan(proposal, into, supporters(proposal) - 1, supporters(into) + supporters(proposal))
+
+
+def merge_proposal(actor: str, actor_name: str, proposal: Proposal, into: Proposal) -> None:
+    """A duplicate joins the proposal it repeats; proposals merged into it follow, so chains stay one step."""
+    merge_plan(proposal, into)
     for follower in db.session.scalars(select(Proposal).where(Proposal.merged_into_id == proposal.id)):
         follower.merged_into_id = into.id
     proposal.merged_into_id = into.id
+    db.session.add(ProposalMerge(proposal_id=proposal.id, into_id=into.id))
     _screened(proposal, actor_name, MERGED)
     db.session.flush()
     audit.record(actor, "proposal.merge", f"proposal:{proposal.id}", into=into.id)
+
+
+def unmerge_proposal(actor: str, proposal: Proposal) -> list[Proposal]:
+    """Undo a merge: the proposal is open again as before it, and the proposals merged into it
+    (directly or through others) stand with it again. Returns those that came back."""
+    if proposal.status != MERGED:
+        raise ConflictError(_l("This proposal is not merged, so there is nothing to undo."))
+    was_into = proposal.merged_into_id
+    came_back: list[Proposal] = []
+    frontier = [proposal.id]
+    while frontier:
+        children = list(db.session.scalars(
+            select(Proposal).join(ProposalMerge, ProposalMerge.proposal_id == Proposal.id)
+            .where(ProposalMerge.into_id.in_(frontier)).order_by(Proposal.id)
+        ))
+        came_back += children
+        frontier = [child.id for child in children]
+    for follower in came_back:
+        follower.merged_into_id = proposal.id
+    db.session.execute(delete(ProposalMerge).where(ProposalMerge.proposal_id == proposal.id))
+    proposal.status = RECEIVED
+    proposal.merged_into_id = None
+    proposal.screened_by_name = ""
+    proposal.screened_at = None
+    db.session.flush()
+    audit.record(actor, "proposal.unmerge", f"proposal:{proposal.id}", was_into=was_into,
+                 came_back=[follower.id for follower in came_back])
+    return came_back
 
 
 def decline_proposal(actor: str, actor_name: str, proposal: Proposal, reason: str) -> None:
@@ -161,15 +207,38 @@ def supporters(proposal: Proposal) -> int:
     return 1 + db.session.scalar(select(func.count(Proposal.id)).where(Proposal.merged_into_id == proposal.id))
 
 
-def proposal_list(status: str | None = None, station_id: int | None = None, theme: str | None = None) -> list[Proposal]:
-    query = select(Proposal).order_by(Proposal.id.desc())
+def _listed(status: str | None, station_id: int | None, theme: str | None, search: str | None):
+    query = select(Proposal)
     if status in STATUSES:
         query = query.where(Proposal.status == status)
     if station_id is not None:
         query = query.where(Proposal.station_id == station_id)
     if theme in THEMES:
         query = query.where(Proposal.theme == theme)
-    return list(db.session.scalars(query))
+    for word in search_words(search):
+        code = normalise_code(word)
+        query = query.where(or_(
+            Proposal.title.icontains(word, autoescape=True),
+            Proposal.description.icontains(word, autoescape=True),
+            Proposal.location.icontains(word, autoescape=True),
+            *([Proposal.tracking_code.contains(code, autoescape=True)] if len(code) >= 4 else []),
+        ))
+    return query
+
+
+def proposal_list(status: str | None = None, station_id: int | None = None, theme: str | None = None,
+                  search: str | None = None) -> list[Proposal]:
+    return list(db.session.scalars(_listed(status, station_id, theme, search).order_by(Proposal.id.desc())))
+
+
+def proposal_page(status: str | None = None, station_id: int | None = None, theme: str | None = None,
+                  search: str | None = None, page: int | None = None) -> tuple[list[Proposal], Page]:
+    """One page of the screening list, newest first; the search matches title, description, place
+    and tracking code, every typed word."""
+    query = _listed(status, station_id, theme, search)
+    shown = page_of(db.session.scalar(select(func.count()).select_from(query.subquery())), page)
+    rows = db.session.scalars(query.order_by(Proposal.id.desc()).offset(shown.offset).limit(shown.per_page))
+    return list(rows), shown
 
 
 @dataclass(frozen=True)

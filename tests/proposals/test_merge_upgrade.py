@@ -1,0 +1,49 @@
+"""The upgrade that makes merges undoable keeps the merges made before it undoable too, and
+photos stored before thumbnails are left for `flask photo-thumbnails`."""
+
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, text
+
+from tests.conftest import AUDIT_KEY, ROOT, SECRET
+from voting_app import create_app
+
+MIGRATIONS = str(ROOT / "migrations")
+BEFORE = "d4f6b8c0e2a4"
+
+
+def test_earlier_merges_can_be_undone_after_the_upgrade(tmp_path):
+    url = f"sqlite:///{tmp_path / 'merge.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "TESTING": True})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision=BEFORE)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO liaison_stations (id, code, name, address, created_at) "
+                                "VALUES (1, 'ST0001', '米公站', '', CURRENT_TIMESTAMP)"))
+        for row_id, code, status, into in ((1, "AAAAAAAAAA", "received", None), (2, "BBBBBBBBBB", "merged", 1),
+                                           (3, "CCCCCCCCCC", "received", None)):
+            connection.execute(text(
+                "INSERT INTO proposals (id, tracking_code, station_id, title, description, location, theme, contact, status, "
+                "decline_reason, merged_into_id, screened_by_name, created_at) VALUES (:id, :code, 1, '路灯', '晚上路很黑，希望加装路灯', "
+                "'', 'other', '', :status, '', :into, '', CURRENT_TIMESTAMP)"), {"id": row_id, "code": code, "status": status, "into": into})
+        connection.execute(text("INSERT INTO photos (token, content_type, data, width, height, is_public, created_at) "
+                                "VALUES ('tok', 'image/jpeg', :data, 1, 1, 1, CURRENT_TIMESTAMP)"), {"data": b"\xff\xd8"})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+    with engine.begin() as connection:
+        assert [tuple(row) for row in connection.execute(text("SELECT proposal_id, into_id FROM proposal_merges"))] == [(2, 1)]
+        assert connection.execute(text("SELECT thumbnail FROM photos")).scalar() is None
+    with app.app_context():
+        from voting_app.db import db
+        from voting_app.proposals import service
+        from voting_app.proposals.models import Proposal
+
+        service.unmerge_proposal("test", db.session.get(Proposal, 2))
+        db.session.commit()
+        assert db.session.get(Proposal, 2).status == "received" and service.supporters(db.session.get(Proposal, 1)) == 1
+        db.session.remove()
+        downgrade(directory=MIGRATIONS, revision=BEFORE)
+        db.engine.dispose()
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT status, merged_into_id FROM proposals WHERE id = 2")).one() == ("received", None)
+    engine.dispose()
