@@ -85,20 +85,6 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException("the scrub could not finish; see the log above (a long-running reader?) and try again")
         click.echo("scrubbed: no dead rows or old WAL frames are left of the ballot tables and forgotten addresses")
 
-    @app.cli.command("photo-thumbnails")
-    def photo_thumbnails_command() -> None:
-        """Make the thumbnails of photos stored before thumbnails were (pages send those whole until then)."""
-        from voting_app.projects.delivery import fill_missing_thumbnails
-
-        made = 0
-        while True:
-            batch = fill_missing_thumbnails()
-            db.session.commit()
-            if not batch:
-                break
-            made += batch
-        click.echo(f"thumbnails made: {made}")
-
     @app.cli.command("audit-anchor")
     def audit_anchor() -> None:
         """Print COUNT:HASH of the newest audit entry, to write down or publish."""

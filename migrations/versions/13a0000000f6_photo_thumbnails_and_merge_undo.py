@@ -31,12 +31,37 @@ def upgrade():
         sa.UniqueConstraint('proposal_id', name=op.f('uq_proposal_merges_proposal_id')),
     )
     op.create_index(op.f('ix_proposal_merges_into_id'), 'proposal_merges', ['into_id'], unique=False)
+    _thumbnail_earlier_photos()
     # Earlier merges kept only where a proposal ended up; that is the best record of where it was merged.
     op.execute(
         "INSERT INTO proposal_merges (proposal_id, into_id, created_at) "
         "SELECT id, merged_into_id, COALESCE(screened_at, created_at) FROM proposals "
         "WHERE status = 'merged' AND merged_into_id IS NOT NULL"
     )
+
+
+def _thumbnail_earlier_photos():
+    """Photos stored before thumbnails get theirs now, so pages never send them whole. Every stored
+    photo was re-encoded on upload; one that still will not decode keeps no thumbnail and is sent whole."""
+    from voting_app.errors import DomainError
+    from voting_app.images import thumbnail_of
+
+    connection = op.get_bind()
+    photos = sa.table('photos', sa.column('id', sa.Integer()), sa.column('data', sa.LargeBinary()),
+                      sa.column('thumbnail', sa.LargeBinary()))
+    last = 0
+    while True:
+        batch = connection.execute(sa.select(photos.c.id, photos.c.data).where(photos.c.id > last)
+                                   .order_by(photos.c.id).limit(50)).all()
+        if not batch:
+            return
+        for photo_id, data in batch:
+            try:
+                thumbnail = thumbnail_of(data)
+            except DomainError:
+                continue
+            connection.execute(photos.update().where(photos.c.id == photo_id).values(thumbnail=thumbnail))
+        last = batch[-1][0]
 
 
 def downgrade():

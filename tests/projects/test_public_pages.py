@@ -12,7 +12,6 @@ from tests.images import jpeg_bytes
 from tests.projects.test_delivery import TODAY, new_project, officer_client, photo_upload
 from voting_app.db import db
 from voting_app.images import THUMBNAIL_SIDE
-from voting_app.projects import delivery
 from voting_app.projects.models import Photo, Project
 
 
@@ -41,26 +40,6 @@ def test_an_uploaded_photo_gets_a_clean_thumbnail_that_the_page_shows_linking_to
     assert len(small.data) * 5 < len(full.data)
 
 
-def test_photos_stored_before_thumbnails_are_sent_whole_until_the_command_makes_theirs(app, world):
-    project_id = new_project(app)
-    officer = officer_client(app, "区交通运输局")
-    post(officer, f"/projects/{project_id}/notes/new", {"body": "进场", "photos": [photo_upload(jpeg_bytes(size=(1200, 900)))]},
-         content_type="multipart/form-data")
-    with app.app_context():
-        photo = db.session.scalars(select(Photo)).one()
-        photo.thumbnail = None
-        token = photo.token
-        db.session.commit()
-    full = app.test_client().get(f"/projects/photos/{token}").data
-    assert app.test_client().get(f"/projects/photos/{token}/thumbnail").data == full
-    result = app.test_cli_runner().invoke(args=["photo-thumbnails"])
-    assert result.exit_code == 0 and "thumbnails made: 1" in result.output
-    served = app.test_client().get(f"/projects/photos/{token}/thumbnail").data
-    assert _decoded(served).size == (THUMBNAIL_SIDE, 300) and len(_decoded(served).getexif()) == 0
-    with app.app_context():
-        assert delivery.fill_missing_thumbnails() == 0
-
-
 def test_a_proposal_photo_thumbnail_is_for_staff_only(app, world):
     from tests.proposals.test_proposals import a_station, propose
 
@@ -76,7 +55,7 @@ def test_a_proposal_photo_thumbnail_is_for_staff_only(app, world):
 def test_the_project_page_loads_the_chart_only_on_request(app, world):
     project_id = new_project(app)
     staff = as_role(app, world, "staff")
-    post(staff, f"/projects/{project_id}/schedule", {"stage": "approved", "planned_start": "2026-01-10", "planned_end": "2026-03-01"})
+    post(staff, f"/projects/{project_id}/schedule", {"approved-planned_start": "2026-01-10", "approved-planned_end": "2026-03-01"})
     first = app.test_client().get(f"/projects/{project_id}").get_data(as_text=True)
     assert "plotly" not in first and "charts.js" not in first
     assert f"/projects/{project_id}?chart=timeline#timeline" in first and "2026-03-01" in first  # the dates table

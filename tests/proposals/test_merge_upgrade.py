@@ -1,14 +1,19 @@
 """The upgrade that makes merges undoable keeps the merges made before it undoable too, and
-photos stored before thumbnails are left for `flask photo-thumbnails`."""
+makes thumbnails for the photos stored before it (one that will not decode is sent whole)."""
+
+import io
 
 from flask_migrate import downgrade, upgrade
+from PIL import Image
 from sqlalchemy import create_engine, text
 
 from tests.conftest import AUDIT_KEY, ROOT, SECRET
+from tests.images import jpeg_bytes
 from voting_app import create_app
+from voting_app.images import THUMBNAIL_SIDE
 
 MIGRATIONS = str(ROOT / "migrations")
-BEFORE = "d4f6b8c0e2a4"
+BEFORE = "13a0000000b2"
 
 
 def test_earlier_merges_can_be_undone_after_the_upgrade(tmp_path):
@@ -26,13 +31,16 @@ def test_earlier_merges_can_be_undone_after_the_upgrade(tmp_path):
                 "INSERT INTO proposals (id, tracking_code, station_id, title, description, location, theme, contact, status, "
                 "decline_reason, merged_into_id, screened_by_name, created_at) VALUES (:id, :code, 1, '路灯', '晚上路很黑，希望加装路灯', "
                 "'', 'other', '', :status, '', :into, '', CURRENT_TIMESTAMP)"), {"id": row_id, "code": code, "status": status, "into": into})
-        connection.execute(text("INSERT INTO photos (token, content_type, data, width, height, is_public, created_at) "
-                                "VALUES ('tok', 'image/jpeg', :data, 1, 1, 1, CURRENT_TIMESTAMP)"), {"data": b"\xff\xd8"})
+        for token, data in (("good", jpeg_bytes(size=(1200, 900))), ("broken", b"\xff\xd8")):
+            connection.execute(text("INSERT INTO photos (token, content_type, data, width, height, is_public, created_at) "
+                                    "VALUES (:token, 'image/jpeg', :data, 1, 1, 1, CURRENT_TIMESTAMP)"), {"token": token, "data": data})
     with app.app_context():
         upgrade(directory=MIGRATIONS)
     with engine.begin() as connection:
         assert [tuple(row) for row in connection.execute(text("SELECT proposal_id, into_id FROM proposal_merges"))] == [(2, 1)]
-        assert connection.execute(text("SELECT thumbnail FROM photos")).scalar() is None
+        thumbnails = dict(connection.execute(text("SELECT token, thumbnail FROM photos")).all())
+        assert thumbnails["broken"] is None
+        assert Image.open(io.BytesIO(thumbnails["good"])).size == (THUMBNAIL_SIDE, THUMBNAIL_SIDE * 3 // 4)
     with app.app_context():
         from voting_app.db import db
         from voting_app.proposals import service

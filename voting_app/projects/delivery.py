@@ -95,16 +95,6 @@ def photo_rows(images: list[CleanImage], public: bool = True) -> list[Photo]:
     ]
 
 
-def fill_missing_thumbnails(limit: int = 50) -> int:
-    """Make the thumbnails of up to `limit` photos stored before thumbnails were; returns how many."""
-    photos = db.session.scalars(select(Photo).where(Photo.thumbnail.is_(None)).order_by(Photo.id).limit(limit)
-                                .options(undefer(Photo.data))).all()
-    for photo in photos:
-        photo.thumbnail = thumbnail_of(photo.data)
-    db.session.flush()
-    return len(photos)
-
-
 def _history(project: Project, actor_name: str, field: str, old: str = "", new: str = "") -> None:
     project.changes.append(ProjectChange(actor_name=actor_name, field=field, old_value=old, new_value=new))
 

@@ -169,8 +169,8 @@ class Photo(db.Model):
     content_type: Mapped[str] = mapped_column(String(40))
     # Pages list photos without their bytes; only the photo route reads them.
     data: Mapped[bytes] = mapped_column(deferred=True)
-    # A small copy for pages (voting_app.images.THUMBNAIL_SIDE); None for a photo stored before
-    # thumbnails, until `flask photo-thumbnails` makes it.
+    # A small copy for pages (voting_app.images.THUMBNAIL_SIDE); None only for an earlier photo the
+    # upgrade could not decode.
     thumbnail: Mapped[bytes | None] = mapped_column(deferred=True)
     width: Mapped[int]
     height: Mapped[int]

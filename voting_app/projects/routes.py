@@ -436,7 +436,7 @@ def _photo_response(photo_token: str, thumbnail: bool):
     photo = db.first_or_404(query.options(undefer(Photo.thumbnail if thumbnail else Photo.data)))
     if not may_see_photo(current_user, photo):
         abort(404)
-    # A photo stored before thumbnails is sent whole until `flask photo-thumbnails` has made its thumbnail.
+    # The upgrade that brought thumbnails made them for earlier photos; one it could not decode is sent whole.
     response = make_response(photo.thumbnail if thumbnail and photo.thumbnail else photo.data)
     response.headers["Content-Type"] = photo.content_type
     response.headers["X-Content-Type-Options"] = "nosniff"
