@@ -3,6 +3,7 @@
 and the public list's filters."""
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -141,15 +142,32 @@ def test_an_officer_cannot_touch_another_departments_project(app, world):
     assert "Report progress" not in page
 
 
-def test_an_account_without_a_department_cannot_be_an_officer(app, world):
+def test_an_officer_account_takes_its_department_from_the_managed_list(app, world):
+    from voting_app.auth.models import User
+    from voting_app.projects.models import Department
+
     staff = as_role(app, world, "staff")
-    form = {"username": "wang", "display_name": "王", "role": "department_officer", "password": "a long password 1", "department": ""}
+    form = {"username": "wang", "display_name": "王", "role": "department_officer", "password": "a long password 1",
+            "department_id": "", "new_department": ""}
     response = post(staff, "/accounts/new", form)
-    assert "needs its department" in response.get_data(as_text=True)
-    form["department"] = "区交通运输局"
-    assert post(staff, "/accounts/new", form).status_code == 302
-    form |= {"username": "li", "role": "staff"}
-    assert "Only department officers" in post(staff, "/accounts/new", form).get_data(as_text=True)
+    assert response.status_code == 400 and "needs its department" in response.get_data(as_text=True)
+    page = staff.get("/accounts/new").get_data(as_text=True)
+    assert re.search(r'<select[^>]*name="department_id"', page) and "<datalist" not in page
+    # A name not on the list is added to it (audited) and the account serves it.
+    assert post(staff, "/accounts/new", form | {"new_department": " 区城市管理执法局 "}).status_code == 302
+    with app.app_context():
+        enforcement = db.session.scalars(select(Department).where(Department.name == "区城市管理执法局")).one()
+        assert db.session.scalars(select(User).where(User.username == "wang")).one().department_id == enforcement.id
+        enforcement_id = enforcement.id
+    # A second officer picks it from the list: one department, two officers, no look-alike.
+    assert post(staff, "/accounts/new", form | {"username": "zhao", "department_id": str(enforcement_id)}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Department.id)).where(Department.name.contains("城市管理"))) == 1
+    refused = post(staff, "/accounts/new", form | {"username": "li", "role": "staff", "new_department": "区某某局"})
+    assert "Only department officers" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Department.id).where(Department.name == "区某某局")) is None  # nothing half-stored
+        assert db.session.scalar(select(User.id).where(User.username == "li")) is None
 
 
 # ---- deputies: supervision ------------------------------------------------------------

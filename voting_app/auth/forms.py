@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 
 from voting_app.forms import Form
 from voting_app.permissions import ACCOUNT_ROLES, DEPARTMENT_OFFICER, GRID_WORKER, PRESIDING, SCRUTINEER, STAFF
+from voting_app.projects.forms import DepartmentChoice
 
 
 class LoginForm(Form):
@@ -30,11 +31,10 @@ ROLE_LABELS = {
 ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ACCOUNT_ROLES]
 
 
-class AccountForm(Form):
+class AccountForm(DepartmentChoice, Form):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9_.-]+$")])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
-    department = StringField(_l("Department (department officers only)"), validators=[Length(max=200)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
 
 

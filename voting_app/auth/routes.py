@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from voting_app.projects.service import all_departments
+from voting_app.projects.service import all_departments, chosen_department, unserved_department_ids
 from voting_app.auth.devices import current_client, remember_device
 from voting_app.auth.forms import ROLE_LABELS, AccountForm, CodeForm, LoginForm, PinForm, SecondFactorForm
 from voting_app.auth.models import User
@@ -213,14 +213,16 @@ def account_security():
 @bp.route("/accounts/new", methods=["GET", "POST"])
 def account_new():
     form = AccountForm()
+    form.offer_departments(all_departments(), unserved_department_ids(), none_label=_("— None: not a department officer —"))
     if form.validate_on_submit():
         try:
+            department = chosen_department(current_actor(), form.department_id.data, form.new_department.data)
             user = create_user(form.username.data, form.display_name.data, form.role.data, form.password.data, current_actor(),
-                               department=form.department.data or "")
+                               department=department.name if department else "")
             db.session.commit()
             flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for("auth.account_list"))
         except DomainError as error:
             db.session.rollback()
             form.username.errors.append(str(error.message))
-    return render_template("auth/account_new.html", form=form, department_names=[d.name for d in all_departments()])
+    return render_template("auth/account_new.html", form=form), 400 if form.errors else 200

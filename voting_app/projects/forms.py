@@ -24,25 +24,31 @@ def optional_id(value) -> int | None:
     return None if value in ("", None) else record_id(value)
 
 
-class ProjectForm(Form):
-    name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
-    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
+class DepartmentChoice:
+    """A department from the managed list, or a full name typed in to add one (no JavaScript);
+    the service's chosen_department() turns the two into one department."""
+
     department_id = SelectField(_l("Choose from the list"), coerce=optional_id)
     new_department = StringField(_l("New responsible department"), validators=[Optional(), Length(max=200)])
+
+    def offer_departments(self, departments, unserved: set[int], none_label=_l("— Not decided yet —")) -> None:
+        """The managed list, marking departments no officer serves."""
+        # Plain strings: a lazy string counts as markup, and the name is the user's text.
+        self.department_id.choices = [SelectChoice("", str(none_label))] + [
+            SelectChoice(department.id, str(_l("%(name)s (no officer)", name=department.name)) if department.id in unserved else department.name)
+            for department in departments
+        ]
+
+
+class ProjectForm(DepartmentChoice, Form):
+    name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
     year = IntegerField(_l("Project year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
     budget = DecimalField(_l("Budget (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
     stage = SelectField(_l("Stage"), choices=[SelectChoice(stage, STAGE_LABELS[stage]) for stage in STAGES])
     progress_percent = IntegerField(_l("Progress (percent)"), default=0, validators=[Optional(), NumberRange(min=0, max=100)])
     spent = DecimalField(_l("Spent so far (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
-
-    def offer_departments(self, departments, unserved: set[int]) -> None:
-        """The managed list, marking departments no officer serves."""
-        # Plain strings: a lazy string counts as markup, and the name is the user's text.
-        self.department_id.choices = [SelectChoice("", str(_l("— Not decided yet —")))] + [
-            SelectChoice(department.id, str(_l("%(name)s (no officer)", name=department.name)) if department.id in unserved else department.name)
-            for department in departments
-        ]
 
     def values(self) -> dict:
         """The project's fields; the department is chosen apart (service.chosen_department)."""
