@@ -10,7 +10,9 @@ from sqlalchemy import select
 from voting_app import audit
 from voting_app.ballots.counting import SATISFACTION, CountResult
 from voting_app.ballots.models import Candidate, Round
-from voting_app.ballots.service import count_round, round_board
+from voting_app.auth.models import User
+from voting_app.ballots.models import VOID
+from voting_app.ballots.service import count_round, returned_count, round_board
 from voting_app.db import db
 from voting_app.projects import delivery, schedule
 from voting_app.projects.models import STAGES, Project
@@ -32,6 +34,16 @@ class RoundReport:
 
 
 @dataclass(frozen=True)
+class VoidRound:
+    """A round declared void: why, by whom, and how many ballots it holds that never count."""
+
+    round: Round
+    returned: int
+    requested_by: str
+    voided_by: str
+
+
+@dataclass(frozen=True)
 class ElectedProject:
     candidate: Candidate
     votes: int
@@ -48,14 +60,19 @@ class SessionReport:
     pending: list[Round]
     elected: list[ElectedProject]
     audit_anchor: str
+    voided: list[VoidRound] = field(default_factory=list)
 
 
 def session_report(congress: CongressSession) -> SessionReport:
     """Every counted round with its announcement and board digest, rounds not yet counted,
-    and the candidates elected (those that became projects link to them)."""
+    rounds declared void (with the reason), and the candidates elected (those that became
+    projects link to them)."""
     rounds = db.session.scalars(select(Round).where(Round.session_id == congress.id).order_by(Round.id)).all()
-    reports, pending, elected = [], [], []
+    reports, pending, elected, voided = [], [], [], []
     for round_ in rounds:
+        if round_.state == VOID:
+            voided.append(_void_round(round_))
+            continue
         if round_.state not in COUNTED:
             if round_.state != "draft":
                 pending.append(round_)
@@ -72,7 +89,15 @@ def session_report(congress: CongressSession) -> SessionReport:
                 candidate = by_id[line.candidate_id]
                 project = db.session.get(Project, candidate.project_id) if candidate.project_id else None
                 elected.append(ElectedProject(candidate, line.votes, line.rank, round_, project))
-    return SessionReport(congress, presence(congress.id), reports, pending, elected, audit.anchor())
+    return SessionReport(congress, presence(congress.id), reports, pending, elected, audit.anchor(), voided)
+
+
+def _void_round(round_: Round) -> VoidRound:
+    def name(user_id: int | None) -> str:
+        user = db.session.get(User, user_id) if user_id else None
+        return user.display_name if user else ""
+
+    return VoidRound(round_, returned_count(round_.id), name(round_.void_requested_by_id), name(round_.voided_by_id))
 
 
 @dataclass(frozen=True)
