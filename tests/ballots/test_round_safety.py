@@ -264,6 +264,8 @@ def test_the_waiting_page_reloads_itself_and_announces_a_new_round(app, world):
     home = deputy.get("/ballots/").get_data(as_text=True)
     assert re.search(r'<meta http-equiv="refresh" content="1[0-5]">', home)
     assert "round-notice" not in home
+    still = deputy.get("/ballots/?refresh=off").get_data(as_text=True)  # for whom the reloading is in the way
+    assert 'http-equiv="refresh"' not in still and 'href="/ballots/"' in still
     open_round(app, world)
     home = deputy.get("/ballots/").get_data(as_text=True)
     notice = re.search(r'<section class="round-notice".*?</section>', home, re.S).group(0)

@@ -671,7 +671,7 @@ def deputy_home():
         announced=announced,
         receipts=_receipts(),
         button=ButtonForm(),
-        refresh_seconds=WAITING_REFRESH_SECONDS,
+        refresh_seconds=0 if request.args.get("refresh") == "off" else WAITING_REFRESH_SECONDS,
     )
 
 
