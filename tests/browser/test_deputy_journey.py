@@ -245,6 +245,7 @@ def test_deputy_journey(live_server, page_factory, screenshot):
     phone.fill("#receipt", "")
     messy = " ".join(receipt.lower().replace("-", "")[i : i + 4] for i in range(0, 16, 4))  # "abcd efgh jkmn pqrs"
     phone.fill("#receipt", messy)  # typed as it comes: lower case, spaces, no dashes
+    screenshot(phone, "board-receipt-typed-messy")
     assert submit(phone, "main form[role=search] button[type=submit]").status == 200
     found = phone.locator("main section.flash-success[role=status]")
     assert found.count() == 1
