@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "round.conduct": frozenset({STAFF, PRESIDING}),
     "round.confirm": frozenset({SCRUTINEER}),
     "round.announce": frozenset({PRESIDING}),
+    # Declaring a round void: the presiding officer asks with a reason, a scrutineer confirms.
+    "round.void_request": frozenset({PRESIDING}),
+    "round.void_answer": frozenset({SCRUTINEER}),
     "round.turnout": frozenset({STAFF}),
     "paper.enter": frozenset({SCRUTINEER}),
     # The session's sealing key: made and checked at the desk with the scrutineers, whose
@@ -116,6 +119,9 @@ ENDPOINTS: dict[str, str] = {
     "ballots.round_confirm": "round.confirm",
     "ballots.round_announce": "round.announce",
     "ballots.round_followup": "round.manage",
+    "ballots.round_cancel": "round.conduct",
+    "ballots.round_void": "round.void_request",
+    "ballots.round_void_answer": "round.void_answer",
     "ballots.round_turnout": "round.turnout",
     "ballots.round_status_json": "round.view",
     "ballots.key_detail": "key.view",

@@ -137,10 +137,37 @@ def test_for_against_ballots_count_the_for_marks(app):
         world = build_world(method="for_against", candidates=3, seats=2)
     open_round(app, world)
     a, b, c = world.candidate_ids
-    assert cast(as_deputy(app, world), world.round_id, marks={a: "for", b: "against"}).status_code == 302
+    assert cast(as_deputy(app, world), world.round_id, marks={a: "for", b: "against", c: "abstain"}).status_code == 302
     assert cast(as_deputy(app, world, 1), world.round_id, marks={a: "maybe"}).status_code == 400
     ballots, _ = stored(app, world)
     assert ballots == [{str(a): "for", str(b): "against", str(c): "abstain"}]
+
+
+def test_a_for_against_ballot_preselects_nothing_and_asks_for_every_mark(app):
+    """No mark is chosen for the deputy; a ballot with an unmarked project is refused with a
+    clear message, the marks made are kept, and nothing is stored."""
+    with app.app_context():
+        world = build_world(method="for_against", candidates=3, seats=2)
+    open_round(app, world)
+    a, b, c = world.candidate_ids
+    deputy = as_deputy(app, world)
+    form = deputy.get(f"/ballots/rounds/{world.round_id}/ballot").get_data(as_text=True)
+    assert 'type="radio"' in form and "checked" not in form
+    ticket = re.search(r'name="ticket" value="([^"]+)"', form).group(1)
+    data = {"ticket": ticket, f"mark-{a}": "for", f"mark-{b}": "against"}
+    page = post(deputy, f"/ballots/rounds/{world.round_id}/ballot/confirm", data)
+    assert page.status_code == 400
+    text = page.get_data(as_text=True)
+    assert "Choose for, against or abstain for every project: 1 not chosen yet." in text
+    assert re.search(rf'id="mark-{a}-for"[^>]*checked', text) and re.search(rf'id="mark-{b}-against"[^>]*checked', text)
+    assert text.count("Not chosen yet") == 1 and not re.search(rf'id="mark-{c}-[a-z]+"[^>]*checked', text)
+    assert cast(deputy, world.round_id, marks={a: "for", b: "against"}, ticket=ticket).status_code == 400
+    assert stored(app, world) == ([], 0)
+    chinese = as_deputy(app, world, 1)
+    chinese.set_cookie("lang", "zh_CN")
+    ticket = ticket_from(chinese, world.round_id)
+    page = post(chinese, f"/ballots/rounds/{world.round_id}/ballot/confirm", {"ticket": ticket, f"mark-{a}": "for"})
+    assert "请对每个项目选择赞成、反对或弃权，尚有2项未选择。" in page.get_data(as_text=True)
 
 
 def test_no_running_totals_while_open_but_staff_see_who_has_not_voted(app, world):
@@ -186,7 +213,7 @@ def test_nothing_a_deputy_carries_links_them_to_their_receipt(app, world):
     tablet = as_deputy(app, world, 0)
     ticket = ticket_from(tablet, world.round_id)
     payload = json.loads(base64.urlsafe_b64decode(ticket.split(".")[0] + "=="))
-    assert set(payload) == {"round", "receipt", "nonce"}
+    assert set(payload) == {"round", "opened", "receipt", "nonce"}  # "opened": the same for every deputy
     form_page = tablet.get(f"/ballots/rounds/{world.round_id}/ballot")
     assert form_page.headers["Cache-Control"] == "no-store"
     review = post(tablet, f"/ballots/rounds/{world.round_id}/ballot/confirm", {"ticket": ticket, "choice": [str(world.candidate_ids[0])]})

@@ -47,6 +47,7 @@ def test_key_ceremony_rehearsal_and_a_count_opened_with_two_of_three_shares(live
     presiding = watch.page(page_factory, "desktop", "presiding", **FULL_HD)
     sign_in(presiding, server, names["presiding"], PASSWORD)
     presiding.goto(server.url(f"/ballots/rounds/{world.round_id}"))
+    submit(presiding, f"main a[href$='/rounds/{world.round_id}/open']")  # the confirmation step
     submit(presiding, f"form[action$='/rounds/{world.round_id}/open'] button")
     assert "密钥生成仪式" in presiding.locator("main .flash-error").inner_text()
 
@@ -101,6 +102,7 @@ def test_key_ceremony_rehearsal_and_a_count_opened_with_two_of_three_shares(live
 
     # The round opens; a deputy votes on a phone with JavaScript off, as before the key existed.
     presiding.goto(server.url(f"/ballots/rounds/{world.round_id}"))
+    submit(presiding, f"main a[href$='/rounds/{world.round_id}/open']")  # the confirmation step
     submit(presiding, f"form[action$='/rounds/{world.round_id}/open'] button")
     with server.app.app_context():
         from voting_app.ballots.models import Round
@@ -121,6 +123,7 @@ def test_key_ceremony_rehearsal_and_a_count_opened_with_two_of_three_shares(live
     assert re.fullmatch(r"[2-9A-Z]{4}(-[2-9A-Z]{4}){3}", receipt)
     screenshot(deputy, "deputy-receipt")
     assert sealed_and_clear(server, world.round_id) == (1, 0), "the ballot is stored sealed, nothing in clear"
+    submit(presiding, f"main a[href$='/rounds/{world.round_id}/close']")  # the confirmation step
     submit(presiding, f"form[action$='/rounds/{world.round_id}/close'] button")
 
     # The count: one share is refused and says how many are needed; two open the ballots.

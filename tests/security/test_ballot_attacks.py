@@ -89,8 +89,9 @@ def issued_ticket(app, deputy_id: int, round_id: int) -> str:
     """A ticket exactly as the ballot page signs it, for the cases where the page itself
     (rightly) refuses to serve one: the attacker is assumed to hold a genuine ticket anyway."""
     with app.app_context():
+        round_ = db.session.get(Round, round_id)
         return ballot_routes._tickets(deputy_id).dumps(
-            {"round": round_id, "receipt": service.new_receipt(), "nonce": secrets.token_hex(16)}
+            {"round": round_id, "opened": ballot_routes._opening(round_), "receipt": service.new_receipt(), "nonce": secrets.token_hex(16)}
         )
 
 
@@ -606,7 +607,7 @@ def test_a_crafted_for_against_ballot_is_refused(app, case):
     assert_refused(post(deputy, cast_url(world.round_id), crafted), 400, NOT_VALID)
     assert snapshot(app, world.round_id) == ([], [])
 
-    assert cast(deputy, world.round_id, marks={a: "for", b: "against"}, ticket=ticket).status_code == 302
+    assert cast(deputy, world.round_id, marks={a: "for", b: "against", c: "abstain"}, ticket=ticket).status_code == 302
     receipt = ticket_payload(ticket)["receipt"]
     count_and_check_board(app, world, {receipt: {str(a): "for", str(b): "against", str(c): "abstain"}})
 

@@ -63,3 +63,9 @@ class KeyCeremonyForm(Form):
         _l("Who holds each share (one name a line, in order; may be left empty)"),
         validators=[Optional(), Length(max=2000)],
     )
+
+
+class VoidRequestForm(FlaskForm):
+    """The presiding officer's request to declare a round void; the service checks the reason."""
+
+    reason = TextAreaField(_l("Why the round is to be declared void"), validators=[Optional()])

@@ -20,7 +20,8 @@ from voting_app.permissions import DEPUTY
 from voting_app.sessions.models import CongressSession, Deputy
 
 DRAFT, OPEN, CLOSED, CONFIRMED, ANNOUNCED = "draft", "open", "closed", "confirmed", "announced"
-ROUND_STATES = (DRAFT, OPEN, CLOSED, CONFIRMED, ANNOUNCED)
+VOID = "void"  # declared void by the presiding officer and a scrutineer: its ballots never count
+ROUND_STATES = (DRAFT, OPEN, CLOSED, CONFIRMED, ANNOUNCED, VOID)
 ELECTRONIC, PAPER = "electronic", "paper"
 REGULAR, RUNOFF, FURTHER = "regular", "runoff", "further"
 
@@ -150,6 +151,13 @@ class Round(db.Model):
     key_id: Mapped[int | None] = mapped_column(ForeignKey("ballot_keys.id"))
     seal_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     unsealed_at: Mapped[datetime | None]
+    # Declaring a round void takes two people: the presiding officer asks, with a reason, and a
+    # scrutineer confirms. Its ballots stay as they were (sealed ones sealed) and never count.
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    void_requested_at: Mapped[datetime | None]
+    void_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    voided_at: Mapped[datetime | None]
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     session: Mapped[CongressSession] = relationship()
     parent: Mapped["Round | None"] = relationship(remote_side=[id])
@@ -160,6 +168,11 @@ class Round(db.Model):
     @property
     def is_counted(self) -> bool:
         return self.state in (CONFIRMED, ANNOUNCED)
+
+    @property
+    def is_void_requested(self) -> bool:
+        """The presiding officer has asked to void it and no scrutineer has answered yet."""
+        return self.void_requested_at is not None and self.state != VOID
 
     @property
     def is_sealed(self) -> bool:

@@ -1,6 +1,7 @@
 """Rounds for staff, presiding officers and scrutineers; the ballot for deputies; the
 public results and ballot board."""
 
+import hashlib
 import secrets
 
 from flask import (
@@ -18,18 +19,19 @@ from flask import (
 )
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, Serializer, URLSafeSerializer, base64_encode
 from sqlalchemy import select
 
 from voting_app.ballots import keys, sealing, service
-from voting_app.ballots.counting import CHOOSE_UP_TO, MARK_ABSTAIN, MARKS, RATINGS, SATISFACTION
-from voting_app.ballots.forms import CandidateForm, CloseForm, KeyCeremonyForm, ProjectCandidateForm, RoundForm
-from voting_app.ballots.models import ANNOUNCED, CLOSED, DRAFT, OPEN, PAPER, BallotKey, Candidate, Round
+from voting_app.ballots.counting import CHOOSE_UP_TO, MARKS, RATINGS, SATISFACTION
+from voting_app.ballots.forms import CandidateForm, CloseForm, KeyCeremonyForm, ProjectCandidateForm, RoundForm, VoidRequestForm
+from voting_app.ballots.models import ANNOUNCED, CLOSED, CONFIRMED, DRAFT, ELECTRONIC, OPEN, PAPER, VOID, BallotKey, Candidate, Round
 from voting_app.db import db, reads_first, start_writing
-from voting_app.errors import DomainError
+from voting_app.errors import ConflictError, DomainError
 from voting_app.forms import ButtonForm
 from voting_app.labels import mark_labels, rating_labels
 from voting_app.projects.models import DELIVERED_STAGES, Project
+from voting_app.auth.models import User
 from voting_app.sessions.models import CongressSession
 from voting_app.sessions.service import presence
 from voting_app.qr import qr_svg
@@ -57,6 +59,12 @@ def _round_action(round_id: int, action) -> object:
     except DomainError as error:
         flash_domain_error(error)
     return _to_detail(round_)
+
+
+def _confirm_step(round_: Round, step: str, status: int = 200, **context):
+    """The page before an irreversible step: what will happen, and the one button that does it
+    (a plain form, so it works without JavaScript)."""
+    return render_template("ballots/confirm_step.html", round=round_, step=step, button=ButtonForm(), **context), status
 
 
 # ---- staff, presiding officer and scrutineers ---------------------------------------
@@ -110,7 +118,7 @@ def round_edit(round_id: int):
 @bp.get("/rounds/<int:round_id>")
 def round_detail(round_id: int):
     round_ = _round(round_id)
-    result = service.count_round(round_) if round_.state not in (DRAFT, OPEN) and not round_.is_sealed else None
+    result = service.count_round(round_) if round_.state not in (DRAFT, OPEN, VOID) and not round_.is_sealed else None
     if round_.mode == PAPER and round_.state == CLOSED and not service.paper_ballots_stored(round_):
         result = None
     return render_template(
@@ -127,7 +135,18 @@ def round_detail(round_id: int):
         paper_entries=service.paper_entries(round_) if round_.mode == PAPER else [],
         paper_comparison=service.compare_paper_entries(round_) if round_.mode == PAPER else None,
         follow_ups=db.session.scalars(select(Round).where(Round.parent_id == round_.id)).all(),
+        holds_ballots=service.holds_ballots(round_) if round_.state in (OPEN, CLOSED) else False,
+        void_people=_void_people(round_),
     )
+
+
+def _void_people(round_: Round) -> dict:
+    """Who asked to declare the round void and who confirmed it, by their display names."""
+    people = {}
+    for role, user_id in (("requested_by", round_.void_requested_by_id), ("voided_by", round_.voided_by_id)):
+        user = db.session.get(User, user_id) if user_id else None
+        people[role] = user.display_name if user else ""
+    return people
 
 
 @bp.post("/rounds/<int:round_id>/candidates")
@@ -183,21 +202,35 @@ def candidate_add_project(round_id: int):
     return _to_detail(round_)
 
 
-@bp.post("/rounds/<int:round_id>/candidates/<int:candidate_id>/delete")
+@bp.route("/rounds/<int:round_id>/candidates/<int:candidate_id>/delete", methods=["GET", "POST"])
 def candidate_delete(round_id: int, candidate_id: int):
     round_ = _round(round_id)
     candidate = get_child_or_404(Candidate, candidate_id, round_id=round_.id)
+    if request.method == "GET":
+        if round_.state != DRAFT:
+            return _to_detail(round_)
+        return _confirm_step(round_, "candidate_delete", candidate=candidate)
     return _round_action(round_id, lambda r: service.remove_candidate(current_actor(), r, candidate))
 
 
-@bp.post("/rounds/<int:round_id>/open")
+@bp.route("/rounds/<int:round_id>/open", methods=["GET", "POST"])
 def round_open(round_id: int):
+    if request.method == "GET":
+        round_ = _round(round_id)
+        if round_.state != DRAFT:
+            return _to_detail(round_)
+        key = keys.active_key(round_.session_id) if round_.mode == ELECTRONIC else None
+        return _confirm_step(round_, "open", presence=presence(round_.session_id), key=key)
     return _round_action(round_id, lambda r: service.open_round(current_actor(), r))
 
 
-@bp.post("/rounds/<int:round_id>/close")
+@bp.route("/rounds/<int:round_id>/close", methods=["GET", "POST"])
 def round_close(round_id: int):
     round_ = _round(round_id)
+    if request.method == "GET":
+        if round_.state != OPEN:
+            return _to_detail(round_)
+        return _confirm_step(round_, "close", turnout=service.turnout(round_), close_form=CloseForm())
     form = CloseForm()
     if not form.validate_on_submit():
         flash(_("The number of ballots issued must be a whole number."), "error")
@@ -215,9 +248,63 @@ def round_confirm(round_id: int):
     return _round_action(round_id, lambda r: service.confirm_round(current_user, r))
 
 
-@bp.post("/rounds/<int:round_id>/announce")
+@bp.route("/rounds/<int:round_id>/announce", methods=["GET", "POST"])
 def round_announce(round_id: int):
+    if request.method == "GET":
+        round_ = _round(round_id)
+        if round_.state != CONFIRMED:
+            return _to_detail(round_)
+        names = {c.id: c.name for c in round_.candidates}
+        return _confirm_step(round_, "announce", result=service.count_round(round_), names=names)
     return _round_action(round_id, lambda r: service.announce_round(current_user, r))
+
+
+@bp.route("/rounds/<int:round_id>/cancel", methods=["GET", "POST"])
+def round_cancel(round_id: int):
+    """A round opened by mistake goes back to preparation, while no ballot has been cast."""
+    if request.method == "GET":
+        round_ = _round(round_id)
+        if round_.state not in (OPEN, CLOSED):
+            return _to_detail(round_)
+        return _confirm_step(round_, "cancel", holds_ballots=service.holds_ballots(round_))
+    return _round_action(round_id, lambda r: service.cancel_round(current_actor(), r))
+
+
+@bp.route("/rounds/<int:round_id>/void", methods=["GET", "POST"])
+def round_void(round_id: int):
+    """The presiding officer asks, with a reason, to declare the round void."""
+    round_ = _round(round_id)
+    if round_.state not in (OPEN, CLOSED) or round_.is_void_requested:
+        return _to_detail(round_)
+    form, error, status = VoidRequestForm(), None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            service.request_void(current_user, round_, form.reason.data)
+            db.session.commit()
+        except DomainError as problem:
+            db.session.rollback()
+            error, status = str(problem.message), problem.status
+        else:
+            flash(_("Your request is recorded. A scrutineer must now confirm that the round is void."), "success")
+            return _to_detail(round_)
+    return _confirm_step(round_, "void", status, form=form, error=error, turnout=service.turnout(round_))
+
+
+@bp.route("/rounds/<int:round_id>/void/answer", methods=["GET", "POST"])
+def round_void_answer(round_id: int):
+    """A scrutineer other than the one who asked confirms the void, or declines it."""
+    round_ = _round(round_id)
+    if not round_.is_void_requested:
+        return _to_detail(round_)
+    if request.method == "GET":
+        requester = db.session.get(User, round_.void_requested_by_id)
+        return _confirm_step(round_, "void_answer", requester=requester, returned=service.returned_count(round_.id))
+    decline = request.form.get("decision") == "decline"
+    return _round_action(
+        round_id, lambda r: (service.decline_void if decline else service.confirm_void)(current_user, r)
+    )
 
 
 @bp.post("/rounds/<int:round_id>/follow-up")
@@ -468,16 +555,34 @@ def _deputy():
     return current_user.deputy
 
 
+class _TicketSerializer(URLSafeSerializer):
+    """Never compressed: zlib would shorten some tickets and not others, by chance."""
+
+    def dump_payload(self, obj) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+
 def _tickets(deputy_id: int) -> URLSafeSerializer:
     """The deputy is bound into the signature's salt, never written into the ticket, so a
     ticket seen anywhere does not say whose receipt it carries."""
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"ballot-receipt:{deputy_id}")
+    return _TicketSerializer(current_app.config["SECRET_KEY"], salt=f"ballot-receipt:{deputy_id}")
 
 
 def _ticket_for(round_: Round, deputy_id: int) -> str:
     """The receipt and a nonce are drawn when the ballot page is served and signed for this
     deputy and round; a resubmission carries them back, which makes casting idempotent."""
-    return _tickets(deputy_id).dumps({"round": round_.id, "receipt": service.new_receipt(), "nonce": secrets.token_hex(16)})
+    return _tickets(deputy_id).dumps(
+        {"round": round_.id, "opened": _opening(round_), "receipt": service.new_receipt(), "nonce": secrets.token_hex(16)}
+    )
+
+
+def _opening(round_: Round) -> str:
+    """Which opening of the round a ticket belongs to: a round cancelled back to preparation
+    and opened again refuses the tickets (and so the receipts) served before."""
+    opened = round_.opened_at
+    if opened is None:
+        return ""
+    return hashlib.sha256(opened.replace(tzinfo=None).isoformat(timespec="microseconds").encode()).hexdigest()[:12]
 
 
 def _ticket_contents(round_: Round, deputy_id: int) -> tuple[str, str]:
@@ -488,6 +593,8 @@ def _ticket_contents(round_: Round, deputy_id: int) -> tuple[str, str]:
         abort(400)
     if not isinstance(data, dict) or data.get("round") != round_.id or not isinstance(data.get("nonce"), str):
         abort(400)
+    if data.get("opened") != _opening(round_):
+        raise ConflictError(_("This ballot page was opened before the round was restarted. Please open the ballot again."))
     return data["receipt"], data["nonce"]
 
 
@@ -504,7 +611,9 @@ def _choices_from_form(round_: Round):
         return _ratings_from_form(round_)
     marks = {}
     for candidate in round_.candidates:
-        mark = request.form.get(f"mark-{candidate.id}", MARK_ABSTAIN)
+        mark = request.form.get(f"mark-{candidate.id}")
+        if mark is None:
+            continue  # left unmarked: the service asks for it, keeping the marks already made
         if mark not in MARKS:
             raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
         marks[candidate.id] = mark
@@ -546,11 +655,14 @@ def _receipts() -> dict:
     return session.get(_receipts_key(), {})
 
 
+WAITING_REFRESH_SECONDS = 12  # how soon a waiting deputy's phone shows a round that has opened
+
+
 @bp.get("/")
 def deputy_home():
     deputy = _deputy()
     announced = db.session.scalars(
-        select(Round).where(Round.session_id == deputy.session_id, Round.state == ANNOUNCED).order_by(Round.id)
+        select(Round).where(Round.session_id == deputy.session_id, Round.state.in_((ANNOUNCED, VOID))).order_by(Round.id)
     ).all()
     return render_template(
         "ballots/deputy_home.html",
@@ -559,6 +671,7 @@ def deputy_home():
         announced=announced,
         receipts=_receipts(),
         button=ButtonForm(),
+        refresh_seconds=0 if request.args.get("refresh") == "off" else WAITING_REFRESH_SECONDS,
     )
 
 
@@ -571,26 +684,33 @@ def ballot_form(round_id: int):
     problem = service.voting_problem(round_, deputy)
     if problem:
         return _deputy_page(round_, "ballots/ballot_closed.html", 409, message=problem)
-    ticket, selected = _ticket_for(round_, deputy.id), None
+    ticket, selected, error = _ticket_for(round_, deputy.id), None, None
     if request.method == "POST":
-        _ticket_contents(round_, deputy.id)
-        ticket = request.form["ticket"]
         try:
-            selected = _choices_from_form(round_)
-        except DomainError:
-            selected = None
-    return _deputy_page(round_, "ballots/ballot_form.html", ticket=ticket, selected=selected, error=None)
+            _ticket_contents(round_, deputy.id)
+        except DomainError as stale:
+            error = str(stale.message)
+        else:
+            ticket = request.form["ticket"]
+            try:
+                selected = _choices_from_form(round_)
+            except DomainError:
+                selected = None
+    return _deputy_page(round_, "ballots/ballot_form.html", ticket=ticket, selected=selected, error=error)
 
 
 @bp.post("/rounds/<int:round_id>/ballot/confirm")
 def ballot_confirm(round_id: int):
     round_ = _deputy_round(round_id)
     deputy = _deputy()
-    _ticket_contents(round_, deputy.id)
-    ticket = request.form["ticket"]
     problem = service.voting_problem(round_, deputy)
     if problem:
         return _deputy_page(round_, "ballots/ballot_closed.html", 409, message=problem)
+    try:
+        _ticket_contents(round_, deputy.id)
+    except DomainError as stale:
+        return _deputy_page(round_, "ballots/ballot_closed.html", stale.status, message=str(stale.message))
+    ticket = request.form["ticket"]
     submitted = None
     try:
         submitted = _choices_from_form(round_)
@@ -606,8 +726,8 @@ def ballot_cast(round_id: int):
     round_ = _deputy_round(round_id)
     deputy = _deputy()
     receipts_key = _receipts_key()
-    receipt, nonce = _ticket_contents(round_, deputy.id)
     try:
+        receipt, nonce = _ticket_contents(round_, deputy.id)
         choices = _choices_from_form(round_)
         service.check_choices(round_, choices)  # a bad ballot is refused before the write lock is taken
         start_writing()
@@ -654,9 +774,16 @@ def _round_page_size(round_: Round) -> int:
     if key not in _page_sizes:
         fullest = _fullest_choices(round_)
         ticket = _ticket_for(round_, 0)
-        longest_error = _("You chose %(chosen)s projects; choose at most %(seats)s.", chosen=len(round_.candidates) * 100, seats=round_.seats)
+        many = len(round_.candidates) * 100
+        longest_error = max(
+            _("You chose %(chosen)s projects; choose at most %(seats)s.", chosen=many, seats=round_.seats),
+            _("Choose for, against or abstain for every project: %(count)s not chosen yet.", count=many),
+            _("This ballot page was opened before the round was restarted. Please open the ballot again."),
+            key=lambda text: len(text.encode()),
+        )
         pages = (
             render_template("ballots/ballot_form.html", round=round_, ticket=ticket, selected=fullest, error=longest_error),
+            render_template("ballots/ballot_form.html", round=round_, ticket=ticket, selected=None, error=longest_error),
             render_template("ballots/ballot_confirm.html", round=round_, ticket=ticket, choices=fullest, button=ButtonForm()),
         )
         name = len(current_user.label.encode()) if current_user.is_authenticated else 0
@@ -701,9 +828,13 @@ def results(round_id: int):
 
 @bp.get("/rounds/<int:round_id>/board")
 def board(round_id: int):
+    """The public board; a round declared void shows that, with the reason, and no ballots."""
+    round_ = _round(round_id)
+    if round_.state == VOID:
+        return render_template("ballots/board_void.html", round=round_, returned=service.returned_count(round_.id))
     round_ = _announced_round(round_id)
     board = service.round_board(round_)
-    query = request.args.get("receipt", "").strip().upper()
+    query = service.receipt_as_typed(request.args.get("receipt", ""))
     found = [b for b in board["ballots"] if b["receipt"] == query] if query else []
     return render_template(
         "ballots/board.html",

@@ -18,11 +18,13 @@ from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from voting_app import audit
+from voting_app.codes import normalise_code
 from voting_app.auth.models import User
 from voting_app.ballots import board as board_format
 from voting_app.ballots import keys, sealing
 from voting_app.ballots.counting import (
     CHOOSE_UP_TO,
+    FOR_AGAINST,
     MARKS,
     RATINGS,
     SATISFACTION,
@@ -41,6 +43,7 @@ from voting_app.ballots.models import (
     OPEN,
     PAPER,
     RUNOFF,
+    VOID,
     Ballot,
     BallotKey,
     BallotMarker,
@@ -52,7 +55,7 @@ from voting_app.ballots.models import (
 )
 from voting_app.db import db, scrub_after_commit, utcnow
 from voting_app.errors import ConflictError, DomainError
-from voting_app.permissions import SCRUTINEER
+from voting_app.permissions import PRESIDING, SCRUTINEER
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.sessions.service import presence
 
@@ -69,6 +72,17 @@ def new_receipt() -> str:
     """Random, unordered and unlinkable: four groups of four."""
     groups = ["".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(4)) for _ in range(RECEIPT_GROUPS)]
     return "-".join(groups)
+
+
+def receipt_as_typed(typed: str) -> str:
+    """A receipt typed back from paper or a phone, in the form the board prints it: case,
+    spaces and dashes ignored by the same rule as every other typed code (`normalise_code`),
+    then grouped in fours again. Anything that is not a receipt's length comes back as typed
+    (cleaned), so the page can say that no ballot has it."""
+    code = normalise_code(typed or "")
+    if len(code) != RECEIPT_GROUPS * 4:
+        return code
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def _lock_round(round_: Round, shared: bool = False) -> None:
@@ -96,6 +110,7 @@ def state_label(state: str):
         CLOSED: _l("closed, awaiting confirmation"),
         CONFIRMED: _l("confirmed by the scrutineers"),
         ANNOUNCED: _l("announced"),
+        VOID: _l("declared void"),
     }[state]
 
 
@@ -299,6 +314,7 @@ def unseal_round(actor_user: User, round_: Round, share_texts: list[str]) -> int
     Nothing of the key is kept: not the shares, not the key, only the share numbers used."""
     db.session.refresh(round_, with_for_update=True)  # a double click waits here and then sees the first one's result
     _require_state(round_, CLOSED)
+    _require_no_void_request(round_)
     if not round_.is_sealed:
         raise ConflictError(_l("The ballots of this round have already been opened."))
     key = db.session.get(BallotKey, round_.key_id)
@@ -369,6 +385,7 @@ def confirm_round(actor_user: User, round_: Round) -> CountResult:
     """A scrutineer who did not close the round confirms the count (two-person rule)."""
     _lock_round(round_)
     _require_state(round_, CLOSED)
+    _require_no_void_request(round_)
     if actor_user.role != SCRUTINEER:
         raise DomainError(_l("Only a scrutineer can confirm the count."))
     if actor_user.id == round_.closed_by_id:
@@ -401,12 +418,146 @@ def announce_round(actor_user: User, round_: Round) -> None:
     audit.record(audit.actor_label(actor_user), "round.announce", f"round:{round_.id}", digest=round_.board_digest)
 
 
-def follow_up_round(actor: str, round_: Round) -> Round:
-    """A runoff among exactly the tied candidates, or a further round for the shortfall."""
+# ---- a round opened by mistake: cancelled while empty, declared void once ballots are in ----
+
+
+@dataclass(frozen=True)
+class Turnout:
+    """How far voting has got, from the markers alone: never who, never what."""
+
+    present: int
+    returned: int
+    not_voted: int
+
+
+def turnout(round_: Round) -> Turnout:
+    """Present deputies and how many of them have no marker in this round yet."""
+    voted = select(BallotMarker.deputy_id).where(BallotMarker.round_id == round_.id)
+    present = presence(round_.session_id).present
+    not_voted = db.session.scalar(
+        select(func.count())
+        .select_from(Deputy)
+        .where(Deputy.session_id == round_.session_id, Deputy.checked_in_at.is_not(None), Deputy.id.not_in(voted))
+    )
+    return Turnout(present=present, returned=returned_count(round_.id), not_voted=not_voted)
+
+
+def holds_ballots(round_: Round) -> bool:
+    """Whether anything of a ballot exists for this round: a marker, a sealed or opened
+    ballot, or a scrutineer's keyed paper ballot."""
+    tables = (BallotMarker.round_id, SealedBallot.round_id, Ballot.round_id)
+    if any(db.session.scalar(select(exists().where(column == round_.id))) for column in tables):
+        return True
+    return any(entry.ballots for entry in paper_entries(round_))
+
+
+def cancel_round(actor: str, round_: Round) -> None:
+    """Back to preparation, as if it had never opened: allowed only while no ballot exists.
+
+    The exclusive row lock makes a ballot being cast either land before this check (and the
+    cancel is refused) or find the round in preparation. Nothing is left behind: the key it
+    was sealed to, its frozen figures and any empty paper entries are cleared, and a ballot
+    page served before the cancel carries a ticket of the old opening, refused from now on."""
     _lock_round(round_)
-    _require_state(round_, CONFIRMED, ANNOUNCED)
+    _require_state(round_, OPEN, CLOSED)
+    if round_.is_void_requested:
+        raise ConflictError(_l("A request to declare this round void is waiting for a scrutineer."))
+    if holds_ballots(round_):
+        raise ConflictError(
+            _l("Ballots have been cast in this round, so it cannot be cancelled. The presiding officer can ask to declare it void.")
+        )
+    was = round_.state
+    for entry in paper_entries(round_):
+        db.session.delete(entry)
+    round_.state = DRAFT
+    round_.opened_at = round_.closed_at = round_.closed_by_id = round_.unsealed_at = None
+    round_.roster_count = round_.present_count = round_.issued_count = None
+    round_.key_id = round_.seal_key = None
+    db.session.flush()
+    scrub_after_commit(*BALLOT_TABLES)
+    audit.record(actor, "round.cancel", f"round:{round_.id}", was=was)
+
+
+VOID_REASON_MAX = 500
+
+
+def request_void(actor_user: User, round_: Round, reason: str) -> None:
+    """The presiding officer asks to declare the round void, with a reason. An open round is
+    closed first, so no more ballots come in while a scrutineer decides; its ballots stay
+    sealed until then, and for good once the void is confirmed."""
+    _lock_round(round_)
+    _require_state(round_, OPEN, CLOSED)
+    if actor_user.role != PRESIDING:
+        raise DomainError(_l("Only the presiding officer can ask to declare a round void."))
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError(_l("Give the reason the round is to be declared void."))
+    if len(reason) > VOID_REASON_MAX:
+        raise DomainError(_l("Keep the reason to %(count)s characters.", count=VOID_REASON_MAX))
+    if round_.is_void_requested:
+        raise ConflictError(_l("A request to declare this round void is already waiting for a scrutineer."))
+    if round_.state == OPEN:
+        close_round(actor_user, round_)
+    round_.void_reason = reason
+    round_.void_requested_at = utcnow()
+    round_.void_requested_by_id = actor_user.id
+    db.session.flush()
+    audit.record(
+        audit.actor_label(actor_user), "round.void_request", f"round:{round_.id}", reason=reason, returned=returned_count(round_.id)
+    )
+
+
+def _require_void_request(actor_user: User, round_: Round) -> None:
+    _lock_round(round_)
+    _require_state(round_, CLOSED)
+    if not round_.is_void_requested:
+        raise ConflictError(_l("Nobody has asked to declare this round void."))
+    if actor_user.role != SCRUTINEER:
+        raise DomainError(_l("Only a scrutineer can answer a request to declare a round void."))
+    if actor_user.id == round_.void_requested_by_id:
+        raise DomainError(_l("The request must be answered by someone other than the person who made it."))
+
+
+def confirm_void(actor_user: User, round_: Round) -> None:
+    """A scrutineer, not the one who asked, confirms: the round is void for good. Its sealed
+    ballots are left sealed (no key is ever rebuilt for them) and none of its ballots count."""
+    _require_void_request(actor_user, round_)
+    round_.state = VOID
+    round_.voided_at = utcnow()
+    round_.voided_by_id = actor_user.id
+    db.session.flush()
+    audit.record(
+        audit.actor_label(actor_user), "round.void", f"round:{round_.id}", reason=round_.void_reason, returned=returned_count(round_.id)
+    )
+
+
+def decline_void(actor_user: User, round_: Round) -> None:
+    """A scrutineer refuses the request: the closed round goes on to its count as usual."""
+    _require_void_request(actor_user, round_)
+    reason = round_.void_reason
+    round_.void_reason = round_.void_requested_at = round_.void_requested_by_id = None
+    db.session.flush()
+    audit.record(audit.actor_label(actor_user), "round.void_decline", f"round:{round_.id}", reason=reason)
+
+
+def _require_no_void_request(round_: Round) -> None:
+    if round_.is_void_requested:
+        raise ConflictError(
+            _l("A request to declare this round void is waiting for a scrutineer: its ballots stay sealed until it is answered.")
+        )
+
+
+def follow_up_round(actor: str, round_: Round) -> Round:
+    """A runoff among exactly the tied candidates, a further round for the shortfall, or a new
+    round in place of one declared void (the same candidates, a new draft)."""
+    _lock_round(round_)
+    _require_state(round_, CONFIRMED, ANNOUNCED, VOID)
     if db.session.scalar(select(exists().where(Round.parent_id == round_.id))):
         raise ConflictError(_l("A follow-up round for this round already exists."))
+    if round_.state == VOID:
+        return _copy_round(
+            actor, round_, _l("%(title)s (new round)", title=round_.title), round_.kind, round_.seats, [c.id for c in round_.candidates]
+        )
     result = count_round(round_)
     if round_.method == SATISFACTION and not result.void_round:
         raise DomainError(_l("A satisfaction assessment fills no seats; no further round is needed."))
@@ -423,6 +574,11 @@ def follow_up_round(actor: str, round_: Round) -> Round:
         title = _l("%(title)s: further round", title=round_.title)
     else:
         raise DomainError(_l("Every seat was filled; no further round is needed."))
+    return _copy_round(actor, round_, title, kind, seats, candidate_ids)
+
+
+def _copy_round(actor: str, round_: Round, title, kind: str, seats: int, candidate_ids: list[int]) -> Round:
+    """A new draft round after `round_`, with the same settings and the given candidates."""
     session = db.session.get(CongressSession, round_.session_id)
     follow = create_round(
         actor, session, str(title), round_.method, seats, round_.threshold_base, round_.mode, round_.satisfaction_bar
@@ -491,15 +647,26 @@ def _ballot_rules(round_: Round) -> RoundRules:
 
 
 def check_choices(round_: Round, choices: object):
-    """The canonical ballot, or a DomainError saying plainly what is wrong with it."""
+    """The canonical ballot, or a DomainError saying plainly what is wrong with it.
+
+    A deputy's for/against ballot must mark every candidate: the counting rules do not say
+    what an unmarked item means, so the ballot asks again rather than guess (no mark is
+    chosen for the deputy either)."""
     try:
-        return normalise_choices(_ballot_rules(round_), choices)
+        canonical = normalise_choices(_ballot_rules(round_), choices)
     except ValueError as error:
         if round_.method == CHOOSE_UP_TO and isinstance(choices, list) and len(choices) > round_.seats:
             raise DomainError(
                 _l("You chose %(chosen)s projects; choose at most %(seats)s.", chosen=len(choices), seats=round_.seats)
             ) from error
         raise DomainError(_l("This ballot is not valid for this round. Please fill it in again.")) from error
+    if round_.method == FOR_AGAINST:
+        unmarked = len(round_.candidates) - len(canonical)
+        if unmarked:
+            raise DomainError(
+                _l("Choose for, against or abstain for every project: %(count)s not chosen yet.", count=unmarked)
+            )
+    return canonical
 
 
 def _stored_form(choices):
@@ -607,6 +774,8 @@ def stored_ballots(round_id: int) -> list[tuple[str, object]]:
 
 
 def _require_count(round_: Round) -> None:
+    if round_.state == VOID:
+        raise ConflictError(_l("This round was declared void: its ballots are never counted."))
     if round_.state in (DRAFT, OPEN):
         raise ConflictError(_l("No count exists while a round is open."))
     if round_.is_sealed:

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from voting_app import audit
 from voting_app.auth.models import User
 from voting_app.ballots.counting import SATISFACTION, CountResult
-from voting_app.ballots.models import Candidate, PaperEntry, Round
-from voting_app.ballots.service import count_round, round_board
+from voting_app.ballots.models import VOID, Candidate, PaperEntry, Round
+from voting_app.ballots.service import count_round, returned_count, round_board
 from voting_app.db import db
 from voting_app.projects import delivery, schedule
 from voting_app.projects.models import STAGES, Project
@@ -36,6 +36,16 @@ class RoundReport:
 
 
 @dataclass(frozen=True)
+class VoidRound:
+    """A round declared void: why, by whom, and how many ballots it holds that never count."""
+
+    round: Round
+    returned: int
+    requested_by: str
+    voided_by: str
+
+
+@dataclass(frozen=True)
 class ElectedProject:
     candidate: Candidate
     votes: int
@@ -53,6 +63,8 @@ class SessionReport:
     elected: list[ElectedProject]
     audit_anchor: str
     scrutineers: list[str] = field(default_factory=list)  # who confirmed or keyed a count, in order
+    voided: list[VoidRound] = field(default_factory=list)
+
 
 
 def _name(user_id: int | None) -> str | None:
@@ -69,11 +81,14 @@ def _scrutineer_names(round_: Round) -> list[str]:
 
 def session_report(congress: CongressSession) -> SessionReport:
     """Every counted round with its announcement, chart and board digest, rounds not yet
-    counted, the candidates elected (those that became projects link to them), and the
-    scrutineers whose names go on the signature lines."""
+    counted, rounds declared void (with the reason), the candidates elected (those that became
+    projects link to them), and the scrutineers whose names go on the signature lines."""
     rounds = db.session.scalars(select(Round).where(Round.session_id == congress.id).order_by(Round.id)).all()
-    reports, pending, elected, scrutineers = [], [], [], []
+    reports, pending, elected, scrutineers, voided = [], [], [], [], []
     for round_ in rounds:
+        if round_.state == VOID:
+            voided.append(_void_round(round_))
+            continue
         if round_.state not in COUNTED:
             if round_.state != "draft":
                 pending.append(round_)
@@ -95,7 +110,11 @@ def session_report(congress: CongressSession) -> SessionReport:
                 candidate = by_id[line.candidate_id]
                 project = db.session.get(Project, candidate.project_id) if candidate.project_id else None
                 elected.append(ElectedProject(candidate, line.votes, line.rank, round_, project))
-    return SessionReport(congress, presence(congress.id), reports, pending, elected, audit.anchor(), scrutineers)
+    return SessionReport(congress, presence(congress.id), reports, pending, elected, audit.anchor(), scrutineers, voided)
+
+
+def _void_round(round_: Round) -> VoidRound:
+    return VoidRound(round_, returned_count(round_.id), _name(round_.void_requested_by_id) or "", _name(round_.voided_by_id) or "")
 
 
 @dataclass(frozen=True)
