@@ -122,7 +122,7 @@ def test_a_merge_is_confirmed_on_a_page_and_undone_on_a_desktop(live_server, pag
         staff.locator("#merge-heading + p + ul a.button").first.click()
     assert urlsplit(staff.url).path == f"/proposals/{proposal}/merge"
     assert staff.locator("main h1").inner_text() == "确认合并此条建议？"
-    assert staff.get_by_role("heading", name="合并后将会").count() == 1
+    assert staff.get_by_role("heading", name="将会发生什么").count() == 1
     assert title in staff.locator("#from-heading + p").inner_text()
     into_title = staff.locator("#into-heading + p strong").inner_text()
     screenshot(staff, "merge-confirm-desktop")
