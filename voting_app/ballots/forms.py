@@ -65,7 +65,7 @@ class KeyCeremonyForm(Form):
     )
 
 
-class VoidRequestForm(FlaskForm):
+class VoidRequestForm(Form):
     """The presiding officer's request to declare a round void; the service checks the reason."""
 
     reason = TextAreaField(_l("Why the round is to be declared void"), validators=[Optional()])

@@ -724,7 +724,7 @@ def cast_ballot(
         raise ConflictError(_l("Voting in this round has closed; your ballot was not accepted."))
     if round_.seal_key is None:
         raise ConflictError(_l("This round was opened before ballots were sealed. Ask the staff to close it and open a new round."))
-    if not deputy.is_present:
+    if not _is_present_now(deputy):
         raise DomainError(_l("Please check in before voting."))
     stored = _stored_form(check_choices(round_, choices))
     sealed = sealing.seal(round_.seal_key, round_.id, receipt, stored, seal_block(round_))
@@ -743,6 +743,15 @@ def _marker_check(round_id: int, deputy_id: int) -> str | None:
     return db.session.scalar(
         select(BallotMarker.ticket_check).where(BallotMarker.round_id == round_id, BallotMarker.deputy_id == deputy_id)
     )
+
+
+def _is_present_now(deputy: Deputy) -> bool:
+    """Share-locked on PostgreSQL, so undoing the check-in waits for this ballot or this ballot
+    sees it: a ballot is never stored for a deputy the desk has just marked absent."""
+    checked_in_at, term_ended_on = db.session.execute(
+        select(Deputy.checked_in_at, Deputy.term_ended_on).where(Deputy.id == deputy.id).with_for_update(read=True)
+    ).one()
+    return checked_in_at is not None and term_ended_on is None
 
 
 def _card_in_force(card_id: int) -> bool:

@@ -63,6 +63,10 @@ def undo_check_in(actor: str, deputy: Deputy) -> bool:
     Refused once the deputy has voted in a round still open: that round counts every deputy
     present as issued a ballot, so un-checking a voter would leave more ballots returned than
     issued, which voids the whole round."""
+    # Row-locked (PostgreSQL) before the markers are read: a ballot being cast holds a share
+    # lock on this row, so it either finishes first and is seen here, or waits and sees the undo.
+    db.session.execute(select(Deputy.id).where(Deputy.id == deputy.id).with_for_update())
+    db.session.refresh(deputy)
     if deputy.checked_in_at is None:
         return False
     voted_in = open_round_voted_in(deputy)
