@@ -246,3 +246,25 @@ def test_a_tie_confirmed_outside_a_request_prepares_the_runoff_in_chinese(app):
         assert result.runoff is not None and set(result.runoff.candidates) == {a, b, c}
         runoff = db.session.scalars(db.select(Round).where(Round.parent_id == round_.id)).one()
         assert "再次" in runoff.title or "测试票决" in runoff.title
+
+
+def test_a_candidate_takes_its_department_from_the_managed_list(app, world):
+    from voting_app.ballots.models import Candidate
+    from voting_app.projects.models import Department
+
+    staff = as_role(app, world, "staff")
+    page = staff.get(f"/ballots/rounds/{world.round_id}").get_data(as_text=True)
+    assert 'name="department_id"' in page and 'name="new_department"' in page
+    added = post(staff, f"/ballots/rounds/{world.round_id}/candidates", {"name": "背街小巷改造", "new_department": "区城市管理执法局"})
+    assert added.status_code == 302
+    with app.app_context():
+        department_id = db.session.scalars(select(Department.id).where(Department.name == "区城市管理执法局")).one()
+    chosen = post(staff, f"/ballots/rounds/{world.round_id}/candidates", {"name": "路灯补装", "department_id": str(department_id)})
+    assert chosen.status_code == 302
+    unknown = post(staff, f"/ballots/rounds/{world.round_id}/candidates", {"name": "不存在的单位", "department_id": "99999"},
+                   follow_redirects=True)
+    assert "Choose from the list: Not a valid choice" in unknown.get_data(as_text=True)
+    with app.app_context():
+        departments = dict(db.session.execute(select(Candidate.name, Candidate.department).where(Candidate.round_id == world.round_id)).all())
+        assert departments["背街小巷改造"] == departments["路灯补装"] == "区城市管理执法局" and "不存在的单位" not in departments
+        assert db.session.scalar(select(func.count(Department.id)).where(Department.name == "区城市管理执法局")) == 1

@@ -196,7 +196,7 @@ def test_a_proposal_becomes_a_project_the_public_can_follow(live_server, page_fa
     assert staff.locator("main .photos img").count() == 1  # the staff see the resident's photo
     accept = f"main form[action$='/proposals/{proposal_id}/accept']"
     staff.select_option(f"{accept} #round_id", str(world.round_id))
-    staff.fill(f"{accept} #department", DEPARTMENT)
+    staff.fill(f"{accept} #new_department", DEPARTMENT)
     staff.fill(f"{accept} #investment", "120")
     staff.fill(f"{accept} #planned_completion", (today + timedelta(days=180)).isoformat())
     screenshot(staff, "staff-accept-proposal")

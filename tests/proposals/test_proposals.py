@@ -104,8 +104,9 @@ def test_accepted_proposal_becomes_a_candidate_passes_and_the_tracker_links_the_
     detail = staff.get(f"/proposals/{proposal_id}").get_data(as_text=True)
     assert "13800001234" in detail  # staff see the private contact
     accepted = post(staff, f"/proposals/{proposal_id}/accept",
-                    {"round_id": world.round_id, "department": "区住建局", "investment": "120", "planned_completion": "2026-10-31"})
+                    {"round_id": world.round_id, "new_department": "区住建局", "investment": "120", "planned_completion": "2026-10-31"})
     assert accepted.status_code == 302
+    assert "区住建局" in staff.get("/projects/departments").get_data(as_text=True)  # now on the managed list
     with app.app_context():
         proposal = db.session.get(Proposal, proposal_id)
         candidate = db.session.get(Candidate, proposal.candidate_id)

@@ -275,7 +275,7 @@ def test_session_round_and_candidate_names_are_escaped_in_pages_and_the_session_
         round_id = db.session.scalar(select(Round.id).where(Round.title == PAYLOAD))
     for name in ("=1+2 " + PAYLOAD, PAYLOAD):
         added = post(staff, f"/ballots/rounds/{round_id}/candidates",
-                     {"name": name, "summary": PAYLOAD, "department": "=cmd|' /C calc'!A0", "investment": "10"})
+                     {"name": name, "summary": PAYLOAD, "new_department": "=cmd|' /C calc'!A0", "investment": "10"})
         assert added.status_code == 302
     with app.app_context():
         assert set(db.session.scalars(select(Candidate.name).where(Candidate.round_id == round_id))) == {PAYLOAD, "=1+2 " + PAYLOAD}

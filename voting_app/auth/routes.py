@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from voting_app.projects.service import all_departments, chosen_department, unserved_department_ids
 from voting_app.auth.devices import current_client, remember_device
 from voting_app.auth.forms import ROLE_LABELS, AccountForm, CodeForm, LoginForm, PinForm, SecondFactorForm
 from voting_app.auth.models import User
@@ -213,12 +212,11 @@ def account_security():
 @bp.route("/accounts/new", methods=["GET", "POST"])
 def account_new():
     form = AccountForm()
-    form.offer_departments(all_departments(), unserved_department_ids(), none_label=_("— None: not a department officer —"))
+    form.offer_departments(none_label=_("— None: not a department officer —"))
     if form.validate_on_submit():
         try:
-            department = chosen_department(current_actor(), form.department_id.data, form.new_department.data)
             user = create_user(form.username.data, form.display_name.data, form.role.data, form.password.data, current_actor(),
-                               department=department.name if department else "")
+                               department=form.chosen_department_name(current_actor()))
             db.session.commit()
             flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for("auth.account_list"))

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from voting_app.ballots.counting import BASE_ROSTER, BASE_VOTERS, CHOOSE_UP_TO, FOR_AGAINST, SATISFACTION
 from voting_app.ballots.models import ELECTRONIC, PAPER
 from voting_app.forms import Form, record_id
+from voting_app.projects.forms import DepartmentChoice
 
 
 METHOD_CHOICES = [
@@ -34,13 +35,12 @@ class RoundForm(Form):
     )
 
 
-class CandidateForm(Form):
+class CandidateForm(DepartmentChoice, Form):
     name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
     investment = DecimalField(
         _l("Investment (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)]
     )
-    department = StringField(_l("Responsible department"), validators=[Optional(), Length(max=200)])
     planned_completion = DateField(_l("Planned completion"), validators=[Optional()])
 
 

@@ -127,7 +127,7 @@ def round_detail(round_id: int):
         result=result,
         returned=service.returned_count(round_.id),
         presence=presence(round_.session_id),
-        candidate_form=CandidateForm(),
+        candidate_form=_candidate_form(round_),
         project_form=_project_form(round_),
         close_form=CloseForm(),
         button=ButtonForm(),
@@ -153,6 +153,7 @@ def _void_people(round_: Round) -> dict:
 def candidate_add(round_id: int):
     round_ = _round(round_id)
     form = CandidateForm()
+    form.offer_departments()
     if not form.validate_on_submit():
         for field, messages in form.errors.items():
             flash(f"{form[field].label.text}: {' '.join(messages)}", "error")
@@ -164,13 +165,22 @@ def candidate_add(round_id: int):
             form.name.data,
             form.summary.data or "",
             form.investment.data,
-            form.department.data or "",
+            form.chosen_department_name(current_actor()),
             form.planned_completion.data,
         )
         db.session.commit()
     except DomainError as error:
         flash_domain_error(error)
     return _to_detail(round_)
+
+
+def _candidate_form(round_: Round) -> CandidateForm | None:
+    """While the round is a draft: a candidate's fields, its department from the managed list."""
+    if round_.state != DRAFT:
+        return None
+    form = CandidateForm(formdata=None)
+    form.offer_departments()
+    return form
 
 
 def _project_form(round_: Round) -> ProjectCandidateForm | None:

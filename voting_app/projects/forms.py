@@ -31,13 +31,27 @@ class DepartmentChoice:
     department_id = SelectField(_l("Choose from the list"), coerce=optional_id)
     new_department = StringField(_l("New responsible department"), validators=[Optional(), Length(max=200)])
 
-    def offer_departments(self, departments, unserved: set[int], none_label=_l("— Not decided yet —")) -> None:
-        """The managed list, marking departments no officer serves."""
+    def offer_departments(self, none_label=_l("— Not decided yet —")) -> set[int]:
+        """Offer the managed list, marking departments no officer serves; returns their ids."""
+        from voting_app.projects.service import all_departments, unserved_department_ids
+
+        unserved = unserved_department_ids()
         # Plain strings: a lazy string counts as markup, and the name is the user's text.
         self.department_id.choices = [SelectChoice("", str(none_label))] + [
             SelectChoice(department.id, str(_l("%(name)s (no officer)", name=department.name)) if department.id in unserved else department.name)
-            for department in departments
+            for department in all_departments()
         ]
+        return unserved
+
+    def chosen_department(self, actor: str):
+        """The department picked, or added by the name typed in (audited); None when neither."""
+        from voting_app.projects.service import chosen_department
+
+        return chosen_department(actor, self.department_id.data, self.new_department.data)
+
+    def chosen_department_name(self, actor: str) -> str:
+        department = self.chosen_department(actor)
+        return department.name if department else ""
 
 
 class ProjectForm(DepartmentChoice, Form):

@@ -120,24 +120,13 @@ def _to_detail(project: Project, anchor: str | None = None):
     return redirect(url_for("projects.project_detail", project_id=project.id, _anchor=anchor))
 
 
-def _offer_departments(form: ProjectForm) -> set[int]:
-    """Fill the department select from the managed list; the ids no officer serves, for the warning."""
-    unserved = service.unserved_department_ids()
-    form.offer_departments(service.all_departments(), unserved)
-    return unserved
-
-
-def _department_choice(form: ProjectForm):
-    return service.chosen_department(current_actor(), form.department_id.data, form.new_department.data)
-
-
 @bp.route("/new", methods=["GET", "POST"])
 def project_new():
     form = ProjectForm()
-    unserved = _offer_departments(form)
+    unserved = form.offer_departments()
     if form.validate_on_submit():
         try:
-            project = service.create_project(current_actor(), current_user.label, department=_department_choice(form), **form.values())
+            project = service.create_project(current_actor(), current_user.label, department=form.chosen_department(current_actor()), **form.values())
             db.session.commit()
             return _to_detail(project)
         except DomainError as error:
@@ -150,10 +139,10 @@ def project_new():
 def project_edit(project_id: int):
     project = db.get_or_404(Project, project_id)
     form = ProjectForm(obj=project)
-    unserved = _offer_departments(form)
+    unserved = form.offer_departments()
     if form.validate_on_submit():
         try:
-            service.update_project(current_actor(), current_user.label, project, department=_department_choice(form), **form.values())
+            service.update_project(current_actor(), current_user.label, project, department=form.chosen_department(current_actor()), **form.values())
             db.session.commit()
             return _to_detail(project)
         except DomainError as error:

@@ -4,6 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from voting_app.forms import Form
+from voting_app.projects.forms import DepartmentChoice
 from voting_app.proposals.service import THEMES
 
 THEME_LABELS = {
@@ -29,9 +30,8 @@ class ProposalForm(Form):
     contact = StringField(_l("Phone or WeChat (optional, seen only by the committee staff)"), validators=[Optional(), Length(max=100)])
 
 
-class AcceptForm(Form):
+class AcceptForm(DepartmentChoice, Form):
     round_id = SelectField(_l("Deputies’ vote"), coerce=int, validators=[DataRequired()])
-    department = StringField(_l("Responsible department"), validators=[Optional(), Length(max=200)])
     investment = DecimalField(_l("Investment (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
     planned_completion = DateField(_l("Planned completion"), validators=[Optional()])
 

@@ -115,6 +115,7 @@ def _round_choices() -> list[SelectChoice]:
 def _detail_page(proposal: Proposal, accept_form=None, merge_form=None, decline_form=None, status: int = 200):
     accept_form = accept_form or AcceptForm(formdata=None)
     accept_form.round_id.choices = _round_choices()
+    accept_form.offer_departments()
     return render_template(
         "proposals/detail.html",
         proposal=proposal,
@@ -150,12 +151,13 @@ def proposal_accept(proposal_id: int):
     proposal = _proposal(proposal_id)
     form = AcceptForm()
     form.round_id.choices = _round_choices()
+    form.offer_departments()
     if not form.validate_on_submit():
         return _detail_page(proposal, accept_form=form, status=400)
     try:
         candidate = service.accept_proposal(
             current_actor(), current_user.label, proposal, db.get_or_404(Round, form.round_id.data),
-            form.department.data or "", form.investment.data, form.planned_completion.data,
+            form.chosen_department_name(current_actor()), form.investment.data, form.planned_completion.data,
         )
         db.session.commit()
     except DomainError as error:
