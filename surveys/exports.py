@@ -18,7 +18,7 @@ from surveys.models import Answer, Response, Survey
 from surveys.rules import RATING
 from surveys.service import SurveyResults
 from voting_app.db import db
-from voting_app.labels import rating_labels
+from voting_app.labels import rating_labels, small_sample_note
 from voting_app.spreadsheets import csv_cell, percent_cell, safe_row
 from voting_app.web import local_time
 
@@ -113,7 +113,7 @@ def xlsx_bytes(survey: Survey, outcome: SurveyResults) -> bytes:
     for name, rate in rows:
         if rate is not None and rate.valid:
             low, high = rate.interval_text
-            note = _("Fewer than 30 answers: for reference only") if rate.is_small_sample else None
+            note = str(small_sample_note()) if rate.is_small_sample else None
             summary.append(safe_row(summary, [name, percent_cell(summary, rate.rate_text), percent_cell(summary, low),
                                               percent_cell(summary, high), rate.valid, note]))
     sheet = workbook.create_sheet(_("Responses"))

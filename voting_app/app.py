@@ -158,7 +158,7 @@ def _register_blueprints(app: Flask) -> None:
     from surveys import init_app as init_surveys
     from voting_app.auth.routes import bp as auth_bp
     from voting_app.ballots.routes import bp as ballots_bp
-    from voting_app.labels import mark_labels, rating_labels
+    from voting_app.labels import mark_labels, rating_labels, small_sample_note
     from voting_app.main.routes import bp as main_bp
     from voting_app.permissions import can, guard_request
     from voting_app.projects.routes import bp as projects_bp
@@ -190,6 +190,7 @@ def _register_blueprints(app: Flask) -> None:
             "state_label": state_label,
             "rating_labels": rating_labels,
             "mark_labels": mark_labels,
+            "small_sample_note": small_sample_note,
             "vendor_url": vendor_url,
             "large_type": is_large_type(),
         }

@@ -10,6 +10,7 @@ from voting_app.ballots.counting import (
     RATE_MOSTLY,
     RATE_SATISFIED,
 )
+from surveys.rates import SMALL_SAMPLE
 
 
 def rating_labels() -> dict:
@@ -18,3 +19,8 @@ def rating_labels() -> dict:
 
 def mark_labels() -> dict:
     return {MARK_FOR: _l("For"), MARK_AGAINST: _l("Against"), MARK_ABSTAIN: _l("Abstain")}
+
+
+def small_sample_note():
+    """The note beside a residents' rate with too few answers to read much into."""
+    return _l("Fewer than %(n)s answers: for reference only", n=SMALL_SAMPLE)

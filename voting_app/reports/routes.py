@@ -10,6 +10,7 @@ from markupsafe import Markup
 from voting_app.ballots.counting import SATISFACTION
 from voting_app.ballots.service import state_label
 from voting_app.db import db
+from voting_app.labels import small_sample_note
 from voting_app.projects.models import STAGES, Project
 from voting_app.projects.service import default_year, project_ratings, project_years
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS, SUPERVISION_STATUS_LABELS
@@ -88,7 +89,7 @@ def year_report_xlsx():
         "rectifications_settled": _("Rectifications settled"), "rectifications_overdue": _("Overdue rectifications"),
         "residents": _("Residents’ satisfaction rate"), "residents_low": _("Residents: interval, lower end (95%)"),
         "residents_high": _("Residents: interval, upper end (95%)"), "residents_valid": _("Residents: valid answers"),
-        "residents_note": _("Residents: note"), "small_sample": _("Fewer than 30 answers: for reference only"),
+        "residents_note": _("Residents: note"), "small_sample": str(small_sample_note()),
         "deputies": _("Deputies’ satisfaction rate"), "deputies_rated": _("Deputies: rated"),
         "residents_held": _("Residents’ answers held for review (not counted)"),
         "stages": {stage: str(label) for stage, label in STAGE_LABELS.items()},
