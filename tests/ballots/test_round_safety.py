@@ -2,8 +2,11 @@
 or declared void (by the presiding officer and a scrutineer); receipts are found however typed;
 a waiting deputy's page reloads itself."""
 
+import io
 import re
+from datetime import datetime
 
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from tests.ballots.helpers import (
@@ -193,6 +196,11 @@ def test_void_takes_the_presiding_officer_and_a_scrutineer_and_its_ballots_never
     assert app.test_client().get(f"/ballots/rounds/{world.round_id}/board.json").status_code == 404
     report = as_role(app, world, "staff").get(f"/reports/sessions/{world.session_id}").get_data(as_text=True)
     assert "Rounds declared void" in report and "候选项目名单有误" in report
+    workbook = load_workbook(io.BytesIO(as_role(app, world, "staff").get(f"/reports/sessions/{world.session_id}/report.xlsx").data))
+    void_sheet = [[cell.value for cell in row] for row in workbook["Rounds declared void"].iter_rows()]
+    assert void_sheet[0][-2:] == ["Reason", "Ballots returned, not counted"]
+    assert void_sheet[1][0] == "测试票决" and void_sheet[1][4:] == ["候选项目名单有误", 3] and isinstance(void_sheet[1][1], datetime)
+    assert "测试票决" not in [row[0].value for row in workbook["Votes per candidate"].iter_rows(min_row=2)]  # never counted
 
     staff = as_role(app, world, "staff")
     assert post(staff, f"/ballots/rounds/{world.round_id}/follow-up").status_code == 302

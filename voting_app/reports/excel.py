@@ -47,6 +47,13 @@ def session_workbook(report: SessionReport, labels: dict) -> bytes:
             votes.append(safe_row(votes, [item.round.title, line.rank, item.names[line.candidate_id], line.votes,
                                           line.rated if is_rate else None, percent_cell(votes, line.rate_text),
                                           _outcome(line, item.result, labels)]))
+    if report.voided:
+        voided = workbook.create_sheet(labels["void_sheet"])
+        voided.append([labels["round"], labels["voided_at"], labels["void_requested_by"], labels["voided_by"], labels["void_reason"],
+                       labels["not_counted"]])
+        for item in report.voided:
+            voided.append(safe_row(voided, [item.round.title, local_time(item.round.voided_at), item.requested_by, item.voided_by,
+                                            item.round.void_reason, item.returned]))
     elected = workbook.create_sheet(labels["elected_sheet"])
     elected.append([labels["rank"], labels["candidate"], labels["votes_column"], labels["department"], labels["investment"],
                     labels["round"]])

@@ -57,6 +57,9 @@ def _session_labels() -> dict:
         "passed_no_seat": _("Passed, no seat"), "not_passed": _("Not passed"), "meets_bar": _("Meets the bar"),
         "rectification": _("rectification (整改)"), "not_rated": _("Not rated"),
         "states": {state: str(state_label(state)) for state in ("draft", "open", "closed", "confirmed", "announced")},
+        "void_sheet": _("Rounds declared void"), "voided_at": _("Declared void at (Beijing time)"),
+        "void_requested_by": _("Asked by"), "voided_by": _("Confirmed by"), "void_reason": _("Reason"),
+        "not_counted": _("Ballots returned, not counted"),
     }
 
 
