@@ -217,6 +217,11 @@ def test_the_end_of_a_term_keeps_the_deputy_on_the_roster_and_out_of_later_quoru
     with app.app_context():
         past = db.session.get(Round, world.round_id)
         assert (past.roster_count, past.present_count) == (9, 9)  # the closed round is untouched
+        from voting_app.ballots.service import deputies_not_voted, turnout
+
+        # Out of office is out of "present" and of "not voted yet" alike: the close page never says 8 present, 9 not voted.
+        now = turnout(past)
+        assert (now.present, now.not_voted) == (8, 8) and deputy_id not in [d.id for d in deputies_not_voted(past)]
     assert not card_works(app, world, deputy_id)
     [entry] = audit_actions(app, "deputy.term_end")
     assert (entry["ended_on"], entry["reason"]) == (ended_on.isoformat(), "辞职")

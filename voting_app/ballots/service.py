@@ -57,6 +57,7 @@ from voting_app.db import db, scrub_after_commit, utcnow
 from voting_app.errors import ConflictError, DomainError
 from voting_app.permissions import PRESIDING, SCRUTINEER
 from voting_app.sessions.models import CongressSession, Deputy
+from voting_app.sessions.roster import number_sort_key
 from voting_app.sessions.service import presence
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read aloud and typed back
@@ -437,7 +438,7 @@ def turnout(round_: Round) -> Turnout:
     not_voted = db.session.scalar(
         select(func.count())
         .select_from(Deputy)
-        .where(Deputy.session_id == round_.session_id, Deputy.checked_in_at.is_not(None), Deputy.id.not_in(voted))
+        .where(Deputy.session_id == round_.session_id, Deputy.is_present, Deputy.id.not_in(voted))
     )
     return Turnout(present=present, returned=returned_count(round_.id), not_voted=not_voted)
 
@@ -748,10 +749,7 @@ def _marker_check(round_id: int, deputy_id: int) -> str | None:
 def _is_present_now(deputy: Deputy) -> bool:
     """Share-locked on PostgreSQL, so undoing the check-in waits for this ballot or this ballot
     sees it: a ballot is never stored for a deputy the desk has just marked absent."""
-    checked_in_at, term_ended_on = db.session.execute(
-        select(Deputy.checked_in_at, Deputy.term_ended_on).where(Deputy.id == deputy.id).with_for_update(read=True)
-    ).one()
-    return checked_in_at is not None and term_ended_on is None
+    return db.session.execute(select(Deputy.is_present).where(Deputy.id == deputy.id).with_for_update(read=True)).scalar_one()
 
 
 def _card_in_force(card_id: int) -> bool:
@@ -821,14 +819,10 @@ def round_board(round_: Round) -> dict:
 def deputies_not_voted(round_: Round) -> list[Deputy]:
     """Who is present but has not voted yet: staff may see this, never what anyone chose."""
     voted = select(BallotMarker.deputy_id).where(BallotMarker.round_id == round_.id)
-    return list(
-        db.session.scalars(
-            select(Deputy)
-            .where(Deputy.session_id == round_.session_id, Deputy.checked_in_at.is_not(None))
-            .where(Deputy.term_ended_on.is_(None), Deputy.id.not_in(voted))
-            .order_by(Deputy.delegation, Deputy.number)
-        )
+    waiting = db.session.scalars(
+        select(Deputy).where(Deputy.session_id == round_.session_id, Deputy.is_present, Deputy.id.not_in(voted))
     )
+    return sorted(waiting, key=lambda deputy: (deputy.delegation, number_sort_key(deputy.number)))
 
 
 def open_rounds_for(deputy: Deputy) -> list[tuple[Round, bool]]:

@@ -180,7 +180,7 @@ def recent_check_ins(session_id: int, limit: int) -> list[Deputy]:
     return list(
         db.session.scalars(
             select(Deputy)
-            .where(Deputy.session_id == session_id, Deputy.checked_in_at.is_not(None), Deputy.term_ended_on.is_(None))
+            .where(Deputy.session_id == session_id, Deputy.is_present)
             .order_by(Deputy.checked_in_at.desc(), Deputy.id.desc())
             .limit(limit)
         )

@@ -2,7 +2,8 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
@@ -47,10 +48,22 @@ class Deputy(db.Model):
 
     session: Mapped[CongressSession] = relationship(back_populates="deputies")
 
-    @property
+    # Hybrids: the one definition serves Python (deputy.is_present) and SQL (Deputy.is_present).
+    @hybrid_property
     def is_in_office(self) -> bool:
         return self.term_ended_on is None
 
-    @property
+    @is_in_office.inplace.expression
+    @classmethod
+    def _is_in_office_expression(cls):
+        return cls.term_ended_on.is_(None)
+
+    @hybrid_property
     def is_present(self) -> bool:
-        return self.checked_in_at is not None and self.is_in_office
+        """Checked in and still in office: counted present, issued a ballot."""
+        return self.checked_in_at is not None and self.term_ended_on is None
+
+    @is_present.inplace.expression
+    @classmethod
+    def _is_present_expression(cls):
+        return and_(cls.checked_in_at.is_not(None), cls.term_ended_on.is_(None))

@@ -184,7 +184,7 @@ def presence(congress_id: int) -> Presence:
     """Deputies in office: one whose term has ended counts neither in the roster nor as present."""
     roster, present = db.session.execute(
         select(func.count(Deputy.id), func.count(Deputy.checked_in_at))
-        .where(Deputy.session_id == congress_id, Deputy.term_ended_on.is_(None))
+        .where(Deputy.session_id == congress_id, Deputy.is_in_office)
     ).one()
     return Presence(roster=roster, present=present)
 
