@@ -86,7 +86,7 @@ def create_survey(
 
 def _check_window(opens_at, closes_at) -> None:
     if opens_at and closes_at and closes_at <= opens_at:
-        raise DomainError(_l("The survey must close after it opens."))
+        raise DomainError(_l("Closes at: the survey must close after it opens (Opens at)."))
 
 
 def update_survey(actor: str, survey: Survey, **values) -> None:

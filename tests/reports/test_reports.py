@@ -188,5 +188,8 @@ def test_no_report_shows_command_line_text_and_the_year_report_prints_landscape(
         page = staff.get(path).get_data(as_text=True)
         assert not COMMAND_LINE.search(report_body(page)), (path, COMMAND_LINE.search(report_body(page)))
         assert "(Beijing time)" in page and "counter(pages)" in page, path
+    results = staff.get(f"/ballots/rounds/{world.round_id}/results").get_data(as_text=True)
+    shown = re.sub(r"<[^>]+>", " ", report_body(results))  # the words on the page, not the links' addresses
+    assert "Anyone can recount" in shown and not COMMAND_LINE.search(shown), COMMAND_LINE.search(shown)
     assert '<body class="wide">' in staff.get("/reports/projects").get_data(as_text=True)
     assert "<body>" in staff.get(f"/reports/projects/{project_id}").get_data(as_text=True)

@@ -117,7 +117,7 @@ def test_without_the_template_the_survey_starts_empty(app, staff):
 def test_a_survey_that_closes_before_or_when_it_opens_is_refused(app, staff, opens_at, closes_at):
     response = post(staff, "/surveys/new", survey_form(opens_at=opens_at, closes_at=closes_at))
     assert response.status_code == 200
-    assert error_flash(text_of(response)) == ["The survey must close after it opens."]
+    assert error_flash(text_of(response)) == ["Closes at: the survey must close after it opens (Opens at)."]
     assert count(app, Survey) == 0
     assert count(app, Question) == 0 and count(app, Placement) == 0
 
@@ -128,7 +128,7 @@ def test_editing_with_a_window_that_closes_first_is_refused_and_changes_nothing(
         staff, f"/surveys/{survey_id}/edit", survey_form(title="改了", opens_at="2026-06-02T08:00", closes_at="2026-06-01T08:00")
     )
     assert response.status_code == 200
-    assert error_flash(text_of(response)) == ["The survey must close after it opens."]
+    assert error_flash(text_of(response)) == ["Closes at: the survey must close after it opens (Opens at)."]
     [survey] = rows(app, Survey, Survey.id == survey_id)
     assert survey["title"] == "桥梁满意度调查" and survey["opens_at"] is None and survey["closes_at"] is None
 
