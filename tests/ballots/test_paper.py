@@ -98,3 +98,24 @@ def test_paper_entry_is_only_for_closed_paper_rounds(app, world):
         from voting_app.ballots.models import PaperEntry
 
         assert db.session.scalars(select(PaperEntry)).all() == []
+
+
+def test_an_item_left_unmarked_on_paper_is_keyed_as_the_abstention_it_counts_as(app):
+    with app.app_context():
+        world = build_world(mode="paper", method="for_against")
+    open_round(app, world)
+    post(as_role(app, world, "presiding"), f"/ballots/rounds/{world.round_id}/close", {"issued": "9"})
+    a, b, c, d = world.candidate_ids
+    first, second = as_role(app, world, "scrutineer", 0), as_role(app, world, "scrutineer", 1)
+    # The same paper ballot: "for" on a, nothing else marked. One scrutineer leaves the rest blank,
+    # the other clicks 弃权 on each.
+    post(first, f"/ballots/rounds/{world.round_id}/paper/add", {"mark-%d" % a: "for", "copies": "1"})
+    post(second, f"/ballots/rounds/{world.round_id}/paper/add",
+         {"mark-%d" % a: "for", "mark-%d" % b: "abstain", "mark-%d" % c: "abstain", "mark-%d" % d: "abstain", "copies": "1"})
+    submit(first, world.round_id)
+    assert "Both entries agree" in submit(second, world.round_id).get_data(as_text=True)
+    with app.app_context():
+        result = service.count_round(db.session.get(Round, world.round_id))
+        stored = db.session.scalars(select(Ballot.choices).where(Ballot.round_id == world.round_id)).one()
+    assert (result.returned, result.valid) == (1, 1) and dict(result.votes) == {a: 1, b: 0, c: 0, d: 0}
+    assert stored == {str(a): "for", str(b): "abstain", str(c): "abstain", str(d): "abstain"}

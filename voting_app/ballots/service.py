@@ -25,6 +25,7 @@ from voting_app.ballots import keys, sealing
 from voting_app.ballots.counting import (
     CHOOSE_UP_TO,
     FOR_AGAINST,
+    MARK_ABSTAIN,
     MARKS,
     RATINGS,
     SATISFACTION,
@@ -868,6 +869,10 @@ def add_paper_ballot(round_: Round, scrutineer: User, choices: object, copies: i
     if copies < 1 or copies > 10000:
         raise DomainError(_l("The number of identical ballots must be between 1 and 10000."))
     entry = _editable_paper_entry(round_, scrutineer)
+    if round_.method == FOR_AGAINST and isinstance(choices, dict):
+        # On paper an item left unmarked abstains (the counting rule), so it is keyed as the
+        # abstention it is: two scrutineers reading the same ballot key the same thing.
+        choices = {candidate.id: MARK_ABSTAIN for candidate in round_.candidates} | choices
     entry.ballots = [*entry.ballots, *([_stored_form(choices)] * copies)]
     db.session.flush()
     return entry
