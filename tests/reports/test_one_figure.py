@@ -170,6 +170,10 @@ def test_the_same_rate_reads_the_same_on_every_page_export_report_screen_and_the
     assert not any(text.startswith(("60.0%", "88.9%", "66.7%")) for text in texts)
     screen_table = plain(both)
     assert all(shows(screen_table, figure) for figure in (RESIDENTS_A, DEPUTIES_A, DEPUTIES_B))
+    # the public list and the screen give the residents' rate its interval too; a small sample is marked
+    for text in (listing, screen_table):
+        assert "59.9% (95% interval 57.8%–62.1%, n=2001)" in text
+    assert "66.6% (n=3*)" in texts and "* Fewer than 30 answers: for reference only" in screen_table
 
     # the verifier, recounting the published board
     from voting_app.verify import main as verify_main

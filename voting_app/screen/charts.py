@@ -70,7 +70,9 @@ def satisfaction_figure(lines, labels: dict, bar_percent: int, font_size: int = 
             rating = next((r for r in line.ratings if r.source == source and r.rated), None)
             text = rating.rate_text if rating else None
             rates.append(float(text) if text else None)
-            texts.append("" if text is None else f"{text}%" + (f" {labels['below']}" if rating.is_below_bar else ""))
+            # A rate from too few answers carries its n and a mark; the slide's footnote says what it means.
+            small = f" (n={rating.rated}*)" if rating and rating.is_small_sample else ""
+            texts.append("" if text is None else f"{text}%{small}" + (f" {labels['below']}" if rating.is_below_bar else ""))
         figure.add_bar(name=str(labels[source]), x=rates, y=names, orientation="h", marker_color=colour,
                        text=texts, textposition="outside", cliponaxis=False, hoverinfo="skip")
     figure.add_shape(type="line", x0=bar_percent, x1=bar_percent, y0=0, y1=1, yref="paper",
