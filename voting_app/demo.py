@@ -243,7 +243,7 @@ def seed(rng_seed: int = 2027) -> str:
 
     elected = ballots.count_round(main_round).elected
     elected_projects = [
-        projects.project_from_candidate(actor, staff.display_name, candidate)
+        projects.project_from_candidate(actor, staff.display_name, candidate, projects.project_year(main_round))
         for candidate in main_round.candidates
         if candidate.id in elected
     ]

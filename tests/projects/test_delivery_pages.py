@@ -220,7 +220,15 @@ def test_a_project_takes_its_year_from_the_rounds_title_not_the_session_date(app
         db.session.commit()
     a, _ = counted_round(app, world)
     staff = as_role(app, world, "staff")
-    assert post(staff, f"/projects/from-candidate/{a}").status_code == 302
+    # The round page offers the year its title states; staff confirm it (or correct it) as they make the project.
+    round_page = staff.get(f"/ballots/rounds/{world.round_id}").get_data(as_text=True)
+    assert re.search(r'<input id="year-%d" name="year" type="number"[^>]* value="2029"' % a, round_page)
+    for bad, message in (("", "Project year: enter the year the project belongs to"), ("29", "Project year: enter a year from 2000 to 2100")):
+        refused = post(staff, f"/projects/from-candidate/{a}", {"year": bad}, follow_redirects=True)
+        assert message in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Project.id))) == 0  # nothing half-made
+    assert post(staff, f"/projects/from-candidate/{a}", {"year": "2029"}).status_code == 302
     with app.app_context():
         project = db.session.scalars(select(Project)).one()
         assert project.year == 2029
@@ -234,7 +242,9 @@ def test_without_a_stated_year_the_session_year_is_used(app, world):
         db.session.get(CongressSession, world.session_id).starts_on = date(2028, 1, 10)
         db.session.commit()
     a, _ = counted_round(app, world)
-    post(as_role(app, world, "staff"), f"/projects/from-candidate/{a}")
+    staff = as_role(app, world, "staff")
+    assert 'value="2028"' in staff.get(f"/ballots/rounds/{world.round_id}").get_data(as_text=True)
+    post(staff, f"/projects/from-candidate/{a}", {"year": "2028"})
     with app.app_context():
         assert db.session.scalars(select(Project.year)).one() == 2028
 

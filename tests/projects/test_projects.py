@@ -33,7 +33,8 @@ def test_an_elected_candidate_becomes_a_project_carrying_its_data(app, world):
     staff = as_role(app, world, "staff")
     page = staff.get(f"/ballots/rounds/{world.round_id}").get_data(as_text=True)
     assert f"/projects/from-candidate/{a}" in page and f"/projects/from-candidate/{world.candidate_ids[2]}" not in page
-    made = post(staff, f"/projects/from-candidate/{a}")
+    assert 'name="year"' in page
+    made = post(staff, f"/projects/from-candidate/{a}", {"year": "2027"})
     assert made.status_code == 302
     with app.app_context():
         project = db.session.scalars(select(Project)).one()
@@ -43,9 +44,9 @@ def test_an_elected_candidate_becomes_a_project_carrying_its_data(app, world):
         assert db.session.get(Candidate, a).project_id == project.id
         project_id = project.id
     assert made.headers["Location"].endswith(f"/projects/{project_id}")
-    again = post(staff, f"/projects/from-candidate/{a}", follow_redirects=True)
+    again = post(staff, f"/projects/from-candidate/{a}", {"year": "2027"}, follow_redirects=True)
     assert "is a project already" in again.get_data(as_text=True)
-    loser = post(staff, f"/projects/from-candidate/{world.candidate_ids[2]}", follow_redirects=True)
+    loser = post(staff, f"/projects/from-candidate/{world.candidate_ids[2]}", {"year": "2027"}, follow_redirects=True)
     assert "Only an elected candidate" in loser.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Project)) == 1
@@ -53,7 +54,8 @@ def test_an_elected_candidate_becomes_a_project_carrying_its_data(app, world):
 
 def test_a_candidate_of_an_open_round_cannot_become_a_project(app, world):
     open_round(app, world)
-    response = post(as_role(app, world, "staff"), f"/projects/from-candidate/{world.candidate_ids[0]}", follow_redirects=True)
+    response = post(as_role(app, world, "staff"), f"/projects/from-candidate/{world.candidate_ids[0]}", {"year": "2027"},
+                    follow_redirects=True)
     assert "counted round" in response.get_data(as_text=True)
 
 

@@ -120,7 +120,7 @@ def test_accepted_proposal_becomes_a_candidate_passes_and_the_tracker_links_the_
     again = post(staff, f"/proposals/{proposal_id}/decline", {"reason": "重复处理"}, follow_redirects=True)
     assert "screened already" in again.get_data(as_text=True)
     counted_round(app, world)
-    made = post(staff, f"/projects/from-candidate/{candidate_id}")
+    made = post(staff, f"/projects/from-candidate/{candidate_id}", {"year": "2026"})
     assert made.status_code == 302
     project_path = made.headers["Location"]
     tracker = app.test_client().get(f"/p/track?code={tracking}").get_data(as_text=True)

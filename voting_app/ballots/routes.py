@@ -31,6 +31,7 @@ from voting_app.errors import ConflictError, DomainError
 from voting_app.forms import ButtonForm
 from voting_app.labels import mark_labels, rating_labels
 from voting_app.projects.models import DELIVERED_STAGES, Project
+from voting_app.projects.service import project_year
 from voting_app.auth.models import User
 from voting_app.sessions.models import CongressSession
 from voting_app.sessions.service import presence
@@ -137,6 +138,7 @@ def round_detail(round_id: int):
         follow_ups=db.session.scalars(select(Round).where(Round.parent_id == round_.id)).all(),
         holds_ballots=service.holds_ballots(round_) if round_.state in (OPEN, CLOSED) else False,
         void_people=_void_people(round_),
+        project_year=project_year(round_),
     )
 
 

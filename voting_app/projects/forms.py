@@ -85,6 +85,14 @@ def field_labels() -> dict:
     return {"created": _l("Project created"), "department": _l("Responsible department"), **labels}
 
 
+class ProjectFromCandidateForm(Form):
+    """The one question when an elected candidate becomes a project: which year it belongs to."""
+
+    year = IntegerField(_l("Project year"), validators=[
+        DataRequired(message=_l("Project year: enter the year the project belongs to, e.g. 2029.")),
+        NumberRange(min=2000, max=2100, message=_l("Project year: enter a year from 2000 to 2100."))])
+
+
 class DepartmentForm(Form):
     name = StringField(_l("Department’s full name"), validators=[DataRequired(), Length(max=200)])
 

@@ -20,6 +20,7 @@ from voting_app.projects.forms import (
     MilestoneForm,
     ProgressNoteForm,
     ProjectForm,
+    ProjectFromCandidateForm,
     ScheduleForm,
     SupervisionForm,
     VerdictForm,
@@ -155,10 +156,15 @@ def project_edit(project_id: int):
 @bp.post("/from-candidate/<int:candidate_id>")
 def project_from_candidate(candidate_id: int):
     candidate = db.get_or_404(Candidate, candidate_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    form = ProjectFromCandidateForm()
+    if not form.validate_on_submit():
+        if not form.year.errors:
+            abort(400)
+        for message in form.year.errors:
+            flash(str(message), "error")
+        return redirect(url_for("ballots.round_detail", round_id=candidate.round_id))
     try:
-        project = service.project_from_candidate(current_actor(), current_user.label, candidate)
+        project = service.project_from_candidate(current_actor(), current_user.label, candidate, form.year.data)
         db.session.commit()
     except DomainError as error:
         flash_domain_error(error)

@@ -137,8 +137,9 @@ def create_project(actor: str, actor_name: str, **values) -> Project:
     return project
 
 
-def project_from_candidate(actor: str, actor_name: str, candidate: Candidate) -> Project:
-    """One step from an elected candidate to a project that carries its data."""
+def project_from_candidate(actor: str, actor_name: str, candidate: Candidate, year: int) -> Project:
+    """One step from an elected candidate to a project that carries its data, in the year staff
+    confirmed (offered as project_year(round))."""
     round_ = candidate.round
     if round_.method == SATISFACTION or round_.state not in (CONFIRMED, ANNOUNCED):
         raise DomainError(_l("Only a candidate elected in a counted round becomes a project."))
@@ -154,7 +155,7 @@ def project_from_candidate(actor: str, actor_name: str, candidate: Candidate) ->
         department=candidate.department,
         budget=candidate.investment,
         location=candidate.location,
-        year=project_year(round_),
+        year=year,
         stage=APPROVED,
     )
     if candidate.planned_completion:
@@ -167,7 +168,8 @@ def project_from_candidate(actor: str, actor_name: str, candidate: Candidate) ->
 
 
 def project_year(round_: Round) -> int:
-    """The year the round states in its title ("2029年度…"); failing that, its session's year."""
+    """The year to offer for the round's projects: the one its title states ("2029年度…"),
+    failing that its session's year. Staff confirm it when a candidate becomes a project."""
     session_day = round_.session.starts_on
     return stated_year(round_.title) or (session_day.year if session_day else round_.created_at.year)
 
