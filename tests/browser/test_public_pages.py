@@ -71,6 +71,11 @@ def test_the_lists_search_and_page_on_a_phone(live_server, page_factory, screens
     names = public.locator("main tbody tr td:first-child").all_inner_texts()
     assert "城区易涝点整治（一期）" in names and "背街小巷改造（2026批）" not in names, names
     assert status.startswith(f"共{len(names)}条")
+    # On a phone each project reads as a block, each figure labelled by its column (no squeezed table).
+    cells = public.locator("main tbody tr:first-child td")
+    assert cells.evaluate_all("tds => tds.map(td => getComputedStyle(td).display)") == ["block"] * 6
+    assert public.locator("main tbody tr:first-child td[data-label='阶段']").count() == 1
+    assert public.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(public, "public-projects-search-phone")
     axe.check(public, "public-projects-search-phone")
 
