@@ -236,6 +236,7 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
     card_links = re.findall(r"(\S+)/c/\S+\s+PIN", shown.output)
     assert len(card_links) == 5 and set(card_links) == {"http://10.1.2.3:8080"}
     assert "http://10.1.2.3:8080/login" in shown.output and "{server}" not in shown.output
+    assert logins.read_text().startswith("({server} below is the address the app is served at")  # the file says what it means
     assert "127.0.0.1" not in shown.output
     from voting_app.demo import TRIAL_ROUND_NAME
 

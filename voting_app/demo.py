@@ -29,6 +29,7 @@ DEMO_LOGINS_FILE = "demo-logins.txt"
 # `make run` prints) puts in the address actually served, whatever the host and port.
 SERVER_MARK = "{server}"
 TRIAL_ROUND_NAME = "演示：社区服务项目表决（可试投）"
+SERVER_NOTE = f"({SERVER_MARK} below is the address the app is served at, e.g. http://127.0.0.1:5000; `make run` prints these with it filled in)"
 
 DELEGATIONS = [
     ("城区代表团", 38),
@@ -262,6 +263,7 @@ def seed(rng_seed: int = 2027) -> str:
     demo_delivery.seed_next_session_candidates(actor, staff.display_name, next_session)
 
     lines = [
+        SERVER_NOTE,
         "Demo sign-ins (demo data only; change them before real use)",
         "(grid1 is a community grid worker who keys in residents' paper answers;",
         " dept-* are department officers who report on their own department's projects)",
@@ -292,4 +294,4 @@ def seed(rng_seed: int = 2027) -> str:
 
 def logins_for_server(saved: str, server: str) -> str:
     """The saved sign-ins with the address the app is actually served at."""
-    return saved.replace(SERVER_MARK, server.rstrip("/"))
+    return saved.replace(SERVER_NOTE + "\n", "").replace(SERVER_MARK, server.rstrip("/"))
