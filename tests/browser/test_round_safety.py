@@ -195,3 +195,33 @@ def test_a_for_against_ballot_preselects_nothing(live_server, page_factory, scre
     with server.app.app_context():
         assert db.session.scalar(select(Round.state).where(Round.id == round_id)) == "open"
     assert not checks.problems, "\n".join(checks.problems)
+
+
+def test_removing_a_candidate_asks_first_and_works_without_javascript(live_server, page_factory, screenshot):
+    server, world = live_server, live_server.world
+    round_id, removed = world.round_id, world.candidate_ids[1]
+    checks = Checks()
+    staff = page_factory("desktop")
+    sign_in(staff, server, world.staff_id)
+    staff.goto(server.url(f"/ballots/rounds/{round_id}"))
+    assert staff.locator(f"form[action$='/candidates/{removed}/delete']").count() == 0  # no one-click removal
+    submit(staff, f"main a[href$='/candidates/{removed}/delete']")
+    assert staff.locator("main .consequences").count() == 1 and "项目2" in staff.locator("main").inner_text()
+    screenshot(staff, "candidate-remove-confirm")
+    checks.page(staff, "candidate removal confirmation")
+    with server.app.app_context():
+        from voting_app.ballots.models import Candidate
+        from voting_app.db import db
+
+        assert db.session.get(Candidate, removed) is not None  # asking changed nothing
+
+    # The same step with JavaScript off: the page is a plain GET, the removal a plain POST.
+    plain = page_factory("desktop", java_script_enabled=False)
+    sign_in(plain, server, world.staff_id)
+    plain.goto(server.url(f"/ballots/rounds/{round_id}/candidates/{removed}/delete"))
+    submit(plain, f"main form[action$='/candidates/{removed}/delete'] button[type=submit]")
+    assert f"/ballots/rounds/{round_id}" in plain.url
+    names = plain.locator("main table tbody tr td strong").all_inner_texts()
+    assert "项目2" not in names and {"项目1", "项目3", "项目4"} <= set(names)
+    screenshot(plain, "candidate-removed")
+    assert checks.problems == [], "\n".join(checks.problems)
