@@ -97,7 +97,8 @@ def test_a_device_clearing_its_cookie_is_kept_but_flagged_after_its_first_answer
 def public_figures(app, built) -> dict:
     """What anyone sees: the project list's residents' figure and the staff results' counts."""
     page = re.sub(r"<[^>]+>", "", html.unescape(text_of(app.test_client().get("/projects/"))))
-    match = re.search(r"Residents ([0-9.]+)%( \(([0-9]+) more held for review, not counted\))?", page)
+    match = re.search(r"Residents ([0-9.]+)% \(95% interval [^)]*\)(?: Fewer than 30 answers: for reference only)?"
+                      r"( \(([0-9]+) more held for review, not counted\))?", page)
     assert match, page[:3000]
     staff = user_client(app, "staff")
     data = staff.get(f"/surveys/{built.survey_id}/results.json").get_json()
