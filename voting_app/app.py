@@ -154,8 +154,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from voting_app import audit
     from surveys import init_app as init_surveys
+    from voting_app.audit_routes import bp as audit_bp
     from voting_app.auth.routes import bp as auth_bp
     from voting_app.ballots.routes import bp as ballots_bp
     from voting_app.labels import mark_labels, rating_labels, small_sample_note
@@ -169,7 +169,7 @@ def _register_blueprints(app: Flask) -> None:
     from voting_app.web import is_large_type
     from voting_app.sessions.routes import bp as sessions_bp
 
-    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, screen_bp, reports_bp, assets_bp, audit.bp):
+    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, screen_bp, reports_bp, assets_bp, audit_bp):
         app.register_blueprint(blueprint)
     init_surveys(app)
     app.before_request(guard_request)

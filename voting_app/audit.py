@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, current_app, render_template
+from flask import current_app
 from sqlalchemy import JSON, String, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -251,16 +251,3 @@ def _rounds_were_confirmed() -> bool:
     from voting_app.ballots.models import ANNOUNCED, CONFIRMED, Round  # the ballots package imports this module
 
     return db.session.scalar(select(Round.id).where(Round.state.in_((CONFIRMED, ANNOUNCED))).limit(1)) is not None
-
-
-bp = Blueprint("audit", __name__, url_prefix="/audit")
-
-
-@bp.get("/")
-def audit_log():
-    from voting_app.web import int_arg  # web imports this module
-
-    page = int_arg("page") or 1
-    entries = db.paginate(select(AuditEntry).order_by(AuditEntry.id.desc()), page=page, per_page=50)
-    total = db.session.scalar(select(func.count(AuditEntry.id)))
-    return render_template("audit/log.html", entries=entries, total=total, check=verify_chain(), anchor=anchor())

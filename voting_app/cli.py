@@ -220,9 +220,11 @@ def register_commands(app: Flask) -> None:
         """Create an account of any role but deputy (deputies sign in with voting cards)."""
         from voting_app.auth.service import create_user
         from voting_app.errors import DomainError
+        from voting_app.projects.service import chosen_department
 
         try:
-            create_user(username, name or username, role, password, actor="cli", department=department)
+            bound = chosen_department("cli", None, department)  # found on the managed list, or added to it
+            create_user(username, name or username, role, password, actor="cli", department=bound)
         except DomainError as error:
             raise click.ClickException(str(error.message)) from error
         db.session.commit()

@@ -119,7 +119,8 @@ def seed_officers(passwords: dict) -> dict[str, object]:
     officers = {}
     for username, name, department in OFFICERS:
         passwords[username] = "demo-" + secrets.token_hex(4)
-        officers[department] = create_user(username, name, DEPARTMENT_OFFICER, passwords[username], department=department)
+        officers[department] = create_user(username, name, DEPARTMENT_OFFICER, passwords[username],
+                                           department=projects.department_named(department))
     return officers
 
 

@@ -106,11 +106,12 @@ def set_up(server):
     session, roster, cards, draft round and the other accounts."""
     from voting_app.auth.service import create_user
     from voting_app.db import db
+    from voting_app.projects.service import department_named
     from voting_app.proposals.service import add_station
 
     with server.app.app_context():
         station = add_station("test", STATION, "城关镇人民路1号")
-        create_user(OFFICER[0], OFFICER[1], "department_officer", OFFICER[2], department=DEPARTMENT)
+        create_user(OFFICER[0], OFFICER[1], "department_officer", OFFICER[2], department=department_named(DEPARTMENT))
         db.session.commit()
         return station.code
 

@@ -32,10 +32,12 @@ def new_project(app, department="区交通运输局", **values) -> int:
 
 def officer_client(app, department: str):
     from voting_app.auth.service import create_user
+    from voting_app.projects.service import department_named
 
     client = app.test_client()
     with app.app_context():
-        user = create_user(f"officer{department[-3:]}{TODAY.toordinal()}", "王科长", "department_officer", "a long password 1", department=department)
+        user = create_user(f"officer{department[-3:]}{TODAY.toordinal()}", "王科长", "department_officer", "a long password 1",
+                           department=department_named(department))
         db.session.commit()
         sign_in(client, user)
     return client

@@ -216,7 +216,7 @@ def account_new():
     if form.validate_on_submit():
         try:
             user = create_user(form.username.data, form.display_name.data, form.role.data, form.password.data, current_actor(),
-                               department=form.chosen_department_name(current_actor()))
+                               department=form.chosen_department(current_actor()))
             db.session.commit()
             flash(_("Account %(name)s created.", name=user.username), "success")
             return redirect(url_for("auth.account_list"))

@@ -19,6 +19,7 @@ from voting_app import audit
 from voting_app.auth.models import SignInThrottle, User
 from voting_app.db import db, dialect_insert, utcnow
 from voting_app.errors import DomainError
+from voting_app.projects.models import Department
 
 _hasher = PasswordHasher()
 # PINs are throttled and locked online, so a lighter hash keeps printing 3,000 cards quick.
@@ -407,22 +408,21 @@ def check_second_factor(user_id: int, code: str, client: Client) -> SignInResult
 
 
 def create_user(username: str, display_name: str, role: str, password: str, actor: str = "system",
-                department: str = "") -> User:
-    """A department officer's account is bound to its department; no other role has one."""
+                department: Department | None = None) -> User:
+    """A department officer's account is bound to its department (one of the managed list, found
+    or added by the caller); no other role has one."""
     from voting_app.permissions import DEPARTMENT_OFFICER
-    from voting_app.projects.service import department_named
 
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise DomainError(_l("This username is taken."))
-    department = " ".join((department or "").split())
-    if role == DEPARTMENT_OFFICER and not department:
+    if role == DEPARTMENT_OFFICER and department is None:
         raise DomainError(_l("A department officer's account needs its department."))
-    if role != DEPARTMENT_OFFICER and department:
+    if role != DEPARTMENT_OFFICER and department is not None:
         raise DomainError(_l("Only department officers' accounts are bound to a department."))
-    bound = department_named(department)
     user = User(username=username, display_name=display_name, role=role, password_hash=hash_secret(password),
-                department_id=bound.id if bound else None)
+                department_id=department.id if department else None)
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "account.create", f"user:{user.id}", username=username, role=role, department=department)
+    audit.record(actor, "account.create", f"user:{user.id}", username=username, role=role,
+                 department=department.name if department else "")
     return user

@@ -1,0 +1,60 @@
+"""The layers the code stands on: a service imports only the services below it (never a higher
+feature's), and the audit log's module imports nothing of the web helpers. Read from the source,
+function-level imports included, so a lazy import cannot hide a cycle."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Lowest first: each service may import the services before it in this list, never after.
+SERVICE_LAYERS = (
+    "voting_app.auth.service",
+    "voting_app.sessions.service",
+    "voting_app.ballots.service",
+    "voting_app.projects.service",
+    "voting_app.proposals.service",
+    "surveys.service",
+    "voting_app.screen.service",
+)
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports() -> dict[str, set[str]]:
+    """Every module of the app and what it imports (a `from X import Y` names both X and X.Y)."""
+    graph = {}
+    for path in [*ROOT.glob("voting_app/**/*.py"), *ROOT.glob("surveys/**/*.py")]:
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+            elif isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+        graph[_module_name(path)] = names
+    return graph
+
+
+def test_every_service_module_is_placed_in_a_layer():
+    services = {name for name in imports() if name.endswith(".service")}
+    assert services == set(SERVICE_LAYERS)
+
+
+def test_a_service_never_imports_a_higher_features_service():
+    graph = imports()
+    upward = [
+        f"{lower} imports {higher}"
+        for position, lower in enumerate(SERVICE_LAYERS)
+        for higher in SERVICE_LAYERS[position:]
+        if higher != lower and higher in graph[lower]
+    ]
+    assert upward == []
+
+
+def test_the_audit_log_stands_below_the_web_helpers():
+    graph = imports()
+    assert not any(name.startswith("voting_app.web") for name in graph["voting_app.audit"])
+    assert "voting_app.audit" in graph["voting_app.web"]  # the direction that stays
