@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, or_, select
 from voting_app import audit
 from voting_app.ballots.counting import SATISFACTION
 from voting_app.ballots.models import ANNOUNCED, CONFIRMED, DRAFT, VOID, Candidate, Round
-from voting_app.ballots.service import add_candidate
+from voting_app.ballots.service import add_candidate, count_round
 from voting_app.codes import new_code, normalise_code
 from voting_app.db import db, utcnow
 from voting_app.errors import ConflictError, DomainError
@@ -235,17 +235,26 @@ def decline_proposal(actor: str, actor_name: str, proposal: Proposal, reason: st
     audit.record(actor, "proposal.decline", f"proposal:{proposal.id}")
 
 
-DECIDED_STATES = (CONFIRMED, ANNOUNCED, VOID)
+def _not_elected(candidate: Candidate) -> bool:
+    """Its vote is decided (void, or counted and confirmed) without electing it, and no runoff copy is pending or elected."""
+    round_ = candidate.round
+    if round_.state == VOID:
+        decided = True
+    elif round_.state in (CONFIRMED, ANNOUNCED):
+        decided = candidate.id not in count_round(round_).elected
+    else:
+        decided = False
+    runoffs = db.session.scalars(select(Candidate).where(Candidate.source_id == candidate.id)).all()
+    return decided and all(_not_elected(runoff) for runoff in runoffs)
 
 
 def may_reserve(proposal: Proposal) -> bool:
-    """Received, or accepted into a vote that is decided and did not make it a project."""
+    """Received, or accepted as a candidate the deputies did not elect."""
     if proposal.status == RECEIVED:
         return True
     if proposal.status != ACCEPTED or proposal.candidate_id is None:
         return False
-    candidate = db.session.get(Candidate, proposal.candidate_id)
-    return candidate.round.state in DECIDED_STATES and project_of(candidate) is None
+    return _not_elected(db.session.get(Candidate, proposal.candidate_id))
 
 
 def reserve_proposal(actor: str, actor_name: str, proposal: Proposal, note: str) -> None:
