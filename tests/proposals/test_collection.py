@@ -157,3 +157,15 @@ def test_an_elected_proposal_cannot_go_to_the_reserve(app, world):
     assert "Only a received proposal" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Proposal, proposal_id).status == "accepted"
+
+
+def test_the_window_rule_is_plain_python():
+    import ast
+    from pathlib import Path
+
+    import voting_app.proposals.window as window
+
+    tree = ast.parse(Path(window.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported == {"dataclasses", "datetime"}
