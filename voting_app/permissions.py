@@ -169,6 +169,8 @@ ENDPOINTS: dict[str, str] = {
     "proposals.proposal_merge": "proposal.screen",
     "proposals.proposal_unmerge": "proposal.screen",
     "proposals.proposal_decline": "proposal.screen",
+    "proposals.proposal_reserve": "proposal.screen",
+    "proposals.window_list": "proposal.screen",
     "proposals.proposal_counts": "proposal.screen",
     "proposals.station_list": "station.manage",
     "proposals.station_poster": "station.manage",

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, FileField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, FileField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -49,3 +49,13 @@ class DeclineForm(Form):
 class StationForm(Form):
     name = StringField(_l("Station name"), validators=[DataRequired(), Length(max=200)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+
+
+class ReserveForm(Form):
+    note = TextAreaField(_l("Why it is kept (staff only)"), validators=[DataRequired(), Length(min=4, max=2000)])
+
+
+class WindowForm(Form):
+    year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
+    opens_on = DateField(_l("Collection opens"), validators=[DataRequired()])
+    closes_on = DateField(_l("Collection closes"), validators=[DataRequired()])

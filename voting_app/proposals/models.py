@@ -1,15 +1,16 @@
 """Residents' proposals (征集) from the deputy liaison stations, and how staff screened them."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
 from voting_app.projects.models import Photo
 
 RECEIVED, ACCEPTED, MERGED, DECLINED = "received", "accepted", "merged", "declined"
-STATUSES = (RECEIVED, ACCEPTED, MERGED, DECLINED)
+RESERVED = "reserved"  # 储备库: good, not chosen this year, screened again next year
+STATUSES = (RECEIVED, ACCEPTED, MERGED, DECLINED, RESERVED)
 
 
 class LiaisonStation(db.Model):
@@ -38,6 +39,9 @@ class Proposal(db.Model):
     contact: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(20), default=RECEIVED, index=True)
     decline_reason: Mapped[str] = mapped_column(Text, default="")
+    # Set when staff first keep it in the reserve (储备库); stays, so next year's list can mark it.
+    reserved_at: Mapped[datetime | None]
+    reserve_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The proposal that stands for this one now: later merges of its target carry it along
     # (ProposalMerge keeps where staff merged it).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
@@ -61,4 +65,17 @@ class ProposalMerge(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), unique=True)
     into_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CollectionWindow(db.Model):
+    """When a year's collection (征集) opens and closes, both days included, in Beijing dates."""
+
+    __tablename__ = "collection_windows"
+    __table_args__ = (CheckConstraint("closes_on >= opens_on", name="closes_after_opens"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(unique=True)
+    opens_on: Mapped[date]
+    closes_on: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,8 +13,10 @@ from voting_app.extensions import csrf, limiter
 from voting_app.forms import ButtonForm
 from voting_app.images import MAX_UPLOAD_BYTES
 from voting_app.proposals import service
-from voting_app.proposals.forms import THEME_LABELS, AcceptForm, DeclineForm, MergeForm, ProposalForm, StationForm
-from voting_app.proposals.models import RECEIVED, STATUSES, LiaisonStation, Proposal
+from voting_app.proposals.forms import (THEME_LABELS, AcceptForm, DeclineForm, MergeForm, ProposalForm, ReserveForm,
+                                       StationForm, WindowForm)
+from voting_app.proposals.models import RECEIVED, RESERVED, STATUSES, LiaisonStation, Proposal
+from voting_app.proposals.window import is_short
 from voting_app.proposals.status import STATUS_LABELS
 from voting_app.qr import qr_svg
 from voting_app.uploads import photos_before_writing
@@ -31,8 +33,10 @@ def _station_or_404(code: str) -> LiaisonStation:
 
 
 def _render_form(station: LiaisonStation, form: ProposalForm, message: str | None = None, status: int = 200):
+    collection = service.collection_today()
     return render_template("proposals/propose.html", station=station, form=form, message=message,
-                           max_mb=MAX_UPLOAD_BYTES // (1024 * 1024)), status
+                           collection=collection, max_mb=MAX_UPLOAD_BYTES // (1024 * 1024)), \
+        (status if collection.is_open else 409 if request.method == "POST" else 200)
 
 
 @bp.get("/p/<station_code>")
@@ -49,6 +53,8 @@ def propose_submit(station_code: str):
     stale gets the form back with what they wrote instead of an error page."""
     station = _station_or_404(station_code)
     form = ProposalForm()
+    if not service.collection_today().is_open:
+        return _render_form(station, form)
     if not ButtonForm().validate_on_submit():
         message = _("This page was open too long, so your proposal could not be sent. It is still below: choose the photo again if you had one, and press Send again.")
         return _render_form(station, form, message, status=400)
@@ -95,13 +101,14 @@ def proposal_list():
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     theme = request.args.get("theme") if request.args.get("theme") in THEME_LABELS else None
     search = request.args.get("q", "").strip()
-    proposals, page = service.proposal_page(status, station_id, theme, search, int_arg("page"))
+    from_reserve = request.args.get("reserve") == "1"
+    proposals, page = service.proposal_page(status, station_id, theme, search, int_arg("page"), from_reserve)
     return render_template(
         "proposals/list.html",
         proposals=proposals,
         page=page,
         stations=db.session.scalars(db.select(LiaisonStation).order_by(LiaisonStation.name)).all(),
-        chosen={"status": status, "station": station_id, "theme": theme, "q": search},
+        chosen={"status": status, "station": station_id, "theme": theme, "q": search, "reserve": from_reserve},
         statuses=STATUS_LABELS,
         themes=THEME_LABELS,
         shown=service.tracking_code_shown,
@@ -112,7 +119,8 @@ def _round_choices() -> list[SelectChoice]:
     return [SelectChoice(r.id, f"{r.session.name} · {r.title}") for r in service.draft_rounds()]
 
 
-def _detail_page(proposal: Proposal, accept_form=None, merge_form=None, decline_form=None, status: int = 200):
+def _detail_page(proposal: Proposal, accept_form=None, merge_form=None, decline_form=None, reserve_form=None,
+                 status: int = 200):
     accept_form = accept_form or AcceptForm(formdata=None)
     accept_form.round_id.choices = _round_choices()
     accept_form.offer_departments()
@@ -123,9 +131,11 @@ def _detail_page(proposal: Proposal, accept_form=None, merge_form=None, decline_
         merge_form=merge_form or MergeForm(formdata=None, meta={"csrf": False}),
         button=ButtonForm(),
         decline_form=decline_form or DeclineForm(formdata=None),
+        reserve_form=reserve_form or ReserveForm(formdata=None),
+        may_reserve=service.may_reserve(proposal),
         duplicates=db.session.scalars(db.select(Proposal).where(Proposal.merged_into_id == proposal.id)).all(),
         supporters=service.supporters(proposal),
-        similar=service.similar_proposals(proposal) if proposal.status == RECEIVED else [],
+        similar=service.similar_proposals(proposal) if proposal.status in (RECEIVED, RESERVED) else [],
         statuses=STATUS_LABELS,
         themes=THEME_LABELS,
         shown=service.tracking_code_shown,
@@ -238,6 +248,47 @@ def proposal_decline(proposal_id: int):
         flash_domain_error(error)
         return redirect(url_for("proposals.proposal_detail", proposal_id=proposal_id))
     return _screened(proposal, _("Declined; the proposer can read the reason."))
+
+
+@bp.post("/proposals/<int:proposal_id>/reserve")
+def proposal_reserve(proposal_id: int):
+    proposal = _proposal(proposal_id)
+    form = ReserveForm()
+    if not form.validate_on_submit():
+        return _detail_page(proposal, reserve_form=form, status=400)
+    try:
+        service.reserve_proposal(current_actor(), current_user.label, proposal, form.note.data)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+        return redirect(url_for("proposals.proposal_detail", proposal_id=proposal_id))
+    return _screened(proposal, _("Kept in the reserve: it appears in next year’s screening, marked as from the reserve."))
+
+
+@bp.route("/proposals/windows", methods=["GET", "POST"])
+def window_list():
+    """Each year's collection window; the public form follows it."""
+    form = WindowForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                window = service.set_window(current_actor(), form.year.data, form.opens_on.data, form.closes_on.data)
+                db.session.commit()
+                flash(_("Collection for %(year)s runs from %(opens)s to %(closes)s.", year=window.year,
+                        opens=window.opens_on.isoformat(), closes=window.closes_on.isoformat()), "success")
+                if is_short(window):
+                    flash(_("Collection is shorter than 30 days (%(days)d days). Common practice is at least 30 days, in the third quarter.",
+                            days=window.days), "warn")
+                return redirect(url_for("proposals.window_list"))
+            except DomainError as error:
+                db.session.rollback()
+                form.closes_on.errors.append(str(error.message))
+                status = error.status
+        else:
+            status = 400
+    return render_template("proposals/windows.html", form=form, windows=service.windows(),
+                           collection=service.collection_today()), status
 
 
 @bp.get("/proposals/counts")

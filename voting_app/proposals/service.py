@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, or_, select
 
 from voting_app import audit
 from voting_app.ballots.counting import SATISFACTION
-from voting_app.ballots.models import DRAFT, Candidate, Round
-from voting_app.ballots.service import add_candidate
+from voting_app.ballots.models import ANNOUNCED, CONFIRMED, DRAFT, VOID, Candidate, Round
+from voting_app.ballots.service import add_candidate, count_round
 from voting_app.codes import new_code, normalise_code
 from voting_app.db import db, utcnow
 from voting_app.errors import ConflictError, DomainError
@@ -19,7 +19,10 @@ from voting_app.images import CleanImage
 from voting_app.paging import Page, page_of, search_words
 from voting_app.projects.delivery import photo_rows
 from voting_app.projects.models import Project
-from voting_app.proposals.models import ACCEPTED, DECLINED, MERGED, RECEIVED, STATUSES, LiaisonStation, Proposal, ProposalMerge
+from voting_app.projects.schedule import beijing_today
+from voting_app.proposals.models import (ACCEPTED, DECLINED, MERGED, RECEIVED, RESERVED, STATUSES, CollectionWindow,
+                                         LiaisonStation, Proposal, ProposalMerge)
+from voting_app.proposals.window import Collection, Window, collection_on
 
 THEMES = (
     "roads_transport",
@@ -69,6 +72,35 @@ def station_by_code(code: str) -> LiaisonStation | None:
     return db.session.scalar(select(LiaisonStation).where(LiaisonStation.code == normalise_code(code)))
 
 
+def windows() -> list[CollectionWindow]:
+    return list(db.session.scalars(select(CollectionWindow).order_by(CollectionWindow.year.desc())))
+
+
+def collection_today() -> Collection:
+    """Whether the public form takes proposals today (Beijing's date)."""
+    return collection_on([Window(w.year, w.opens_on, w.closes_on) for w in windows()], beijing_today())
+
+
+def set_window(actor: str, year: int, opens_on: date, closes_on: date) -> Window:
+    """Set or change a year's collection window; the caller warns when it is shorter than recommended."""
+    if closes_on < opens_on:
+        raise DomainError(_l("Collection cannot close before it opens."))
+    if not (opens_on.year <= year <= closes_on.year):
+        raise DomainError(_l("The window must include days of the year it is for."))
+    for other in windows():
+        if other.year != year and other.opens_on <= closes_on and opens_on <= other.closes_on:
+            raise ConflictError(_l("This window overlaps the window of %(year)s.", year=other.year))
+    row = db.session.scalar(select(CollectionWindow).where(CollectionWindow.year == year))
+    if row is None:
+        row = CollectionWindow(year=year)
+        db.session.add(row)
+    row.opens_on, row.closes_on = opens_on, closes_on
+    db.session.flush()
+    audit.record(actor, "collection.window", f"collection_window:{year}",
+                 opens_on=opens_on.isoformat(), closes_on=closes_on.isoformat())
+    return Window(year, opens_on, closes_on)
+
+
 def submit_proposal(station: LiaisonStation, title: str, description: str, location: str, theme: str,
                     contact: str, images: list[CleanImage]) -> Proposal:
     title, description = " ".join((title or "").split()), (description or "").strip()
@@ -104,7 +136,8 @@ def find_by_tracking_code(typed: str) -> Proposal | None:
 
 
 def _require_received(proposal: Proposal) -> None:
-    if proposal.status != RECEIVED:
+    """Open for screening: just received, or kept in the reserve from an earlier year."""
+    if proposal.status not in (RECEIVED, RESERVED):
         raise ConflictError(_l("This proposal has been screened already."))
 
 
@@ -202,15 +235,56 @@ def decline_proposal(actor: str, actor_name: str, proposal: Proposal, reason: st
     audit.record(actor, "proposal.decline", f"proposal:{proposal.id}")
 
 
+def _not_elected(candidate: Candidate) -> bool:
+    """Its vote is decided (void, or counted and confirmed) without electing it, and no runoff copy is pending or elected."""
+    round_ = candidate.round
+    if round_.state == VOID:
+        decided = True
+    elif round_.state in (CONFIRMED, ANNOUNCED):
+        decided = candidate.id not in count_round(round_).elected
+    else:
+        decided = False
+    runoffs = db.session.scalars(select(Candidate).where(Candidate.source_id == candidate.id)).all()
+    return decided and all(_not_elected(runoff) for runoff in runoffs)
+
+
+def may_reserve(proposal: Proposal) -> bool:
+    """Received, or accepted as a candidate the deputies did not elect."""
+    if proposal.status == RECEIVED:
+        return True
+    if proposal.status != ACCEPTED or proposal.candidate_id is None:
+        return False
+    return _not_elected(db.session.get(Candidate, proposal.candidate_id))
+
+
+def reserve_proposal(actor: str, actor_name: str, proposal: Proposal, note: str) -> None:
+    """Into the reserve (储备库), to be screened again next year; the candidate of a vote it lost stays in that vote's record."""
+    note = (note or "").strip()
+    if len(note) < 4:
+        raise DomainError(_l("Say in at least 4 characters why it is kept in the reserve."))
+    if not may_reserve(proposal):
+        raise ConflictError(_l("Only a received proposal, or one accepted but not elected in a decided vote, can go to the reserve."))
+    was = proposal.candidate_id
+    proposal.candidate_id = None
+    proposal.reserve_note = note[:2000]
+    proposal.reserved_at = utcnow()
+    _screened(proposal, actor_name, RESERVED)
+    db.session.flush()
+    audit.record(actor, "proposal.reserve", f"proposal:{proposal.id}", was_candidate=was)
+
+
 def supporters(proposal: Proposal) -> int:
     """The proposal itself and its merged duplicates: how many residents asked for this."""
     return 1 + db.session.scalar(select(func.count(Proposal.id)).where(Proposal.merged_into_id == proposal.id))
 
 
-def _listed(status: str | None, station_id: int | None, theme: str | None, search: str | None):
+def _listed(status: str | None, station_id: int | None, theme: str | None, search: str | None,
+            from_reserve: bool = False):
     query = select(Proposal)
     if status in STATUSES:
         query = query.where(Proposal.status == status)
+    if from_reserve:
+        query = query.where(Proposal.reserved_at.is_not(None))
     if station_id is not None:
         query = query.where(Proposal.station_id == station_id)
     if theme in THEMES:
@@ -232,10 +306,11 @@ def proposal_list(status: str | None = None, station_id: int | None = None, them
 
 
 def proposal_page(status: str | None = None, station_id: int | None = None, theme: str | None = None,
-                  search: str | None = None, page: int | None = None) -> tuple[list[Proposal], Page]:
+                  search: str | None = None, page: int | None = None,
+                  from_reserve: bool = False) -> tuple[list[Proposal], Page]:
     """One page of the screening list, newest first; the search matches title, description, place
     and tracking code, every typed word."""
-    query = _listed(status, station_id, theme, search)
+    query = _listed(status, station_id, theme, search, from_reserve)
     shown = page_of(db.session.scalar(select(func.count()).select_from(query.subquery())), page)
     rows = db.session.scalars(query.order_by(Proposal.id.desc()).offset(shown.offset).limit(shown.per_page))
     return list(rows), shown
