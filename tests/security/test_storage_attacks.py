@@ -332,3 +332,55 @@ def test_forgotten_address_counts_leave_nothing_in_the_files(app, db_url):
     else:
         files = sqlite_copier(db_url)()
     assert all(key not in data and digest.encode() not in data for data in files.values())
+
+
+@pytest.mark.skipif(PG_URL is not None, reason="SQLite files; the PostgreSQL attacks follow")
+def test_a_round_declared_void_leaves_every_ballot_sealed_in_the_sqlite_files(hall):
+    """Voiding closes the round through the same close (rewritten box, scrub) and never opens a
+    ballot: a copy taken after the void holds no receipt, no readable ballot and no link."""
+    copy_files = sqlite_copier(hall.db_url)
+    with gunicorn_server(hall.db_url, SECRET, workers=2, extra_env={"ACCESS_LOG": str(hall.access_log)}) as base:
+        for deputy_id in hall.order:
+            hall.vote(base, deputy_id)
+    with hall.app.app_context():
+        round_ = db.session.get(Round, hall.world.round_id)
+        service.request_void(hall.world.user(hall.world.presiding_id), round_, "候选项目名单有误")
+        db.session.commit()
+        service.confirm_void(hall.world.user(hall.world.scrutineer_ids[0]), round_)
+        db.session.commit()
+        assert round_.state == "void"
+    files = copy_files()
+    for receipt in hall.receipts.values():
+        assert all(receipt.encode() not in data for data in files.values()), "a receipt in clear after the void"
+    images = [files[""]] + forensics.wal_snapshots(files[""], files.get("-wal", b""))
+    assert all((forensics.query_image(image, "SELECT count(*) FROM ballots") or [(0,)])[0][0] == 0 for image in images)
+    assert forensics.links_from_wal(files[""], files.get("-wal", b""), hall.world.round_id) == {}
+    # The sealed ballots stay (a key holder could open them), so the markers must not keep the casting order.
+    marker_pages = forensics.physical_order(files[""], "ballot_markers")
+    assert all([row[1] for row in page] == sorted(row[1] for row in page) for page in marker_pages)
+    assert [row[1] for page in marker_pages for row in page] != hall.order
+
+
+@pytest.mark.skipif(PG_URL is None, reason="runs when TEST_DATABASE_URL names a PostgreSQL database")
+def test_a_round_declared_void_leaves_no_dead_row_and_no_casting_order_in_postgresql(hall):
+    copy, engine = pg_copier(hall.db_url)
+    with gunicorn_server(hall.db_url, SECRET, workers=2, extra_env={"ACCESS_LOG": str(hall.access_log)}) as base:
+        for deputy_id in hall.order:
+            hall.vote(base, deputy_id)
+    with hall.app.app_context():
+        round_ = db.session.get(Round, hall.world.round_id)
+        service.request_void(hall.world.user(hall.world.presiding_id), round_, "候选项目名单有误")
+        db.session.commit()
+        service.confirm_void(hall.world.user(hall.world.scrutineer_ids[0]), round_)
+        db.session.commit()
+    for name, data in copy().items():
+        assert all(receipt.encode() not in data for receipt in hall.receipts.values()), f"a receipt in clear in {name}"
+    with engine.connect() as connection:
+        found = {table: tuples(connection, table) for table in BALLOT_TABLES}
+    for table, rows in found.items():
+        dead = [row for row in rows if row["lp_flags"] == 3 or (row["t_data"] is not None and row["xmax"] != "0")]
+        assert dead == [], f"{len(dead)} dead tuples left in {table} after the void"
+    assert len({row["xmin"] for row in found["ballot_markers"] if row["xmin"]}) == 1, "the markers were rewritten at close"
+    assert len({row["xmin"] for row in found["sealed_ballots"] if row["xmin"]}) == 1, "the box was rewritten at close"
+    assert not any(row["t_data"] for row in found["ballots"]), "a void round's ballot was opened"
+    engine.dispose()
