@@ -235,34 +235,37 @@ def proposal_unmerge(proposal_id: int):
                                  count=len(came_back)))
 
 
-@bp.post("/proposals/<int:proposal_id>/decline")
-def proposal_decline(proposal_id: int):
+def _screening_step(proposal_id: int, form, form_name: str, step, done_message: str):
+    """A screening decision taken from the detail page's form: the page again with the form's
+    errors (400), or the step, committed, then back with its message."""
     proposal = _proposal(proposal_id)
-    form = DeclineForm()
     if not form.validate_on_submit():
-        return _detail_page(proposal, decline_form=form, status=400)
+        return _detail_page(proposal, **{form_name: form}, status=400)
     try:
-        service.decline_proposal(current_actor(), current_user.label, proposal, form.reason.data)
+        step(proposal, form)
         db.session.commit()
     except DomainError as error:
         flash_domain_error(error)
         return redirect(url_for("proposals.proposal_detail", proposal_id=proposal_id))
-    return _screened(proposal, _("Declined; the proposer can read the reason."))
+    return _screened(proposal, done_message)
+
+
+@bp.post("/proposals/<int:proposal_id>/decline")
+def proposal_decline(proposal_id: int):
+    return _screening_step(
+        proposal_id, DeclineForm(), "decline_form",
+        lambda proposal, form: service.decline_proposal(current_actor(), current_user.label, proposal, form.reason.data),
+        _("Declined; the proposer can read the reason."),
+    )
 
 
 @bp.post("/proposals/<int:proposal_id>/reserve")
 def proposal_reserve(proposal_id: int):
-    proposal = _proposal(proposal_id)
-    form = ReserveForm()
-    if not form.validate_on_submit():
-        return _detail_page(proposal, reserve_form=form, status=400)
-    try:
-        service.reserve_proposal(current_actor(), current_user.label, proposal, form.note.data)
-        db.session.commit()
-    except DomainError as error:
-        flash_domain_error(error)
-        return redirect(url_for("proposals.proposal_detail", proposal_id=proposal_id))
-    return _screened(proposal, _("Kept in the reserve: it appears in next year’s screening, marked as from the reserve."))
+    return _screening_step(
+        proposal_id, ReserveForm(), "reserve_form",
+        lambda proposal, form: service.reserve_proposal(current_actor(), current_user.label, proposal, form.note.data),
+        _("Kept in the reserve: it appears in next year’s screening, marked as from the reserve."),
+    )
 
 
 @bp.route("/proposals/windows", methods=["GET", "POST"])
