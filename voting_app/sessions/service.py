@@ -1,20 +1,16 @@
 """Sessions, roster imports and check-in. Services flush; the caller commits."""
 
-import csv
-import io
 import time
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from voting_app import audit
 from voting_app.auth.service import token_digest
 from voting_app.db import db, utcnow
 from voting_app.errors import DomainError
-from voting_app.number_formats import displayed
 from voting_app.sessions.checkin_code import is_valid_code
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.sessions.presence import Presence
@@ -27,12 +23,9 @@ from voting_app.sessions.roster import (
     number_clashes,
     parse_roster,
 )
+from voting_app.table_files import TableFileError, read_table
 
 DESK, VENUE_CODE = "desk", "venue_code"
-
-
-class RosterFileError(ValueError):
-    """The file is not a CSV or Excel table we can read."""
 
 
 @dataclass(frozen=True)
@@ -64,44 +57,11 @@ def update_session(actor: str, congress: CongressSession, name: str, venue: str,
     audit.record(actor, "session.update", f"session:{congress.id}", name=congress.name)
 
 
-def read_table(filename: str, data: bytes) -> list[list[str]]:
-    """CSV (UTF-8, or GB18030 as Excel saves it in China) or .xlsx into rows of cell texts;
-    an Excel cell reads as the sheet shows it (1 formatted `000` is "001")."""
-    lowered = filename.lower()
-    if lowered.endswith(".xlsx"):
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            sheet = workbook.worksheets[0]
-            rows = [[displayed(cell.value, cell.number_format) for cell in row] for row in sheet.iter_rows()]
-        except Exception as error:  # openpyxl raises many kinds for a damaged file
-            raise RosterFileError("unreadable_xlsx") from error
-        workbook.close()
-        if any("\x00" in value for row in rows for value in row):
-            raise RosterFileError("unreadable_xlsx")  # a NUL no database text column can hold
-        return rows
-    if lowered.endswith(".csv") or lowered.endswith(".txt"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise RosterFileError("unreadable_csv")
-        if "\x00" in text:  # UTF-16 ("Unicode text") or binary; and no database text column holds a NUL
-            raise RosterFileError("unreadable_csv")
-        try:
-            return [row for row in csv.reader(io.StringIO(text))]
-        except csv.Error as error:
-            raise RosterFileError("unreadable_csv") from error
-    raise RosterFileError("unknown_type")
-
-
 def check_table(filename: str, data: bytes) -> tuple[list[list[str]], RosterParse]:
     """The file's table (kept for the import after the preview) and what the roster reads in it."""
     try:
         table = read_table(filename, data)
-    except RosterFileError as error:
+    except TableFileError as error:
         return [], RosterParse((), (RowError(0, str(error)),))
     return table, parse_roster(table)
 

@@ -1,0 +1,1 @@
+"""The standing organisation of a congress: tables that outlive any one session."""
