@@ -159,7 +159,7 @@ class Storm:
         from voting_app.db import db, utcnow
         from voting_app.sessions import service as sessions
         from voting_app.sessions.models import Deputy
-        from voting_app.sessions.roster import RosterParse, RosterRow
+        from voting_app.registry.roster import RosterParse, RosterRow
 
         app = make_app(db_url)
         self.db_url = db_url

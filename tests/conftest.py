@@ -174,6 +174,15 @@ class World:
         return active_credential(deputy_id)
 
 
+def fresh_term():
+    """A term of a congress of its own, so a test's roster shares no deputy with another's."""
+    import secrets
+
+    from voting_app.registry import service as registry
+
+    return registry.create_term("test", registry.create_congress("test", f"测试区人民代表大会{secrets.token_hex(4)}"), 1)
+
+
 def build_world(deputies: int = 9, present: int | None = None, candidates: int = 4, seats: int = 2,
                 method: str = "choose_up_to", threshold_base: str = "roster", mode: str = "electronic",
                 with_key: bool = True) -> World:
@@ -184,11 +193,11 @@ def build_world(deputies: int = 9, present: int | None = None, candidates: int =
     from voting_app.ballots.credentials import issue_missing_cards
     from voting_app.db import db
     from voting_app.sessions import service as sessions
-    from voting_app.sessions.roster import RosterParse, RosterRow
+    from voting_app.registry.roster import RosterParse, RosterRow
 
     staff, presiding = make_user("staff"), make_user("presiding")
     scrutineers = (make_user("scrutineer"), make_user("scrutineer"))
-    congress = sessions.create_session("test", "测试会议", "会堂")
+    congress = sessions.create_session("test", "测试会议", "会堂", term=fresh_term())
     rows = tuple(RosterRow(i + 2, f"{i + 1:03d}", f"代表{i + 1}", "第一代表团", "") for i in range(deputies))
     sessions.import_roster("test", congress, RosterParse(rows, ()))
     db.session.refresh(congress)

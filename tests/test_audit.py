@@ -32,7 +32,7 @@ def test_staff_actions_are_logged_in_order(app, world):
     run_round(app, world)
     post(as_role(app, world, "staff"), f"/sessions/{world.session_id}/cards/{world.deputy_ids[3]}/revoke")
     logged = actions(app)
-    assert logged.count("session.create") == 1 and logged.count("roster.import") == 1
+    assert logged.count("session.create") == 1 and logged.count("registry.import") == 1
     tail = [a for a in logged if a.startswith(("round.", "credential.revoke"))]
     assert tail == [
         "round.create", "round.open", "round.close", "round.unseal", "round.confirm", "round.announce", "credential.revoke"

@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Lowest first: each service may import the services before it in this list, never after.
 SERVICE_LAYERS = (
+    "voting_app.registry.service",
     "voting_app.auth.service",
     "voting_app.sessions.service",
     "voting_app.ballots.service",
@@ -50,6 +51,19 @@ def test_a_service_never_imports_a_higher_features_service():
         for position, lower in enumerate(SERVICE_LAYERS)
         for higher in SERVICE_LAYERS[position:]
         if higher != lower and higher in graph[lower]
+    ]
+    assert upward == []
+
+
+def test_the_registry_stands_below_every_feature():
+    """Terms, deputies, groups, stations and grids are the ground: nothing under
+    voting_app.registry imports a feature package."""
+    features = ("voting_app.auth", "voting_app.sessions", "voting_app.ballots", "voting_app.projects",
+                "voting_app.proposals", "surveys", "voting_app.screen", "voting_app.reports")
+    upward = [
+        f"{module} imports {name}"
+        for module, names in imports().items() if module.startswith("voting_app.registry")
+        for name in names if name.startswith(features)
     ]
     assert upward == []
 

@@ -22,7 +22,7 @@ from voting_app.permissions import GRID_WORKER, PRESIDING, SCRUTINEER, STAFF
 from voting_app.projects import service as projects
 from voting_app.projects.models import ACCEPTED, OPERATING, Project
 from voting_app.sessions import service as sessions
-from voting_app.sessions.roster import RosterParse, RosterRow
+from voting_app.registry.roster import RosterParse, RosterRow
 
 DEMO_LOGINS_FILE = "demo-logins.txt"
 # The saved sign-ins name the server as SERVER_MARK; `flask demo-logins --server URL` (what

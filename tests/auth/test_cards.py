@@ -370,7 +370,7 @@ def fresh_session(app):
     """A session of three deputies without cards yet."""
     from voting_app.db import db
     from voting_app.sessions import service
-    from voting_app.sessions.roster import RosterParse, RosterRow
+    from voting_app.registry.roster import RosterParse, RosterRow
 
     with app.app_context():
         congress = service.create_session("test", "樊城区人代会", "会堂")

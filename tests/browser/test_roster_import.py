@@ -38,7 +38,7 @@ def earlier_roster(server) -> int:
     """A session whose roster came from an older file where 张三 was saved as number 1."""
     from voting_app.db import db
     from voting_app.sessions import service
-    from voting_app.sessions.roster import RosterParse, RosterRow
+    from voting_app.registry.roster import RosterParse, RosterRow
 
     with server.app.app_context():
         congress = service.create_session("test", "樊城区第十九届人民代表大会第六次会议", "区会堂")

@@ -41,7 +41,7 @@ def new_session(server, name: str, deputies: int, with_cards: bool = False) -> i
     def make(db):
         from voting_app.ballots.credentials import issue_missing_cards
         from voting_app.sessions import service
-        from voting_app.sessions.roster import RosterParse, RosterRow
+        from voting_app.registry.roster import RosterParse, RosterRow
 
         congress = service.create_session("test", name, "区人大会堂")
         rows = tuple(RosterRow(i + 2, f"{i + 1:03d}", f"代表{i + 1}", "城区代表团", "") for i in range(deputies))

@@ -390,7 +390,7 @@ def test_residents_ratings_take_the_surveys_main_question_and_feed_the_filter(ap
 def test_a_deputy_with_a_later_sessions_card_still_judges_their_own_record(app, world):
     from voting_app.ballots.credentials import issue_missing_cards
     from voting_app.sessions import service as sessions
-    from voting_app.sessions.roster import RosterParse, RosterRow
+    from voting_app.registry.roster import RosterParse, RosterRow
 
     project_id = new_project(app)
     with app.app_context():

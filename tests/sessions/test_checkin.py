@@ -46,7 +46,7 @@ def desk_world(app):
     from voting_app.ballots.credentials import issue_missing_cards
     from voting_app.db import db
     from voting_app.sessions import service
-    from voting_app.sessions.roster import RosterParse, RosterRow
+    from voting_app.registry.roster import RosterParse, RosterRow
 
     with app.app_context():
         congress = service.create_session("test", "测试会议")
@@ -96,7 +96,7 @@ def test_desk_search_by_name_number_or_delegation(app, desk_world):
 def test_desk_search_ignores_letter_case_on_every_database(app):
     from voting_app.db import db
     from voting_app.sessions import service
-    from voting_app.sessions.roster import RosterParse, RosterRow
+    from voting_app.registry.roster import RosterParse, RosterRow
 
     with app.app_context():
         congress = service.create_session("test", "Test session")
@@ -113,7 +113,7 @@ def test_desk_search_ignores_letter_case_on_every_database(app):
 def test_desk_search_ignores_every_kind_of_space_and_lists_numbers_as_numbers(app):
     from voting_app.db import db
     from voting_app.sessions import service
-    from voting_app.sessions.roster import RosterParse, RosterRow
+    from voting_app.registry.roster import RosterParse, RosterRow
 
     with app.app_context():
         congress = service.create_session("test", "测试会议")

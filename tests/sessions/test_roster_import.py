@@ -183,7 +183,7 @@ def test_importing_the_same_file_twice_changes_nothing(app, client, staff, congr
     first = roster(app, congress_id)
     assert imported(client, upload(client, app, congress_id, "a.csv", data)) == "Roster imported: 0 added, 0 updated, 3 unchanged."
     assert roster(app, congress_id) == first
-    assert len(audit_entries(app, "roster.import")) == 1  # an import that changed nothing leaves no entry
+    assert len(audit_entries(app, "registry.import")) == 1  # an import that changed nothing leaves no entry
 
 
 def test_a_changed_row_updates_that_deputy_and_keeps_their_identity(app, client, staff, congress_id):
@@ -203,10 +203,19 @@ def test_a_changed_row_updates_that_deputy_and_keeps_their_identity(app, client,
 def test_an_import_that_changed_something_is_audited_with_who_and_how_much(app, client, staff, congress_id):
     upload(client, app, congress_id, "a.csv", CSV_TEXT.encode("utf-8"))
     upload(client, app, congress_id, "b.csv", CSV_TEXT.replace("张三", "张三丰").encode("utf-8"))
-    assert audit_entries(app, "roster.import") == [
-        (f"user:{staff}", f"session:{congress_id}", {"added": 3, "updated": 0}),
-        (f"user:{staff}", f"session:{congress_id}", {"added": 0, "updated": 1}),
+    term = f"term:{term_of(app, congress_id)}"  # the import updates the term's registry
+    assert audit_entries(app, "registry.import") == [
+        (f"user:{staff}", term, {"added": 3, "updated": 0}),
+        (f"user:{staff}", term, {"added": 0, "updated": 1}),
     ]
+
+
+def term_of(app, congress_id: int) -> int:
+    from voting_app.db import db
+    from voting_app.sessions.models import CongressSession
+
+    with app.app_context():
+        return db.session.get(CongressSession, congress_id).term_id
 
 
 @pytest.mark.parametrize("filename", ["roster.pdf", "roster.xls", "roster"])

@@ -1,4 +1,4 @@
-"""The roster parser (sessions/roster.py): pure rules, checked on plain tables."""
+"""The roster parser (registry/roster.py): pure rules, checked on plain tables."""
 
 import subprocess
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from voting_app.sessions.roster import (
+from voting_app.registry.roster import (
     MAX_LENGTHS,
     IgnoredColumn,
     NumberClash,
@@ -217,7 +217,7 @@ def test_rows_shorter_than_the_header_get_empty_optional_values():
 def test_the_rule_modules_import_neither_flask_nor_sqlalchemy():
     script = (
         "import sys\n"
-        "import voting_app.sessions.roster, voting_app.sessions.checkin_code, voting_app.sessions.presence\n"
+        "import voting_app.registry.roster, voting_app.sessions.checkin_code, voting_app.sessions.presence\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy', 'flask_sqlalchemy'))\n"
         "print(','.join(loaded))\n"
     )

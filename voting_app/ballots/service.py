@@ -58,7 +58,7 @@ from voting_app.db import db, scrub_after_commit, utcnow
 from voting_app.errors import ConflictError, DomainError
 from voting_app.permissions import PRESIDING, SCRUTINEER
 from voting_app.sessions.models import CongressSession, Deputy
-from voting_app.sessions.roster import number_sort_key
+from voting_app.registry.roster import number_sort_key
 from voting_app.sessions.service import presence
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read aloud and typed back

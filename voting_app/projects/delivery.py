@@ -360,9 +360,10 @@ def dashboard(today: date | None = None, department_id: int | None = None) -> Da
 
 
 def records_of_deputy(deputy) -> list[SupervisionRecord]:
-    """This deputy's records, also those made with a card of an earlier session (same number and name)."""
+    """This deputy's records, also those made with a card of an earlier session of the term: the
+    same person in the term's registry."""
     return list(db.session.scalars(
         select(SupervisionRecord).join(Deputy, Deputy.id == SupervisionRecord.deputy_id)
-        .where(Deputy.number == deputy.number, Deputy.name == deputy.name)
+        .where(Deputy.term_deputy_id == deputy.term_deputy_id)
         .order_by(SupervisionRecord.visited_on.desc(), SupervisionRecord.id.desc())
     ))

@@ -1,1 +1,98 @@
 """The standing organisation of a congress: tables that outlive any one session."""
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, and_, or_
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from voting_app.db import db, utcnow
+from voting_app.registry.roster import in_roster_order
+from voting_app.registry.terms import DISTRICT, in_office_on
+
+
+class Congress(db.Model):
+    """A people's congress at one level (district or town), which elects its deputies by term."""
+
+    __tablename__ = "congresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    level: Mapped[str] = mapped_column(String(20), default=DISTRICT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    terms: Mapped[list["Term"]] = relationship(back_populates="congress", order_by="Term.number")
+
+
+class Term(db.Model):
+    """A term (届) of a congress, five years: its deputies stand between its sessions."""
+
+    __tablename__ = "terms"
+    __table_args__ = (UniqueConstraint("congress_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congresses.id"), index=True)
+    number: Mapped[int]
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    congress: Mapped[Congress] = relationship(back_populates="terms")
+    deputies: Mapped[list["TermDeputy"]] = relationship(back_populates="term", order_by="TermDeputy.number")
+
+    @property
+    def deputies_in_roster_order(self) -> list["TermDeputy"]:
+        return in_roster_order(self.deputies)
+
+
+class TermDeputy(db.Model):
+    """A deputy of a term: one person across all its sessions. A session's roster row
+    (sessions.Deputy) points here, so supervision, proposals and attendance follow the person."""
+
+    __tablename__ = "term_deputies"
+    __table_args__ = (UniqueConstraint("term_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("terms.id"), index=True)
+    number: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    delegation: Mapped[str] = mapped_column(String(100), default="")
+    unit: Mapped[str] = mapped_column(String(200), default="")
+    level: Mapped[str] = mapped_column(String(20), default=DISTRICT)
+    # For the committee's staff only: never on a public page, a screen or an export for others.
+    contact: Mapped[str] = mapped_column(String(100), default="")
+    # None: from the term's first day. Kept in step with the OfficeChange rows, the history.
+    took_office_on: Mapped[date | None]
+    left_office_on: Mapped[date | None]
+    left_reason: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    term: Mapped[Term] = relationship(back_populates="deputies")
+    changes: Mapped[list["OfficeChange"]] = relationship(
+        back_populates="deputy", order_by="OfficeChange.effective_on, OfficeChange.id"
+    )
+
+    def is_in_office_on(self, day: date) -> bool:
+        return in_office_on(day, self.took_office_on, self.left_office_on)
+
+    @classmethod
+    def in_office_on_clause(cls, day: date):
+        """The same rule as `in_office_on`, for a query."""
+        return and_(
+            or_(cls.took_office_on.is_(None), cls.took_office_on <= day),
+            or_(cls.left_office_on.is_(None), cls.left_office_on > day),
+        )
+
+
+class OfficeChange(db.Model):
+    """A change in office with its date and reason (补选, 辞职, 罢免, 去世…), kept as history."""
+
+    __tablename__ = "office_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_deputy_id: Mapped[int] = mapped_column(ForeignKey("term_deputies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    effective_on: Mapped[date]
+    note: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deputy: Mapped[TermDeputy] = relationship(back_populates="changes")

@@ -18,6 +18,9 @@ from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
 from voting_app.projects.models import SupervisionRecord
 from voting_app.proposals.models import Proposal
+from voting_app.registry import service as registry
+from voting_app.registry.models import OfficeChange
+from voting_app.registry.terms import OTHER
 from voting_app.screen.models import ScreenState
 from voting_app.sessions.models import CongressSession, Deputy
 
@@ -93,19 +96,47 @@ def _refuse_once_voting_began(session_id: int, message) -> None:
         raise ConflictError(message)
 
 
+def is_removable(deputy: Deputy) -> bool:
+    """A roster row that holds nothing of the record: no supervision visit signed under it."""
+    return not db.session.scalar(select(exists().where(SupervisionRecord.deputy_id == deputy.id)))
+
+
+def delete_roster_row(deputy: Deputy) -> None:
+    """Take a row off a session's roster with its cards (the person stays in the term's registry)."""
+    db.session.execute(delete(Credential).where(Credential.deputy_id == deputy.id))
+    db.session.delete(deputy)
+    db.session.flush()
+
+
+def mark_left_office(deputy: Deputy, left_on: date, reason: str) -> None:
+    """The session keeps the deputy with the day and reason; their card stops working."""
+    deputy.term_ended_on, deputy.term_end_reason = left_on, reason
+    db.session.flush()
+    card = active_credential(deputy.id)
+    if card is not None:
+        revoke_card("registry", card)
+
+
 def remove_deputy(actor: str, deputy: Deputy) -> None:
-    """Delete a deputy entered by mistake, with their cards; only while nothing is voted."""
-    _refuse_once_voting_began(
-        deputy.session_id,
-        _l("Voting has begun in this session, so nobody is deleted from its roster: record the end of the deputy's term instead."),
-    )
-    if db.session.scalar(select(exists().where(SupervisionRecord.deputy_id == deputy.id))):
-        raise ConflictError(_l("This deputy has recorded supervision visits, which keep their name: record the end of the term instead."))
+    """Delete a deputy entered by mistake: from the term's registry and from every session's
+    roster, with their cards; only while none of those sessions has voted and nothing of the
+    record (a supervision visit) hangs on them."""
+    person = deputy.person
+    rows = db.session.scalars(select(Deputy).where(Deputy.term_deputy_id == person.id)).all()
+    for row in rows:
+        _refuse_once_voting_began(
+            row.session_id,
+            _l("Voting has begun in this session, so nobody is deleted from its roster: record the end of the deputy's term instead."),
+        )
+        if not is_removable(row):
+            raise ConflictError(_l("This deputy has recorded supervision visits, which keep their name: record the end of the term instead."))
     audit.record(
         actor, "deputy.remove", f"deputy:{deputy.id}", session=deputy.session_id, number=deputy.number, name=deputy.name
     )
-    db.session.execute(delete(Credential).where(Credential.deputy_id == deputy.id))
-    db.session.delete(deputy)
+    for row in rows:
+        delete_roster_row(row)
+    db.session.execute(delete(OfficeChange).where(OfficeChange.term_deputy_id == person.id))
+    db.session.delete(person)
     db.session.flush()
 
 
@@ -141,11 +172,12 @@ def delete_session(actor: str, congress: CongressSession) -> None:
     db.session.flush()
 
 
-def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: date) -> None:
-    """Record that a deputy's term in office ended (代表资格终止): the deputy stays on the
-    roster with the date and reason, their card stops working, and later rounds count them
-    neither in the roster nor as present. Refused while a round is open, whose count must
-    rest on the roster it was opened with."""
+def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: date, kind: str = OTHER) -> None:
+    """Record that a deputy's term in office ended (代表资格终止), from a session's roster: the
+    change goes into the term's registry, and the deputy stays on this roster with the date and
+    reason; their card stops working, and later rounds count them neither in the roster nor as
+    present. Refused while a round is open, whose count must rest on the roster it was opened
+    with. The caller brings the term's later sessions in line (`sessions.service.end_term`)."""
     reason = reason.strip()
     if not deputy.is_in_office:
         raise ConflictError(_l("The term of %(name)s has already ended.", name=deputy.name))
@@ -157,13 +189,13 @@ def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: dat
         raise TermEndError(
             _l("The date the term ended cannot be in the future: record the change once it has taken effect."), "ended_on"
         )
-    if db.session.scalar(select(exists().where(Round.session_id == deputy.session_id, Round.state == OPEN))):
-        raise ConflictError(_l("A round is open: record the change after it is closed, so its count rests on the roster it opened with."))
-    deputy.term_ended_on, deputy.term_end_reason = ended_on, reason
-    db.session.flush()
-    card = active_credential(deputy.id)
-    if card is not None:
-        revoke_card(actor, card)
+    refuse_while_a_round_is_open(deputy.session_id)
+    if deputy.person.left_office_on is None:
+        try:
+            registry.record_office_change(actor, deputy.person, kind, ended_on, reason, today)
+        except registry.OfficeChangeError as error:
+            raise TermEndError(error.message, "ended_on" if error.field == "effective_on" else "reason") from error
+    mark_left_office(deputy, ended_on, reason)
     audit.record(
         actor,
         "deputy.term_end",
@@ -173,6 +205,11 @@ def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: dat
         ended_on=ended_on.isoformat(),
         reason=reason,
     )
+
+
+def refuse_while_a_round_is_open(session_id: int) -> None:
+    if db.session.scalar(select(exists().where(Round.session_id == session_id, Round.state == OPEN))):
+        raise ConflictError(_l("A round is open: record the change after it is closed, so its count rests on the roster it opened with."))
 
 
 def recent_check_ins(session_id: int, limit: int) -> list[Deputy]:

@@ -1,4 +1,5 @@
-"""Congress sessions and their deputy rosters."""
+"""Congress sessions (第N次会议) of a term and their rosters: who was due to attend this session,
+their cards and check-in. The person behind a roster row is the term's deputy (registry)."""
 
 from datetime import date, datetime
 
@@ -7,18 +8,23 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
-from voting_app.sessions.roster import in_roster_order
+from voting_app.registry.models import Term, TermDeputy
+from voting_app.registry.roster import in_roster_order
 
 
 class CongressSession(db.Model):
     __tablename__ = "congress_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("terms.id"), index=True)
+    # 第N次会议 of the term, when known.
+    meeting_number: Mapped[int | None]
     name: Mapped[str] = mapped_column(String(200))
     venue: Mapped[str] = mapped_column(String(200), default="")
     starts_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    term: Mapped[Term] = relationship()
     deputies: Mapped[list["Deputy"]] = relationship(
         back_populates="session", order_by="Deputy.number", cascade="all, delete-orphan"
     )
@@ -31,10 +37,13 @@ class CongressSession(db.Model):
 
 class Deputy(db.Model):
     __tablename__ = "deputies"
-    __table_args__ = (UniqueConstraint("session_id", "number"),)
+    __table_args__ = (UniqueConstraint("session_id", "number"), UniqueConstraint("session_id", "term_deputy_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("congress_sessions.id"), index=True)
+    term_deputy_id: Mapped[int] = mapped_column(ForeignKey("term_deputies.id"), index=True)
+    # Copied from the term's deputy when the roster is drawn, so the session's record keeps
+    # the name and number it was held under.
     number: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(64))
     delegation: Mapped[str] = mapped_column(String(100), default="")
@@ -47,6 +56,7 @@ class Deputy(db.Model):
     term_end_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     session: Mapped[CongressSession] = relationship(back_populates="deputies")
+    person: Mapped[TermDeputy] = relationship()
 
     # Hybrids: the one definition serves Python (deputy.is_present) and SQL (Deputy.is_present).
     @hybrid_property

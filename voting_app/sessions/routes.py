@@ -154,7 +154,7 @@ def deputy_term_end(session_id: int, deputy_id: int):
     form = TermEndForm()
     if deputy.is_in_office and form.validate_on_submit():
         try:
-            changes.end_term(current_actor(), deputy, form.ended_on.data, form.reason.data, beijing_today())
+            service.end_term(current_actor(), deputy, form.ended_on.data, form.reason.data, beijing_today())
         except DomainError as error:
             db.session.rollback()
             form[getattr(error, "field", "reason")].errors.append(str(error.message))

@@ -2,6 +2,7 @@
 
 import time
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -9,46 +10,129 @@ from sqlalchemy import func, select
 
 from voting_app import audit
 from voting_app.auth.service import token_digest
+from voting_app.clock import beijing_today
 from voting_app.db import db, utcnow
 from voting_app.errors import DomainError
-from voting_app.sessions.checkin_code import is_valid_code
-from voting_app.sessions.models import CongressSession, Deputy
-from voting_app.sessions.presence import Presence
-from voting_app.sessions.roster import (
-    NumberClash,
+from voting_app.registry.roster import (
     RosterParse,
     RowError,
     in_roster_order,
     matches,
-    number_clashes,
     parse_roster,
 )
+from voting_app.registry import service as registry
+from voting_app.registry.models import Term, TermDeputy
+from voting_app.registry.service import ImportPreview, ImportSummary
+from voting_app.sessions import changes
+from voting_app.sessions.checkin_code import is_valid_code
+from voting_app.sessions.models import CongressSession, Deputy
+from voting_app.sessions.presence import Presence
 from voting_app.table_files import TableFileError, read_table
 
 DESK, VENUE_CODE = "desk", "venue_code"
 
 
 @dataclass(frozen=True)
-class ImportSummary:
-    added: int
-    updated: int
-    unchanged: int
+class RosterSync:
+    """What drawing a session's roster from the term's registry changed."""
+
+    added: int = 0
+    removed: int = 0
+    updated: int = 0
+    ended: int = 0
 
 
-@dataclass(frozen=True)
-class ImportPreview:
-    """What importing a checked file would do, shown before anything is stored."""
-
-    summary: ImportSummary
-    clashes: tuple[NumberClash, ...]
-
-
-def create_session(actor: str, name: str, venue: str = "", starts_on=None) -> CongressSession:
-    congress = CongressSession(name=name.strip(), venue=venue.strip(), starts_on=starts_on)
+def create_session(
+    actor: str, name: str, venue: str = "", starts_on=None, term: Term | None = None, meeting_number: int | None = None
+) -> CongressSession:
+    """A session of `term` (when not given: the one its name says, see `term_for_session_name`),
+    its roster drawn at once from the term's deputies in office on its day."""
+    if term is None:
+        term, meeting_number = registry.term_for_session_name(actor, name)
+    congress = CongressSession(
+        name=name.strip(), venue=venue.strip(), starts_on=starts_on, term=term, meeting_number=meeting_number
+    )
     db.session.add(congress)
     db.session.flush()
-    audit.record(actor, "session.create", f"session:{congress.id}", name=congress.name)
+    audit.record(actor, "session.create", f"session:{congress.id}", name=congress.name, term=term.id)
+    sync_roster(congress)
     return congress
+
+
+def roster_day(congress: CongressSession, today: date | None = None) -> date:
+    """The day whose deputies in office are the session's 应到: its first day, or today while undated."""
+    return congress.starts_on or today or beijing_today()
+
+
+def sync_roster(congress: CongressSession, today: date | None = None) -> RosterSync:
+    """Bring the session's roster in line with the term's registry on the session's day.
+
+    Before voting begins the roster follows the registry: deputies in office are added, others
+    removed, names and units copied. Once voting has begun the roster is part of the record:
+    nobody is added or removed, and a deputy who has left office stays with the day and reason
+    (counted neither in the roster nor as present from then on)."""
+    day = roster_day(congress, today)
+    wanted = {deputy.id: deputy for deputy in registry.deputies_in_office(congress.term, day)}
+    rows = {row.term_deputy_id: row for row in congress.deputies}
+    voting_begun = changes.has_voting_begun(congress.id)
+    added = removed = updated = ended = 0
+    for person_id, person in wanted.items():
+        row = rows.get(person_id)
+        if row is None and not voting_begun:
+            congress.deputies.append(Deputy(person=person, **_copied(person)))
+            added += 1
+        elif row is not None and not voting_begun:
+            differ = {key: value for key, value in _copied(person).items() if getattr(row, key) != value}
+            for key, value in differ.items():
+                setattr(row, key, value)
+            updated += bool(differ)
+    for person_id, row in rows.items():
+        if person_id in wanted:
+            continue
+        if not voting_begun and changes.is_removable(row):
+            changes.delete_roster_row(row)
+            removed += 1
+        elif row.is_in_office and row.person.left_office_on is not None:
+            changes.mark_left_office(row, row.person.left_office_on, row.person.left_reason)
+            ended += 1
+    db.session.flush()
+    return RosterSync(added, removed, updated, ended)
+
+
+def _copied(person: TermDeputy) -> dict:
+    return {"number": person.number, "name": person.name, "delegation": person.delegation, "unit": person.unit}
+
+
+def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: date) -> None:
+    """`changes.end_term`, then the term's other sessions on or after that day follow the
+    registry. Refused while a round is open in any of them."""
+    for congress in sessions_on_or_after(deputy.session.term, ended_on, today):
+        changes.refuse_while_a_round_is_open(congress.id)
+    changes.end_term(actor, deputy, ended_on, reason, today)
+    sync_term_sessions(deputy.session.term, since=ended_on, today=today)
+
+
+def record_office_change(actor: str, person: TermDeputy, kind: str, effective_on: date, note: str, today: date) -> None:
+    """A change in office recorded in the registry (from the term's pages), reaching the
+    rosters of the term's sessions on or after that day. Refused while a round is open in any."""
+    for congress in sessions_on_or_after(person.term, effective_on, today):
+        changes.refuse_while_a_round_is_open(congress.id)
+    registry.record_office_change(actor, person, kind, effective_on, note, today)
+    sync_term_sessions(person.term, since=effective_on, today=today)
+
+
+def sessions_on_or_after(term: Term, day: date, today: date | None = None) -> list[CongressSession]:
+    sessions = db.session.scalars(select(CongressSession).where(CongressSession.term_id == term.id)).all()
+    return [congress for congress in sessions if roster_day(congress, today) >= day]
+
+
+def sync_term_sessions(term: Term, since: date | None = None, today: date | None = None) -> list[tuple[CongressSession, RosterSync]]:
+    """Every session of the term held on or after `since` (undated ones too) follows the registry."""
+    if since is None:
+        sessions = db.session.scalars(select(CongressSession).where(CongressSession.term_id == term.id)).all()
+    else:
+        sessions = sessions_on_or_after(term, since, today)
+    return [(congress, sync_roster(congress, today)) for congress in sessions]
 
 
 def update_session(actor: str, congress: CongressSession, name: str, venue: str, starts_on) -> None:
@@ -91,53 +175,17 @@ def import_sealed(actor: str, congress: CongressSession, secret: str, sealed: st
     return import_roster(actor, congress, parsed) if parsed.is_valid else None
 
 
-def _changes(congress: CongressSession, parsed: RosterParse):
-    """For each row: the deputy it updates (None: a new one) and the values that differ."""
-    existing = {deputy.number: deputy for deputy in congress.deputies}
-    for row in parsed.rows:
-        deputy = existing.get(row.number)
-        wanted = {"name": row.name}
-        wanted.update({key: getattr(row, key) for key in ("delegation", "unit") if key in parsed.columns})
-        differ = wanted if deputy is None else {k: v for k, v in wanted.items() if getattr(deputy, k) != v}
-        yield row, deputy, differ
-
-
 def preview_import(congress: CongressSession, parsed: RosterParse) -> ImportPreview:
-    """How many deputies a checked file adds, updates and leaves, and who it would add a
-    second time under another number. Reads only."""
-    added = updated = unchanged = 0
-    for _, deputy, differ in _changes(congress, parsed):
-        if deputy is None:
-            added += 1
-        elif differ:
-            updated += 1
-        else:
-            unchanged += 1
-    roster = [(deputy.number, deputy.name, deputy.delegation) for deputy in congress.deputies]
-    return ImportPreview(ImportSummary(added, updated, unchanged), number_clashes(parsed.rows, roster))
+    """What importing a checked file into the session's term would do. Reads only."""
+    return registry.preview_term_import(congress.term, parsed)
 
 
 def import_roster(actor: str, congress: CongressSession, parsed: RosterParse) -> ImportSummary:
-    """Add new deputies and update changed ones by deputy number; the same file twice changes nothing."""
-    if not parsed.is_valid:
-        raise ValueError("refusing to import a roster with errors")
-    added = updated = unchanged = 0
-    for row, deputy, differ in list(_changes(congress, parsed)):
-        if deputy is None:
-            db.session.add(
-                Deputy(session=congress, number=row.number, name=row.name, delegation=row.delegation, unit=row.unit)
-            )
-            added += 1
-        elif differ:
-            for key, value in differ.items():
-                setattr(deputy, key, value)
-            updated += 1
-        else:
-            unchanged += 1
-    db.session.flush()
-    if added or updated:
-        audit.record(actor, "roster.import", f"session:{congress.id}", added=added, updated=updated)
-    return ImportSummary(added, updated, unchanged)
+    """Import or update the term's deputies from a checked file (the summary counts the term's
+    registry), then let every session of the term that has not begun voting follow it."""
+    summary = registry.import_term_deputies(actor, congress.term, parsed)
+    sync_term_sessions(congress.term)
+    return summary
 
 
 def presence(congress_id: int) -> Presence:

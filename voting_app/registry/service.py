@@ -1,0 +1,210 @@
+"""Congresses, terms and the standing registry of deputies. Services flush; the caller commits.
+
+The registry stands below every feature: sessions draw their rosters from it, and a change in
+office recorded here reaches each session's roster through `sessions.service`, never from here."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from voting_app import audit
+from voting_app.db import db
+from voting_app.errors import ConflictError, DomainError
+from voting_app.registry.models import Congress, OfficeChange, Term, TermDeputy
+from voting_app.registry.roster import NumberClash, RosterParse, RosterRow, number_clashes
+from voting_app.registry.terms import (
+    CONGRESS_LEVELS,
+    DISTRICT,
+    ELECTED,
+    LEAVING_KINDS,
+    OFFICE_CHANGE_KINDS,
+    read_session_name,
+)
+
+NOTE_MAX = 200
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    added: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What importing a checked file would do, shown before anything is stored."""
+
+    summary: ImportSummary
+    clashes: tuple[NumberClash, ...]
+
+
+class OfficeChangeError(DomainError):
+    """Bad input on the change-in-office form, naming the field it belongs to."""
+
+    def __init__(self, message, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def create_congress(actor: str, name: str, level: str = DISTRICT) -> Congress:
+    if level not in CONGRESS_LEVELS:
+        raise ValueError(f"unknown congress level {level!r}")
+    congress = Congress(name=name.strip(), level=level)
+    db.session.add(congress)
+    db.session.flush()
+    audit.record(actor, "congress.create", f"congress:{congress.id}", name=congress.name, level=level)
+    return congress
+
+
+def create_term(actor: str, congress: Congress, number: int, starts_on: date | None = None, ends_on: date | None = None) -> Term:
+    if db.session.scalar(select(Term.id).where(Term.congress_id == congress.id, Term.number == number)):
+        raise ConflictError(_l("This congress already has that term."))
+    if starts_on and ends_on and ends_on < starts_on:
+        raise DomainError(_l("A term cannot end before it starts."))
+    term = Term(congress=congress, number=number, starts_on=starts_on, ends_on=ends_on)
+    db.session.add(term)
+    db.session.flush()
+    audit.record(actor, "term.create", f"term:{term.id}", congress=congress.name, number=number)
+    return term
+
+
+def newest_term() -> Term | None:
+    return db.session.scalar(select(Term).order_by(Term.starts_on.desc().nulls_last(), Term.id.desc()).limit(1))
+
+
+def term_for_session_name(actor: str, session_name: str) -> tuple[Term, int | None]:
+    """The term a new session belongs to when staff did not pick one, and its meeting number:
+    the one its usual name gives ("…第十九届人民代表大会第六次会议"), created on first use; else
+    the newest term; on a new install with neither, the first term of a congress."""
+    congress_name, term_number, meeting = read_session_name(session_name)
+    if congress_name and term_number:
+        congress = db.session.scalar(select(Congress).where(Congress.name == congress_name))
+        if congress is None:
+            congress = create_congress(actor, congress_name)
+        term = db.session.scalar(select(Term).where(Term.congress_id == congress.id, Term.number == term_number))
+        return term or create_term(actor, congress, term_number), meeting
+    term = newest_term()
+    if term is None:
+        term = create_term(actor, create_congress(actor, "人民代表大会"), 1)
+    return term, meeting
+
+
+def _registry_changes(term: Term, parsed: RosterParse) -> Iterator[tuple[RosterRow, TermDeputy | None, dict]]:
+    """For each row: the term's deputy it updates (None: a new one) and the values that differ.
+    Columns the file does not have leave the registry's values as they are."""
+    existing = {deputy.number: deputy for deputy in term.deputies}
+    for row in parsed.rows:
+        deputy = existing.get(row.number)
+        wanted = {"name": row.name}
+        wanted.update({key: getattr(row, key) for key in ("delegation", "unit") if key in parsed.columns})
+        differ = wanted if deputy is None else {k: v for k, v in wanted.items() if getattr(deputy, k) != v}
+        yield row, deputy, differ
+
+
+def preview_term_import(term: Term, parsed: RosterParse) -> ImportPreview:
+    """How many deputies a checked file adds to the term, updates and leaves, and who it would
+    add a second time under another number. Reads only."""
+    added = updated = unchanged = 0
+    for _, deputy, differ in _registry_changes(term, parsed):
+        if deputy is None:
+            added += 1
+        elif differ:
+            updated += 1
+        else:
+            unchanged += 1
+    registry = [(deputy.number, deputy.name, deputy.delegation) for deputy in term.deputies]
+    return ImportPreview(ImportSummary(added, updated, unchanged), number_clashes(parsed.rows, registry))
+
+
+def import_term_deputies(actor: str, term: Term, parsed: RosterParse) -> ImportSummary:
+    """Add new deputies to the term and update changed ones by deputy number; the same file
+    twice changes nothing. Nobody is removed: leaving office is a recorded change."""
+    if not parsed.is_valid:
+        raise ValueError("refusing to import a roster with errors")
+    added = updated = unchanged = 0
+    for row, deputy, differ in list(_registry_changes(term, parsed)):
+        if deputy is None:
+            term.deputies.append(
+                TermDeputy(
+                    number=row.number, name=row.name, delegation=row.delegation, unit=row.unit, level=term.congress.level
+                )
+            )
+            added += 1
+        elif differ:
+            for key, value in differ.items():
+                setattr(deputy, key, value)
+            updated += 1
+        else:
+            unchanged += 1
+    db.session.flush()
+    if added or updated:
+        audit.record(actor, "registry.import", f"term:{term.id}", added=added, updated=updated)
+    return ImportSummary(added, updated, unchanged)
+
+
+def deputies_in_office(term: Term, day: date) -> list[TermDeputy]:
+    """The term's deputies of the congress's own level in office on `day`: a session's 应到."""
+    return list(
+        db.session.scalars(
+            select(TermDeputy).where(
+                TermDeputy.term_id == term.id,
+                TermDeputy.level == term.congress.level,
+                TermDeputy.in_office_on_clause(day),
+            )
+        )
+    )
+
+
+def record_office_change(
+    actor: str, deputy: TermDeputy, kind: str, effective_on: date, note: str, today: date
+) -> OfficeChange:
+    """Record a change in office with its date and reason. Leaving sets the day the deputy left
+    (no longer in office from that day); ELECTED (补选) sets the day they took office."""
+    note = note.strip()
+    if kind not in OFFICE_CHANGE_KINDS:
+        raise OfficeChangeError(_l("Choose what changed."), "kind")
+    if len(note) > NOTE_MAX:
+        raise OfficeChangeError(_l("The note is too long: at most %(max)s characters.", max=NOTE_MAX), "note")
+    if effective_on > today:
+        raise OfficeChangeError(
+            _l("The date cannot be in the future: record the change once it has taken effect."), "effective_on"
+        )
+    term = deputy.term
+    if (term.starts_on and effective_on < term.starts_on) or (term.ends_on and effective_on > term.ends_on):
+        raise OfficeChangeError(_l("The date lies outside the term."), "effective_on")
+    if kind in LEAVING_KINDS:
+        if deputy.left_office_on is not None:
+            raise ConflictError(_l("%(name)s has already left office.", name=deputy.name))
+        if deputy.took_office_on and effective_on < deputy.took_office_on:
+            raise OfficeChangeError(_l("A deputy cannot leave office before taking it."), "effective_on")
+        deputy.left_office_on, deputy.left_reason = effective_on, kind
+    else:
+        if deputy.left_office_on is not None and deputy.left_office_on <= effective_on:
+            raise ConflictError(_l("%(name)s has already left office.", name=deputy.name))
+        deputy.took_office_on = effective_on
+    change = OfficeChange(deputy=deputy, kind=kind, effective_on=effective_on, note=note, recorded_by=actor)
+    db.session.add(change)
+    db.session.flush()
+    audit.record(
+        actor, "registry.office_change", f"term_deputy:{deputy.id}",
+        number=deputy.number, name=deputy.name, kind=kind, effective_on=effective_on.isoformat(),
+    )
+    return change
+
+
+def add_elected_deputy(actor: str, term: Term, row: RosterRow, took_office_on: date, today: date, note: str = "") -> TermDeputy:
+    """A deputy elected during the term (补选): added with the day they took office."""
+    if db.session.scalar(select(TermDeputy.id).where(TermDeputy.term_id == term.id, TermDeputy.number == row.number)):
+        raise OfficeChangeError(_l("Another deputy of this term has that number."), "number")
+    deputy = TermDeputy(
+        term=term, number=row.number, name=row.name, delegation=row.delegation, unit=row.unit, level=term.congress.level
+    )
+    db.session.add(deputy)
+    db.session.flush()
+    record_office_change(actor, deputy, ELECTED, took_office_on, note, today)
+    return deputy
+
