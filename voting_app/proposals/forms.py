@@ -55,7 +55,7 @@ class EntryForm(ProposalForm):
     contact = StringField(_l("Proposer’s phone or WeChat (optional, staff only)"), validators=[Optional(), Length(max=100)])
 
     def offer_stations(self, stations) -> None:
-        self.station_id.choices = [SelectChoice(0, _l("None"))] + [SelectChoice(s.id, s.name) for s in stations]
+        self.station_id.choices = [SelectChoice(0, _l("No station"))] + [SelectChoice(s.id, s.name) for s in stations]
 
 
 class DeclineForm(Form):

@@ -156,6 +156,7 @@ def _stations() -> list[LiaisonStation]:
 
 
 @bp.route("/proposals/new", methods=["GET", "POST"])
+@reads_first
 def proposal_enter():
     """Staff enter a proposal on a resident's behalf (reception day, courtyard meeting, deputy,
     department): the same checks as the public form, with the channel it came through."""
@@ -541,8 +542,8 @@ def summary_csv():
     reason_keys = [r.id for r in reasons] + [None]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Breakdown"), _("Row"), _("Received"), *(str(STATUS_LABELS[key]) for key in SUMMARY_STATUSES),
-                     _("Elected"), *(reason_text(r) for r in reasons), str(UNCLASSIFIED)])
+    writer.writerow([_("Breakdown"), _("Row"), _("Proposals received"), *(str(STATUS_LABELS[key]) for key in SUMMARY_STATUSES),
+                     _("Elected by the deputies"), *(reason_text(r) for r in reasons), str(UNCLASSIFIED)])
     for heading, _column, table, label in tables:
         for key, row in [*table.rows, ("__total__", table.total)]:
             writer.writerow([csv_cell(value) for value in (
