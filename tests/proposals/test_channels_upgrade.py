@@ -38,9 +38,9 @@ def database_url_for_migrations():
 def _proposal(connection, number: int, status: str, reason: str = "") -> None:
     connection.execute(text(
         "INSERT INTO proposals (id, tracking_code, station_id, title, description, location, theme, contact, status, "
-        "decline_reason, screened_by_name, reserve_note, created_at) VALUES (:id, :code, 1, '路灯', '晚上路很黑，希望加装路灯', "
+        "decline_reason, screened_by_name, reserve_note, created_at) VALUES (:id, :code, 101, '路灯', '晚上路很黑，希望加装路灯', "
         "'', 'other', '13800001234', :status, :reason, '', '', CURRENT_TIMESTAMP)"),
-        {"id": number, "code": f"AAAAAAAAA{number}", "status": status, "reason": reason})
+        {"id": number, "code": f"AAAAAAA{number}", "status": status, "reason": reason})
 
 
 def test_proposals_become_station_qr_and_old_decline_text_stays_up_and_down(tmp_path, database_url_for_migrations):
@@ -51,23 +51,23 @@ def test_proposals_become_station_qr_and_old_decline_text_stays_up_and_down(tmp_
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO liaison_stations (id, code, name, address, created_at) "
-                                "VALUES (1, 'ST0001', '米公站', '', CURRENT_TIMESTAMP)"))
-        _proposal(connection, 1, "received")
-        _proposal(connection, 2, "declined", "已由市里统一安排")
-        _proposal(connection, 3, "received")
-        _proposal(connection, 4, "merged")
+                                "VALUES (101, 'ST0001', '米公站', '', CURRENT_TIMESTAMP)"))
+        _proposal(connection, 101, "received")
+        _proposal(connection, 102, "declined", "已由市里统一安排")
+        _proposal(connection, 103, "received")
+        _proposal(connection, 104, "merged")
         # Rows that point at proposals: the table's rebuild on SQLite must keep them.
-        connection.execute(text("UPDATE proposals SET merged_into_id = 3 WHERE id = 4"))
-        connection.execute(text("INSERT INTO proposal_merges (proposal_id, into_id, created_at) VALUES (4, 3, CURRENT_TIMESTAMP)"))
+        connection.execute(text("UPDATE proposals SET merged_into_id = 103 WHERE id = 104"))
+        connection.execute(text("INSERT INTO proposal_merges (proposal_id, into_id, created_at) VALUES (104, 103, CURRENT_TIMESTAMP)"))
         connection.execute(text("INSERT INTO photos (token, content_type, data, width, height, is_public, proposal_id, created_at) "
-                                "VALUES ('tok1', 'image/jpeg', :data, 1, 1, :no, 3, CURRENT_TIMESTAMP)"), {"data": b"x", "no": False})
+                                "VALUES ('tok1', 'image/jpeg', :data, 1, 1, :no, 103, CURRENT_TIMESTAMP)"), {"data": b"x", "no": False})
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision=THIS)
     with engine.begin() as connection:
         assert connection.execute(text("SELECT DISTINCT channel FROM proposals")).scalars().all() == ["station_qr"]
-        assert connection.execute(text("SELECT decline_reason FROM proposals WHERE id = 2")).scalar() == "已由市里统一安排"
-        assert connection.execute(text("SELECT proposal_id FROM photos")).scalar() == 3
-        assert connection.execute(text("SELECT merged_into_id FROM proposals WHERE id = 4")).scalar() == 3
+        assert connection.execute(text("SELECT decline_reason FROM proposals WHERE id = 102")).scalar() == "已由市里统一安排"
+        assert connection.execute(text("SELECT proposal_id FROM photos")).scalar() == 103
+        assert connection.execute(text("SELECT merged_into_id FROM proposals WHERE id = 104")).scalar() == 103
         labels = connection.execute(text("SELECT label FROM decline_reasons WHERE is_active ORDER BY position")).scalars().all()
         assert labels[0] == "不属于区级事权" and len(labels) == 6
     with app.app_context():
@@ -75,10 +75,10 @@ def test_proposals_become_station_qr_and_old_decline_text_stays_up_and_down(tmp_
         from voting_app.proposals import service
         from voting_app.proposals.models import ONLINE, DeclineReason, Proposal
 
-        proposal = db.session.get(Proposal, 2)
+        proposal = db.session.get(Proposal, 102)
         assert proposal.channel == "station_qr" and proposal.decline_reasons == []
         reason = db.session.scalar(db.select(DeclineReason).where(DeclineReason.label == "将新增政府债务"))
-        service.decline_proposal("test", "测试", db.session.get(Proposal, 1), [reason.id], "")
+        service.decline_proposal("test", "测试", db.session.get(Proposal, 101), [reason.id], "")
         online = service.submit_proposal(None, "网上提的建议", "希望小区里增设电动车充电桩", "", "community", "", [], channel=ONLINE)
         db.session.commit()
         online_id = online.id
@@ -87,11 +87,11 @@ def test_proposals_become_station_qr_and_old_decline_text_stays_up_and_down(tmp_
         db.engine.dispose()
     with engine.begin() as connection:
         rows = dict(connection.execute(text("SELECT id, decline_reason FROM proposals WHERE status = 'declined'")).all())
-        assert rows == {1: "将新增政府债务", 2: "已由市里统一安排"}
+        assert rows == {101: "将新增政府债务", 102: "已由市里统一安排"}
         assert connection.execute(text("SELECT s.name FROM proposals p JOIN liaison_stations s ON s.id = p.station_id "
                                        "WHERE p.id = :id"), {"id": online_id}).scalar().startswith("（无联络站")
-        assert connection.execute(text("SELECT proposal_id FROM photos")).scalar() == 3
-        assert connection.execute(text("SELECT into_id FROM proposal_merges")).scalar() == 3
+        assert connection.execute(text("SELECT proposal_id FROM photos")).scalar() == 103
+        assert connection.execute(text("SELECT into_id FROM proposal_merges")).scalar() == 103
         assert "decline_reasons" not in inspect(connection).get_table_names()
         assert "channel" not in {column["name"] for column in inspect(connection).get_columns("proposals")}
     engine.dispose()
