@@ -3,12 +3,14 @@ through, the managed list of decline reasons, and the public collection summary.
 
 import csv
 import io
+import subprocess
+import sys
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from tests.ballots.helpers import as_role
-from tests.conftest import post
+from tests.conftest import ROOT, post
 from tests.projects.test_projects import counted_round
 from tests.proposals.test_collection import a_window
 from tests.proposals.test_proposals import FORM, a_reason, a_station, propose, submitted, tracking_code
@@ -47,6 +49,16 @@ def test_the_summary_rule_statuses_add_up_and_rows_add_up_to_the_totals():
             assert sum(row.status(status) for _, row in table.rows) == total.status(status)
     empty = tally([])
     assert empty.received == 0 and breakdown([], "channel").rows == ()
+
+
+def test_the_summary_rule_imports_neither_flask_nor_sqlalchemy():
+    script = (
+        "import sys\n"
+        "import voting_app.proposals.summary\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_babel', 'sqlalchemy'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
 
 
 def test_each_path_stores_its_channel_and_the_list_filters_by_it(app, world):
@@ -223,7 +235,11 @@ def test_the_public_summary_adds_up_names_nobody_and_downloads(app, world):
         assert dict(by_channel.rows)["online"].received == 1 and dict(by_channel.rows)["station_qr"].received == 4
         assert service.summary_facts(beijing_today().year - 5) == []
     assert "Elected by the deputies" in body and "An office building" in body
+    with app.app_context():
+        reasons.add_reason("test", "=HYPERLINK(\"http://x\")")  # staff wording never runs as a formula in Excel
+        db.session.commit()
     download = anonymous.get(f"/proposals/summary.csv?year={beijing_today().year}")
+    assert "'=HYPERLINK" in download.get_data(as_text=True)
     assert download.status_code == 200 and download.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
     header, totals = rows[0], [row for row in rows if row[1] == "Total"]

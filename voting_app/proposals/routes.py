@@ -542,8 +542,9 @@ def summary_csv():
     reason_keys = [r.id for r in reasons] + [None]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Breakdown"), _("Row"), _("Proposals received"), *(str(STATUS_LABELS[key]) for key in SUMMARY_STATUSES),
-                     _("Elected by the deputies"), *(reason_text(r) for r in reasons), str(UNCLASSIFIED)])
+    writer.writerow([csv_cell(str(text)) for text in (
+        _("Breakdown"), _("Row"), _("Proposals received"), *(STATUS_LABELS[key] for key in SUMMARY_STATUSES),
+        _("Elected by the deputies"), *(reason_text(r) for r in reasons), UNCLASSIFIED)])
     for heading, _column, table, label in tables:
         for key, row in [*table.rows, ("__total__", table.total)]:
             writer.writerow([csv_cell(value) for value in (
