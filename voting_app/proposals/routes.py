@@ -573,7 +573,8 @@ def station_list():
             status = 400
     stations = db.session.scalars(db.select(LiaisonStation).order_by(LiaisonStation.name)).all()
     links = {station.id: public_url("proposals.propose", station_code=station.code) for station in stations}
-    return render_template("proposals/stations.html", stations=stations, links=links, form=form), status
+    return render_template("proposals/stations.html", stations=stations, links=links, form=form,
+                           online=public_url("proposals.propose_online")), status
 
 
 @bp.get("/proposals/stations/<int:station_id>/poster")
