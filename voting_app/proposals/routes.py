@@ -509,14 +509,12 @@ def _summary():
     years = service.summary_years()
     year = _summary_year(years)
     facts = service.summary_facts(year)
-    stations = _stations()
-    dimensions = {
-        "channel": (_("By channel"), _("Channel"), list(CHANNELS), lambda key: str(CHANNEL_LABELS.get(key, key))),
-        "station": (_("By liaison station"), _("Liaison station"), [s.id for s in stations],
-                    lambda key, names={s.id: s.name for s in stations}: names.get(key, _("No station"))),
-    }
-    tables = [(heading, column, breakdown(facts, name, order), label)
-              for name, (heading, column, order, label) in dimensions.items()]
+    tables = []
+    for dimension in service.SUMMARY_DIMENSIONS:
+        rows = dimension.rows()
+        labels = dict(rows)
+        tables.append((dimension.heading, dimension.row_heading, breakdown(facts, dimension.name, [key for key, _label in rows]),
+                       lambda key, labels=labels, none=dimension.none_label: labels.get(key, none if key is None else str(key))))
     reasons = reason_service.reason_list()
     total = tally(facts)
     shown_reasons = [r for r in reasons if r.is_active or total.reason(r.id)]
@@ -548,7 +546,7 @@ def summary_csv():
     for heading, _column, table, label in tables:
         for key, row in [*table.rows, ("__total__", table.total)]:
             writer.writerow([csv_cell(value) for value in (
-                heading, _("Total") if key == "__total__" else label(key), row.received,
+                str(heading), str(_("Total") if key == "__total__" else label(key)), row.received,
                 *(row.status(s) for s in SUMMARY_STATUSES), row.elected, *(row.reason(r) for r in reason_keys))])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=proposal-summary-{year}.csv"})

@@ -1,6 +1,7 @@
 """Residents' proposals: taken in at the liaison stations, screened by staff into candidates,
 merged or declined with a reason the proposer reads. Services flush; callers commit."""
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,6 +24,7 @@ from voting_app.projects.schedule import beijing_today
 from voting_app.proposals.models import (ACCEPTED, CHANNELS, CHANNELS_AT_A_STATION, DECLINED, MERGED, RECEIVED, RESERVED,
                                          STATION_QR, STATUSES, CollectionWindow, DeclineReason, LiaisonStation, Proposal,
                                          ProposalMerge, proposal_decline_reasons)
+from voting_app.proposals.status import CHANNEL_LABELS
 from voting_app.proposals.summary import Fact
 from voting_app.proposals.window import Collection, Window, collection_on
 
@@ -418,12 +420,35 @@ def similar_proposals(proposal: Proposal, limit: int = 8) -> list[Proposal]:
     ))
 
 
-# The public collection summary. Each breakdown is a dimension's name and the proposal column that
-# gives its value; adding one (grid) is one more entry here and its row labels on the page.
-SUMMARY_DIMENSIONS = {
-    "channel": Proposal.channel,
-    "station": Proposal.station_id,
-}
+@dataclass(frozen=True)
+class SummaryDimension:
+    """One breakdown of the public collection summary: the proposal column that gives a proposal's
+    value, the headings, and every value in display order with its label (zeros shown too)."""
+
+    name: str
+    column: object
+    heading: str
+    row_heading: str
+    none_label: str  # the row of proposals without a value
+    rows: Callable[[], list[tuple[Hashable, str]]]
+
+
+def _channel_rows() -> list[tuple[Hashable, str]]:
+    return [(key, str(CHANNEL_LABELS[key])) for key in CHANNELS]
+
+
+def _station_rows() -> list[tuple[Hashable, str]]:
+    return [(station.id, station.name)
+            for station in db.session.scalars(select(LiaisonStation).order_by(LiaisonStation.name))]
+
+
+# Adding a breakdown (the grid, on proposals.grid_id) is one more entry here; the page, the CSV
+# and the arithmetic (voting_app.proposals.summary) take every entry as it comes.
+SUMMARY_DIMENSIONS = (
+    SummaryDimension("channel", Proposal.channel, _l("By channel"), _l("Channel"), _l("No channel"), _channel_rows),
+    SummaryDimension("station", Proposal.station_id, _l("By liaison station"), _l("Liaison station"),
+                     _l("No station"), _station_rows),
+)
 BEIJING_OFFSET = timedelta(hours=8)  # created_at is UTC; a proposal's year is Beijing's
 
 
@@ -439,7 +464,7 @@ def summary_years() -> list[int]:
 def summary_facts(year: int | None = None) -> list[Fact]:
     """Every proposal received in the year (Beijing time; None: all years) as the summary sees it:
     status, reasons, elected and the breakdown keys. Nothing about the proposer is read."""
-    query = select(Proposal.id, Proposal.status, Proposal.candidate_id, *SUMMARY_DIMENSIONS.values())
+    query = select(Proposal.id, Proposal.status, Proposal.candidate_id, *(d.column for d in SUMMARY_DIMENSIONS))
     if year is not None:
         query = query.where(Proposal.created_at >= datetime(year, 1, 1) - BEIJING_OFFSET,
                             Proposal.created_at < datetime(year + 1, 1, 1) - BEIJING_OFFSET)
@@ -451,7 +476,7 @@ def summary_facts(year: int | None = None) -> list[Fact]:
             .where(Proposal.status == DECLINED)):
         reasons.setdefault(proposal_id, []).append(reason_id)
     elected = elected_candidates({row.candidate_id for row in rows if row.status == ACCEPTED and row.candidate_id})
-    names = list(SUMMARY_DIMENSIONS)
+    names = [d.name for d in SUMMARY_DIMENSIONS]
     return [
         Fact(status=row.status, reasons=tuple(sorted(reasons.get(row.id, ()))),
              is_elected=row.status == ACCEPTED and row.candidate_id in elected,
