@@ -228,7 +228,7 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
         supervised = db.session.scalar(select(func.count()).select_from(delivery.SupervisionRecord))
     assert stages == {"approved", "in_progress", "operating", "accepted"}
     assert board.milestones and board.stages and board.rectifications
-    assert stations == 25 and statuses == {"received", "accepted", "merged", "declined"} and supervised >= 4
+    assert stations == 25 and statuses == {"received", "accepted", "merged", "declined", "reserved"} and supervised >= 4
     assert "dept-transport" in logins.read_text()
     assert "already present" in runner.invoke(args=["seed-demo"]).output
     shown = runner.invoke(args=["demo-logins", "--logins-file", str(logins), "--server", "http://10.1.2.3:8080/"])

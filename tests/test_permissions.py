@@ -57,7 +57,7 @@ def delivery_world(project, world) -> dict:
     from voting_app.ballots.credentials import active_credential
     from voting_app.images import clean_image
     from voting_app.projects import delivery
-    from voting_app.proposals import service as proposals
+    from voting_app.proposals import reasons as decline_reasons, service as proposals
 
     deputy = active_credential(world.deputy_ids[0]).deputy
     milestone = delivery.add_milestone("test", "staff", project, "主体完工", date(2026, 5, 1))
@@ -66,7 +66,9 @@ def delivery_world(project, world) -> dict:
     delivery.answer_supervision("test", department_officer(project.department_id), record, "已补装")
     station = proposals.add_station("test", "樊城区米公联络站")
     proposal = proposals.submit_proposal(station, "修缮米公祠路面", "路面坑洼，雨天积水严重", "米公祠", "roads_transport", "", [])
+    reason = decline_reasons.add_reason("test", "测试用理由")
     return {
+        "reason_id": reason.id,
         "milestone_id": milestone.id,
         "record_id": record.id,
         "photo_token": record.photos[0].token,
@@ -227,7 +229,11 @@ def test_the_policy_itself():
         "projects.photo_thumbnail",
         "proposals.propose",
         "proposals.propose_submit",
+        "proposals.propose_online",
+        "proposals.propose_online_submit",
         "proposals.track",
+        "proposals.summary",
+        "proposals.summary_csv",
         "assets.vendor",
     }
     assert allowed_roles("surveys.assisted_entry") == {STAFF, GRID_WORKER}

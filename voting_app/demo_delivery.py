@@ -20,7 +20,9 @@ from voting_app.projects import delivery
 from voting_app.projects import service as projects
 from voting_app.projects.models import Project
 from voting_app.projects.schedule import beijing_today
+from voting_app.proposals import reasons as decline_reasons
 from voting_app.proposals import service as proposals
+from voting_app.proposals.models import (COURTYARD, FROM_DEPARTMENT, FROM_DEPUTY, ONLINE, RECEPTION_DAY, STATION_QR)
 
 STATION_AREAS = [
     "屏襄门街道", "米公街道", "定中门街道", "汉江街道", "清河口街道", "王寨街道", "中原街道", "柿铺街道",
@@ -49,7 +51,11 @@ DECLINE_REASONS = [
     "该事项属于小区物业维修范围，已转交街道督促物业办理。",
     "该路段已列入市政府2027年道路改造计划，不再重复立项。",
     "所需投资超出区级民生实事项目规模，已转为代表建议办理。",
+    "",  # the explanation is optional: the chosen reasons may say enough
 ]
+# How the demo's proposals reached the committee, as weights: most by the stations' QR codes and
+# reception days, fewer from courtyard meetings, deputies, departments and the online form.
+CHANNEL_WEIGHTS = {STATION_QR: 34, RECEPTION_DAY: 18, COURTYARD: 14, FROM_DEPUTY: 12, FROM_DEPARTMENT: 8, ONLINE: 14}
 # The managed list of responsible departments (承办单位). Officers serve five of them; the
 # others have projects but no officer yet, which the delivery dashboard warns about.
 DEPARTMENTS = [
@@ -90,17 +96,26 @@ def seed_proposals(rng: random.Random, actor: str, actor_name: str, main_round, 
     for index, (name, summary, investment, department, due) in enumerate(candidates):
         proposal = proposals.submit_proposal(stations[index * 3], name, summary, "", "roads_transport" if index < 2 else "culture_sports", "", [])
         proposals.accept_proposal(actor, actor_name, proposal, main_round, department, Decimal(investment), date.fromisoformat(due))
+    channels = list(CHANNEL_WEIGHTS)
     for number in range(70):
         title, description, theme = rng.choice(PROPOSAL_IDEAS)
         station = rng.choice(stations)
-        proposals.submit_proposal(station, f"{station.name[:-7]}{title}", description, station.address,
-                                  theme, f"1380000{rng.randint(1000, 9999)}" if rng.random() < 0.6 else "", [])
+        channel = rng.choices(channels, weights=list(CHANNEL_WEIGHTS.values()))[0]
+        named_station = channel in (STATION_QR, RECEPTION_DAY) or (channel != ONLINE and rng.random() < 0.5)
+        proposals.submit_proposal(station if named_station else None, f"{station.name[:-7]}{title}", description,
+                                  station.address, theme, f"1380000{rng.randint(1000, 9999)}" if rng.random() < 0.6 else "",
+                                  [], channel=channel, entered_by=None if channel in (STATION_QR, ONLINE) else actor)
+    decline_reasons.add_common_reasons(actor)
+    offered = decline_reasons.reason_list(active_only=True)
     open_ones = proposals.proposal_list(status="received")
     rng.shuffle(open_ones)
     for proposal in open_ones[:12]:
-        proposals.decline_proposal(actor, actor_name, proposal, rng.choice(DECLINE_REASONS))
+        chosen = rng.sample(offered, 2 if rng.random() < 0.25 else 1)
+        proposals.decline_proposal(actor, actor_name, proposal, [reason.id for reason in chosen], rng.choice(DECLINE_REASONS))
     for duplicate, original in zip(open_ones[12:24:2], open_ones[13:25:2]):
         proposals.merge_proposal(actor, actor_name, duplicate, original)
+    for proposal in open_ones[25:28]:
+        proposals.reserve_proposal(actor, actor_name, proposal, "方案可行，今年资金已排满，明年优先考虑。")
 
 
 def seed_next_session_candidates(actor: str, actor_name: str, congress_session) -> None:

@@ -14,8 +14,8 @@ from voting_app.ballots.models import Candidate
 from voting_app.audit import AuditEntry
 from voting_app.db import db
 from voting_app.projects.models import Photo
-from voting_app.proposals import service
-from voting_app.proposals.models import Proposal
+from voting_app.proposals import reasons, service
+from voting_app.proposals.models import DeclineReason, Proposal
 
 FORM = {"title": "米公祠路段加装路灯", "description": "晚上路很黑，老人出门不安全，希望加装路灯。", "location": "米公祠东侧",
         "theme": "roads_transport", "contact": "13800001234"}
@@ -31,6 +31,14 @@ def a_station(app, name="米公街道代表联络站") -> str:
 def propose(client, code, **fields):
     form = FORM | fields
     return post(client, f"/p/{code}", form, content_type="multipart/form-data")
+
+
+def a_reason(app, label: str = "已列入计划或已有资金安排") -> int:
+    """A reason from the common list (the migration seeds it; PostgreSQL tests start from empty tables)."""
+    with app.app_context():
+        reasons.add_common_reasons("test")
+        db.session.commit()
+        return db.session.scalar(select(DeclineReason.id).where(DeclineReason.label == label))
 
 
 def tracking_code(response) -> str:
@@ -117,7 +125,7 @@ def test_accepted_proposal_becomes_a_candidate_passes_and_the_tracker_links_the_
         first.position, candidate.position = candidate.position, first.position
         world.candidate_ids[0], candidate_id = candidate.id, candidate.id
         db.session.commit()
-    again = post(staff, f"/proposals/{proposal_id}/decline", {"reason": "重复处理"}, follow_redirects=True)
+    again = post(staff, f"/proposals/{proposal_id}/decline", {"reasons": a_reason(app)}, follow_redirects=True)
     assert "screened already" in again.get_data(as_text=True)
     counted_round(app, world)
     made = post(staff, f"/projects/from-candidate/{candidate_id}", {"year": "2026"})
@@ -150,10 +158,11 @@ def test_duplicates_merge_and_declines_carry_a_reason_the_proposer_reads(app, wo
         assert third.merged_into_id == first_id and service.supporters(db.session.get(Proposal, first_id)) == 3
     tracker = app.test_client().get(f"/p/track?code={third_code}").get_data(as_text=True)
     assert "Merged with a similar proposal" in tracker and "米公祠路段加装路灯" in tracker
-    assert post(staff, f"/proposals/{first_id}/decline", {"reason": "短"}).status_code == 400
-    assert post(staff, f"/proposals/{first_id}/decline", {"reason": "该路段已列入市政2027年计划"}).status_code == 302
+    assert post(staff, f"/proposals/{first_id}/decline", {"explanation": "该路段已列入市政2027年计划"}).status_code == 400
+    assert post(staff, f"/proposals/{first_id}/decline", {"reasons": a_reason(app),
+                                                          "explanation": "该路段已列入市政2027年计划"}).status_code == 302
     tracker = app.test_client().get(f"/p/track?code={first_code}").get_data(as_text=True)
-    assert "Not taken up" in tracker and "该路段已列入市政2027年计划" in tracker
+    assert "Not taken up" in tracker and "该路段已列入市政2027年计划" in tracker and "Already planned or funded" in tracker
 
 
 def test_counts_by_station_and_theme(app, world):
@@ -162,7 +171,7 @@ def test_counts_by_station_and_theme(app, world):
     submitted(app, north, theme="education")
     declined_id, _ = submitted(app, south, theme="education")
     staff = as_role(app, world, "staff")
-    post(staff, f"/proposals/{declined_id}/decline", {"reason": "不属于民生实事范围"})
+    post(staff, f"/proposals/{declined_id}/decline", {"reasons": a_reason(app, "不属于民生领域")})
     with app.app_context():
         by_station = {row.key.name: row.by_status for row in service.counts_by_station()}
         by_theme = {row.key: row.total for row in service.counts_by_theme()}

@@ -31,6 +31,7 @@ def test_proposals_survive_the_upgrade_and_the_reserve_goes_back_to_received_on_
     with engine.begin() as connection:
         assert connection.execute(text("SELECT reserved_at, reserve_note FROM proposals")).one() == (None, "")
     with app.app_context():
+        upgrade(directory=MIGRATIONS)  # the app's models are the newest schema's
         from voting_app.db import db
         from voting_app.proposals import service
         from voting_app.proposals.models import Proposal

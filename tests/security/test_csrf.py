@@ -42,6 +42,7 @@ CSRF_REFUSED = "The form has expired or was not sent from this site."
 STALE_PAGE = {
     "surveys.respond_submit": "This page was open too long, so your answers could not be sent.",
     "proposals.propose_submit": "This page was open too long, so your proposal could not be sent.",
+    "proposals.propose_online_submit": "This page was open too long, so your proposal could not be sent.",
 }
 # The account role each route is tried as: the first allowed one in this order.
 ROLE_ORDER = (STAFF, PRESIDING, SCRUTINEER, DEPARTMENT_OFFICER, GRID_WORKER, DEPUTY)

@@ -213,8 +213,15 @@ def test_proposal_fields_are_stored_verbatim_and_escaped_for_residents_and_staff
     shows_escaped(page_of(staff, "/proposals/"))
     detail = page_of(staff, f"/proposals/{proposal_id}")
     shows_escaped(detail)
-    declined = post(staff, f"/proposals/{proposal_id}/decline", {"reason": PAYLOAD})
+    with app.app_context():
+        from voting_app.proposals import reasons
+
+        reason_id = reasons.add_reason("test", PAYLOAD[:100], PAYLOAD[:100]).id  # staff wording, shown to residents
+        db.session.commit()
+    declined = post(staff, f"/proposals/{proposal_id}/decline", {"reasons": reason_id, "explanation": PAYLOAD})
     assert declined.status_code == 302
+    shows_escaped(page_of(staff, "/proposals/reasons"), " ".join(PAYLOAD[:100].split()))
+    assert SCRIPT not in page_of(app.test_client(), "/proposals/summary")
     shows_escaped(page_of(app.test_client(), f"/p/track?code={tracking}"))
     tables_intact(app)
 

@@ -1,11 +1,15 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, FileField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (DateField, DecimalField, FileField, IntegerField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from voting_app.forms import Form
 from voting_app.projects.forms import DepartmentChoice
+from voting_app.proposals.models import CHANNELS
 from voting_app.proposals.service import THEMES
+from voting_app.proposals.status import CHANNEL_LABELS
 
 THEME_LABELS = {
     "roads_transport": _l("Roads and transport"),
@@ -42,8 +46,31 @@ class MergeForm(Form):
         Length(max=20, message=_l("A tracking code has 10 letters and digits."))])
 
 
+class EntryForm(ProposalForm):
+    """Staff enter a proposal on a resident's behalf: how it reached them, and the station if any."""
+
+    channel = SelectField(_l("How it reached you"), choices=[SelectChoice("", _l("Choose…"))] + [SelectChoice(key, CHANNEL_LABELS[key]) for key in CHANNELS],
+                          validators=[DataRequired(message=_l("Choose how the proposal reached you."))])
+    station_id = SelectField(_l("Liaison station"), coerce=int, validators=[Optional()])
+    contact = StringField(_l("Proposer’s phone or WeChat (optional, staff only)"), validators=[Optional(), Length(max=100)])
+
+    def offer_stations(self, stations) -> None:
+        self.station_id.choices = [SelectChoice(0, _l("No station"))] + [SelectChoice(s.id, s.name) for s in stations]
+
+
 class DeclineForm(Form):
-    reason = TextAreaField(_l("Reason (the proposer reads it)"), validators=[DataRequired(), Length(min=4, max=2000)])
+    reasons = SelectMultipleField(_l("Reasons (the proposer reads them)"), coerce=int,
+                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+                                  validators=[DataRequired(message=_l("Choose at least one reason from the list."))])
+    explanation = TextAreaField(_l("Explanation (optional, the proposer reads it)"), validators=[Optional(), Length(max=2000)])
+
+    def offer_reasons(self, reasons) -> None:
+        self.reasons.choices = [SelectChoice(r.id, r.label) for r in reasons]
+
+
+class ReasonForm(Form):
+    label = StringField(_l("Reason (Chinese)"), validators=[DataRequired(), Length(max=100)])
+    label_en = StringField(_l("Reason in English (optional)"), validators=[Optional(), Length(max=100)])
 
 
 class StationForm(Form):

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
@@ -11,6 +11,13 @@ from voting_app.projects.models import Photo
 RECEIVED, ACCEPTED, MERGED, DECLINED = "received", "accepted", "merged", "declined"
 RESERVED = "reserved"  # 储备库: good, not chosen this year, screened again next year
 STATUSES = (RECEIVED, ACCEPTED, MERGED, DECLINED, RESERVED)
+
+# How a proposal reached the committee (征集渠道). The public QR form at a station is station_qr,
+# the online form (no station) is online; staff enter the others on residents' behalf.
+STATION_QR, RECEPTION_DAY, COURTYARD, FROM_DEPUTY, FROM_DEPARTMENT, ONLINE = (
+    "station_qr", "reception_day", "courtyard", "deputy", "department", "online")
+CHANNELS = (STATION_QR, RECEPTION_DAY, COURTYARD, FROM_DEPUTY, FROM_DEPARTMENT, ONLINE)
+CHANNELS_AT_A_STATION = (STATION_QR, RECEPTION_DAY)  # these name their station; the others may
 
 
 class LiaisonStation(db.Model):
@@ -25,12 +32,37 @@ class LiaisonStation(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DeclineReason(db.Model):
+    """A reason staff choose when declining (不予采纳理由), from a list they manage; retired ones
+    stay on the proposals that carry them but are no longer offered."""
+
+    __tablename__ = "decline_reasons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(100), unique=True)
+    label_en: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Which reasons a declined proposal was given; a link table, so proposals' own table keeps its shape.
+proposal_decline_reasons = Table(
+    "proposal_decline_reasons",
+    db.metadata,
+    Column("proposal_id", ForeignKey("proposals.id"), primary_key=True),
+    Column("reason_id", ForeignKey("decline_reasons.id"), primary_key=True, index=True),
+)
+
+
 class Proposal(db.Model):
     __tablename__ = "proposals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
-    station_id: Mapped[int] = mapped_column(ForeignKey("liaison_stations.id"), index=True)
+    # None for a proposal that came online or from a deputy, department or courtyard meeting with no station named.
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("liaison_stations.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20), default=STATION_QR, server_default=STATION_QR, index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     location: Mapped[str] = mapped_column(String(200), default="")
@@ -38,6 +70,7 @@ class Proposal(db.Model):
     # Private: shown to screening staff only, never on a public page or export.
     contact: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(20), default=RECEIVED, index=True)
+    # The explanation written to the proposer; the chosen reasons are in decline_reasons.
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     # Set when staff first keep it in the reserve (储备库); stays, so next year's list can mark it.
     reserved_at: Mapped[datetime | None]
@@ -50,7 +83,9 @@ class Proposal(db.Model):
     screened_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    station: Mapped[LiaisonStation] = relationship()
+    station: Mapped[LiaisonStation | None] = relationship()
+    decline_reasons: Mapped[list[DeclineReason]] = relationship(secondary=proposal_decline_reasons,
+                                                                order_by=DeclineReason.position)
     merged_into: Mapped["Proposal | None"] = relationship(remote_side=[id])
     photos: Mapped[list[Photo]] = relationship(order_by="Photo.id", foreign_keys="Photo.proposal_id")
 

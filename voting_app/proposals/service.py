@@ -1,8 +1,9 @@
 """Residents' proposals: taken in at the liaison stations, screened by staff into candidates,
 merged or declined with a reason the proposer reads. Services flush; callers commit."""
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -20,8 +21,11 @@ from voting_app.paging import Page, page_of, search_words
 from voting_app.projects.delivery import photo_rows
 from voting_app.projects.models import Project
 from voting_app.projects.schedule import beijing_today
-from voting_app.proposals.models import (ACCEPTED, DECLINED, MERGED, RECEIVED, RESERVED, STATUSES, CollectionWindow,
-                                         LiaisonStation, Proposal, ProposalMerge)
+from voting_app.proposals.models import (ACCEPTED, CHANNELS, CHANNELS_AT_A_STATION, DECLINED, MERGED, RECEIVED, RESERVED,
+                                         STATION_QR, STATUSES, CollectionWindow, DeclineReason, LiaisonStation, Proposal,
+                                         ProposalMerge, proposal_decline_reasons)
+from voting_app.proposals.status import CHANNEL_LABELS
+from voting_app.proposals.summary import Fact
 from voting_app.proposals.window import Collection, Window, collection_on
 
 THEMES = (
@@ -101,9 +105,16 @@ def set_window(actor: str, year: int, opens_on: date, closes_on: date) -> Window
     return Window(year, opens_on, closes_on)
 
 
-def submit_proposal(station: LiaisonStation, title: str, description: str, location: str, theme: str,
-                    contact: str, images: list[CleanImage]) -> Proposal:
+def submit_proposal(station: LiaisonStation | None, title: str, description: str, location: str, theme: str,
+                    contact: str, images: list[CleanImage], channel: str = STATION_QR,
+                    entered_by: str | None = None) -> Proposal:
+    """A new proposal through one channel: a resident on the station's QR form or the online form,
+    or staff entering it on a resident's behalf (`entered_by`, audited as theirs)."""
     title, description = " ".join((title or "").split()), (description or "").strip()
+    if channel not in CHANNELS:
+        raise DomainError(_l("Choose how the proposal reached you."))
+    if station is None and channel in CHANNELS_AT_A_STATION:
+        raise DomainError(_l("Choose the liaison station: this channel is at a station."))
     if len(title) < 4:
         raise DomainError(_l("Give the proposal a title of at least 4 characters."))
     if len(description) < 10:
@@ -114,7 +125,8 @@ def submit_proposal(station: LiaisonStation, title: str, description: str, locat
         raise DomainError(_l("One photo per proposal."))
     proposal = Proposal(
         tracking_code=_new_tracking_code(),
-        station_id=station.id,
+        station_id=station.id if station is not None else None,
+        channel=channel,
         title=title[:200],
         description=description[:4000],
         location=" ".join((location or "").split())[:200],
@@ -124,7 +136,11 @@ def submit_proposal(station: LiaisonStation, title: str, description: str, locat
     )
     db.session.add(proposal)
     db.session.flush()
-    audit.record("resident", "proposal.submit", f"proposal:{proposal.id}", station=station.id)
+    station_id = station.id if station is not None else None
+    if entered_by is None:
+        audit.record("resident", "proposal.submit", f"proposal:{proposal.id}", station=station_id, channel=channel)
+    else:
+        audit.record(entered_by, "proposal.enter", f"proposal:{proposal.id}", station=station_id, channel=channel)
     return proposal
 
 
@@ -224,15 +240,26 @@ def unmerge_proposal(actor: str, proposal: Proposal) -> list[Proposal]:
     return came_back
 
 
-def decline_proposal(actor: str, actor_name: str, proposal: Proposal, reason: str) -> None:
-    reason = (reason or "").strip()
-    if len(reason) < 4:
-        raise DomainError(_l("Give the proposer a reason of at least 4 characters."))
+def decline_proposal(actor: str, actor_name: str, proposal: Proposal, reason_ids: list[int], explanation: str) -> None:
+    """Declined for one or more reasons from the active list, with an optional explanation the proposer reads too."""
+    chosen = active_reasons_named(reason_ids)
+    if not chosen:
+        raise DomainError(_l("Choose at least one reason from the list."))
     _require_received(proposal)
-    proposal.decline_reason = reason[:2000]
+    proposal.decline_reasons = chosen
+    proposal.decline_reason = (explanation or "").strip()[:2000]
     _screened(proposal, actor_name, DECLINED)
     db.session.flush()
-    audit.record(actor, "proposal.decline", f"proposal:{proposal.id}")
+    audit.record(actor, "proposal.decline", f"proposal:{proposal.id}", reasons=[reason.id for reason in chosen])
+
+
+def active_reasons_named(reason_ids: list[int]) -> list[DeclineReason]:
+    """The active reasons among these ids, in list order; retired or unknown ids are dropped."""
+    if not reason_ids:
+        return []
+    return list(db.session.scalars(select(DeclineReason).where(DeclineReason.id.in_(reason_ids),
+                                                               DeclineReason.is_active.is_(True))
+                                   .order_by(DeclineReason.position, DeclineReason.id)))
 
 
 def _not_elected(candidate: Candidate) -> bool:
@@ -279,10 +306,12 @@ def supporters(proposal: Proposal) -> int:
 
 
 def _listed(status: str | None, station_id: int | None, theme: str | None, search: str | None,
-            from_reserve: bool = False):
+            from_reserve: bool = False, channel: str | None = None):
     query = select(Proposal)
     if status in STATUSES:
         query = query.where(Proposal.status == status)
+    if channel in CHANNELS:
+        query = query.where(Proposal.channel == channel)
     if from_reserve:
         query = query.where(Proposal.reserved_at.is_not(None))
     if station_id is not None:
@@ -301,16 +330,16 @@ def _listed(status: str | None, station_id: int | None, theme: str | None, searc
 
 
 def proposal_list(status: str | None = None, station_id: int | None = None, theme: str | None = None,
-                  search: str | None = None) -> list[Proposal]:
-    return list(db.session.scalars(_listed(status, station_id, theme, search).order_by(Proposal.id.desc())))
+                  search: str | None = None, channel: str | None = None) -> list[Proposal]:
+    return list(db.session.scalars(_listed(status, station_id, theme, search, channel=channel).order_by(Proposal.id.desc())))
 
 
 def proposal_page(status: str | None = None, station_id: int | None = None, theme: str | None = None,
                   search: str | None = None, page: int | None = None,
-                  from_reserve: bool = False) -> tuple[list[Proposal], Page]:
+                  from_reserve: bool = False, channel: str | None = None) -> tuple[list[Proposal], Page]:
     """One page of the screening list, newest first; the search matches title, description, place
     and tracking code, every typed word."""
-    query = _listed(status, station_id, theme, search, from_reserve)
+    query = _listed(status, station_id, theme, search, from_reserve, channel)
     shown = page_of(db.session.scalar(select(func.count()).select_from(query.subquery())), page)
     rows = db.session.scalars(query.order_by(Proposal.id.desc()).offset(shown.offset).limit(shown.per_page))
     return list(rows), shown
@@ -333,7 +362,8 @@ def counts_by_station() -> list[CountRow]:
     ):
         grouped.setdefault(station_id, {})[status] = number
     stations = db.session.scalars(select(LiaisonStation).order_by(LiaisonStation.name)).all()
-    return [CountRow(station, grouped.get(station.id, {})) for station in stations]
+    rows = [CountRow(station, grouped.get(station.id, {})) for station in stations]
+    return rows + ([CountRow(None, grouped[None])] if None in grouped else [])
 
 
 def counts_by_theme() -> list[CountRow]:
@@ -388,3 +418,101 @@ def similar_proposals(proposal: Proposal, limit: int = 8) -> list[Proposal]:
         .order_by(same_station.desc(), Proposal.id.desc())
         .limit(limit)
     ))
+
+
+@dataclass(frozen=True)
+class SummaryDimension:
+    """One breakdown of the public collection summary: the proposal column that gives a proposal's
+    value, the headings, and every value in display order with its label (zeros shown too)."""
+
+    name: str
+    column: object
+    heading: str
+    row_heading: str
+    none_label: str  # the row of proposals without a value
+    rows: Callable[[], list[tuple[Hashable, str]]]
+
+
+def _channel_rows() -> list[tuple[Hashable, str]]:
+    return [(key, str(CHANNEL_LABELS[key])) for key in CHANNELS]
+
+
+def _station_rows() -> list[tuple[Hashable, str]]:
+    return [(station.id, station.name)
+            for station in db.session.scalars(select(LiaisonStation).order_by(LiaisonStation.name))]
+
+
+# Adding a breakdown (the grid, on proposals.grid_id) is one more entry here; the page, the CSV
+# and the arithmetic (voting_app.proposals.summary) take every entry as it comes.
+SUMMARY_DIMENSIONS = (
+    SummaryDimension("channel", Proposal.channel, _l("By channel"), _l("Channel"), _l("No channel"), _channel_rows),
+    SummaryDimension("station", Proposal.station_id, _l("By liaison station"), _l("Liaison station"),
+                     _l("No station"), _station_rows),
+)
+BEIJING_OFFSET = timedelta(hours=8)  # created_at is UTC; a proposal's year is Beijing's
+
+
+def summary_years() -> list[int]:
+    """Years with proposals or a collection window, newest first."""
+    years = {w.year for w in windows()}
+    first, last = db.session.execute(select(func.min(Proposal.created_at), func.max(Proposal.created_at))).one()
+    if first is not None:
+        years |= set(range((first + BEIJING_OFFSET).year, (last + BEIJING_OFFSET).year + 1))
+    return sorted(years, reverse=True)
+
+
+def summary_facts(year: int | None = None) -> list[Fact]:
+    """Every proposal received in the year (Beijing time; None: all years) as the summary sees it:
+    status, reasons, elected and the breakdown keys. Nothing about the proposer is read."""
+    query = select(Proposal.id, Proposal.status, Proposal.candidate_id, *(d.column for d in SUMMARY_DIMENSIONS))
+    if year is not None:
+        query = query.where(Proposal.created_at >= datetime(year, 1, 1) - BEIJING_OFFSET,
+                            Proposal.created_at < datetime(year + 1, 1, 1) - BEIJING_OFFSET)
+    rows = db.session.execute(query).all()
+    reasons: dict[int, list[int]] = {}
+    for proposal_id, reason_id in db.session.execute(
+            select(proposal_decline_reasons.c.proposal_id, proposal_decline_reasons.c.reason_id)
+            .join(Proposal, Proposal.id == proposal_decline_reasons.c.proposal_id)
+            .where(Proposal.status == DECLINED)):
+        reasons.setdefault(proposal_id, []).append(reason_id)
+    elected = elected_candidates({row.candidate_id for row in rows if row.status == ACCEPTED and row.candidate_id})
+    names = [d.name for d in SUMMARY_DIMENSIONS]
+    return [
+        Fact(status=row.status, reasons=tuple(sorted(reasons.get(row.id, ()))),
+             is_elected=row.status == ACCEPTED and row.candidate_id in elected,
+             keys=dict(zip(names, row[3:])))
+        for row in rows
+    ]
+
+
+def elected_candidates(candidate_ids: set[int]) -> set[int]:
+    """Those of these candidates the deputies elected in an announced vote, themselves or through a
+    runoff that copied them; the count is the counting module's, read from the announced result."""
+    elected_in: dict[int, set[int]] = {}
+
+    def is_elected(candidate: Candidate) -> bool:
+        round_ = candidate.round
+        if round_.state == ANNOUNCED and round_.method != SATISFACTION:
+            if round_.id not in elected_in:
+                try:
+                    elected_in[round_.id] = set(count_round(round_).elected)
+                except ConflictError:
+                    elected_in[round_.id] = set()
+            if candidate.id in elected_in[round_.id]:
+                return True
+        runoffs = db.session.scalars(select(Candidate).where(Candidate.source_id == candidate.id)).all()
+        return any(is_elected(runoff) for runoff in runoffs)
+
+    if not candidate_ids:
+        return set()
+    candidates = db.session.scalars(select(Candidate).where(Candidate.id.in_(candidate_ids))).all()
+    return {candidate.id for candidate in candidates if is_elected(candidate)}
+
+
+def counts_by_channel() -> list[CountRow]:
+    grouped: dict[str, dict[str, int]] = {}
+    for channel, status, number in db.session.execute(
+        select(Proposal.channel, Proposal.status, func.count()).group_by(Proposal.channel, Proposal.status)
+    ):
+        grouped.setdefault(channel, {})[status] = number
+    return [CountRow(channel, grouped.get(channel, {})) for channel in CHANNELS]

@@ -1,8 +1,9 @@
-"""Words for a proposal's status, in one place."""
+"""Words for a proposal's status and channel, in one place."""
 
 from flask_babel import lazy_gettext as _l
 
-from voting_app.proposals.models import ACCEPTED, DECLINED, MERGED, RECEIVED, RESERVED
+from voting_app.proposals.models import (ACCEPTED, COURTYARD, DECLINED, FROM_DEPARTMENT, FROM_DEPUTY, MERGED, ONLINE,
+                                         RECEIVED, RECEPTION_DAY, RESERVED, STATION_QR)
 
 STATUS_LABELS = {
     RECEIVED: _l("Received, being screened"),
@@ -11,3 +12,15 @@ STATUS_LABELS = {
     DECLINED: _l("Not taken up"),
     RESERVED: _l("Kept in the reserve for next year"),
 }
+
+CHANNEL_LABELS = {
+    STATION_QR: _l("Liaison station QR code"),
+    RECEPTION_DAY: _l("Reception day"),
+    COURTYARD: _l("Courtyard meeting"),
+    FROM_DEPUTY: _l("Gathered by a deputy"),
+    FROM_DEPARTMENT: _l("Passed on by a department"),
+    ONLINE: _l("Online"),
+}
+
+# Shown for a proposal declined before reasons were chosen from the list: its text stays.
+UNCLASSIFIED = _l("Unclassified")
