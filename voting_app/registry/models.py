@@ -29,7 +29,7 @@ class Grid(db.Model):
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     # A GeoJSON geometry (Polygon or MultiPolygon, lon/lat), or None: drawn from its children's.
-    boundary: Mapped[dict | None] = mapped_column(JSON)
+    boundary: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped["Grid | None"] = relationship(remote_side=[id], foreign_keys=[parent_id])
