@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from voting_app import audit, table_files
 from voting_app.db import db
+from voting_app.registry import grid_map
 from voting_app.registry.grids import (
     CENTRE,
     GRID,
@@ -208,3 +209,14 @@ def shapes_at(level: int) -> dict[int, tuple[dict, ...]]:
             found[key].append(boundary)
         own.update({key: tuple(value) for key, value in found.items()})
     return own
+
+
+def draw_map(level: int, values: dict[int, tuple[str, int | None]], title: str, suppressed_label: str) -> str:
+    """The SVG choropleth of the grids at `level`: `values` gives each grid's value as shown
+    and its colour class (None: hatched, too few answers); a grid missing from it is hatched."""
+    shapes = shapes_at(level)
+    regions = [
+        grid_map.Region(grid.id, grid.name, *values.get(grid.id, ("", None)), shapes.get(grid.id, ()))
+        for grid in at_level(level)
+    ]
+    return grid_map.draw(regions, title, suppressed_label)
