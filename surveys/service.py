@@ -231,7 +231,8 @@ def add_placement(actor: str, survey: Survey, name: str, grid_id: int | None = N
     placement = Placement(survey_id=survey.id, name=name.strip(), code=_unused_short_code(Placement, Placement.code), grid_id=grid_id)
     db.session.add(placement)
     db.session.flush()
-    audit.record(actor, "survey.placement_add", f"survey:{survey.id}", placement=placement.id, name=placement.name, grid=grid_id)
+    audit.record(actor, "survey.placement_add", f"survey:{survey.id}", placement=placement.id, name=placement.name,
+                 **({"grid": grid_id} if grid_id else {}))
     return placement
 
 
@@ -264,7 +265,7 @@ def issue_household_codes(actor: str, survey: Survey, count: int, secret: str, g
         HouseholdCode(survey_id=survey.id, code_hash=rules.code_hash(secret, code), grid_id=grid_id) for code in codes
     )
     db.session.flush()
-    audit.record(actor, "survey.codes_issue", f"survey:{survey.id}", count=count, grid=grid_id)
+    audit.record(actor, "survey.codes_issue", f"survey:{survey.id}", count=count, **({"grid": grid_id} if grid_id else {}))
     return [f"{code[:4]}-{code[4:]}" for code in codes]
 
 

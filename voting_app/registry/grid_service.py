@@ -4,7 +4,7 @@ and what any feature needs to split its figures by grid. Services flush; the cal
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from voting_app import audit, table_files
 from voting_app.db import db
@@ -38,7 +38,9 @@ class ImportSummary:
 def level_column(level: int):
     """The column a figure is grouped by to split it at `level`: every grid names its centre
     and its unit grid (itself at its own level), so any level is one GROUP BY."""
-    return {CENTRE: Grid.centre_id, UNIT: Grid.unit_id, GRID: Grid.id}[level]
+    if level == GRID:  # a centre or unit grid is no grid at this level
+        return case((Grid.level == GRID, Grid.id), else_=None)
+    return {CENTRE: Grid.centre_id, UNIT: Grid.unit_id}[level]
 
 
 def stored_grids() -> list[StoredGrid]:
@@ -201,7 +203,7 @@ def shapes_at(level: int) -> dict[int, tuple[dict, ...]]:
         own[grid_id] = (boundary,) if boundary else ()
     missing = [grid_id for grid_id, shape in own.items() if not shape]
     if missing and level < GRID:
-        column = level_column(level)
+        column = {CENTRE: Grid.centre_id, UNIT: Grid.unit_id}[level]
         found = defaultdict(list)
         for key, boundary in db.session.execute(
             select(column, Grid.boundary).where(column.in_(missing), Grid.level == GRID, Grid.boundary.is_not(None))

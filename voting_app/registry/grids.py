@@ -113,9 +113,8 @@ def parse_grid_table(table: Iterable[Sequence[object]], stored: Iterable[StoredG
         rows.append(GridRow(line, code, values["name"], values.get("parent", ""), level))
     if not rows and not errors:
         errors.append(RowError(header_line + 1, "empty_file"))
-    if errors:
-        return GridParse(tuple(rows), tuple(errors))
-    return GridParse(tuple(rows), hierarchy_errors(rows, stored))
+    errors += hierarchy_errors(rows, stored)
+    return GridParse(tuple(rows), tuple(sorted(errors, key=lambda error: error.line)))
 
 
 def hierarchy_errors(rows: Sequence[GridRow], stored: Iterable[StoredGrid] = ()) -> tuple[RowError, ...]:
