@@ -63,7 +63,8 @@ def seed_grid_survey(actor: str, project_id: int | None) -> None:
     satisfaction = survey.questions[0]
     grids = db.session.execute(select(Grid.id, Grid.centre_id).where(Grid.level == GRID).order_by(Grid.code)).all()
     centres = sorted({centre_id for _, centre_id in grids})
-    leaning = {centre_id: 0.45 + 0.05 * index for index, centre_id in enumerate(centres)}  # share of 满意 in a centre
+    # Satisfaction (满意 + 基本满意) by centre, from 50% in the first to 95% in the last; 满意 is 60% of it.
+    leaning = {centre_id: 0.5 + 0.05 * index for index, centre_id in enumerate(centres)}
     codes, responses = [], []
     for index, (grid_id, centre_id) in enumerate(grids):
         answered = _answers_in(rng, index, centres.index(centre_id))
@@ -74,7 +75,8 @@ def seed_grid_survey(actor: str, project_id: int | None) -> None:
                           "created_at": opened})
             if used_at is not None:
                 roll = rng.random()
-                value = RATE_SATISFIED if roll < leaning[centre_id] else RATE_MOSTLY if roll < leaning[centre_id] + 0.3 else RATE_DISSATISFIED
+                value = (RATE_SATISFIED if roll < 0.6 * leaning[centre_id] else RATE_MOSTLY if roll < leaning[centre_id]
+                         else RATE_DISSATISFIED)
                 responses.append((grid_id, used_at, value))
     db.session.execute(insert(HouseholdCode), codes)
     rows = [{"survey_id": survey.id, "grid_id": grid_id, "submitted_at": at, "week_start": week_start(at), "is_assisted": False,
