@@ -753,7 +753,8 @@ def grid_results(survey: Survey, level: int, include_flagged: bool = True) -> li
     by grid and value from their index alone (ix_survey_answers_question_grid, grouped in its
     order), then those few thousand rows summed by the grid's ancestor of that level."""
     question = next((q for q in survey.questions if q.kind == SATISFACTION), None)
-    if question is None:
+    grids = grid_service.at_level(level)
+    if question is None or not grids:  # no grids listed: nothing to split by, and no need to read the answers
         return []
     conditions = [Answer.question_id == question.id, Answer.value.is_not(None), Answer.is_held.is_(False)]
     if not include_flagged:
@@ -770,7 +771,7 @@ def grid_results(survey: Survey, level: int, include_flagged: bool = True) -> li
         .group_by(column, by_grid.c.value)
     ):
         counts[key][value] = int(number)
-    cells = [GridCell(grid, satisfaction_rate(counts.get(grid.id, {}))) for grid in grid_service.at_level(level)]
+    cells = [GridCell(grid, satisfaction_rate(counts.get(grid.id, {}))) for grid in grids]
     if counts.get(None):
         cells.append(GridCell(None, satisfaction_rate(counts[None])))
     return cells
