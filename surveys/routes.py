@@ -33,9 +33,8 @@ from voting_app.labels import rating_labels
 from surveys.forms import CodesForm, PlacementForm, QuestionEnglishForm, QuestionForm, SurveyForm
 from voting_app.labels import grid_level_labels, too_few_note
 from voting_app.registry import grid_service
-from voting_app.registry.grid_forms import GridChoiceForm, LevelForm
+from voting_app.registry.grid_forms import GridChoiceForm, chosen_level
 from voting_app.registry.grid_map import PALETTE, rate_class, rate_labels
-from voting_app.registry.grids import UNIT
 from surveys.models import TOKENED, Answer, Placement, Question, Response, Survey
 from voting_app.db import db, reads_first, start_writing, utcnow
 from voting_app.errors import DomainError
@@ -328,18 +327,11 @@ def _include_flagged() -> bool:
     return request.args.get("flagged", "include") != "exclude"
 
 
-def _level() -> tuple[LevelForm, int]:
-    form = LevelForm(formdata=request.args)
-    level = form.level.data if "level" in request.args and form.validate() else UNIT
-    form.level.data = level
-    return form, level
-
-
 @bp.get("/surveys/<int:survey_id>/results")
 def results(survey_id: int):
     survey = _survey(survey_id)
     outcome = service.results(survey, _include_flagged())
-    level_form, level = _level()
+    level_form, level = chosen_level(request.args)
     return render_template(
         "surveys/results.html",
         survey=survey,
@@ -362,7 +354,7 @@ def results(survey_id: int):
 def grid_map(survey_id: int):
     """The satisfaction rate by grid as a map drawn on the server, with the same figures in a table."""
     survey = _survey(survey_id)
-    level_form, level = _level()
+    level_form, level = chosen_level(request.args)
     cells = service.grid_results(survey, level, _include_flagged())
     values = {
         cell.grid.id: (f"{cell.rate.rate_text}% (n={cell.rate.valid})", rate_class(cell.rate.rate_tenths))

@@ -22,9 +22,8 @@ from voting_app.proposals.status import STATUS_LABELS
 from voting_app.qr import qr_svg
 from voting_app.labels import grid_level_labels
 from voting_app.registry import grid_service
-from voting_app.registry.grid_forms import GridChoiceForm, LevelForm
+from voting_app.registry.grid_forms import GridChoiceForm, chosen_level
 from voting_app.registry.grid_map import PALETTE, count_breaks, count_class, count_labels
-from voting_app.registry.grids import UNIT
 from voting_app.uploads import photos_before_writing
 from voting_app.web import current_actor, flash_domain_error, int_arg, public_url
 
@@ -329,9 +328,7 @@ def proposal_counts():
 @bp.get("/proposals/by-grid")
 def proposal_grid_counts():
     """Proposals by grid at a chosen level: a map of how many, and the counts by status."""
-    form = LevelForm(formdata=request.args)
-    level = form.level.data if "level" in request.args and form.validate() else UNIT
-    form.level.data = level
+    form, level = chosen_level(request.args)
     rows = service.counts_by_grid(level)
     breaks = count_breaks([row.total for row in rows if row.key is not None])
     values = {row.key.id: (str(row.total), count_class(row.total, breaks)) for row in rows if row.key is not None}

@@ -68,3 +68,12 @@ class GridChoiceForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         fill_grid_choices(self.grid_id)
+
+
+def chosen_level(args) -> tuple[LevelForm, int]:
+    """The level a page splits by, from its query string (`?level=1|2|3`); unit grids unless
+    a valid one is asked for."""
+    form = LevelForm(formdata=args)
+    level = form.level.data if "level" in args and form.validate() else UNIT
+    form.level.data = level
+    return form, level

@@ -14,9 +14,9 @@ from voting_app.web import current_actor, int_arg
 bp = Blueprint("grids", __name__, url_prefix="/grids")
 
 
-def _page(**context):
-    parent = db.get_or_404(Grid, context.pop("parent_id")) if context.get("parent_id") else None
-    context.pop("parent_id", None)
+def _page(parent_id: int | None = None, **context):
+    """The hierarchy under `parent_id` (None: the centres) with both import forms."""
+    parent = db.get_or_404(Grid, parent_id) if parent_id else None
     return render_template(
         "grids/list.html",
         parent=parent,
@@ -67,10 +67,10 @@ def grid_boundaries():
     """Store the boundaries of a GeoJSON file whole, or none of them and say why."""
     form = BoundaryFileForm()
     if not form.validate_on_submit():
-        return _page(parent_id=None, boundary_form=form), 400
+        return _page(boundary_form=form), 400
     parsed = grid_service.check_boundary_file(form.file.data.read())
     if not parsed.is_valid:
-        return _page(parent_id=None, boundary_form=form, boundary_errors=parsed.errors), 400
+        return _page(boundary_form=form, boundary_errors=parsed.errors), 400
     changed = grid_service.import_boundaries(current_actor(), parsed)
     db.session.commit()
     flash(_("Boundaries imported: %(count)s grids have a new boundary.", count=changed), "success")
