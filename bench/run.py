@@ -2,7 +2,7 @@
 run on the same machine (a bare Flask endpoint inserting one row into the same database under
 the same gunicorn configuration). Prints a table and writes bench/out/latest.json.
 
-    python -m bench.run [--deputies 3000] [--residents 3000] [--responses 1000000] [--skip pg,faults]
+    python -m bench.run [--deputies 3000] [--residents 3000] [--responses 1000000] [--skip pg,faults,grids]
 """
 
 import argparse
@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bench.client import Call, percentile, run_all
+from bench.grid_results import grid_results_case
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -668,6 +669,11 @@ def check(results: dict) -> list[tuple[str, str, bool]]:
         million = results["million"]
         rows.append((f"results at {million['responses']:,}: page and JSON under 500 ms", f"{million['page_ms']} / {million['json_ms']} ms",
                      million["page_ms"] < 500 and million["json_ms"] < 500))
+    for key, where in (("grids_sqlite", "SQLite"), ("grids_postgres", "PostgreSQL")):
+        if key in results:
+            grids = results[key]
+            rows.append((f"per-grid results at {grids['responses']:,} responses ({where}): under {grids['target_ms']} ms",
+                         f"{grids['slowest_ms']} ms, {grids['ratio_to_baseline']}x a bare count", grids["slowest_ms"] < grids["target_ms"]))
     if "storm_postgres" in results:
         pg = results["storm_postgres"]
         rows.append(("PostgreSQL, 2 servers: none lost or doubled", f"{pg['stored']} stored, {pg['lost']} lost, {pg['doubled']} doubled",
@@ -693,7 +699,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=100, help="residents in flight at once")
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--casts", type=int, default=40, help="ballots cast alone, and at most as many during the upload flood")
-    parser.add_argument("--skip", default="", help="comma-separated: flood,million,pg,faults")
+    parser.add_argument("--skip", default="", help="comma-separated: flood,million,grids,pg,faults")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     results: dict = {"machine": {"cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
@@ -716,6 +722,11 @@ def main(argv: list[str] | None = None) -> int:
         if "million" not in skip:
             print(f"results at {args.responses:,} responses ...", flush=True)
             results["million"] = million_responses(db_path, db_url, args.responses)
+        if "grids" not in skip:
+            print(f"per-grid results at {args.responses:,} responses ...", flush=True)
+            grids_path = Path(folder) / "grids.sqlite3"
+            migrate(f"sqlite:///{grids_path}")
+            results["grids_sqlite"] = grid_results_case(f"sqlite:///{grids_path}", args.responses, make_app)
         if "faults" not in skip:
             print("SIGKILL in the middle of a storm ...", flush=True)
             results["kill"] = kill_mid_storm(db_url, args.deputies)
@@ -724,6 +735,11 @@ def main(argv: list[str] | None = None) -> int:
         pg_url = fresh_postgres("bench_storm")
         migrate(pg_url)
         results["storm_postgres"] = ballot_storm(pg_url, args.deputies, servers=2, workers=3)
+        if "grids" not in skip:
+            print(f"per-grid results at {args.responses:,} responses on PostgreSQL ...", flush=True)
+            grids_url = fresh_postgres("bench_grids")
+            migrate(grids_url)
+            results["grids_postgres"] = grid_results_case(grids_url, args.responses, make_app)
         if "faults" not in skip:
             print("PostgreSQL outage ...", flush=True)
             results["outage"] = database_outage(min(args.deputies, 600))

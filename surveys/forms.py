@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from surveys.models import MULTIPLE, OPEN_MODE, RATING, SATISFACTION, SINGLE, TEXT, TOKENED
 from voting_app.forms import Form
+from voting_app.registry.grid_forms import fill_grid_choices, grid_field
 from voting_app.projects.models import APPROVED, IN_PROGRESS, OPERATING
 
 MODE_CHOICES = [
@@ -62,7 +63,17 @@ class QuestionEnglishForm(Form):
 
 class PlacementForm(Form):
     name = StringField(_l("Where the QR code is posted"), validators=[DataRequired(), Length(max=200)])
+    grid_id = grid_field(_l("Grid it hangs in"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fill_grid_choices(self.grid_id)
 
 
 class CodesForm(Form):
     count = IntegerField(_l("How many household codes"), default=100, validators=[DataRequired(), NumberRange(min=1, max=5000)])
+    grid_id = grid_field(_l("Grid of these households"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fill_grid_choices(self.grid_id)

@@ -1,6 +1,6 @@
 """Surveys, their questions and placements, one-time household codes, and responses.
 
-Answers repeat the few response fields that results are split by (placement, week,
+Answers repeat the few response fields that results are split by (placement, grid, week,
 assisted, flagged, held), so every count runs as one GROUP BY over an index, also at a million
 responses. Nothing here identifies a resident: answers carry no address, and the per-address
 counter holds only a hash under a random key that lives one day and is then deleted with it.
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from voting_app.db import db, utcnow
 from surveys.rules import MULTIPLE, RATING, SATISFACTION, SINGLE, TEXT
 from voting_app.projects.models import Project
+from voting_app.registry.models import Grid
 
 OPEN_MODE, TOKENED = "open", "tokened"
 QUESTION_KINDS = (SATISFACTION, SINGLE, MULTIPLE, RATING, TEXT)
@@ -82,9 +83,12 @@ class Placement(db.Model):
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     code: Mapped[str] = mapped_column(String(16), unique=True)
+    # The grid the code hangs in: answers scanned here count for it.
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     survey: Mapped[Survey] = relationship(back_populates="placements")
+    grid: Mapped[Grid | None] = relationship()
 
 
 class HouseholdCode(db.Model):
@@ -96,6 +100,8 @@ class HouseholdCode(db.Model):
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     used_at: Mapped[datetime | None]
+    # The grid of the batch it was printed in: the answer it brings counts for that grid.
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -109,6 +115,9 @@ class Response(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
     placement_id: Mapped[int | None] = mapped_column(ForeignKey("survey_placements.id"))
+    # From its placement or its household code's batch, set when it is answered. A grid
+    # holds hundreds of households: it says where, never who.
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     week_start: Mapped[date]
     is_assisted: Mapped[bool] = mapped_column(default=False)
@@ -150,6 +159,8 @@ class Answer(db.Model):
         Index("ix_survey_answers_survey_question_value", "survey_id", "question_id", "value"),
         Index("ix_survey_answers_question_value", "question_id", "value", "placement_id"),
         Index("ix_survey_answers_question_week", "question_id", "week_start"),
+        # Results by grid: read from the index alone, grouped in its order (surveys.service.grid_results).
+        Index("ix_survey_answers_question_grid", "question_id", "grid_id", "value", "is_flagged", "is_held"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,6 +172,7 @@ class Answer(db.Model):
     text: Mapped[str | None] = mapped_column(Text)
     is_hidden: Mapped[bool] = mapped_column(default=False)
     placement_id: Mapped[int | None]
+    grid_id: Mapped[int | None]
     week_start: Mapped[date]
     is_assisted: Mapped[bool] = mapped_column(default=False)
     is_flagged: Mapped[bool] = mapped_column(default=False)

@@ -22,6 +22,7 @@ from flask_babel import get_locale, gettext as _
 from flask_babel import to_utc, to_user_timezone
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -30,6 +31,10 @@ from surveys.charts import placement_figure
 from voting_app.web import PLOTLY_JS
 from voting_app.labels import rating_labels
 from surveys.forms import CodesForm, PlacementForm, QuestionEnglishForm, QuestionForm, SurveyForm
+from voting_app.labels import grid_level_labels, too_few_note
+from voting_app.registry import grid_service
+from voting_app.registry.grid_forms import GridChoiceForm, chosen_level
+from voting_app.registry.grid_map import PALETTE, rate_class, rate_labels
 from surveys.models import TOKENED, Answer, Placement, Question, Response, Survey
 from voting_app.db import db, reads_first, start_writing, utcnow
 from voting_app.errors import DomainError
@@ -243,7 +248,7 @@ def placement_add(survey_id: int):
     survey = _survey(survey_id)
     form = PlacementForm()
     if form.validate_on_submit():
-        service.add_placement(current_actor(), survey, form.name.data)
+        service.add_placement(current_actor(), survey, form.name.data, form.grid_id.data)
         db.session.commit()
     else:
         flash(_("Name the place where the QR code will be posted."), "error")
@@ -253,6 +258,19 @@ def placement_add(survey_id: int):
 def _placement(survey_id: int, placement_id: int) -> tuple[Survey, Placement]:
     survey = _survey(survey_id)
     return survey, get_child_or_404(Placement, placement_id, survey_id=survey.id)
+
+
+@bp.route("/surveys/<int:survey_id>/placements/<int:placement_id>/grid", methods=["GET", "POST"])
+def placement_grid(survey_id: int, placement_id: int):
+    """The grid a placement hangs in: answers scanned there from now on count for it."""
+    survey, placement = _placement(survey_id, placement_id)
+    form = GridChoiceForm(obj=placement)
+    if form.validate_on_submit():
+        service.set_placement_grid(current_actor(), survey, placement, form.grid_id.data)
+        db.session.commit()
+        flash(_("Grid saved for %(name)s.", name=placement.name), "success")
+        return _to_detail(survey)
+    return render_template("surveys/placement_grid.html", survey=survey, placement=placement, form=form), 400 if form.errors else 200
 
 
 @bp.get("/surveys/<int:survey_id>/placements/<int:placement_id>/qr.png")
@@ -290,7 +308,7 @@ def codes_issue(survey_id: int):
     if sheet_already_printed():
         return _to_detail(survey)
     try:
-        codes = service.issue_household_codes(current_actor(), survey, form.count.data, current_app.config["SECRET_KEY"])
+        codes = service.issue_household_codes(current_actor(), survey, form.count.data, current_app.config["SECRET_KEY"], form.grid_id.data)
         db.session.commit()
     except DomainError as error:
         flash_domain_error(error)
@@ -313,16 +331,41 @@ def _include_flagged() -> bool:
 def results(survey_id: int):
     survey = _survey(survey_id)
     outcome = service.results(survey, _include_flagged())
+    level_form, level = chosen_level(request.args)
     return render_template(
         "surveys/results.html",
         survey=survey,
         results=outcome,
+        level_form=level_form,
+        level=level,
+        level_labels=grid_level_labels(),
+        grid_cells=service.grid_results(survey, level, _include_flagged()),
+        min_answers=service.GRID_MIN_ANSWERS,
         figure=_figure(outcome),
         plotly_js=PLOTLY_JS,
         placement_rows=lambda r: [(p.name if p else _("No placement (household slip or paper)"), rate) for p, rate in r.by_placement],
         week_rows=lambda r: [(week.isoformat(), rate) for week, rate in r.by_week],
         entry_rows=lambda r: [(_("Assisted entry") if assisted else _("Answered by residents"), rate) for assisted, rate in r.by_entry],
         option_labels=_option_labels,
+    )
+
+
+@bp.get("/surveys/<int:survey_id>/grid-map")
+def grid_map(survey_id: int):
+    """The satisfaction rate by grid as a map drawn on the server, with the same figures in a table."""
+    survey = _survey(survey_id)
+    level_form, level = chosen_level(request.args)
+    cells = service.grid_results(survey, level, _include_flagged())
+    values = {
+        cell.grid.id: (f"{cell.rate.rate_text}% (n={cell.rate.valid})", rate_class(cell.rate.rate_tenths))
+        for cell in cells if cell.grid is not None and not cell.is_suppressed
+    }
+    labels = grid_level_labels()
+    title = _("Satisfaction rate by %(level)s: %(survey)s", level=labels[level], survey=survey.title)
+    svg = Markup(grid_service.draw_map(level, values, title, str(too_few_note())))
+    return render_template(
+        "surveys/grid_map.html", survey=survey, cells=cells, svg=svg, title=title, level_form=level_form, level=level,
+        level_labels=labels, legend=list(zip(PALETTE, rate_labels())), min_answers=service.GRID_MIN_ANSWERS,
     )
 
 

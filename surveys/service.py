@@ -30,7 +30,7 @@ from surveys.models import (
     Survey,
     SurveyTally,
 )
-from surveys.rates import SatisfactionRate, mean_rating, satisfaction_rate, shares
+from surveys.rates import SMALL_SAMPLE, SatisfactionRate, mean_rating, satisfaction_rate, shares
 from voting_app import audit
 from voting_app.audit import AuditEntry
 from voting_app.ballots.counting import RATINGS
@@ -38,6 +38,8 @@ from voting_app.codes import new_code
 from voting_app.db import db, dialect_insert, scrub_after_commit, utcnow
 from voting_app.errors import ConflictError, DomainError
 from voting_app.projects.service import Rating
+from voting_app.registry import grid_service
+from voting_app.registry.models import Grid
 
 def _unused_short_code(model, column) -> str:
     while True:
@@ -225,19 +227,31 @@ def remove_question(actor: str, survey: Survey, question: Question) -> None:
     db.session.refresh(survey)
 
 
-def add_placement(actor: str, survey: Survey, name: str) -> Placement:
-    placement = Placement(survey_id=survey.id, name=name.strip(), code=_unused_short_code(Placement, Placement.code))
+def add_placement(actor: str, survey: Survey, name: str, grid_id: int | None = None) -> Placement:
+    placement = Placement(survey_id=survey.id, name=name.strip(), code=_unused_short_code(Placement, Placement.code), grid_id=grid_id)
     db.session.add(placement)
     db.session.flush()
-    audit.record(actor, "survey.placement_add", f"survey:{survey.id}", placement=placement.id, name=placement.name)
+    audit.record(actor, "survey.placement_add", f"survey:{survey.id}", placement=placement.id, name=placement.name,
+                 **({"grid": grid_id} if grid_id else {}))
     return placement
+
+
+def set_placement_grid(actor: str, survey: Survey, placement: Placement, grid_id: int | None) -> None:
+    """The grid a placement hangs in. Answers already given keep the grid they were given:
+    a code moved to another grid does not move what was answered where it hung before."""
+    if placement.grid_id == grid_id:
+        return
+    placement.grid_id = grid_id
+    db.session.flush()
+    audit.record(actor, "survey.placement_grid", f"survey:{survey.id}", placement=placement.id, grid=grid_id)
 
 
 HOUSEHOLD_CODE_LENGTH = 8
 
 
-def issue_household_codes(actor: str, survey: Survey, count: int, secret: str) -> list[str]:
-    """One-time codes for a tokened survey; only their keyed hashes are kept."""
+def issue_household_codes(actor: str, survey: Survey, count: int, secret: str, grid_id: int | None = None) -> list[str]:
+    """One-time codes for a tokened survey, printed for one grid (or none); only their keyed
+    hashes are kept."""
     if survey.mode != TOKENED:
         raise DomainError(_l("Household codes are for surveys answered with a code."))
     if not 1 <= count <= 5000:
@@ -247,9 +261,11 @@ def issue_household_codes(actor: str, survey: Survey, count: int, secret: str) -
         code = new_code(HOUSEHOLD_CODE_LENGTH)
         if code not in codes:
             codes.append(code)
-    db.session.add_all(HouseholdCode(survey_id=survey.id, code_hash=rules.code_hash(secret, code)) for code in codes)
+    db.session.add_all(
+        HouseholdCode(survey_id=survey.id, code_hash=rules.code_hash(secret, code), grid_id=grid_id) for code in codes
+    )
     db.session.flush()
-    audit.record(actor, "survey.codes_issue", f"survey:{survey.id}", count=count)
+    audit.record(actor, "survey.codes_issue", f"survey:{survey.id}", count=count, **({"grid": grid_id} if grid_id else {}))
     return [f"{code[:4]}-{code[4:]}" for code in codes]
 
 
@@ -308,8 +324,9 @@ def submit_response(
     checked = rules.check_answers(question_specs(survey), submitted)
     if not checked.is_valid:
         raise AnswerErrors(dict(checked.errors))
+    grid_id = placement.grid_id if placement else None
     if survey.mode == TOKENED and entered_by_id is None:
-        _claim_household_code(survey, household_code or "", secret)
+        grid_id = _claim_household_code(survey, household_code or "", secret) or grid_id
     local = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
     seen = 1
     if address and survey.mode != TOKENED and entered_by_id is None:
@@ -320,6 +337,7 @@ def submit_response(
     response = Response(
         survey_id=survey.id,
         placement_id=placement.id if placement else None,
+        grid_id=grid_id,
         submitted_at=moment,
         week_start=week,
         is_assisted=entered_by_id is not None,
@@ -339,6 +357,7 @@ def submit_response(
             "text": answer.text,
             "is_hidden": False,
             "placement_id": response.placement_id,
+            "grid_id": grid_id,
             "week_start": week,
             "is_assisted": response.is_assisted,
             "is_flagged": is_flagged,
@@ -428,15 +447,18 @@ def _dedupe_key(day: date) -> bytes:
     return key.key
 
 
-def _claim_household_code(survey: Survey, code: str, secret: str) -> None:
+def _claim_household_code(survey: Survey, code: str, secret: str) -> int | None:
+    """Mark the code used; returns the grid of its batch (a grid, shared by hundreds of
+    households, is all the response learns of the code)."""
     if not code.strip():
         raise DomainError(_l("Type the code printed on your household's slip."))
     digest = rules.code_hash(secret, code)
-    code_id = db.session.scalar(
-        select(HouseholdCode.id).where(HouseholdCode.survey_id == survey.id, HouseholdCode.code_hash == digest)
-    )
-    if code_id is None:
+    found = db.session.execute(
+        select(HouseholdCode.id, HouseholdCode.grid_id).where(HouseholdCode.survey_id == survey.id, HouseholdCode.code_hash == digest)
+    ).first()
+    if found is None:
         raise DomainError(_l("This code is not valid for this survey. Check the code on your slip."))
+    code_id, grid_id = found
     claimed = db.session.execute(
         update(HouseholdCode)
         .where(HouseholdCode.id == code_id, HouseholdCode.used_at.is_(None))
@@ -444,6 +466,7 @@ def _claim_household_code(survey: Survey, code: str, secret: str) -> None:
     )
     if claimed.rowcount != 1:
         raise ConflictError(_l("This code has already been used: each household answers once."))
+    return grid_id
 
 
 # ---- moderation ----------------------------------------------------------------------
@@ -703,6 +726,55 @@ def _rate_splits(survey: Survey, question: Question, conditions) -> dict:
         "by_week": [(key, satisfaction_rate(value)) for key, value in sorted(by_week.items())],
         "by_entry": [(bool(key), satisfaction_rate(value)) for key, value in sorted(by_entry.items())],
     }
+
+
+# A grid's cell with fewer valid answers than this shows no rate, only 样本不足 (too few to
+# say). The line is the one the survey rates already draw (surveys.rates.SMALL_SAMPLE, 30:
+# below it a rate is for reference only); a grid, unlike a whole survey, is small enough
+# that a rate under it would be read as a verdict on a few dozen households, so it is held back.
+GRID_MIN_ANSWERS = SMALL_SAMPLE
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One grid's satisfaction at the chosen level; `grid` None: answers with no grid at that level."""
+
+    grid: Grid | None
+    rate: SatisfactionRate
+
+    @property
+    def is_suppressed(self) -> bool:
+        return self.rate.valid < GRID_MIN_ANSWERS
+
+
+def grid_results(survey: Survey, level: int, include_flagged: bool = True) -> list[GridCell]:
+    """The survey's satisfaction rate by grid at `level` (centre, unit grid or grid), for
+    every grid of that level. One statement: the answers to the satisfaction question counted
+    by grid and value from their index alone (ix_survey_answers_question_grid, grouped in its
+    order), then those few thousand rows summed by the grid's ancestor of that level."""
+    question = next((q for q in survey.questions if q.kind == SATISFACTION), None)
+    grids = grid_service.at_level(level)
+    if question is None or not grids:  # no grids listed: nothing to split by, and no need to read the answers
+        return []
+    conditions = [Answer.question_id == question.id, Answer.value.is_not(None), Answer.is_held.is_(False)]
+    if not include_flagged:
+        conditions.append(Answer.is_flagged.is_(False))
+    by_grid = (
+        select(Answer.grid_id, Answer.value, func.count().label("number"))
+        .where(*conditions).group_by(Answer.grid_id, Answer.value).subquery()
+    )
+    column = grid_service.level_column(level)
+    counts: dict[int | None, dict[str, int]] = defaultdict(dict)
+    for key, value, number in db.session.execute(
+        select(column, by_grid.c.value, func.sum(by_grid.c.number))
+        .select_from(by_grid.outerjoin(Grid, Grid.id == by_grid.c.grid_id))
+        .group_by(column, by_grid.c.value)
+    ):
+        counts[key][value] = int(number)
+    cells = [GridCell(grid, satisfaction_rate(counts.get(grid.id, {}))) for grid in grids]
+    if counts.get(None):
+        cells.append(GridCell(None, satisfaction_rate(counts[None])))
+    return cells
 
 
 def visible_comments(survey: Survey, page: int = 1, per_page: int = 50, include_hidden: bool = False):

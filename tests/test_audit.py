@@ -203,8 +203,14 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
         assessment = db.session.scalars(select(Round).where(Round.method == "satisfaction")).one()
         from surveys.models import Response, Survey
 
-        surveys = db.session.scalars(select(Survey)).all()
+        surveys = db.session.scalars(select(Survey).where(Survey.project_id.is_not(None))).all()
         responses = {s.id: db.session.scalar(select(func.count()).select_from(Response).where(Response.survey_id == s.id)) for s in surveys}
+        from voting_app.registry.models import Grid
+
+        grids = dict(db.session.execute(select(Grid.level, func.count()).group_by(Grid.level)).all())
+        by_grid = db.session.execute(
+            select(func.count()).select_from(Response).where(Response.grid_id.is_not(None)).group_by(Response.grid_id)
+        ).scalars().all()
         assessed = (assessment.state, len(assessment.candidates))
         placements = [len(s.placements) for s in surveys]
         result = service.count_round(finished)
@@ -216,6 +222,8 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
     assert assessed == ("announced", 4)
     assert len(responses) == 3 and all(200 <= n <= 400 for n in responses.values())
     assert all(count >= 3 for count in placements)
+    assert grids == {1: 10, 2: 128, 3: 625}
+    assert any(n >= 30 for n in by_grid) and any(n < 30 for n in by_grid)  # the demo map shows rates and 样本不足
     with app.app_context():
         from voting_app.projects import delivery
         from voting_app.projects.models import Project

@@ -158,18 +158,19 @@ def _register_blueprints(app: Flask) -> None:
     from voting_app.audit_routes import bp as audit_bp
     from voting_app.auth.routes import bp as auth_bp
     from voting_app.ballots.routes import bp as ballots_bp
-    from voting_app.labels import mark_labels, rating_labels, small_sample_note
+    from voting_app.labels import mark_labels, rating_labels, small_sample_note, too_few_note
     from voting_app.main.routes import bp as main_bp
     from voting_app.permissions import can, guard_request
     from voting_app.projects.routes import bp as projects_bp
     from voting_app.proposals.routes import bp as proposals_bp
+    from voting_app.registry.grid_routes import bp as grids_bp
     from voting_app.screen.routes import bp as screen_bp
     from voting_app.reports.routes import bp as reports_bp
     from voting_app.assets import bp as assets_bp, vendor_url
     from voting_app.web import is_large_type
     from voting_app.sessions.routes import bp as sessions_bp
 
-    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, screen_bp, reports_bp, assets_bp, audit_bp):
+    for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, grids_bp, screen_bp, reports_bp, assets_bp, audit_bp):
         app.register_blueprint(blueprint)
     init_surveys(app)
     app.before_request(guard_request)
@@ -191,6 +192,7 @@ def _register_blueprints(app: Flask) -> None:
             "rating_labels": rating_labels,
             "mark_labels": mark_labels,
             "small_sample_note": small_sample_note,
+            "too_few_note": too_few_note,
             "vendor_url": vendor_url,
             "large_type": is_large_type(),
         }

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from surveys import service as surveys
-from voting_app import demo_delivery
+from voting_app import demo_delivery, demo_grids
 from voting_app.auth.service import create_user
 from voting_app.ballots import keys, sealing
 from voting_app.ballots import service as ballots
@@ -133,15 +133,18 @@ def _pick_rating(rng: random.Random, mix: tuple[float, float]) -> str:
     return RATE_MOSTLY if roll < mix[0] + mix[1] else RATE_DISSATISFIED
 
 
-def _demo_surveys(rng: random.Random, projects: list[Project], grid_worker) -> None:
-    """Resident surveys with a few hundred answers each, over six weeks and several placements."""
+def _demo_surveys(rng: random.Random, projects: list[Project], grid_worker, grid_ids: list[int]) -> None:
+    """Resident surveys with a few hundred answers each, over six weeks and several placements,
+    each placement in a grid."""
     opened = utcnow() - timedelta(weeks=7)
+    placed = 0
     for project, places, mix in zip(projects, SURVEY_PLACES, SATISFACTION_MIX):
         survey = surveys.create_from_template(
             "demo", f"{project.name}群众满意度调查", project.id, OPERATING, opens_at=opened
         )
         for place in places:
-            surveys.add_placement("demo", survey, place)
+            surveys.add_placement("demo", survey, place, demo_grids.grid_for(grid_ids, placed))
+            placed += 1
         placements = survey.placements[1:]
         satisfaction, effect, rating, comment = survey.questions
         effects = [option["key"] for option in effect.options]
@@ -223,6 +226,8 @@ def seed(rng_seed: int = 2027) -> str:
     officers = demo_delivery.seed_officers(passwords)
     # The first candidates came in as residents' proposals at the liaison stations.
     demo_delivery.seed_proposals(rng, actor, staff.display_name, main_round, CANDIDATES[:3])
+    grid_ids = demo_grids.seed_grids(actor)
+    demo_grids.place_proposals(grid_ids)
     for name, summary, investment, department, due in CANDIDATES[3:]:
         ballots.add_candidate(actor, main_round, name, summary, Decimal(investment), department, date.fromisoformat(due))
     ballots.open_round(presiding.get_id(), main_round)
@@ -253,7 +258,8 @@ def seed(rng_seed: int = 2027) -> str:
     demo_delivery.seed_delivery(rng, actor, staff.display_name, delivered, elected_projects, departments, officers,
                                 present_deputies)
     grid_worker = create_user("grid1", "樊城区网格员 周红", GRID_WORKER, passwords.setdefault("grid1", "demo-" + secrets.token_hex(4)))
-    _demo_surveys(rng, delivered, grid_worker)
+    _demo_surveys(rng, delivered, grid_worker, grid_ids)
+    demo_grids.seed_grid_survey(actor, None)
     _demo_assessment(rng, actor, congress, presiding, scrutineer, delivered, present_deputies, shares)
 
     trial = ballots.create_round(actor, congress, TRIAL_ROUND_NAME, "for_against", 2, "roster", "electronic")

@@ -1,6 +1,8 @@
 """Forms shared by several areas, and the base every form of the app derives from."""
 
 from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import DataRequired
 
 from voting_app.web import MAX_ID
 
@@ -18,6 +20,13 @@ class Form(FlaskForm):
 
 class ButtonForm(Form):
     """A form with nothing but the CSRF token, for POST buttons."""
+
+
+class SealedTableForm(Form):
+    """An import preview's Import button: carries the checked table, signed
+    (voting_app.table_files.seal_table), so the import stores exactly what the preview showed."""
+
+    table = HiddenField(validators=[DataRequired()])
 
 
 def record_id(value) -> int:

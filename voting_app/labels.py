@@ -11,6 +11,7 @@ from voting_app.ballots.counting import (
     RATE_SATISFIED,
 )
 from surveys.rates import SMALL_SAMPLE
+from voting_app.registry.grids import CENTRE, GRID, UNIT
 
 
 def rating_labels() -> dict:
@@ -24,3 +25,13 @@ def mark_labels() -> dict:
 def small_sample_note():
     """The note beside a residents' rate with too few answers to read much into."""
     return _l("Fewer than %(n)s answers: for reference only", n=SMALL_SAMPLE)
+
+
+def grid_level_labels() -> dict:
+    """The three levels of the district's grids, by their number (voting_app.registry.grids)."""
+    return {CENTRE: _l("Grid centre"), UNIT: _l("Unit grid"), GRID: _l("Grid")}
+
+
+def too_few_note():
+    """What a grid's cell shows instead of a rate when it has too few answers (样本不足)."""
+    return _l("Too few answers")

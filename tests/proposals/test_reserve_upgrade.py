@@ -36,6 +36,7 @@ def test_proposals_survive_the_upgrade_and_the_reserve_goes_back_to_received_on_
         from voting_app.proposals import service
         from voting_app.proposals.models import Proposal
 
+        upgrade(directory=MIGRATIONS)  # the models are today's: later columns (a proposal's grid) must exist
         service.reserve_proposal("test", "测试", db.session.get(Proposal, 1), "今年未入选，明年再议")
         service.set_window("test", 2026, date(2026, 7, 1), date(2026, 8, 31))
         db.session.commit()

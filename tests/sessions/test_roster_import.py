@@ -393,7 +393,9 @@ def test_an_altered_foreign_or_stale_preview_imports_nothing(app, client, staff,
         other = sessions.create_session("test", "另一次会议").id
         db.session.commit()
     refused_preview(client, post(client, import_url(app, other), {"table": token}))
-    monkeypatch.setattr(sessions, "PREVIEW_SECONDS", -1)
+    from voting_app import table_files
+
+    monkeypatch.setattr(table_files, "PREVIEW_SECONDS", -1)
     refused_preview(client, confirm(client, app, congress_id, page))
     assert rows(app, congress_id) == [] and rows(app, other) == []
     monkeypatch.undo()

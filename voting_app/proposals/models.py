@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
 from voting_app.projects.models import Photo
+from voting_app.registry.models import Grid
 
 RECEIVED, ACCEPTED, MERGED, DECLINED = "received", "accepted", "merged", "declined"
 RESERVED = "reserved"  # 储备库: good, not chosen this year, screened again next year
@@ -79,6 +80,8 @@ class Proposal(db.Model):
     # (ProposalMerge keeps where staff merged it).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
     candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"), index=True)
+    # Where it is about, set by screening staff: counts by grid at any level.
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     screened_by_name: Mapped[str] = mapped_column(String(100), default="")
     screened_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -86,6 +89,7 @@ class Proposal(db.Model):
     station: Mapped[LiaisonStation | None] = relationship()
     decline_reasons: Mapped[list[DeclineReason]] = relationship(secondary=proposal_decline_reasons,
                                                                 order_by=DeclineReason.position)
+    grid: Mapped[Grid | None] = relationship()
     merged_into: Mapped["Proposal | None"] = relationship(remote_side=[id])
     photos: Mapped[list[Photo]] = relationship(order_by="Photo.id", foreign_keys="Photo.proposal_id")
 

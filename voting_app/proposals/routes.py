@@ -6,6 +6,7 @@ import io
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from wtforms.fields.choices import SelectChoice
 
@@ -26,6 +27,10 @@ from voting_app.proposals.summary import breakdown, tally
 from voting_app.proposals.window import is_short
 from voting_app.spreadsheets import csv_cell
 from voting_app.qr import qr_svg
+from voting_app.labels import grid_level_labels
+from voting_app.registry import grid_service
+from voting_app.registry.grid_forms import GridChoiceForm, chosen_level
+from voting_app.registry.grid_map import PALETTE, count_breaks, count_class, count_labels
 from voting_app.uploads import photos_before_writing
 from voting_app.web import current_actor, flash_domain_error, int_arg, public_url
 
@@ -190,7 +195,7 @@ def _round_choices() -> list[SelectChoice]:
 
 
 def _detail_page(proposal: Proposal, accept_form=None, merge_form=None, decline_form=None, reserve_form=None,
-                 status: int = 200):
+                 grid_form=None, status: int = 200):
     accept_form = accept_form or AcceptForm(formdata=None)
     accept_form.round_id.choices = _round_choices()
     accept_form.offer_departments()
@@ -202,6 +207,7 @@ def _detail_page(proposal: Proposal, accept_form=None, merge_form=None, decline_
         button=ButtonForm(),
         decline_form=decline_form or _decline_form(formdata=None),
         reserve_form=reserve_form or ReserveForm(formdata=None),
+        grid_form=grid_form or GridChoiceForm(formdata=None, obj=proposal),
         may_reserve=service.may_reserve(proposal),
         duplicates=db.session.scalars(db.select(Proposal).where(Proposal.merged_into_id == proposal.id)).all(),
         supporters=service.supporters(proposal),
@@ -234,6 +240,18 @@ def _screened(proposal: Proposal, message: str):
 @bp.get("/proposals/<int:proposal_id>")
 def proposal_detail(proposal_id: int):
     return _detail_page(_proposal(proposal_id))
+
+
+@bp.post("/proposals/<int:proposal_id>/grid")
+def proposal_grid(proposal_id: int):
+    """The grid a proposal is about, set at screening (any level: a centre when it is no nearer)."""
+    proposal = _proposal(proposal_id)
+    form = GridChoiceForm()
+    if not form.validate_on_submit():
+        return _detail_page(proposal, grid_form=form, status=400)
+    service.set_grid(current_actor(), proposal, form.grid_id.data)
+    db.session.commit()
+    return _screened(proposal, _("Grid saved."))
 
 
 @bp.post("/proposals/<int:proposal_id>/accept")
@@ -550,6 +568,23 @@ def summary_csv():
                 *(row.status(s) for s in SUMMARY_STATUSES), row.elected, *(row.reason(r) for r in reason_keys))])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=proposal-summary-{year}.csv"})
+
+
+@bp.get("/proposals/by-grid")
+def proposal_grid_counts():
+    """Proposals by grid at a chosen level: a map of how many, and the counts by status."""
+    form, level = chosen_level(request.args)
+    rows = service.counts_by_grid(level)
+    breaks = count_breaks([row.total for row in rows if row.key is not None])
+    values = {row.key.id: (str(row.total), count_class(row.total, breaks)) for row in rows if row.key is not None}
+    labels = grid_level_labels()
+    title = _("Proposals by %(level)s", level=labels[level])
+    return render_template(
+        "proposals/by_grid.html", rows=rows, level=level, level_form=form, level_labels=labels, title=title,
+        svg=Markup(grid_service.draw_map(level, values, title, "")),
+        legend=list(zip(PALETTE, count_labels(breaks))), statuses=STATUS_LABELS,
+        totals={key: sum(row.by_status.get(key, 0) for row in rows) for key in STATUSES},
+    )
 
 
 @bp.route("/proposals/stations", methods=["GET", "POST"])

@@ -27,6 +27,8 @@ from voting_app.proposals.models import (ACCEPTED, CHANNELS, CHANNELS_AT_A_STATI
 from voting_app.proposals.status import CHANNEL_LABELS
 from voting_app.proposals.summary import Fact
 from voting_app.proposals.window import Collection, Window, collection_on
+from voting_app.registry import grid_service
+from voting_app.registry.models import Grid
 
 THEMES = (
     "roads_transport",
@@ -364,6 +366,32 @@ def counts_by_station() -> list[CountRow]:
     stations = db.session.scalars(select(LiaisonStation).order_by(LiaisonStation.name)).all()
     rows = [CountRow(station, grouped.get(station.id, {})) for station in stations]
     return rows + ([CountRow(None, grouped[None])] if None in grouped else [])
+
+
+def counts_by_grid(level: int) -> list[CountRow]:
+    """Proposals by status for every grid at `level` (centre, unit grid or grid): one GROUP BY
+    over the grid's ancestor of that level; a last row (key None) for those with no grid there."""
+    column = grid_service.level_column(level)
+    grouped: dict[int | None, dict[str, int]] = {}
+    for key, status, number in db.session.execute(
+        select(column, Proposal.status, func.count())
+        .select_from(Proposal).outerjoin(Grid, Grid.id == Proposal.grid_id)
+        .group_by(column, Proposal.status)
+    ):
+        grouped.setdefault(key, {})[status] = number
+    rows = [CountRow(grid, grouped.get(grid.id, {})) for grid in grid_service.at_level(level)]
+    if None in grouped:
+        rows.append(CountRow(None, grouped[None]))
+    return rows
+
+
+def set_grid(actor: str, proposal: Proposal, grid_id: int | None) -> None:
+    """The grid a proposal is about, set at screening."""
+    if proposal.grid_id == grid_id:
+        return
+    proposal.grid_id = grid_id
+    db.session.flush()
+    audit.record(actor, "proposal.grid", f"proposal:{proposal.id}", grid=grid_id)
 
 
 def counts_by_theme() -> list[CountRow]:

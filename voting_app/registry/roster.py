@@ -11,6 +11,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from voting_app.table_files import alias_keys, cell_text, column_key, find_header, header_forms, header_positions, search_text
+
 COLUMN_ALIASES = {
     "number": (
         "代表证号", "代表证号码", "代表证编号", "证号", "代表编号", "编号", "代表号",
@@ -33,7 +35,6 @@ NOT_KEPT = (
 )
 REQUIRED_COLUMNS = ("number", "name")
 MAX_LENGTHS = {"number": 32, "name": 64, "delegation": 100, "unit": 200}
-HEADER_SEARCH_ROWS = 5
 # A row whose first filled cell starts so is a footer or a note under the table, not a deputy.
 NOTE_STARTS = (
     "制表", "审核", "审批", "复核", "填表", "填报", "合计", "总计", "共计", "小计", "备注", "说明", "签字", "签名",
@@ -105,16 +106,6 @@ class NumberClash:
     other_line: int = 0
 
 
-def search_text(text: str) -> str:
-    """Text as a search compares it: full-width and half-width alike (NFKC), any letter case,
-    and without any kind of space or invisible character (U+3000, NBSP, thin spaces, tabs,
-    zero-width spaces). "唐　军", "唐 军" and "唐军" are the same."""
-    folded = unicodedata.normalize("NFKC", text)
-    return "".join(
-        char for char in folded if not char.isspace() and unicodedata.category(char) not in ("Zs", "Zl", "Zp", "Cf")
-    ).casefold()
-
-
 def matches(query: str, number: str, name: str, delegation: str) -> bool:
     """The desk's and the roster page's search: part of a name or delegation, or a whole
     deputy number ("1" finds 001; "00" finds nobody)."""
@@ -143,50 +134,28 @@ def in_roster_order(deputies: Iterable, number=lambda deputy: deputy.number) -> 
     return sorted(deputies, key=lambda deputy: number_sort_key(number(deputy)))
 
 
-def _header_forms(header: object) -> list[str]:
-    """The header as typed, and without a note in brackets ("姓名（必填）") or brackets around it,
-    each without spaces of any kind and letter case."""
-    text = search_text(str(header or "").replace("\ufeff", ""))
-    forms = [text, re.sub(r"\(.*?\)|\[.*?\]|【.*?】|〔.*?〕", "", text), text.strip("()[]【】〔〕*")]
-    return [form for form in forms if form]
-
-
-_ALIAS_KEYS = {search_text(alias): key for key, aliases in COLUMN_ALIASES.items() for alias in aliases}
+_ALIAS_KEYS = alias_keys(COLUMN_ALIASES)
 _NOT_KEPT = {search_text(alias) for alias in NOT_KEPT}
 
 
 def _column_key(header: object) -> str | None:
-    return next((_ALIAS_KEYS[form] for form in _header_forms(header) if form in _ALIAS_KEYS), None)
-
-
-def _cell(value: object) -> str:
-    """A cell's text with the spaces at its ends trimmed; the spaces inside stay as typed."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+    return column_key(header, _ALIAS_KEYS)
 
 
 def _header_positions(header: Sequence[object]) -> dict[str, int]:
-    positions: dict[str, int] = {}
-    for position, title in enumerate(header):
-        key = _column_key(title)
-        if key and key not in positions:
-            positions[key] = position
-    return positions
+    return header_positions(header, _ALIAS_KEYS)
 
 
 def _ignored_columns(header: Sequence[object], positions: dict[str, int]) -> tuple[IgnoredColumn, ...]:
     used = set(positions.values())
     ignored = []
     for position, title in enumerate(header):
-        text = _cell(title).replace("\ufeff", "")
+        text = cell_text(title).replace("\ufeff", "")
         if position in used or not text:
             continue
         if _column_key(title):
             reason = "repeated"
-        elif any(form in _NOT_KEPT for form in _header_forms(title)):
+        elif any(form in _NOT_KEPT for form in header_forms(title)):
             reason = "not_kept"
         else:
             reason = "unknown"
@@ -209,25 +178,14 @@ def _is_note(cells: list[str], positions: dict[str, int]) -> bool:
     return not (position == positions["number"] and PLAUSIBLE_NUMBER.fullmatch(unicodedata.normalize("NFKC", text)))
 
 
-def _find_header(lines: list[tuple[int, list]]) -> int:
-    """The first of the first few rows that names both required columns; else the one that
-    names the most roster columns (so a missing column is reported as what it is)."""
-    candidates = lines[:HEADER_SEARCH_ROWS]
-    for index, (_, row) in enumerate(candidates):
-        if all(key in _header_positions(row) for key in REQUIRED_COLUMNS):
-            return index
-    counts = [len(_header_positions(row)) for _, row in candidates]
-    return counts.index(max(counts))
-
-
 def parse_roster(table: Iterable[Sequence[object]]) -> RosterParse:
     """Check a table; its header is found among the first few non-empty rows (offices often
     put a title row above it). Lines are 1-based."""
-    lines = [(index, [_cell(value) for value in row]) for index, row in enumerate(table, start=1)]
+    lines = [(index, [cell_text(value) for value in row]) for index, row in enumerate(table, start=1)]
     lines = [(index, row) for index, row in lines if any(row)]
     if not lines:
         return RosterParse((), (RowError(1, "empty_file"),))
-    header_index = _find_header(lines)
+    header_index = find_header(lines, REQUIRED_COLUMNS, _ALIAS_KEYS)
     header_line, header = lines[header_index]
     positions = _header_positions(header)
     ignored = _ignored_columns(header, positions)

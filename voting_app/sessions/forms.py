@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, HiddenField, StringField
+from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from voting_app.forms import Form
+from voting_app.forms import Form, SealedTableForm
 
 
 class SessionForm(Form):
@@ -22,10 +22,7 @@ class RosterImportForm(Form):
     )
 
 
-class RosterConfirmForm(Form):
-    """The preview's Import button: carries the checked table, signed (service.seal_table)."""
-
-    table = HiddenField(validators=[DataRequired()])
+RosterConfirmForm = SealedTableForm
 
 
 class CardScanForm(Form):

@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from voting_app import audit
+from voting_app import audit, table_files
 from voting_app.auth.service import token_digest
 from voting_app.clock import beijing_today
 from voting_app.db import db, utcnow
@@ -150,26 +149,20 @@ def check_table(filename: str, data: bytes) -> tuple[list[list[str]], RosterPars
     return table, parse_roster(table)
 
 
-PREVIEW_SECONDS = 3600  # a preview left open longer is checked again: the file may have changed since
-
-
-def _sealer(secret: str, congress_id: int) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=f"roster-import:{congress_id}")
+def _salt(congress_id: int) -> str:
+    return f"roster-import:{congress_id}"
 
 
 def seal_table(secret: str, congress_id: int, table: list[list[str]]) -> str:
-    """The checked table, signed and compressed, for the preview page to send back with its
-    Import button: the import then stores exactly what the preview showed, and no upload is
-    kept on the server in between."""
-    return _sealer(secret, congress_id).dumps(table)
+    """The checked table sealed for the preview's Import button (`table_files.seal_table`)."""
+    return table_files.seal_table(secret, _salt(congress_id), table)
 
 
 def import_sealed(actor: str, congress: CongressSession, secret: str, sealed: str) -> ImportSummary | None:
     """Import a table sealed by the preview; None when it is not one (altered, another
-    session's, or older than PREVIEW_SECONDS)."""
-    try:
-        table = _sealer(secret, congress.id).loads(sealed, max_age=PREVIEW_SECONDS)
-    except BadSignature:
+    session's, or older than table_files.PREVIEW_SECONDS)."""
+    table = table_files.unseal_table(secret, _salt(congress.id), sealed)
+    if table is None:
         return None
     parsed = parse_roster(table)
     return import_roster(actor, congress, parsed) if parsed.is_valid else None
