@@ -125,9 +125,11 @@ def _to_detail(project: Project, anchor: str | None = None):
 def project_new():
     form = ProjectForm()
     unserved = form.offer_departments()
+    form.offer_groups()
     if form.validate_on_submit():
         try:
-            project = service.create_project(current_actor(), current_user.label, department=form.chosen_department(current_actor()), **form.values())
+            project = service.create_project(current_actor(), current_user.label, department=form.chosen_department(current_actor()),
+                                             supervision_group=service.chosen_group(form.supervision_group_id.data), **form.values())
             db.session.commit()
             return _to_detail(project)
         except DomainError as error:
@@ -141,9 +143,11 @@ def project_edit(project_id: int):
     project = db.get_or_404(Project, project_id)
     form = ProjectForm(obj=project)
     unserved = form.offer_departments()
+    form.offer_groups()
     if form.validate_on_submit():
         try:
-            service.update_project(current_actor(), current_user.label, project, department=form.chosen_department(current_actor()), **form.values())
+            service.update_project(current_actor(), current_user.label, project, department=form.chosen_department(current_actor()),
+                                   supervision_group=service.chosen_group(form.supervision_group_id.data), **form.values())
             db.session.commit()
             return _to_detail(project)
         except DomainError as error:
