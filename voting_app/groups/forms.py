@@ -13,7 +13,7 @@ KIND_LABELS = {REGIONAL: _l("By place"), PROFESSIONAL: _l("Professional")}
 
 class GroupForm(Form):
     name = StringField(_l("Group name"), validators=[DataRequired(), Length(max=NAME_MAX)])
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(kind, KIND_LABELS[kind]) for kind in GROUP_KINDS])
+    kind = SelectField(_l("Group kind"), choices=[SelectChoice(kind, KIND_LABELS[kind]) for kind in GROUP_KINDS])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=NOTE_MAX)])
     convener_id = SelectField(_l("Convener"), coerce=optional_id, validate_choice=False)
 
