@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -72,7 +73,7 @@ def test_membership_rules(app):
     from voting_app.db import db
     from voting_app.registry import groups
 
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         term, other = _term_with_deputies(), _term_with_deputies()
         place = groups.create_group("test", term, " 米公街道  代表小组 ", REGIONAL)
         assert place.name == "米公街道 代表小组"
@@ -113,7 +114,7 @@ def test_a_group_supervising_a_project_is_not_deleted(app):
     from voting_app.registry import groups
     from voting_app.registry.models import DeputyGroup, GroupMembership
 
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         term = _term_with_deputies()
         group = groups.create_group("test", term, "牛首镇代表小组")
         groups.add_member("test", group, _deputy(term, "003"))
@@ -132,7 +133,7 @@ def test_bulk_add_names_each_bad_line_and_stores_nothing(app):
     from voting_app.db import db
     from voting_app.registry import groups
 
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         term = _term_with_deputies()
         group = groups.create_group("test", term, "米公街道代表小组")
         groups.add_member("test", group, _deputy(term, "002"))
