@@ -67,10 +67,15 @@ class ProjectForm(DepartmentChoice, Form):
 
     def offer_groups(self) -> None:
         """Every term's deputy groups, newest term first; a project may have none."""
+        from voting_app.registry.group_rules import term_title
         from voting_app.registry.groups import all_groups
 
+        groups = all_groups()
+        several_terms = len({group.term_id for group in groups}) > 1
         self.supervision_group_id.choices = [SelectChoice("", str(_l("— None —")))] + [
-            SelectChoice(group.id, group.name) for group in all_groups()
+            SelectChoice(group.id, f"{group.name}（{term_title(group.term.congress.name, group.term.number)}）"
+                         if several_terms else group.name)
+            for group in groups
         ]
 
     def values(self) -> dict:
