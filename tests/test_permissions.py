@@ -104,7 +104,23 @@ def url_arguments(world) -> dict:
         "filename": "css/app.css",
         "name": "plotly-basic-4.1.1.min.js",
         **survey_world(world),
+        **group_world(world),
     }
+
+
+def group_world(world) -> dict:
+    """A deputy group of the world's term with one member, supervising the world's project."""
+    from voting_app.db import db
+    from voting_app.projects.models import Project
+    from voting_app.registry import groups
+    from voting_app.sessions.models import CongressSession
+
+    term = db.session.get(CongressSession, world.session_id).term
+    group = groups.create_group("test", term, "米公街道代表小组")
+    membership = groups.add_member("test", group, term.deputies[0])
+    db.session.scalars(db.select(Project)).first().supervision_group_id = group.id
+    db.session.commit()
+    return {"group_id": group.id, "membership_id": membership.id}
 
 
 def routes(app):

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from surveys import service as surveys
-from voting_app import demo_delivery, demo_grids
+from voting_app import demo_delivery, demo_grids, demo_groups
 from voting_app.auth.service import create_user
 from voting_app.ballots import keys, sealing
 from voting_app.ballots import service as ballots
@@ -267,6 +267,7 @@ def seed(rng_seed: int = 2027) -> str:
         ballots.add_candidate(actor, trial, name, summary, Decimal(investment), department, date.fromisoformat(due))
     next_session = sessions.create_session(actor, "樊城区第十九届人民代表大会第七次会议", "樊城区人民会堂", date(2028, 1, 10))
     demo_delivery.seed_next_session_candidates(actor, staff.display_name, next_session)
+    demo_groups.seed_groups(actor, congress.term)
 
     lines = [
         SERVER_NOTE,

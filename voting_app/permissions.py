@@ -59,6 +59,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "proposal.screen": frozenset({STAFF}),
     # Liaison stations and the grid hierarchy: where proposals come from and answers are split by.
     "station.manage": frozenset({STAFF}),
+    # Deputy groups (代表小组) and their members
+    "group.manage": frozenset({STAFF}),
     # Resident surveys
     "survey.manage": frozenset({STAFF}),
     "survey.results": frozenset({STAFF, PRESIDING}),
@@ -236,6 +238,16 @@ ENDPOINTS: dict[str, str] = {
     "auth.account_new": "account.manage",
     "auth.account_unlock": "account.manage",
     "auth.account_security": "account.own",
+    "groups.group_list": "group.manage",
+    "groups.group_new": "group.manage",
+    "groups.group_detail": "group.manage",
+    "groups.group_edit": "group.manage",
+    "groups.group_delete": "group.manage",
+    "groups.member_add": "group.manage",
+    "groups.member_bulk": "group.manage",
+    "groups.member_remove": "group.manage",
+    "groups.membership_import": "group.manage",
+    "groups.membership_template": "group.manage",
 }
 
 

@@ -63,6 +63,20 @@ class ProjectForm(DepartmentChoice, Form):
     stage = SelectField(_l("Stage"), choices=[SelectChoice(stage, STAGE_LABELS[stage]) for stage in STAGES])
     progress_percent = IntegerField(_l("Progress (percent)"), default=0, validators=[Optional(), NumberRange(min=0, max=100)])
     spent = DecimalField(_l("Spent so far (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
+    supervision_group_id = SelectField(_l("Supervision group"), coerce=optional_id)
+
+    def offer_groups(self) -> None:
+        """Every term's deputy groups, newest term first; a project may have none."""
+        from voting_app.registry.group_rules import term_title
+        from voting_app.registry.groups import all_groups
+
+        groups = all_groups()
+        several_terms = len({group.term_id for group in groups}) > 1
+        self.supervision_group_id.choices = [SelectChoice("", str(_l("— None —")))] + [
+            SelectChoice(group.id, f"{group.name}（{term_title(group.term.congress.name, group.term.number)}）"
+                         if several_terms else group.name)
+            for group in groups
+        ]
 
     def values(self) -> dict:
         """The project's fields; the department is chosen apart (service.chosen_department)."""
@@ -82,7 +96,8 @@ def field_labels() -> dict:
     """How each field reads in a project's history."""
     form_fields = ProjectForm.__dict__
     labels = {name: form_fields[name].args[0] for name in ("name", "summary", "year", "budget", "location", "stage", "progress_percent", "spent")}
-    return {"created": _l("Project created"), "department": _l("Responsible department"), **labels}
+    return {"created": _l("Project created"), "department": _l("Responsible department"),
+            "supervision_group": _l("Supervision group"), **labels}
 
 
 class ProjectFromCandidateForm(Form):

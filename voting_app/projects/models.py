@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
+from voting_app.registry.models import DeputyGroup
 
 APPROVED, IN_PROGRESS, OPERATING, ACCEPTED = "approved", "in_progress", "operating", "accepted"
 STAGES = (APPROVED, IN_PROGRESS, OPERATING, ACCEPTED)
@@ -43,8 +44,11 @@ class Project(db.Model):
     progress_percent: Mapped[int] = mapped_column(default=0)
     spent: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The deputy group that supervises it (督办小组): its members see it first in their supervision list.
+    supervision_group_id: Mapped[int | None] = mapped_column(ForeignKey("deputy_groups.id"), index=True)
 
     department: Mapped[Department | None] = relationship()
+    supervision_group: Mapped[DeputyGroup | None] = relationship()
     changes: Mapped[list["ProjectChange"]] = relationship(
         back_populates="project", order_by="ProjectChange.id.desc()", cascade="all, delete-orphan"
     )

@@ -30,6 +30,7 @@ from voting_app.projects.models import STAGES, Department, Milestone, Photo, Pro
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS, SUPERVISION_STATUS_LABELS, history_field_label
 from voting_app.projects.timeline import timeline_figure
 from voting_app.proposals import service as proposals
+from voting_app.registry.groups import all_groups, groups_of_deputy
 from voting_app.uploads import photos_before_writing
 from voting_app.web import PLOTLY_JS, current_actor, flash_domain_error, get_child_or_404, int_arg
 
@@ -46,7 +47,8 @@ def project_list():
     department_id = int_arg("department")
     band = request.args.get("satisfaction") if request.args.get("satisfaction") in SATISFACTION_FILTERS else None
     search = request.args.get("q", "").strip()
-    projects = service.filtered_projects(year, stage, department_id, search)
+    group_id = int_arg("group")
+    projects = service.filtered_projects(year, stage, department_id, search, group_id)
     ratings = service.project_ratings(current_app.extensions.get("rating_sources", []))
     if band:
         projects = [p for p in projects if service.satisfaction_band(ratings.get(p.id, [])) == band]
@@ -59,8 +61,10 @@ def project_list():
         ratings=ratings,
         years=years,
         departments=service.all_departments(),
+        groups=all_groups(),
         stages=STAGE_LABELS,
-        chosen={"year": "all" if year is None else year, "stage": stage, "department": department_id, "satisfaction": band},
+        chosen={"year": "all" if year is None else year, "stage": stage, "department": department_id, "satisfaction": band,
+                "group": group_id},
     )
 
 
@@ -125,9 +129,11 @@ def _to_detail(project: Project, anchor: str | None = None):
 def project_new():
     form = ProjectForm()
     unserved = form.offer_departments()
+    form.offer_groups()
     if form.validate_on_submit():
         try:
-            project = service.create_project(current_actor(), current_user.label, department=form.chosen_department(current_actor()), **form.values())
+            project = service.create_project(current_actor(), current_user.label, department=form.chosen_department(current_actor()),
+                                             supervision_group=service.chosen_group(form.supervision_group_id.data), **form.values())
             db.session.commit()
             return _to_detail(project)
         except DomainError as error:
@@ -141,9 +147,11 @@ def project_edit(project_id: int):
     project = db.get_or_404(Project, project_id)
     form = ProjectForm(obj=project)
     unserved = form.offer_departments()
+    form.offer_groups()
     if form.validate_on_submit():
         try:
-            service.update_project(current_actor(), current_user.label, project, department=form.chosen_department(current_actor()), **form.values())
+            service.update_project(current_actor(), current_user.label, project, department=form.chosen_department(current_actor()),
+                                   supervision_group=service.chosen_group(form.supervision_group_id.data), **form.values())
             db.session.commit()
             return _to_detail(project)
         except DomainError as error:
@@ -351,10 +359,16 @@ def supervision_answer(project_id: int, record_id: int):
 
 @bp.get("/supervision")
 def supervision_list():
+    """The deputy's own group's projects first (any year), then the rest of this year's."""
     year = service.default_year(service.project_years())
+    person = current_user.deputy.person
+    mine = service.projects_of_member(person)
+    seen = {project.id for project in mine}
     return render_template(
         "projects/supervision_list.html",
-        projects=service.filtered_projects(year=year) if year else [],
+        mine=mine,
+        my_groups=groups_of_deputy(person) if person else [],
+        projects=[p for p in service.filtered_projects(year=year) if p.id not in seen] if year else [],
         records=delivery.records_of_deputy(current_user.deputy),
         stages=STAGE_LABELS,
         status_labels=SUPERVISION_STATUS_LABELS,

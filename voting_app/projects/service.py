@@ -18,8 +18,10 @@ from voting_app.paging import search_words
 from voting_app.permissions import DEPARTMENT_OFFICER
 from voting_app.projects.models import APPROVED, IN_PROGRESS, STAGES, Department, Project, ProjectChange, StagePlan
 from voting_app.projects.schedule import stated_year
+from voting_app.registry.models import DeputyGroup, GroupMembership
 
-EDITABLE = ("name", "summary", "department", "year", "budget", "location", "stage", "progress_percent", "spent")
+EDITABLE = ("name", "summary", "department", "year", "budget", "location", "stage", "progress_percent", "spent",
+            "supervision_group")
 
 
 def department_named(name: str) -> Department | None:
@@ -177,7 +179,7 @@ def project_year(round_: Round) -> int:
 def _shown(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, Department):
+    if isinstance(value, (Department, DeputyGroup)):
         return value.name
     if isinstance(value, Decimal):
         return f"{value:.2f}"
@@ -295,7 +297,7 @@ def project_ratings(rating_sources) -> dict[int, list[Rating]]:
 
 
 def filtered_projects(year: int | None = None, stage: str | None = None, department_id: int | None = None,
-                      search: str | None = None) -> list[Project]:
+                      search: str | None = None, group_id: int | None = None) -> list[Project]:
     """The search matches name, summary, place and department, every typed word."""
     query = select(Project).outerjoin(Department, Department.id == Project.department_id).order_by(Project.year.desc(), Project.id)
     for word in search_words(search):
@@ -307,6 +309,8 @@ def filtered_projects(year: int | None = None, stage: str | None = None, departm
         query = query.where(Project.stage == stage)
     if department_id is not None:
         query = query.where(Project.department_id == department_id)
+    if group_id is not None:
+        query = query.where(Project.supervision_group_id == group_id)
     return list(db.session.scalars(query))
 
 
@@ -320,3 +324,37 @@ def default_year(years: list[int]) -> int | None:
 
 def project_years() -> list[int]:
     return list(db.session.scalars(select(Project.year).distinct().order_by(Project.year.desc())))
+
+
+# Supervision groups: a deputy group assigned to a project (the registry keeps the groups)
+
+
+def chosen_group(group_id: int | None) -> DeputyGroup | None:
+    if group_id is None:
+        return None
+    group = db.session.get(DeputyGroup, group_id)
+    if group is None:
+        raise DomainError(_l("Choose a deputy group from the list."))
+    return group
+
+
+def supervised_names(group: DeputyGroup) -> list[str]:
+    """The projects a group supervises, by name: what stops the group being deleted."""
+    return list(db.session.scalars(select(Project.name).where(Project.supervision_group_id == group.id).order_by(Project.id)))
+
+
+def supervised_counts(group_ids) -> dict[int, int]:
+    return dict(db.session.execute(
+        select(Project.supervision_group_id, func.count())
+        .where(Project.supervision_group_id.in_(group_ids)).group_by(Project.supervision_group_id)
+    ).all())
+
+
+def projects_of_member(person) -> list[Project]:
+    """Projects supervised by a group the person (a term's deputy) is a member of, newest year first."""
+    if person is None:
+        return []
+    mine = select(GroupMembership.group_id).where(GroupMembership.term_deputy_id == person.id)
+    return list(db.session.scalars(
+        select(Project).where(Project.supervision_group_id.in_(mine)).order_by(Project.year.desc(), Project.id)
+    ))

@@ -119,3 +119,43 @@ class Grid(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped["Grid | None"] = relationship(remote_side=[id], foreign_keys=[parent_id])
+
+
+class DeputyGroup(db.Model):
+    """A deputy group (代表小组) of a term: most by place (a town's or street's deputies), some
+    professional (教育, 心理健康). A group can supervise projects; its members see them first."""
+
+    __tablename__ = "deputy_groups"
+    __table_args__ = (UniqueConstraint("term_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("terms.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="regional")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    # The convener (召集人) is one of the members, or nobody yet.
+    convener_id: Mapped[int | None] = mapped_column(ForeignKey("term_deputies.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    term: Mapped[Term] = relationship()
+    convener: Mapped[TermDeputy | None] = relationship(foreign_keys=[convener_id])
+    memberships: Mapped[list["GroupMembership"]] = relationship(back_populates="group", cascade="all, delete-orphan")
+
+    @property
+    def members_in_roster_order(self) -> list[TermDeputy]:
+        return in_roster_order([membership.deputy for membership in self.memberships])
+
+
+class GroupMembership(db.Model):
+    """A term's deputy in a group; a deputy may be in several (one by place, one professional)."""
+
+    __tablename__ = "group_memberships"
+    __table_args__ = (UniqueConstraint("group_id", "term_deputy_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("deputy_groups.id"), index=True)
+    term_deputy_id: Mapped[int] = mapped_column(ForeignKey("term_deputies.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    group: Mapped[DeputyGroup] = relationship(back_populates="memberships")
+    deputy: Mapped[TermDeputy] = relationship()
