@@ -102,7 +102,17 @@ def url_arguments(world) -> dict:
         "filename": "css/app.css",
         "name": "plotly-basic-4.1.1.min.js",
         **survey_world(world),
+        **duty_arguments(world),
     }
+
+
+def duty_arguments(world) -> dict:
+    """The world's term and its first deputy, for the duty-record routes."""
+    from voting_app.db import db
+    from voting_app.sessions.models import Deputy
+
+    deputy = db.session.get(Deputy, world.deputy_ids[0])
+    return {"term_id": deputy.session.term_id, "person_id": deputy.term_deputy_id}
 
 
 def routes(app):
@@ -246,3 +256,4 @@ def test_the_policy_itself():
     assert allowed_roles("proposals.proposal_accept") == {STAFF}
     assert allowed_roles("projects.dashboard") == {STAFF, PRESIDING}
     assert allowed_roles("screen.go") == {STAFF, PRESIDING} == allowed_roles("screen.slide_fragment")
+    assert all(allowed_roles(endpoint) == {STAFF} for endpoint in ENDPOINTS if endpoint.startswith("duty."))
