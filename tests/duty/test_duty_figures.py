@@ -225,5 +225,5 @@ def test_the_export_speaks_chinese(app, duty_world):
     client = staff_client(app)
     client.set_cookie("lang", "zh_CN")
     book = workbook(client.get(f"/duty/terms/{duty_world.term_id}/duty.xlsx"))
-    assert book.sheetnames == ["履职统计", "签到记录", "督办记录", "代表资格变动"]
-    assert "北京时间" in book["履职统计"].cell(1, 1).value
+    assert book.sheetnames == ["履职档案", "签到", "督办次数", "代表资格变动"]
+    assert "北京时间" in book["履职档案"].cell(1, 1).value
