@@ -36,7 +36,7 @@ def test_duty_table_deputy_pages_and_export_on_the_demo(live_server, page_factor
     staff.get_by_role("link", name="樊城区第十九届人民代表大会").click()
     staff.wait_for_load_state()
     main = staff.locator("main").inner_text()
-    assert "第五次会议" in main and "第六次会议" in main and "尚未签到" in main  # the seventh has no check-in yet
+    assert "第五次会议" in main and "第六次会议" in main and "尚未开始签到" in main  # the seventh has no check-in yet
     rows = staff.locator("main table tbody tr")
     assert rows.count() == len(table.rows)
     first = table.rows[0]
