@@ -15,6 +15,7 @@ SERVICE_LAYERS = (
     "voting_app.ballots.service",
     "voting_app.projects.service",
     "voting_app.proposals.service",
+    "voting_app.duty.service",
     "surveys.service",
     "voting_app.screen.service",
 )
@@ -59,7 +60,8 @@ def test_the_registry_stands_below_every_feature():
     """Terms, deputies, groups, stations and grids are the ground: nothing under
     voting_app.registry imports a feature package."""
     features = ("voting_app.auth", "voting_app.sessions", "voting_app.ballots", "voting_app.projects",
-                "voting_app.proposals", "surveys", "voting_app.screen", "voting_app.reports")
+                "voting_app.proposals", "surveys", "voting_app.screen", "voting_app.reports",
+                "voting_app.duty")
     upward = [
         f"{module} imports {name}"
         for module, names in imports().items() if module.startswith("voting_app.registry")

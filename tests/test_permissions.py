@@ -105,6 +105,7 @@ def url_arguments(world) -> dict:
         "name": "plotly-basic-4.1.1.min.js",
         **survey_world(world),
         **group_world(world),
+        **duty_arguments(world),
     }
 
 
@@ -121,6 +122,15 @@ def group_world(world) -> dict:
     db.session.scalars(db.select(Project)).first().supervision_group_id = group.id
     db.session.commit()
     return {"group_id": group.id, "membership_id": membership.id}
+
+
+def duty_arguments(world) -> dict:
+    """The world's term and its first deputy, for the duty-record routes."""
+    from voting_app.db import db
+    from voting_app.sessions.models import Deputy
+
+    deputy = db.session.get(Deputy, world.deputy_ids[0])
+    return {"term_id": deputy.session.term_id, "person_id": deputy.term_deputy_id}
 
 
 def routes(app):
@@ -268,3 +278,4 @@ def test_the_policy_itself():
     assert allowed_roles("proposals.proposal_accept") == {STAFF}
     assert allowed_roles("projects.dashboard") == {STAFF, PRESIDING}
     assert allowed_roles("screen.go") == {STAFF, PRESIDING} == allowed_roles("screen.slide_fragment")
+    assert all(allowed_roles(endpoint) == {STAFF} for endpoint in ENDPOINTS if endpoint.startswith("duty."))

@@ -170,10 +170,12 @@ def _register_blueprints(app: Flask) -> None:
     from voting_app.web import is_large_type
     from voting_app.sessions.routes import bp as sessions_bp
     from voting_app.groups.routes import bp as groups_bp
+    from voting_app.duty.routes import bp as duty_bp
 
     for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, grids_bp, screen_bp, reports_bp, assets_bp, audit_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(groups_bp)
+    app.register_blueprint(duty_bp)
     init_surveys(app)
     app.before_request(guard_request)
 

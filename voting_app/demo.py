@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from surveys import service as surveys
-from voting_app import demo_delivery, demo_grids, demo_groups
+from voting_app import demo_delivery, demo_duty, demo_grids, demo_groups
 from voting_app.auth.service import create_user
 from voting_app.ballots import keys, sealing
 from voting_app.ballots import service as ballots
@@ -208,6 +208,7 @@ def seed(rng_seed: int = 2027) -> str:
 
     congress = sessions.create_session(actor, "樊城区第十九届人民代表大会第六次会议", "樊城区人民会堂", date(2027, 1, 12))
     sessions.import_roster(actor, congress, RosterParse(tuple(roster_rows(rng)), ()))
+    fifth = demo_duty.seed_term_history(actor, congress)
     db.session.refresh(congress)
     deputies = list(congress.deputies)
     cards = {card.deputy.id: card for card in issue_missing_cards(actor, congress)}
@@ -257,6 +258,7 @@ def seed(rng_seed: int = 2027) -> str:
     present_deputies = [d for d in deputies if d.is_present]
     demo_delivery.seed_delivery(rng, actor, staff.display_name, delivered, elected_projects, departments, officers,
                                 present_deputies)
+    demo_duty.seed_earlier_visits(fifth)
     grid_worker = create_user("grid1", "樊城区网格员 周红", GRID_WORKER, passwords.setdefault("grid1", "demo-" + secrets.token_hex(4)))
     _demo_surveys(rng, delivered, grid_worker, grid_ids)
     demo_grids.seed_grid_survey(actor, None)

@@ -71,6 +71,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "screen.drive": frozenset({STAFF, PRESIDING}),
     # Reports
     "report.view": frozenset({STAFF, PRESIDING}),
+    # Duty records (履职档案) of the term's deputies, and their export for duty evaluation
+    "duty.view": frozenset({STAFF}),
     # Administration
     "audit.view": frozenset({STAFF}),
     "account.manage": frozenset({STAFF}),
@@ -233,6 +235,10 @@ ENDPOINTS: dict[str, str] = {
     "reports.year_report": "report.view",
     "reports.year_report_xlsx": "report.view",
     "reports.project_report": "report.view",
+    "duty.term_list": "duty.view",
+    "duty.duty_table": "duty.view",
+    "duty.deputy_duty": "duty.view",
+    "duty.duty_export": "duty.view",
     "audit.audit_log": "audit.view",
     "auth.account_list": "account.manage",
     "auth.account_new": "account.manage",

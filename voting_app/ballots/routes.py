@@ -336,9 +336,10 @@ def round_followup(round_id: int):
 @bp.get("/rounds/<int:round_id>/turnout")
 def round_turnout(round_id: int):
     round_ = _round(round_id)
-    return render_template(
-        "ballots/turnout.html", round=round_, waiting=service.deputies_not_voted(round_), returned=service.returned_count(round_.id)
-    )
+    # Who is still to vote helps the desk while the round is open; once it closes, who voted is a
+    # fact of the secret ballot that no page keeps (duty records, tests/duty/test_duty_secrecy.py).
+    waiting = service.deputies_not_voted(round_) if round_.state == OPEN else None
+    return render_template("ballots/turnout.html", round=round_, waiting=waiting, returned=service.returned_count(round_.id))
 
 
 @bp.get("/rounds/<int:round_id>/status.json")
