@@ -72,6 +72,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.view": frozenset({STAFF}),
     "account.manage": frozenset({STAFF}),
     "account.own": frozenset(ACCOUNT_ROLES),
+    # Congresses, terms and the standing registry (contacts included): the committee's staff.
+    "registry.manage": frozenset({STAFF}),
 }
 
 ENDPOINTS: dict[str, str] = {
@@ -216,6 +218,15 @@ ENDPOINTS: dict[str, str] = {
     "auth.account_new": "account.manage",
     "auth.account_unlock": "account.manage",
     "auth.account_security": "account.own",
+    "terms.term_list": "registry.manage",
+    "terms.congress_new": "registry.manage",
+    "terms.term_new": "registry.manage",
+    "terms.term_detail": "registry.manage",
+    "terms.term_import": "registry.manage",
+    "terms.registry_template": "registry.manage",
+    "terms.deputy_detail": "registry.manage",
+    "terms.office_change": "registry.manage",
+    "terms.deputy_elected": "registry.manage",
 }
 
 
