@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from voting_app.forms import Form
 from voting_app.registry.labels import congress_level_labels, deputy_level_labels, office_change_labels
@@ -27,7 +27,7 @@ class TermForm(Form):
 
     def validate_ends_on(self, field) -> None:
         if field.data and self.starts_on.data and field.data < self.starts_on.data:
-            raise ValueError(_l("A term cannot end before it starts."))
+            raise ValidationError(_l("A term cannot end before it starts."))
 
 
 class OfficeChangeForm(Form):
