@@ -157,10 +157,23 @@ def deputy_detail(term_id: int, person_id: int):
         "terms/deputy.html",
         term=term,
         person=person,
+        recorders=_recorders(person),
         attendance=attendance,
         records=records_of_deputy(rows[0]) if rows else [],
         today=beijing_today(),
     )
+
+
+def _recorders(person: TermDeputy) -> dict[str, str]:
+    """Who recorded each change, by their display name ("user:3" is 人大常委会办公室 李敏)."""
+    from voting_app.auth.models import User
+
+    names = {}
+    for change in person.changes:
+        kind, _, number = change.recorded_by.partition(":")
+        user = db.session.get(User, int(number)) if kind == "user" and number.isdecimal() else None
+        names[change.recorded_by] = user.display_name if user else change.recorded_by
+    return names
 
 
 def _reached(term: Term, day) -> list[CongressSession]:
