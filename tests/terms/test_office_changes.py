@@ -154,3 +154,23 @@ def test_the_session_roster_end_of_term_records_its_kind(app):
         sessions.end_term("test", row, date(2027, 3, 2), "因病去世", TODAY, "deceased")
         assert row.person.left_reason == "deceased" and row.person.changes[-1].kind == "deceased"
         assert row.term_ended_on == date(2027, 3, 2)
+
+
+def test_a_round_opens_only_with_a_quorum_of_the_deputies_in_office(app):
+    from voting_app.ballots import service as ballots
+    from voting_app.errors import DomainError
+
+    with app.app_context():
+        term, (meeting,) = term_with_sessions(date(2027, 3, 1), deputies=4)
+        for row in meeting.roster[:3]:
+            sessions.check_in(row, sessions.DESK)
+        round_ = ballots.create_round("test", meeting, "测试票决", "choose_up_to", 1, "roster", "paper")
+        ballots.add_candidate("test", round_, "项目甲")
+        ballots.add_candidate("test", round_, "项目乙")
+        for number in ("001", "002"):
+            sessions.record_office_change("test", person(term, number), RESIGNED, date(2027, 3, 1), "", TODAY)
+        figures = sessions.presence(meeting.id)
+        assert (figures.roster, figures.present, figures.has_quorum) == (2, 1, False)
+        with pytest.raises(DomainError):  # no quorum
+            ballots.open_round("test", round_)
+        assert round_.state == "draft"
