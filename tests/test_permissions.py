@@ -86,6 +86,15 @@ def department_officer(project_department):
     return officer
 
 
+def term_world(world) -> dict:
+    """The world's session's term, its congress and a deputy of its registry."""
+    from voting_app.db import db
+    from voting_app.sessions.models import CongressSession
+
+    term = db.session.get(CongressSession, world.session_id).term
+    return {"term_id": term.id, "congress_id": term.congress_id, "person_id": term.deputies[0].id}
+
+
 def grid_worker():
     from tests.conftest import make_user
 
@@ -106,6 +115,7 @@ def url_arguments(world) -> dict:
         **survey_world(world),
         **group_world(world),
         **duty_arguments(world),
+        **term_world(world),
     }
 
 

@@ -171,11 +171,15 @@ def _register_blueprints(app: Flask) -> None:
     from voting_app.sessions.routes import bp as sessions_bp
     from voting_app.groups.routes import bp as groups_bp
     from voting_app.duty.routes import bp as duty_bp
+    from voting_app.terms.routes import bp as terms_bp
+    from voting_app.registry.labels import congress_level_labels, deputy_level_labels, office_change_labels
+    from voting_app.registry.terms import meeting_label, term_label
 
     for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, grids_bp, screen_bp, reports_bp, assets_bp, audit_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(groups_bp)
     app.register_blueprint(duty_bp)
+    app.register_blueprint(terms_bp)
     init_surveys(app)
     app.before_request(guard_request)
 
@@ -199,6 +203,11 @@ def _register_blueprints(app: Flask) -> None:
             "too_few_note": too_few_note,
             "vendor_url": vendor_url,
             "large_type": is_large_type(),
+            "office_change_labels": office_change_labels,
+            "deputy_level_labels": deputy_level_labels,
+            "congress_level_labels": congress_level_labels,
+            "meeting_label": meeting_label,
+            "term_label": term_label,
         }
 
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from surveys import service as surveys
-from voting_app import demo_delivery, demo_duty, demo_grids, demo_groups
+from voting_app import demo_delivery, demo_duty, demo_grids, demo_groups, demo_terms
 from voting_app.auth.service import create_user
 from voting_app.ballots import keys, sealing
 from voting_app.ballots import service as ballots
@@ -85,7 +85,12 @@ def roster_rows(rng: random.Random) -> list[RosterRow]:
         for _ in range(size):
             number += 1
             area = delegation.replace("代表团", "")
-            rows.append(RosterRow(number + 1, f"{number:03d}", next(names), delegation, area + rng.choice(UNITS)))
+            rows.append(
+                RosterRow(
+                    number + 1, f"{number:03d}", next(names), delegation, area + rng.choice(UNITS),
+                    contact=demo_terms.demo_contact(number),
+                )
+            )
     return rows
 
 
@@ -207,6 +212,7 @@ def seed(rng_seed: int = 2027) -> str:
     actor = staff.get_id()
 
     congress = sessions.create_session(actor, "樊城区第十九届人民代表大会第六次会议", "樊城区人民会堂", date(2027, 1, 12))
+    demo_terms.date_the_term(congress.term)
     sessions.import_roster(actor, congress, RosterParse(tuple(roster_rows(rng)), ()))
     fifth = demo_duty.seed_term_history(actor, congress)
     db.session.refresh(congress)
@@ -267,6 +273,7 @@ def seed(rng_seed: int = 2027) -> str:
     trial = ballots.create_round(actor, congress, TRIAL_ROUND_NAME, "for_against", 2, "roster", "electronic")
     for name, summary, investment, department, due in CANDIDATES[10:14]:
         ballots.add_candidate(actor, trial, name, summary, Decimal(investment), department, date.fromisoformat(due))
+    demo_terms.seed_office_changes(actor, congress.term)
     next_session = sessions.create_session(actor, "樊城区第十九届人民代表大会第七次会议", "樊城区人民会堂", date(2028, 1, 10))
     demo_delivery.seed_next_session_candidates(actor, staff.display_name, next_session)
     demo_groups.seed_groups(actor, congress.term)

@@ -77,6 +77,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.view": frozenset({STAFF}),
     "account.manage": frozenset({STAFF}),
     "account.own": frozenset(ACCOUNT_ROLES),
+    # Congresses, terms and the standing registry (contacts included): the committee's staff.
+    "registry.manage": frozenset({STAFF}),
 }
 
 ENDPOINTS: dict[str, str] = {
@@ -254,6 +256,15 @@ ENDPOINTS: dict[str, str] = {
     "groups.member_remove": "group.manage",
     "groups.membership_import": "group.manage",
     "groups.membership_template": "group.manage",
+    "terms.term_list": "registry.manage",
+    "terms.congress_new": "registry.manage",
+    "terms.term_new": "registry.manage",
+    "terms.term_detail": "registry.manage",
+    "terms.term_import": "registry.manage",
+    "terms.registry_template": "registry.manage",
+    "terms.deputy_detail": "registry.manage",
+    "terms.office_change": "registry.manage",
+    "terms.deputy_elected": "registry.manage",
 }
 
 

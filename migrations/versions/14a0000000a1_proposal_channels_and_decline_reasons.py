@@ -7,7 +7,6 @@ Create Date: 2026-12-04 16:20:00
 Existing proposals all came through a station's QR form, so they become station_qr. Proposals
 declined before keep their text as the explanation and no reason: pages show them as unclassified.
 """
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from alembic import op
@@ -31,31 +30,6 @@ SEEDED_REASONS = (
 )
 # Where a downgrade puts proposals that have no station, since the older schema requires one.
 NO_STATION_CODE, NO_STATION_NAME = "NOSTATION", "（无联络站：网上或其他渠道）"
-
-
-@contextmanager
-def _rebuilding_proposals():
-    """SQLite rebuilds the proposals table to change a column's NOT NULL: it copies the rows, drops
-    the old table and renames the copy. Photos, merges and the proposals' own merged_into point at
-    it, so with foreign keys on the drop fails (or would cascade). SQLite's own recipe for such a
-    change is to switch foreign keys off around it, which works only outside a transaction, so on
-    SQLite this step runs in an autocommit block (not atomic: a failure halfway needs the backup)
-    and checks the keys itself afterwards."""
-    if op.get_bind().dialect.name != 'sqlite':
-        yield
-        return
-    with op.get_context().autocommit_block():
-        # The app's connections open every transaction with BEGIN (voting_app.db): end it, so
-        # the statements below run one by one and the pragma takes effect.
-        op.execute("COMMIT")
-        op.execute("PRAGMA foreign_keys = OFF")
-        try:
-            yield
-        finally:
-            op.execute("PRAGMA foreign_keys = ON")
-        broken = op.get_bind().exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-        if broken:
-            raise RuntimeError(f"foreign keys broken by the proposals rebuild: {broken[:5]}")
 
 
 def upgrade():
@@ -86,7 +60,7 @@ def upgrade():
         {'label': label, 'label_en': label_en, 'is_active': True, 'position': position, 'created_at': now}
         for position, (label, label_en) in enumerate(SEEDED_REASONS, start=1)
     ])
-    with _rebuilding_proposals(), op.batch_alter_table('proposals', schema=None) as batch_op:
+    with op.batch_alter_table('proposals', schema=None) as batch_op:  # foreign keys off on SQLite: migrations/env.py
         batch_op.add_column(sa.Column('channel', sa.String(length=20), server_default='station_qr', nullable=False))
         batch_op.alter_column('station_id', existing_type=sa.Integer(), nullable=True)
         batch_op.create_index(batch_op.f('ix_proposals_channel'), ['channel'], unique=False)
@@ -119,7 +93,7 @@ def downgrade():
     op.drop_index(op.f('ix_proposal_decline_reasons_reason_id'), table_name='proposal_decline_reasons')
     op.drop_table('proposal_decline_reasons')
     op.drop_table('decline_reasons')
-    with _rebuilding_proposals(), op.batch_alter_table('proposals', schema=None) as batch_op:
+    with op.batch_alter_table('proposals', schema=None) as batch_op:  # foreign keys off on SQLite: migrations/env.py
         batch_op.drop_index(batch_op.f('ix_proposals_channel'))
         batch_op.alter_column('station_id', existing_type=sa.Integer(), nullable=False)
         batch_op.drop_column('channel')

@@ -6,7 +6,6 @@ Revises: 14a0000000a1
 Create Date: 2026-12-04 16:10:00
 
 """
-from contextlib import contextmanager
 
 from alembic import op
 import sqlalchemy as sa
@@ -26,32 +25,6 @@ CARRIERS = (
     ('survey_responses', True),
     ('survey_answers', False),  # repeats its response's grid, as it repeats its placement
 )
-
-
-@contextmanager
-def _sqlite_rebuilds():
-    """SQLite adds or drops a foreign key by rebuilding the table, and dropping the old copy
-    of proposals fails while photos point at its rows. SQLite's own recipe: foreign keys off
-    (only possible between transactions), rebuild, check every key, then on again."""
-    bind = op.get_bind()
-    if bind.dialect.name != 'sqlite':
-        yield
-        return
-    bind.exec_driver_sql('COMMIT')
-    bind.exec_driver_sql('PRAGMA foreign_keys = OFF')
-    bind.exec_driver_sql('BEGIN IMMEDIATE')
-    try:
-        yield
-        broken = bind.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
-        if broken:
-            raise RuntimeError(f'foreign keys broken by the rebuild: {broken[:5]}')
-        bind.exec_driver_sql('COMMIT')
-    except BaseException:
-        bind.exec_driver_sql('ROLLBACK')
-        raise
-    finally:
-        bind.exec_driver_sql('PRAGMA foreign_keys = ON')
-        bind.exec_driver_sql('BEGIN IMMEDIATE')
 
 
 def upgrade():
@@ -75,26 +48,24 @@ def upgrade():
     op.create_index('ix_grids_level_parent', 'grids', ['level', 'parent_id'])
     op.create_index(op.f('ix_grids_centre_id'), 'grids', ['centre_id'])
     op.create_index(op.f('ix_grids_unit_id'), 'grids', ['unit_id'])
-    with _sqlite_rebuilds():
-        for table, is_foreign in CARRIERS:
-            with op.batch_alter_table(table, schema=None) as batch_op:
-                batch_op.add_column(sa.Column('grid_id', sa.Integer(), nullable=True))
-                if is_foreign:
-                    batch_op.create_index(batch_op.f(f'ix_{table}_grid_id'), ['grid_id'])
-                    batch_op.create_foreign_key(batch_op.f(f'fk_{table}_grid_id_grids'), 'grids', ['grid_id'], ['id'])
+    for table, is_foreign in CARRIERS:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('grid_id', sa.Integer(), nullable=True))
+            if is_foreign:
+                batch_op.create_index(batch_op.f(f'ix_{table}_grid_id'), ['grid_id'])
+                batch_op.create_foreign_key(batch_op.f(f'fk_{table}_grid_id_grids'), 'grids', ['grid_id'], ['id'])
     op.create_index('ix_survey_answers_question_grid', 'survey_answers',
                     ['question_id', 'grid_id', 'value', 'is_flagged', 'is_held'])
 
 
 def downgrade():
     op.drop_index('ix_survey_answers_question_grid', table_name='survey_answers')
-    with _sqlite_rebuilds():
-        for table, is_foreign in reversed(CARRIERS):
-            with op.batch_alter_table(table, schema=None) as batch_op:
-                if is_foreign:
-                    batch_op.drop_index(batch_op.f(f'ix_{table}_grid_id'))
-                    batch_op.drop_constraint(batch_op.f(f'fk_{table}_grid_id_grids'), type_='foreignkey')
-                batch_op.drop_column('grid_id')
+    for table, is_foreign in reversed(CARRIERS):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            if is_foreign:
+                batch_op.drop_index(batch_op.f(f'ix_{table}_grid_id'))
+                batch_op.drop_constraint(batch_op.f(f'fk_{table}_grid_id_grids'), type_='foreignkey')
+            batch_op.drop_column('grid_id')
     op.drop_index(op.f('ix_grids_unit_id'), table_name='grids')
     op.drop_index(op.f('ix_grids_centre_id'), table_name='grids')
     op.drop_index('ix_grids_level_parent', table_name='grids')

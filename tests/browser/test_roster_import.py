@@ -63,9 +63,10 @@ def test_import_preview_then_desk_search_ignoring_spaces(live_server, page_facto
     main = staff.locator("main")
     assert "此文件将新增5名代表，更新0名，0名不变。" in main.inner_text()
     ignored = staff.locator("#ignored-columns li").all_inner_texts()
-    assert ignored == ["序号：名册不保存此项。", "手机号码：名册不保存此项。", "备注：名册不保存此项。"] or [
+    # 手机号码 is kept now: the deputy's contact, for the committee's staff.
+    assert ignored == ["序号：名册不保存此项。", "备注：名册不保存此项。"] or [
         re.sub(r"\s+", "", text) for text in ignored
-    ] == ["序号:名册不保存此项。", "手机号码:名册不保存此项。", "备注:名册不保存此项。"]
+    ] == ["序号:名册不保存此项。", "备注:名册不保存此项。"]
     skipped = [re.sub(r"\s+", " ", row) for row in staff.locator("#skipped-rows tbody tr").all_inner_texts()]
     assert skipped == ["8 制表：人大常委会办公室 审核：王主任", "9 2026年1月5日"]
     clashes = staff.locator("#number-clashes tbody tr").all_inner_texts()

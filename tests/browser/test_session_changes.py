@@ -45,6 +45,7 @@ def new_session(server, name: str, deputies: int, with_cards: bool = False) -> i
 
         from tests.conftest import fresh_term
 
+        # A term of its own: a session of the world's term would draw the world's deputies.
         congress = service.create_session("test", name, "区人大会堂", term=fresh_term())
         rows = tuple(RosterRow(i + 2, f"{i + 1:03d}", f"代表{i + 1}", "城区代表团", "") for i in range(deputies))
         service.import_roster("test", congress, RosterParse(rows, ()))

@@ -262,12 +262,12 @@ def test_every_column_left_out_is_listed_by_its_header_with_why():
             ["1", "001", "张三", "男", "城区组", "13800000000", "", "张三", "书法", "", "某街道主任"],
         ]
     )
-    assert parsed.rows == (RosterRow(2, "001", "张三", "城区组", "某街道主任"),)
+    # The first phone column is the deputy's contact (for staff); a second is listed as repeated.
+    assert parsed.rows == (RosterRow(2, "001", "张三", "城区组", "某街道主任", contact="13800000000"),)
     assert parsed.ignored == (
         IgnoredColumn("序号", "not_kept"),
         IgnoredColumn("性别", "not_kept"),
-        IgnoredColumn("手机号码", "not_kept"),
-        IgnoredColumn("联系电话", "not_kept"),
+        IgnoredColumn("联系电话", "repeated"),
         IgnoredColumn("代表姓名", "repeated"),
         IgnoredColumn("爱好", "unknown"),
     )

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from voting_app.forms import Form
+from voting_app.forms import Form, SealedTableForm
 from voting_app.projects.forms import optional_id
 from voting_app.registry.group_rules import GROUP_KINDS, NAME_MAX, NOTE_MAX, PROFESSIONAL, REGIONAL
 
@@ -39,7 +39,4 @@ class MembershipImportForm(Form):
     )
 
 
-class MembershipConfirmForm(Form):
-    """The preview's Import button: carries the checked table, signed."""
-
-    table = HiddenField(validators=[DataRequired()])
+MembershipConfirmForm = SealedTableForm

@@ -3,9 +3,9 @@ by pasting numbers, removed after a confirmation), and memberships imported from
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from voting_app import table_files
 from voting_app.db import db
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
@@ -22,7 +22,6 @@ from voting_app.web import current_actor, flash_domain_error, get_child_or_404, 
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
 
-PREVIEW_SECONDS = 3600
 
 
 def _term() -> Term:
@@ -200,8 +199,8 @@ def member_remove(group_id: int, membership_id: int):
                            supervised=projects.supervised_names(group), **_common())
 
 
-def _sealer(term_id: int) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"group-import:{term_id}")
+def _salt(term_id: int) -> str:
+    return f"group-import:{term_id}"
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -213,9 +212,8 @@ def membership_import():
     if "table" in request.form:
         if not confirm.validate_on_submit():
             abort(400)
-        try:
-            table = _sealer(term.id).loads(confirm.table.data, max_age=PREVIEW_SECONDS)
-        except BadSignature:
+        table = table_files.unseal_table(current_app.config["SECRET_KEY"], _salt(term.id), confirm.table.data)
+        if table is None:
             flash(_("This preview is out of date or not this term's. Check the file again."), "error")
             return redirect(url_for("groups.membership_import", term=term.id))
         rows, problems = read_membership_table(table)
@@ -239,7 +237,7 @@ def membership_import():
         preview = groups.preview_memberships(term, rows)
         if not preview.is_valid:
             return render_template(page, preview=preview, **common), 400
-        confirm.table.data = _sealer(term.id).dumps(table)
+        confirm.table.data = table_files.seal_table(current_app.config["SECRET_KEY"], _salt(term.id), table)
         return render_template(page, preview=preview, confirm=confirm, **common)
     return render_template(page, **common), 400 if form.errors else 200
 

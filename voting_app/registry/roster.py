@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from voting_app.registry.terms import read_level
 from voting_app.table_files import alias_keys, cell_text, column_key, find_header, header_forms, header_positions, search_text
 
 COLUMN_ALIASES = {
@@ -27,14 +28,20 @@ COLUMN_ALIASES = {
         "工作单位及职务", "工作单位和职务", "工作单位职务", "现工作单位及职务", "单位及职务", "单位和职务",
         "单位职务", "工作单位", "单位", "职务", "unit", "work unit", "occupation",
     ),
+    # Optional: the deputy's level (全国/省/市/区/乡镇), read by terms.read_level.
+    "level": ("代表层级", "层级", "代表级别", "级别", "代表类别", "level", "deputy level"),
+    # Optional, for the committee's staff only: never on a public page, a screen or another's export.
+    "contact": (
+        "联系电话", "手机", "手机号", "手机号码", "电话", "电话号码", "移动电话", "联系方式",
+        "phone", "mobile", "contact", "telephone",
+    ),
 }
 # Columns rosters often carry that this roster does not keep: recognised, listed as ignored.
 NOT_KEPT = (
-    "手机", "手机号", "手机号码", "联系电话", "电话", "电话号码", "移动电话", "联系方式", "phone", "mobile",
     "序号", "性别", "民族", "出生年月", "出生日期", "年龄", "党派", "政治面貌", "学历", "身份证号", "身份证号码", "备注",
 )
 REQUIRED_COLUMNS = ("number", "name")
-MAX_LENGTHS = {"number": 32, "name": 64, "delegation": 100, "unit": 200}
+MAX_LENGTHS = {"number": 32, "name": 64, "delegation": 100, "unit": 200, "level": 20, "contact": 100}
 # A row whose first filled cell starts so is a footer or a note under the table, not a deputy.
 NOTE_STARTS = (
     "制表", "审核", "审批", "复核", "填表", "填报", "合计", "总计", "共计", "小计", "备注", "说明", "签字", "签名",
@@ -50,11 +57,15 @@ class RosterRow:
     name: str
     delegation: str
     unit: str
+    # A level code of terms.DEPUTY_LEVELS, "" when the file gives none; contact "" likewise.
+    level: str = ""
+    contact: str = ""
 
 
 @dataclass(frozen=True)
 class RowError:
-    """`code` is one of: missing_column, empty_file, missing_value, too_long, duplicate_number."""
+    """`code` is one of: missing_column, empty_file, missing_value, too_long, duplicate_number,
+    unknown_level."""
 
     line: int
     code: str
@@ -84,7 +95,7 @@ class RosterParse:
     rows: tuple[RosterRow, ...]
     errors: tuple[RowError, ...]
     # The optional columns the file has: an import leaves the others as they are.
-    columns: frozenset[str] = frozenset(COLUMN_ALIASES)
+    columns: frozenset[str] = frozenset(("number", "name", "delegation", "unit"))
     ignored: tuple[IgnoredColumn, ...] = ()
     skipped: tuple[SkippedRow, ...] = ()
 
@@ -208,6 +219,9 @@ def parse_roster(table: Iterable[Sequence[object]]) -> RosterParse:
             for key, value in values.items()
             if len(value) > MAX_LENGTHS[key]
         ]
+        level = read_level(values.get("level", ""), search_text) if values.get("level") else ""
+        if level is None:
+            row_errors.append(RowError(line, "unknown_level", "level", values["level"]))
         number = values.get("number", "")
         if number and number in first_line_of:
             row_errors.append(RowError(line, "duplicate_number", "number", number))
@@ -217,7 +231,10 @@ def parse_roster(table: Iterable[Sequence[object]]) -> RosterParse:
             errors += row_errors
             continue
         rows.append(
-            RosterRow(line, number, values["name"], values.get("delegation", ""), values.get("unit", ""))
+            RosterRow(
+                line, number, values["name"], values.get("delegation", ""), values.get("unit", ""),
+                level, values.get("contact", ""),
+            )
         )
     if not rows and not errors:
         errors.append(RowError(header_line + 1, "empty_file"))

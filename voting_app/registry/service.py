@@ -14,7 +14,7 @@ from voting_app import audit
 from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
 from voting_app.registry.models import Congress, OfficeChange, Term, TermDeputy
-from voting_app.registry.roster import NumberClash, RosterParse, RosterRow, number_clashes
+from voting_app.registry.roster import NumberClash, RosterParse, RosterRow, in_roster_order, matches, number_clashes
 from voting_app.registry.terms import (
     CONGRESS_LEVELS,
     DISTRICT,
@@ -53,6 +53,8 @@ class OfficeChangeError(DomainError):
 def create_congress(actor: str, name: str, level: str = DISTRICT) -> Congress:
     if level not in CONGRESS_LEVELS:
         raise ValueError(f"unknown congress level {level!r}")
+    if db.session.scalar(select(Congress.id).where(Congress.name == name.strip())):
+        raise ConflictError(_l("A congress of that name already exists."))
     congress = Congress(name=name.strip(), level=level)
     db.session.add(congress)
     db.session.flush()
@@ -63,6 +65,8 @@ def create_congress(actor: str, name: str, level: str = DISTRICT) -> Congress:
 def create_term(actor: str, congress: Congress, number: int, starts_on: date | None = None, ends_on: date | None = None) -> Term:
     if db.session.scalar(select(Term.id).where(Term.congress_id == congress.id, Term.number == number)):
         raise ConflictError(_l("This congress already has that term."))
+    if number < 1:
+        raise DomainError(_l("A term's number is 1 or more."))
     if starts_on and ends_on and ends_on < starts_on:
         raise DomainError(_l("A term cannot end before it starts."))
     term = Term(congress=congress, number=number, starts_on=starts_on, ends_on=ends_on)
@@ -95,12 +99,14 @@ def term_for_session_name(actor: str, session_name: str) -> tuple[Term, int | No
 
 def _registry_changes(term: Term, parsed: RosterParse) -> Iterator[tuple[RosterRow, TermDeputy | None, dict]]:
     """For each row: the term's deputy it updates (None: a new one) and the values that differ.
-    Columns the file does not have leave the registry's values as they are."""
+    Columns the file does not have leave the registry's values as they are, and so do empty
+    level and contact cells (a list without phone numbers does not wipe the ones on record)."""
     existing = {deputy.number: deputy for deputy in term.deputies}
     for row in parsed.rows:
         deputy = existing.get(row.number)
         wanted = {"name": row.name}
         wanted.update({key: getattr(row, key) for key in ("delegation", "unit") if key in parsed.columns})
+        wanted.update({key: getattr(row, key) for key in ("level", "contact") if getattr(row, key)})
         differ = wanted if deputy is None else {k: v for k, v in wanted.items() if getattr(deputy, k) != v}
         yield row, deputy, differ
 
@@ -130,7 +136,8 @@ def import_term_deputies(actor: str, term: Term, parsed: RosterParse) -> ImportS
         if deputy is None:
             term.deputies.append(
                 TermDeputy(
-                    number=row.number, name=row.name, delegation=row.delegation, unit=row.unit, level=term.congress.level
+                    number=row.number, name=row.name, delegation=row.delegation, unit=row.unit,
+                    level=row.level or term.congress.level, contact=row.contact,
                 )
             )
             added += 1
@@ -201,10 +208,60 @@ def add_elected_deputy(actor: str, term: Term, row: RosterRow, took_office_on: d
     if db.session.scalar(select(TermDeputy.id).where(TermDeputy.term_id == term.id, TermDeputy.number == row.number)):
         raise OfficeChangeError(_l("Another deputy of this term has that number."), "number")
     deputy = TermDeputy(
-        term=term, number=row.number, name=row.name, delegation=row.delegation, unit=row.unit, level=term.congress.level
+        term=term, number=row.number, name=row.name, delegation=row.delegation, unit=row.unit,
+        level=row.level or term.congress.level, contact=row.contact,
     )
     db.session.add(deputy)
     db.session.flush()
     record_office_change(actor, deputy, ELECTED, took_office_on, note, today)
     return deputy
 
+
+
+# The term page's filters of the standing registry.
+IN_OFFICE, LEFT_OFFICE = "in_office", "left"
+
+
+@dataclass(frozen=True)
+class RegistryCounts:
+    total: int
+    in_office: int
+    left: int
+    by_level: dict
+
+
+def congresses() -> list[Congress]:
+    return list(db.session.scalars(select(Congress).order_by(Congress.name)))
+
+
+def registry_counts(term: Term, today: date) -> RegistryCounts:
+    """How many deputies the term has, in office today and gone, and per level."""
+    people = term.deputies
+    in_office = sum(person.is_in_office_on(today) for person in people)
+    by_level: dict = {}
+    for person in people:
+        by_level[person.level] = by_level.get(person.level, 0) + 1
+    return RegistryCounts(len(people), in_office, sum(person.left_office_on is not None for person in people), by_level)
+
+
+def delegations(term: Term) -> list[str]:
+    return sorted({person.delegation for person in term.deputies if person.delegation})
+
+
+def find_deputies(
+    term: Term, today: date, query: str = "", status: str = "", level: str = "", delegation: str = ""
+) -> list[TermDeputy]:
+    """The term's deputies in roster order, narrowed by a search (roster.matches: name, delegation
+    or whole number, spaces and width ignored), in office today or gone, level and delegation."""
+    found = []
+    for person in term.deputies:
+        if query and not matches(query, person.number, person.name, person.delegation):
+            continue
+        if status == IN_OFFICE and not person.is_in_office_on(today):
+            continue
+        if status == LEFT_OFFICE and person.left_office_on is None:
+            continue
+        if (level and person.level != level) or (delegation and person.delegation != delegation):
+            continue
+        found.append(person)
+    return in_roster_order(found)

@@ -66,3 +66,35 @@ def read_session_name(name: str) -> tuple[str, int | None, int | None]:
         parse_chinese_number(found["term"]),
         parse_chinese_number(meeting) if meeting else None,
     )
+
+
+# How a roster file writes a deputy's level (代表层级): the usual words, with or without 级 or
+# 人大代表, and English. Compared as a search compares text (width, case and spaces ignored).
+LEVEL_WORDS = {
+    NATIONAL: ("全国", "全国人大", "全国人大代表", "国家级", "national", "npc"),
+    PROVINCIAL: ("省", "省级", "省人大", "省人大代表", "provincial", "province"),
+    MUNICIPAL: ("市", "市级", "市人大", "市人大代表", "municipal", "city"),
+    DISTRICT: ("区", "区级", "区人大", "区人大代表", "县", "县级", "县人大代表", "district", "county"),
+    TOWN: ("乡镇", "乡", "镇", "乡级", "镇级", "乡镇级", "乡镇人大代表", "镇人大代表", "乡人大代表", "town", "township"),
+}
+
+
+def read_level(text: str, fold=lambda text: text.strip().casefold()) -> str | None:
+    """The level a cell names ("区级", "省人大代表", "Town"), or None when it names none."""
+    wanted = fold(text)
+    return next((level for level, words in LEVEL_WORDS.items() if wanted in {fold(word) for word in words}), None)
+
+
+def meeting_label(term_number: int | None, meeting_number: int | None) -> str:
+    """A session's place in its term as the congress writes it: 第十九届第六次会议."""
+    term = f"第{chinese_number(term_number)}届" if term_number else ""
+    meeting = f"第{chinese_number(meeting_number)}次会议" if meeting_number else ""
+    return term + meeting
+
+
+def term_label(congress_name: str, term_number: int) -> str:
+    """樊城区人民代表大会 and 19 give 樊城区第十九届人民代表大会, as the congress names its term."""
+    place, body = congress_name, ""
+    if congress_name.endswith("人民代表大会"):
+        place, body = congress_name[: -len("人民代表大会")], "人民代表大会"
+    return f"{place}第{chinese_number(term_number)}届{body}"

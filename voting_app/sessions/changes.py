@@ -105,6 +105,8 @@ def delete_roster_row(deputy: Deputy) -> None:
     """Take a row off a session's roster with its cards (the person stays in the term's registry)."""
     db.session.execute(delete(Credential).where(Credential.deputy_id == deputy.id))
     db.session.delete(deputy)
+    if deputy in deputy.session.deputies:  # so a second sync in the same transaction does not see it
+        deputy.session.deputies.remove(deputy)
     db.session.flush()
 
 

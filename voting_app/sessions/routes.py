@@ -31,6 +31,7 @@ from voting_app.qr import qr_svg
 from voting_app.sessions import changes, service
 from voting_app.sessions.checkin_code import current_code, seconds_left
 from voting_app.sessions.forms import CardScanForm, RosterConfirmForm, RosterImportForm, SessionForm, TermEndForm, VenueCodeForm
+from voting_app.registry.models import Term
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.web import current_actor, flash_domain_error, get_child_or_404, public_url, sheet_already_printed
 
@@ -52,8 +53,12 @@ def session_list():
 @bp.route("/new", methods=["GET", "POST"])
 def session_new():
     form = SessionForm()
+    form.offer_terms(service.terms_newest_first())
     if form.validate_on_submit():
-        congress = service.create_session(current_actor(), form.name.data, form.venue.data or "", form.starts_on.data)
+        term = db.session.get(Term, form.term_id.data) if form.term_id.data else None
+        congress = service.create_session(
+            current_actor(), form.name.data, form.venue.data or "", form.starts_on.data, term, form.meeting_number.data
+        )
         db.session.commit()
         flash(_("Session created. Next, import its roster."), "success")
         return redirect(url_for("sessions.roster_import", session_id=congress.id))
@@ -79,12 +84,22 @@ def session_detail(session_id: int):
 def session_edit(session_id: int):
     congress = _session(session_id)
     form = SessionForm(obj=congress)
+    form.offer_terms(service.terms_newest_first())
     if form.validate_on_submit():
-        service.update_session(current_actor(), congress, form.name.data, form.venue.data or "", form.starts_on.data)
-        db.session.commit()
-        flash(_("Session saved."), "success")
-        return redirect(url_for("sessions.session_detail", session_id=congress.id))
-    return render_template("sessions/form.html", form=form, congress=congress)
+        term = db.session.get(Term, form.term_id.data) if form.term_id.data else None
+        try:
+            service.update_session(
+                current_actor(), congress, form.name.data, form.venue.data or "", form.starts_on.data, term,
+                form.meeting_number.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.term_id.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("Session saved."), "success")
+            return redirect(url_for("sessions.session_detail", session_id=congress.id))
+    return render_template("sessions/form.html", form=form, congress=congress), 400 if form.errors else 200
 
 
 @bp.route("/<int:session_id>/delete", methods=["GET", "POST"])
@@ -154,7 +169,7 @@ def deputy_term_end(session_id: int, deputy_id: int):
     form = TermEndForm()
     if deputy.is_in_office and form.validate_on_submit():
         try:
-            service.end_term(current_actor(), deputy, form.ended_on.data, form.reason.data, beijing_today())
+            service.end_term(current_actor(), deputy, form.ended_on.data, form.reason.data, beijing_today(), form.kind.data)
         except DomainError as error:
             db.session.rollback()
             form[getattr(error, "field", "reason")].errors.append(str(error.message))
@@ -170,16 +185,33 @@ def deputy_term_end(session_id: int, deputy_id: int):
 
 @bp.route("/<int:session_id>/roster/import", methods=["GET", "POST"])
 def roster_import(session_id: int):
-    """Upload, then a preview of what the file would change, then Import (the preview's button)."""
+    """Import or update the session's term's deputies, from the session's pages."""
     congress = _session(session_id)
+    return import_page(
+        congress.term,
+        congress,
+        here=url_for("sessions.roster_import", session_id=congress.id),
+        done=url_for("sessions.roster", session_id=congress.id),
+    )
+
+
+def import_page(term: Term, congress: CongressSession | None, here: str, done: str):
+    """The one import page, on a session's roster or on the term's registry (terms.term_import):
+    upload, then a preview of what the file would change in the term's registry, then Import
+    (the preview's button). Every session of the term not yet voting follows the registry."""
     form, confirm, page = RosterImportForm(), RosterConfirmForm(), "sessions/roster_import.html"
+    scope, secret = service.import_scope(congress, term), current_app.config["SECRET_KEY"]
+    context = {"congress": congress, "term": term, "form": form}
     if "table" in request.form:
         if not confirm.validate_on_submit():
             abort(400)
-        summary = service.import_sealed(current_actor(), congress, current_app.config["SECRET_KEY"], confirm.table.data)
+        summary = service.import_sealed(current_actor(), term, scope, secret, confirm.table.data)
         if summary is None:
-            flash(_("This preview is out of date or not this session's. Check the file again."), "error")
-            return redirect(url_for("sessions.roster_import", session_id=congress.id))
+            if congress is not None:
+                flash(_("This preview is out of date or not this session's. Check the file again."), "error")
+            else:
+                flash(_("This preview is out of date or not this term's. Check the file again."), "error")
+            return redirect(here)
         db.session.commit()
         flash(
             _(
@@ -190,15 +222,15 @@ def roster_import(session_id: int):
             ),
             "success",
         )
-        return redirect(url_for("sessions.roster", session_id=congress.id))
+        return redirect(done)
     if form.validate_on_submit():
         table, parsed = service.check_table(form.file.data.filename or "", form.file.data.read())
         if not parsed.is_valid:
-            return render_template(page, congress=congress, form=form, parsed=parsed), 400
-        confirm.table.data = service.seal_table(current_app.config["SECRET_KEY"], congress.id, table)
-        preview = service.preview_import(congress, parsed)
-        return render_template(page, congress=congress, form=form, parsed=parsed, preview=preview, confirm=confirm)
-    return render_template(page, congress=congress, form=form, parsed=None), 400 if form.errors else 200
+            return render_template(page, parsed=parsed, **context), 400
+        confirm.table.data = service.seal_table(secret, scope, table)
+        preview = service.preview_import(term, parsed)
+        return render_template(page, parsed=parsed, preview=preview, confirm=confirm, **context)
+    return render_template(page, parsed=None, **context), 400 if form.errors else 200
 
 
 @bp.get("/<int:session_id>/roster/template.csv")

@@ -11,9 +11,10 @@ from voting_app import audit, table_files
 from voting_app.auth.service import token_digest
 from voting_app.clock import beijing_today
 from voting_app.db import db, utcnow
-from voting_app.errors import DomainError
+from voting_app.errors import ConflictError, DomainError
 from voting_app.registry.roster import (
     RosterParse,
+    RosterRow,
     RowError,
     in_roster_order,
     matches,
@@ -22,6 +23,7 @@ from voting_app.registry.roster import (
 from voting_app.registry import service as registry
 from voting_app.registry.models import Term, TermDeputy
 from voting_app.registry.service import ImportPreview, ImportSummary
+from voting_app.registry.terms import OTHER
 from voting_app.sessions import changes
 from voting_app.sessions.checkin_code import is_valid_code
 from voting_app.sessions.models import CongressSession, Deputy
@@ -102,12 +104,12 @@ def _copied(person: TermDeputy) -> dict:
     return {"number": person.number, "name": person.name, "delegation": person.delegation, "unit": person.unit}
 
 
-def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: date) -> None:
-    """`changes.end_term`, then the term's other sessions on or after that day follow the
-    registry. Refused while a round is open in any of them."""
+def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: date, kind: str = OTHER) -> None:
+    """`changes.end_term` (kind: what ended it, terms.LEAVING_KINDS), then the term's other
+    sessions on or after that day follow the registry. Refused while a round is open in any of them."""
     for congress in sessions_on_or_after(deputy.session.term, ended_on, today):
         changes.refuse_while_a_round_is_open(congress.id)
-    changes.end_term(actor, deputy, ended_on, reason, today)
+    changes.end_term(actor, deputy, ended_on, reason, today, kind)
     sync_term_sessions(deputy.session.term, since=ended_on, today=today)
 
 
@@ -118,6 +120,19 @@ def record_office_change(actor: str, person: TermDeputy, kind: str, effective_on
         changes.refuse_while_a_round_is_open(congress.id)
     registry.record_office_change(actor, person, kind, effective_on, note, today)
     sync_term_sessions(person.term, since=effective_on, today=today)
+
+
+def add_elected_deputy(
+    actor: str, term: Term, row: RosterRow, took_office_on: date, today: date, note: str = ""
+) -> TermDeputy:
+    """A deputy elected in a by-election (补选), added to the registry with the day they took
+    office; the term's sessions from that day take them onto their rosters (those not yet
+    voting). Refused while a round is open in any of them."""
+    for congress in sessions_on_or_after(term, took_office_on, today):
+        changes.refuse_while_a_round_is_open(congress.id)
+    person = registry.add_elected_deputy(actor, term, row, took_office_on, today, note)
+    sync_term_sessions(term, since=took_office_on, today=today)
+    return person
 
 
 def sessions_on_or_after(term: Term, day: date, today: date | None = None) -> list[CongressSession]:
@@ -134,10 +149,28 @@ def sync_term_sessions(term: Term, since: date | None = None, today: date | None
     return [(congress, sync_roster(congress, today)) for congress in sessions]
 
 
-def update_session(actor: str, congress: CongressSession, name: str, venue: str, starts_on) -> None:
+def update_session(
+    actor: str, congress: CongressSession, name: str, venue: str, starts_on, term: Term | None = None,
+    meeting_number: int | None = None,
+) -> None:
+    """Save the session's details; its term and day decide its roster, so once voting has begun
+    they stay as they were, and before that the roster follows the change at once."""
+    term = term or congress.term
+    if (term.id != congress.term_id or starts_on != congress.starts_on) and changes.has_voting_begun(congress.id):
+        raise ConflictError(_l("Voting has begun in this session: its term and opening day are part of the record."))
     congress.name, congress.venue, congress.starts_on = name.strip(), venue.strip(), starts_on
+    congress.term, congress.meeting_number = term, meeting_number
     db.session.flush()
-    audit.record(actor, "session.update", f"session:{congress.id}", name=congress.name)
+    audit.record(actor, "session.update", f"session:{congress.id}", name=congress.name, term=term.id)
+    if not changes.has_voting_begun(congress.id):
+        sync_roster(congress)
+
+
+def terms_newest_first() -> list[Term]:
+    """The terms a session may belong to, for the session form's select."""
+    return list(
+        db.session.scalars(select(Term).order_by(Term.starts_on.desc().nulls_last(), Term.number.desc(), Term.id.desc()))
+    )
 
 
 def check_table(filename: str, data: bytes) -> tuple[list[list[str]], RosterParse]:
@@ -149,35 +182,46 @@ def check_table(filename: str, data: bytes) -> tuple[list[list[str]], RosterPars
     return table, parse_roster(table)
 
 
-def _salt(congress_id: int) -> str:
-    return f"roster-import:{congress_id}"
+def _salt(scope: str) -> str:
+    return f"roster-import:{scope}"
 
 
-def seal_table(secret: str, congress_id: int, table: list[list[str]]) -> str:
-    """The checked table sealed for the preview's Import button (`table_files.seal_table`)."""
-    return table_files.seal_table(secret, _salt(congress_id), table)
+def import_scope(congress: CongressSession | None = None, term: Term | None = None) -> str:
+    """Where a preview was made: a session's import page (its id, as before) or the term's."""
+    return str(congress.id) if congress is not None else f"term:{term.id}"
 
 
-def import_sealed(actor: str, congress: CongressSession, secret: str, sealed: str) -> ImportSummary | None:
-    """Import a table sealed by the preview; None when it is not one (altered, another
-    session's, or older than table_files.PREVIEW_SECONDS)."""
-    table = table_files.unseal_table(secret, _salt(congress.id), sealed)
+def seal_table(secret: str, scope: str, table: list[list[str]]) -> str:
+    """The checked table sealed for the preview's Import button (`table_files.seal_table`);
+    `scope` (import_scope) ties it to the page it was made on."""
+    return table_files.seal_table(secret, _salt(scope), table)
+
+
+def import_sealed(actor: str, term: Term, scope: str, secret: str, sealed: str) -> ImportSummary | None:
+    """Import a table sealed by the preview into the term; None when it is not one (altered,
+    another page's, or older than table_files.PREVIEW_SECONDS)."""
+    table = table_files.unseal_table(secret, _salt(scope), sealed)
     if table is None:
         return None
     parsed = parse_roster(table)
-    return import_roster(actor, congress, parsed) if parsed.is_valid else None
+    return import_into_term(actor, term, parsed) if parsed.is_valid else None
 
 
-def preview_import(congress: CongressSession, parsed: RosterParse) -> ImportPreview:
-    """What importing a checked file into the session's term would do. Reads only."""
-    return registry.preview_term_import(congress.term, parsed)
+def preview_import(term: Term, parsed: RosterParse) -> ImportPreview:
+    """What importing a checked file into the term would do. Reads only."""
+    return registry.preview_term_import(term, parsed)
 
 
 def import_roster(actor: str, congress: CongressSession, parsed: RosterParse) -> ImportSummary:
+    """Import or update the session's term's deputies (see import_into_term)."""
+    return import_into_term(actor, congress.term, parsed)
+
+
+def import_into_term(actor: str, term: Term, parsed: RosterParse) -> ImportSummary:
     """Import or update the term's deputies from a checked file (the summary counts the term's
     registry), then let every session of the term that has not begun voting follow it."""
-    summary = registry.import_term_deputies(actor, congress.term, parsed)
-    sync_term_sessions(congress.term)
+    summary = registry.import_term_deputies(actor, term, parsed)
+    sync_term_sessions(term)
     return summary
 
 

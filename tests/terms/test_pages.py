@@ -1,0 +1,257 @@
+"""The staff's pages for congresses, terms and the registry: create with validation, the term
+page's search, filters and pages, the import into the term, changes in office with their
+confirmation page, by-elections, the deputy's page; sessions choose their term."""
+
+import html
+import io
+import re
+from datetime import date
+
+import pytest
+from flask import url_for
+
+from tests.conftest import make_user, post, sign_in
+from voting_app.db import db
+
+
+@pytest.fixture
+def staff(app, client):
+    with app.app_context():
+        user = make_user("staff")
+        db.session.commit()
+        sign_in(client, user)
+    return user.id
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def make_term(app, deputies: int = 0):
+    from voting_app.registry import service as registry
+    from voting_app.registry.roster import RosterParse, RosterRow
+    from voting_app.sessions import service as sessions
+
+    with app.app_context():
+        congress = registry.create_congress("test", "樊城区人民代表大会")
+        term = registry.create_term("test", congress, 19, date(2021, 12, 28), date(2028, 12, 31))
+        sessions.create_session("test", "樊城区第十九届人民代表大会第六次会议", "会堂", date(2026, 1, 12), term=term, meeting_number=6)
+        rows = tuple(
+            RosterRow(i + 2, f"{i + 1:03d}", f"代表{i + 1}", "城区代表团" if i % 2 else "农村代表团", "", "", "1380000" + f"{i:04d}")
+            for i in range(deputies)
+        )
+        sessions.import_into_term("test", term, RosterParse(rows, ()))
+        db.session.commit()
+        return term.id
+
+
+def urls(app, endpoint, **values):
+    with app.app_context():
+        return url_for(endpoint, **values)
+
+
+def test_creating_a_congress_and_a_term_with_validation(app, client, staff):
+    page = client.get(urls(app, "terms.term_list"))
+    assert page.status_code == 200 and "No congress yet" in text_of(page)
+    assert post(client, urls(app, "terms.congress_new"), {"name": "", "level": "district"}).status_code == 400
+    response = post(client, urls(app, "terms.congress_new"), {"name": "太平店镇人民代表大会", "level": "town"})
+    assert response.status_code == 302
+    again = post(client, urls(app, "terms.congress_new"), {"name": "太平店镇人民代表大会", "level": "town"})
+    assert again.status_code == 400 and "A congress of that name already exists." in text_of(again)
+    new_term = response.headers["Location"]
+    bad = post(client, new_term, {"number": "19", "starts_on": "2022-01-01", "ends_on": "2021-01-01"})
+    assert bad.status_code == 400 and "A term cannot end before it starts." in text_of(bad)
+    assert post(client, new_term, {"number": "0"}).status_code == 400
+    created = post(client, new_term, {"number": "19", "starts_on": "2021-12-28", "ends_on": "2026-12-27"})
+    assert created.status_code == 302
+    duplicate = post(client, new_term, {"number": "19"})
+    assert duplicate.status_code == 400 and "This congress already has that term." in text_of(duplicate)
+    listing = text_of(client.get(urls(app, "terms.term_list")))
+    assert "太平店镇第十九届人民代表大会" in listing and "Township congress" in listing
+
+
+def test_the_term_page_searches_filters_and_pages_the_registry(app, client, staff):
+    term_id = make_term(app, deputies=60)
+    base = urls(app, "terms.term_detail", term_id=term_id)
+    page = text_of(client.get(base))
+    assert "第十九届第六次会议" in page and re.search(r'id="registry-counts".*?<dd>60</dd>.*?<dd>60</dd>.*?<dd>0</dd>', page, re.S)
+    assert "60 in all" in page and "page 1 of 2" in page
+    assert len(re.findall(r"/terms/\d+/deputies/\d+", page)) == 50
+    assert "13800000" not in page  # contacts only on the deputy's own page
+    second = text_of(client.get(base + "?page=2"))
+    assert len(re.findall(r"/terms/\d+/deputies/\d+", second)) == 10
+    found = text_of(client.get(base + "?q=代表１２"))  # full width, as typed on a phone
+    assert re.findall(r">(代表\d+)</a>", found) == ["代表12"]
+    assert re.findall(r">(代表\d+)</a>", text_of(client.get(base + "?q=007"))) == ["代表7"]  # a whole number
+    rural = text_of(client.get(base + "?delegation=农村代表团"))
+    assert "30 in all" in rural
+    assert "0 in all" in text_of(client.get(base + "?status=left"))
+    assert "0 in all" in text_of(client.get(base + "?level=town"))
+    assert "60 in all" in text_of(client.get(base + "?level=district&status=in_office"))
+
+
+def test_importing_into_the_term_keeps_the_preview_and_reaches_its_sessions(app, client, staff):
+    term_id = make_term(app)
+    target = urls(app, "terms.term_import", term_id=term_id)
+    page = client.get(target)
+    assert "樊城区第十九届人民代表大会" in text_of(page) and "standing registry" in text_of(page)
+    data = "代表证号,姓名,代表团,代表层级,联系电话,性别\n001,张三,城区代表团,区,13800000001,男\n002,李四,城区代表团,市级,,女\n".encode()
+    preview = post(client, target, {"file": (io.BytesIO(data), "a.csv")}, content_type="multipart/form-data")
+    text = text_of(preview)
+    assert preview.status_code == 200 and "This file will add 2 deputies" in text and "性别" in text
+    from voting_app.registry.models import TermDeputy
+    from voting_app.sessions.models import CongressSession
+
+    with app.app_context():
+        assert db.session.query(TermDeputy).count() == 0  # nothing stored before Import
+    token = html.unescape(re.findall(r'<input name="table" type="hidden" value="([^"]+)">', preview.get_data(as_text=True))[0])
+    done = post(client, target, {"table": token})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/terms/{term_id}")
+    assert "Roster imported: 2 added, 0 updated, 0 unchanged." in text_of(client.get(done.headers["Location"]))
+    with app.app_context():
+        people = {p.number: (p.level, p.contact) for p in db.session.query(TermDeputy)}
+        assert people == {"001": ("district", "13800000001"), "002": ("municipal", "")}
+        congress = db.session.query(CongressSession).one()
+        assert [row.number for row in congress.roster] == ["001"]  # a municipal deputy is not on the district's roster
+        session_id = congress.id
+    # A token made on the term's page is not one for a session's page, and the other way round.
+    refused = post(client, urls(app, "sessions.roster_import", session_id=session_id), {"table": token})
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("/roster/import")
+    again = post(client, target, {"file": (io.BytesIO(data), "a.csv")}, content_type="multipart/form-data")
+    assert "This file will add 0 deputies, update 0 and leave 2 unchanged." in text_of(again)
+
+
+def test_an_unknown_level_is_a_row_error_and_nothing_is_stored(app, client, staff):
+    term_id = make_term(app)
+    data = "代表证号,姓名,级别\n001,张三,区\n002,李四,村\n".encode()
+    response = post(client, urls(app, "terms.term_import", term_id=term_id), {"file": (io.BytesIO(data), "a.csv")},
+                    content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "The level “村” is not one of 全国, 省, 市, 区, 乡镇." in text_of(response)
+    from voting_app.registry.models import TermDeputy
+
+    with app.app_context():
+        assert db.session.query(TermDeputy).count() == 0
+
+
+def test_the_session_import_page_names_the_term(app, client, staff):
+    make_term(app)
+    from voting_app.sessions.models import CongressSession
+
+    with app.app_context():
+        session_id = db.session.query(CongressSession.id).scalar()
+    page = text_of(client.get(urls(app, "sessions.roster_import", session_id=session_id)))
+    assert "The file goes into the standing registry of 樊城区第十九届人民代表大会" in page
+
+
+def test_a_change_in_office_goes_through_a_confirmation_page(app, client, staff):
+    term_id = make_term(app, deputies=3)
+    from voting_app.registry.models import TermDeputy
+
+    with app.app_context():
+        person_id = db.session.query(TermDeputy.id).filter_by(number="002").scalar()
+    target = urls(app, "terms.office_change", term_id=term_id, person_id=person_id)
+    form = client.get(target)
+    assert form.status_code == 200 and "Resigned" in text_of(form)
+    future = post(client, target, {"kind": "resigned", "effective_on": "2099-01-01", "note": ""})
+    assert future.status_code == 200 and "Confirm" in text_of(future)  # the confirmation, then the service decides
+    refused = post(client, target, {"kind": "resigned", "effective_on": "2099-01-01", "note": "", "confirmed": "yes"})
+    assert refused.status_code == 400 and "cannot be in the future" in text_of(refused)
+    confirm = post(client, target, {"kind": "resigned", "effective_on": "2026-06-15", "note": "工作调动"})
+    text = text_of(confirm)
+    assert confirm.status_code == 200 and "Confirm: Resigned on 2026-06-15" in text
+    assert "Sessions held before that day keep their rosters as they were." in text
+    with app.app_context():
+        assert db.session.get(TermDeputy, person_id).left_office_on is None  # nothing yet
+    done = post(client, target, {"kind": "resigned", "effective_on": "2026-06-15", "note": "工作调动", "confirmed": "yes"})
+    assert done.status_code == 302
+    page = text_of(client.get(done.headers["Location"]))
+    assert "Left office 2026-06-15" in page and "工作调动" in page and 'id="office-history"' in page
+    with app.app_context():
+        assert db.session.get(TermDeputy, person_id).left_reason == "resigned"
+
+
+def test_a_by_election_adds_a_deputy_after_confirmation(app, client, staff):
+    term_id = make_term(app, deputies=2)
+    target = urls(app, "terms.deputy_elected", term_id=term_id)
+    values = {"number": "009", "name": "钟文华", "delegation": "城区代表团", "unit": "", "level": "district",
+              "contact": "13900000000", "took_office_on": "2026-09-20", "note": "补选"}
+    confirm = post(client, target, values)
+    assert confirm.status_code == 200 and "Confirm the by-election: 钟文华" in text_of(confirm)
+    clash = post(client, target, {**values, "number": "001", "confirmed": "yes"})
+    assert clash.status_code == 400 and "Another deputy of this term has that number." in text_of(clash)
+    done = post(client, target, {**values, "confirmed": "yes"})
+    assert done.status_code == 302
+    page = text_of(client.get(done.headers["Location"]))
+    assert "Elected in a by-election" in page and "13900000000" in page
+
+
+def test_the_deputys_page_shows_attendance_and_never_a_vote(app, client, staff):
+    term_id = make_term(app, deputies=2)
+    from voting_app.registry.models import TermDeputy
+    from voting_app.sessions import service as sessions
+    from voting_app.sessions.models import Deputy
+
+    with app.app_context():
+        row = db.session.query(Deputy).filter_by(number="001").one()
+        sessions.check_in(row, sessions.DESK)
+        db.session.commit()
+        person_id = db.session.query(TermDeputy.id).filter_by(number="001").scalar()
+    page = text_of(client.get(urls(app, "terms.deputy_detail", term_id=term_id, person_id=person_id)))
+    assert "第十九届第六次会议" in page and "Checked in" in page and "No supervision visit recorded." in page
+    assert "13800000000" in page  # the contact, for staff
+    assert not re.search(r"voted|ballot", page.replace("How a deputy voted is secret: no page shows it.", ""), re.I)
+
+
+def test_contacts_stay_off_the_session_pages(app, client, staff):
+    make_term(app, deputies=3)
+    from voting_app.sessions.models import CongressSession
+
+    with app.app_context():
+        session_id = db.session.query(CongressSession.id).scalar()
+    for endpoint in ("sessions.roster", "sessions.checkin_desk", "sessions.credential_list", "sessions.session_detail"):
+        assert "1380000" not in client.get(urls(app, endpoint, session_id=session_id)).get_data(as_text=True), endpoint
+
+
+def test_a_session_chooses_its_term_and_meeting(app, client, staff):
+    term_id = make_term(app)
+    form = text_of(client.get(urls(app, "sessions.session_new")))
+    assert "樊城区第十九届人民代表大会" in form
+    response = post(client, urls(app, "sessions.session_new"),
+                    {"name": "第七次会议", "term_id": str(term_id), "meeting_number": "7", "starts_on": "2027-01-10"})
+    assert response.status_code == 302
+    from voting_app.sessions.models import CongressSession
+
+    with app.app_context():
+        congress = db.session.query(CongressSession).filter_by(name="第七次会议").one()
+        assert (congress.term_id, congress.meeting_number) == (term_id, 7)
+        session_id = congress.id
+    assert "第十九届第七次会议" in text_of(client.get(urls(app, "sessions.session_detail", session_id=session_id)))
+    assert "第十九届第七次会议" in text_of(client.get(urls(app, "sessions.session_list")))
+    edited = post(client, urls(app, "sessions.session_edit", session_id=session_id),
+                  {"name": "第七次会议", "term_id": str(term_id), "meeting_number": "8", "starts_on": "2027-01-10"})
+    assert edited.status_code == 302
+    with app.app_context():
+        assert db.session.get(CongressSession, session_id).meeting_number == 8
+
+
+def test_the_session_roster_end_of_term_form_offers_the_kinds(app, client, staff):
+    make_term(app, deputies=3)
+    from tests.terms.test_office_changes import with_round
+    from voting_app.registry.models import TermDeputy
+    from voting_app.sessions.models import CongressSession, Deputy
+
+    with app.app_context():
+        congress = db.session.query(CongressSession).one()
+        with_round(congress, "closed")
+        db.session.commit()
+        session_id, deputy_id = congress.id, db.session.query(Deputy.id).filter_by(number="003").scalar()
+    target = urls(app, "sessions.deputy_term_end", session_id=session_id, deputy_id=deputy_id)
+    form = text_of(client.get(target))
+    assert all(label in form for label in ("Resigned", "Recalled", "Deceased", "Moved away", "Other"))
+    assert "Elected in a by-election" not in form
+    done = post(client, target, {"kind": "recalled", "ended_on": "2026-02-01", "reason": "依法罢免"})
+    assert done.status_code == 302
+    with app.app_context():
+        person = db.session.query(TermDeputy).filter_by(number="003").one()
+        assert (person.left_reason, person.changes[-1].kind, person.changes[-1].note) == ("recalled", "recalled", "依法罢免")
