@@ -115,6 +115,24 @@ def test_supervision_visits_are_counted_across_sessions(app, duty_world):
     assert all(row.figures["proposals_entered"] == 0 and row.figures["groups"] == 0 for row in rows.values())
 
 
+def test_groups_count_the_deputys_groups_of_the_term(app, duty_world):
+    from voting_app.db import db
+    from voting_app.registry import groups
+    from voting_app.registry.models import Term
+
+    with app.app_context():
+        term = db.session.get(Term, duty_world.term_id)
+        people = {person.number: person for person in term.deputies}
+        by_place = groups.create_group("test", term, "城区代表小组")
+        teaching = groups.create_group("test", term, "教育专业代表小组", kind="professional")
+        for group, number in ((by_place, "001"), (by_place, "002"), (teaching, "001")):
+            groups.add_member("test", group, people[number])
+        db.session.commit()
+    rows, _ = table_of(app, duty_world)
+    assert {number: row.figures["groups"] for number, row in rows.items()} == {
+        "001": 2, "002": 1, "003": 0, "004": 0, "005": 0, "006": 0}
+
+
 def test_the_table_filters_by_delegation_and_level(app, duty_world):
     rows, table = table_of(app, duty_world, delegation="米公街道代表团")
     assert list(rows) == ["004", "005"]

@@ -201,6 +201,26 @@ def _elected_proposal(app, world, staff, code) -> int:
     return proposal_id
 
 
+def _in_a_grid(proposal_id: int) -> int:
+    """Put the proposal in a grid (centre → unit grid → grid); the centre's id. In an app context."""
+    from voting_app.registry.models import Grid
+
+    centre = Grid(code="C1", name="米公网格中心", level=1)
+    db.session.add(centre)
+    db.session.flush()
+    centre.centre_id = centre.id
+    unit = Grid(code="C1U1", name="米公第一单元网格", level=2, parent_id=centre.id, centre_id=centre.id)
+    db.session.add(unit)
+    db.session.flush()
+    unit.unit_id = unit.id
+    grid = Grid(code="C1U1G1", name="米公第一网格", level=3, parent_id=unit.id, centre_id=centre.id, unit_id=unit.id)
+    db.session.add(grid)
+    db.session.flush()
+    db.session.get(Proposal, proposal_id).grid_id = grid.id
+    db.session.commit()
+    return centre.id
+
+
 def test_the_public_summary_adds_up_names_nobody_and_downloads(app, world):
     code = a_station(app)
     staff = as_role(app, world, "staff")
@@ -233,6 +253,9 @@ def test_the_public_summary_adds_up_names_nobody_and_downloads(app, world):
                 total.status("reserved"), total.status("received")) == (1, 1, 1, 1, 1, 1)
         by_channel = breakdown(facts, "channel")
         assert dict(by_channel.rows)["online"].received == 1 and dict(by_channel.rows)["station_qr"].received == 4
+        centre_id = _in_a_grid(declined)
+        by_centre = breakdown(service.summary_facts(beijing_today().year), "grid")
+        assert dict(by_centre.rows)[centre_id].received == 1 and by_centre.total.received == 5
         assert service.summary_facts(beijing_today().year - 5) == []
     assert "Elected by the deputies" in body and "An office building" in body
     with app.app_context():
@@ -243,7 +266,7 @@ def test_the_public_summary_adds_up_names_nobody_and_downloads(app, world):
     assert download.status_code == 200 and download.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
     header, totals = rows[0], [row for row in rows if row[1] == "Total"]
-    assert header[:3] == ["Breakdown", "Row", "Proposals received"] and len(totals) == 2
+    assert header[:3] == ["Breakdown", "Row", "Proposals received"] and len(totals) == 3  # channel, station, grid centre
     assert all(row[2] == "5" for row in totals)
     assert not any(secret in download.get_data(as_text=True) for secret in ("13800001234", "wx_secret_contact"))
     chinese = app.test_client()

@@ -2,15 +2,14 @@
 assembled by the rules in `voting_app.registry.duty`. Reads only.
 
 Every figure of a deputy's record beyond attendance is a named provider in FIGURES, each one
-entry: a count per deputy of the term. "Proposals entered" (at a reception day) and "groups"
-(代表小组) are built on other branches; until their tables exist their providers answer no rows.
+entry: a count per deputy of the term. "Proposals entered" (at a reception day) answers no
+rows until proposals record the deputy who entered them.
 
 Nothing here reads a ballot table (rounds, candidates, ballots, markers, sealed ballots, paper
 entries): whether or how a deputy voted is never part of a duty record."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -19,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from voting_app.db import db
 from voting_app.projects.models import SupervisionRecord
 from voting_app.registry import duty
-from voting_app.registry.models import OfficeChange, Term, TermDeputy
+from voting_app.registry.models import DeputyGroup, GroupMembership, OfficeChange, Term, TermDeputy
 from voting_app.registry.terms import chinese_number
 from voting_app.sessions.models import CongressSession, Deputy
 
@@ -67,9 +66,16 @@ def proposals_entered(term: Term, person_ids: list[int] | None = None) -> dict[i
 
 
 def groups(term: Term, person_ids: list[int] | None = None) -> dict[int, int]:
-    """Deputy groups (代表小组) the deputy belongs to (issue 14 item 2, branch i14-groups). No
-    group table yet: no rows until it exists; wire the count in here, and only here."""
-    return {}
+    """Deputy groups (代表小组) of the term the deputy belongs to."""
+    query = (
+        select(GroupMembership.term_deputy_id, func.count(GroupMembership.id))
+        .join(DeputyGroup, DeputyGroup.id == GroupMembership.group_id)
+        .where(DeputyGroup.term_id == term.id)
+        .group_by(GroupMembership.term_deputy_id)
+    )
+    if person_ids is not None:
+        query = query.where(GroupMembership.term_deputy_id.in_(person_ids))
+    return {person: count for person, count in db.session.execute(query)}
 
 
 FIGURES: tuple[Figure, ...] = (

@@ -28,6 +28,7 @@ from voting_app.proposals.status import CHANNEL_LABELS
 from voting_app.proposals.summary import Fact
 from voting_app.proposals.window import Collection, Window, collection_on
 from voting_app.registry import grid_service
+from voting_app.registry.grids import CENTRE
 from voting_app.registry.models import Grid
 
 THEMES = (
@@ -470,12 +471,22 @@ def _station_rows() -> list[tuple[Hashable, str]]:
             for station in db.session.scalars(select(LiaisonStation).order_by(LiaisonStation.name))]
 
 
-# Adding a breakdown (the grid, on proposals.grid_id) is one more entry here; the page, the CSV
-# and the arithmetic (voting_app.proposals.summary) take every entry as it comes.
+def _grid_centre_rows() -> list[tuple[Hashable, str]]:
+    return [(grid.id, grid.name)
+            for grid in db.session.scalars(select(Grid).where(Grid.level == CENTRE).order_by(Grid.code))]
+
+
+# A proposal's grid centre (网格中心), read through its grid: the public summary stays ten rows
+# long, not one row for each of 625 grids (staff see every level at /proposals/by-grid).
+_GRID_CENTRE = select(Grid.centre_id).where(Grid.id == Proposal.grid_id).scalar_subquery()
+
+# Adding a breakdown is one more entry here; the page, the CSV and the arithmetic
+# (voting_app.proposals.summary) take every entry as it comes.
 SUMMARY_DIMENSIONS = (
     SummaryDimension("channel", Proposal.channel, _l("By channel"), _l("Channel"), _l("No channel"), _channel_rows),
     SummaryDimension("station", Proposal.station_id, _l("By liaison station"), _l("Liaison station"),
                      _l("No station"), _station_rows),
+    SummaryDimension("grid", _GRID_CENTRE, _l("By grid centre"), _l("Grid centre"), _l("No grid"), _grid_centre_rows),
 )
 BEIJING_OFFSET = timedelta(hours=8)  # created_at is UTC; a proposal's year is Beijing's
 
