@@ -235,6 +235,7 @@ def seed(rng_seed: int = 2027) -> str:
     demo_delivery.seed_proposals(rng, actor, staff.display_name, main_round, CANDIDATES[:3])
     grid_ids = demo_grids.seed_grids(actor)
     demo_grids.place_proposals(grid_ids)
+    demo_grids.link_deputies(congress.term, grid_ids)
     for name, summary, investment, department, due in CANDIDATES[3:]:
         ballots.add_candidate(actor, main_round, name, summary, Decimal(investment), department, date.fromisoformat(due))
     ballots.open_round(presiding.get_id(), main_round)

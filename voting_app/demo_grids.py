@@ -41,6 +41,13 @@ def grid_for(grid_ids: list[int], index: int) -> int:
     return grid_ids[(index * 97 + 13) % len(grid_ids)]
 
 
+def link_deputies(term, grid_ids: list[int]) -> None:
+    """Each of the term's deputies is linked to a grid (网格联系代表), spread over the district."""
+    for index, person in enumerate(sorted(term.deputies, key=lambda person: person.id)):
+        person.grid_id = grid_for(grid_ids, index)
+    db.session.flush()
+
+
 def place_proposals(grid_ids: list[int]) -> None:
     for index, proposal_id in enumerate(db.session.scalars(select(Proposal.id).order_by(Proposal.id))):
         db.session.execute(update(Proposal).where(Proposal.id == proposal_id).values(grid_id=grid_for(grid_ids, index)))

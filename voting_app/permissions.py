@@ -264,6 +264,7 @@ ENDPOINTS: dict[str, str] = {
     "terms.registry_template": "registry.manage",
     "terms.deputy_detail": "registry.manage",
     "terms.office_change": "registry.manage",
+    "terms.deputy_grid": "registry.manage",
     "terms.deputy_elected": "registry.manage",
 }
 

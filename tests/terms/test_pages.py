@@ -203,6 +203,33 @@ def test_the_deputys_page_shows_attendance_and_never_a_vote(app, client, staff):
     assert not re.search(r"voted|ballot", page.replace("How a deputy voted is secret: no page shows it.", ""), re.I)
 
 
+def test_a_deputy_is_linked_to_a_grid_and_the_change_is_audited(app, client, staff):
+    term_id = make_term(app, deputies=1)
+    from voting_app.audit import AuditEntry
+    from voting_app.registry.models import Grid, TermDeputy
+
+    with app.app_context():
+        centre = Grid(code="C01", name="米公网格中心", level=1)
+        db.session.add(centre)
+        db.session.commit()
+        centre_id = centre.id
+        person_id = db.session.query(TermDeputy.id).filter_by(number="001").scalar()
+    page = urls(app, "terms.deputy_detail", term_id=term_id, person_id=person_id)
+    target = urls(app, "terms.deputy_grid", term_id=term_id, person_id=person_id)
+    assert post(client, target, {"grid_id": "999999"}).status_code == 302  # not a grid: refused, nothing stored
+    with app.app_context():
+        assert db.session.get(TermDeputy, person_id).grid_id is None
+    assert post(client, target, {"grid_id": str(centre_id)}).status_code == 302
+    assert "Grid saved." in text_of(client.get(page))
+    with app.app_context():
+        assert db.session.get(TermDeputy, person_id).grid_id == centre_id
+        entry = db.session.query(AuditEntry).filter_by(action="registry.deputy_grid").one()
+        assert entry.target == f"term_deputy:{person_id}"
+    post(client, target, {"grid_id": ""})
+    with app.app_context():
+        assert db.session.get(TermDeputy, person_id).grid_id is None
+
+
 def test_contacts_stay_off_the_session_pages(app, client, staff):
     make_term(app, deputies=3)
     from voting_app.sessions.models import CongressSession

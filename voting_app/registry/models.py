@@ -63,9 +63,12 @@ class TermDeputy(db.Model):
     took_office_on: Mapped[date | None]
     left_office_on: Mapped[date | None]
     left_reason: Mapped[str] = mapped_column(String(20), default="")
+    # The grid the deputy is linked to (网格联系代表): their grid work and residents' proposals meet there.
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     term: Mapped[Term] = relationship(back_populates="deputies")
+    grid: Mapped["Grid | None"] = relationship()
     changes: Mapped[list["OfficeChange"]] = relationship(
         back_populates="deputy", order_by="OfficeChange.effective_on, OfficeChange.id"
     )

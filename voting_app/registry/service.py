@@ -13,7 +13,7 @@ from sqlalchemy import select
 from voting_app import audit
 from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
-from voting_app.registry.models import Congress, OfficeChange, Term, TermDeputy
+from voting_app.registry.models import Congress, Grid, OfficeChange, Term, TermDeputy
 from voting_app.registry.roster import NumberClash, RosterParse, RosterRow, in_roster_order, matches, number_clashes
 from voting_app.registry.terms import (
     CONGRESS_LEVELS,
@@ -201,6 +201,16 @@ def record_office_change(
         number=deputy.number, name=deputy.name, kind=kind, effective_on=effective_on.isoformat(),
     )
     return change
+
+
+def set_deputy_grid(actor: str, deputy: TermDeputy, grid: Grid | None) -> None:
+    """Link the deputy to a grid (None: to none); audited with the grid's code."""
+    if deputy.grid_id == (grid.id if grid else None):
+        return
+    deputy.grid = grid
+    db.session.flush()
+    audit.record(actor, "registry.deputy_grid", f"term_deputy:{deputy.id}", number=deputy.number,
+                 grid=grid.code if grid else "")
 
 
 def add_elected_deputy(actor: str, term: Term, row: RosterRow, took_office_on: date, today: date, note: str = "") -> TermDeputy:

@@ -4,6 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from voting_app.forms import Form
+from voting_app.registry.grid_forms import fill_grid_choices, grid_field
 from voting_app.registry.labels import congress_level_labels, deputy_level_labels, office_change_labels
 from voting_app.registry.terms import CONGRESS_LEVELS, DEPUTY_LEVELS, OFFICE_CHANGE_KINDS
 
@@ -56,3 +57,11 @@ class ElectedDeputyForm(Form):
     took_office_on = DateField(_l("Took office on"), validators=[DataRequired(_l("Give the day the deputy took office."))])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
     confirmed = HiddenField()
+
+
+class DeputyGridForm(Form):
+    grid_id = grid_field(_l("Grid the deputy is linked to"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fill_grid_choices(self.grid_id)

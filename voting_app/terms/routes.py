@@ -13,13 +13,13 @@ from voting_app.paging import page_of
 from voting_app.projects.delivery import records_of_deputy
 from voting_app.projects.schedule import beijing_today
 from voting_app.registry import service as registry
-from voting_app.registry.models import Congress, Term, TermDeputy
+from voting_app.registry.models import Congress, Grid, Term, TermDeputy
 from voting_app.registry.roster import RosterRow
 from voting_app.registry.terms import CONGRESS_LEVELS, DEPUTY_LEVELS, ELECTED, LEAVING_KINDS, term_label
 from voting_app.sessions import service as sessions
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.sessions.routes import import_page
-from voting_app.terms.forms import CongressForm, ElectedDeputyForm, OfficeChangeForm, TermForm
+from voting_app.terms.forms import CongressForm, DeputyGridForm, ElectedDeputyForm, OfficeChangeForm, TermForm
 from voting_app.web import current_actor, get_child_or_404, int_arg
 
 bp = Blueprint("terms", __name__, url_prefix="/terms")
@@ -153,15 +153,33 @@ def deputy_detail(term_id: int, person_id: int):
     person = get_child_or_404(TermDeputy, person_id, term_id=term.id)
     attendance = _attendance(term, person)
     rows = [row for _, row in attendance if row is not None]
+    grid_form = DeputyGridForm(formdata=None, grid_id=person.grid_id)
     return render_template(
         "terms/deputy.html",
         term=term,
         person=person,
+        grid_form=grid_form,
         recorders=_recorders(person),
         attendance=attendance,
         records=records_of_deputy(rows[0]) if rows else [],
         today=beijing_today(),
     )
+
+
+@bp.post("/<int:term_id>/deputies/<int:person_id>/grid")
+def deputy_grid(term_id: int, person_id: int):
+    """Link the deputy to a grid, or to none."""
+    term = _term(term_id)
+    person = get_child_or_404(TermDeputy, person_id, term_id=term.id)
+    form = DeputyGridForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a grid from the list."), "error")
+        return redirect(url_for("terms.deputy_detail", term_id=term.id, person_id=person.id))
+    grid = db.session.get(Grid, form.grid_id.data) if form.grid_id.data else None
+    registry.set_deputy_grid(current_actor(), person, grid)
+    db.session.commit()
+    flash(_("Grid saved."), "success")
+    return redirect(url_for("terms.deputy_detail", term_id=term.id, person_id=person.id))
 
 
 def _recorders(person: TermDeputy) -> dict[str, str]:
