@@ -6,7 +6,7 @@ overdue items stay overdue whenever the demo is loaded."""
 import io
 import random
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from PIL import Image, ImageDraw
@@ -114,14 +114,18 @@ def seed_proposals(rng: random.Random, actor: str, actor_name: str, main_round, 
         proposals.decline_proposal(actor, actor_name, proposal, [reason.id for reason in chosen], rng.choice(DECLINE_REASONS))
     for duplicate, original in zip(open_ones[12:24:2], open_ones[13:25:2]):
         proposals.merge_proposal(actor, actor_name, duplicate, original)
+    # Last year's reserve (储备库): received and kept then, screened again this year.
+    kept_on = datetime(beijing_today().year - 1, 10, 20, 2, 0)  # UTC: 10:00 in Beijing, last October
     for proposal in open_ones[25:28]:
         proposals.reserve_proposal(actor, actor_name, proposal, "方案可行，今年资金已排满，明年优先考虑。")
+        proposal.created_at, proposal.reserved_at = kept_on - timedelta(days=40), kept_on
+    db.session.flush()
 
 
 def seed_next_session_candidates(actor: str, actor_name: str, congress_session) -> None:
     """The coming session's candidate list is being drawn up from proposals."""
     draft = ballots.create_round(actor, congress_session, "2028年度民生实事候选项目（征集中）", "choose_up_to", 10, "roster", "electronic")
-    for proposal in proposals.proposal_list(status="received")[:4]:
+    for proposal in [*proposals.proposal_list(status="reserved")[:1], *proposals.proposal_list(status="received")[:4]]:
         proposals.accept_proposal(actor, actor_name, proposal, draft)
 
 
