@@ -799,10 +799,21 @@ def _round_page_size(round_: Round) -> int:
             render_template("ballots/ballot_form.html", round=round_, ticket=ticket, selected=None, error=longest_error),
             render_template("ballots/ballot_confirm.html", round=round_, ticket=ticket, choices=fullest, button=ButtonForm()),
         )
-        name = len(current_user.label.encode()) if current_user.is_authenticated else 0
-        largest = max(len(page.encode()) for page in pages) - name + 4 * 64
+        largest = max(_size_for_any_name(page) for page in pages)
         _page_sizes[key] = -(-(largest + PAGE_SIZE_SLACK) // PAGE_SIZE_STEP) * PAGE_SIZE_STEP
     return _page_sizes[key]
+
+
+NAME_ROOM = 4 * 64  # bytes a name may take: 64 characters of up to 4 bytes in UTF-8
+
+
+def _size_for_any_name(page: str) -> int:
+    """The page's size with room for the longest name wherever the requester's name shows, so
+    the padded size never depends on who happened to ask first (a few bytes of a name could
+    otherwise tip it over a step, and two workers would pad the same ballot to two sizes)."""
+    name = current_user.label if current_user.is_authenticated else ""
+    shown = page.count(name) if name else 0
+    return len(page.encode()) + shown * (NAME_ROOM - len(name.encode()))
 
 
 def _fullest_choices(round_: Round):
