@@ -171,6 +171,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, screen_bp, reports_bp, assets_bp, audit_bp):
         app.register_blueprint(blueprint)
+    from voting_app.stations.routes import bp as stations_bp
+    app.register_blueprint(stations_bp)
     init_surveys(app)
     app.before_request(guard_request)
 

@@ -58,6 +58,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Proposals from the liaison stations
     "proposal.screen": frozenset({STAFF}),
     "station.manage": frozenset({STAFF}),
+    # The deputy on duty at a station's reception day; the view narrows it to that deputy and day.
+    "reception.enter": frozenset({DEPUTY}),
     # Resident surveys
     "survey.manage": frozenset({STAFF}),
     "survey.results": frozenset({STAFF, PRESIDING}),
@@ -185,6 +187,16 @@ ENDPOINTS: dict[str, str] = {
     "proposals.proposal_counts": "proposal.screen",
     "proposals.station_list": "station.manage",
     "proposals.station_poster": "station.manage",
+    "stations.station_index": "station.manage",
+    "stations.station_detail": "station.manage",
+    "stations.station_reception_day": "station.manage",
+    "stations.station_deputy_add": "station.manage",
+    "stations.station_deputy_remove": "station.manage",
+    "stations.reception_day": "station.manage",
+    "stations.reception_change": "station.manage",
+    "stations.reception_duty": "station.manage",
+    "stations.reception_count_table": "station.manage",
+    "stations.reception_entry": "reception.enter",
     "surveys.survey_list": "survey.list",
     "surveys.survey_new": "survey.manage",
     "surveys.survey_edit": "survey.manage",
