@@ -101,5 +101,5 @@ def downgrade():
     with op.batch_alter_table('reception_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reception_changes_station_id'))
     op.drop_table('reception_changes')
-    with op.batch_alter_table('liaison_stations', schema=None) as batch_op:
+    with _rebuilding('liaison_stations'), op.batch_alter_table('liaison_stations', schema=None) as batch_op:
         batch_op.drop_column('reception_day')

@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -23,8 +24,8 @@ class RemoveDeputyForm(Form):
 
 class ReceptionChangeForm(Form):
     action = RadioField(_l("What happens to this reception day"), choices=[
-        ("move", _l("Move it to another date")), ("cancel", _l("Cancel it")),
-        ("restore", _l("Hold it on its regular day"))], default="move",
+        SelectChoice("move", _l("Move it to another date")), SelectChoice("cancel", _l("Cancel it")),
+        SelectChoice("restore", _l("Hold it on its regular day"))], default="move",
         validators=[DataRequired(message=_l("Choose what happens to this reception day."))])
     moved_to = DateField(_l("New date"), validators=[Optional()])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])

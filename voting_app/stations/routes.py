@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from voting_app.clock import beijing_today
 from voting_app.db import db
@@ -142,7 +143,7 @@ def _is_regular(station: LiaisonStation, day: date) -> bool:
 def _day_page(station: LiaisonStation, scheduled: date, status: int = 200, change_form=None, duty_form=None):
     reception = next(r for r in service.station_calendar(station, scheduled, 1))
     duty_form = duty_form or DutyForm(deputies=[d.id for d in service.duty_of(station, scheduled)])
-    duty_form.deputies.choices = [(d.id, f"{d.name}（{d.number}）") for d in station.deputies]
+    duty_form.deputies.choices = [SelectChoice(d.id, f"{d.name}（{d.number}）") for d in station.deputies]
     return render_template("stations/day.html", station=station, reception=reception,
                            change_form=change_form or ReceptionChangeForm(), duty_form=duty_form), status
 
@@ -190,7 +191,7 @@ def reception_duty(station_id: int):
     if scheduled is None or not _is_regular(station, scheduled):
         abort(404)
     form = DutyForm()
-    form.deputies.choices = [(d.id, f"{d.name}（{d.number}）") for d in station.deputies]
+    form.deputies.choices = [SelectChoice(d.id, f"{d.name}（{d.number}）") for d in station.deputies]
     if not form.validate_on_submit():
         return _day_page(station, scheduled, 400, duty_form=form)
     try:
