@@ -4,7 +4,7 @@ deputy on duty's reception-day entry (接待日录入). Every page works without
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
@@ -27,6 +27,8 @@ from voting_app.web import current_actor, flash_domain_error, int_arg
 bp = Blueprint("stations", __name__, url_prefix="/stations")
 
 CALENDAR_MONTHS = 6
+LEVEL_LABELS = {"national": _l("National"), "provincial": _l("Provincial"), "municipal": _l("Municipal"),
+                "district": _l("District"), "town": _l("Town")}
 FIRST_ROWS, MORE_ROWS = 3, 3
 
 
@@ -56,7 +58,7 @@ def _station_page(station: LiaisonStation, status: int = 200, **forms):
         "stations/detail.html", station=station, calendar=calendar, duties=service.duties_by_day(station),
         day_form=forms.get("day_form") or ReceptionDayForm(reception_day=station.reception_day),
         deputy_form=forms.get("deputy_form") or StationDeputyForm(), remove_form=RemoveDeputyForm(), today=today,
-        entered=_entered_by_deputy(station)), status
+        entered=_entered_by_deputy(station), levels=LEVEL_LABELS), status
 
 
 def _entered_by_deputy(station: LiaisonStation) -> dict[int, int]:
