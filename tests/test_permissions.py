@@ -242,6 +242,7 @@ def test_the_policy_itself():
         "projects.supervision_list",
         "projects.supervision_new",
         "projects.supervision_judge",
+        "stations.reception_entry",
     }
     assert public == {
         "static",

@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from surveys import service as surveys
-from voting_app import demo_delivery, demo_duty, demo_grids, demo_groups, demo_terms
+from voting_app import demo_delivery, demo_duty, demo_grids, demo_groups, demo_stations, demo_terms
+from voting_app.clock import beijing_today
 from voting_app.auth.service import create_user
 from voting_app.ballots import keys, sealing
 from voting_app.ballots import service as ballots
@@ -266,6 +267,7 @@ def seed(rng_seed: int = 2027) -> str:
     demo_delivery.seed_delivery(rng, actor, staff.display_name, delivered, elected_projects, departments, officers,
                                 present_deputies)
     demo_duty.seed_earlier_visits(fifth)
+    demo_stations.seed_stations(rng, actor, list(congress.term.deputies), deputies[0].person, beijing_today())
     grid_worker = create_user("grid1", "樊城区网格员 周红", GRID_WORKER, passwords.setdefault("grid1", "demo-" + secrets.token_hex(4)))
     _demo_surveys(rng, delivered, grid_worker, grid_ids)
     demo_grids.seed_grid_survey(actor, None)
@@ -294,6 +296,11 @@ def seed(rng_seed: int = 2027) -> str:
         card = cards[deputy.id]
         state = "checked in" if deputy.is_present else "not checked in"
         lines.append(f"  {deputy.number} {deputy.name} ({state}): {SERVER_MARK}/c/{card.token}  PIN {card.pin}")
+    lines += [
+        "",
+        f"{deputies[0].number} {deputies[0].name} is on duty at {deputies[0].person.station.name} today (reception day):",
+        "  with that card, the menu's 接待日录入 (reception-day entry) enters visitors' proposals.",
+    ]
     lines += [
         "",
         f"To try voting: sign in as presiding, open the session {congress.name},",

@@ -61,6 +61,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "station.manage": frozenset({STAFF}),
     # Deputy groups (代表小组) and their members
     "group.manage": frozenset({STAFF}),
+    # The deputy on duty at a station's reception day; the view narrows it to that deputy and day.
+    "reception.enter": frozenset({DEPUTY}),
     # Resident surveys
     "survey.manage": frozenset({STAFF}),
     "survey.results": frozenset({STAFF, PRESIDING}),
@@ -198,6 +200,16 @@ ENDPOINTS: dict[str, str] = {
     "grids.grid_import": "station.manage",
     "grids.grid_boundaries": "station.manage",
     "grids.grid_template": "station.manage",
+    "stations.station_index": "station.manage",
+    "stations.station_detail": "station.manage",
+    "stations.station_reception_day": "station.manage",
+    "stations.station_deputy_add": "station.manage",
+    "stations.station_deputy_remove": "station.manage",
+    "stations.reception_day": "station.manage",
+    "stations.reception_change": "station.manage",
+    "stations.reception_duty": "station.manage",
+    "stations.reception_count_table": "station.manage",
+    "stations.reception_entry": "reception.enter",
     "surveys.survey_list": "survey.list",
     "surveys.survey_new": "survey.manage",
     "surveys.survey_edit": "survey.manage",

@@ -112,7 +112,26 @@ def test_supervision_visits_are_counted_across_sessions(app, duty_world):
     assert rows["002"].figures["supervision_visits"] == 0
     assert [figure.key for figure in table.figures] == [
         "supervision_visits", "rectifications_followed", "proposals_entered", "groups"]
-    assert all(row.figures["proposals_entered"] == 0 and row.figures["groups"] == 0 for row in rows.values())
+    assert all(row.figures["proposals_entered"] == 0 and row.figures["groups"] == 0 for row in rows.values())  # none yet
+
+
+def test_proposals_entered_on_duty_count_for_the_deputy_who_entered_them(app, duty_world):
+    from voting_app.db import db
+    from voting_app.proposals import service as proposals
+    from voting_app.proposals.models import RECEPTION_DAY
+    from voting_app.registry.models import Term
+
+    with app.app_context():
+        term = db.session.get(Term, duty_world.term_id)
+        people = {person.number: person for person in term.deputies}
+        station = proposals.add_station("test", "米公社区人大代表联络站")
+        for title in ("路口加装信号灯", "小区增设充电桩"):
+            entered = proposals.submit_proposal(station, title, "接待日群众反映的意见建议，请尽快处理", "", "other", "", [], channel=RECEPTION_DAY)
+            entered.entered_by_deputy_id = people["002"].id
+        db.session.commit()
+    rows, _ = table_of(app, duty_world)
+    assert {number: row.figures["proposals_entered"] for number, row in rows.items()} == {
+        "001": 0, "002": 2, "003": 0, "004": 0, "005": 0, "006": 0}
 
 
 def test_groups_count_the_deputys_groups_of_the_term(app, duty_world):

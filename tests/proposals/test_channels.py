@@ -266,7 +266,7 @@ def test_the_public_summary_adds_up_names_nobody_and_downloads(app, world):
     assert download.status_code == 200 and download.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
     header, totals = rows[0], [row for row in rows if row[1] == "Total"]
-    assert header[:3] == ["Breakdown", "Row", "Proposals received"] and len(totals) == 3  # channel, station, grid centre
+    assert header[:3] == ["Breakdown", "Row", "Proposals received"] and len(totals) == 4  # channel, station, grid centre, reception days
     assert all(row[2] == "5" for row in totals)
     assert not any(secret in download.get_data(as_text=True) for secret in ("13800001234", "wx_secret_contact"))
     chinese = app.test_client()

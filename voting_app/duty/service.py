@@ -2,8 +2,8 @@
 assembled by the rules in `voting_app.registry.duty`. Reads only.
 
 Every figure of a deputy's record beyond attendance is a named provider in FIGURES, each one
-entry: a count per deputy of the term. "Proposals entered" (at a reception day) answers no
-rows until proposals record the deputy who entered them.
+entry: a count per deputy of the term. "Proposals entered" counts the visitors' proposals a
+deputy entered on duty at a reception day.
 
 Nothing here reads a ballot table (rounds, candidates, ballots, markers, sealed ballots, paper
 entries): whether or how a deputy voted is never part of a duty record."""
@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from voting_app.db import db
 from voting_app.projects.models import SupervisionRecord
+from voting_app.proposals.models import Proposal
 from voting_app.registry import duty
 from voting_app.registry.models import DeputyGroup, GroupMembership, OfficeChange, Term, TermDeputy
 from voting_app.registry.terms import chinese_number
@@ -60,9 +61,16 @@ def rectifications_followed(term: Term, person_ids: list[int] | None = None) -> 
 
 
 def proposals_entered(term: Term, person_ids: list[int] | None = None) -> dict[int, int]:
-    """Proposals the deputy entered for visitors at a reception day (issue 14 item 3). Who entered
-    a proposal is not recorded yet: no rows until it is; wire the count in here, and only here."""
-    return {}
+    """Visitors' proposals the deputy entered on duty at a reception day (接待选民日)."""
+    query = (
+        select(Proposal.entered_by_deputy_id, func.count(Proposal.id))
+        .join(TermDeputy, TermDeputy.id == Proposal.entered_by_deputy_id)
+        .where(TermDeputy.term_id == term.id)
+        .group_by(Proposal.entered_by_deputy_id)
+    )
+    if person_ids is not None:
+        query = query.where(Proposal.entered_by_deputy_id.in_(person_ids))
+    return {person: count for person, count in db.session.execute(query)}
 
 
 def groups(term: Term, person_ids: list[int] | None = None) -> dict[int, int]:

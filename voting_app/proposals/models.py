@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
 from voting_app.projects.models import Photo
-from voting_app.registry.models import Grid
+from voting_app.registry.models import Grid, LiaisonStation, TermDeputy  # noqa: F401  (stations live in the registry)
 
 RECEIVED, ACCEPTED, MERGED, DECLINED = "received", "accepted", "merged", "declined"
 RESERVED = "reserved"  # 储备库: good, not chosen this year, screened again next year
@@ -19,18 +19,6 @@ STATION_QR, RECEPTION_DAY, COURTYARD, FROM_DEPUTY, FROM_DEPARTMENT, ONLINE = (
     "station_qr", "reception_day", "courtyard", "deputy", "department", "online")
 CHANNELS = (STATION_QR, RECEPTION_DAY, COURTYARD, FROM_DEPUTY, FROM_DEPARTMENT, ONLINE)
 CHANNELS_AT_A_STATION = (STATION_QR, RECEPTION_DAY)  # these name their station; the others may
-
-
-class LiaisonStation(db.Model):
-    """A deputy liaison station (代表联络站); its poster's QR code opens the proposal form."""
-
-    __tablename__ = "liaison_stations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    address: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DeclineReason(db.Model):
@@ -84,9 +72,13 @@ class Proposal(db.Model):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     screened_by_name: Mapped[str] = mapped_column(String(100), default="")
     screened_at: Mapped[datetime | None]
+    # Entered at the station on a reception day by the deputy on duty (接待日代表录入), and when.
+    entered_by_deputy_id: Mapped[int | None] = mapped_column(ForeignKey("term_deputies.id"), index=True)
+    entered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     station: Mapped[LiaisonStation | None] = relationship()
+    entered_by_deputy: Mapped[TermDeputy | None] = relationship()
     decline_reasons: Mapped[list[DeclineReason]] = relationship(secondary=proposal_decline_reasons,
                                                                 order_by=DeclineReason.position)
     grid: Mapped[Grid | None] = relationship()

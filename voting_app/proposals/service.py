@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import case, delete, func, or_, select
 
 from voting_app import audit
 from voting_app.ballots.counting import SATISFACTION
@@ -23,7 +23,7 @@ from voting_app.projects.models import Project
 from voting_app.projects.schedule import beijing_today
 from voting_app.proposals.models import (ACCEPTED, CHANNELS, CHANNELS_AT_A_STATION, DECLINED, MERGED, RECEIVED, RESERVED,
                                          STATION_QR, STATUSES, CollectionWindow, DeclineReason, LiaisonStation, Proposal,
-                                         ProposalMerge, proposal_decline_reasons)
+                                         ProposalMerge, RECEPTION_DAY, proposal_decline_reasons)
 from voting_app.proposals.status import CHANNEL_LABELS
 from voting_app.proposals.summary import Fact
 from voting_app.proposals.window import Collection, Window, collection_on
@@ -487,6 +487,10 @@ SUMMARY_DIMENSIONS = (
     SummaryDimension("station", Proposal.station_id, _l("By liaison station"), _l("Liaison station"),
                      _l("No station"), _station_rows),
     SummaryDimension("grid", _GRID_CENTRE, _l("By grid centre"), _l("Grid centre"), _l("No grid"), _grid_centre_rows),
+    # Reception days (接待选民日) by station: the station of a reception-day proposal, None for the others.
+    SummaryDimension("reception_station", case((Proposal.channel == RECEPTION_DAY, Proposal.station_id)),
+                     _l("Reception days by liaison station"), _l("Liaison station"),
+                     _l("Not from a reception day"), _station_rows),
 )
 BEIJING_OFFSET = timedelta(hours=8)  # created_at is UTC; a proposal's year is Beijing's
 

@@ -65,10 +65,13 @@ class TermDeputy(db.Model):
     left_reason: Mapped[str] = mapped_column(String(20), default="")
     # The grid the deputy is linked to (网格联系代表): their grid work and residents' proposals meet there.
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    # The liaison station the deputy works at (进站代表): one station, whatever the deputy's level.
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("liaison_stations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     term: Mapped[Term] = relationship(back_populates="deputies")
     grid: Mapped["Grid | None"] = relationship()
+    station: Mapped["LiaisonStation | None"] = relationship(back_populates="deputies")
     changes: Mapped[list["OfficeChange"]] = relationship(
         back_populates="deputy", order_by="OfficeChange.effective_on, OfficeChange.id"
     )
@@ -161,4 +164,58 @@ class GroupMembership(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     group: Mapped[DeputyGroup] = relationship(back_populates="memberships")
+    deputy: Mapped[TermDeputy] = relationship()
+
+
+# Liaison stations and their reception days (代表联络站, 接待选民日)
+
+# Fancheng's stations receive voters on the 15th of every month (每月15日为代表接待选民日); each
+# station keeps its own setting, so a station that receives on another day changes only its own.
+DEFAULT_RECEPTION_DAY = 15
+
+
+class LiaisonStation(db.Model):
+    """A deputy liaison station (代表联络站): its deputies, its reception day, and its poster's QR
+    code that opens the proposal form."""
+
+    __tablename__ = "liaison_stations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    # The day of the month voters are received; a month shorter than it receives on its last day.
+    reception_day: Mapped[int] = mapped_column(default=DEFAULT_RECEPTION_DAY, server_default=str(DEFAULT_RECEPTION_DAY))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deputies: Mapped[list[TermDeputy]] = relationship(back_populates="station", order_by="TermDeputy.number")
+
+
+class ReceptionChange(db.Model):
+    """One reception day moved to another date, or cancelled (moved_to None), with the reason."""
+
+    __tablename__ = "reception_changes"
+    __table_args__ = (UniqueConstraint("station_id", "scheduled_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("liaison_stations.id"), index=True)
+    scheduled_on: Mapped[date]  # the regular day it replaces
+    moved_to: Mapped[date | None]  # None: cancelled
+    reason: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReceptionDuty(db.Model):
+    """A deputy on duty at a reception day, named by the regular day, so a moved day keeps its roster."""
+
+    __tablename__ = "reception_duties"
+    __table_args__ = (UniqueConstraint("station_id", "scheduled_on", "term_deputy_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("liaison_stations.id"), index=True)
+    scheduled_on: Mapped[date]
+    term_deputy_id: Mapped[int] = mapped_column(ForeignKey("term_deputies.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
     deputy: Mapped[TermDeputy] = relationship()

@@ -1,0 +1,1 @@
+"""Liaison stations' pages: deputies, reception calendars, duty rosters, reception-day entry and counts."""
