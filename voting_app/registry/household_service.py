@@ -34,7 +34,7 @@ def seal_table(secret: str, table: list[list[str]]) -> str:
 
 
 def _new_rows(parsed: HouseholdParse) -> tuple[list[tuple[int, str]], int]:
-    grid_ids = dict(db.session.execute(select(Grid.code, Grid.id)).tuples())
+    grid_ids = dict(db.session.execute(select(Grid.code, Grid.id)))
     listed: dict[int, set[str]] = defaultdict(set)
     for grid_id, address in db.session.execute(select(Household.grid_id, Household.address)):
         listed[grid_id].add(address_key(address))
@@ -78,7 +78,7 @@ def counts_per_grid() -> list[tuple[Grid, int]]:
     """Every grid with a household list, and how many households it lists, by grid code."""
     rows = db.session.execute(
         select(Grid, func.count(Household.id)).join(Household, Household.grid_id == Grid.id).group_by(Grid.id).order_by(Grid.code)
-    ).tuples()
+    )
     return list(rows)
 
 
