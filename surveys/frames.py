@@ -126,8 +126,8 @@ def print_frame(actor: str, frame: SampleFrame, secret: str) -> list[Slip]:
         .join(Grid, Grid.id == Household.grid_id)
         .where(FrameHousehold.frame_id == frame.id)
         .order_by(Grid.code, Household.address)
-    ))
-    parents = dict(db.session.execute(select(Grid.id, Grid.parent_id)))
+    ).all())
+    parents = dict(db.session.execute(select(Grid.id, Grid.parent_id)).all())
     grids = code_grids([grid_id for _, grid_id, _ in households], parents)
     codes: list[str] = []
     taken: set[str] = set()
@@ -183,14 +183,14 @@ def frame_rate(frame: SampleFrame, level: int, minimum: int) -> FrameRate:
         .join(Grid, Grid.id == Household.grid_id)
         .where(FrameHousehold.frame_id == frame.id)
         .group_by(column)
-    ))
+    ).all())
     used = dict(db.session.execute(
         select(column, func.count())
         .select_from(HouseholdCode)
         .join(Grid, Grid.id == HouseholdCode.grid_id)
         .where(HouseholdCode.frame_id == frame.id, HouseholdCode.used_at.is_not(None))
         .group_by(column)
-    ))
+    ).all())
     grids = {grid.id: grid for grid in db.session.scalars(select(Grid).where(Grid.id.in_([key for key in sizes if key])))}
     cells = []
     for key in sorted(sizes, key=lambda k: grids[k].code if k in grids else ""):

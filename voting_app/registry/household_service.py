@@ -34,7 +34,7 @@ def seal_table(secret: str, table: list[list[str]]) -> str:
 
 
 def _new_rows(parsed: HouseholdParse) -> tuple[list[tuple[int, str]], int]:
-    grid_ids = dict(db.session.execute(select(Grid.code, Grid.id)))
+    grid_ids = dict(db.session.execute(select(Grid.code, Grid.id)).all())
     listed: dict[int, set[str]] = defaultdict(set)
     for grid_id, address in db.session.execute(select(Household.grid_id, Household.address)):
         listed[grid_id].add(address_key(address))
