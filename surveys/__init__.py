@@ -9,6 +9,7 @@ def init_app(app) -> None:
 
     from surveys.models import Survey
     from surveys.routes import bp
+    import surveys.frame_routes  # noqa: F401  the sample frames' endpoints, on the same blueprint
     from surveys.service import residents_ratings, results
     from voting_app.db import db
     from voting_app.projects.routes import register_panel, register_rating_source

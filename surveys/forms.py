@@ -77,3 +77,15 @@ class CodesForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         fill_grid_choices(self.grid_id)
+
+
+class FrameForm(Form):
+    """Draw a sample frame: its size (300 by default, the Zhenhai practice) and its grids."""
+
+    size = IntegerField(_l("Households to draw"), default=300, validators=[DataRequired(), NumberRange(min=1, max=5000)])
+    scope_id = grid_field(_l("From the households of"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fill_grid_choices(self.scope_id)
+        self.scope_id.choices[0] = SelectChoice("", _l("Every grid"))

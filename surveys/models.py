@@ -103,6 +103,8 @@ class HouseholdCode(db.Model):
     # The grid of the batch it was printed in: the answer it brings counts for that grid.
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The sample frame it was printed for, if any: which household got it is on paper only.
+    frame_id: Mapped[int | None] = mapped_column(ForeignKey("survey_sample_frames.id"), index=True)
 
 
 class Response(db.Model):
@@ -204,3 +206,32 @@ class SurveyTally(db.Model):
     is_hidden: Mapped[bool]
     is_held: Mapped[bool] = mapped_column(server_default=false())
     count: Mapped[int]
+
+
+class SampleFrame(db.Model):
+    """A random sample of households drawn for a tokened survey: the seed, recorded, redraws
+    the same households from the same list (surveys.frame_rules.draw). Its codes are stored
+    apart, with no pairing to a household: the pairing exists only on the printed sheet."""
+
+    __tablename__ = "survey_sample_frames"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    size: Mapped[int]
+    seed: Mapped[str] = mapped_column(String(64))
+    grid_scope_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))  # None: every grid
+    list_size: Mapped[int]
+    drawn_by: Mapped[str] = mapped_column(String(100), default="")
+    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+    printed_at: Mapped[datetime | None]
+
+    households: Mapped[list["FrameHousehold"]] = relationship(cascade="all, delete-orphan", order_by="FrameHousehold.household_id")
+
+
+class FrameHousehold(db.Model):
+    """A household a frame drew (for audit and to verify the draw): never which code it got."""
+
+    __tablename__ = "survey_frame_households"
+
+    frame_id: Mapped[int] = mapped_column(ForeignKey("survey_sample_frames.id"), primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)

@@ -341,6 +341,7 @@ def results(survey_id: int):
         level_labels=grid_level_labels(),
         grid_cells=service.grid_results(survey, level, _include_flagged()),
         min_answers=service.GRID_MIN_ANSWERS,
+        frame_rates=_frame_rates(survey, level),
         figure=_figure(outcome),
         plotly_js=PLOTLY_JS,
         placement_rows=lambda r: [(p.name if p else _("No placement (household slip or paper)"), rate) for p, rate in r.by_placement],
@@ -348,6 +349,12 @@ def results(survey_id: int):
         entry_rows=lambda r: [(_("Assisted entry") if assisted else _("Answered by residents"), rate) for assisted, rate in r.by_entry],
         option_labels=_option_labels,
     )
+
+
+def _frame_rates(survey, level):
+    from surveys import frames
+
+    return [frames.frame_rate(frame, level, service.GRID_MIN_ANSWERS) for frame in frames.frames_of(survey) if frame.printed_at]
 
 
 @bp.get("/surveys/<int:survey_id>/grid-map")

@@ -203,7 +203,12 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
         assessment = db.session.scalars(select(Round).where(Round.method == "satisfaction")).one()
         from surveys.models import Response, Survey
 
-        surveys = db.session.scalars(select(Survey).where(Survey.project_id.is_not(None))).all()
+        surveys = db.session.scalars(select(Survey).where(Survey.project_id.is_not(None), Survey.mode == "open")).all()
+        from surveys.frames import frame_rate
+        from surveys.models import SampleFrame
+
+        [frame] = db.session.scalars(select(SampleFrame)).all()
+        frame_used = frame_rate(frame, 1, 30).overall.used
         responses = {s.id: db.session.scalar(select(func.count()).select_from(Response).where(Response.survey_id == s.id)) for s in surveys}
         from voting_app.registry.models import Grid
 
@@ -221,6 +226,7 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
     assert len(result.elected) == 10
     assert assessed == ("announced", 4)
     assert len(responses) == 3 and all(200 <= n <= 400 for n in responses.values())
+    assert frame.size == 300 and frame.printed_at and 60 <= frame_used <= 200  # the demo frame's response rate
     assert all(count >= 3 for count in placements)
     assert grids == {1: 10, 2: 128, 3: 625}
     assert any(n >= 30 for n in by_grid) and any(n < 30 for n in by_grid)  # the demo map shows rates and 样本不足

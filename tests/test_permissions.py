@@ -35,9 +35,14 @@ def survey_world(world) -> dict:
         | {text_question.id: ["很好"]},
     )
     delivery_ids = delivery_world(project, world)
+    from surveys.models import SampleFrame
+
+    frame = SampleFrame(survey_id=survey.id, size=1, seed="0", list_size=1, drawn_by="test")
+    db.session.add(frame)
     db.session.commit()
     return {
         **delivery_ids,
+        "frame_id": frame.id,
         "project_id": project.id,
         "survey_id": survey.id,
         "question_id": survey.questions[0].id,

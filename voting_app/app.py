@@ -164,6 +164,7 @@ def _register_blueprints(app: Flask) -> None:
     from voting_app.projects.routes import bp as projects_bp
     from voting_app.proposals.routes import bp as proposals_bp
     from voting_app.registry.grid_routes import bp as grids_bp
+    from voting_app.registry.household_routes import bp as households_bp
     from voting_app.screen.routes import bp as screen_bp
     from voting_app.reports.routes import bp as reports_bp
     from voting_app.assets import bp as assets_bp, vendor_url
@@ -176,6 +177,8 @@ def _register_blueprints(app: Flask) -> None:
     from voting_app.registry.terms import meeting_label, term_label
 
     for blueprint in (main_bp, auth_bp, sessions_bp, ballots_bp, projects_bp, proposals_bp, grids_bp, screen_bp, reports_bp, assets_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (households_bp,):
         app.register_blueprint(blueprint)
     app.register_blueprint(groups_bp)
     app.register_blueprint(duty_bp)

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from surveys import service as surveys
-from voting_app import demo_delivery, demo_duty, demo_grids, demo_groups, demo_stations, demo_terms
+from voting_app import demo_delivery, demo_duty, demo_frames, demo_grids, demo_groups, demo_stations, demo_terms
 from voting_app.clock import beijing_today
 from voting_app.auth.service import create_user
 from voting_app.ballots import keys, sealing
@@ -271,6 +271,8 @@ def seed(rng_seed: int = 2027) -> str:
     grid_worker = create_user("grid1", "樊城区网格员 周红", GRID_WORKER, passwords.setdefault("grid1", "demo-" + secrets.token_hex(4)))
     _demo_surveys(rng, delivered, grid_worker, grid_ids)
     demo_grids.seed_grid_survey(actor, None)
+    demo_frames.seed_households()
+    demo_frames.seed_frame(actor, delivered[0])
     _demo_assessment(rng, actor, congress, presiding, scrutineer, delivered, present_deputies, shares)
 
     trial = ballots.create_round(actor, congress, TRIAL_ROUND_NAME, "for_against", 2, "roster", "electronic")

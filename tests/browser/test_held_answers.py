@@ -17,7 +17,7 @@ def flood_latest_project_survey(server, answers: int) -> tuple[int, str]:
     from voting_app.db import db
 
     with server.app.app_context():
-        survey = db.session.get(Survey, db.session.scalar(select(func.max(Survey.id)).where(Survey.project_id.is_not(None))))
+        survey = db.session.get(Survey, db.session.scalar(select(func.max(Survey.id)).where(Survey.project_id.is_not(None), Survey.mode == "open")))
         satisfaction = next(question for question in survey.questions if question.kind == "satisfaction")
         for _ in range(answers):
             service.submit_response(survey, survey.placements[0], {satisfaction.id: ["dissatisfied"]}, address="one-estate-gateway")

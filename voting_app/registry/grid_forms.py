@@ -77,3 +77,13 @@ def chosen_level(args) -> tuple[LevelForm, int]:
     level = form.level.data if "level" in args and form.validate() else UNIT
     form.level.data = level
     return form, level
+
+
+class HouseholdFileForm(Form):
+    file = FileField(
+        _l("Household list (CSV or Excel .xlsx: 地址, 网格编码)"),
+        validators=[
+            FileRequired(_l("Choose a file to import.")),
+            FileAllowed(["csv", "xlsx", "txt"], _l("Only CSV or Excel (.xlsx) files can be imported.")),
+        ],
+    )

@@ -219,3 +219,18 @@ class ReceptionDuty(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     deputy: Mapped[TermDeputy] = relationship()
+
+
+class Household(db.Model):
+    """One household of a grid's household list: its address and grid, never a name. Sample
+    frames for tokened surveys draw from these (surveys.frames)."""
+
+    __tablename__ = "households"
+    __table_args__ = (UniqueConstraint("grid_id", "address", name="uq_households_grid_address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+    address: Mapped[str] = mapped_column(String(200))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    grid: Mapped[Grid] = relationship()
