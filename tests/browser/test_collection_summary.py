@@ -31,7 +31,7 @@ def test_collection_summary_and_decline_reasons_on_the_demo(live_server, page_fa
         desktop.get_by_role("link", name="征集情况公示").click()
     assert f"{year}年民生实事项目建议征集情况" in desktop.locator("h1").inner_text()
     tables = desktop.locator("main table.summary")
-    assert tables.count() == 6  # outcomes and reasons, by channel, by station and by grid centre
+    assert tables.count() == 8  # outcomes and reasons: by channel, station, grid centre, reception days by station
     by_channel = tables.nth(0)
     assert "联络站二维码" in by_channel.inner_text() and "网上征集" in by_channel.inner_text()
     rows = [_numbers(row) for row in by_channel.locator("tbody tr").all()]
@@ -59,7 +59,7 @@ def test_collection_summary_and_decline_reasons_on_the_demo(live_server, page_fa
 
     plain = page_factory("phone", java_script_enabled=False)
     assert plain.goto(live_server.url(f"/proposals/summary?year={year}")).status == 200
-    assert plain.locator("main table.summary").count() == 6
+    assert plain.locator("main table.summary").count() == 8
     plain.select_option("select[name=year]", str(year))
     assert submit(plain, "form.filters button[type=submit]").status == 200
 
