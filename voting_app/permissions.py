@@ -325,16 +325,16 @@ def owns_project(user, project) -> bool:
 
 
 def recorded_supervision(principal, record) -> bool:
-    """Only the deputy who recorded a supervision visit judges whether it was put right. Each
-    session has its own roster, so the same deputy holding a card of a later session of the
-    same congress (same roster number and name) still may."""
+    """Only the deputy who recorded a supervision visit judges whether it was put right: the same
+    person of the term's registry, also when holding a card of a later session of the term (a
+    deputy of another congress with the same number and name is someone else)."""
     if role_of(principal) != DEPUTY:
         return False
     return principal.deputy_id == record.deputy_id or same_deputy(principal.deputy, record.deputy)
 
 
 def same_deputy(one, other) -> bool:
-    return one is not None and other is not None and (one.number, one.name) == (other.number, other.name)
+    return one is not None and other is not None and one.term_deputy_id == other.term_deputy_id
 
 
 def may_see_photo(user, photo) -> bool:

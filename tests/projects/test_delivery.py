@@ -412,6 +412,18 @@ def test_a_deputy_with_a_later_sessions_card_still_judges_their_own_record(app, 
         sign_in(stranger, cards["另一位代表"])
     assert f"#supervision-{record_id}" not in stranger.get("/projects/supervision").get_data(as_text=True)
     assert post(stranger, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}).status_code == 403
+    with app.app_context():
+        # The same number and name in another congress (a town's) is another person.
+        from tests.conftest import fresh_term
+
+        town = sessions.create_session("test", "乡镇人代会", "会堂", term=fresh_term())
+        sessions.import_roster("test", town, RosterParse((RosterRow(2, first.number, first.name, "第一代表团", ""),), ()))
+        db.session.refresh(town)
+        namesake_card = active_credential(issue_missing_cards("test", town)[0].deputy.id)
+        db.session.commit()
+        namesake = app.test_client()
+        sign_in(namesake, namesake_card)
+    assert post(namesake, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}).status_code == 403
     assert f"#supervision-{record_id}" in again.get("/projects/supervision").get_data(as_text=True)
     assert post(again, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}).status_code == 302
     with app.app_context():
