@@ -3,35 +3,11 @@
 from flask_babel import lazy_gettext as _l
 
 from voting_app.registry import duty
-from voting_app.registry.terms import (
-    DECEASED,
-    DISTRICT,
-    ELECTED,
-    MOVED,
-    MUNICIPAL,
-    NATIONAL,
-    OTHER,
-    PROVINCIAL,
-    RECALLED,
-    RESIGNED,
-    TOWN,
-)
+from voting_app.registry.labels import deputy_level_labels, office_change_labels
 
-LEVEL_LABELS = {
-    NATIONAL: _l("National"),
-    PROVINCIAL: _l("Provincial"),
-    MUNICIPAL: _l("Municipal"),
-    DISTRICT: _l("District"),
-    TOWN: _l("Town"),
-}
-OFFICE_CHANGE_LABELS = {
-    ELECTED: _l("Elected in a by-election"),
-    RESIGNED: _l("Resigned"),
-    RECALLED: _l("Recalled"),
-    DECEASED: _l("Deceased"),
-    MOVED: _l("Moved away"),
-    OTHER: _l("Other change in office"),
-}
+# The registry's words, one home (voting_app.registry.labels).
+LEVEL_LABELS = deputy_level_labels()
+OFFICE_CHANGE_LABELS = office_change_labels()
 # Check-in methods (sessions.service DESK, VENUE_CODE): the desk, or the code on the venue screen (kiosk).
 CHECKIN_METHOD_LABELS = {
     "desk": _l("At the desk"),
