@@ -1,8 +1,10 @@
 """Recount a published ballot board: ``python -m voting_app.verify BOARD.json [--json]``.
 
-Counts every method of ballot-board/1: choose up to N, for / against / abstain, and the
-deputies' satisfaction assessment (满意度测评), whose table shows each project's ratings, its
-rate and whether it is below the bar and goes to rectification (整改).
+Counts every method of ballot-board/1: choose up to N, for / against / abstain, the priority
+ballot (rank, with each candidate's points and the priority order of those who passed), and
+the deputies' satisfaction assessment (满意度测评), whose table shows each project's ratings,
+its rate, its grade or whether it is below the bar, which projects go to rectification (整改),
+and the round's overall rate.
 
 Anyone holding the board can check the announced result without the server, Flask or a
 database: this module uses only the standard library and the pure counting rules. Exit status
@@ -26,6 +28,8 @@ from voting_app.ballots.board import (
 from voting_app.ballots.counting import (
     BASE_ROSTER,
     CHOOSE_UP_TO,
+    GRADING_TIERS,
+    RANK,
     RATE_DISSATISFIED,
     RATE_MOSTLY,
     RATE_SATISFIED,
@@ -67,28 +71,63 @@ def _outcome(line: CandidateResult) -> str:
 
 BELOW_BAR = "below bar — rectification"
 NOT_RATED = "not rated"
+GRADE_WORDS = {
+    RATE_SATISFIED: "satisfied",
+    RATE_MOSTLY: "mostly satisfied",
+    RATE_DISSATISFIED: "dissatisfied — rectification",
+}
+
+
+def _whom(parsed: ParsedBoard) -> str:
+    """The pass base in words."""
+    return "the roster" if parsed.rules.threshold_base == BASE_ROSTER else "the ballots returned"
+
+
+def _overall_line(result: CountResult) -> str:
+    """The round's overall rate (总体满意率), under the one rounding rule."""
+    overall = result.overall()
+    if not overall.rated:
+        return "Overall: no project was rated on any valid ballot"
+    return (
+        f"Overall: {overall.satisfied_and_mostly} of {_plural(overall.rated, 'rating')} "
+        f"satisfied or mostly satisfied, {overall.rate_text}%"
+    )
 
 
 def _satisfaction_table(parsed: ParsedBoard, result: CountResult) -> list[str]:
-    """Per project: rank, ratings, rate and whether it goes to rectification (整改)."""
+    """Per project: rank, ratings, rate, and its grade or whether it is below the bar."""
     names = {c.id: _safe(c.name) for c in parsed.candidates}
-    bar = parsed.rules.satisfaction_bar
-    lines = [
-        f"Valid {result.valid}   Void {result.void}",
-        (
+    tiers = result.grading == GRADING_TIERS
+    if tiers:
+        half = result.base // 2 + 1
+        rule = (
+            f"Grades on {_whom(parsed)} ({result.base}): satisfied with at least {half} "
+            f"satisfied votes; otherwise mostly satisfied with at least {half} satisfied + "
+            "mostly satisfied; otherwise dissatisfied, to rectification"
+        )
+        width = len(GRADE_WORDS[RATE_DISSATISFIED])
+    else:
+        bar = parsed.rules.satisfaction_bar
+        rule = (
             f"Bar: {bar}% - a project passes when satisfied + mostly satisfied make at least "
             f"{bar}% of the valid ballots that rated it; a project under the bar goes to "
             "rectification"
-        ),
+        )
+        width = len(BELOW_BAR)
+    lines = [
+        f"Valid {result.valid}   Void {result.void}",
+        rule,
         "",
         (
             f"{'Rank':>4}  {'Satisfied':>9}  {'Mostly':>6}  {'Dissatisfied':>12}  "
-            f"{'Rated':>5}  {'Rate %':>6}  {'Result':<{len(BELOW_BAR)}}  Project"
+            f"{'Rated':>5}  {'Rate %':>6}  {'Result':<{width}}  Project"
         ),
     ]
     for line in result.ranking():
         given = result.ratings[line.candidate_id]
-        if not line.rated:
+        if tiers:
+            outcome = GRADE_WORDS[result.grades[line.candidate_id]]
+        elif not line.rated:
             outcome = NOT_RATED
         else:
             outcome = "passed" if line.is_passed else BELOW_BAR
@@ -97,20 +136,34 @@ def _satisfaction_table(parsed: ParsedBoard, result: CountResult) -> list[str]:
         lines.append(
             f"{rank:>4}  {given[RATE_SATISFIED]:>9}  {given[RATE_MOSTLY]:>6}  "
             f"{given[RATE_DISSATISFIED]:>12}  {line.rated:>5}  {rate:>6}  "
-            f"{outcome:<{len(BELOW_BAR)}}  #{line.candidate_id} {names[line.candidate_id]}"
+            f"{outcome:<{width}}  #{line.candidate_id} {names[line.candidate_id]}"
         )
     below = result.below_bar()
     not_rated = [line.candidate_id for line in result.ranking() if not line.rated]
-    lines += ["", f"Passed the bar: {_plural(len(result.passed), 'project')}"]
-    lines.append(
-        f"Below the bar, to rectification: {_plural(len(below), 'project')}"
-        + (f" ({_ids(below)})" if below else "")
-    )
+    lines.append("")
+    if tiers:
+        for grade in (RATE_SATISFIED, RATE_MOSTLY):
+            graded = tuple(cid for cid, given in result.grades.items() if given == grade)
+            lines.append(
+                f"Graded {GRADE_WORDS[grade]}: {_plural(len(graded), 'project')}"
+                + (f" ({_ids(graded)})" if graded else "")
+            )
+        lines.append(
+            f"Graded dissatisfied, to rectification: {_plural(len(below), 'project')}"
+            + (f" ({_ids(below)})" if below else "")
+        )
+    else:
+        lines.append(f"Passed the bar: {_plural(len(result.passed), 'project')}")
+        lines.append(
+            f"Below the bar, to rectification: {_plural(len(below), 'project')}"
+            + (f" ({_ids(below)})" if below else "")
+        )
     if not_rated:
         lines.append(
             f"Not rated on any valid ballot: {_plural(len(not_rated), 'project')} "
             f"({_ids(tuple(not_rated))})"
         )
+    lines.append(_overall_line(result))
     return lines
 
 
@@ -120,10 +173,20 @@ def render(parsed: ParsedBoard, result: CountResult, digest: str | None) -> str:
     names = {c.id: _safe(c.name) for c in parsed.candidates}
     if rules.method == CHOOSE_UP_TO:
         method = f"choose up to {rules.seats} of {len(names)} candidates"
+    elif rules.method == RANK:
+        method = (
+            f"rank up to {rules.seats} of {len(names)} candidates by priority; "
+            f"position p earns {rules.seats} + 1 - p points"
+        )
     elif rules.method == SATISFACTION:
         method = (
             f"satisfaction assessment of {_plural(len(names), 'project')} "
-            f"(satisfied / mostly satisfied / dissatisfied); bar {rules.satisfaction_bar}%"
+            "(satisfied / mostly satisfied / dissatisfied); "
+            + (
+                f"graded in tiers on {_whom(parsed)}"
+                if rules.grading == GRADING_TIERS
+                else f"bar {rules.satisfaction_bar}%"
+            )
         )
     else:
         method = f"for / against / abstain on each of {len(names)} candidates"
@@ -144,22 +207,29 @@ def render(parsed: ParsedBoard, result: CountResult, digest: str | None) -> str:
     elif rules.method == SATISFACTION:
         lines += _satisfaction_table(parsed, result)
     else:
-        whom = "the roster" if rules.threshold_base == BASE_ROSTER else "the ballots returned"
+        ranked = rules.method == RANK
+        points = f"{'Points':>6}  " if ranked else ""
         lines += [
             f"Valid {result.valid}   Void {result.void}",
-            f"Pass line: more than half of {whom} ({result.base}), "
+            f"Pass line: more than half of {_whom(parsed)} ({result.base}), "
             f"at least {_plural(result.base // 2 + 1, 'vote')}",
             "",
-            f"{'Rank':>4}  {'Votes':>5}  {'Passed':<6}  {'Result':<7}  Candidate",
+            f"{'Rank':>4}  {'Votes':>5}  {points}{'Passed':<6}  {'Result':<7}  Candidate",
         ]
         for line in result.ranking():
             passed = "yes" if line.is_passed else "no"
+            points = f"{result.points[line.candidate_id]:>6}  " if ranked else ""
             lines.append(
-                f"{line.rank:>4}  {line.votes:>5}  {passed:<6}  {_outcome(line):<7}  "
+                f"{line.rank:>4}  {line.votes:>5}  {points}{passed:<6}  {_outcome(line):<7}  "
                 f"#{line.candidate_id} {names[line.candidate_id]}"
             )
         elected = _plural(len(result.elected), "candidate")
         lines += ["", f"Elected: {elected} for {_plural(rules.seats, 'seat')}"]
+        if ranked:
+            lines.append(
+                "Priority order (votes, then points, then id): "
+                + (_ids(result.priority) if result.priority else "nobody passed")
+            )
         if result.runoff:
             lines.append(
                 f"Runoff: {_ids(result.runoff.candidates)} are tied for the last "

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,11 @@ from voting_app.ballots.board import (
 from voting_app.ballots.counting import (
     CHOOSE_UP_TO,
     FOR_AGAINST,
+    GRADING_BAR,
+    GRADING_TIERS,
     MARKS,
     METHODS,
+    RANK,
     RATINGS,
     SATISFACTION,
     THRESHOLD_BASES,
@@ -201,7 +205,7 @@ def _delete(path):
         (_set(["round", "roster"], 5.0), "round.roster must be an integer"),
         (_set(["round", "id"], None), "round.id must be an integer"),
         (_set(["round", "title"], 7), "round.title must be a string"),
-        (_set(["round", "method"], "rank"), "unknown ballot method"),
+        (_set(["round", "method"], "borda"), "unknown ballot method"),
         (_set(["round", "threshold_base"], "present"), "unknown threshold base"),
         (_set(["round", "seats"], 0), "seats"),
         (_set(["round", "issued"], -1), "issued"),
@@ -323,7 +327,11 @@ def published_rounds(draw):
         "issued": draw(st.one_of(st.integers(0, 30), st.just(len(ballots)))),
     }
     if method == SATISFACTION:
-        round_info["satisfaction_bar"] = draw(st.integers(1, 100))
+        grading = draw(st.sampled_from([None, GRADING_BAR, GRADING_TIERS]))
+        if grading is not None:
+            round_info["grading"] = grading
+        if grading != GRADING_TIERS or draw(st.booleans()):
+            round_info["satisfaction_bar"] = draw(st.integers(1, 100))
     candidates = [{"id": cid, "name": draw(plain_text)} for cid in ids]
     return round_info, candidates, ballots
 
@@ -338,6 +346,7 @@ def rules_for(round_info, candidates):
         issued=round_info["issued"],
         candidate_ids=tuple(c["id"] for c in candidates),
         satisfaction_bar=round_info.get("satisfaction_bar", 60),
+        grading=round_info.get("grading", GRADING_BAR),
     )
 
 
@@ -704,6 +713,7 @@ SAT_EXPECTED_JSON = {
         "3": {"satisfied": 0, "mostly_satisfied": 0, "dissatisfied": 2},
         "10": {"satisfied": 1, "mostly_satisfied": 0, "dissatisfied": 1},
     },
+    "overall": {"satisfied_and_mostly": 6, "rated": 12},
 }
 
 
@@ -776,3 +786,235 @@ def test_verify_json_for_the_other_methods_is_byte_for_byte_unchanged(tmp_path, 
     out = capsys.readouterr().out
     assert '"ratings"' not in out
     assert list(json.loads(out)) == list(EXPECTED_JSON)
+
+
+def _verify_json(board):
+    """What `python -m voting_app.verify - --json` prints for this board, as data."""
+    text = json.dumps(board, ensure_ascii=False).encode("utf-8")
+    stdin, sys.stdin = sys.stdin, io.TextIOWrapper(io.BytesIO(text), encoding="utf-8")
+    out = io.StringIO()
+    try:
+        with redirect_stdout(out):
+            assert main(["-", "--json"]) == 0
+    finally:
+        sys.stdin = stdin
+    return json.loads(out.getvalue())
+
+
+@settings(max_examples=400)
+@given(published_rounds())
+def test_the_recount_equals_the_count_for_every_method(case):
+    """The verifier's output is the in-app count of the same ballots, key for key."""
+    round_info, candidates, ballots = case
+    expected = count(rules_for(round_info, candidates), [choices for _, choices in ballots])
+    assert _verify_json(build_board(round_info, candidates, ballots)) == expected.to_json()
+
+
+# --- graded assessments (tiers) ---------------------------------------------------------
+
+TIERS_ROUND = {**{k: v for k, v in SAT_ROUND.items() if k != "satisfaction_bar"}, "grading": "tiers"}
+TIERS_DIGEST = "sha256:cd6361187837a7422653cf9b228cea41a35b0f7758f6abfbd24b6183c6d49bc5"
+
+
+def tiers_board(**round_changes):
+    return build_board({**TIERS_ROUND, **round_changes}, SAT_CANDIDATES, SAT_BALLOTS)
+
+
+def test_a_bar_board_is_byte_for_byte_what_it_was():
+    assert sat_board(grading="bar")["digest"] == SAT_DIGEST
+    assert "grading" not in sat_board(grading="bar")["round"]
+    explicit = sat_board()
+    del explicit["digest"]
+    explicit["round"]["grading"] = "bar"
+    parsed = parse_board(explicit)
+    assert parsed.rules == parse_board(sat_board()).rules
+    assert count(parsed.rules, parsed.ballots) == count(*_inputs(parse_board(sat_board())))
+
+
+def test_tiers_board_shape_and_pinned_digest():
+    board = tiers_board(satisfaction_bar=60)
+    assert board["round"] == TIERS_ROUND
+    assert "satisfaction_bar" not in board["round"]
+    assert list(board["round"])[-1] == "grading"
+    assert board["digest"] == TIERS_DIGEST
+    parsed = parse_board(loads_board(json.dumps(board, ensure_ascii=False)))
+    assert parsed.rules == RoundRules(SATISFACTION, 3, "roster", 6, 6, 6, (1, 2, 3, 10), grading="tiers")
+    assert tiers_board(threshold_base="voters")["digest"] != TIERS_DIGEST
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (_set(["round", "grading"], "stars"), r"round.grading must be one of \('bar', 'tiers'\)"),
+        (_set(["round", "grading"], 1), "round.grading must be a string"),
+        (_set(["round", "grading"], None), "round.grading must be a string"),
+        (_set(["round", "satisfaction_bar"], 60), "round.satisfaction_bar is not allowed when round.grading is 'tiers'"),
+        (_set(["round", "grading"], "bar"), "round is missing 'satisfaction_bar'"),
+        (_set(["round", "method"], CHOOSE_UP_TO), "round.grading is allowed only when round.method is"),
+        (_set(["round", "method"], RANK), "round.grading is allowed only when round.method is"),
+    ],
+)
+def test_malformed_tiers_boards_are_refused_precisely(change, message):
+    board = tiers_board()
+    del board["digest"]
+    change(board)
+    with pytest.raises(BoardError, match=message) as caught:
+        parse_board(board)
+    assert not isinstance(caught.value, DigestMismatch)
+
+
+def test_the_grading_is_covered_by_the_digest():
+    board = tiers_board()
+    board["round"]["grading"] = "bar"
+    board["round"]["satisfaction_bar"] = 60
+    with pytest.raises(DigestMismatch):
+        parse_board(board)
+
+
+TIERS_EXPECTED_JSON = {
+    **{k: v for k, v in SAT_EXPECTED_JSON.items() if k != "overall"},
+    "passed": [1],
+    "grades": {"1": "mostly_satisfied", "2": "dissatisfied", "3": "dissatisfied", "10": "dissatisfied"},
+    "overall": {"satisfied_and_mostly": 6, "rated": 12},
+}
+
+
+def test_verify_tiers_json(tmp_path, capsys):
+    # Roster 5: 2 satisfied + 1 mostly of project 1 is more than half; on a roster of 6,
+    # exactly half, it is dissatisfied like the rest.
+    assert main([write(tmp_path, tiers_board(roster=5)), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out) == TIERS_EXPECTED_JSON
+    assert list(json.loads(out))[-3:] == ["ratings", "grades", "overall"]
+    assert main([write(tmp_path, tiers_board()), "--json"]) == 0
+    on_six = json.loads(capsys.readouterr().out)
+    assert (on_six["passed"], set(on_six["grades"].values())) == ([], {"dissatisfied"})
+
+
+def test_verify_prints_a_tiers_table(tmp_path, capsys):
+    candidates = [*SAT_CANDIDATES, {"id": 11, "name": "未测评项目"}]
+    board = build_board({**TIERS_ROUND, "roster": 5}, candidates, SAT_BALLOTS)
+    assert main([write(tmp_path, board)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == (
+        "Method: satisfaction assessment of 5 projects "
+        "(satisfied / mostly satisfied / dissatisfied); graded in tiers on the roster"
+    )
+    assert out[4] == (
+        "Grades on the roster (5): satisfied with at least 3 satisfied votes; otherwise mostly "
+        "satisfied with at least 3 satisfied + mostly satisfied; otherwise dissatisfied, to "
+        "rectification"
+    )
+    header = out.index(
+        "Rank  Satisfied  Mostly  Dissatisfied  Rated  Rate %  Result                        Project"
+    )
+    assert out[header + 1 : header + 6] == [
+        "   1          2       1             1      4    75.0  mostly satisfied              #1 农村公路桥梁新改建",
+        "   2          1       1             2      4    50.0  dissatisfied — rectification  #2 “一号公路”亮化工程",
+        "   2          1       0             1      2    50.0  dissatisfied — rectification  #10 社区养老服务站",
+        "   4          0       0             2      2     0.0  dissatisfied — rectification  #3 市百货站小区文化长廊改造",
+        "   -          0       0             0      0       -  dissatisfied — rectification  #11 未测评项目",
+    ]
+    assert "Graded satisfied: 0 projects" in out
+    assert "Graded mostly satisfied: 1 project (#1)" in out
+    assert "Graded dissatisfied, to rectification: 4 projects (#2, #3, #10, #11)" in out
+    assert "Not rated on any valid ballot: 1 project (#11)" in out
+    assert "Overall: 6 of 12 ratings satisfied or mostly satisfied, 50.0%" in out
+    assert not any(line.startswith(("Bar:", "Passed the bar", "Below the bar")) for line in out)
+
+
+def test_verify_prints_the_overall_rate_of_a_bar_round(tmp_path, capsys):
+    assert main([write(tmp_path, sat_board())]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2] == "Overall: 6 of 12 ratings satisfied or mostly satisfied, 50.0%"
+    empty = build_board(SAT_ROUND, SAT_CANDIDATES, [("a", {})])
+    assert main([write(tmp_path, empty)]) == 0
+    assert "Overall: no project was rated on any valid ballot" in capsys.readouterr().out
+
+
+def test_verify_tiers_void_round(tmp_path, capsys):
+    board = tiers_board(issued=5)
+    assert main([write(tmp_path, board)]) == 0
+    out = capsys.readouterr().out
+    assert "graded in tiers on the roster" in out
+    assert "VOID ROUND" in out and "Overall" not in out
+    assert main([write(tmp_path, board), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["ratings"], result["grades"], result["overall"]) == (None, None, None)
+
+
+# --- priority ballots (rank) ------------------------------------------------------------
+
+RANK_ROUND = {**ROUND, "id": 9, "title": "乡镇民生实事项目排序票决", "method": RANK, "issued": 6}
+RANK_BALLOTS = [
+    ("k1", [2, 1]),
+    ("k2", [1, 2]),
+    ("k3", [2, 3]),
+    ("k4", [1, 3]),
+    ("k5", [2, 1]),
+    ("k6", [2, 2]),
+]
+RANK_EXPECTED_JSON = {
+    "returned": 6,
+    "valid": 5,
+    "void": 1,
+    "void_round": False,
+    "votes": {"1": 4, "2": 4, "3": 2},
+    "passed": [1, 2],
+    "elected": [1, 2],
+    "runoff": None,
+    "shortfall": 0,
+    "points": {"1": 1 + 2 + 2 + 1, "2": 2 + 1 + 2 + 2, "3": 1 + 1},
+    "priority": [2, 1],
+}
+
+
+def rank_board(**round_changes):
+    return build_board({**RANK_ROUND, **round_changes}, CANDIDATES, RANK_BALLOTS)
+
+
+def test_rank_board_keeps_the_priority_order_of_each_ballot():
+    board = rank_board()
+    assert board["round"] == RANK_ROUND
+    assert [b["choices"] for b in board["ballots"]] == [[2, 1], [1, 2], [2, 3], [1, 3], [2, 1], [2, 2]]
+    swapped = copy.deepcopy(board)
+    swapped["ballots"][0]["choices"] = [1, 2]
+    with pytest.raises(DigestMismatch):
+        parse_board(swapped)
+
+
+def test_verify_rank_json(tmp_path, capsys):
+    assert main([write(tmp_path, rank_board()), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out) == RANK_EXPECTED_JSON
+    assert out == json.dumps(RANK_EXPECTED_JSON, indent=2) + "\n"
+
+
+def test_verify_prints_a_rank_table(tmp_path, capsys):
+    assert main([write(tmp_path, rank_board())]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == (
+        "Method: rank up to 2 of 3 candidates by priority; position p earns 2 + 1 - p points; 2 seats"
+    )
+    header = out.index("Rank  Votes  Points  Passed  Result   Candidate")
+    assert out[header + 1 : header + 4] == [
+        "   1      4       7  yes     elected  #2 “一号公路”亮化工程",
+        "   1      4       6  yes     elected  #1 农村公路桥梁新改建",
+        "   3      2       2  no               #3 市百货站小区文化长廊改造",
+    ]
+    assert "Priority order (votes, then points, then id): #2, #1" in out
+    assert not any(line.startswith(("Runoff", "Shortfall")) for line in out)
+
+
+def test_verify_rank_with_nobody_passed(tmp_path, capsys):
+    board = rank_board(roster=20)
+    assert main([write(tmp_path, board)]) == 0
+    out = capsys.readouterr().out
+    assert "Priority order (votes, then points, then id): nobody passed" in out
+    assert "Shortfall: 2 seats not filled" in out
+
+
+def test_other_boards_keep_no_points_or_grades(tmp_path, capsys):
+    assert main([write(tmp_path, sample_board()), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert not {"points", "priority", "grades", "overall"} & set(out)

@@ -55,7 +55,7 @@ def for_ballots(n, votes):
 
 
 def test_constants():
-    assert METHODS == ("choose_up_to", "for_against", "satisfaction")
+    assert METHODS == ("choose_up_to", "for_against", "satisfaction", "rank")
     assert THRESHOLD_BASES == ("roster", "voters")
     assert MARKS == ("for", "against", "abstain")
 
@@ -63,7 +63,7 @@ def test_constants():
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"method": "rank"}, "unknown ballot method"),
+        ({"method": "borda"}, "unknown ballot method"),
         ({"base": "present"}, "unknown threshold base"),
         ({"seats": 0}, "seats"),
         ({"seats": True}, "seats"),

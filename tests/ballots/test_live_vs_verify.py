@@ -1,5 +1,5 @@
-"""Property: on random rounds, the independent verifier recounts the public board to
-exactly the result the server counted from its database."""
+"""Property: on random rounds of every method, the independent verifier recounts the public
+board to exactly the result the server counted from its database."""
 
 import io
 import json
@@ -18,7 +18,7 @@ from voting_app.verify import main as verify_main
 
 @st.composite
 def rounds(draw):
-    method = draw(st.sampled_from(["choose_up_to", "for_against"]))
+    method = draw(st.sampled_from(["choose_up_to", "for_against", "satisfaction", "rank"]))
     candidates = draw(st.integers(1, 6))
     seats = draw(st.integers(1, candidates))
     base = draw(st.sampled_from(["roster", "voters"]))
@@ -26,15 +26,17 @@ def rounds(draw):
     present = draw(st.integers(0, roster))
     issued = draw(st.integers(0, present + 2))
     slot = st.integers(0, candidates)  # index == candidates means an id that is not on the ballot
-    if method == "choose_up_to":
+    if method in ("choose_up_to", "rank"):
         ballot = st.one_of(st.lists(slot, max_size=candidates + 1), st.none())
     else:
+        marks = ["satisfied", "mostly_satisfied", "dissatisfied"] if method == "satisfaction" else ["for", "against", "abstain"]
         ballot = st.one_of(
-            st.dictionaries(slot, st.sampled_from(["for", "against", "abstain", "yes"]), max_size=candidates),
+            st.dictionaries(slot, st.sampled_from(marks + ["yes"]), max_size=candidates),
             st.none(),
         )
     ballots = draw(st.lists(ballot, max_size=issued + 2))
-    return method, candidates, seats, base, (roster, present, issued), ballots
+    bar = draw(st.integers(1, 100))
+    return method, candidates, seats, base, (roster, present, issued), ballots, bar
 
 
 def test_live_count_and_verifier_agree(app):
@@ -42,11 +44,11 @@ def test_live_count_and_verifier_agree(app):
         world = build_world(deputies=3, candidates=1, seats=1)
         congress = db.session.get(CongressSession, world.session_id)
 
-        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
         @given(rounds())
         def check(spec):
-            method, candidates, seats, base, (roster, present, issued), ballots = spec
-            round_ = service.create_round("test", congress, "随机", method, seats, base, "paper")
+            method, candidates, seats, base, (roster, present, issued), ballots, bar = spec
+            round_ = service.create_round("test", congress, "随机", method, seats, base, "paper", bar)
             ids = [service.add_candidate("test", round_, f"候选{i}").id for i in range(candidates)]
             unknown = max(ids) + 1000
 

@@ -327,6 +327,7 @@ def test_more_returned_than_issued_voids_the_whole_round():
         "runoff": None,
         "shortfall": None,
         "ratings": None,
+        "overall": None,
     }
 
 
@@ -409,7 +410,9 @@ def test_to_json_shape():
             "2": {"satisfied": 0, "mostly_satisfied": 0, "dissatisfied": 0},
             "10": {"satisfied": 1, "mostly_satisfied": 1, "dissatisfied": 2},
         },
+        "overall": {"satisfied_and_mostly": 5, "rated": 9},
     }
+    assert "grades" not in data
     assert list(data["ratings"]["1"]) == list(RATINGS)
     assert json.loads(json.dumps(data)) == data
 
@@ -657,6 +660,10 @@ def test_count_result_fields():
         "shortfall",
         "ratings",
         "method",
+        "grading",
+        "grades",
+        "points",
+        "priority",
     ]
     assert [f.name for f in dataclasses.fields(CandidateResult)][-2:] == ["rated", "rate_percent"]
 

@@ -5,13 +5,14 @@ deputy can find their own ballot by its receipt. The board is one JSON object::
 
     {"format": "ballot-board/1",
      "round": {"id": int, "title": str,
-               "method": "choose_up_to" | "for_against" | "satisfaction",
+               "method": "choose_up_to" | "for_against" | "satisfaction" | "rank",
                "seats": int, "threshold_base": "roster" | "voters",
                "roster": int, "present": int, "issued": int,
-               "satisfaction_bar": int},
+               "grading": "bar" | "tiers", "satisfaction_bar": int},
      "candidates": [{"id": int, "name": str}, ...],
      "ballots": [{"receipt": str,
                   "choices": [ids]
+                           | [ids in priority order, first highest]
                            | {"<id>": "for" | "against" | "abstain"}
                            | {"<id>": "satisfied" | "mostly_satisfied" | "dissatisfied"}
                            | null}, ...],
@@ -20,10 +21,39 @@ deputy can find their own ballot by its receipt. The board is one JSON object::
 Ballots are sorted by receipt (code-point order); ``null`` choices are void ballots.
 Object choices are written with their keys sorted by id.
 
-``round.satisfaction_bar`` (percent, 1 to 100) is required when the method is
-"satisfaction" (满意度测评) and forbidden otherwise, so boards of the other methods are
-exactly as they were. A satisfaction round still carries "seats" and "threshold_base";
-its count does not use them.
+The rules a board carries, so that anyone can count it by hand:
+
+* Every method: a ballot returned beyond the number issued voids the whole round. A
+  candidate passes with more than half of ``threshold_base``: the roster, or the ballots
+  returned (void and blank ones included).
+* "choose_up_to": a ballot lists at most ``seats`` candidates, none twice, none unknown, or
+  it is void; a blank list is valid. Each listed candidate gets a vote. The passed
+  candidates with the most votes take the seats; a tie for the last seats goes to a new
+  round among exactly the tied; seats nobody passed for are a shortfall.
+* "for_against": each candidate marked "for" gets a vote; otherwise as "choose_up_to".
+* "rank" (priority ballot): valid, void, votes, seats, ties and shortfall exactly as
+  "choose_up_to", with ``seats`` as N. A candidate in position p (from 1) of a valid ballot
+  also earns N + 1 - p points. The passed candidates are listed in priority order: most
+  votes first, then most points, then lowest id.
+* "satisfaction" (满意度测评): a project left out of a ballot is not rated on it. The
+  round's ``grading`` decides which projects go to rectification (整改):
+
+  - "bar" (the default when ``grading`` is absent; ``satisfaction_bar`` is then required,
+    percent from 1 to 100): a project rated on at least one valid ballot passes when
+    satisfied + mostly satisfied make at least ``satisfaction_bar``% of its ratings;
+    otherwise it goes to rectification. ``seats`` and ``threshold_base`` are not used.
+  - "tiers" (``satisfaction_bar`` is then absent): every project is graded on
+    ``threshold_base``: satisfied votes more than half -> "satisfied"; otherwise satisfied +
+    mostly satisfied more than half -> "mostly_satisfied"; otherwise "dissatisfied", which
+    goes to rectification. ``seats`` is not used.
+
+  Either way the round's overall figure is satisfied + mostly satisfied over every rating
+  of every project.
+
+``round.grading`` and ``round.satisfaction_bar`` are forbidden for the other methods, so
+their boards are exactly as they were. `build_board` writes ``grading`` only for "tiers":
+a board graded against the bar is byte for byte what it was before tiers existed, so every
+digest confirmed earlier still matches.
 
 The digest, recomputable in any language: drop the "digest" key, serialise the rest as JSON
 with object keys sorted, no whitespace (separators "," and ":"), non-ASCII characters
@@ -45,15 +75,23 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from voting_app.ballots.counting import SATISFACTION, RoundRules, is_int
+from voting_app.ballots.counting import (
+    GRADING_BAR,
+    GRADING_TIERS,
+    GRADINGS,
+    SATISFACTION,
+    RoundRules,
+    is_int,
+)
 
 FORMAT = "ballot-board/1"
 DIGEST_PREFIX = "sha256:"
 BOARD_KEYS = ("format", "round", "candidates", "ballots")
 ROUND_KEYS = ("id", "title", "method", "seats", "threshold_base", "roster", "present", "issued")
-ROUND_TEXT_KEYS = ("title", "method", "threshold_base")
+GRADING = "grading"
+ROUND_TEXT_KEYS = ("title", "method", "threshold_base", GRADING)
 SATISFACTION_BAR = "satisfaction_bar"
-ROUND_OPTIONAL_KEYS = (SATISFACTION_BAR,)
+ROUND_OPTIONAL_KEYS = (GRADING, SATISFACTION_BAR)
 CANDIDATE_KEYS = ("id", "name")
 BALLOT_KEYS = ("receipt", "choices")
 
@@ -126,13 +164,17 @@ def build_board(
 ) -> dict:
     """The board to publish for a counted round; checked by `parse_board` before it leaves.
 
-    ``round_info["satisfaction_bar"]`` is written for a satisfaction round (where it is
-    required) and, like any other field the board does not publish, left out for the others.
+    For a satisfaction round ``round_info["grading"]`` (default "bar") says which of
+    ``"grading": "tiers"`` or ``satisfaction_bar`` is written; like any other field the
+    board does not publish, both are left out for the other methods.
     """
     try:
         round_keys = ROUND_KEYS
         if round_info["method"] == SATISFACTION:
-            round_keys += (SATISFACTION_BAR,)
+            if round_info.get(GRADING, GRADING_BAR) == GRADING_BAR:
+                round_keys += (SATISFACTION_BAR,)
+            else:
+                round_keys += (GRADING,)
         board = {
             "format": FORMAT,
             "round": {key: round_info[key] for key in round_keys},
@@ -176,12 +218,19 @@ def _parse_round(data: object) -> dict:
                 raise BoardError(f"round.{key} must be a string, got {value!r}")
         elif not is_int(value):
             raise BoardError(f"round.{key} must be an integer, got {value!r}")
-    if round_info["method"] == SATISFACTION:
-        if SATISFACTION_BAR not in round_info:
-            raise BoardError(f"round is missing {SATISFACTION_BAR!r}, required for a satisfaction round")
-    elif SATISFACTION_BAR in round_info:
+    if round_info["method"] != SATISFACTION:
+        for key in ROUND_OPTIONAL_KEYS:
+            if key in round_info:
+                raise BoardError(f"round.{key} is allowed only when round.method is {SATISFACTION!r}")
+        return dict(round_info)
+    grading = round_info.get(GRADING, GRADING_BAR)
+    if grading not in GRADINGS:
+        raise BoardError(f"round.{GRADING} must be one of {GRADINGS}, got {grading!r}")
+    if grading == GRADING_BAR and SATISFACTION_BAR not in round_info:
+        raise BoardError(f"round is missing {SATISFACTION_BAR!r}, required for a satisfaction round")
+    if grading == GRADING_TIERS and SATISFACTION_BAR in round_info:
         raise BoardError(
-            f"round.{SATISFACTION_BAR} is allowed only when round.method is {SATISFACTION!r}"
+            f"round.{SATISFACTION_BAR} is not allowed when round.{GRADING} is {GRADING_TIERS!r}"
         )
     return dict(round_info)
 
@@ -243,7 +292,7 @@ def parse_board(data: object) -> ParsedBoard:
     round_info = _parse_round(board["round"])
     candidates = _parse_candidates(board["candidates"])
     receipts, ballots = _parse_ballots(board["ballots"])
-    bar = {SATISFACTION_BAR: round_info[SATISFACTION_BAR]} if SATISFACTION_BAR in round_info else {}
+    grading = {key: round_info[key] for key in ROUND_OPTIONAL_KEYS if key in round_info}
     try:
         rules = RoundRules(
             method=round_info["method"],
@@ -253,7 +302,7 @@ def parse_board(data: object) -> ParsedBoard:
             present=round_info["present"],
             issued=round_info["issued"],
             candidate_ids=tuple(c.id for c in candidates),
-            **bar,
+            **grading,
         )
     except ValueError as exc:
         raise BoardError(f"round: {exc}") from None

@@ -4,16 +4,31 @@ Pure functions over plain data (no Flask, no database, no I/O) so that the serve
 scrutineers' paper count and `python -m voting_app.verify` all count with the same code.
 Integers only: a candidate passes when ``votes * 2 > base``.
 
-Three ballot methods:
+Four ballot methods:
 
 * ``choose_up_to``: a list of at most ``seats`` candidate ids.
 * ``for_against``: ``{candidate id: "for" | "against" | "abstain"}``.
+* ``rank`` (priority ballot, 轻重缓急): a list of at most ``seats`` (N) candidate ids in order
+  of priority, first highest. It is valid and void exactly as ``choose_up_to`` (more than N,
+  a repeated or unknown id void it; a blank list is valid), each listed candidate gets one
+  vote, and passing, seats, ties at the cut and shortfall are those of ``choose_up_to``. A
+  candidate listed in position p (from 1) also earns ``N + 1 - p`` points, and the passed
+  candidates are published in priority order: by votes, then points, then id.
 * ``satisfaction`` (满意度测评): deputies rate each delivered project
   ``{candidate id: "satisfied" | "mostly_satisfied" | "dissatisfied"}``. A project left out of
-  a ballot is not rated on it. A project passes when it was rated and
-  ``(satisfied + mostly_satisfied) * 100 >= satisfaction_bar * rated`` (integers only); a
-  rated project under the bar goes to rectification (整改). This module is the one place the
-  satisfaction rate of deputies' ballots is computed (`satisfaction_rate`).
+  a ballot is not rated on it. The round's ``grading`` decides who goes to rectification (整改):
+
+  - ``"bar"``: a project passes when it was rated and
+    ``(satisfied + mostly_satisfied) * 100 >= satisfaction_bar * rated`` (integers only); a
+    rated project under the bar goes to rectification.
+  - ``"tiers"`` (the rule of 镇海区): each project is graded on the round's pass base (the
+    roster, or the ballots returned): satisfied votes more than half of the base
+    -> "satisfied"; otherwise satisfied + mostly satisfied more than half -> "mostly_satisfied";
+    otherwise -> "dissatisfied", which goes to rectification exactly as failing the bar.
+
+  Every satisfaction round also has an overall figure: satisfied + mostly satisfied over all
+  the ratings of all projects. This module is the one place the satisfaction rate of
+  deputies' ballots is computed (`satisfaction_rate`) and rounded (`satisfaction_rate_tenths`).
 """
 
 from __future__ import annotations
@@ -27,7 +42,8 @@ from types import MappingProxyType
 CHOOSE_UP_TO = "choose_up_to"
 FOR_AGAINST = "for_against"
 SATISFACTION = "satisfaction"
-METHODS = (CHOOSE_UP_TO, FOR_AGAINST, SATISFACTION)
+RANK = "rank"
+METHODS = (CHOOSE_UP_TO, FOR_AGAINST, SATISFACTION, RANK)
 
 BASE_ROSTER = "roster"
 BASE_VOTERS = "voters"
@@ -42,6 +58,11 @@ RATE_SATISFIED = "satisfied"
 RATE_MOSTLY = "mostly_satisfied"
 RATE_DISSATISFIED = "dissatisfied"
 RATINGS = (RATE_SATISFIED, RATE_MOSTLY, RATE_DISSATISFIED)
+
+GRADING_BAR = "bar"
+GRADING_TIERS = "tiers"
+GRADINGS = (GRADING_BAR, GRADING_TIERS)
+GRADES = RATINGS  # a tiers grade is named by the rating word it stands for
 
 DEFAULT_SATISFACTION_BAR = 60
 
@@ -111,7 +132,11 @@ def meets_bar(satisfied_and_mostly: int, answered: int, bar: int) -> bool:
 
 @dataclass(frozen=True)
 class RoundRules:
-    """The frozen figures and settings a round is counted under."""
+    """The frozen figures and settings a round is counted under.
+
+    ``satisfaction_bar`` is used only by a satisfaction round graded against the bar;
+    ``grading`` is "tiers" only for a satisfaction round.
+    """
 
     method: str
     seats: int
@@ -121,6 +146,7 @@ class RoundRules:
     issued: int
     candidate_ids: tuple[int, ...]
     satisfaction_bar: int = DEFAULT_SATISFACTION_BAR
+    grading: str = GRADING_BAR
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -143,6 +169,10 @@ class RoundRules:
         bar = self.satisfaction_bar
         if not is_int(bar) or not 1 <= bar <= 100:
             raise ValueError(f"satisfaction_bar must be an integer from 1 to 100, got {bar!r}")
+        if self.grading not in GRADINGS:
+            raise ValueError(f"unknown grading {self.grading!r}; expected one of {GRADINGS}")
+        if self.grading != GRADING_BAR and self.method != SATISFACTION:
+            raise ValueError(f"grading {self.grading!r} applies only to a satisfaction round")
         object.__setattr__(self, "candidate_ids", ids)
 
 
@@ -179,14 +209,41 @@ class CandidateResult:
 
 
 @dataclass(frozen=True)
+class Overall:
+    """A satisfaction round's overall figure (总体满意率): satisfied + mostly satisfied over
+    every rating of every project, so a project rated by few weighs little."""
+
+    satisfied_and_mostly: int
+    rated: int
+
+    def __post_init__(self) -> None:
+        _check_rate_inputs(self.satisfied_and_mostly, self.rated)
+
+    @property
+    def rate_tenths(self) -> int | None:
+        """The overall rate under the one rounding rule (`satisfaction_rate_tenths`)."""
+        return satisfaction_rate_tenths(self.satisfied_and_mostly, self.rated)
+
+    @property
+    def rate_text(self) -> str | None:
+        """The overall rate as every output shows it; None when nothing was rated."""
+        return satisfaction_rate_text(self.satisfied_and_mostly, self.rated)
+
+
+@dataclass(frozen=True)
 class CountResult:
     """The outcome of counting one round; immutable so an announced result cannot drift.
 
-    For a satisfaction round: ``base`` is the number of valid ballots, ``votes`` is satisfied +
-    mostly satisfied per project, ``ratings`` holds every project's count of each rating
-    (zeros included), ``passed`` the rated projects that meet the bar, ``elected`` is empty,
-    ``runoff`` None and ``shortfall`` 0. ``ratings`` is empty for the other methods and for a
-    void round. ``method`` is the ballot method counted (None only on a hand-built result).
+    For a satisfaction round: ``votes`` is satisfied + mostly satisfied per project, ``ratings``
+    holds every project's count of each rating (zeros included), ``elected`` is empty,
+    ``runoff`` None and ``shortfall`` 0, and ``grading`` is the round's grading. Under the bar
+    ``base`` is the number of valid ballots and ``passed`` the rated projects that meet the
+    bar; under tiers ``base`` is the grading base (roster or ballots returned), ``grades``
+    holds every project's grade and ``passed`` the projects not graded dissatisfied.
+    ``ratings`` is empty for the other methods and for a void round, ``grades`` is empty but
+    for tiers. For a rank round ``points`` holds every candidate's points and ``priority``
+    the passed candidates in priority order. ``method`` is the ballot method counted (None
+    only on a hand-built result).
     """
 
     returned: int
@@ -201,10 +258,20 @@ class CountResult:
     shortfall: int | None
     ratings: Mapping[int, Mapping[str, int]] = field(default_factory=dict, hash=False)
     method: str | None = None
+    grading: str | None = None
+    grades: Mapping[int, str] = field(default_factory=dict, hash=False)
+    points: Mapping[int, int] = field(default_factory=dict, hash=False)
+    priority: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        ordered = {cid: self.votes[cid] for cid in sorted(self.votes)}
-        object.__setattr__(self, "votes", MappingProxyType(ordered))
+        for name in ("votes", "points"):
+            given = getattr(self, name)
+            object.__setattr__(self, name, MappingProxyType({cid: given[cid] for cid in sorted(given)}))
+        unknown_grades = sorted({grade for grade in self.grades.values() if grade not in GRADES})
+        if unknown_grades:
+            raise ValueError(f"unknown grade(s) {unknown_grades!r}")
+        grades = {cid: self.grades[cid] for cid in sorted(self.grades)}
+        object.__setattr__(self, "grades", MappingProxyType(grades))
         ratings = {}
         for cid in sorted(self.ratings):
             given = self.ratings[cid]
@@ -219,11 +286,23 @@ class CountResult:
         given = self.ratings.get(candidate_id)
         return sum(given.values()) if given else 0
 
-    def below_bar(self) -> tuple[int, ...]:
-        """Rated projects under the bar, sorted: these go to rectification (整改).
+    def overall(self) -> Overall | None:
+        """The overall figure of a counted satisfaction round; None for any other result."""
+        if self.method != SATISFACTION or self.void_round:
+            return None
+        return Overall(
+            satisfied_and_mostly=sum(self.votes.values()),
+            rated=sum(self.rated(cid) for cid in self.ratings),
+        )
 
-        A project that no valid ballot rated is neither passed nor below the bar.
+    def below_bar(self) -> tuple[int, ...]:
+        """The projects sent to rectification (整改), sorted.
+
+        Under the bar: the rated projects under it; a project that no valid ballot rated is
+        neither passed nor below the bar. Under tiers: every project graded dissatisfied.
         """
+        if self.grading == GRADING_TIERS:
+            return tuple(cid for cid, grade in self.grades.items() if grade == RATE_DISSATISFIED)
         passed = set(self.passed)
         return tuple(
             cid for cid in self.ratings if self.rated(cid) > 0 and cid not in passed
@@ -232,13 +311,16 @@ class CountResult:
     def ranking(self) -> list[CandidateResult]:
         """Candidates by votes (then id), with competition ranks so equal votes share a rank.
 
+        A rank round lists equal votes by points before id; the rank still follows votes.
         A satisfaction round ranks by rate instead (exactly, as fractions), highest first,
         then by id; projects nobody rated come last with rank None.
         """
         if self.method == SATISFACTION:
             return self._satisfaction_ranking()
         runoff = set(self.runoff.candidates) if self.runoff else set()
-        ordered = sorted(self.votes.items(), key=lambda item: (-item[1], item[0]))
+        ordered = sorted(
+            self.votes.items(), key=lambda item: (-item[1], -self.points.get(item[0], 0), item[0])
+        )
         results = []
         for position, (cid, votes) in enumerate(ordered):
             rank = results[-1].rank if results and results[-1].votes == votes else position + 1
@@ -288,8 +370,10 @@ class CountResult:
     def to_json(self) -> dict:
         """The result as plain JSON data, the shape `verify --json` prints.
 
-        Only a satisfaction round has the extra key "ratings" (null on a void round), so the
-        shape for the other methods is exactly that of ballot-board/1 before satisfaction.
+        A satisfaction round adds "ratings", under tiers "grades", and "overall"; a rank
+        round adds "points" and "priority". Each per-round addition is null on a void round
+        (points and priority are then empty, as the votes are). The shape for choose_up_to
+        and for_against is exactly that of ballot-board/1 before the other methods.
         """
         data = {
             "returned": self.returned,
@@ -312,13 +396,31 @@ class CountResult:
                 if self.void_round
                 else {str(cid): dict(given) for cid, given in self.ratings.items()}
             )
+            if self.grading == GRADING_TIERS:
+                data["grades"] = (
+                    None
+                    if self.void_round
+                    else {str(cid): grade for cid, grade in self.grades.items()}
+                )
+            overall = self.overall()
+            data["overall"] = (
+                None
+                if overall is None
+                else {"satisfied_and_mostly": overall.satisfied_and_mostly, "rated": overall.rated}
+            )
+        if self.method == RANK:
+            data["points"] = {str(cid): points for cid, points in self.points.items()}
+            data["priority"] = list(self.priority)
         return data
 
 
-def _choose_up_to(rules: RoundRules, choices: object) -> list[int]:
-    """Canonical choose-up-to ballot, or ValueError naming the first reason it is void."""
+def _candidate_list(rules: RoundRules, choices: object, kind: str, verb: str) -> list[int]:
+    """Canonical list ballot (choose up to N, rank), or ValueError naming why it is void.
+
+    The order is kept: it is the priority order of a ranked ballot.
+    """
     if not isinstance(choices, list):
-        raise ValueError(f"a choose-up-to ballot must be a list of candidate ids, got {choices!r}")
+        raise ValueError(f"a {kind} ballot must be a list of candidate ids, got {choices!r}")
     known = set(rules.candidate_ids)
     for choice in choices:
         if not is_int(choice):
@@ -326,10 +428,20 @@ def _choose_up_to(rules: RoundRules, choices: object) -> list[int]:
         if choice not in known:
             raise ValueError(f"candidate {choice} is not on this ballot")
     if len(set(choices)) != len(choices):
-        raise ValueError("a candidate is chosen more than once")
+        raise ValueError(f"a candidate is {verb} more than once")
     if len(choices) > rules.seats:
         raise ValueError(f"{len(choices)} choices made but at most {rules.seats} allowed")
     return list(choices)
+
+
+def _choose_up_to(rules: RoundRules, choices: object) -> list[int]:
+    """Canonical choose-up-to ballot, or ValueError naming the first reason it is void."""
+    return _candidate_list(rules, choices, "choose-up-to", "chosen")
+
+
+def _rank(rules: RoundRules, choices: object) -> list[int]:
+    """Canonical ranked ballot, highest priority first, or ValueError naming why it is void."""
+    return _candidate_list(rules, choices, "ranked", "ranked")
 
 
 def _marks_by_id(
@@ -376,6 +488,8 @@ def normalise_choices(rules: RoundRules, choices: object) -> list[int] | dict[in
         raise ValueError("the ballot is void (no choices)")
     if rules.method == CHOOSE_UP_TO:
         return _choose_up_to(rules, choices)
+    if rules.method == RANK:
+        return _rank(rules, choices)
     if rules.method == SATISFACTION:
         return _satisfaction(rules, choices)
     return _for_against(rules, choices)
@@ -397,7 +511,7 @@ def _supported(canonical: list[int] | dict[int, str]) -> list[int]:
     return [cid for cid, mark in canonical.items() if mark == MARK_FOR]
 
 
-def _void_round(returned: int, method: str) -> CountResult:
+def _void_round(returned: int, rules: RoundRules) -> CountResult:
     """More ballots came back than were issued: nothing in the round can be trusted."""
     return CountResult(
         returned=returned,
@@ -410,8 +524,26 @@ def _void_round(returned: int, method: str) -> CountResult:
         elected=(),
         runoff=None,
         shortfall=None,
-        method=method,
+        method=rules.method,
+        grading=rules.grading if rules.method == SATISFACTION else None,
     )
+
+
+def _pass_base(rules: RoundRules, returned: int) -> int:
+    """What "more than half" is taken of: the whole roster, or every ballot returned (void
+    and blank ones included)."""
+    return rules.roster if rules.threshold_base == BASE_ROSTER else returned
+
+
+def tier_grade(satisfied: int, mostly: int, base: int) -> str:
+    """The tiers grade of one project (镇海区 rule): satisfied votes more than half of the
+    base -> satisfied; otherwise satisfied + mostly satisfied more than half -> mostly
+    satisfied; otherwise (half or less) -> dissatisfied."""
+    if satisfied * 2 > base:
+        return RATE_SATISFIED
+    if (satisfied + mostly) * 2 > base:
+        return RATE_MOSTLY
+    return RATE_DISSATISFIED
 
 
 def count(rules: RoundRules, ballots: Iterable[object]) -> CountResult:
@@ -419,11 +551,12 @@ def count(rules: RoundRules, ballots: Iterable[object]) -> CountResult:
     ballots = list(ballots)
     returned = len(ballots)
     if returned > rules.issued:
-        return _void_round(returned, rules.method)
+        return _void_round(returned, rules)
     if rules.method == SATISFACTION:
         return _count_satisfaction(rules, ballots)
 
     votes = dict.fromkeys(rules.candidate_ids, 0)
+    points = dict.fromkeys(rules.candidate_ids, 0)
     valid = 0
     for choices in ballots:
         try:
@@ -431,10 +564,11 @@ def count(rules: RoundRules, ballots: Iterable[object]) -> CountResult:
         except ValueError:
             continue
         valid += 1
-        for cid in _supported(canonical):
+        for position, cid in enumerate(_supported(canonical)):
             votes[cid] += 1
+            points[cid] += rules.seats - position
 
-    base = rules.roster if rules.threshold_base == BASE_ROSTER else returned
+    base = _pass_base(rules, returned)
     passed = sorted((cid for cid in votes if votes[cid] * 2 > base), key=lambda c: (-votes[c], c))
     runoff = None
     if len(passed) <= rules.seats:
@@ -451,6 +585,7 @@ def count(rules: RoundRules, ballots: Iterable[object]) -> CountResult:
             elected += tied
         shortfall = 0
 
+    ranked = rules.method == RANK
     return CountResult(
         returned=returned,
         valid=valid,
@@ -463,11 +598,14 @@ def count(rules: RoundRules, ballots: Iterable[object]) -> CountResult:
         runoff=runoff,
         shortfall=shortfall,
         method=rules.method,
+        points=points if ranked else {},
+        priority=tuple(sorted(passed, key=lambda c: (-votes[c], -points[c], c))) if ranked else (),
     )
 
 
 def _count_satisfaction(rules: RoundRules, ballots: list[object]) -> CountResult:
-    """Tally each project's ratings and hold the rated ones against the bar."""
+    """Tally each project's ratings, then hold the rated ones against the bar or grade every
+    project in tiers."""
     ratings = {cid: dict.fromkeys(RATINGS, 0) for cid in rules.candidate_ids}
     valid = 0
     for choices in ballots:
@@ -479,19 +617,29 @@ def _count_satisfaction(rules: RoundRules, ballots: list[object]) -> CountResult
         for cid, rating in canonical.items():
             ratings[cid][rating] += 1
     votes = {cid: given[RATE_SATISFIED] + given[RATE_MOSTLY] for cid, given in ratings.items()}
-    passed = tuple(
-        sorted(
-            cid
+    grades: dict[int, str] = {}
+    if rules.grading == GRADING_TIERS:
+        base = _pass_base(rules, len(ballots))
+        grades = {
+            cid: tier_grade(given[RATE_SATISFIED], given[RATE_MOSTLY], base)
             for cid, given in ratings.items()
-            if meets_bar(votes[cid], sum(given.values()), rules.satisfaction_bar)
+        }
+        passed = tuple(sorted(cid for cid, grade in grades.items() if grade != RATE_DISSATISFIED))
+    else:
+        base = valid
+        passed = tuple(
+            sorted(
+                cid
+                for cid, given in ratings.items()
+                if meets_bar(votes[cid], sum(given.values()), rules.satisfaction_bar)
+            )
         )
-    )
     return CountResult(
         returned=len(ballots),
         valid=valid,
         void=len(ballots) - valid,
         void_round=False,
-        base=valid,
+        base=base,
         votes=votes,
         passed=passed,
         elected=(),
@@ -499,4 +647,6 @@ def _count_satisfaction(rules: RoundRules, ballots: list[object]) -> CountResult
         shortfall=0,
         ratings=ratings,
         method=SATISFACTION,
+        grading=rules.grading,
+        grades=grades,
     )
