@@ -213,6 +213,11 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
         from voting_app.registry.models import Grid
 
         grids = dict(db.session.execute(select(Grid.level, func.count()).group_by(Grid.level)).all())
+        from voting_app.registry.models import DeputyGroup, TermDeputy
+
+        levels = dict(db.session.execute(select(TermDeputy.level, func.count()).group_by(TermDeputy.level)).all())
+        stationed = db.session.scalar(select(func.count()).where(TermDeputy.station_id.is_not(None)))
+        group_count = db.session.scalar(select(func.count(DeputyGroup.id)))
         by_grid = db.session.execute(
             select(func.count()).select_from(Response).where(Response.grid_id.is_not(None)).group_by(Response.grid_id)
         ).scalars().all()
@@ -220,6 +225,10 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
         placements = [len(s.placements) for s in surveys]
         result = service.count_round(finished)
     assert len(deputies) == 240 and len(delegations) == 8
+    # Fancheng's sizes: 721 deputies of four levels in the registry, the district's own 242 of them
+    # (240 at a time); all at a station but the one elected in the by-election; 48 groups.
+    assert sum(levels.values()) == 721 and levels["district"] == 242 and len(levels) == 4
+    assert stationed == 720 and group_count == 48
     assert len(finished.candidates) == 15 and finished.seats == 10
     names = {c.name for c in finished.candidates}
     assert {"农村公路桥梁新改建", "“一号公路”亮化工程", "市百货站小区文化长廊改造"} <= names

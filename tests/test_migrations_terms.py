@@ -47,7 +47,9 @@ def _snapshot(url: str) -> dict:
             "terms": connection.execute(
                 text("SELECT terms.number, congresses.name FROM terms JOIN congresses ON congresses.id = terms.congress_id")
             ).all(),
-            "term_deputies": connection.execute(text("SELECT count(*) FROM term_deputies")).scalar(),
+            # The district's own deputies: those of other levels (the demo's 479) are on no session's
+            # roster, so the schema before terms has nothing to keep them in.
+            "term_deputies": connection.execute(text("SELECT count(*) FROM term_deputies WHERE level = 'district'")).scalar(),
             "supervision": connection.execute(
                 text("SELECT supervision_records.id, deputies.term_deputy_id FROM supervision_records "
                      "JOIN deputies ON deputies.id = supervision_records.deputy_id ORDER BY supervision_records.id")

@@ -24,6 +24,7 @@ from voting_app.projects import service as projects
 from voting_app.projects.models import ACCEPTED, OPERATING, Project
 from voting_app.sessions import service as sessions
 from voting_app.registry.roster import RosterParse, RosterRow
+from voting_app.registry.terms import MUNICIPAL, PROVINCIAL, TOWN
 
 DEMO_LOGINS_FILE = "demo-logins.txt"
 # The saved sign-ins name the server as SERVER_MARK; `flask demo-logins --server URL` (what
@@ -92,6 +93,27 @@ def roster_rows(rng: random.Random) -> list[RosterRow]:
                     contact=demo_terms.demo_contact(number),
                 )
             )
+    return rows
+
+
+# Deputies of the other levels who live and work in the district (樊城区: 721 deputies of four
+# levels, about 240 of them the district congress's own): they keep to the stations and grids,
+# never to the district sessions' rosters. (level, number prefix, how many)
+OTHER_LEVELS = [(PROVINCIAL, "S", 9), (MUNICIPAL, "M", 58), (TOWN, "T", 412)]
+
+
+def other_level_rows(first_line: int) -> list[RosterRow]:
+    """The other levels' deputies, drawn from a generator of their own so the district roster
+    and everything seeded after it stay as they were."""
+    rng = random.Random(721)
+    names = iter(_names(rng, sum(size for _, _, size in OTHER_LEVELS)))
+    areas = [delegation.removesuffix("代表团") for delegation, _ in DELEGATIONS]
+    rows = []
+    for level, prefix, size in OTHER_LEVELS:
+        for index in range(1, size + 1):
+            area = rng.choice(areas)
+            rows.append(RosterRow(first_line + len(rows), f"{prefix}{index:03d}", next(names), area,
+                                  area + rng.choice(UNITS), level=level))
     return rows
 
 
@@ -214,7 +236,9 @@ def seed(rng_seed: int = 2027) -> str:
 
     congress = sessions.create_session(actor, "樊城区第十九届人民代表大会第六次会议", "樊城区人民会堂", date(2027, 1, 12))
     demo_terms.date_the_term(congress.term)
-    sessions.import_roster(actor, congress, RosterParse(tuple(roster_rows(rng)), ()))
+    district_rows = roster_rows(rng)
+    rows = district_rows + other_level_rows(len(district_rows) + 2)
+    sessions.import_roster(actor, congress, RosterParse(tuple(rows), ()))
     fifth = demo_duty.seed_term_history(actor, congress)
     db.session.refresh(congress)
     deputies = list(congress.deputies)

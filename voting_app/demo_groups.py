@@ -34,7 +34,9 @@ GROUPS_PER_DELEGATION = 5
 def seed_groups(actor: str, term: Term, rng_seed: int = 14) -> None:
     """40 groups by place and 8 professional ones for the term, with members and projects."""
     rng = random.Random(rng_seed)
-    deputies = in_roster_order(person for person in term.deputies if person.left_office_on is None)  # members in office
+    # Members: the congress's own deputies in office (the other levels keep to stations and grids).
+    deputies = in_roster_order(person for person in term.deputies
+                               if person.left_office_on is None and person.level == term.congress.level)
     rows: list[MembershipRow] = []
     delegations: dict[str, list] = {}
     for deputy in deputies:
