@@ -53,9 +53,9 @@ def seed_stations(rng: random.Random, actor: str, term_deputies: list[TermDeputy
     if scheduled_now != today:  # the demo's first deputy receives voters today
         stations.change_reception(actor, home, scheduled_now, today, "演示：本月接待日调至今天")
     for station in station_list:
-        own = station.deputies
         for offset in range(-MONTHS_BACK, MONTHS_AHEAD + 1):
             scheduled = regular_day(*add_months(*this_month, offset), station.reception_day)
+            own = stations.duty_choices(station, scheduled)  # a deputy who left office is on no later roster
             start = (offset + MONTHS_BACK) * DUTY_PER_DAY
             on_duty = [own[(start + n) % len(own)].id for n in range(min(DUTY_PER_DAY, len(own)))]
             if station.id == home.id and offset == 0:

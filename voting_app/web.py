@@ -52,11 +52,17 @@ def remember_text_size(response, size: str | None):
     return response
 
 
+def int_or_none(value) -> int | None:
+    """A whole number typed into a link or a form (an id, a year, a page, a count of rows):
+    ASCII digits only, nine at most, so it always fits an INTEGER column; anything else
+    (², 10**30, -1, " 7", None) is None."""
+    text = "" if value is None else str(value)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
 def int_arg(name: str, values=None) -> int | None:
-    """A positive id or year from the query string (or `values`, e.g. request.values); anything
-    else (², 10**30, -1) is ignored."""
-    value = (request.args if values is None else values).get(name, "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+    """`int_or_none` of a value from the query string (or `values`, e.g. request.values)."""
+    return int_or_none((request.args if values is None else values).get(name))
 
 
 # The largest id a PostgreSQL INTEGER column holds; a larger one in a URL names nothing.

@@ -227,6 +227,22 @@ def test_members_are_added_by_search_and_by_pasted_numbers(app, staff, term_id):
     assert "2 added to the group. 1 already in it." in staff.get(f"/groups/{group_id}").get_data(as_text=True)
 
 
+def test_a_members_level_reads_in_the_registrys_words(app, staff, term_id):
+    from voting_app.db import db
+    from voting_app.registry.models import Term
+    from voting_app.registry.terms import TOWN
+
+    group_id = _group_id(app, "米公街道代表小组")
+    with app.app_context():
+        _deputy(db.session.get(Term, term_id), "003").level = TOWN
+        db.session.commit()
+    post(staff, f"/groups/{group_id}/members/bulk", {"numbers": "003"})
+    page = staff.get(f"/groups/{group_id}").get_data(as_text=True)
+    assert '<td data-label="Level">Township</td>' in page
+    staff.set_cookie("lang", "zh_CN")
+    assert '<td data-label="层级">乡镇</td>' in staff.get(f"/groups/{group_id}").get_data(as_text=True)
+
+
 def test_a_member_is_removed_after_a_confirmation(app, staff, term_id):
     from voting_app.db import db
     from voting_app.registry.models import DeputyGroup

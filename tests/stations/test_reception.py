@@ -69,7 +69,7 @@ def station_with_duty(world, deputies=(0, 1), on_duty=(0,), name="樊城区米�
     station = proposals.add_station("test", name)
     people = [db.session.get(Deputy, world.deputy_ids[i]).person for i in deputies]
     for person in people:
-        stations.assign_station("test", person, station)
+        stations.assign_station("test", person, station, DAY)
     stations.set_duty("test", station, DAY, [people[i].id for i in on_duty])
     db.session.commit()
     return station.id, [p.id for p in people]
@@ -111,7 +111,7 @@ def test_a_deputy_belongs_to_one_station(app, world):
     with app.app_context():
         first, people = station_with_duty(world)
         second = proposals.add_station("test", "樊城区屏襄门联络站")
-        stations.assign_station("test", db.session.get(TermDeputy, people[0]), second)
+        stations.assign_station("test", db.session.get(TermDeputy, people[0]), second, DAY)
         db.session.commit()
         assert [d.id for d in db.session.get(LiaisonStation, first).deputies] == [people[1]]
         assert [d.id for d in second.deputies] == [people[0]]

@@ -14,9 +14,9 @@ from voting_app.projects import service as projects
 from voting_app.projects.stages import STAGE_LABELS
 from voting_app.registry import groups
 from voting_app.registry.group_rules import GROUP_KINDS, read_membership_table, term_title
+from voting_app.registry.labels import deputy_level_labels
 from voting_app.registry.models import DeputyGroup, GroupMembership, Term, TermDeputy
 from voting_app.registry.service import newest_term
-from voting_app.registry.terms import DEPUTY_LEVELS
 from voting_app.table_files import TableFileError, read_table
 from voting_app.web import current_actor, flash_domain_error, get_child_or_404, int_arg
 
@@ -82,20 +82,12 @@ def _detail_page(group: DeputyGroup, bulk: BulkMembersForm | None = None, proble
         found=groups.search_candidates(group, query),
         supervised=projects.filtered_projects(group_id=group.id),
         stages=STAGE_LABELS,
-        levels=_level_labels(),
+        levels=deputy_level_labels(),
         bulk=bulk or BulkMembersForm(formdata=None),
         problems=problems,
         button=ButtonForm(),
         **_common(),
     ), status
-
-
-def _level_labels() -> dict:
-    from flask_babel import lazy_gettext as _l
-
-    labels = {"national": _l("National"), "provincial": _l("Provincial"), "municipal": _l("Municipal"),
-              "district": _l("District"), "town": _l("Town")}
-    return {level: labels[level] for level in DEPUTY_LEVELS}
 
 
 @bp.get("/<int:group_id>")

@@ -14,7 +14,7 @@ from voting_app.proposals.models import RECEPTION_DAY, Proposal
 from voting_app.proposals.service import BEIJING_OFFSET, THEMES, submit_proposal
 from voting_app.registry.models import LiaisonStation, TermDeputy
 from voting_app.registry.reception import month_counts
-from voting_app.registry.stations import duty_on
+from voting_app.registry.stations import duty_on, why_off_duty
 
 MAX_ROWS = 30
 
@@ -57,10 +57,11 @@ def check_rows(rows: list[Row]) -> list[Row]:
 
 
 def enter_reception_batch(actor: str, deputy: TermDeputy, rows: list[Row], today: date) -> list[Proposal]:
-    """Store the visitors' proposals of a reception day, entered by the deputy on duty today."""
+    """Store the visitors' proposals of a reception day, entered by the deputy on duty today: on
+    its roster, in office and still working at that station (`stations.duty_on`)."""
     duty = duty_on(deputy, today)
     if duty is None:
-        raise DomainError(_l("You are not on duty at a liaison station's reception day today."))
+        raise DomainError(why_off_duty(deputy, today))
     filled = check_rows(rows)
     now = utcnow()
     proposals = []

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from voting_app import audit
 from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
+from voting_app.registry import stations
 from voting_app.registry.models import Congress, Grid, OfficeChange, Term, TermDeputy
 from voting_app.registry.roster import NumberClash, RosterParse, RosterRow, in_roster_order, matches, number_clashes
 from voting_app.registry.terms import (
@@ -78,6 +79,21 @@ def create_term(actor: str, congress: Congress, number: int, starts_on: date | N
 
 def newest_term() -> Term | None:
     return db.session.scalar(select(Term).order_by(Term.starts_on.desc().nulls_last(), Term.id.desc()).limit(1))
+
+
+def newest_terms() -> list[Term]:
+    """Each congress's newest term (by its number), the district's congresses first, then the one
+    whose term started last: the terms a deputy's number is looked up in (numbers repeat across
+    congresses, a township's 001 and the district's 001)."""
+    newest: dict[int, Term] = {}
+    for term in db.session.scalars(select(Term).order_by(Term.number)):
+        newest[term.congress_id] = term
+    return sorted(newest.values(), key=lambda term: (
+        term.congress.level != DISTRICT, term.starts_on is None, -(term.starts_on or date.min).toordinal(), -term.id))
+
+
+def deputy_by_number(term: Term, number: str) -> TermDeputy | None:
+    return db.session.scalar(select(TermDeputy).where(TermDeputy.term_id == term.id, TermDeputy.number == number.strip()))
 
 
 def term_for_session_name(actor: str, session_name: str) -> tuple[Term, int | None]:
@@ -166,11 +182,18 @@ def deputies_in_office(term: Term, day: date) -> list[TermDeputy]:
     )
 
 
+@dataclass(frozen=True)
+class RecordedChange:
+    change: OfficeChange
+    duties_dropped: int  # the leaver's reception duties still to come, taken off the stations' rosters
+
+
 def record_office_change(
     actor: str, deputy: TermDeputy, kind: str, effective_on: date, note: str, today: date
-) -> OfficeChange:
+) -> RecordedChange:
     """Record a change in office with its date and reason. Leaving sets the day the deputy left
-    (no longer in office from that day); ELECTED (补选) sets the day they took office."""
+    (no longer in office from that day) and drops their coming reception duties
+    (`stations.drop_future_duties`); ELECTED (补选) sets the day they took office."""
     note = note.strip()
     if kind not in OFFICE_CHANGE_KINDS:
         raise OfficeChangeError(_l("Choose what changed."), "kind")
@@ -189,10 +212,12 @@ def record_office_change(
         if deputy.took_office_on and effective_on < deputy.took_office_on:
             raise OfficeChangeError(_l("A deputy cannot leave office before taking it."), "effective_on")
         deputy.left_office_on, deputy.left_reason = effective_on, kind
+        dropped = stations.drop_future_duties(actor, deputy, today)
     else:
         if deputy.left_office_on is not None and deputy.left_office_on <= effective_on:
             raise ConflictError(_l("%(name)s has already left office.", name=deputy.name))
         deputy.took_office_on = effective_on
+        dropped = 0
     change = OfficeChange(deputy=deputy, kind=kind, effective_on=effective_on, note=note, recorded_by=actor)
     db.session.add(change)
     db.session.flush()
@@ -200,7 +225,7 @@ def record_office_change(
         actor, "registry.office_change", f"term_deputy:{deputy.id}",
         number=deputy.number, name=deputy.name, kind=kind, effective_on=effective_on.isoformat(),
     )
-    return change
+    return RecordedChange(change, dropped)
 
 
 def set_deputy_grid(actor: str, deputy: TermDeputy, grid: Grid | None) -> None:

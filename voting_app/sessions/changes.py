@@ -174,12 +174,13 @@ def delete_session(actor: str, congress: CongressSession) -> None:
     db.session.flush()
 
 
-def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: date, kind: str = OTHER) -> None:
+def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: date, kind: str = OTHER) -> int:
     """Record that a deputy's term in office ended (代表资格终止), from a session's roster: the
     change goes into the term's registry, and the deputy stays on this roster with the date and
     reason; their card stops working, and later rounds count them neither in the roster nor as
     present. Refused while a round is open, whose count must rest on the roster it was opened
-    with. The caller brings the term's later sessions in line (`sessions.service.end_term`)."""
+    with. The caller brings the term's later sessions in line (`sessions.service.end_term`).
+    Returns how many of the deputy's coming reception duties the registry dropped."""
     reason = reason.strip()
     if not deputy.is_in_office:
         raise ConflictError(_l("The term of %(name)s has already ended.", name=deputy.name))
@@ -192,9 +193,10 @@ def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: dat
             _l("The date the term ended cannot be in the future: record the change once it has taken effect."), "ended_on"
         )
     refuse_while_a_round_is_open(deputy.session_id)
+    dropped = 0
     if deputy.person.left_office_on is None:
         try:
-            registry.record_office_change(actor, deputy.person, kind, ended_on, reason, today)
+            dropped = registry.record_office_change(actor, deputy.person, kind, ended_on, reason, today).duties_dropped
         except registry.OfficeChangeError as error:
             raise TermEndError(error.message, "ended_on" if error.field == "effective_on" else "reason") from error
     mark_left_office(deputy, ended_on, reason)
@@ -207,6 +209,7 @@ def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: dat
         ended_on=ended_on.isoformat(),
         reason=reason,
     )
+    return dropped
 
 
 def refuse_while_a_round_is_open(session_id: int) -> None:

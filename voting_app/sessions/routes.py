@@ -31,6 +31,7 @@ from voting_app.qr import qr_svg
 from voting_app.sessions import changes, service
 from voting_app.sessions.checkin_code import current_code, seconds_left
 from voting_app.sessions.forms import CardScanForm, RosterConfirmForm, RosterImportForm, SessionForm, TermEndForm, VenueCodeForm
+from voting_app.registry import stations
 from voting_app.registry.models import Term
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.web import current_actor, flash_domain_error, get_child_or_404, public_url, sheet_already_printed
@@ -169,13 +170,15 @@ def deputy_term_end(session_id: int, deputy_id: int):
     form = TermEndForm()
     if deputy.is_in_office and form.validate_on_submit():
         try:
-            service.end_term(current_actor(), deputy, form.ended_on.data, form.reason.data, beijing_today(), form.kind.data)
+            dropped = service.end_term(current_actor(), deputy, form.ended_on.data, form.reason.data, beijing_today(), form.kind.data)
         except DomainError as error:
             db.session.rollback()
             form[getattr(error, "field", "reason")].errors.append(str(error.message))
         else:
             db.session.commit()
             flash(_("The term of %(name)s ended on %(date)s: recorded on the roster.", name=deputy.name, date=deputy.term_ended_on), "success")
+            if note := stations.dropped_duties_note(deputy.name, dropped):
+                flash(str(note), "info")
             return redirect(url_for("sessions.roster", session_id=congress.id))
     elif request.method == "GET":
         form.ended_on.data = beijing_today()

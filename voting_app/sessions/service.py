@@ -104,22 +104,27 @@ def _copied(person: TermDeputy) -> dict:
     return {"number": person.number, "name": person.name, "delegation": person.delegation, "unit": person.unit}
 
 
-def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: date, kind: str = OTHER) -> None:
+def end_term(actor: str, deputy: Deputy, ended_on: date, reason: str, today: date, kind: str = OTHER) -> int:
     """`changes.end_term` (kind: what ended it, terms.LEAVING_KINDS), then the term's other
-    sessions on or after that day follow the registry. Refused while a round is open in any of them."""
+    sessions on or after that day follow the registry. Refused while a round is open in any of them.
+    Returns how many of the deputy's coming reception duties were dropped."""
     for congress in sessions_on_or_after(deputy.session.term, ended_on, today):
         changes.refuse_while_a_round_is_open(congress.id)
-    changes.end_term(actor, deputy, ended_on, reason, today, kind)
+    dropped = changes.end_term(actor, deputy, ended_on, reason, today, kind)
     sync_term_sessions(deputy.session.term, since=ended_on, today=today)
+    return dropped
 
 
-def record_office_change(actor: str, person: TermDeputy, kind: str, effective_on: date, note: str, today: date) -> None:
+def record_office_change(
+    actor: str, person: TermDeputy, kind: str, effective_on: date, note: str, today: date
+) -> registry.RecordedChange:
     """A change in office recorded in the registry (from the term's pages), reaching the
     rosters of the term's sessions on or after that day. Refused while a round is open in any."""
     for congress in sessions_on_or_after(person.term, effective_on, today):
         changes.refuse_while_a_round_is_open(congress.id)
-    registry.record_office_change(actor, person, kind, effective_on, note, today)
+    recorded = registry.record_office_change(actor, person, kind, effective_on, note, today)
     sync_term_sessions(person.term, since=effective_on, today=today)
+    return recorded
 
 
 def add_elected_deputy(

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectMultipleField, StringField
+from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -14,6 +14,9 @@ class ReceptionDayForm(Form):
 
 
 class StationDeputyForm(Form):
+    """A deputy named by a term (each congress's newest is offered) and their number in it."""
+
+    term_id = SelectField(_l("Term"), coerce=record_id)
     number = StringField(_l("Deputy number"), validators=[
         DataRequired(message=_l("Enter the deputy's number.")), Length(max=32)])
 

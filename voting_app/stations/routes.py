@@ -4,7 +4,7 @@ deputy on duty's reception-day entry (接待日录入). Every page works without
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
@@ -17,18 +17,17 @@ from voting_app.proposals.models import RECEPTION_DAY, Proposal
 from voting_app.proposals.reception import (MAX_ROWS, BatchError, Row, enter_reception_batch, reception_counts,
                                             reception_years, stations_in_order)
 from voting_app.proposals.service import THEMES, tracking_code_shown
-from voting_app.registry import stations as service
-from voting_app.registry.models import LiaisonStation, TermDeputy
+from voting_app.registry import service as registry, stations as service
+from voting_app.registry.models import LiaisonStation, Term, TermDeputy
 from voting_app.registry.reception import regular_day
+from voting_app.registry.terms import term_label
 from voting_app.stations.forms import (DutyForm, ReceptionChangeForm, ReceptionDayForm, ReceptionEntryForm,
                                        RemoveDeputyForm, StationDeputyForm)
-from voting_app.web import current_actor, flash_domain_error, int_arg
+from voting_app.web import current_actor, flash_domain_error, int_arg, int_or_none
 
 bp = Blueprint("stations", __name__, url_prefix="/stations")
 
 CALENDAR_MONTHS = 6
-LEVEL_LABELS = {"national": _l("National"), "provincial": _l("Provincial"), "municipal": _l("Municipal"),
-                "district": _l("District"), "town": _l("Town")}
 FIRST_ROWS, MORE_ROWS = 3, 3
 
 
@@ -51,14 +50,23 @@ def station_index():
                            received=received, nexts=nexts, year=today.year)
 
 
+def _with_terms(form: StationDeputyForm) -> StationDeputyForm:
+    """The add-deputy form offers each congress's newest term; the district's is chosen unless another was."""
+    terms = registry.newest_terms()
+    form.term_id.choices = [SelectChoice(term.id, term_label(term.congress.name, term.number)) for term in terms]
+    if form.term_id.data is None and terms:
+        form.term_id.data = terms[0].id
+    return form
+
+
 def _station_page(station: LiaisonStation, status: int = 200, **forms):
     today = beijing_today()
     calendar = service.station_calendar(station, today, CALENDAR_MONTHS)
     return render_template(
         "stations/detail.html", station=station, calendar=calendar, duties=service.duties_by_day(station),
         day_form=forms.get("day_form") or ReceptionDayForm(reception_day=station.reception_day),
-        deputy_form=forms.get("deputy_form") or StationDeputyForm(), remove_form=RemoveDeputyForm(), today=today,
-        entered=_entered_by_deputy(station), levels=LEVEL_LABELS), status
+        deputy_form=forms.get("deputy_form") or _with_terms(StationDeputyForm()), remove_form=RemoveDeputyForm(), today=today,
+        entered=_entered_by_deputy(station)), status
 
 
 def _entered_by_deputy(station: LiaisonStation) -> dict[int, int]:
@@ -89,29 +97,28 @@ def station_reception_day(station_id: int):
     return redirect(url_for("stations.station_detail", station_id=station.id))
 
 
-def _newest_deputy(number: str) -> TermDeputy | None:
-    """The deputy of this number in the newest term that has one (numbers repeat across terms)."""
-    return db.session.scalars(select(TermDeputy).where(TermDeputy.number == number.strip())
-                              .order_by(TermDeputy.term_id.desc())).first()
-
-
 @bp.post("/<int:station_id>/deputies")
 def station_deputy_add(station_id: int):
+    """A deputy is named by a term and their number in it: numbers repeat across congresses."""
     station = db.get_or_404(LiaisonStation, station_id)
-    form = StationDeputyForm()
+    form = _with_terms(StationDeputyForm())
     if not form.validate_on_submit():
         return _station_page(station, 400, deputy_form=form)
-    deputy = _newest_deputy(form.number.data)
+    term = db.session.get(Term, form.term_id.data)
+    deputy = registry.deputy_by_number(term, form.number.data)
     if deputy is None:
-        form.number.errors.append(_("No deputy has this number."))
+        form.number.errors.append(_("%(term)s has no deputy numbered %(number)s.",
+                                    term=term_label(term.congress.name, term.number), number=form.number.data.strip()))
         return _station_page(station, 400, deputy_form=form)
     moved_from = deputy.station
-    service.assign_station(current_actor(), deputy, station)
+    dropped = service.assign_station(current_actor(), deputy, station, beijing_today())
     db.session.commit()
     if moved_from is not None and moved_from.id != station.id:
         flash(_("%(name)s moved here from %(station)s.", name=deputy.name, station=moved_from.name), "success")
     else:
         flash(_("%(name)s works at this station now.", name=deputy.name), "success")
+    if note := service.dropped_duties_note(deputy.name, dropped):
+        flash(str(note), "info")
     return redirect(url_for("stations.station_detail", station_id=station.id) + "#deputies")
 
 
@@ -121,31 +128,29 @@ def station_deputy_remove(station_id: int):
     form = RemoveDeputyForm()
     if not form.validate_on_submit():
         abort(400)
-    deputy = db.session.get(TermDeputy, int_or_none(form.term_deputy_id.data))
+    deputy = db.session.get(TermDeputy, int_or_none(form.term_deputy_id.data) or 0)
     if deputy is None or deputy.station_id != station.id:
         abort(404)
-    service.assign_station(current_actor(), deputy, None)
+    dropped = service.assign_station(current_actor(), deputy, None, beijing_today())
     db.session.commit()
     flash(_("%(name)s no longer works at this station.", name=deputy.name), "success")
+    if note := service.dropped_duties_note(deputy.name, dropped):
+        flash(str(note), "info")
     return redirect(url_for("stations.station_detail", station_id=station.id) + "#deputies")
-
-
-def int_or_none(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
 
 
 def _is_regular(station: LiaisonStation, day: date) -> bool:
     return regular_day(day.year, day.month, station.reception_day) == day
 
 
+def _duty_choices(station: LiaisonStation, scheduled: date) -> list[SelectChoice]:
+    return [SelectChoice(d.id, f"{d.name}（{d.number}）") for d in service.duty_choices(station, scheduled)]
+
+
 def _day_page(station: LiaisonStation, scheduled: date, status: int = 200, change_form=None, duty_form=None):
     reception = next(r for r in service.station_calendar(station, scheduled, 1))
     duty_form = duty_form or DutyForm(deputies=[d.id for d in service.duty_of(station, scheduled)])
-    duty_form.deputies.choices = [SelectChoice(d.id, f"{d.name}（{d.number}）") for d in station.deputies]
+    duty_form.deputies.choices = _duty_choices(station, scheduled)
     return render_template("stations/day.html", station=station, reception=reception,
                            change_form=change_form or ReceptionChangeForm(), duty_form=duty_form), status
 
@@ -193,7 +198,7 @@ def reception_duty(station_id: int):
     if scheduled is None or not _is_regular(station, scheduled):
         abort(404)
     form = DutyForm()
-    form.deputies.choices = [SelectChoice(d.id, f"{d.name}（{d.number}）") for d in station.deputies]
+    form.deputies.choices = _duty_choices(station, scheduled)
     if not form.validate_on_submit():
         return _day_page(station, scheduled, 400, duty_form=form)
     try:
@@ -229,13 +234,20 @@ def _rows_from_request(count: int) -> list[Row]:
             for i in range(count)]
 
 
+def _off_duty_page(person: TermDeputy, today: date):
+    """Why the deputy cannot enter today and, while they are in office, their next duty."""
+    in_office = person.is_in_office_on(today)
+    return render_template("stations/off_duty.html", reason=service.why_off_duty(person, today), in_office=in_office,
+                           next_duty=service.next_duty(person, today) if in_office else None)
+
+
 @bp.route("/reception", methods=["GET", "POST"])
 def reception_entry():
     person = current_user.deputy.person
     today = beijing_today()
     duty = service.duty_on(person, today)
     if duty is None:
-        return render_template("stations/off_duty.html", next_duty=service.next_duty(person, today), today=today)
+        return _off_duty_page(person, today)
     form = ReceptionEntryForm()
     error, status = None, 200
     if request.method == "POST":
@@ -259,7 +271,10 @@ def reception_entry():
             except DomainError as problem:
                 db.session.rollback()
                 error, status = str(problem.message), problem.status
-            duty = service.duty_on(db.session.get(TermDeputy, person.id), today)
+            person = db.session.get(TermDeputy, person.id)
+            duty = service.duty_on(person, today)
+            if duty is None:
+                return _off_duty_page(person, today)
     else:
         rows = [Row() for _ in range(FIRST_ROWS)]
     entered_today = db.session.scalar(select(func.count(Proposal.id)).where(

@@ -12,7 +12,7 @@ from voting_app.errors import DomainError
 from voting_app.paging import page_of
 from voting_app.projects.delivery import records_of_deputy
 from voting_app.projects.schedule import beijing_today
-from voting_app.registry import service as registry
+from voting_app.registry import service as registry, stations
 from voting_app.registry.models import Congress, Grid, Term, TermDeputy
 from voting_app.registry.roster import RosterRow
 from voting_app.registry.terms import CONGRESS_LEVELS, DEPUTY_LEVELS, ELECTED, LEAVING_KINDS, term_label
@@ -211,7 +211,7 @@ def office_change(term_id: int, person_id: int):
     elif form.validate_on_submit():
         if form.confirmed.data == "yes":
             try:
-                sessions.record_office_change(
+                recorded = sessions.record_office_change(
                     current_actor(), person, form.kind.data, form.effective_on.data, form.note.data or "", beijing_today()
                 )
             except DomainError as error:
@@ -220,12 +220,15 @@ def office_change(term_id: int, person_id: int):
             else:
                 db.session.commit()
                 flash(_("Change in office of %(name)s recorded.", name=person.name), "success")
+                if note := stations.dropped_duties_note(person.name, recorded.duties_dropped):
+                    flash(str(note), "info")
                 return redirect(url_for("terms.deputy_detail", term_id=term.id, person_id=person.id))
         else:
             form.confirmed.data = "yes"
             return render_template(
                 "terms/office_change_confirm.html", term=term, person=person, form=form,
                 reached=_reached(term, form.effective_on.data),
+                coming_duties=len(stations.future_duties(person, beijing_today())) if form.kind.data in LEAVING_KINDS else 0,
             )
     form.confirmed.data = ""
     status = 400 if form.errors else 200
