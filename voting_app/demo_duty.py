@@ -32,14 +32,10 @@ EARLIER_VISITS = [
 ]
 
 
-def _recorded(day: date) -> date:
-    """The date a change is recorded on: on or after the day it took effect."""
-    return max(beijing_today(), day)
-
-
 def seed_term_history(actor: str, sixth: CongressSession) -> CongressSession:
     """Before the sixth session's check-in: the fifth session with its check-ins, then a deputy
-    who resigned and one elected in a by-election (the sixth session's roster follows)."""
+    who resigned and one elected in a by-election, each recorded on the day it took effect, before
+    the sixth session's day, so the sixth session's roster follows whatever day the demo is built."""
     rng = random.Random(19)
     fifth = sessions.create_session(actor, FIFTH_SESSION, "樊城区人民会堂", FIFTH_DAY, term=sixth.term, meeting_number=5)
     roster = list(fifth.roster)
@@ -53,12 +49,12 @@ def seed_term_history(actor: str, sixth: CongressSession) -> CongressSession:
     db.session.flush()
 
     leaver = roster[rng.choice(sorted(set(range(10, len(roster))) - absent))].person  # attended the fifth, then resigned
-    sessions.record_office_change(actor, leaver, RESIGNED, RESIGNED_ON, "工作调动，辞去代表职务", _recorded(RESIGNED_ON))
+    sessions.record_office_change(actor, leaver, RESIGNED, RESIGNED_ON, "工作调动，辞去代表职务", RESIGNED_ON)
     registry.add_elected_deputy(
         actor, sixth.term, RosterRow(0, f"{len(roster) + 1:03d}", "欧阳晓东", "城区代表团", "城区社区居委会"),
-        ELECTED_ON, _recorded(ELECTED_ON), note=f"补选（接替{leaver.name}）",
+        ELECTED_ON, ELECTED_ON, note=f"补选（接替{leaver.name}）",
     )
-    sessions.sync_term_sessions(sixth.term, since=ELECTED_ON)
+    sessions.sync_term_sessions(sixth.term, since=ELECTED_ON, today=ELECTED_ON)
     return fifth
 
 

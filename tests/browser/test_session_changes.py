@@ -1,8 +1,9 @@
 """Taking things back in the hall, in real Chromium with the Chinese UI: staff at the desk
 (1366x900) check a deputy in and undo it; reissue a card only after a page that says the old
-card stops working (also with JavaScript off); remove a deputy and delete a session made by
-mistake while nothing is voted, each after a confirmation page; and, once a round has been
-voted, record a deputy's end of term, which stays on the roster. The projected check-in
+card stops working (also with JavaScript off); remove a deputy (from the whole term) and
+delete a session made by mistake while nobody has checked in and nothing is voted, each after
+a confirmation page; and, once a round has been voted, record a deputy's end of term, which
+stays on the roster. The projected check-in
 screen is a kiosk that fits 1920x1080 without scrolling, and a printed card sheet holds
 the 10 cards a page its stylesheet promises (counted in Chromium's own PDF).
 
@@ -29,10 +30,14 @@ def in_app(server, action):
 
 
 def deputy_ids(server) -> dict[str, int]:
+    return roster_ids(server, server.world.session_id)
+
+
+def roster_ids(server, session_id: int) -> dict[str, int]:
     def load(db):
         from voting_app.sessions.models import Deputy
 
-        return {d.name: d.id for d in db.session.scalars(select(Deputy).where(Deputy.session_id == server.world.session_id))}
+        return {d.name: d.id for d in db.session.scalars(select(Deputy).where(Deputy.session_id == session_id))}
 
     return in_app(server, load)
 
@@ -112,16 +117,24 @@ def test_desk_undo_card_reissue_removal_and_end_of_term(live_server, page_factor
     printed = submit(desk, "main form[method=post] button[type=submit]")
     assert printed.status == 200 and desk.locator("article.card").count() == 1
 
-    # Remove a deputy entered by mistake: nothing is voted yet.
+    # Deputies have checked in here, so this roster is part of the record: nobody is removed from it.
     desk.goto(live_server.url(f"/sessions/{session_id}/roster"))
-    desk.click(f"a[href$='/roster/{ids['代表9']}/remove']")
-    assert desk.locator("h1").inner_text() == "从代表名册中删除代表9"
+    assert desk.locator("a[href*='/remove']").count() == 0
+
+    # Remove a deputy entered by mistake from a session nobody has checked in to yet: the
+    # confirmation says they leave the whole term's registry and names every session.
+    fresh = new_session(live_server, "新建的会议", 4)
+    desk.goto(live_server.url(f"/sessions/{fresh}/roster"))
+    desk.click(f"a[href$='/roster/{roster_ids(live_server, fresh)['代表4']}/remove']")
+    assert desk.locator("h1").inner_text() == "从本届代表名册中删除代表4"
+    assert "整个代表名册中删除" in desk.locator("main").inner_text()
+    assert "新建的会议" in desk.locator("#removal-sessions").inner_text()
     screenshot(desk, "remove-confirm")
     axe.check(desk, "remove confirmation")
     submit(desk, "main form[method=post] button[type=submit]")
-    assert flashes(desk, "success") == ["已将代表9（009）从名册中删除。"]
-    assert desk.locator("main table tbody tr").count() == 8
-    assert desk.locator("[data-key=roster]").first.inner_text() == "8"
+    assert flashes(desk, "success") == ["已从本届代表名册及本届每次会议的名册中删除代表4（004）。"]
+    assert desk.locator("main table tbody tr").count() == 3
+    assert desk.locator("[data-key=roster]").first.inner_text() == "3"
 
     # Once a round has been voted, nobody is deleted: 代表2's term ends and stays on the roster.
     vote_a_round(live_server)
@@ -136,7 +149,7 @@ def test_desk_undo_card_reissue_removal_and_end_of_term(live_server, page_factor
     assert "代表2的代表资格于" in flashes(desk, "success")[0]
     ended = desk.locator("main table tbody tr.ended")
     assert ended.count() == 1 and "代表2" in ended.inner_text() and "辞职" in ended.inner_text()
-    assert desk.locator("[data-key=roster]").first.inner_text() == "7"
+    assert desk.locator("[data-key=roster]").first.inner_text() == "8"
     screenshot(desk, "roster-with-term-ended")
     axe.check(desk, "roster with an ended term")
 

@@ -37,10 +37,11 @@ def build_duty_world() -> DutyWorld:
     second = sessions.create_session("test", "第二次会议", "会堂", date(2026, 7, 10), term=term, meeting_number=2)
     people = {p.number: p for p in term.deputies}
     people["001"].contact = "13800000001"
-    sessions.record_office_change("test", people["003"], "resigned", date(2026, 3, 1), "调离本区", today=date(2026, 12, 1))
+    # Each change recorded on its day, before the second session: its roster follows them.
+    sessions.record_office_change("test", people["003"], "resigned", date(2026, 3, 1), "调离本区", today=date(2026, 3, 1))
     elected = registry.add_elected_deputy("test", term, RosterRow(0, "006", "王熙凤", "城区代表团", "某单位"),
-                                          date(2026, 4, 1), today=date(2026, 12, 1), note="补选")
-    sessions.sync_term_sessions(term)
+                                          date(2026, 4, 1), today=date(2026, 4, 1), note="补选")
+    sessions.sync_term_sessions(term, today=date(2026, 4, 1))
     db.session.refresh(first)
     db.session.refresh(second)
     row = {(d.session_id, d.number): d for d in [*first.deputies, *second.deputies]}

@@ -6,6 +6,7 @@ import html
 import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.ballots.helpers import as_deputy, as_role, cast, close_round, open_round
@@ -111,7 +112,17 @@ def test_undo_is_refused_once_the_deputy_voted_in_an_open_round_and_allowed_afte
 # ---- removing a deputy or a session while nothing is voted -----------------------------
 
 
-def test_removing_a_deputy_asks_first_then_deletes_them_and_their_card(app, world):
+@pytest.fixture
+def unattended(app):
+    """The world before anyone checked in: its roster still follows the term's registry."""
+    from tests.conftest import build_world
+
+    with app.app_context():
+        return build_world(present=0)
+
+
+def test_removing_a_deputy_asks_first_then_deletes_them_and_their_card(app, unattended):
+    world = unattended
     staff = as_role(app, world, "staff")
     deputy_id = world.deputy_ids[8]
     roster = text_of(staff.get(url(app, "sessions.roster", session_id=world.session_id)))
@@ -121,15 +132,17 @@ def test_removing_a_deputy_asks_first_then_deletes_them_and_their_card(app, worl
     confirm = staff.get(target)
     assert confirm.status_code == 200
     page = text_of(confirm)
-    assert "Nothing has been voted in this session yet, so the deputy is deleted" in page
-    assert "The deputy’s voting card stops working." in page
+    assert "The deputy is deleted from the whole registry of" in page
+    assert "The deputy’s voting cards stop working." in page
     assert deputy_row(app, deputy_id) is not None  # GET changed nothing
 
     assert staff.post(target).status_code == 400  # no CSRF token: nothing removed
     assert deputy_row(app, deputy_id) is not None
     done = post(staff, target)
     assert done.status_code == 302
-    assert "代表9 (009) removed from the roster." in text_of(staff.get(done.headers["Location"]))
+    assert "代表9 (009) deleted from the term's registry and from the roster of every session of the term." in text_of(
+        staff.get(done.headers["Location"])
+    )
     assert deputy_row(app, deputy_id) is None
     assert presence_of(app, world.session_id).roster == 8
     assert not card_works(app, world, deputy_id)
@@ -137,11 +150,12 @@ def test_removing_a_deputy_asks_first_then_deletes_them_and_their_card(app, worl
     assert (entry["number"], entry["name"]) == ("009", "代表9")
 
 
-def test_deleting_a_session_asks_first_then_takes_its_roster_cards_and_draft_rounds(app, world):
+def test_deleting_a_session_asks_first_then_takes_its_roster_cards_and_draft_rounds(app, unattended):
     from voting_app.ballots.models import Credential, Round
     from voting_app.db import db
     from voting_app.sessions.models import CongressSession, Deputy
 
+    world = unattended
     staff = as_role(app, world, "staff")
     assert "Delete…" in text_of(staff.get(url(app, "sessions.session_detail", session_id=world.session_id)))
     target = url(app, "sessions.session_delete", session_id=world.session_id)

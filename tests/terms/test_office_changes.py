@@ -104,7 +104,7 @@ def test_a_by_election_adds_the_deputy_from_their_first_day(app):
     with app.app_context():
         term, (before, after) = term_with_sessions(date(2027, 1, 10), date(2027, 3, 1))
         elected = sessions.add_elected_deputy(
-            "test", term, RosterRow(0, "007", "补选代表", "第一代表团", ""), date(2027, 2, 1), TODAY, "补选"
+            "test", term, RosterRow(0, "007", "补选代表", "第一代表团", ""), date(2027, 2, 1), date(2027, 2, 1), "补选"
         )
         db.session.commit()
         assert [change.kind for change in elected.changes] == [ELECTED]
@@ -174,3 +174,54 @@ def test_a_round_opens_only_with_a_quorum_of_the_deputies_in_office(app):
         with pytest.raises(DomainError):  # no quorum
             ballots.open_round("test", round_)
         assert round_.state == "draft"
+
+
+def test_a_by_election_recorded_after_a_sessions_day_leaves_its_roster_as_held(app):
+    """A past session's roster is history: a deputy elected before its day but recorded after it
+    is not added to it (the sessions still to come take them)."""
+    with app.app_context():
+        term, (held, coming) = term_with_sessions(date(2027, 3, 1), date(2028, 3, 1))
+        sessions.add_elected_deputy("test", term, RosterRow(0, "007", "补选代表", "", ""), date(2027, 2, 1), TODAY)
+        db.session.commit()
+        assert "007" not in numbers(held) and "007" in numbers(coming)
+
+
+def registry_leaver(day_left=date(2027, 4, 1)):
+    """A session held 2027-03-01 and voted, and 002 recorded as deceased on the term's pages on
+    `day_left`: the session's roster still has them in office, as on its day."""
+    term, (meeting,) = term_with_sessions(date(2027, 3, 1))
+    with_round(meeting, CLOSED)
+    sessions.record_office_change("test", person(term, "002"), "deceased", day_left, "因病去世", TODAY)
+    db.session.commit()
+    row = next(row for row in meeting.deputies if row.number == "002")
+    assert row.is_in_office
+    return term, row
+
+
+def test_the_end_of_term_on_a_roster_takes_the_registrys_day_and_kind(app):
+    from voting_app.audit import AuditEntry
+
+    with app.app_context():
+        term, row = registry_leaver()
+        sessions.end_term("test", row, date(2027, 4, 1), "因病去世", TODAY, "other")
+        db.session.commit()
+        assert (row.term_ended_on, row.term_end_reason) == (date(2027, 4, 1), "因病去世")
+        assert [change.kind for change in row.person.changes] == ["deceased"]  # not asked again, not recorded twice
+        entry = db.session.query(AuditEntry).filter_by(action="deputy.term_end").one()
+        assert (entry.details["ended_on"], entry.details["kind"]) == ("2027-04-01", "deceased")
+
+
+def test_the_end_of_term_on_a_roster_refuses_another_day_than_the_registrys(app):
+    from voting_app.audit import AuditEntry
+    from voting_app.sessions.changes import TermEndError
+
+    with app.app_context():
+        term, row = registry_leaver()
+        with pytest.raises(TermEndError) as refused:
+            sessions.end_term("test", row, date(2027, 3, 15), "因病去世", TODAY, "deceased")
+        db.session.rollback()
+        assert refused.value.field == "ended_on"
+        assert str(refused.value.message).startswith("届次名册记载代表2已于2027-04-01离任")
+        db.session.refresh(row)
+        assert row.is_in_office and row.person.left_office_on == date(2027, 4, 1)
+        assert db.session.query(AuditEntry).filter_by(action="deputy.term_end").count() == 0

@@ -282,3 +282,33 @@ def test_the_session_roster_end_of_term_form_offers_the_kinds(app, client, staff
     with app.app_context():
         person = db.session.query(TermDeputy).filter_by(number="003").one()
         assert (person.left_reason, person.changes[-1].kind, person.changes[-1].note) == ("recalled", "recalled", "依法罢免")
+
+
+def test_the_session_roster_end_of_term_form_starts_from_the_registrys_day(app, client, staff):
+    """The term's pages recorded that 003 left after the session's day: the session's form starts
+    from that day and kind, and refuses another day with a message that says where it is kept."""
+    make_term(app, deputies=3)
+    from voting_app.registry.models import TermDeputy
+    from voting_app.sessions import service as sessions
+    from voting_app.sessions.models import CongressSession, Deputy
+
+    with app.app_context():
+        congress = db.session.query(CongressSession).one()
+        leaver = db.session.query(TermDeputy).filter_by(number="003").one()
+        sessions.record_office_change("test", leaver, "moved", date(2026, 2, 1), "调离本区", date(2026, 2, 1))
+        db.session.commit()
+        session_id, deputy_id = congress.id, db.session.query(Deputy.id).filter_by(number="003").scalar()
+    target = urls(app, "sessions.deputy_term_end", session_id=session_id, deputy_id=deputy_id)
+    form = client.get(target).get_data(as_text=True)
+    assert 'value="2026-02-01"' in form and '<option selected value="moved">' in form and 'value="调离本区"' in form
+    assert "The term’s registry records that 代表3 left office on 2026-02-01 (Moved away)" in text_of(client.get(target))
+    refused = post(client, target, {"kind": "moved", "ended_on": "2026-01-20", "reason": "调离本区"})
+    assert refused.status_code == 400
+    assert "The term's registry records that 代表3 left office on 2026-02-01: record that date here." in text_of(refused)
+    with app.app_context():
+        assert db.session.get(Deputy, deputy_id).is_in_office
+    done = post(client, target, {"kind": "other", "ended_on": "2026-02-01", "reason": "调离本区"})
+    assert done.status_code == 302
+    with app.app_context():
+        assert db.session.get(Deputy, deputy_id).term_ended_on == date(2026, 2, 1)
+        assert [change.kind for change in db.session.query(TermDeputy).filter_by(number="003").one().changes] == ["moved"]

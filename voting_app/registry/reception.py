@@ -51,6 +51,13 @@ def reception_of_month(year: int, month: int, day_of_month: int, changes: Iterab
     return ReceptionDay(scheduled, change.moved_to, change.reason)
 
 
+def held_on(scheduled_on: date, changes: Iterable[Change] = ()) -> date | None:
+    """The day the reception named by its regular day `scheduled_on` is held: that day, the day
+    it was moved to, or None when it was cancelled."""
+    change = _changes_by_day(changes).get(scheduled_on)
+    return scheduled_on if change is None else change.moved_to
+
+
 def add_months(year: int, month: int, months: int) -> tuple[int, int]:
     index = year * 12 + month - 1 + months
     return index // 12, index % 12 + 1

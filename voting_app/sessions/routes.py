@@ -77,7 +77,7 @@ def session_detail(session_id: int):
         presence=service.presence(congress.id),
         rounds=rounds,
         returned=returned,
-        is_voted=changes.has_voting_begun(congress.id),
+        can_delete=changes.record_begun(congress.id) is None,
     )
 
 
@@ -91,7 +91,7 @@ def session_edit(session_id: int):
         try:
             service.update_session(
                 current_actor(), congress, form.name.data, form.venue.data or "", form.starts_on.data, term,
-                form.meeting_number.data,
+                form.meeting_number.data, beijing_today(),
             )
         except DomainError as error:
             db.session.rollback()
@@ -121,7 +121,7 @@ def session_delete(session_id: int):
         "sessions/session_delete.html",
         congress=congress,
         presence=service.presence(congress.id),
-        is_voted=changes.has_voting_begun(congress.id),
+        refusal=changes.session_delete_refusal(congress),
         button=ButtonForm(),
     )
 
@@ -137,36 +137,47 @@ def roster(session_id: int):
         deputies=deputies,
         query=query,
         presence=service.presence(congress.id),
-        is_voted=changes.has_voting_begun(congress.id),
+        frozen=changes.is_roster_frozen(congress, beijing_today()),
     )
 
 
 @bp.route("/<int:session_id>/roster/<int:deputy_id>/remove", methods=["GET", "POST"])
 def deputy_remove(session_id: int, deputy_id: int):
-    """While nothing is voted: a confirmation page, then the deputy is deleted."""
+    """While the session's roster follows the registry: a confirmation page naming every session
+    of the term the deputy is deleted from (or what keeps them), then the deputy is deleted from
+    the term's registry. Once the roster is part of the record: their end of term instead."""
     congress = _session(session_id)
     deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
-    if changes.has_voting_begun(congress.id):
+    today = beijing_today()
+    if changes.is_roster_frozen(congress, today):
         return redirect(url_for("sessions.deputy_term_end", session_id=congress.id, deputy_id=deputy.id))
     if ButtonForm().validate_on_submit():
         try:
-            changes.remove_deputy(current_actor(), deputy)
+            changes.remove_deputy(current_actor(), deputy, today)
         except DomainError as error:
             flash_domain_error(error)
             return redirect(url_for("sessions.roster", session_id=congress.id))
         db.session.commit()
-        flash(_("%(name)s (%(number)s) removed from the roster.", name=deputy.name, number=deputy.number), "success")
+        flash(
+            _("%(name)s (%(number)s) deleted from the term's registry and from the roster of every session of the term.",
+              name=deputy.name, number=deputy.number),
+            "success",
+        )
         return redirect(url_for("sessions.roster", session_id=congress.id))
     return render_template(
-        "sessions/deputy_remove.html", congress=congress, deputy=deputy, card=active_credential(deputy.id), button=ButtonForm()
+        "sessions/deputy_remove.html", congress=congress, deputy=deputy, plan=changes.removal_of(deputy, today),
+        button=ButtonForm(),
     )
 
 
 @bp.route("/<int:session_id>/roster/<int:deputy_id>/term-end", methods=["GET", "POST"])
 def deputy_term_end(session_id: int, deputy_id: int):
-    """Once voting has begun: record that the deputy's term ended; nobody is deleted."""
+    """Once the roster is part of the record: record that the deputy's term ended; nobody is
+    deleted. When the term's registry already records the day they left, the form starts from
+    that day and its kind (the service refuses another day)."""
     congress = _session(session_id)
     deputy = get_child_or_404(Deputy, deputy_id, session_id=congress.id)
+    person = deputy.person
     form = TermEndForm()
     if deputy.is_in_office and form.validate_on_submit():
         try:
@@ -181,9 +192,16 @@ def deputy_term_end(session_id: int, deputy_id: int):
                 flash(str(note), "info")
             return redirect(url_for("sessions.roster", session_id=congress.id))
     elif request.method == "GET":
-        form.ended_on.data = beijing_today()
+        form.ended_on.data = person.left_office_on or beijing_today()
+        if person.left_office_on is not None:
+            form.kind.data = person.left_reason
+            form.reason.data = next((change.note for change in reversed(person.changes) if change.kind == person.left_reason), "")
     status = 400 if form.errors else 200
-    return render_template("sessions/deputy_term_end.html", congress=congress, deputy=deputy, form=form), status
+    freeze = changes.roster_freeze(congress, beijing_today())
+    return render_template(
+        "sessions/deputy_term_end.html", congress=congress, deputy=deputy, person=person, form=form,
+        freeze=changes.freeze_message(freeze) if freeze else None,
+    ), status
 
 
 @bp.route("/<int:session_id>/roster/import", methods=["GET", "POST"])
@@ -201,7 +219,8 @@ def roster_import(session_id: int):
 def import_page(term: Term, congress: CongressSession | None, here: str, done: str):
     """The one import page, on a session's roster or on the term's registry (terms.term_import):
     upload, then a preview of what the file would change in the term's registry, then Import
-    (the preview's button). Every session of the term not yet voting follows the registry."""
+    (the preview's button). Every session of the term whose roster is not part of the record
+    (`changes.roster_freeze`) follows the registry."""
     form, confirm, page = RosterImportForm(), RosterConfirmForm(), "sessions/roster_import.html"
     scope, secret = service.import_scope(congress, term), current_app.config["SECRET_KEY"]
     context = {"congress": congress, "term": term, "form": form}

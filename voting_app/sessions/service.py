@@ -60,29 +60,29 @@ def create_session(
     return congress
 
 
-def roster_day(congress: CongressSession, today: date | None = None) -> date:
-    """The day whose deputies in office are the session's 应到: its first day, or today while undated."""
-    return congress.starts_on or today or beijing_today()
-
-
 def sync_roster(congress: CongressSession, today: date | None = None) -> RosterSync:
     """Bring the session's roster in line with the term's registry on the session's day.
 
-    Before voting begins the roster follows the registry: deputies in office are added, others
-    removed, names and units copied. Once voting has begun the roster is part of the record:
-    nobody is added or removed, and a deputy who has left office stays with the day and reason
-    (counted neither in the roster nor as present from then on)."""
-    day = roster_day(congress, today)
+    While the roster follows the registry, deputies in office are added, others removed, names
+    and units copied. Once it is part of the record (`changes.roster_freeze`: voting has begun,
+    someone checked in, or the session's day has passed) nobody is added or removed and nothing
+    is rewritten; a deputy who has left office stays with the day and reason (counted neither
+    in the roster nor as present from then on)."""
+    today = today or beijing_today()
+    return _follow_registry(congress, today, changes.is_roster_frozen(congress, today))
+
+
+def _follow_registry(congress: CongressSession, today: date, frozen: bool) -> RosterSync:
+    day = changes.roster_day(congress, today)
     wanted = {deputy.id: deputy for deputy in registry.deputies_in_office(congress.term, day)}
     rows = {row.term_deputy_id: row for row in congress.deputies}
-    voting_begun = changes.has_voting_begun(congress.id)
     added = removed = updated = ended = 0
     for person_id, person in wanted.items():
         row = rows.get(person_id)
-        if row is None and not voting_begun:
+        if row is None and not frozen:
             congress.deputies.append(Deputy(person=person, **_copied(person)))
             added += 1
-        elif row is not None and not voting_begun:
+        elif row is not None and not frozen:
             differ = {key: value for key, value in _copied(person).items() if getattr(row, key) != value}
             for key, value in differ.items():
                 setattr(row, key, value)
@@ -90,7 +90,7 @@ def sync_roster(congress: CongressSession, today: date | None = None) -> RosterS
     for person_id, row in rows.items():
         if person_id in wanted:
             continue
-        if not voting_begun and changes.is_removable(row):
+        if not frozen and changes.is_removable(row):
             changes.delete_roster_row(row)
             removed += 1
         elif row.is_in_office and row.person.left_office_on is not None:
@@ -131,8 +131,8 @@ def add_elected_deputy(
     actor: str, term: Term, row: RosterRow, took_office_on: date, today: date, note: str = ""
 ) -> TermDeputy:
     """A deputy elected in a by-election (补选), added to the registry with the day they took
-    office; the term's sessions from that day take them onto their rosters (those not yet
-    voting). Refused while a round is open in any of them."""
+    office; the term's sessions from that day take them onto their rosters (those whose roster
+    is not part of the record, `changes.roster_freeze`). Refused while a round is open in any of them."""
     for congress in sessions_on_or_after(term, took_office_on, today):
         changes.refuse_while_a_round_is_open(congress.id)
     person = registry.add_elected_deputy(actor, term, row, took_office_on, today, note)
@@ -142,7 +142,7 @@ def add_elected_deputy(
 
 def sessions_on_or_after(term: Term, day: date, today: date | None = None) -> list[CongressSession]:
     sessions = db.session.scalars(select(CongressSession).where(CongressSession.term_id == term.id)).all()
-    return [congress for congress in sessions if roster_day(congress, today) >= day]
+    return [congress for congress in sessions if changes.roster_day(congress, today) >= day]
 
 
 def sync_term_sessions(term: Term, since: date | None = None, today: date | None = None) -> list[tuple[CongressSession, RosterSync]]:
@@ -156,19 +156,24 @@ def sync_term_sessions(term: Term, since: date | None = None, today: date | None
 
 def update_session(
     actor: str, congress: CongressSession, name: str, venue: str, starts_on, term: Term | None = None,
-    meeting_number: int | None = None,
+    meeting_number: int | None = None, today: date | None = None,
 ) -> None:
-    """Save the session's details; its term and day decide its roster, so once voting has begun
-    they stay as they were, and before that the roster follows the change at once."""
+    """Save the session's details; its term and day decide its roster, so once the roster is
+    part of the record (`changes.roster_freeze`) they stay as they were, and before that the
+    roster follows the change at once (to the new day, even one already past)."""
+    today = today or beijing_today()
     term = term or congress.term
-    if (term.id != congress.term_id or starts_on != congress.starts_on) and changes.has_voting_begun(congress.id):
-        raise ConflictError(_l("Voting has begun in this session: its term and opening day are part of the record."))
+    frozen = changes.roster_freeze(congress, today)
+    if frozen is not None and (term.id != congress.term_id or starts_on != congress.starts_on):
+        raise ConflictError(
+            _l("%(why)s Its term and opening day stay as they are.", why=changes.freeze_message(frozen))
+        )
     congress.name, congress.venue, congress.starts_on = name.strip(), venue.strip(), starts_on
     congress.term, congress.meeting_number = term, meeting_number
     db.session.flush()
     audit.record(actor, "session.update", f"session:{congress.id}", name=congress.name, term=term.id)
-    if not changes.has_voting_begun(congress.id):
-        sync_roster(congress)
+    if frozen is None:
+        _follow_registry(congress, today, frozen=False)
 
 
 def terms_newest_first() -> list[Term]:
@@ -224,7 +229,8 @@ def import_roster(actor: str, congress: CongressSession, parsed: RosterParse) ->
 
 def import_into_term(actor: str, term: Term, parsed: RosterParse) -> ImportSummary:
     """Import or update the term's deputies from a checked file (the summary counts the term's
-    registry), then let every session of the term that has not begun voting follow it."""
+    registry), then let every session of the term whose roster is not part of the record
+    (`changes.roster_freeze`) follow it."""
     summary = registry.import_term_deputies(actor, term, parsed)
     sync_term_sessions(term)
     return summary

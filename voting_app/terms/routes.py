@@ -16,6 +16,7 @@ from voting_app.registry import service as registry, stations
 from voting_app.registry.models import Congress, Grid, Term, TermDeputy
 from voting_app.registry.roster import RosterRow
 from voting_app.registry.terms import CONGRESS_LEVELS, DEPUTY_LEVELS, ELECTED, LEAVING_KINDS, term_label
+from voting_app.sessions import changes
 from voting_app.sessions import service as sessions
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.sessions.routes import import_page
@@ -194,8 +195,10 @@ def _recorders(person: TermDeputy) -> dict[str, str]:
     return names
 
 
-def _reached(term: Term, day) -> list[CongressSession]:
-    return sessions.sessions_on_or_after(term, day, beijing_today())
+def _reached(term: Term, day) -> list[tuple[CongressSession, bool]]:
+    """The sessions a change on `day` reaches, each with whether its roster is part of the record."""
+    today = beijing_today()
+    return [(meeting, changes.is_roster_frozen(meeting, today)) for meeting in sessions.sessions_on_or_after(term, day, today)]
 
 
 @bp.route("/<int:term_id>/deputies/<int:person_id>/change", methods=["GET", "POST"])
