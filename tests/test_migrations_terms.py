@@ -1,6 +1,6 @@
 """The terms migration (14a0000000c7) on a copy of the demo database, seeded at head. Taken back
 to the schema before terms (14a0000000b2) it refuses, keeping what the older schema has no place
-for: the demo registry's contacts, office changes and term dates.
+for: the demo registry's contacts, office changes, deputies of other levels and term dates.
 With those cleared, back and forward again: every session has its term, every roster row its
 person, and the demo's sessions share one term whose deputies are matched by number. On
 PostgreSQL (TEST_DATABASE_URL) the same runs on the test database itself."""
@@ -33,7 +33,7 @@ def _snapshot(database) -> dict:
                 text("SELECT terms.number, congresses.name FROM terms JOIN congresses ON congresses.id = terms.congress_id")
             ).all(),
             # The district's own deputies: those of other levels (the demo's 479) are on no session's
-            # roster, so the schema before terms has nothing to keep them in.
+            # roster, so the schema before terms has nothing to keep them in (the downgrade refuses).
             "term_deputies": connection.execute(text("SELECT count(*) FROM term_deputies WHERE level = 'district'")).scalar(),
             "supervision": connection.execute(
                 text("SELECT supervision_records.id, deputies.term_deputy_id FROM supervision_records "
@@ -52,8 +52,8 @@ def _refused_with_the_registry_kept(database, before: dict) -> None:
     assert contacts > 200 and changes == 4  # 2 resignations, 2 by-elections
     assert database.refused_downgrade(BEFORE_TERMS) == (
         f"Downgrade below {TERMS} refused: the older schema has no place for {contacts} deputies' contacts, "
-        "4 changes in office recorded since the upgrade, 1 terms' dates. They are untouched. "
-        "Back up the database; to go back all the same, delete or clear them first."
+        "4 changes in office recorded since the upgrade, 479 deputies on no session's roster, 1 terms' dates. "
+        "They are untouched. Back up the database; to go back all the same, delete or clear them first."
     )
     assert database.version() == (head if PG_URL else TERMS)
     assert _snapshot(database) == before
@@ -67,6 +67,8 @@ def _round_trip(database) -> None:
     with database.sql() as connection:
         connection.execute(text("UPDATE term_deputies SET contact = ''"))
         connection.execute(text("DELETE FROM office_changes WHERE recorded_by <> 'migration'"))
+        connection.execute(text("DELETE FROM term_deputies WHERE NOT EXISTS "
+                                "(SELECT 1 FROM deputies WHERE deputies.term_deputy_id = term_deputies.id)"))
         connection.execute(text("UPDATE terms SET starts_on = NULL, ends_on = NULL"))
     database.downgrade(BEFORE_TERMS)
     database.upgrade()
