@@ -13,6 +13,7 @@ from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from surveys import rules, tallies
+from surveys.frame_rules import MIN_HOUSEHOLDS_PER_CODE_GRID
 from surveys.models import (
     MULTIPLE,
     AddressCount,
@@ -251,11 +252,16 @@ HOUSEHOLD_CODE_LENGTH = 8
 
 def issue_household_codes(actor: str, survey: Survey, count: int, secret: str, grid_id: int | None = None) -> list[str]:
     """One-time codes for a tokened survey, printed for one grid (or none); only their keyed
-    hashes are kept."""
+    hashes are kept. A batch for a grid holds at least as many codes as a sample frame needs
+    before its codes carry a grid (frame_rules.MIN_HOUSEHOLDS_PER_CODE_GRID): the answers of
+    a grid with a handful of codes would tell which few households gave them."""
     if survey.mode != TOKENED:
         raise DomainError(_l("Household codes are for surveys answered with a code."))
     if not 1 <= count <= 5000:
         raise DomainError(_l("Print between 1 and 5000 codes at a time."))
+    if grid_id is not None and count < MIN_HOUSEHOLDS_PER_CODE_GRID:
+        raise DomainError(_l("Codes for a grid are printed at least %(minimum)s at a time, so that no small group's answers can be picked out. Print more, or print them without a grid.",
+                             minimum=MIN_HOUSEHOLDS_PER_CODE_GRID))
     codes: list[str] = []
     while len(codes) < count:
         code = new_code(HOUSEHOLD_CODE_LENGTH)

@@ -23,25 +23,20 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 def _upgrade(url: str) -> None:
-    from flask_migrate import upgrade
+    from tests.migration_helpers import MigrationDatabase
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "TESTING": True})
-    with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
-        from voting_app.db import db
-
-        db.engine.dispose()
+    database = MigrationDatabase(url)
+    database.upgrade()
+    database.close()
 
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory):
     """Run the real migrations once; each SQLite test copies the result, PostgreSQL truncates."""
     if PG_URL:
-        engine = create_engine(PG_URL)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        from tests.migration_helpers import empty_schema
+
+        empty_schema(PG_URL)
         _upgrade(PG_URL)
         return None
     template = tmp_path_factory.mktemp("template") / "template.sqlite3"
@@ -70,6 +65,15 @@ def database_url(tmp_path: Path, migrated_template) -> str:
 @pytest.fixture
 def db_url(tmp_path, migrated_template):
     return database_url(tmp_path, migrated_template)
+
+
+@pytest.fixture
+def migration_db(tmp_path):
+    """An empty scratch database for a test of the migrations (tests/migration_helpers.py)."""
+    from tests.migration_helpers import scratch_database
+
+    with scratch_database(tmp_path) as database:
+        yield database
 
 
 class EnglishClient(FlaskClient):

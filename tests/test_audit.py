@@ -221,6 +221,12 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
         by_grid = db.session.execute(
             select(func.count()).select_from(Response).where(Response.grid_id.is_not(None)).group_by(Response.grid_id)
         ).scalars().all()
+        from surveys.models import HouseholdCode
+
+        codes_by_grid = db.session.execute(
+            select(func.count()).select_from(HouseholdCode)
+            .where(HouseholdCode.grid_id.is_not(None), HouseholdCode.frame_id.is_(None)).group_by(HouseholdCode.grid_id)
+        ).scalars().all()
         assessed = (assessment.state, len(assessment.candidates))
         placements = [len(s.placements) for s in surveys]
         result = service.count_round(finished)
@@ -239,6 +245,7 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
     assert all(count >= 3 for count in placements)
     assert grids == {1: 10, 2: 128, 3: 625}
     assert any(n >= 30 for n in by_grid) and any(n < 30 for n in by_grid)  # the demo map shows rates and 样本不足
+    assert codes_by_grid and min(codes_by_grid) >= 30  # printed per grid as staff may: never a handful for a grid
     with app.app_context():
         from voting_app.projects import delivery
         from voting_app.projects.models import Project

@@ -10,13 +10,13 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
 from tests.ballots.helpers import as_role
-from tests.conftest import AUDIT_KEY, ROOT, SECRET, EnglishClient, _upgrade, build_world, post
+from tests.conftest import AUDIT_KEY, SECRET, EnglishClient, _upgrade, build_world, post
+from tests.migration_helpers import MIGRATIONS
 from voting_app import create_app
 from voting_app.app import ensure_audit_key_file
 from voting_app.audit import GENESIS, KEYED, UNKEYED, AuditEntry, AuditKeyError, entry_hash, parse_key, record
 from voting_app.db import db, utcnow
 
-MIGRATIONS_DIR = str(ROOT / "migrations")
 BEFORE_KEYS = "b2d4f6a8c0e2"  # the revision before the keyed audit chain
 OTHER_KEY = "0b" * 32
 LEGACY_ENTRIES = sa.table(
@@ -61,18 +61,18 @@ def legacy_app(db_url):
     the test, for the next one."""
     app = app_with(db_url, AUDIT_KEY=AUDIT_KEY)
     with app.app_context():
-        downgrade(directory=MIGRATIONS_DIR, revision=BEFORE_KEYS)
+        downgrade(directory=MIGRATIONS, revision=BEFORE_KEYS)
         app.legacy_anchor = write_legacy_log()
     yield app
     with app.app_context():
         if schema_version() == BEFORE_KEYS:
-            upgrade(directory=MIGRATIONS_DIR)
+            upgrade(directory=MIGRATIONS)
         db.engine.dispose()
 
 
 def test_the_upgrade_seals_the_unkeyed_log_with_a_keyed_entry(legacy_app):
     with legacy_app.app_context():
-        upgrade(directory=MIGRATIONS_DIR)
+        upgrade(directory=MIGRATIONS)
         entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     assert [e.scheme for e in entries] == [UNKEYED] * 3 + [KEYED]
     assert (entries[-1].action, entries[-1].details, entries[-1].prev_hash) == ("audit.keyed", {"unkeyed_entries": 3}, entries[2].hash)
@@ -89,7 +89,7 @@ def test_the_upgrade_seals_the_unkeyed_log_with_a_keyed_entry(legacy_app):
 def test_an_unkeyed_entry_appended_after_the_upgrade_is_refused(legacy_app):
     """The unkeyed entries an upgrade sealed pass; one added later, though linked correctly, does not."""
     with legacy_app.app_context():
-        upgrade(directory=MIGRATIONS_DIR)
+        upgrade(directory=MIGRATIONS)
         newest = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         at, details = utcnow(), {"name": "forged"}
         db.session.execute(LEGACY_ENTRIES.insert().values(
@@ -105,14 +105,14 @@ def test_the_upgrade_of_an_unkeyed_log_without_the_key_is_refused_and_changes_no
     keyless = app_with(legacy_app.config["SQLALCHEMY_DATABASE_URI"])
     with keyless.app_context():
         with pytest.raises(AuditKeyError, match="the audit key is missing"):
-            upgrade(directory=MIGRATIONS_DIR)
+            upgrade(directory=MIGRATIONS)
         db.session.rollback()
         assert schema_version() == BEFORE_KEYS
         assert "scheme" not in {column["name"] for column in sa.inspect(db.session.connection()).get_columns("audit_entries")}
         assert db.session.scalar(text("SELECT count(*) FROM audit_entries")) == 3
         db.engine.dispose()
     with legacy_app.app_context():
-        upgrade(directory=MIGRATIONS_DIR)  # with the key it goes through afterwards
+        upgrade(directory=MIGRATIONS)  # with the key it goes through afterwards
     assert run(legacy_app, "audit-verify").exit_code == 0
 
 
@@ -206,7 +206,7 @@ def test_a_backup_from_before_the_key_is_checked_restored_and_sealed(sqlite_app,
     old = tmp_path / "old.sqlite3"
     old_app = app_with(f"sqlite:///{old}")
     with old_app.app_context():
-        upgrade(directory=MIGRATIONS_DIR, revision=BEFORE_KEYS)
+        upgrade(directory=MIGRATIONS, revision=BEFORE_KEYS)
         anchor = write_legacy_log()
         db.engine.dispose()
     result = run(sqlite_app, "restore", str(old), "--yes")
@@ -215,7 +215,7 @@ def test_a_backup_from_before_the_key_is_checked_restored_and_sealed(sqlite_app,
     with closing(sqlite3.connect(old)) as connection:
         assert connection.execute("SELECT count(*) FROM audit_entries").fetchone()[0] == 3, "the check never touches the file"
     with sqlite_app.app_context():
-        upgrade(directory=MIGRATIONS_DIR)
+        upgrade(directory=MIGRATIONS)
     verified = run(sqlite_app, "audit-verify", "--anchor", anchor)
     assert verified.exit_code == 0 and "4 entries" in verified.output
 

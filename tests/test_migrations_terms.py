@@ -1,42 +1,27 @@
-"""The terms migration (14a0000000c7) on a copy of the demo database: seeded at head, taken back
-to the schema before terms (14a0000000b2) and forward again, every session has its term, every
-roster row its person, and the demo's two sessions share one term whose deputies are matched by
-number. On PostgreSQL (TEST_DATABASE_URL) the same round trip runs on the test schema itself."""
+"""The terms migration (14a0000000c7) on a copy of the demo database, seeded at head. Taken back
+to the schema before terms (14a0000000b2) it refuses, keeping what the older schema has no place
+for: the demo registry's contacts, office changes, deputies of other levels and term dates.
+With those cleared, back and forward again: every session has its term, every roster row its
+person, and the demo's sessions share one term whose deputies are matched by number. On
+PostgreSQL (TEST_DATABASE_URL) the same runs on the test database itself."""
 
-import shutil
+from sqlalchemy import inspect, text
 
-from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from tests.conftest import PG_URL
 
-from tests.conftest import AUDIT_KEY, PG_URL, ROOT, SECRET
-from voting_app import create_app
-
-MIGRATIONS = str(ROOT / "migrations")
-BEFORE_TERMS = "14a0000000b2"
+BEFORE_TERMS, TERMS = "14a0000000b2", "14a0000000c7"
 
 
-def _app(url: str):
-    return create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "TESTING": True, "SERVER_NAME": "localhost"}
-    )
-
-
-def _seed(url: str, tmp_path) -> None:
-    app = _app(url)
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)
-    result = app.test_cli_runner().invoke(args=["seed-demo", "--force", "--logins-file", str(tmp_path / "logins.txt")])
+def _seed(database, tmp_path) -> None:
+    database.upgrade()
+    result = database.app.test_cli_runner().invoke(args=["seed-demo", "--force", "--logins-file", str(tmp_path / "logins.txt")])
     assert result.exit_code == 0, result.output
-    with app.app_context():
-        from voting_app.db import db
-
-        db.engine.dispose()
+    database.close()
 
 
-def _snapshot(url: str) -> dict:
+def _snapshot(database) -> dict:
     """What the migration must carry: sessions, their roster rows, who is the same person."""
-    engine = create_engine(url)
-    with engine.connect() as connection:
+    with database.engine.connect() as connection:
         sessions = connection.execute(text("SELECT id, name, term_id, meeting_number FROM congress_sessions ORDER BY id")).all()
         rows = connection.execute(text("SELECT id, session_id, number, name, term_deputy_id FROM deputies ORDER BY id")).all()
         snapshot = {
@@ -48,25 +33,45 @@ def _snapshot(url: str) -> dict:
                 text("SELECT terms.number, congresses.name FROM terms JOIN congresses ON congresses.id = terms.congress_id")
             ).all(),
             # The district's own deputies: those of other levels (the demo's 479) are on no session's
-            # roster, so the schema before terms has nothing to keep them in.
+            # roster, so the schema before terms has nothing to keep them in (the downgrade refuses).
             "term_deputies": connection.execute(text("SELECT count(*) FROM term_deputies WHERE level = 'district'")).scalar(),
             "supervision": connection.execute(
                 text("SELECT supervision_records.id, deputies.term_deputy_id FROM supervision_records "
                      "JOIN deputies ON deputies.id = supervision_records.deputy_id ORDER BY supervision_records.id")
             ).all(),
         }
-    engine.dispose()
     return snapshot
 
 
-def _round_trip(url: str) -> None:
-    app = _app(url)
-    with app.app_context():
-        downgrade(directory=MIGRATIONS, revision=BEFORE_TERMS)
-        upgrade(directory=MIGRATIONS)
-        from voting_app.db import db
+def _refused_with_the_registry_kept(database, before: dict) -> None:
+    """The demo's registry holds what the older schema cannot: the downgrade says what, and keeps
+    it. PostgreSQL rolls the whole downgrade back; SQLite's DDL is committed revision by revision
+    (alembic's way there), so it stops at the terms revision with the terms' data whole."""
+    head, changes = database.version(), database.scalar("SELECT count(*) FROM office_changes")
+    contacts = database.scalar("SELECT count(*) FROM term_deputies WHERE contact <> ''")
+    assert contacts > 200 and changes == 4  # 2 resignations, 2 by-elections
+    assert database.refused_downgrade(BEFORE_TERMS) == (
+        f"Downgrade below {TERMS} refused: the older schema has no place for {contacts} deputies' contacts, "
+        "4 changes in office recorded since the upgrade, 479 deputies on no session's roster, 1 terms' dates. "
+        "They are untouched. Back up the database; to go back all the same, delete or clear them first."
+    )
+    assert database.version() == (head if PG_URL else TERMS)
+    assert _snapshot(database) == before
+    assert database.scalar("SELECT count(*) FROM office_changes") == changes
 
-        db.engine.dispose()
+
+def _round_trip(database) -> None:
+    """Back to the terms revision, clear what the refusal named (as an operator who means to go
+    back would), then before terms and forward to head."""
+    database.downgrade(TERMS)
+    with database.sql() as connection:
+        connection.execute(text("UPDATE term_deputies SET contact = ''"))
+        connection.execute(text("DELETE FROM office_changes WHERE recorded_by <> 'migration'"))
+        connection.execute(text("DELETE FROM term_deputies WHERE NOT EXISTS "
+                                "(SELECT 1 FROM deputies WHERE deputies.term_deputy_id = term_deputies.id)"))
+        connection.execute(text("UPDATE terms SET starts_on = NULL, ends_on = NULL"))
+    database.downgrade(BEFORE_TERMS)
+    database.upgrade()
 
 
 def _check(before: dict, after: dict) -> None:
@@ -106,25 +111,40 @@ def _demo_term_checks(before: dict) -> None:
     assert before["term_deputies"] == 242
 
 
-def test_the_terms_migration_on_a_copy_of_the_demo_database(tmp_path):
-    if PG_URL:
-        engine = create_engine(PG_URL)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        _seed(PG_URL, tmp_path)
-        before = _snapshot(PG_URL)
-        _demo_term_checks(before)
-        _round_trip(PG_URL)
-        _check(before, _snapshot(PG_URL))
-        return
-    demo = tmp_path / "demo.sqlite3"
-    _seed(f"sqlite:///{demo}", tmp_path)
-    copy = tmp_path / "copy.sqlite3"
-    shutil.copy(demo, copy)
-    before = _snapshot(f"sqlite:///{demo}")
+def test_the_terms_migration_on_a_copy_of_the_demo_database(migration_db, tmp_path):
+    _seed(migration_db, tmp_path)
+    before = _snapshot(migration_db)
     _demo_term_checks(before)
-    _round_trip(f"sqlite:///{copy}")
-    _check(before, _snapshot(f"sqlite:///{copy}"))
-    assert _snapshot(f"sqlite:///{demo}") == before  # the original is untouched
+    copy = migration_db if PG_URL else migration_db.copy_to(tmp_path / "copy.sqlite3")
+    _refused_with_the_registry_kept(copy, before)
+    _round_trip(copy)
+    _check(before, _snapshot(copy))
+    if not PG_URL:
+        copy.close()
+        assert _snapshot(migration_db) == before  # the original is untouched
+
+
+def test_a_term_without_sessions_and_a_deputy_on_no_roster_stop_the_downgrade_until_they_are_gone(migration_db):
+    """A town congress's term set up in the registry before any session, with a deputy: the
+    older schema knows only sessions and their rosters, so going back would lose both."""
+    migration_db.upgrade(TERMS)
+    with migration_db.sql() as connection:
+        connection.execute(text("INSERT INTO congresses (id, name, level, created_at) "
+                                "VALUES (1, '太平店镇人民代表大会', 'town', CURRENT_TIMESTAMP)"))
+        connection.execute(text("INSERT INTO terms (id, congress_id, number, created_at) VALUES (1, 1, 21, CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO term_deputies (term_id, number, name, delegation, unit, level, contact, left_reason, created_at) "
+            "VALUES (1, '001', '张三', '', '', 'town', '', '', CURRENT_TIMESTAMP)"))
+    assert migration_db.refused_downgrade(BEFORE_TERMS) == (
+        f"Downgrade below {TERMS} refused: the older schema has no place for 1 deputies on no session's roster, "
+        "1 terms with no session. They are untouched. Back up the database; to go back all the same, delete or clear them first."
+    )
+    assert migration_db.version() == TERMS
+    assert migration_db.scalar("SELECT name FROM term_deputies") == "张三"
+    with migration_db.sql() as connection:
+        connection.execute(text("DELETE FROM term_deputies"))
+        connection.execute(text("DELETE FROM terms"))
+    migration_db.downgrade(BEFORE_TERMS)  # the congress alone is made again from session names: it may go
+    assert migration_db.version() == BEFORE_TERMS
+    with migration_db.sql() as connection:
+        assert "congresses" not in inspect(connection).get_table_names()

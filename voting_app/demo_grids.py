@@ -1,7 +1,7 @@
 """Demo grids: a made-up district the size of Fancheng's (10 grid centres, 128 unit grids, 625
 grids) with rectangles for boundaries, so every run draws the same map; a district-wide
-survey answered with household codes printed per grid, some grids with 30 answers or more and
-many with fewer; and the demo's placements and proposals placed in grids.
+survey answered with household codes printed per grid (never fewer in a batch than the
+sample frames' minimum for a grid), some grids with 30 answers or more and many with fewer; and the demo's placements and proposals placed in grids.
 
 The survey's answers go in with bulk inserts and one recount of its tallies, so seeding stays fast."""
 
@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 
 from surveys import service as surveys
 from surveys import tallies
+from surveys.frame_rules import MIN_HOUSEHOLDS_PER_CODE_GRID
 from surveys.models import TOKENED, Answer, HouseholdCode, Response
 from surveys.rules import week_start
 from voting_app.ballots.counting import RATE_DISSATISFIED, RATE_MOSTLY, RATE_SATISFIED
@@ -75,7 +76,7 @@ def seed_grid_survey(actor: str, project_id: int | None) -> None:
     codes, responses = [], []
     for index, (grid_id, centre_id) in enumerate(grids):
         answered = _answers_in(rng, index, centres.index(centre_id))
-        printed = answered + rng.randint(5, 20)
+        printed = max(answered + rng.randint(5, 20), MIN_HOUSEHOLDS_PER_CODE_GRID)
         for number in range(printed):
             used_at = opened + timedelta(minutes=rng.randrange(4 * 7 * 24 * 60)) if number < answered else None
             codes.append({"survey_id": survey.id, "code_hash": secrets.token_hex(32), "used_at": used_at, "grid_id": grid_id,

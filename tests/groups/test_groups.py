@@ -19,7 +19,6 @@ from voting_app.registry.group_rules import (
     REGIONAL,
     read_membership_table,
     read_pasted_numbers,
-    term_title,
 )
 
 ROWS = [("001", "张三", "米公街道代表团"), ("002", "李四", "米公街道代表团"), ("003", "王五", "牛首镇代表团"),
@@ -44,11 +43,6 @@ def test_a_membership_table_names_its_columns_and_each_bad_row():
     assert [p.code for p in read_membership_table([["姓名", "代表小组"]])[1]] == ["missing_column"]
     assert [p.code for p in read_membership_table([])[1]] == ["empty_file"]
     assert [p.code for p in read_membership_table([["代表证号", "小组"]])[1]] == ["empty_file"]
-
-
-def test_term_titles_read_as_the_congress_writes_them():
-    assert term_title("樊城区人民代表大会", 19) == "樊城区第十九届人民代表大会"
-    assert term_title("某委员会", 2) == "某委员会 第二届"
 
 
 # Services

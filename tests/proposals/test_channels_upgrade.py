@@ -3,36 +3,9 @@ they become station QR proposals, a declined one keeps its text (shown as unclas
 common reasons are seeded. A downgrade keeps every proposal: the chosen reasons go into the text,
 and one without a station gets a stand-in station, since the older schema needs one."""
 
-import pytest
-from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
-from tests.conftest import AUDIT_KEY, PG_URL, ROOT, SECRET, _upgrade
-from voting_app import create_app
-
-MIGRATIONS = str(ROOT / "migrations")
 BEFORE, THIS = "14a0000000c7", "14a0000000a1"
-
-
-def _empty_schema(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
-@pytest.fixture
-def database_url_for_migrations():
-    """A fresh SQLite file, or the PostgreSQL test database emptied (and migrated to head again
-    afterwards, so the tests after this one find the schema they expect)."""
-    if PG_URL:
-        _empty_schema(PG_URL)
-        yield lambda tmp_path: PG_URL
-        _empty_schema(PG_URL)
-        _upgrade(PG_URL)
-    else:
-        yield lambda tmp_path: f"sqlite:///{tmp_path / 'channels.sqlite3'}"
 
 
 def _proposal(connection, number: int, status: str, reason: str = "") -> None:
@@ -43,13 +16,9 @@ def _proposal(connection, number: int, status: str, reason: str = "") -> None:
         {"id": number, "code": f"AAAAAAA{number}", "status": status, "reason": reason})
 
 
-def test_proposals_become_station_qr_and_old_decline_text_stays_up_and_down(tmp_path, database_url_for_migrations):
-    url = database_url_for_migrations(tmp_path)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "TESTING": True})
-    with app.app_context():
-        upgrade(directory=MIGRATIONS, revision=BEFORE)
-    engine = create_engine(url)
-    with engine.begin() as connection:
+def test_proposals_become_station_qr_and_old_decline_text_stays_up_and_down(migration_db):
+    migration_db.upgrade(BEFORE)
+    with migration_db.sql() as connection:
         connection.execute(text("INSERT INTO liaison_stations (id, code, name, address, created_at) "
                                 "VALUES (101, 'ST0001', '米公站', '', CURRENT_TIMESTAMP)"))
         _proposal(connection, 101, "received")
@@ -61,17 +30,16 @@ def test_proposals_become_station_qr_and_old_decline_text_stays_up_and_down(tmp_
         connection.execute(text("INSERT INTO proposal_merges (proposal_id, into_id, created_at) VALUES (104, 103, CURRENT_TIMESTAMP)"))
         connection.execute(text("INSERT INTO photos (token, content_type, data, width, height, is_public, proposal_id, created_at) "
                                 "VALUES ('tok1', 'image/jpeg', :data, 1, 1, :no, 103, CURRENT_TIMESTAMP)"), {"data": b"x", "no": False})
-    with app.app_context():
-        upgrade(directory=MIGRATIONS, revision=THIS)
-    with engine.begin() as connection:
+    migration_db.upgrade(THIS)
+    with migration_db.sql() as connection:
         assert connection.execute(text("SELECT DISTINCT channel FROM proposals")).scalars().all() == ["station_qr"]
         assert connection.execute(text("SELECT decline_reason FROM proposals WHERE id = 102")).scalar() == "已由市里统一安排"
         assert connection.execute(text("SELECT proposal_id FROM photos")).scalar() == 103
         assert connection.execute(text("SELECT merged_into_id FROM proposals WHERE id = 104")).scalar() == 103
         labels = connection.execute(text("SELECT label FROM decline_reasons WHERE is_active ORDER BY position")).scalars().all()
         assert labels[0] == "不属于区级事权" and len(labels) == 6
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)  # today's models need today's schema
+    migration_db.upgrade()  # today's models need today's schema
+    with migration_db.app.app_context():
         from voting_app.db import db
         from voting_app.proposals import service
         from voting_app.proposals.models import ONLINE, DeclineReason, Proposal
@@ -83,10 +51,8 @@ def test_proposals_become_station_qr_and_old_decline_text_stays_up_and_down(tmp_
         online = service.submit_proposal(None, "网上提的建议", "希望小区里增设电动车充电桩", "", "community", "", [], channel=ONLINE)
         db.session.commit()
         online_id = online.id
-        db.session.remove()
-        downgrade(directory=MIGRATIONS, revision=BEFORE)
-        db.engine.dispose()
-    with engine.begin() as connection:
+    migration_db.downgrade(BEFORE)
+    with migration_db.sql() as connection:
         rows = dict(connection.execute(text("SELECT id, decline_reason FROM proposals WHERE status = 'declined'")).all())
         assert rows == {101: "将新增政府债务", 102: "已由市里统一安排"}
         assert connection.execute(text("SELECT s.name FROM proposals p JOIN liaison_stations s ON s.id = p.station_id "
@@ -95,4 +61,3 @@ def test_proposals_become_station_qr_and_old_decline_text_stays_up_and_down(tmp_
         assert connection.execute(text("SELECT into_id FROM proposal_merges")).scalar() == 103
         assert "decline_reasons" not in inspect(connection).get_table_names()
         assert "channel" not in {column["name"] for column in inspect(connection).get_columns("proposals")}
-    engine.dispose()

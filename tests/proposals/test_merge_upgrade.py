@@ -3,26 +3,18 @@ makes thumbnails for the photos stored before it (one that will not decode is se
 
 import io
 
-from flask_migrate import downgrade, upgrade
 from PIL import Image
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from tests.conftest import AUDIT_KEY, ROOT, SECRET
 from tests.images import jpeg_bytes
-from voting_app import create_app
 from voting_app.images import THUMBNAIL_SIDE
 
-MIGRATIONS = str(ROOT / "migrations")
 BEFORE = "13a0000000b2"
 
 
-def test_earlier_merges_can_be_undone_after_the_upgrade(tmp_path):
-    url = f"sqlite:///{tmp_path / 'merge.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "TESTING": True})
-    with app.app_context():
-        upgrade(directory=MIGRATIONS, revision=BEFORE)
-    engine = create_engine(url)
-    with engine.begin() as connection:
+def test_earlier_merges_can_be_undone_after_the_upgrade(migration_db):
+    migration_db.upgrade(BEFORE)
+    with migration_db.sql() as connection:
         connection.execute(text("INSERT INTO liaison_stations (id, code, name, address, created_at) "
                                 "VALUES (1, 'ST0001', '米公站', '', CURRENT_TIMESTAMP)"))
         for row_id, code, status, into in ((1, "AAAAAAAAAA", "received", None), (2, "BBBBBBBBBB", "merged", 1),
@@ -33,15 +25,15 @@ def test_earlier_merges_can_be_undone_after_the_upgrade(tmp_path):
                 "'', 'other', '', :status, '', :into, '', CURRENT_TIMESTAMP)"), {"id": row_id, "code": code, "status": status, "into": into})
         for token, data in (("good", jpeg_bytes(size=(1200, 900))), ("broken", b"\xff\xd8")):
             connection.execute(text("INSERT INTO photos (token, content_type, data, width, height, is_public, created_at) "
-                                    "VALUES (:token, 'image/jpeg', :data, 1, 1, 1, CURRENT_TIMESTAMP)"), {"token": token, "data": data})
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)
-    with engine.begin() as connection:
+                                    "VALUES (:token, 'image/jpeg', :data, 1, 1, :yes, CURRENT_TIMESTAMP)"),
+                               {"token": token, "data": data, "yes": True})
+    migration_db.upgrade()
+    with migration_db.sql() as connection:
         assert [tuple(row) for row in connection.execute(text("SELECT proposal_id, into_id FROM proposal_merges"))] == [(2, 1)]
         thumbnails = dict(connection.execute(text("SELECT token, thumbnail FROM photos")).all())
         assert thumbnails["broken"] is None
         assert Image.open(io.BytesIO(thumbnails["good"])).size == (THUMBNAIL_SIDE, THUMBNAIL_SIDE * 3 // 4)
-    with app.app_context():
+    with migration_db.app.app_context():
         from voting_app.db import db
         from voting_app.proposals import service
         from voting_app.proposals.models import Proposal
@@ -49,9 +41,6 @@ def test_earlier_merges_can_be_undone_after_the_upgrade(tmp_path):
         service.unmerge_proposal("test", db.session.get(Proposal, 2))
         db.session.commit()
         assert db.session.get(Proposal, 2).status == "received" and service.supporters(db.session.get(Proposal, 1)) == 1
-        db.session.remove()
-        downgrade(directory=MIGRATIONS, revision=BEFORE)
-        db.engine.dispose()
-    with engine.begin() as connection:
+    migration_db.downgrade(BEFORE)
+    with migration_db.sql() as connection:
         assert connection.execute(text("SELECT status, merged_into_id FROM proposals WHERE id = 2")).one() == ("received", None)
-    engine.dispose()

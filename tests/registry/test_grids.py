@@ -9,9 +9,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from surveys.frame_rules import MIN_HOUSEHOLDS_PER_CODE_GRID
 from tests.conftest import SECRET, post
 from tests.helpers import signed_in
-from tests.surveys.helpers import SATISFIED, DISSATISFIED, build_survey, resident, text_of, answer, full_answer
+from tests.surveys.helpers import SATISFIED, DISSATISFIED, build_survey, error_flash, resident, text_of, answer, full_answer
 
 GRID_CSV = (
     "网格编码,网格名称,上级网格编码,层级\n"
@@ -206,12 +207,43 @@ def test_a_household_codes_grid_becomes_its_answers_grid(app, staff):
     with app.app_context():
         grid_id = db.session.scalar(select(Grid.id).where(Grid.code == "C2U1G1"))
     built = build_survey(app, mode="tokened", places=())
-    page = text_of(post(staff, f"/surveys/{built.survey_id}/codes", {"count": "1", "grid_id": str(grid_id)}))
+    batch = str(MIN_HOUSEHOLDS_PER_CODE_GRID)
+    page = text_of(post(staff, f"/surveys/{built.survey_id}/codes", {"count": batch, "grid_id": str(grid_id)}))
     code = re.search(r'<p class="card-name">([^<]+)</p>', page).group(1)
     phone = resident(app)
     assert answer(phone, built.short_code, full_answer(built) | {"household_code": code}).status_code == 302
     with app.app_context():
         assert db.session.scalars(select(Response.grid_id)).all() == [grid_id]
+
+
+def test_codes_for_a_grid_come_no_fewer_than_a_frames_minimum_and_a_smaller_batch_stores_nothing(app, staff):
+    """The sample frame gives a code a grid only where it holds 30 households there; codes printed
+    by hand for a grid follow the same rule, or a grid's answers would come from a known handful."""
+    import_grids(staff)
+    from surveys.models import HouseholdCode
+    from voting_app.audit import AuditEntry
+    from voting_app.db import db
+    from voting_app.registry.models import Grid
+
+    assert MIN_HOUSEHOLDS_PER_CODE_GRID == 30
+    with app.app_context():
+        grid_id = db.session.scalar(select(Grid.id).where(Grid.code == "C2U1G1"))
+    built = build_survey(app, mode="tokened", places=())
+    staff.set_cookie("lang", "zh_CN")
+    too_few = str(MIN_HOUSEHOLDS_PER_CODE_GRID - 1)
+    refused = post(staff, f"/surveys/{built.survey_id}/codes", {"count": too_few, "grid_id": str(grid_id)}, follow_redirects=True)
+    assert error_flash(text_of(refused)) == [
+        "为网格印入户码每次不得少于 30 个，以免少数住户的回答被认出。请多印一些，或不指定网格。"
+    ]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(HouseholdCode)) == 0
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "survey.codes_issue")) == 0
+
+    # without a grid a small batch is fine: its answers carry no grid to single anyone out by
+    page = text_of(post(staff, f"/surveys/{built.survey_id}/codes", {"count": too_few}))
+    assert len(re.findall(r'<p class="card-name">', page)) == MIN_HOUSEHOLDS_PER_CODE_GRID - 1
+    with app.app_context():
+        assert db.session.scalars(select(HouseholdCode.grid_id).distinct()).all() == [None]
 
 
 def test_a_placements_grid_is_set_where_staff_edit_it(app, staff):

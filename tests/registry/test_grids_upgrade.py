@@ -2,13 +2,8 @@
 proposals, responses, answers; none has a grid yet), and the downgrade gives them back without
 their grids, also when photos point at the proposals it rebuilds."""
 
-from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
-from tests.conftest import AUDIT_KEY, PG_URL, ROOT, SECRET
-from voting_app import create_app
-
-MIGRATIONS = str(ROOT / "migrations")
 BEFORE, THIS = "14a0000000a1", "14a0000000e5"
 TABLES = ("survey_placements", "survey_household_codes", "proposals", "survey_responses", "survey_answers")
 
@@ -17,19 +12,9 @@ def _rows(connection):
     return {table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() for table in TABLES}
 
 
-def test_the_grid_columns_come_and_go_with_the_rows_kept(tmp_path):
-    if PG_URL:
-        url = PG_URL
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    else:
-        url = f"sqlite:///{tmp_path / 'grids.sqlite3'}"
-        engine = create_engine(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "TESTING": True})
-    with app.app_context():
-        upgrade(directory=MIGRATIONS, revision=BEFORE)
-    with engine.begin() as connection:
+def test_the_grid_columns_come_and_go_with_the_rows_kept(migration_db):
+    migration_db.upgrade(BEFORE)
+    with migration_db.sql() as connection:
         run = connection.execute
         run(text("INSERT INTO liaison_stations (id, code, name, address, created_at) VALUES (1, 'ST0001', '米公站', '', CURRENT_TIMESTAMP)"))
         run(text("INSERT INTO proposals (id, tracking_code, station_id, title, description, location, theme, contact, status, "
@@ -48,9 +33,8 @@ def test_the_grid_columns_come_and_go_with_the_rows_kept(tmp_path):
         run(text("INSERT INTO survey_answers (response_id, question_id, survey_id, value, is_hidden, placement_id, week_start, "
                  "is_assisted, is_flagged, is_held) VALUES (1, 1, 1, 'satisfied', false, 1, '2026-11-30', false, false, false)"))
         before = _rows(connection)
-    with app.app_context():
-        upgrade(directory=MIGRATIONS, revision=THIS)
-    with engine.begin() as connection:
+    migration_db.upgrade(THIS)
+    with migration_db.sql() as connection:
         assert _rows(connection) == before
         assert all(connection.execute(text(f"SELECT grid_id FROM {table}")).scalar() is None for table in TABLES)
         connection.execute(text("INSERT INTO grids (id, code, name, level, created_at) VALUES (1, 'C1', '一中心', 1, CURRENT_TIMESTAMP)"))
@@ -58,17 +42,10 @@ def test_the_grid_columns_come_and_go_with_the_rows_kept(tmp_path):
         for table in TABLES:
             connection.execute(text(f"UPDATE {table} SET grid_id = 1"))
         assert "ix_survey_answers_question_grid" in {index["name"] for index in inspect(connection).get_indexes("survey_answers")}
-    with app.app_context():
-        from voting_app.db import db
-
-        db.session.remove()
-        downgrade(directory=MIGRATIONS, revision=BEFORE)
-        db.engine.dispose()
-    with engine.begin() as connection:
+    migration_db.downgrade(BEFORE)
+    with migration_db.sql() as connection:
         assert _rows(connection) == before
         assert "grids" not in inspect(connection).get_table_names()
         assert all("grid_id" not in {column["name"] for column in inspect(connection).get_columns(table)} for table in TABLES)
         assert connection.execute(text("SELECT proposal_id FROM photos")).scalar() == 1
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)
-    engine.dispose()
+    migration_db.upgrade()

@@ -2,24 +2,14 @@
 receive on the 15th, nobody is at a station yet, no proposal has an entering deputy. The downgrade
 keeps every row it found, and drops only what it added (duty, changes, the entering deputy)."""
 
-from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
-from tests.conftest import AUDIT_KEY, ROOT, SECRET
-from tests.proposals.test_channels_upgrade import database_url_for_migrations  # noqa: F401 (a fixture)
-from voting_app import create_app
-
-MIGRATIONS = str(ROOT / "migrations")
 BEFORE, THIS = "14a0000000f7", "14a0000000f3"
 
 
-def test_stations_deputies_and_proposals_survive_the_upgrade_and_the_downgrade(tmp_path, database_url_for_migrations):  # noqa: F811
-    url = database_url_for_migrations(tmp_path)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "TESTING": True})
-    with app.app_context():
-        upgrade(directory=MIGRATIONS, revision=BEFORE)
-    engine = create_engine(url)
-    with engine.begin() as connection:
+def test_stations_deputies_and_proposals_survive_the_upgrade_and_the_downgrade(migration_db):
+    migration_db.upgrade(BEFORE)
+    with migration_db.sql() as connection:
         connection.execute(text("INSERT INTO liaison_stations (id, code, name, address, created_at) "
                                 "VALUES (101, 'ST0101', '米公站', '', CURRENT_TIMESTAMP)"))
         connection.execute(text("INSERT INTO congresses (id, name, level, created_at) VALUES (101, '樊城区人民代表大会', 'district', CURRENT_TIMESTAMP)"))
@@ -36,9 +26,8 @@ def test_stations_deputies_and_proposals_survive_the_upgrade_and_the_downgrade(t
                                 "contact, status, decline_reason, screened_by_name, reserve_note, merged_into_id, created_at) VALUES "
                                 "(102, 'AAAAAAA102', 101, 'station_qr', '路灯二', '晚上路很黑，希望加装路灯', '', 'other', '', 'merged', "
                                 "'', '', '', 101, CURRENT_TIMESTAMP)"))
-    with app.app_context():
-        upgrade(directory=MIGRATIONS, revision=THIS)
-    with engine.begin() as connection:
+    migration_db.upgrade(THIS)
+    with migration_db.sql() as connection:
         assert connection.execute(text("SELECT reception_day FROM liaison_stations")).scalars().all() == [15]
         assert connection.execute(text("SELECT station_id FROM term_deputies")).scalars().all() == [None]
         assert connection.execute(text("SELECT id, entered_by_deputy_id, merged_into_id FROM proposals ORDER BY id")).all() == [
@@ -49,9 +38,8 @@ def test_stations_deputies_and_proposals_survive_the_upgrade_and_the_downgrade(t
                                 "VALUES (101, '2026-05-15', 101, CURRENT_TIMESTAMP)"))
         connection.execute(text("INSERT INTO reception_changes (station_id, scheduled_on, moved_to, reason, recorded_by, created_at) "
                                 "VALUES (101, '2026-06-15', NULL, '防汛', 'staff', CURRENT_TIMESTAMP)"))
-    with app.app_context():
-        downgrade(directory=MIGRATIONS, revision=BEFORE)
-    with engine.begin() as connection:
+    migration_db.downgrade(BEFORE)
+    with migration_db.sql() as connection:
         tables = set(inspect(connection).get_table_names())
         assert not {"reception_duties", "reception_changes"} & tables
         assert "entered_by_deputy_id" not in {c["name"] for c in inspect(connection).get_columns("proposals")}
@@ -60,6 +48,4 @@ def test_stations_deputies_and_proposals_survive_the_upgrade_and_the_downgrade(t
         assert connection.execute(text("SELECT name FROM term_deputies")).scalars().all() == ["张三"]
         assert connection.execute(text("SELECT count(*) FROM office_changes")).scalar() == 1
         assert connection.execute(text("SELECT name FROM liaison_stations")).scalars().all() == ["米公站"]
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)
-    engine.dispose()
+    migration_db.upgrade()

@@ -180,26 +180,18 @@ def test_the_survey_editor_has_no_form_inside_phrasing_content(app, staff):
     assert misplaced_forms('<p><span><form action="/x"></form></span></p>') == ["form in p/span: /x"]
 
 
-def test_the_upgrade_gives_existing_template_questions_their_english_text(tmp_path):
+def test_the_upgrade_gives_existing_template_questions_their_english_text(migration_db):
     """Surveys made from the template before questions had an English text get it on upgrade;
     a question staff wrote themselves keeps an empty English text (the Chinese shows)."""
     import json
 
-    from flask_migrate import downgrade, upgrade
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    from tests.conftest import ROOT, SECRET
-    from voting_app import create_app
-
-    migrations, before = str(ROOT / "migrations"), "d4f6b8c0e2a4"
-    url = f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "TESTING": True})
-    with app.app_context():
-        upgrade(directory=migrations, revision=before)
-    engine = create_engine(url)
+    before = "d4f6b8c0e2a4"
+    migration_db.upgrade(before)
     options = [{"key": "a1", "label": "明显改善"}, {"key": "a2", "label": "有所改善"}, {"key": "a3", "label": "没有变化"},
                {"key": "a4", "label": "变差了"}]
-    with engine.begin() as connection:
+    with migration_db.sql() as connection:
         connection.execute(text("INSERT INTO surveys (id, title, intro, mode, short_code, threshold_percent, hold_after, created_at) "
                                 "VALUES (1, '桥梁满意度', '', 'open', 'ABC123', 60, 5, CURRENT_TIMESTAMP)"))
         for position, (kind, prompt, choices) in enumerate((
@@ -208,16 +200,13 @@ def test_the_upgrade_gives_existing_template_questions_their_english_text(tmp_pa
             ("text", "您对夜间照明有什么建议？", []),
         ), start=1):
             connection.execute(text("INSERT INTO survey_questions (survey_id, position, kind, prompt, is_required, options) "
-                                    "VALUES (1, :position, :kind, :prompt, 1, :options)"),
-                               {"position": position, "kind": kind, "prompt": prompt, "options": json.dumps(choices)})
-    with app.app_context():
-        upgrade(directory=migrations)
-    with engine.begin() as connection:
-        rows = connection.execute(text("SELECT prompt_en, options FROM survey_questions ORDER BY position")).all()
+                                    "VALUES (1, :position, :kind, :prompt, :yes, :options)"),
+                               {"position": position, "kind": kind, "prompt": prompt, "options": json.dumps(choices), "yes": True})
+    migration_db.upgrade()
+    with migration_db.sql() as connection:
+        rows = connection.execute(text("SELECT prompt_en, CAST(options AS TEXT) FROM survey_questions ORDER BY position")).all()
     assert [row[0] for row in rows] == ["Overall, are you satisfied with this project?",
                                         "What has the project changed in your daily life?", ""]
     assert [option["label_en"] for option in json.loads(rows[1][1])] == ["Clearly better", "Somewhat better", "No change", "Worse"]
     assert [option["key"] for option in json.loads(rows[1][1])] == ["a1", "a2", "a3", "a4"]
-    with app.app_context():
-        downgrade(directory=migrations, revision=before)
-    engine.dispose()
+    migration_db.downgrade(before)

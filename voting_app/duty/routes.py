@@ -36,7 +36,7 @@ def _labels() -> dict:
 
 @bp.get("/")
 def term_list():
-    return render_template("duty/terms.html", terms=service.terms(), title=service.term_title)
+    return render_template("duty/terms.html", terms=service.terms())
 
 
 @bp.get("/terms/<int:term_id>")

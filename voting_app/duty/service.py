@@ -20,7 +20,7 @@ from voting_app.projects.models import SupervisionRecord
 from voting_app.proposals.models import Proposal
 from voting_app.registry import duty
 from voting_app.registry.models import DeputyGroup, GroupMembership, OfficeChange, Term, TermDeputy
-from voting_app.registry.terms import chinese_number
+from voting_app.registry.terms import term_label
 from voting_app.sessions.models import CongressSession, Deputy
 
 
@@ -94,15 +94,6 @@ FIGURES: tuple[Figure, ...] = (
 )
 
 
-def term_title(term: Term) -> str:
-    """The term as its sessions' names say it: 樊城区人民代表大会, term 19 -> 樊城区第十九届人民代表大会."""
-    name, body = term.congress.name, "人民代表大会"
-    ordinal = f"第{chinese_number(term.number)}届"
-    if name.endswith(body):
-        return name[: -len(body)] + ordinal + body
-    return f"{name}{ordinal}"
-
-
 def term_sessions(term: Term) -> list[duty.SessionHeld]:
     """The term's sessions in order, each held once anyone has checked in there."""
     checked_in = dict(db.session.execute(
@@ -161,7 +152,7 @@ def duty_table(term: Term, delegation: str = "", level: str = "") -> DutyTable:
         for person in people
     ]
     return DutyTable(
-        term, term_title(term), sessions, rows, duty.totals(rows, counts),
+        term, term_label(term.congress.name, term.number), sessions, rows, duty.totals(rows, counts),
         FIGURES, sorted({p.delegation for p in everyone if p.delegation}), sorted({p.level for p in everyone}),
     )
 
@@ -196,7 +187,7 @@ def deputy_records(term: Term, people: list[duty.Person]) -> list[DeputyRecord]:
         select(OfficeChange).where(OfficeChange.term_deputy_id.in_(ids)).order_by(OfficeChange.effective_on, OfficeChange.id)
     ):
         changes.setdefault(change.term_deputy_id, []).append(change)
-    title = term_title(term)
+    title = term_label(term.congress.name, term.number)
     return [
         DeputyRecord(
             term, title,

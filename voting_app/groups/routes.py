@@ -13,10 +13,11 @@ from voting_app.groups.forms import KIND_LABELS, BulkMembersForm, GroupForm, Mem
 from voting_app.projects import service as projects
 from voting_app.projects.stages import STAGE_LABELS
 from voting_app.registry import groups
-from voting_app.registry.group_rules import GROUP_KINDS, read_membership_table, term_title
+from voting_app.registry.group_rules import GROUP_KINDS, read_membership_table
 from voting_app.registry.labels import deputy_level_labels
 from voting_app.registry.models import DeputyGroup, GroupMembership, Term, TermDeputy
 from voting_app.registry.service import newest_term
+from voting_app.registry.terms import term_label
 from voting_app.table_files import TableFileError, read_table
 from voting_app.web import current_actor, flash_domain_error, get_child_or_404, int_arg
 
@@ -35,11 +36,11 @@ def _term() -> Term:
 
 def _terms() -> list[tuple[Term, str]]:
     terms = db.session.scalars(select(Term).order_by(Term.starts_on.desc().nulls_last(), Term.id.desc()))
-    return [(term, term_title(term.congress.name, term.number)) for term in terms]
+    return [(term, term_label(term.congress.name, term.number)) for term in terms]
 
 
 def _common() -> dict:
-    return {"kinds": KIND_LABELS, "term_title": lambda term: term_title(term.congress.name, term.number)}
+    return {"kinds": KIND_LABELS}
 
 
 @bp.get("/")

@@ -67,13 +67,13 @@ class ProjectForm(DepartmentChoice, Form):
 
     def offer_groups(self) -> None:
         """Every term's deputy groups, newest term first; a project may have none."""
-        from voting_app.registry.group_rules import term_title
         from voting_app.registry.groups import all_groups
+        from voting_app.registry.terms import term_label
 
         groups = all_groups()
         several_terms = len({group.term_id for group in groups}) > 1
         self.supervision_group_id.choices = [SelectChoice("", str(_l("— None —")))] + [
-            SelectChoice(group.id, f"{group.name}（{term_title(group.term.congress.name, group.term.number)}）"
+            SelectChoice(group.id, f"{group.name}（{term_label(group.term.congress.name, group.term.number)}）"
                          if several_terms else group.name)
             for group in groups
         ]

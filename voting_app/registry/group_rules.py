@@ -6,7 +6,6 @@ import unicodedata
 from dataclasses import dataclass
 
 from voting_app.registry.roster import search_text
-from voting_app.registry.terms import chinese_number
 
 REGIONAL, PROFESSIONAL = "regional", "professional"
 GROUP_KINDS = (REGIONAL, PROFESSIONAL)
@@ -93,11 +92,3 @@ def read_membership_table(table: list[list[str]]) -> tuple[list[MembershipRow], 
     if not rows and not problems:
         problems.append(TableProblem(0, "empty_file"))
     return rows, problems
-
-
-def term_title(congress_name: str, number: int) -> str:
-    """The congress "樊城区人民代表大会" and 19 read "樊城区第十九届人民代表大会"."""
-    place, marker, body = congress_name.rpartition("人民代表大会")
-    if not marker:
-        return f"{congress_name} 第{chinese_number(number)}届"
-    return f"{place}第{chinese_number(number)}届{marker}{body}"
