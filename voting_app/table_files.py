@@ -7,7 +7,8 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, TypeVar
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from openpyxl import load_workbook
@@ -134,3 +135,26 @@ def unseal_table(secret: str, salt: str, sealed: str) -> list | None:
         return URLSafeTimedSerializer(secret, salt=salt).loads(sealed, max_age=PREVIEW_SECONDS)
     except BadSignature:
         return None
+
+
+class Checked(Protocol):
+    """What an import page's check makes of a table: stored only when valid."""
+
+    @property
+    def is_valid(self) -> bool: ...
+
+
+C = TypeVar("C", bound=Checked)
+R = TypeVar("R")
+
+
+def import_sealed(secret: str, salt: str, sealed: str, check: Callable[[list], C], store: Callable[[C], R]) -> R | None:
+    """The preview's Import button: the sealed table is checked again by `check` (the records
+    may have changed since the preview) and handed to `store` only if it still passes. None, with
+    nothing stored, when the seal is not one of `salt`'s (see unseal_table) or the table no
+    longer passes: the page then asks for the file again."""
+    table = unseal_table(secret, salt, sealed)
+    if table is None:
+        return None
+    checked = check(table)
+    return store(checked) if checked.is_valid else None

@@ -57,7 +57,11 @@ def check_grid_file(filename: str, data: bytes) -> tuple[list[list[str]], GridPa
         table = read_table(filename, data)
     except TableFileError as error:
         return [], GridParse((), (RowError(0, str(error)),))
-    return table, parse_grid_table(table, stored_grids())
+    return table, _parse(table)
+
+
+def _parse(table: list[list[str]]) -> GridParse:
+    return parse_grid_table(table, stored_grids())
 
 
 def seal_table(secret: str, table: list[list[str]]) -> str:
@@ -67,11 +71,7 @@ def seal_table(secret: str, table: list[list[str]]) -> str:
 def import_sealed(actor: str, secret: str, sealed: str) -> ImportSummary | None:
     """Import a table sealed by the preview, checked again against the grids as they are now;
     None when it is not one, is stale, or no longer passes."""
-    table = table_files.unseal_table(secret, SALT, sealed)
-    if table is None:
-        return None
-    parsed = parse_grid_table(table, stored_grids())
-    return import_grids(actor, parsed) if parsed.is_valid else None
+    return table_files.import_sealed(secret, SALT, sealed, _parse, lambda parsed: import_grids(actor, parsed))
 
 
 def _changes(parsed: GridParse):

@@ -26,7 +26,11 @@ def check_household_file(filename: str, data: bytes) -> tuple[list[list[str]], H
         table = read_table(filename, data)
     except TableFileError as error:
         return [], HouseholdParse((), (RowError(0, str(error)),))
-    return table, parse_household_table(table, db.session.scalars(select(Grid.code)))
+    return table, _parse(table)
+
+
+def _parse(table: list[list[str]]) -> HouseholdParse:
+    return parse_household_table(table, db.session.scalars(select(Grid.code)))
 
 
 def seal_table(secret: str, table: list[list[str]]) -> str:
@@ -56,13 +60,7 @@ def preview_import(parsed: HouseholdParse) -> ImportSummary:
 def import_sealed(actor: str, secret: str, sealed: str) -> ImportSummary | None:
     """Import the table a preview sealed; None when the seal is not valid or the file no longer
     checks (a grid removed since): nothing is stored then."""
-    table = table_files.unseal_table(secret, SALT, sealed)
-    if table is None:
-        return None
-    parsed = parse_household_table(table, db.session.scalars(select(Grid.code)))
-    if not parsed.is_valid:
-        return None
-    return import_households(actor, parsed)
+    return table_files.import_sealed(secret, SALT, sealed, _parse, lambda parsed: import_households(actor, parsed))
 
 
 def import_households(actor: str, parsed: HouseholdParse) -> ImportSummary:

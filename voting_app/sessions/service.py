@@ -200,11 +200,7 @@ def seal_table(secret: str, scope: str, table: list[list[str]]) -> str:
 def import_sealed(actor: str, term: Term, scope: str, secret: str, sealed: str) -> ImportSummary | None:
     """Import a table sealed by the preview into the term; None when it is not one (altered,
     another page's, or older than table_files.PREVIEW_SECONDS)."""
-    table = table_files.unseal_table(secret, _salt(scope), sealed)
-    if table is None:
-        return None
-    parsed = parse_roster(table)
-    return import_into_term(actor, term, parsed) if parsed.is_valid else None
+    return table_files.import_sealed(secret, _salt(scope), sealed, parse_roster, lambda parsed: import_into_term(actor, term, parsed))
 
 
 def preview_import(term: Term, parsed: RosterParse) -> ImportPreview:
