@@ -51,6 +51,11 @@ def stored_grids() -> list[StoredGrid]:
     return [StoredGrid(code, level, parent_code or "") for code, level, parent_code in rows]
 
 
+def grid_codes() -> list[str]:
+    """Every stored grid's code: what a file naming grids is checked against."""
+    return list(db.session.scalars(select(Grid.code)))
+
+
 def check_grid_file(filename: str, data: bytes) -> tuple[list[list[str]], GridParse]:
     """The file's table (kept, sealed, for the import after the preview) and what it reads as."""
     try:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from voting_app import audit, table_files
 from voting_app.db import db, utcnow
+from voting_app.registry.grid_service import grid_codes
 from voting_app.registry.households import HouseholdParse, RowError, address_key, parse_household_table
 from voting_app.registry.models import Grid, Household
 from voting_app.table_files import TableFileError, read_table
@@ -30,7 +31,7 @@ def check_household_file(filename: str, data: bytes) -> tuple[list[list[str]], H
 
 
 def _parse(table: list[list[str]]) -> HouseholdParse:
-    return parse_household_table(table, db.session.scalars(select(Grid.code)))
+    return parse_household_table(table, grid_codes())
 
 
 def seal_table(secret: str, table: list[list[str]]) -> str:

@@ -21,6 +21,7 @@ from voting_app.registry.roster import (
     parse_roster,
 )
 from voting_app.registry import service as registry
+from voting_app.registry.grid_service import grid_codes
 from voting_app.registry.models import Term, TermDeputy
 from voting_app.registry.service import ImportPreview, ImportSummary
 from voting_app.registry.terms import OTHER
@@ -179,7 +180,11 @@ def check_table(filename: str, data: bytes) -> tuple[list[list[str]], RosterPars
         table = read_table(filename, data)
     except TableFileError as error:
         return [], RosterParse((), (RowError(0, str(error)),))
-    return table, parse_roster(table)
+    return table, _parse(table)
+
+
+def _parse(table: list[list[str]]) -> RosterParse:
+    return parse_roster(table, grid_codes())
 
 
 def _salt(scope: str) -> str:
@@ -199,8 +204,9 @@ def seal_table(secret: str, scope: str, table: list[list[str]]) -> str:
 
 def import_sealed(actor: str, term: Term, scope: str, secret: str, sealed: str) -> ImportSummary | None:
     """Import a table sealed by the preview into the term; None when it is not one (altered,
-    another page's, or older than table_files.PREVIEW_SECONDS)."""
-    return table_files.import_sealed(secret, _salt(scope), sealed, parse_roster, lambda parsed: import_into_term(actor, term, parsed))
+    another page's, or older than table_files.PREVIEW_SECONDS) or no longer passes (a grid it
+    names removed since)."""
+    return table_files.import_sealed(secret, _salt(scope), sealed, _parse, lambda parsed: import_into_term(actor, term, parsed))
 
 
 def preview_import(term: Term, parsed: RosterParse) -> ImportPreview:
