@@ -148,6 +148,16 @@ C = TypeVar("C", bound=Checked)
 R = TypeVar("R")
 
 
+def check_file(filename: str, data: bytes, check: Callable[[list], C], unreadable: Callable[[str], C]) -> tuple[list, C]:
+    """An upload's table (sealed for the Import button when it passes) and what `check` makes
+    of it; a file read_table refuses gives an empty table and `unreadable(its code)`."""
+    try:
+        table = read_table(filename, data)
+    except TableFileError as error:
+        return [], unreadable(str(error))
+    return table, check(table)
+
+
 def import_sealed(secret: str, salt: str, sealed: str, check: Callable[[list], C], store: Callable[[C], R]) -> R | None:
     """The preview's Import button: the sealed table is checked again by `check` (the records
     may have changed since the preview) and handed to `store` only if it still passes. None, with

@@ -23,7 +23,6 @@ from voting_app.registry.grids import (
     parse_grid_table,
 )
 from voting_app.registry.models import Grid
-from voting_app.table_files import TableFileError, read_table
 
 SALT = "grid-import"
 
@@ -58,11 +57,7 @@ def grid_codes() -> list[str]:
 
 def check_grid_file(filename: str, data: bytes) -> tuple[list[list[str]], GridParse]:
     """The file's table (kept, sealed, for the import after the preview) and what it reads as."""
-    try:
-        table = read_table(filename, data)
-    except TableFileError as error:
-        return [], GridParse((), (RowError(0, str(error)),))
-    return table, _parse(table)
+    return table_files.check_file(filename, data, _parse, lambda code: GridParse((), (RowError(0, code),)))
 
 
 def _parse(table: list[list[str]]) -> GridParse:

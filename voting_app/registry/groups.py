@@ -30,7 +30,6 @@ from voting_app.registry.group_rules import (
 )
 from voting_app.registry.models import DeputyGroup, GroupMembership, Term, TermDeputy
 from voting_app.registry.roster import in_roster_order, matches, search_text
-from voting_app.table_files import TableFileError, read_table
 
 
 class GroupError(DomainError):
@@ -290,11 +289,9 @@ class MembershipFile:
 
 def check_membership_file(term: Term, filename: str, data: bytes) -> tuple[list[list[str]], MembershipFile]:
     """The file's table (kept, sealed, for the import after the preview) and what it reads as."""
-    try:
-        table = read_table(filename, data)
-    except TableFileError as error:
-        return [], MembershipFile([], [TableProblem(0, str(error))])
-    return table, check_membership_table(term, table)
+    return table_files.check_file(
+        filename, data, lambda table: check_membership_table(term, table), lambda code: MembershipFile([], [TableProblem(0, code)])
+    )
 
 
 def check_membership_table(term: Term, table: list[list[str]]) -> MembershipFile:

@@ -11,7 +11,6 @@ from voting_app.db import db, utcnow
 from voting_app.registry.grid_service import grid_codes
 from voting_app.registry.households import HouseholdParse, RowError, address_key, parse_household_table
 from voting_app.registry.models import Grid, Household
-from voting_app.table_files import TableFileError, read_table
 
 SALT = "household-import"
 
@@ -23,11 +22,7 @@ class ImportSummary:
 
 
 def check_household_file(filename: str, data: bytes) -> tuple[list[list[str]], HouseholdParse]:
-    try:
-        table = read_table(filename, data)
-    except TableFileError as error:
-        return [], HouseholdParse((), (RowError(0, str(error)),))
-    return table, _parse(table)
+    return table_files.check_file(filename, data, _parse, lambda code: HouseholdParse((), (RowError(0, code),)))
 
 
 def _parse(table: list[list[str]]) -> HouseholdParse:

@@ -29,7 +29,6 @@ from voting_app.sessions import changes
 from voting_app.sessions.checkin_code import is_valid_code
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.sessions.presence import Presence
-from voting_app.table_files import TableFileError, read_table
 
 DESK, VENUE_CODE = "desk", "venue_code"
 
@@ -176,11 +175,7 @@ def terms_newest_first() -> list[Term]:
 
 def check_table(filename: str, data: bytes) -> tuple[list[list[str]], RosterParse]:
     """The file's table (kept for the import after the preview) and what the roster reads in it."""
-    try:
-        table = read_table(filename, data)
-    except TableFileError as error:
-        return [], RosterParse((), (RowError(0, str(error)),))
-    return table, _parse(table)
+    return table_files.check_file(filename, data, _parse, lambda code: RosterParse((), (RowError(0, code),)))
 
 
 def _parse(table: list[list[str]]) -> RosterParse:
