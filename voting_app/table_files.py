@@ -1,7 +1,7 @@
 """Reading an uploaded table (a roster, a grid list, a household list): CSV or Excel into rows
 of cell texts, with one kind of error for a file we cannot read; finding a table's header by
-its column names; and sealing a checked table for the preview's Import button. Pure: no Flask,
-no database."""
+its column names; and the import pages' two steps: a file checked and its table sealed for the
+preview's Import button, then that table checked again and stored. Pure: no Flask, no database."""
 
 import csv
 import io
