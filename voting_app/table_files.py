@@ -1,13 +1,14 @@
 """Reading an uploaded table (a roster, a grid list, a household list): CSV or Excel into rows
 of cell texts, with one kind of error for a file we cannot read; finding a table's header by
-its column names; and sealing a checked table for the preview's Import button. Pure: no Flask,
-no database."""
+its column names; and the import pages' two steps: a file checked and its table sealed for the
+preview's Import button, then that table checked again and stored. Pure: no Flask, no database."""
 
 import csv
 import io
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, TypeVar
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from openpyxl import load_workbook
@@ -134,3 +135,36 @@ def unseal_table(secret: str, salt: str, sealed: str) -> list | None:
         return URLSafeTimedSerializer(secret, salt=salt).loads(sealed, max_age=PREVIEW_SECONDS)
     except BadSignature:
         return None
+
+
+class Checked(Protocol):
+    """What an import page's check makes of a table: stored only when valid."""
+
+    @property
+    def is_valid(self) -> bool: ...
+
+
+C = TypeVar("C", bound=Checked)
+R = TypeVar("R")
+
+
+def check_file(filename: str, data: bytes, check: Callable[[list], C], unreadable: Callable[[str], C]) -> tuple[list, C]:
+    """An upload's table (sealed for the Import button when it passes) and what `check` makes
+    of it; a file read_table refuses gives an empty table and `unreadable(its code)`."""
+    try:
+        table = read_table(filename, data)
+    except TableFileError as error:
+        return [], unreadable(str(error))
+    return table, check(table)
+
+
+def import_sealed(secret: str, salt: str, sealed: str, check: Callable[[list], C], store: Callable[[C], R]) -> R | None:
+    """The preview's Import button: the sealed table is checked again by `check` (the records
+    may have changed since the preview) and handed to `store` only if it still passes. None, with
+    nothing stored, when the seal is not one of `salt`'s (see unseal_table) or the table no
+    longer passes: the page then asks for the file again."""
+    table = unseal_table(secret, salt, sealed)
+    if table is None:
+        return None
+    checked = check(table)
+    return store(checked) if checked.is_valid else None

@@ -137,6 +137,29 @@ def test_values_at_the_limit_pass_and_one_character_more_is_too_long():
     )
 
 
+@pytest.mark.parametrize("header", ["网格", "网格编码", "所属网格", "grid code", "（网格编码）"])
+def test_a_grid_column_gives_each_deputy_a_stored_grid_code(header):
+    parsed = parse_roster([["代表证号", "姓名", header], ["001", "张三", "C01U01G1"], ["002", "李四", ""]], ["C01U01G1", "C01"])
+    assert parsed.errors == ()
+    assert parsed.rows == (RosterRow(2, "001", "张三", "", "", grid="C01U01G1"), RosterRow(3, "002", "李四", "", ""))
+
+
+def test_a_grid_code_not_stored_is_a_row_error_and_a_too_long_one_is_too_long():
+    long_code = "C" * (MAX_LENGTHS["grid"] + 1)
+    parsed = parse_roster(
+        [["代表证号", "姓名", "网格编码"], ["001", "张三", "C01"], ["002", "李四", "C99"], ["003", "王五", "c01"],
+         ["004", "赵六", long_code]],
+        ["C01"],
+    )
+    assert [row.number for row in parsed.rows] == ["001"]
+    assert parsed.errors == (
+        RowError(3, "unknown_grid", "grid", "C99"),
+        RowError(4, "unknown_grid", "grid", "c01"),
+        RowError(5, "too_long", "grid", long_code),
+    )
+    assert parse_roster([["代表证号", "姓名", "网格"], ["001", "张三", "C01"]]).errors == (RowError(2, "unknown_grid", "grid", "C01"),)
+
+
 def test_a_duplicate_number_is_an_error_on_the_second_line_only():
     parsed = parse_roster(
         [

@@ -230,6 +230,94 @@ def test_a_deputy_is_linked_to_a_grid_and_the_change_is_audited(app, client, sta
         assert db.session.get(TermDeputy, person_id).grid_id is None
 
 
+def _grids_of(app) -> dict:
+    from voting_app.registry.models import TermDeputy
+
+    with app.app_context():
+        return {person.number: person.grid.code if person.grid else None for person in db.session.query(TermDeputy)}
+
+
+def _add_grids(app, *grids: tuple[str, str, int, str]) -> None:
+    """Grids as (code, name, level, parent code), stored; the checks need only their codes."""
+    from voting_app.registry.models import Grid
+
+    with app.app_context():
+        stored = {}
+        for code, name, level, parent in grids:
+            stored[code] = Grid(code=code, name=name, level=level, parent=stored.get(parent))
+            db.session.add(stored[code])
+        db.session.commit()
+
+
+def test_a_grid_column_links_deputies_to_grids_after_a_preview_of_the_changes(app, client, staff):
+    term_id = make_term(app, deputies=2)
+    _add_grids(app, ("C01", "米公网格中心", 1, ""), ("C01U01", "一单元", 2, "C01"))
+    from voting_app.audit import AuditEntry
+    from voting_app.registry import service as registry
+    from voting_app.registry.models import Grid, TermDeputy
+
+    with app.app_context():
+        person = db.session.query(TermDeputy).filter_by(number="002").one()
+        registry.set_deputy_grid("test", person, db.session.query(Grid).filter_by(code="C01").one())
+        db.session.commit()
+    target = urls(app, "terms.term_import", term_id=term_id)
+    assert "网格编码 or 网格" in text_of(client.get(target))
+
+    def check(body: str):
+        return post(client, target, {"file": (io.BytesIO(body.encode()), "a.csv")}, content_type="multipart/form-data")
+
+    client.set_cookie("lang", "zh_CN")
+    refused = check("代表证号,姓名,网格\n001,代表1,C01U01\n002,代表2,C99\n")
+    assert refused.status_code == 400 and "没有编码为C99的网格。" in text_of(refused)
+    assert 'name="table"' not in refused.get_data(as_text=True)
+    client.set_cookie("lang", "en")
+    assert _grids_of(app) == {"001": None, "002": "C01"}
+
+    body = "代表证号,姓名,网格编码\n001,代表1,C01U01\n002,代表2,C01U01\n003,新代表,C01\n004,另一新代表,\n"
+    preview = check(body)
+    page = text_of(preview)
+    assert preview.status_code == 200 and "This file will add 2 deputies, update 2 and leave 0 unchanged." in page
+    changes = re.search(r'id="grid-changes".*?</table>', page, re.S).group(0)
+    assert re.findall(r"<tr><td>(\d+)</td><td>(\d+)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", changes) == [
+        ("2", "001", "代表1", "—", "一单元（C01U01）"),
+        ("3", "002", "代表2", "米公网格中心（C01）", "一单元（C01U01）"),
+        ("4", "003", "新代表", "—", "米公网格中心（C01）"),
+    ]
+    assert _grids_of(app) == {"001": None, "002": "C01"}  # nothing stored before Import
+    token = html.unescape(re.findall(r'<input name="table" type="hidden" value="([^"]+)">', preview.get_data(as_text=True))[0])
+    assert post(client, target, {"table": token}).status_code == 302
+    assert _grids_of(app) == {"001": "C01U01", "002": "C01U01", "003": "C01", "004": None}
+    with app.app_context():
+        people = {person.id: person.number for person in db.session.query(TermDeputy)}
+        entries = db.session.query(AuditEntry).filter_by(action="registry.deputy_grid").order_by(AuditEntry.id).all()
+        assert [(people[int(entry.target.split(":")[1])], entry.details["grid"]) for entry in entries] == [
+            ("002", "C01"), ("001", "C01U01"), ("002", "C01U01"), ("003", "C01"),
+        ]
+    again = text_of(check(body))
+    assert "add 0 deputies, update 0 and leave 4 unchanged." in again and 'id="grid-changes"' not in again
+    assert "leave 1 unchanged." in text_of(check("代表证号,姓名,网格\n001,代表1,\n"))  # an empty cell keeps the grid
+    template = client.get(urls(app, "terms.registry_template", term_id=term_id)).data
+    assert "网格编码" in template.decode("utf-8-sig") and check(template.decode("utf-8-sig")).status_code == 200
+
+
+def test_a_grid_removed_after_the_preview_stops_the_import(app, client, staff):
+    term_id = make_term(app, deputies=1)
+    _add_grids(app, ("C09", "九号网格中心", 1, ""))
+    from voting_app.registry.models import Grid
+
+    target = urls(app, "terms.term_import", term_id=term_id)
+    data = "代表证号,姓名,网格\n001,代表1,C09\n002,新代表,\n".encode()
+    preview = post(client, target, {"file": (io.BytesIO(data), "a.csv")}, content_type="multipart/form-data")
+    assert preview.status_code == 200
+    with app.app_context():
+        db.session.query(Grid).filter_by(code="C09").delete()
+        db.session.commit()
+    token = html.unescape(re.findall(r'<input name="table" type="hidden" value="([^"]+)">', preview.get_data(as_text=True))[0])
+    refused = post(client, target, {"table": token}, follow_redirects=True)
+    assert "This preview is out of date or not this term's. Check the file again." in text_of(refused)
+    assert _grids_of(app) == {"001": None}  # not even the new deputy without a grid
+
+
 def test_contacts_stay_off_the_session_pages(app, client, staff):
     make_term(app, deputies=3)
     from voting_app.sessions.models import CongressSession

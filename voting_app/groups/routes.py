@@ -5,7 +5,6 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from voting_app import table_files
 from voting_app.db import db
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
@@ -13,12 +12,11 @@ from voting_app.groups.forms import KIND_LABELS, BulkMembersForm, GroupForm, Mem
 from voting_app.projects import service as projects
 from voting_app.projects.stages import STAGE_LABELS
 from voting_app.registry import groups
-from voting_app.registry.group_rules import GROUP_KINDS, read_membership_table
+from voting_app.registry.group_rules import GROUP_KINDS
 from voting_app.registry.labels import deputy_level_labels
 from voting_app.registry.models import DeputyGroup, GroupMembership, Term, TermDeputy
 from voting_app.registry.service import newest_term
 from voting_app.registry.terms import term_label
-from voting_app.table_files import TableFileError, read_table
 from voting_app.web import current_actor, flash_domain_error, get_child_or_404, int_arg
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
@@ -192,47 +190,30 @@ def member_remove(group_id: int, membership_id: int):
                            supervised=projects.supervised_names(group), **_common())
 
 
-def _salt(term_id: int) -> str:
-    return f"group-import:{term_id}"
-
-
 @bp.route("/import", methods=["GET", "POST"])
 def membership_import():
     """Upload, then a preview row by row, then Import (the preview's button): idempotent."""
     term = _term()
     form, confirm, page = MembershipImportForm(), MembershipConfirmForm(), "groups/import.html"
-    common = {"term": term, "form": form, **_common()}
+    secret, common = current_app.config["SECRET_KEY"], {"term": term, "form": form, **_common()}
     if "table" in request.form:
         if not confirm.validate_on_submit():
             abort(400)
-        table = table_files.unseal_table(current_app.config["SECRET_KEY"], _salt(term.id), confirm.table.data)
-        if table is None:
+        preview = groups.import_sealed(current_actor(), term, secret, confirm.table.data)
+        if preview is None:
             flash(_("This preview is out of date or not this term's. Check the file again."), "error")
             return redirect(url_for("groups.membership_import", term=term.id))
-        rows, problems = read_membership_table(table)
-        preview = groups.preview_memberships(term, rows) if not problems else None
-        if preview is None or not preview.is_valid:
-            flash(_("This preview is out of date or not this term's. Check the file again."), "error")
-            return redirect(url_for("groups.membership_import", term=term.id))
-        groups.import_memberships(current_actor(), term, rows)
         db.session.commit()
         flash(_("Memberships imported: %(added)s added, %(already)s already there, %(groups)s new group(s).",
                 added=preview.added, already=preview.already, groups=len(preview.new_groups)), "success")
         return redirect(url_for("groups.group_list", term=term.id))
     if form.validate_on_submit():
-        try:
-            table = read_table(form.file.data.filename or "", form.file.data.read())
-        except TableFileError as error:
-            return render_template(page, file_problem=str(error), **common), 400
-        rows, problems = read_membership_table(table)
-        if problems:
-            return render_template(page, table_problems=problems, **common), 400
-        preview = groups.preview_memberships(term, rows)
-        if not preview.is_valid:
-            return render_template(page, preview=preview, **common), 400
-        confirm.table.data = table_files.seal_table(current_app.config["SECRET_KEY"], _salt(term.id), table)
-        return render_template(page, preview=preview, confirm=confirm, **common)
-    return render_template(page, **common), 400 if form.errors else 200
+        table, checked = groups.check_membership_file(term, form.file.data.filename or "", form.file.data.read())
+        if not checked.is_valid:
+            return render_template(page, checked=checked, **common), 400
+        confirm.table.data = groups.seal_table(secret, term, table)
+        return render_template(page, checked=checked, confirm=confirm, **common)
+    return render_template(page, checked=None, **common), 400 if form.errors else 200
 
 
 @bp.get("/import/template.csv")

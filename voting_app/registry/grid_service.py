@@ -23,7 +23,6 @@ from voting_app.registry.grids import (
     parse_grid_table,
 )
 from voting_app.registry.models import Grid
-from voting_app.table_files import TableFileError, read_table
 
 SALT = "grid-import"
 
@@ -51,13 +50,18 @@ def stored_grids() -> list[StoredGrid]:
     return [StoredGrid(code, level, parent_code or "") for code, level, parent_code in rows]
 
 
+def grid_codes() -> list[str]:
+    """Every stored grid's code: what a file naming grids is checked against."""
+    return list(db.session.scalars(select(Grid.code)))
+
+
 def check_grid_file(filename: str, data: bytes) -> tuple[list[list[str]], GridParse]:
     """The file's table (kept, sealed, for the import after the preview) and what it reads as."""
-    try:
-        table = read_table(filename, data)
-    except TableFileError as error:
-        return [], GridParse((), (RowError(0, str(error)),))
-    return table, parse_grid_table(table, stored_grids())
+    return table_files.check_file(filename, data, _parse, lambda code: GridParse((), (RowError(0, code),)))
+
+
+def _parse(table: list[list[str]]) -> GridParse:
+    return parse_grid_table(table, stored_grids())
 
 
 def seal_table(secret: str, table: list[list[str]]) -> str:
@@ -67,11 +71,7 @@ def seal_table(secret: str, table: list[list[str]]) -> str:
 def import_sealed(actor: str, secret: str, sealed: str) -> ImportSummary | None:
     """Import a table sealed by the preview, checked again against the grids as they are now;
     None when it is not one, is stale, or no longer passes."""
-    table = table_files.unseal_table(secret, SALT, sealed)
-    if table is None:
-        return None
-    parsed = parse_grid_table(table, stored_grids())
-    return import_grids(actor, parsed) if parsed.is_valid else None
+    return table_files.import_sealed(secret, SALT, sealed, _parse, lambda parsed: import_grids(actor, parsed))
 
 
 def _changes(parsed: GridParse):

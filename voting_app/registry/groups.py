@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from voting_app import audit
+from voting_app import audit, table_files
 from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
 from voting_app.registry.group_rules import (
@@ -23,7 +23,9 @@ from voting_app.registry.group_rules import (
     NOTE_MAX,
     REGIONAL,
     MembershipRow,
+    TableProblem,
     clean_name,
+    read_membership_table,
     read_pasted_numbers,
 )
 from voting_app.registry.models import DeputyGroup, GroupMembership, Term, TermDeputy
@@ -269,6 +271,50 @@ class MembershipPreview:
     @property
     def is_valid(self) -> bool:
         return not self.problems
+
+
+@dataclass(frozen=True)
+class MembershipFile:
+    """A membership table checked against the term: what is wrong with the table itself (a file
+    that does not read, a column missing, a cell empty), or else what importing it would do."""
+
+    rows: list[MembershipRow]
+    problems: list[TableProblem]
+    preview: MembershipPreview | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        return self.preview is not None and self.preview.is_valid
+
+
+def check_membership_file(term: Term, filename: str, data: bytes) -> tuple[list[list[str]], MembershipFile]:
+    """The file's table (kept, sealed, for the import after the preview) and what it reads as."""
+    return table_files.check_file(
+        filename, data, lambda table: check_membership_table(term, table), lambda code: MembershipFile([], [TableProblem(0, code)])
+    )
+
+
+def check_membership_table(term: Term, table: list[list[str]]) -> MembershipFile:
+    rows, problems = read_membership_table(table)
+    return MembershipFile(rows, problems, None if problems else preview_memberships(term, rows))
+
+
+def _salt(term: Term) -> str:
+    return f"group-import:{term.id}"
+
+
+def seal_table(secret: str, term: Term, table: list[list[str]]) -> str:
+    """The checked table sealed for the preview's Import button, good for this term's page only."""
+    return table_files.seal_table(secret, _salt(term), table)
+
+
+def import_sealed(actor: str, term: Term, secret: str, sealed: str) -> MembershipPreview | None:
+    """Import the table a preview sealed, checked again against the term's registry and groups;
+    None when the seal is not valid for this term or the file no longer passes: nothing is stored."""
+    return table_files.import_sealed(
+        secret, _salt(term), sealed, lambda table: check_membership_table(term, table),
+        lambda checked: import_memberships(actor, term, checked.rows),
+    )
 
 
 def preview_memberships(term: Term, rows: list[MembershipRow]) -> MembershipPreview:

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from voting_app import audit, table_files
 from voting_app.db import db, utcnow
+from voting_app.registry.grid_service import grid_codes
 from voting_app.registry.households import HouseholdParse, RowError, address_key, parse_household_table
 from voting_app.registry.models import Grid, Household
-from voting_app.table_files import TableFileError, read_table
 
 SALT = "household-import"
 
@@ -22,11 +22,11 @@ class ImportSummary:
 
 
 def check_household_file(filename: str, data: bytes) -> tuple[list[list[str]], HouseholdParse]:
-    try:
-        table = read_table(filename, data)
-    except TableFileError as error:
-        return [], HouseholdParse((), (RowError(0, str(error)),))
-    return table, parse_household_table(table, db.session.scalars(select(Grid.code)))
+    return table_files.check_file(filename, data, _parse, lambda code: HouseholdParse((), (RowError(0, code),)))
+
+
+def _parse(table: list[list[str]]) -> HouseholdParse:
+    return parse_household_table(table, grid_codes())
 
 
 def seal_table(secret: str, table: list[list[str]]) -> str:
@@ -56,13 +56,7 @@ def preview_import(parsed: HouseholdParse) -> ImportSummary:
 def import_sealed(actor: str, secret: str, sealed: str) -> ImportSummary | None:
     """Import the table a preview sealed; None when the seal is not valid or the file no longer
     checks (a grid removed since): nothing is stored then."""
-    table = table_files.unseal_table(secret, SALT, sealed)
-    if table is None:
-        return None
-    parsed = parse_household_table(table, db.session.scalars(select(Grid.code)))
-    if not parsed.is_valid:
-        return None
-    return import_households(actor, parsed)
+    return table_files.import_sealed(secret, SALT, sealed, _parse, lambda parsed: import_households(actor, parsed))
 
 
 def import_households(actor: str, parsed: HouseholdParse) -> ImportSummary:

@@ -35,13 +35,15 @@ COLUMN_ALIASES = {
         "联系电话", "手机", "手机号", "手机号码", "电话", "电话号码", "移动电话", "联系方式",
         "phone", "mobile", "contact", "telephone",
     ),
+    # Optional: the code of the grid the deputy is linked to (网格联系代表), as in the grid list.
+    "grid": ("网格", "网格编码", "网格编号", "网格代码", "所属网格", "所在网格", "联系网格", "grid", "grid code"),
 }
 # Columns rosters often carry that this roster does not keep: recognised, listed as ignored.
 NOT_KEPT = (
     "序号", "性别", "民族", "出生年月", "出生日期", "年龄", "党派", "政治面貌", "学历", "身份证号", "身份证号码", "备注",
 )
 REQUIRED_COLUMNS = ("number", "name")
-MAX_LENGTHS = {"number": 32, "name": 64, "delegation": 100, "unit": 200, "level": 20, "contact": 100}
+MAX_LENGTHS = {"number": 32, "name": 64, "delegation": 100, "unit": 200, "level": 20, "contact": 100, "grid": 32}
 # A row whose first filled cell starts so is a footer or a note under the table, not a deputy.
 NOTE_STARTS = (
     "制表", "审核", "审批", "复核", "填表", "填报", "合计", "总计", "共计", "小计", "备注", "说明", "签字", "签名",
@@ -57,15 +59,17 @@ class RosterRow:
     name: str
     delegation: str
     unit: str
-    # A level code of terms.DEPUTY_LEVELS, "" when the file gives none; contact "" likewise.
+    # A level code of terms.DEPUTY_LEVELS, "" when the file gives none; contact and grid (a
+    # grid's code) "" likewise.
     level: str = ""
     contact: str = ""
+    grid: str = ""
 
 
 @dataclass(frozen=True)
 class RowError:
     """`code` is one of: missing_column, empty_file, missing_value, too_long, duplicate_number,
-    unknown_level."""
+    unknown_level, unknown_grid."""
 
     line: int
     code: str
@@ -189,9 +193,11 @@ def _is_note(cells: list[str], positions: dict[str, int]) -> bool:
     return not (position == positions["number"] and PLAUSIBLE_NUMBER.fullmatch(unicodedata.normalize("NFKC", text)))
 
 
-def parse_roster(table: Iterable[Sequence[object]]) -> RosterParse:
+def parse_roster(table: Iterable[Sequence[object]], grid_codes: Iterable[str] = ()) -> RosterParse:
     """Check a table; its header is found among the first few non-empty rows (offices often
-    put a title row above it). Lines are 1-based."""
+    put a title row above it). Lines are 1-based. A grid cell must hold one of `grid_codes`
+    (the grids stored), as typed."""
+    known_grids = set(grid_codes)
     lines = [(index, [cell_text(value) for value in row]) for index, row in enumerate(table, start=1)]
     lines = [(index, row) for index, row in lines if any(row)]
     if not lines:
@@ -222,6 +228,9 @@ def parse_roster(table: Iterable[Sequence[object]]) -> RosterParse:
         level = read_level(values.get("level", ""), search_text) if values.get("level") else ""
         if level is None:
             row_errors.append(RowError(line, "unknown_level", "level", values["level"]))
+        grid = values.get("grid", "")
+        if grid and grid not in known_grids and len(grid) <= MAX_LENGTHS["grid"]:
+            row_errors.append(RowError(line, "unknown_grid", "grid", grid))
         number = values.get("number", "")
         if number and number in first_line_of:
             row_errors.append(RowError(line, "duplicate_number", "number", number))
@@ -233,7 +242,7 @@ def parse_roster(table: Iterable[Sequence[object]]) -> RosterParse:
         rows.append(
             RosterRow(
                 line, number, values["name"], values.get("delegation", ""), values.get("unit", ""),
-                level, values.get("contact", ""),
+                level, values.get("contact", ""), grid,
             )
         )
     if not rows and not errors:

@@ -36,11 +36,23 @@ class ImportSummary:
 
 
 @dataclass(frozen=True)
+class GridChange:
+    """A deputy of the file whose grid the import sets: `before` None when they have none yet."""
+
+    line: int
+    number: str
+    name: str
+    before: Grid | None
+    after: Grid
+
+
+@dataclass(frozen=True)
 class ImportPreview:
     """What importing a checked file would do, shown before anything is stored."""
 
     summary: ImportSummary
     clashes: tuple[NumberClash, ...]
+    grid_changes: tuple[GridChange, ...] = ()
 
 
 class OfficeChangeError(DomainError):
@@ -114,15 +126,19 @@ def term_for_session_name(actor: str, session_name: str) -> tuple[Term, int | No
 
 
 def _registry_changes(term: Term, parsed: RosterParse) -> Iterator[tuple[RosterRow, TermDeputy | None, dict]]:
-    """For each row: the term's deputy it updates (None: a new one) and the values that differ.
-    Columns the file does not have leave the registry's values as they are, and so do empty
-    level and contact cells (a list without phone numbers does not wipe the ones on record)."""
+    """For each row: the term's deputy it updates (None: a new one) and the values that differ
+    ("grid": the Grid to link to). Columns the file does not have leave the registry's values as
+    they are, and so do empty level, contact and grid cells (a list without phone numbers does
+    not wipe the ones on record)."""
     existing = {deputy.number: deputy for deputy in term.deputies}
+    grids = {grid.code: grid for grid in db.session.scalars(select(Grid))} if any(row.grid for row in parsed.rows) else {}
     for row in parsed.rows:
         deputy = existing.get(row.number)
         wanted = {"name": row.name}
         wanted.update({key: getattr(row, key) for key in ("delegation", "unit") if key in parsed.columns})
         wanted.update({key: getattr(row, key) for key in ("level", "contact") if getattr(row, key)})
+        if row.grid:
+            wanted["grid"] = grids[row.grid]
         differ = wanted if deputy is None else {k: v for k, v in wanted.items() if getattr(deputy, k) != v}
         yield row, deputy, differ
 
@@ -131,41 +147,52 @@ def preview_term_import(term: Term, parsed: RosterParse) -> ImportPreview:
     """How many deputies a checked file adds to the term, updates and leaves, and who it would
     add a second time under another number. Reads only."""
     added = updated = unchanged = 0
-    for _, deputy, differ in _registry_changes(term, parsed):
+    grid_changes = []
+    for row, deputy, differ in _registry_changes(term, parsed):
         if deputy is None:
             added += 1
         elif differ:
             updated += 1
         else:
             unchanged += 1
+        if "grid" in differ:
+            grid_changes.append(GridChange(row.line, row.number, row.name, deputy.grid if deputy else None, differ["grid"]))
     registry = [(deputy.number, deputy.name, deputy.delegation) for deputy in term.deputies]
-    return ImportPreview(ImportSummary(added, updated, unchanged), number_clashes(parsed.rows, registry))
+    return ImportPreview(
+        ImportSummary(added, updated, unchanged), number_clashes(parsed.rows, registry), tuple(grid_changes)
+    )
 
 
 def import_term_deputies(actor: str, term: Term, parsed: RosterParse) -> ImportSummary:
     """Add new deputies to the term and update changed ones by deputy number; the same file
-    twice changes nothing. Nobody is removed: leaving office is a recorded change."""
+    twice changes nothing. Nobody is removed: leaving office is a recorded change. A grid is
+    linked as on the deputy's page (`set_deputy_grid`), audited deputy by deputy."""
     if not parsed.is_valid:
         raise ValueError("refusing to import a roster with errors")
     added = updated = unchanged = 0
+    links: list[tuple[TermDeputy, Grid]] = []
     for row, deputy, differ in list(_registry_changes(term, parsed)):
         if deputy is None:
-            term.deputies.append(
-                TermDeputy(
-                    number=row.number, name=row.name, delegation=row.delegation, unit=row.unit,
-                    level=row.level or term.congress.level, contact=row.contact,
-                )
+            deputy = TermDeputy(
+                number=row.number, name=row.name, delegation=row.delegation, unit=row.unit,
+                level=row.level or term.congress.level, contact=row.contact,
             )
+            term.deputies.append(deputy)
             added += 1
         elif differ:
             for key, value in differ.items():
-                setattr(deputy, key, value)
+                if key != "grid":
+                    setattr(deputy, key, value)
             updated += 1
         else:
             unchanged += 1
+        if "grid" in differ:
+            links.append((deputy, differ["grid"]))
     db.session.flush()
     if added or updated:
         audit.record(actor, "registry.import", f"term:{term.id}", added=added, updated=updated)
+    for deputy, grid in links:
+        set_deputy_grid(actor, deputy, grid)
     return ImportSummary(added, updated, unchanged)
 
 

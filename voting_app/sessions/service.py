@@ -21,6 +21,7 @@ from voting_app.registry.roster import (
     parse_roster,
 )
 from voting_app.registry import service as registry
+from voting_app.registry.grid_service import grid_codes
 from voting_app.registry.models import Term, TermDeputy
 from voting_app.registry.service import ImportPreview, ImportSummary
 from voting_app.registry.terms import OTHER
@@ -28,7 +29,6 @@ from voting_app.sessions import changes
 from voting_app.sessions.checkin_code import is_valid_code
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.sessions.presence import Presence
-from voting_app.table_files import TableFileError, read_table
 
 DESK, VENUE_CODE = "desk", "venue_code"
 
@@ -185,11 +185,11 @@ def terms_newest_first() -> list[Term]:
 
 def check_table(filename: str, data: bytes) -> tuple[list[list[str]], RosterParse]:
     """The file's table (kept for the import after the preview) and what the roster reads in it."""
-    try:
-        table = read_table(filename, data)
-    except TableFileError as error:
-        return [], RosterParse((), (RowError(0, str(error)),))
-    return table, parse_roster(table)
+    return table_files.check_file(filename, data, _parse, lambda code: RosterParse((), (RowError(0, code),)))
+
+
+def _parse(table: list[list[str]]) -> RosterParse:
+    return parse_roster(table, grid_codes())
 
 
 def _salt(scope: str) -> str:
@@ -209,12 +209,9 @@ def seal_table(secret: str, scope: str, table: list[list[str]]) -> str:
 
 def import_sealed(actor: str, term: Term, scope: str, secret: str, sealed: str) -> ImportSummary | None:
     """Import a table sealed by the preview into the term; None when it is not one (altered,
-    another page's, or older than table_files.PREVIEW_SECONDS)."""
-    table = table_files.unseal_table(secret, _salt(scope), sealed)
-    if table is None:
-        return None
-    parsed = parse_roster(table)
-    return import_into_term(actor, term, parsed) if parsed.is_valid else None
+    another page's, or older than table_files.PREVIEW_SECONDS) or no longer passes (a grid it
+    names removed since)."""
+    return table_files.import_sealed(secret, _salt(scope), sealed, _parse, lambda parsed: import_into_term(actor, term, parsed))
 
 
 def preview_import(term: Term, parsed: RosterParse) -> ImportPreview:

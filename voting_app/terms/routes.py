@@ -129,7 +129,7 @@ def term_import(term_id: int):
 def registry_template(term_id: int):
     term = _term(term_id)
     level = "乡镇" if term.congress.level == CONGRESS_LEVELS[1] else "区"
-    body = f"\ufeff代表证号,姓名,代表团,工作单位,代表层级,联系电话\n001,张三,城区代表团,樊城区某街道,{level},13800000000\n"
+    body = f"\ufeff代表证号,姓名,代表团,工作单位,代表层级,联系电话,网格编码\n001,张三,城区代表团,樊城区某街道,{level},13800000000,\n"
     return Response(
         body.encode("utf-8"),
         mimetype="text/csv",
