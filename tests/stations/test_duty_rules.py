@@ -176,9 +176,15 @@ def test_removing_a_deputy_from_the_station_page_says_how_many_duties_were_dropp
 def test_leaving_office_drops_the_duties_still_to_come_on_every_path(app, world, today_is):
     with app.app_context():
         station_with_duties(world)
+        station_id = person(world).station_id
         recorded = registry.record_office_change("test", person(world), RESIGNED, date(2026, 5, 1), "辞职", date(2026, 5, 20))
         assert recorded.duties_dropped == 2 and recorded.change.kind == RESIGNED
         assert duty_days(person(world).id) == [APRIL, MAY]
+        # Out of office, out of the station's deputies; the move is on the audit log.
+        assert person(world).station_id is None
+        assert [p.id for p in db.session.get(LiaisonStation, station_id).deputies] == [person(world, 1).id]
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "station.deputy", AuditEntry.target == f"term_deputy:{person(world).id}")) == 2
         # A by-election's change drops nothing.
         late = person(world, 1)
         late.took_office_on = None

@@ -219,8 +219,8 @@ def record_office_change(
     actor: str, deputy: TermDeputy, kind: str, effective_on: date, note: str, today: date
 ) -> RecordedChange:
     """Record a change in office with its date and reason. Leaving sets the day the deputy left
-    (no longer in office from that day) and drops their coming reception duties
-    (`stations.drop_future_duties`); ELECTED (补选) sets the day they took office."""
+    (no longer in office from that day), takes them off their station and drops their coming
+    reception duties (`stations.assign_station`); ELECTED (补选) sets the day they took office."""
     note = note.strip()
     if kind not in OFFICE_CHANGE_KINDS:
         raise OfficeChangeError(_l("Choose what changed."), "kind")
@@ -239,7 +239,12 @@ def record_office_change(
         if deputy.took_office_on and effective_on < deputy.took_office_on:
             raise OfficeChangeError(_l("A deputy cannot leave office before taking it."), "effective_on")
         deputy.left_office_on, deputy.left_reason = effective_on, kind
-        dropped = stations.drop_future_duties(actor, deputy, today)
+        # A deputy out of office is no station's deputy (进站代表) any more; the reception days
+        # they served and the proposals they entered keep the station.
+        if deputy.station_id is not None:
+            dropped = stations.assign_station(actor, deputy, None, today)
+        else:
+            dropped = stations.drop_future_duties(actor, deputy, today)
     else:
         if deputy.left_office_on is not None and deputy.left_office_on <= effective_on:
             raise ConflictError(_l("%(name)s has already left office.", name=deputy.name))
