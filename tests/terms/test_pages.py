@@ -400,3 +400,28 @@ def test_the_session_roster_end_of_term_form_starts_from_the_registrys_day(app, 
     with app.app_context():
         assert db.session.get(Deputy, deputy_id).term_ended_on == date(2026, 2, 1)
         assert [change.kind for change in db.session.query(TermDeputy).filter_by(number="003").one().changes] == ["moved"]
+
+
+def test_the_grid_select_groups_some_760_grids_under_their_centres(app, client, staff):
+    """One select of every grid is long: its options sit under their grid centre (optgroup), the
+    grids indented under their unit grid, and choosing one inside a group still saves it."""
+    term_id = make_term(app, deputies=1)
+    _add_grids(app, ("C01", "米公网格中心", 1, ""), ("C01-U01", "米公一单元", 2, "C01"), ("C01-U01-G01", "米公一网格", 3, "C01-U01"),
+               ("C02", "屏襄门网格中心", 1, ""), ("C02-U01", "屏襄门一单元", 2, "C02"))
+    from voting_app.registry.models import Grid, TermDeputy
+
+    with app.app_context():
+        by_code = {grid.code: grid for grid in db.session.query(Grid)}
+        for grid in by_code.values():  # the ancestors an import records (grid_service)
+            grid.centre_id = by_code[grid.code[:3]].id if grid.level > 1 else None
+        db.session.commit()
+        person_id = db.session.query(TermDeputy.id).filter_by(number="001").scalar()
+    page = client.get(urls(app, "terms.deputy_detail", term_id=term_id, person_id=person_id)).get_data(as_text=True)
+    first = page.index('<optgroup label="米公网格中心（C01）">')
+    second = page.index('<optgroup label="屏襄门网格中心（C02）">')
+    assert first < page.index("米公一单元（C01-U01）") < page.index("\u3000米公一网格（C01-U01-G01）") < second
+    assert second < page.index("屏襄门一单元（C02-U01）")
+    with app.app_context():
+        grid_id = db.session.query(Grid.id).filter_by(code="C01-U01-G01").scalar()
+    post(client, urls(app, "terms.deputy_grid", term_id=term_id, person_id=person_id), {"grid_id": str(grid_id)})
+    assert _grids_of(app) == {"001": "C01-U01-G01"}

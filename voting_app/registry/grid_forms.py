@@ -41,7 +41,8 @@ def grid_field(label=None) -> SelectField:
 
 
 def fill_grid_choices(field) -> None:
-    field.choices = [SelectChoice("", _l("No grid")), *(SelectChoice(grid_id, label) for grid_id, label in grid_service.choices())]
+    field.choices = [SelectChoice("", _l("No grid")),
+                     *(SelectChoice(grid_id, label, optgroup=centre or None) for grid_id, label, centre in grid_service.choices())]
 
 
 def level_choices() -> list[SelectChoice]:

@@ -188,11 +188,15 @@ def at_level(level: int) -> list[Grid]:
     return list(db.session.scalars(select(Grid).where(Grid.level == level).order_by(Grid.code)))
 
 
-def choices() -> list[tuple[int, str]]:
-    """Every grid for a select, in code order, its level shown by indentation."""
-    rows = db.session.execute(select(Grid.id, Grid.code, Grid.name, Grid.level).order_by(Grid.code)).all()
+def choices() -> list[tuple[int, str, str]]:
+    """Every grid for a select: (id, label, the grid centre it lies in), in code order, so a
+    select of some 760 grids groups them under their centre (optgroup) and its unit grids read
+    as headings of the grids after them (a grid's label is indented)."""
+    rows = db.session.execute(select(Grid.id, Grid.code, Grid.name, Grid.level, Grid.centre_id).order_by(Grid.code)).all()
+    centres = {grid_id: f"{name}（{code}）" for grid_id, code, name, level, _ in rows if level == CENTRE}
     indent = "\u3000"
-    return [(grid_id, f"{indent * (level - 1)}{name}（{code}）") for grid_id, code, name, level in rows]
+    return [(grid_id, f"{indent * max(level - 2, 0)}{name}（{code}）", centres.get(centre_id or grid_id, ""))
+            for grid_id, code, name, level, centre_id in rows]
 
 
 def shapes_at(level: int) -> dict[int, tuple[dict, ...]]:
