@@ -11,6 +11,8 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.ballots.helpers import (
@@ -26,9 +28,10 @@ from tests.ballots.helpers import (
 )
 from tests.conftest import build_world, post
 from voting_app.ballots import sealing, service
-from voting_app.ballots.models import Ballot, BallotMarker, Round
+from voting_app.ballots.models import CLOSED, PAPER, Ballot, BallotMarker, Round
 from voting_app.ballots.numbering import GAP, OUT_OF_RANGE, REPEATED, TOO_MANY, NumberingError, paper_order, priority_order
 from voting_app.db import db
+from voting_app.sessions.models import CongressSession
 from voting_app.verify import main as verify_main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -315,7 +318,7 @@ def cast_all(app, world, ballots):
         assert cast_numbers(as_deputy(app, world, index), world.round_id, numbers).status_code == 302
 
 
-def recount(app, board: dict) -> dict:
+def recount(board: dict) -> dict:
     out = io.StringIO()
     stdin, sys.stdin = sys.stdin, io.StringIO(json.dumps(board))
     try:
@@ -341,7 +344,7 @@ def test_the_live_count_equals_the_recount_of_the_published_board(app):
     board = public.get(f"/ballots/rounds/{world.round_id}/board.json").get_json()
     with app.app_context():
         live = service.count_round(db.session.get(Round, world.round_id)).to_json()
-    assert recount(app, board) == live
+    assert recount(board) == live
     # a and b have 6 votes each (more than half of the roster of 9); a has 3+2+3+2+2+3 = 15
     # points, b 2+3+1+1+3+2 = 12, so a comes first.
     assert live["votes"] == {str(a): 6, str(b): 6, str(c): 3, str(d): 1, str(e): 1}
@@ -464,3 +467,61 @@ def test_keyings_that_differ_only_in_order_disagree(app):
     assert "Both entries agree" in submit(second, world.round_id).get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(select(Ballot.choices).where(Ballot.round_id == world.round_id)).all() == [[a, b]]
+
+
+@st.composite
+def keyed_rounds(draw):
+    """A paper rank round: its places and candidates, the numbers written on each ballot (any
+    number from 0 to one past the candidates, so repeats, gaps and numbers above N all occur),
+    and the figures it closed with."""
+    candidates = draw(st.integers(1, 6))
+    seats = draw(st.integers(1, candidates))
+    numbers = st.dictionaries(st.integers(0, candidates - 1), st.integers(0, candidates + 1), max_size=candidates)
+    ballots = draw(st.lists(st.one_of(numbers, st.none()), max_size=12))
+    roster = draw(st.integers(1, 20))
+    return candidates, seats, draw(st.sampled_from(["roster", "voters"])), roster, draw(st.integers(0, 14)), ballots
+
+
+def naive_paper_reading(numbers, ids, seats):
+    """The paper rule read plainly: void when a number repeats or falls outside 1..N, else the
+    candidates sorted by their numbers."""
+    if numbers is None:
+        return None
+    given = list(numbers.values())
+    if len(set(given)) != len(given) or any(not 1 <= n <= seats for n in given):
+        return None
+    return [ids[i] for i, _ in sorted(numbers.items(), key=lambda item: item[1])]
+
+
+def test_keyed_paper_ballots_count_live_exactly_as_the_recount_of_the_board(app):
+    """Property: whatever two scrutineers key alike from ranked paper ballots, the count the
+    server makes equals the verifier's recount of the published board."""
+    with app.app_context():
+        world = build_world(deputies=3, candidates=1, seats=1, with_key=False)
+        congress = db.session.get(CongressSession, world.session_id)
+        scrutineers = [world.user(uid) for uid in world.scrutineer_ids]
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(keyed_rounds())
+        def check(spec):
+            candidates, seats, base, roster, issued, ballots = spec
+            round_ = service.create_round("test", congress, "排序", "rank", seats, base, PAPER)
+            ids = [service.add_candidate("test", round_, f"候选{i}").id for i in range(candidates)]
+            round_.state = CLOSED
+            round_.roster_count, round_.present_count, round_.issued_count = roster, roster, issued
+            db.session.flush()
+            for scrutineer in scrutineers:
+                for numbers in ballots:
+                    keyed = None if numbers is None else {ids[i]: n for i, n in numbers.items()}
+                    service.add_paper_ballot(round_, scrutineer, keyed)
+                comparison = service.submit_paper_entry(round_, scrutineer)
+            assert comparison.agree
+            expected = sorted((json.dumps(naive_paper_reading(n, ids, seats)) for n in ballots))
+            kept = db.session.scalars(select(Ballot.choices).where(Ballot.round_id == round_.id))
+            assert sorted(json.dumps(choices) for choices in kept) == expected
+            live = service.count_round(round_).to_json()
+            assert recount(service.round_board(round_)) == live
+            assert live["returned"] == len(ballots)
+            db.session.rollback()
+
+        check()
