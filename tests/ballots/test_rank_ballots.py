@@ -352,12 +352,14 @@ def test_the_live_count_equals_the_recount_of_the_published_board(app):
     assert live["priority"] == [a, b] and live["elected"] == sorted([a, b]) and live["shortfall"] == 1
 
     results = public.get(f"/ballots/rounds/{world.round_id}/results").get_data(as_text=True)
-    rows = re.findall(r"<tr class=\"(?:elected)?\">\s*<td>(\d+)</td>\s*<td>(.*?)</td>\s*<td class=\"num\">(\d+)</td>\s*"
-                      r"<td class=\"num\">(\d+)</td>\s*<td class=\"num\">(\d*)</td>", results)
+    row_pattern = re.compile(r"<tr class=\"(?:elected)?\">\s*<td>(\d+)</td>\s*<td>(.*?)</td>\s*<td class=\"num\">(\d+)</td>\s*"
+                             r"<td class=\"num\">(\d+)</td>\s*<td class=\"num\">(\d*)</td>")
+    rows = row_pattern.findall(results)
     assert rows[:3] == [("1", "项目1", "6", "15", "1"), ("1", "项目2", "6", "12", "2"), ("3", "项目3", "3", "6", "")]
     assert "Votes and points per candidate; the passed candidates in priority order" in results
     board_page = public.get(f"/ballots/rounds/{world.round_id}/board").get_data(as_text=True)
-    assert "1. 项目3; 2. 项目1; 3. 项目2" in board_page
+    assert "1. 项目3; 2. 项目1; 3. 项目2" in board_page, "each ballot shows its order"
+    assert row_pattern.findall(board_page)[:2] == rows[:2], "the board shows what its ballots count to"
 
 
 def test_the_venue_screen_shows_points_and_priority(app):

@@ -895,6 +895,10 @@ def board(round_id: int):
         found=found,
         names={str(c.id): c.name for c in round_.candidates},
         digest_matches=board["digest"] == round_.board_digest,
+        # A priority ballot's points and order are not read off the list at a glance: the
+        # board shows what these ballots count to, for the reader to check against.
+        result=service.count_round(round_) if round_.method == RANK else None,
+        result_names={c.id: c.name for c in round_.candidates},
     )
 
 
