@@ -3,7 +3,7 @@ from wtforms import DateField, DecimalField, IntegerField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from voting_app.ballots.counting import BASE_ROSTER, BASE_VOTERS, CHOOSE_UP_TO, FOR_AGAINST, SATISFACTION
+from voting_app.ballots.counting import BASE_ROSTER, BASE_VOTERS, CHOOSE_UP_TO, FOR_AGAINST, RANK, SATISFACTION
 from voting_app.ballots.models import ELECTRONIC, PAPER
 from voting_app.forms import Form, record_id
 from voting_app.projects.forms import DepartmentChoice
@@ -12,6 +12,7 @@ from voting_app.projects.forms import DepartmentChoice
 METHOD_CHOICES = [
     SelectChoice(CHOOSE_UP_TO, _l("Choose up to N of the candidates")),
     SelectChoice(FOR_AGAINST, _l("For / against / abstain on each")),
+    SelectChoice(RANK, _l("Number up to N candidates by priority (1 most urgent)")),
     SelectChoice(SATISFACTION, _l("Satisfaction assessment of delivered projects")),
 ]
 BASE_CHOICES = [

@@ -2,6 +2,7 @@
 public results and ballot board."""
 
 import hashlib
+import re
 import secrets
 
 from flask import (
@@ -23,7 +24,7 @@ from itsdangerous import BadSignature, Serializer, URLSafeSerializer, base64_enc
 from sqlalchemy import select
 
 from voting_app.ballots import keys, sealing, service
-from voting_app.ballots.counting import CHOOSE_UP_TO, MARKS, RATINGS, SATISFACTION
+from voting_app.ballots.counting import CHOOSE_UP_TO, MARKS, RANK, RATINGS, SATISFACTION
 from voting_app.ballots.forms import CandidateForm, CloseForm, KeyCeremonyForm, ProjectCandidateForm, RoundForm, VoidRequestForm
 from voting_app.ballots.models import ANNOUNCED, CLOSED, CONFIRMED, DRAFT, ELECTRONIC, OPEN, PAPER, VOID, BallotKey, Candidate, Round
 from voting_app.db import db, reads_first, start_writing
@@ -622,6 +623,8 @@ def _choices_from_form(round_: Round):
             raise DomainError(_("This ballot is not valid for this round. Please fill it in again.")) from error
     if round_.method == SATISFACTION:
         return _ratings_from_form(round_)
+    if round_.method == RANK:
+        return _numbers_from_form(round_)
     marks = {}
     for candidate in round_.candidates:
         mark = request.form.get(f"mark-{candidate.id}")
@@ -649,6 +652,25 @@ def _ratings_from_form(round_: Round) -> dict[int, str]:
         if rating:
             ratings[candidate.id] = rating
     return ratings
+
+
+_NUMBER = re.compile(r"[0-9]{1,4}")
+
+
+def _numbers_from_form(round_: Round) -> dict[int, int]:
+    """A ranked ballot as numbered: {candidate id: number}; a candidate left empty is not
+    numbered. Whether the numbers give a valid order is the service's to say."""
+    known = {f"rank-{candidate.id}" for candidate in round_.candidates}
+    if any(key.startswith("rank-") and key not in known for key in request.form):
+        raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
+    numbers = {}
+    for candidate in round_.candidates:
+        values = request.form.getlist(f"rank-{candidate.id}")
+        if len(values) > 1 or (values and values[0] and not _NUMBER.fullmatch(values[0])):
+            raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
+        if values and values[0]:
+            numbers[candidate.id] = int(values[0])
+    return numbers
 
 
 def _deputy_round(round_id: int) -> Round:
@@ -792,12 +814,14 @@ def _round_page_size(round_: Round) -> int:
             _("You chose %(chosen)s projects; choose at most %(seats)s.", chosen=many, seats=round_.seats),
             _("Choose for, against or abstain for every project: %(count)s not chosen yet.", count=many),
             _("This ballot page was opened before the round was restarted. Please open the ballot again."),
+            *([str(m) for m in service.numbering_messages(round_.seats, many, many)] if round_.method == RANK else []),
             key=lambda text: len(text.encode()),
         )
+        confirmed = [c.id for c in round_.candidates] if round_.method == RANK else fullest
         pages = (
             render_template("ballots/ballot_form.html", round=round_, ticket=ticket, selected=fullest, error=longest_error),
             render_template("ballots/ballot_form.html", round=round_, ticket=ticket, selected=None, error=longest_error),
-            render_template("ballots/ballot_confirm.html", round=round_, ticket=ticket, choices=fullest, button=ButtonForm()),
+            render_template("ballots/ballot_confirm.html", round=round_, ticket=ticket, choices=confirmed, button=ButtonForm()),
         )
         largest = max(_size_for_any_name(page) for page in pages)
         _page_sizes[key] = -(-(largest + PAGE_SIZE_SLACK) // PAGE_SIZE_STEP) * PAGE_SIZE_STEP
@@ -817,10 +841,13 @@ def _size_for_any_name(page: str) -> int:
 
 
 def _fullest_choices(round_: Round):
-    """Every candidate chosen, or marked with the mark whose words are longest here."""
+    """Every candidate chosen, or marked with the mark whose words are longest here; on a
+    ranked ballot every candidate numbered N, each flagged as a repeated number."""
     ids = [c.id for c in round_.candidates]
     if round_.method == CHOOSE_UP_TO:
         return ids
+    if round_.method == RANK:
+        return dict.fromkeys(ids, round_.seats)
     labels = rating_labels() if round_.method == SATISFACTION else mark_labels()
     longest = max(labels, key=lambda value: len(str(labels[value]).encode()))
     return {cid: longest for cid in ids}
@@ -868,6 +895,10 @@ def board(round_id: int):
         found=found,
         names={str(c.id): c.name for c in round_.candidates},
         digest_matches=board["digest"] == round_.board_digest,
+        # A priority ballot's points and order are not read off the list at a glance: the
+        # board shows what these ballots count to, for the reader to check against.
+        result=service.count_round(round_) if round_.method == RANK else None,
+        result_names={c.id: c.name for c in round_.candidates},
     )
 
 

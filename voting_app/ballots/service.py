@@ -9,6 +9,7 @@ import json
 import re
 import secrets
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,12 +22,13 @@ from voting_app import audit
 from voting_app.codes import normalise_code
 from voting_app.auth.models import User
 from voting_app.ballots import board as board_format
-from voting_app.ballots import keys, sealing
+from voting_app.ballots import keys, numbering, sealing
 from voting_app.ballots.counting import (
     CHOOSE_UP_TO,
     FOR_AGAINST,
     MARK_ABSTAIN,
     MARKS,
+    RANK,
     RATINGS,
     SATISFACTION,
     CountResult,
@@ -209,7 +211,7 @@ def open_round(actor: str, round_: Round) -> None:
     _require_state(round_, DRAFT)
     if not round_.candidates:
         raise DomainError(_l("Add the candidates before opening the round."))
-    if round_.method == CHOOSE_UP_TO and round_.seats > len(round_.candidates):
+    if round_.method in (CHOOSE_UP_TO, RANK) and round_.seats > len(round_.candidates):
         raise DomainError(_l("There are more seats than candidates."))
     if round_.method == SATISFACTION:
         round_.seats = len(round_.candidates)  # every project is rated; no seats are filled
@@ -378,8 +380,10 @@ def _box_at_close(round_id: int) -> str | None:
 
 
 def seal_block(round_: Round) -> int:
-    """The one padded size of this round's sealed ballots, fixed by its candidates."""
-    marks = {CHOOSE_UP_TO: (), SATISFACTION: RATINGS}.get(round_.method, MARKS)
+    """The one padded size of this round's sealed ballots, fixed by its candidates: list
+    ballots (choose up to N, rank) are padded for the list of every candidate, mark ballots
+    for every candidate with the longest mark."""
+    marks = {CHOOSE_UP_TO: (), RANK: (), SATISFACTION: RATINGS}.get(round_.method, MARKS)
     return sealing.ballot_block(round_.id, tuple(c.id for c in round_.candidates), marks, RECEIPT_LENGTH)
 
 
@@ -653,7 +657,11 @@ def check_choices(round_: Round, choices: object):
 
     A deputy's for/against ballot must mark every candidate: the counting rules do not say
     what an unmarked item means, so the ballot asks again rather than guess (no mark is
-    chosen for the deputy either)."""
+    chosen for the deputy either). A ranked ballot comes as the numbers the deputy gave
+    ({candidate id: number}) or as the list in priority order; numbers with any problem are
+    refused with what to correct, never read as a void ballot."""
+    if round_.method == RANK and isinstance(choices, Mapping):
+        choices = _priority_order(round_, choices)
     try:
         canonical = normalise_choices(_ballot_rules(round_), choices)
     except ValueError as error:
@@ -669,6 +677,34 @@ def check_choices(round_: Round, choices: object):
                 _l("Choose for, against or abstain for every project: %(count)s not chosen yet.", count=unmarked)
             )
     return canonical
+
+
+def _priority_order(round_: Round, numbers: Mapping[int, int]) -> list[int]:
+    """The deputy's numbers in priority order, or a DomainError naming what to correct."""
+    try:
+        return numbering.priority_order(numbers, round_.seats)
+    except numbering.NumberingError as error:
+        raise DomainError(_numbering_message(error.reason, round_.seats, **error.details)) from error
+
+
+def _numbering_message(reason: str, seats: int, count: int = 0, number: int = 0):
+    """What a deputy is told about numbers that give no valid order (`numbering`)."""
+    return {
+        numbering.TOO_MANY: lambda: _l("You numbered %(count)s projects; number at most %(seats)s.", count=count, seats=seats),
+        numbering.OUT_OF_RANGE: lambda: _l("Use only the numbers 1 to %(seats)s.", seats=seats),
+        numbering.REPEATED: lambda: _l(
+            "You gave the number %(number)s to more than one project: each number goes to one project only.", number=number
+        ),
+        numbering.GAP: lambda: _l(
+            "The number %(number)s is missing: number the projects 1, 2, 3 and so on, without skipping.", number=number
+        ),
+    }[reason]()
+
+
+def numbering_messages(seats: int, count: int, number: int) -> list:
+    """Every message a ranked ballot can be refused with, for the ballot page's padded size."""
+    reasons = (numbering.TOO_MANY, numbering.OUT_OF_RANGE, numbering.REPEATED, numbering.GAP)
+    return [_numbering_message(reason, seats, count=count, number=number) for reason in reasons]
 
 
 def _stored_form(choices):
@@ -865,7 +901,10 @@ def _editable_paper_entry(round_: Round, scrutineer: User) -> PaperEntry:
 
 
 def add_paper_ballot(round_: Round, scrutineer: User, choices: object, copies: int = 1) -> PaperEntry:
-    """Key a paper ballot as read; a ballot that breaks the rules is kept and counts as void."""
+    """Key a paper ballot as read; a ballot that breaks the rules is kept and counts as void.
+
+    A ranked paper ballot is keyed as its numbers ({candidate id: number}) and kept as the
+    order they give, or as void (None) when they give none (`numbering.paper_order`)."""
     if copies < 1 or copies > 10000:
         raise DomainError(_l("The number of identical ballots must be between 1 and 10000."))
     entry = _editable_paper_entry(round_, scrutineer)
@@ -873,6 +912,8 @@ def add_paper_ballot(round_: Round, scrutineer: User, choices: object, copies: i
         # On paper an item left unmarked abstains (the counting rule), so it is keyed as the
         # abstention it is: two scrutineers reading the same ballot key the same thing.
         choices = {candidate.id: MARK_ABSTAIN for candidate in round_.candidates} | choices
+    if round_.method == RANK and isinstance(choices, Mapping):
+        choices = numbering.paper_order(choices, round_.seats)
     entry.ballots = [*entry.ballots, *([_stored_form(choices)] * copies)]
     db.session.flush()
     return entry
@@ -887,8 +928,10 @@ def remove_paper_ballot(round_: Round, scrutineer: User, index: int) -> PaperEnt
     return entry
 
 
-def _ballot_key(choices: object) -> str:
-    if isinstance(choices, list):
+def _ballot_key(choices: object, is_ordered: bool) -> str:
+    """What two keyings of one paper ballot must share: the order of a ranked list is part
+    of the ballot, the order of a choose-up-to list is not."""
+    if isinstance(choices, list) and not is_ordered:
         return json.dumps(sorted(choices, key=str))
     return json.dumps(choices, sort_keys=True)
 
@@ -905,8 +948,9 @@ def compare_paper_entries(round_: Round) -> PaperComparison:
     submitted = [e for e in paper_entries(round_) if e.submitted_at is not None]
     if len(submitted) < 2:
         return PaperComparison(len(submitted), False)
-    first = Counter(_ballot_key(b) for b in submitted[0].ballots)
-    second = Counter(_ballot_key(b) for b in submitted[1].ballots)
+    is_ordered = round_.method == RANK
+    first = Counter(_ballot_key(b, is_ordered) for b in submitted[0].ballots)
+    second = Counter(_ballot_key(b, is_ordered) for b in submitted[1].ballots)
     return PaperComparison(
         2, first == second, sum((first - second).values()), sum((second - first).values())
     )
