@@ -99,7 +99,7 @@ def test_assignments_go_with_the_deputy_and_the_audit_names_them(app, term_world
         from voting_app.proposals import service as proposals
 
         station = proposals.add_station("test", STATION)
-        stations.assign_station("test", person, station)
+        stations.assign_station("test", person, station, beijing_today())
         ahead, cancelled = reception_months_away(2), reception_months_away(-2)
         stations.set_duty("test", station, ahead, [person.id])
         stations.set_duty("test", station, cancelled, [person.id])
@@ -174,7 +174,7 @@ def reception_served(world, person):
     from voting_app.proposals import service as proposals
 
     station = proposals.add_station("test", STATION)
-    stations.assign_station("test", person, station)
+    stations.assign_station("test", person, station, beijing_today())
     served = reception_months_away(-1)
     stations.set_duty("test", station, served, [person.id])
     return f"their reception duty at {STATION} on {served.isoformat()}"
