@@ -6,15 +6,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from voting_app.ballots.counting import BASE_ROSTER, BASE_VOTERS, CHOOSE_UP_TO, FOR_AGAINST, RANK, SATISFACTION
 from voting_app.ballots.models import ELECTRONIC, PAPER
 from voting_app.forms import Form, record_id
+from voting_app.labels import method_labels
 from voting_app.projects.forms import DepartmentChoice
 
 
-METHOD_CHOICES = [
-    SelectChoice(CHOOSE_UP_TO, _l("Choose up to N of the candidates")),
-    SelectChoice(FOR_AGAINST, _l("For / against / abstain on each")),
-    SelectChoice(RANK, _l("Number up to N candidates by priority (1 most urgent)")),
-    SelectChoice(SATISFACTION, _l("Satisfaction assessment of delivered projects")),
-]
+# In the order the round form offers them; a congress's 票决办法 may allow fewer.
+FORM_METHODS = (CHOOSE_UP_TO, FOR_AGAINST, RANK, SATISFACTION)
+METHOD_CHOICES = [SelectChoice(method, method_labels()[method]) for method in FORM_METHODS]
 BASE_CHOICES = [
     SelectChoice(BASE_ROSTER, _l("The whole roster (usual rule)")),
     SelectChoice(BASE_VOTERS, _l("The ballots returned")),
