@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from voting_app.ballots.counting import (
     CHOOSE_UP_TO,
     FOR_AGAINST,
+    RANK,
     SATISFACTION,
     MARK_ABSTAIN,
     MARK_AGAINST,
@@ -13,7 +14,6 @@ from voting_app.ballots.counting import (
     RATE_MOSTLY,
     RATE_SATISFIED,
 )
-from voting_app.ballots.profile_rules import RANK
 from surveys.rates import SMALL_SAMPLE
 from voting_app.registry.grids import CENTRE, GRID, UNIT
 

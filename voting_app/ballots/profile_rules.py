@@ -31,20 +31,19 @@ from dataclasses import dataclass, field, replace
 
 from voting_app.ballots.counting import (
     BASE_ROSTER,
-    BASE_VOTERS,
     CHOOSE_UP_TO,
     DEFAULT_SATISFACTION_BAR,
-    FOR_AGAINST,
+    GRADING_BAR,
+    GRADING_TIERS,
+    GRADINGS,
+    METHODS,
+    RANK,
     SATISFACTION,
     THRESHOLD_BASES,
     is_int,
 )
 
 FORMAT = "rule-profile/1"
-
-# Priority ballots (numbering the candidates by 轻重缓急); counted by ballots/counting.py.
-RANK = "rank"
-METHODS = (CHOOSE_UP_TO, FOR_AGAINST, SATISFACTION, RANK)
 # Methods that elect candidates to places, where the 差额 between them applies.
 MARGIN_METHODS = (CHOOSE_UP_TO, RANK)
 
@@ -54,8 +53,6 @@ TIE_RUNOFF, TIE_NONE = "runoff", "none"
 TIE_RULES = (TIE_RUNOFF, TIE_NONE)
 SHORTFALL_FURTHER, SHORTFALL_NONE = "further_round", "none"
 SHORTFALL_RULES = (SHORTFALL_FURTHER, SHORTFALL_NONE)
-GRADING_BAR, GRADING_TIERS = "bar", "tiers"
-GRADINGS = (GRADING_BAR, GRADING_TIERS)
 
 MAX_DENOMINATOR = 100
 MAX_EXTRA_CANDIDATES = 100
@@ -208,18 +205,21 @@ def check_quorum(roster: int, present: int, profile: RuleProfile) -> QuorumCheck
 # ---- validation ------------------------------------------------------------------------
 
 
-def _share_problems(name: str, share: Share) -> list[Problem]:
-    problems = []
-    if share.rule not in SHARE_RULES:
-        problems.append((f"{name}.rule", CHOICE))
+def _fraction_fault(share: Share) -> str | None:
     if not (
         is_int(share.numerator) and is_int(share.denominator)
         and 1 <= share.numerator <= share.denominator <= MAX_DENOMINATOR
     ):
-        problems.append((f"{name}.fraction", FRACTION))
-    elif share.rule == MORE_THAN and share.numerator == share.denominator:
-        problems.append((f"{name}.fraction", IMPOSSIBLE))  # more than the whole: nobody ever reaches it
-    return problems
+        return FRACTION
+    if share.rule == MORE_THAN and share.numerator == share.denominator:
+        return IMPOSSIBLE  # more than the whole: nobody ever reaches it
+    return None
+
+
+def _share_problems(name: str, share: Share) -> list[Problem]:
+    problems = [] if share.rule in SHARE_RULES else [(f"{name}.rule", CHOICE)]
+    fault = _fraction_fault(share)
+    return problems + ([(f"{name}.fraction", fault)] if fault is not None else [])
 
 
 def _within(value: object, low: int, high: int) -> bool:
@@ -337,9 +337,13 @@ def _read_share(problems: list[Problem], value: dict | None, path: str) -> Share
     match = _FRACTION.fullmatch(text) if text is not None else None
     if text is not None and match is None:
         problems.append((f"{path}.fraction", FRACTION))
-    if rule is None or match is None:
+    if match is None:
         return None
-    return Share(rule, int(match[1]), int(match[2]))
+    share = Share(rule, int(match[1]), int(match[2]))
+    fault = _fraction_fault(share)
+    if fault is not None:
+        problems.append((f"{path}.fraction", fault))
+    return share if rule is not None and fault is None else None
 
 
 def _read_methods(problems: list[Problem], methods: list | None) -> tuple[str, ...] | None:
@@ -393,21 +397,29 @@ def from_document(document: object) -> tuple[RuleProfile | None, list[Problem]]:
     grading = assessment.choice("grading", GRADINGS)
     bar = assessment.get("satisfaction_bar", "integer") if grading == GRADING_BAR else None
     adoption = top.get("requires_adoption", "boolean")
-    if problems:
-        return None, problems
+    # What was read is checked by the same rules as a profile built in code; what could not be
+    # read stands in as the default, and is not named twice.
+    default = DEFAULT_PROFILE
     profile = RuleProfile(
-        quorum=quorum,
-        pass_base=pass_base,
-        pass_rule=pass_rule,
-        margin=Margin(extra, percent),
-        tie=tie,
-        shortfall=shortfall,
-        methods=methods,
-        grading=grading,
-        satisfaction_bar=bar,
-        requires_adoption=adoption,
+        quorum=quorum or default.quorum,
+        pass_base=pass_base or default.pass_base,
+        pass_rule=pass_rule or default.pass_rule,
+        margin=Margin(
+            default.margin.extra_candidates if extra is None else extra,
+            default.margin.extra_percent if percent is None else percent,
+        ),
+        tie=tie or default.tie,
+        shortfall=shortfall or default.shortfall,
+        methods=methods or default.methods,
+        grading=grading or default.grading,
+        satisfaction_bar=bar if grading is not None else default.satisfaction_bar,
+        requires_adoption=default.requires_adoption if adoption is None else adoption,
     )
-    problems = validate(profile)
+    noted = {name for name, _ in problems}
+    problems += [
+        (name, code) for name, code in validate(profile)
+        if name not in noted and name.split(".")[0] not in noted
+    ]
     return (None, problems) if problems else (profile, [])
 
 

@@ -236,6 +236,12 @@ def fraction_words(share: Share) -> str:
     return share.fraction
 
 
+def method_list(methods) -> str:
+    """Ballot methods by name, listed as the reader's language lists things."""
+    labels = method_labels()
+    return ("、" if _in_chinese() else "; ").join(str(labels.get(method, method)) for method in methods)
+
+
 def describe(profile: RuleProfile) -> dict[str, str]:
     """Each setting of the profile in plain words, by the names `profile_rules.settings` uses."""
     fraction = fraction_words(profile.quorum)
@@ -266,7 +272,6 @@ def describe(profile: RuleProfile) -> dict[str, str]:
             "Three grades on the base: 满意 with more than half of it, otherwise 基本满意 with 满意 and 基本满意 together "
             "more than half, otherwise 不满意, which goes to rectification (整改)"
         )
-    labels = method_labels()
     return {
         "quorum": str(quorum),
         "pass_base": str(
@@ -284,7 +289,7 @@ def describe(profile: RuleProfile) -> dict[str, str]:
             if profile.shortfall == rules.SHORTFALL_FURTHER
             else _l("No further round: the places stay unfilled")
         ),
-        "methods": ("、" if _in_chinese() else "; ").join(str(labels[method]) for method in profile.methods),
+        "methods": method_list(profile.methods),
         "assessment": str(assessment),
         "requires_adoption": str(
             _l("The 票决办法 must be adopted before a round opens")

@@ -61,7 +61,6 @@ from voting_app.ballots.models import (
 from voting_app.ballots.profile_rules import MARGIN_METHODS, MarginCheck, QuorumCheck, RuleProfile, check_margin, check_quorum
 from voting_app.db import db, scrub_after_commit, utcnow
 from voting_app.errors import ConflictError, DomainError
-from voting_app.labels import method_labels
 from voting_app.permissions import PRESIDING, SCRUTINEER
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.registry.roster import number_sort_key
@@ -183,12 +182,11 @@ def _new_round(
 
 def _require_allowed(profile: RuleProfile, method: str) -> None:
     if not profile.allows(method):
-        labels = method_labels()
         raise DomainError(
             _l(
                 "The 票决办法 does not allow this ballot method (%(method)s). Allowed: %(allowed)s.",
-                method=labels.get(method, method),
-                allowed="; ".join(str(labels[allowed]) for allowed in profile.methods),
+                method=profiles.method_list([method]),
+                allowed=profiles.method_list(profile.methods),
             )
         )
 
