@@ -99,7 +99,6 @@ class Share:
 
 
 MORE_THAN_HALF = Share(MORE_THAN, 1, 2)
-AT_LEAST_TWO_THIRDS = Share(AT_LEAST, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -122,17 +121,18 @@ class Margin:
 class RuleProfile:
     """A congress's 票决办法. Each default says where it comes from:
 
-    - quorum: more than half of the roster present (the provincial rules on 票决制 and the
-      NPC's own rule for its sessions: a vote needs more than half of all deputies);
-    - pass_base and pass_rule: more than half of the whole roster (全体代表), the usual rule of
-      the provincial rules; a congress may count on the ballots returned, or ask two thirds;
-    - margin: see `Margin` (most 实施办法 use 差额 of at least 20%);
-    - tie: a further vote among exactly the tied (再次投票), as the provincial rules and
-      Fancheng's 办法 settle a tie for the last place;
-    - shortfall: a further round (另行票决) from the remaining candidates, or none;
+    - quorum: more than half of the roster present before a ballot opens, as the Fancheng
+      report describes and this product applied before profiles existed;
+    - pass_base and pass_rule: more than half of the whole roster (全体代表的过半数), the usual
+      rule of the local 实施办法 and the NPC's own rule for passing its bills; a congress may
+      count on the ballots returned instead, or ask at least two thirds;
+    - margin: see `Margin` (most 实施办法 ask 差额 of at least 20%);
+    - tie: a new vote among exactly the tied candidates (再次投票), as in the Fancheng report;
+    - shortfall: a further round (另行票决) from the remaining candidates, as in the Fancheng
+      report, or none;
     - methods: every method this product counts;
-    - grading: the satisfaction bar (60% is common practice, no published rule fixes it), or
-      Zhenhai's tiers (满意 / 基本满意 / 不满意 against the pass base, no bar);
+    - grading: a bar of 60%, common practice though no published rule fixes it (the Zhenhai
+      notice has none), or Zhenhai's three grades against the pass base, with no bar;
     - requires_adoption: the provincial rules (Shaanxi) have the 票决办法 adopted before the vote.
     """
 
