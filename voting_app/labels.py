@@ -3,6 +3,10 @@
 from flask_babel import lazy_gettext as _l
 
 from voting_app.ballots.counting import (
+    CHOOSE_UP_TO,
+    FOR_AGAINST,
+    RANK,
+    SATISFACTION,
     MARK_ABSTAIN,
     MARK_AGAINST,
     MARK_FOR,
@@ -16,6 +20,16 @@ from voting_app.registry.grids import CENTRE, GRID, UNIT
 
 def rating_labels() -> dict:
     return {RATE_SATISFIED: _l("Satisfied"), RATE_MOSTLY: _l("Mostly satisfied"), RATE_DISSATISFIED: _l("Dissatisfied")}
+
+
+def method_labels() -> dict:
+    """The ballot methods, as the round form offers them and the 票决办法 lists them."""
+    return {
+        CHOOSE_UP_TO: _l("Choose up to N of the candidates"),
+        FOR_AGAINST: _l("For / against / abstain on each"),
+        SATISFACTION: _l("Satisfaction assessment of delivered projects"),
+        RANK: _l("Number up to N candidates by priority (1 most urgent)"),
+    }
 
 
 def mark_labels() -> dict:

@@ -81,6 +81,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "account.own": frozenset(ACCOUNT_ROLES),
     # Congresses, terms and the standing registry (contacts included): the committee's staff.
     "registry.manage": frozenset({STAFF}),
+    # A congress's 票决办法 (rule profile): edited, exported and imported by the committee's staff.
+    "rules.manage": frozenset({STAFF}),
 }
 
 ENDPOINTS: dict[str, str] = {
@@ -286,6 +288,10 @@ ENDPOINTS: dict[str, str] = {
     "terms.office_change": "registry.manage",
     "terms.deputy_grid": "registry.manage",
     "terms.deputy_elected": "registry.manage",
+    "terms.rule_profile": "rules.manage",
+    "terms.rule_profile_edit": "rules.manage",
+    "terms.rule_profile_export": "rules.manage",
+    "terms.rule_profile_import": "rules.manage",
 }
 
 

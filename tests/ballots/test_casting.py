@@ -177,7 +177,7 @@ def test_no_running_totals_while_open_but_staff_see_who_has_not_voted(app, world
     page = staff.get(f"/ballots/rounds/{world.round_id}").get_data(as_text=True)
     assert 'class="results"' not in page and "Votes per candidate" not in page
     status = staff.get(f"/ballots/rounds/{world.round_id}/status.json").get_json()
-    assert status == {"state": "open", "returned": 1, "roster": 9, "present": 9}
+    assert status == {"state": "open", "returned": 1, "roster": 9, "present": 9, "quorum": 5, "has_quorum": True}
     turnout = staff.get(f"/ballots/rounds/{world.round_id}/turnout").get_data(as_text=True)
     assert "代表1<" not in turnout and "代表2<" in turnout
     assert as_role(app, world, "staff").get(f"/ballots/rounds/{world.round_id}/results").status_code == 404

@@ -132,7 +132,7 @@ def test_an_accepted_proposal_goes_to_the_reserve_only_once_the_vote_did_not_ele
         proposal = db.session.get(Proposal, proposal_id)
         assert proposal.status == "reserved" and proposal.candidate_id is None
         # Next year's vote in preparation takes it like any received proposal.
-        next_round = ballots.create_round("test", db.session.get(Round, world.round_id).session, "明年票决", "approval", 2, "roster", "electronic")
+        next_round = ballots.create_round("test", db.session.get(Round, world.round_id).session, "明年票决", "choose_up_to", 2, "roster", "electronic")
         db.session.commit()
         next_round_id = next_round.id
     assert post(staff, f"/proposals/{proposal_id}/accept", {"round_id": next_round_id, "new_department": "区住建局"}).status_code == 302

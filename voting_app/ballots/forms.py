@@ -5,16 +5,15 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from voting_app.ballots.counting import BASE_ROSTER, BASE_VOTERS, CHOOSE_UP_TO, FOR_AGAINST, RANK, SATISFACTION
 from voting_app.ballots.models import ELECTRONIC, PAPER
+from voting_app.ballots.profile_rules import RuleProfile
 from voting_app.forms import Form, record_id
+from voting_app.labels import method_labels
 from voting_app.projects.forms import DepartmentChoice
 
 
-METHOD_CHOICES = [
-    SelectChoice(CHOOSE_UP_TO, _l("Choose up to N of the candidates")),
-    SelectChoice(FOR_AGAINST, _l("For / against / abstain on each")),
-    SelectChoice(RANK, _l("Number up to N candidates by priority (1 most urgent)")),
-    SelectChoice(SATISFACTION, _l("Satisfaction assessment of delivered projects")),
-]
+# In the order the round form offers them; a congress's 票决办法 may allow fewer.
+FORM_METHODS = (CHOOSE_UP_TO, FOR_AGAINST, RANK, SATISFACTION)
+METHOD_CHOICES = [SelectChoice(method, method_labels()[method]) for method in FORM_METHODS]
 BASE_CHOICES = [
     SelectChoice(BASE_ROSTER, _l("The whole roster (usual rule)")),
     SelectChoice(BASE_VOTERS, _l("The ballots returned")),
@@ -34,6 +33,14 @@ class RoundForm(Form):
     satisfaction_bar = IntegerField(
         _l("Satisfaction bar (%), for assessments"), default=60, validators=[DataRequired(), NumberRange(min=1, max=100)]
     )
+
+    def follow_rules(self, rules: RuleProfile, is_new: bool) -> None:
+        """Offer only the methods the 票决办法 allows; a new round starts from its pass base and bar."""
+        self.method.choices = [choice for choice in METHOD_CHOICES if rules.allows(choice.value)]
+        if is_new:
+            self.threshold_base.data = rules.pass_base
+            if rules.satisfaction_bar is not None:
+                self.satisfaction_bar.data = rules.satisfaction_bar
 
 
 class CandidateForm(DepartmentChoice, Form):

@@ -15,8 +15,12 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from voting_app.ballots import profile_rules
+from voting_app.ballots.counting import BASE_ROSTER, DEFAULT_SATISFACTION_BAR
+from voting_app.ballots.profile_rules import RuleProfile
 from voting_app.db import db, utcnow
 from voting_app.permissions import DEPUTY
+from voting_app.registry.models import Congress
 from voting_app.sessions.models import CongressSession, Deputy
 
 DRAFT, OPEN, CLOSED, CONFIRMED, ANNOUNCED = "draft", "open", "closed", "confirmed", "announced"
@@ -119,6 +123,41 @@ class BallotKey(db.Model):
         return " ".join(digest[i : i + 4] for i in range(0, 16, 4))
 
 
+class RuleProfileVersion(db.Model):
+    """One saved version of a congress's 票决办法 (profile_rules), never changed once written:
+    each edit or import adds a version, the newest is in force, and a round points at the
+    version it copied. A congress with no version votes under the defaults."""
+
+    __tablename__ = "rule_profile_versions"
+    # Two saves at the same moment would both take the next number: the key refuses the second.
+    __table_args__ = (UniqueConstraint("congress_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congresses.id"), index=True)
+    number: Mapped[int]
+    document: Mapped[str] = mapped_column(Text)  # the profile file, as exported
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    congress: Mapped[Congress] = relationship()
+
+    @property
+    def profile(self) -> RuleProfile:
+        return profile_rules.loads(self.document)
+
+
+def _rules_matching_columns(context) -> str:
+    """A round made without a copy of the rules (only tests and old code build one directly)
+    gets the defaults, with its own pass base and bar, as the migration gave the rounds before it."""
+    row = context.get_current_parameters()
+    base, bar = row.get("threshold_base"), row.get("satisfaction_bar")
+    copy = profile_rules.DEFAULT_PROFILE.for_round(
+        BASE_ROSTER if base is None else base, DEFAULT_SATISFACTION_BAR if bar is None else bar
+    )
+    return profile_rules.to_json(copy)
+
+
 class Round(db.Model):
     __tablename__ = "rounds"
 
@@ -131,6 +170,14 @@ class Round(db.Model):
     # Satisfaction assessments: the rate (percent) under which a project goes to rectification.
     satisfaction_bar: Mapped[int] = mapped_column(default=60)
     mode: Mapped[str] = mapped_column(String(10), default=ELECTRONIC)
+    # The rules (票决办法) the round was created under: its own copy of its congress's profile,
+    # with the round's pass base and bar, kept whatever later happens to the profile. Follow-up
+    # rounds copy their parent's. `rule_profile_version_id` names the version copied (None:
+    # the congress had none, so the defaults). `grading` is the copy's for a satisfaction
+    # assessment, "bar" otherwise.
+    rules_json: Mapped[str] = mapped_column(Text, default=_rules_matching_columns)
+    rule_profile_version_id: Mapped[int | None] = mapped_column(ForeignKey("rule_profile_versions.id"))
+    grading: Mapped[str] = mapped_column(String(10), default=profile_rules.GRADING_BAR, server_default=profile_rules.GRADING_BAR)
     kind: Mapped[str] = mapped_column(String(10), default=REGULAR)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     state: Mapped[str] = mapped_column(String(10), default=DRAFT)
@@ -160,6 +207,7 @@ class Round(db.Model):
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     session: Mapped[CongressSession] = relationship()
+    rule_profile_version: Mapped[RuleProfileVersion | None] = relationship()
     parent: Mapped["Round | None"] = relationship(remote_side=[id])
     candidates: Mapped[list["Candidate"]] = relationship(
         back_populates="round", order_by="Candidate.position", cascade="all, delete-orphan"
@@ -168,6 +216,10 @@ class Round(db.Model):
     @property
     def is_counted(self) -> bool:
         return self.state in (CONFIRMED, ANNOUNCED)
+
+    @property
+    def rules(self) -> RuleProfile:
+        return profile_rules.loads(self.rules_json)
 
     @property
     def is_void_requested(self) -> bool:

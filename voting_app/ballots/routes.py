@@ -23,7 +23,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, Serializer, URLSafeSerializer, base64_encode
 from sqlalchemy import select
 
-from voting_app.ballots import keys, sealing, service
+from voting_app.ballots import keys, profiles, sealing, service
 from voting_app.ballots.counting import CHOOSE_UP_TO, MARKS, RANK, RATINGS, SATISFACTION
 from voting_app.ballots.forms import CandidateForm, CloseForm, KeyCeremonyForm, ProjectCandidateForm, RoundForm, VoidRequestForm
 from voting_app.ballots.models import ANNOUNCED, CLOSED, CONFIRMED, DRAFT, ELECTRONIC, OPEN, PAPER, VOID, BallotKey, Candidate, Round
@@ -35,7 +35,6 @@ from voting_app.projects.models import DELIVERED_STAGES, Project
 from voting_app.projects.service import project_year
 from voting_app.auth.models import User
 from voting_app.sessions.models import CongressSession
-from voting_app.sessions.service import presence
 from voting_app.qr import qr_svg
 from voting_app.web import current_actor, flash_domain_error, get_child_or_404, sheet_already_printed
 
@@ -74,29 +73,37 @@ def _confirm_step(round_: Round, step: str, status: int = 200, **context):
 
 @bp.route("/sessions/<int:session_id>/rounds/new", methods=["GET", "POST"])
 def round_new(session_id: int):
+    """A new round under the congress's 票决办法 in force: its methods, pass base and bar."""
     congress = db.get_or_404(CongressSession, session_id)
     form = RoundForm()
+    form.follow_rules(profiles.profile_in_force(congress.term.congress_id)[0], is_new=request.method == "GET")
     if form.validate_on_submit():
-        round_ = service.create_round(
-            current_actor(),
-            congress,
-            form.title.data,
-            form.method.data,
-            form.seats.data,
-            form.threshold_base.data,
-            form.mode.data,
-            form.satisfaction_bar.data,
-        )
-        db.session.commit()
-        flash(_("Round created. Add its candidates."), "success")
-        return _to_detail(round_)
-    return render_template("ballots/round_form.html", form=form, congress=congress, round=None)
+        try:
+            round_ = service.create_round(
+                current_actor(),
+                congress,
+                form.title.data,
+                form.method.data,
+                form.seats.data,
+                form.threshold_base.data,
+                form.mode.data,
+                form.satisfaction_bar.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.method.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("Round created. Add its candidates."), "success")
+            return _to_detail(round_)
+    return render_template("ballots/round_form.html", form=form, congress=congress, round=None), 400 if form.errors else 200
 
 
 @bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
 def round_edit(round_id: int):
     round_ = _round(round_id)
     form = RoundForm(obj=round_)
+    form.follow_rules(round_.rules, is_new=False)
     if form.validate_on_submit():
         try:
             service.update_round(
@@ -128,7 +135,9 @@ def round_detail(round_id: int):
         round=round_,
         result=result,
         returned=service.returned_count(round_.id),
-        presence=presence(round_.session_id),
+        presence=service.round_presence(round_),
+        round_rules=profiles.described_settings(round_.rules),
+        margin=service.margin_check(round_) if round_.state == DRAFT else None,
         candidate_form=_candidate_form(round_),
         project_form=_project_form(round_),
         close_form=CloseForm(),
@@ -233,7 +242,7 @@ def round_open(round_id: int):
         if round_.state != DRAFT:
             return _to_detail(round_)
         key = keys.active_key(round_.session_id) if round_.mode == ELECTRONIC else None
-        return _confirm_step(round_, "open", presence=presence(round_.session_id), key=key)
+        return _confirm_step(round_, "open", presence=service.round_presence(round_), margin=service.margin_check(round_), key=key)
     return _round_action(round_id, lambda r: service.open_round(current_actor(), r))
 
 
@@ -347,9 +356,16 @@ def round_turnout(round_id: int):
 def round_status_json(round_id: int):
     """Live figures for the round page; never a partial result."""
     round_ = _round(round_id)
-    figures = presence(round_.session_id)
+    figures = service.round_presence(round_)
     return jsonify(
-        {"state": round_.state, "returned": service.returned_count(round_.id), "roster": figures.roster, "present": figures.present}
+        {
+            "state": round_.state,
+            "returned": service.returned_count(round_.id),
+            "roster": figures.roster,
+            "present": figures.present,
+            "quorum": figures.quorum,
+            "has_quorum": figures.has_quorum,
+        }
     )
 
 

@@ -22,7 +22,7 @@ from voting_app import audit
 from voting_app.codes import normalise_code
 from voting_app.auth.models import User
 from voting_app.ballots import board as board_format
-from voting_app.ballots import keys, numbering, sealing
+from voting_app.ballots import keys, numbering, profile_rules, profiles, sealing
 from voting_app.ballots.counting import (
     CHOOSE_UP_TO,
     FOR_AGAINST,
@@ -30,6 +30,7 @@ from voting_app.ballots.counting import (
     MARKS,
     RANK,
     RATINGS,
+    DEFAULT_SATISFACTION_BAR,
     SATISFACTION,
     CountResult,
     RoundRules,
@@ -45,6 +46,7 @@ from voting_app.ballots.models import (
     FURTHER,
     OPEN,
     PAPER,
+    REGULAR,
     RUNOFF,
     VOID,
     Ballot,
@@ -56,6 +58,7 @@ from voting_app.ballots.models import (
     Round,
     SealedBallot,
 )
+from voting_app.ballots.profile_rules import MARGIN_METHODS, MarginCheck, QuorumCheck, RuleProfile, check_margin, check_quorum
 from voting_app.db import db, scrub_after_commit, utcnow
 from voting_app.errors import ConflictError, DomainError
 from voting_app.permissions import PRESIDING, SCRUTINEER
@@ -127,23 +130,65 @@ def create_round(
     title: str,
     method: str,
     seats: int,
-    threshold_base: str,
+    threshold_base: str | None,
     mode: str,
-    satisfaction_bar: int = 60,
+    satisfaction_bar: int | None = None,
 ) -> Round:
+    """A draft round under the 票决办法 in force for the session's congress, which the round
+    copies: a later edit of the profile never reaches it. The pass base and the bar default to
+    the profile's (None); a method the profile does not allow is refused."""
+    profile, version = profiles.profile_in_force(congress.term.congress_id)
+    return _new_round(
+        actor, congress, title, method, seats, threshold_base, mode, satisfaction_bar, profile, version.id if version else None
+    )
+
+
+def _new_round(
+    actor: str,
+    congress: CongressSession,
+    title: str,
+    method: str,
+    seats: int,
+    threshold_base: str | None,
+    mode: str,
+    satisfaction_bar: int | None,
+    profile: RuleProfile,
+    version_id: int | None,
+) -> Round:
+    _require_allowed(profile, method)
+    base = profile.pass_base if threshold_base is None else threshold_base
+    if satisfaction_bar is None:
+        satisfaction_bar = DEFAULT_SATISFACTION_BAR if profile.satisfaction_bar is None else profile.satisfaction_bar
+    copy = profile.for_round(base, satisfaction_bar)
     round_ = Round(
         session_id=congress.id,
         title=title.strip(),
         method=method,
         seats=seats,
-        threshold_base=threshold_base,
+        threshold_base=base,
         mode=mode,
         satisfaction_bar=satisfaction_bar,
+        rules_json=profile_rules.to_json(copy),
+        rule_profile_version_id=version_id,
+        grading=copy.grading_for(method),
     )
     db.session.add(round_)
     db.session.flush()
-    audit.record(actor, "round.create", f"round:{round_.id}", title=round_.title, method=method, seats=seats)
+    audit.record(
+        actor, "round.create", f"round:{round_.id}", title=round_.title, method=method, seats=seats, rule_profile_version=version_id
+    )
     return round_
+
+
+def _require_allowed(profile: RuleProfile, method: str) -> None:
+    if not profile.allows(method):
+        raise DomainError(
+            _l(
+                "The 票决办法 does not allow this ballot method (%(method)s). Allowed: %(allowed)s.",
+                method=profiles.method_list([method]),
+                allowed=profiles.method_list(profile.methods),
+            )
+        )
 
 
 def update_round(
@@ -154,11 +199,15 @@ def update_round(
     seats: int,
     threshold_base: str,
     mode: str,
-    satisfaction_bar: int = 60,
+    satisfaction_bar: int = DEFAULT_SATISFACTION_BAR,
 ) -> None:
+    """Change a draft round within the rules it was created under (its own copy)."""
     _require_state(round_, DRAFT)
+    copy = round_.rules.for_round(threshold_base, satisfaction_bar)
+    _require_allowed(copy, method)
     round_.title, round_.method, round_.seats = title.strip(), method, seats
     round_.threshold_base, round_.mode, round_.satisfaction_bar = threshold_base, mode, satisfaction_bar
+    round_.rules_json, round_.grading = profile_rules.to_json(copy), copy.grading_for(method)
     db.session.flush()
     audit.record(actor, "round.update", f"round:{round_.id}", title=round_.title, method=method, seats=seats)
 
@@ -207,15 +256,30 @@ def remove_candidate(actor: str, round_: Round, candidate: Candidate) -> None:
 
 
 def open_round(actor: str, round_: Round) -> None:
+    """Open the round under its own rules: the 差额 between candidates and places, and the quorum."""
     _lock_round(round_)
     _require_state(round_, DRAFT)
     if not round_.candidates:
         raise DomainError(_l("Add the candidates before opening the round."))
     if round_.method in (CHOOSE_UP_TO, RANK) and round_.seats > len(round_.candidates):
         raise DomainError(_l("There are more seats than candidates."))
+    margin = margin_check(round_)
+    if margin is not None and not margin.is_met:
+        rules = round_.rules
+        raise DomainError(
+            _l(
+                "Too few candidates for the 差额 the 票决办法 asks: %(places)s places need at least %(needed)s candidates "
+                "(at least %(extra)s more than the places and at least %(percent)s%% more), and this round has %(count)s.",
+                places=margin.places,
+                needed=margin.needed,
+                extra=rules.margin.extra_candidates,
+                percent=rules.margin.extra_percent,
+                count=margin.candidates,
+            )
+        )
     if round_.method == SATISFACTION:
         round_.seats = len(round_.candidates)  # every project is rated; no seats are filled
-    figures = presence(round_.session_id)
+    figures = round_presence(round_)
     if not figures.has_quorum:
         raise DomainError(
             _l(
@@ -237,8 +301,23 @@ def open_round(actor: str, round_: Round) -> None:
         f"round:{round_.id}",
         roster=figures.roster,
         present=figures.present,
+        quorum=figures.quorum,
         key=key.fingerprint if key is not None else None,
     )
+
+
+def round_presence(round_: Round) -> QuorumCheck:
+    """Roster, present and the quorum under the round's own rules."""
+    figures = presence(round_.session_id)
+    return check_quorum(figures.roster, figures.present, round_.rules)
+
+
+def margin_check(round_: Round) -> MarginCheck | None:
+    """The 差额 check of a round that elects candidates to places; None where it does not
+    apply: other methods, and runoffs and further rounds, which take the candidates left."""
+    if round_.kind != REGULAR or round_.method not in MARGIN_METHODS:
+        return None
+    return check_margin(round_.seats, len(round_.candidates), round_.rules)
 
 
 def close_round(actor_user: User, round_: Round, issued: int | None = None) -> None:
@@ -584,10 +663,11 @@ def follow_up_round(actor: str, round_: Round) -> Round:
 
 
 def _copy_round(actor: str, round_: Round, title, kind: str, seats: int, candidate_ids: list[int]) -> Round:
-    """A new draft round after `round_`, with the same settings and the given candidates."""
+    """A new draft round after `round_`, with the same settings, its copy of the rules, and the given candidates."""
     session = db.session.get(CongressSession, round_.session_id)
-    follow = create_round(
-        actor, session, str(title), round_.method, seats, round_.threshold_base, round_.mode, round_.satisfaction_bar
+    follow = _new_round(
+        actor, session, str(title), round_.method, seats, round_.threshold_base, round_.mode, round_.satisfaction_bar,
+        round_.rules, round_.rule_profile_version_id,
     )
     follow.kind, follow.parent_id = kind, round_.id
     by_id = {c.id: c for c in round_.candidates}

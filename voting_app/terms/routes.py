@@ -3,10 +3,11 @@
 The registry's rules live in voting_app.registry; a change that reaches the sessions' rosters
 goes through voting_app.sessions.service, which brings every session of the term in line."""
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from voting_app.ballots import profile_rules, profiles
 from voting_app.db import db
 from voting_app.errors import DomainError
 from voting_app.paging import page_of
@@ -20,7 +21,16 @@ from voting_app.sessions import changes
 from voting_app.sessions import service as sessions
 from voting_app.sessions.models import CongressSession, Deputy
 from voting_app.sessions.routes import import_page
-from voting_app.terms.forms import CongressForm, DeputyGridForm, ElectedDeputyForm, OfficeChangeForm, TermForm
+from voting_app.terms.forms import (
+    CongressForm,
+    DeputyGridForm,
+    ElectedDeputyForm,
+    OfficeChangeForm,
+    RuleProfileConfirmForm,
+    RuleProfileForm,
+    RuleProfileImportForm,
+    TermForm,
+)
 from voting_app.web import current_actor, get_child_or_404, int_arg
 
 bp = Blueprint("terms", __name__, url_prefix="/terms")
@@ -184,15 +194,8 @@ def deputy_grid(term_id: int, person_id: int):
 
 
 def _recorders(person: TermDeputy) -> dict[str, str]:
-    """Who recorded each change, by their display name ("user:3" is 人大常委会办公室 李敏)."""
-    from voting_app.auth.models import User
-
-    names = {}
-    for change in person.changes:
-        kind, _, number = change.recorded_by.partition(":")
-        user = db.session.get(User, int(number)) if kind == "user" and number.isdecimal() else None
-        names[change.recorded_by] = user.display_name if user else change.recorded_by
-    return names
+    """Who recorded each change, by their display name."""
+    return _people([change.recorded_by for change in person.changes])
 
 
 def _reached(term: Term, day) -> list[tuple[CongressSession, bool]]:
@@ -272,3 +275,129 @@ def deputy_elected(term_id: int):
             )
     form.confirmed.data = ""
     return render_template("terms/elected.html", term=term, form=form), 400 if form.errors else 200
+
+
+# ---- the congress's 票决办法 (rule profile) -----------------------------------------------------
+
+
+def _congress(congress_id: int) -> Congress:
+    return db.get_or_404(Congress, congress_id)
+
+
+@bp.get("/congresses/<int:congress_id>/rules")
+def rule_profile(congress_id: int):
+    """The profile in force, in plain words, and every version before it."""
+    congress = _congress(congress_id)
+    profile, newest = profiles.profile_in_force(congress.id)
+    return render_template(
+        "terms/rules.html",
+        congress=congress,
+        settings=profiles.described_settings(profile),
+        newest=newest,
+        versions=profiles.versions(congress),
+        people=_people([saved.created_by for saved in profiles.versions(congress)]),
+    )
+
+
+@bp.route("/congresses/<int:congress_id>/rules/edit", methods=["GET", "POST"])
+def rule_profile_edit(congress_id: int):
+    """Edit the profile: each save is a new version; nothing is stored while a setting is wrong."""
+    congress = _congress(congress_id)
+    form = RuleProfileForm()
+    if request.method == "GET":
+        form.fill(profiles.profile_in_force(congress.id)[0])
+    elif form.validate_on_submit():
+        profile, problems = profile_rules.from_document(form.document())
+        try:
+            if profile is None:
+                raise profiles.ProfileError(problems)
+            saved = profiles.save_profile(current_actor(), congress, profile, form.note.data or "")
+        except profiles.ProfileError as error:
+            db.session.rollback()
+            form.show_problems(error.problems, profiles.problem_message)
+        except DomainError as error:
+            db.session.rollback()
+            form.note.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("Version %(number)s of the 票决办法 saved. Rounds created from now on follow it.", number=saved.number), "success")
+            return redirect(url_for("terms.rule_profile", congress_id=congress.id))
+    return render_template("terms/rules_form.html", congress=congress, form=form), 400 if form.errors else 200
+
+
+@bp.get("/congresses/<int:congress_id>/rules.json")
+def rule_profile_export(congress_id: int):
+    """The profile in force (or `?version=N`) as the readable file an import takes back."""
+    congress = _congress(congress_id)
+    number = int_arg("version")
+    if number is not None:
+        saved = profiles.version(congress, number)
+        if saved is None:
+            abort(404)
+        text, name = saved.document, f"rule-profile-{congress.id}-v{saved.number}.json"
+    else:
+        profile, newest = profiles.profile_in_force(congress.id)
+        text = profile_rules.to_json(profile)
+        name = f"rule-profile-{congress.id}-v{newest.number}.json" if newest else f"rule-profile-{congress.id}-default.json"
+    return Response(
+        text.encode("utf-8"),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
+
+
+@bp.route("/congresses/<int:congress_id>/rules/import", methods=["GET", "POST"])
+def rule_profile_import(congress_id: int):
+    """Upload a profile file, see what it would change (or what is wrong with it), then import."""
+    congress = _congress(congress_id)
+    form, confirm = RuleProfileImportForm(), RuleProfileConfirmForm()
+    secret = current_app.config["SECRET_KEY"]
+    context = {"congress": congress, "form": form, "problems": [], "preview": None}
+    if "profile" in request.form:
+        if not confirm.validate_on_submit():
+            abort(400)
+        try:
+            saved = profiles.import_sealed(current_actor(), congress, secret, confirm.profile.data, confirm.note.data or "")
+        except profiles.ProfileError as error:
+            db.session.rollback()
+            for path, code in error.problems:
+                flash(f"{profiles.field_label(path)}: {profiles.problem_message(path, code)}", "error")
+            return redirect(url_for("terms.rule_profile_import", congress_id=congress.id))
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return redirect(url_for("terms.rule_profile_import", congress_id=congress.id))
+        if saved is None:
+            flash(_("This preview is out of date: the profile has changed since, or the preview is too old. Check the file again."), "error")
+            return redirect(url_for("terms.rule_profile_import", congress_id=congress.id))
+        db.session.commit()
+        flash(_("Version %(number)s of the 票决办法 imported. Rounds created from now on follow it.", number=saved.number), "success")
+        return redirect(url_for("terms.rule_profile", congress_id=congress.id))
+    if form.validate_on_submit():
+        preview, problems = profiles.preview_import(congress, form.file.data.read(profile_rules.MAX_DOCUMENT_BYTES + 1))
+        if preview is None:
+            context["problems"] = [(profiles.field_label(path), profiles.problem_message(path, code)) for path, code in problems]
+            return render_template("terms/rules_import.html", **context), 400
+        before = profiles.describe(profiles.profile_in_force(congress.id)[0])
+        after = profiles.describe(preview.profile)
+        confirm.profile.data = profiles.seal_preview(secret, congress, preview)
+        context.update(
+            preview=preview,
+            confirm=confirm,
+            changes=[(str(profiles.SETTING_LABELS[name]), before[name], after[name]) for name in preview.changed],
+            settings=profiles.described_settings(preview.profile),
+        )
+        return render_template("terms/rules_import.html", **context)
+    return render_template("terms/rules_import.html", **context), 400 if form.errors else 200
+
+
+def _people(actors: list[str]) -> dict[str, str]:
+    """Display names for actor labels ("user:3" is 人大常委会办公室 李敏)."""
+    from voting_app.auth.models import User
+
+    names = {}
+    for actor in actors:
+        kind, _, number = actor.partition(":")
+        user = db.session.get(User, int(number)) if kind == "user" and number.isdecimal() else None
+        names[actor] = user.display_name if user else actor
+    return names
