@@ -714,6 +714,7 @@ def rules_for(round_: Round) -> RoundRules:
         issued=issued,
         candidate_ids=tuple(c.id for c in round_.candidates),
         satisfaction_bar=round_.satisfaction_bar,
+        grading=round_.grading,
     )
 
 
@@ -925,7 +926,7 @@ def round_board(round_: Round) -> dict:
         "issued": rules.issued,
     }
     if round_.method == SATISFACTION:
-        info["satisfaction_bar"] = round_.satisfaction_bar
+        info["satisfaction_bar"], info["grading"] = round_.satisfaction_bar, round_.grading
     return board_format.build_board(
         info,
         [{"id": c.id, "name": c.name} for c in round_.candidates],
