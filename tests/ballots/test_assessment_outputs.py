@@ -102,9 +102,9 @@ def test_the_venue_screen_shows_grades_and_the_overall_rate(app, tiers):
     chart = presiding.get(f"/screen/{world.session_id}/slide").get_data(as_text=True)
     assert "half of the base of 9" in text_of(chart) and f"Overall satisfaction rate (总体满意率) {OVERALL_TEXT}" in text_of(chart)
     figure = json.loads(re.search(r'class="plotly-figure"[^>]*>(.*?)</script>', chart, re.S).group(1))
-    grades = dict(zip(figure["data"][1]["y"], figure["data"][1]["text"]))
-    assert grades == {f"1. {CORRIDOR}": "+0  Dissatisfied rectification (整改)", f"2. {BRIDGE}": "+2  Satisfied",
-                      f"3. {LIGHTS}": "+3  Mostly satisfied"}
+    grades = {note["y"]: note["text"] for note in figure["layout"]["annotations"]}
+    assert grades == {f"1. {CORRIDOR}": "Dissatisfied rectification (整改)", f"2. {BRIDGE}": "Satisfied",
+                      f"3. {LIGHTS}": "Mostly satisfied"}
     assert post(presiding, f"/screen/{world.session_id}/go", {"to": "satisfaction"}).status_code == 302
     both = presiding.get(f"/screen/{world.session_id}/slide").get_data(as_text=True)
     assert "Dissatisfied" in row_of(both, CORRIDOR) and "rectification" in row_of(both, CORRIDOR)
@@ -123,7 +123,7 @@ def test_the_tiers_figure_stacks_the_votes_against_half_the_roster(app, tiers):
                                labels={"dissatisfied": "不满意", "below": "整改"})
     satisfied, mostly = figure["data"]
     assert list(satisfied["x"]) == [4, 5, 3] and list(mostly["x"]) == [0, 2, 3], "corridor, bridge, lights by rate"
-    assert mostly["text"][0] == "+0  不满意 整改"
+    assert [note["text"] for note in figure["layout"]["annotations"]][0] == "不满意 整改"
     assert figure["layout"]["shapes"][0]["x0"] == 4.5 and figure["layout"]["barmode"] == "stack"
 
 

@@ -65,31 +65,31 @@ def _tiers_figure(result: CountResult, names: dict[int, str], labels: dict, font
     """Satisfied votes with the mostly satisfied stacked after them, per project, on an axis
     of the grading base, with the line at half of it: a project whose satisfied votes cross
     the line is graded satisfied, one that crosses it only with the mostly satisfied is
-    mostly satisfied, any other is dissatisfied (rectification). Each bar ends in its grade."""
+    mostly satisfied, any other is dissatisfied (rectification). The grades stand in a column
+    of their own after the longest bar, clear of the line."""
     ranking = result.ranking()
     below = set(result.below_bar())
     rows = [f"{line.rank or '—'}. {names[line.candidate_id]}" for line in ranking]
     satisfied = [result.ratings[line.candidate_id][RATE_SATISFIED] for line in ranking]
     mostly = [result.ratings[line.candidate_id][RATE_MOSTLY] for line in ranking]
-    grades = [
-        str(labels.get(result.grades[line.candidate_id], result.grades[line.candidate_id]))
-        + (f" {labels.get('below', '')}" if line.candidate_id in below else "")
-        for line in ranking
-    ]
     figure = go.Figure()
-    figure.add_bar(name=str(labels.get("satisfied_votes", RATE_SATISFIED)), x=satisfied, y=rows, orientation="h",
-                   marker_color=ELECTED, text=[str(n) for n in satisfied], textposition="inside", hoverinfo="skip")
-    figure.add_bar(name=str(labels.get("mostly_votes", RATE_MOSTLY)), x=mostly, y=rows, orientation="h",
-                   marker_color=MOSTLY, text=[f"+{n}  {grade}" for n, grade in zip(mostly, grades)],
-                   textposition="outside", cliponaxis=False, hoverinfo="skip")
+    for name, values, colour in (("satisfied_votes", satisfied, ELECTED), ("mostly_votes", mostly, MOSTLY)):
+        figure.add_bar(name=str(labels.get(name, name)), x=values, y=rows, orientation="h", marker_color=colour,
+                       text=[str(n) if n else "" for n in values], textposition="inside", insidetextanchor="middle",
+                       hoverinfo="skip")
     half = result.base / 2
     figure.add_shape(type="line", x0=half, x1=half, y0=0, y1=1, yref="paper",
                      line={"color": "#cf222e", "width": 3, "dash": "dash"})
     widest = max([result.base or 1, *(s + m for s, m in zip(satisfied, mostly))])
+    for row, line in zip(rows, ranking):
+        grade = result.grades[line.candidate_id]
+        text = str(labels.get(grade, grade)) + (f" {labels.get('below', '')}" if line.candidate_id in below else "")
+        figure.add_annotation(x=widest * 1.04, y=row, text=text, showarrow=False, xanchor="left",
+                              font={"color": BELOW if line.candidate_id in below else "#111111"})
     figure.update_layout(
         barmode="stack",
-        margin={"l": 10, "r": 90, "t": 10, "b": 40},
-        xaxis={"range": [0, widest * 1.45]},
+        margin={"l": 10, "r": 20, "t": 10, "b": 40},
+        xaxis={"range": [0, widest * 1.35]},
         yaxis={"autorange": "reversed", "automargin": True},
         showlegend=False,
         font={**FONT, "size": font_size},
