@@ -73,8 +73,8 @@ def _tiers_figure(result: CountResult, names: dict[int, str], labels: dict, font
     satisfied = [result.ratings[line.candidate_id][RATE_SATISFIED] for line in ranking]
     mostly = [result.ratings[line.candidate_id][RATE_MOSTLY] for line in ranking]
     figure = go.Figure()
-    for name, values, colour in (("satisfied_votes", satisfied, ELECTED), ("mostly_votes", mostly, MOSTLY)):
-        figure.add_bar(name=str(labels.get(name, name)), x=values, y=rows, orientation="h", marker_color=colour,
+    for values, colour in ((satisfied, ELECTED), (mostly, MOSTLY)):  # the slide's legend names the two colours
+        figure.add_bar(x=values, y=rows, orientation="h", marker_color=colour,
                        text=[str(n) if n else "" for n in values], textposition="inside", insidetextanchor="middle",
                        hoverinfo="skip")
     half = result.base / 2

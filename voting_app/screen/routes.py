@@ -50,13 +50,8 @@ def _slide_context(congress: CongressSession, slide: decks.Slide) -> dict:
 
 
 def _chart_labels() -> dict:
-    """The words the figures write on their bars: grades, rectification, the stacked votes."""
-    return {
-        **{grade: str(word) for grade, word in rating_labels().items()},
-        "below": _("rectification (整改)"),
-        "satisfied_votes": _("Satisfied votes"),
-        "mostly_votes": _("Mostly satisfied votes"),
-    }
+    """The words the figures write beside their bars: the grades and rectification."""
+    return {**{grade: str(word) for grade, word in rating_labels().items()}, "below": _("rectification (整改)")}
 
 
 @bp.get("/<int:session_id>")
