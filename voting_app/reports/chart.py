@@ -4,8 +4,9 @@ candidate and a line where passing starts.
 Geometry only, in the units of the SVG's viewBox (about 0.25 mm each across the printed A4
 column): no Flask, no markup. The template draws it as static SVG, so the print needs no
 JavaScript, and the tests check the numbers. The line sits at the votes needed to pass
-(more than half of the base: ``base // 2 + 1``), or at the satisfaction bar in percent for a
-satisfaction assessment, so a bar that reaches the line has passed.
+under the round's pass rule (`CountResult.needed`; more than half of the base, usually:
+``base // 2 + 1``), or at the satisfaction bar in percent for a satisfaction assessment, so
+a bar that reaches the line has passed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ MAX_TICKS = 6
 
 ELECTED = "elected"
 RUNOFF = "runoff"
+TIED = "tied"  # tied for the last seats, which the rules leave unfilled
 PASSED = "passed"  # passed, but the seats went to others
 NOT_PASSED = "not_passed"
 MEETS_BAR = "meets_bar"
@@ -65,6 +67,7 @@ class RoundChart:
     line_value: int  # votes needed to pass, or the satisfaction bar (percent)
     axis_max: int  # the base (votes) or 100 (percent)
     reaching: int  # how many bars reach the line
+    is_more_than_half: bool  # the usual pass rule, which the description names
     bars: tuple[Bar, ...]
     ticks: tuple[Tick, ...]
 
@@ -111,6 +114,8 @@ def _outcome(result: CountResult, cid: int, satisfaction: bool) -> str:
         return ELECTED
     if result.runoff and cid in result.runoff.candidates:
         return RUNOFF
+    if result.unfilled_tie and cid in result.unfilled_tie.candidates:
+        return TIED
     return PASSED if cid in result.passed else NOT_PASSED
 
 
@@ -123,7 +128,7 @@ def round_chart(result: CountResult, names: dict[int, str], satisfaction_bar: in
         axis_max, line_value = 100, satisfaction_bar
     else:
         base = result.base or 0
-        line_value = base // 2 + 1
+        line_value = result.needed
         axis_max = max(base, line_value, *result.votes.values())
     plot_left = float(LABEL_WIDTH + 8)
     plot_width = WIDTH - plot_left - VALUE_ROOM
@@ -149,7 +154,7 @@ def round_chart(result: CountResult, names: dict[int, str], satisfaction_bar: in
     if axis_max - values[-1] >= step / 2:
         values.append(axis_max)  # the end of the axis: the base, so its half is easy to see
     ticks = tuple(Tick(x_of(value, axis_max), value) for value in values)
-    reaching = sum(1 for bar in bars if bar.outcome in (ELECTED, RUNOFF, PASSED, MEETS_BAR))
+    reaching = sum(1 for bar in bars if bar.outcome in (ELECTED, RUNOFF, TIED, PASSED, MEETS_BAR))
     return RoundChart(
         is_satisfaction=satisfaction,
         width=WIDTH,
@@ -164,6 +169,7 @@ def round_chart(result: CountResult, names: dict[int, str], satisfaction_bar: in
         line_value=line_value,
         axis_max=axis_max,
         reaching=reaching,
+        is_more_than_half=result.is_more_than_half,
         bars=tuple(bars),
         ticks=ticks,
     )

@@ -21,6 +21,8 @@ def _outcome(line, result, labels) -> str:
         return labels["elected"]
     if line.is_in_runoff:
         return labels["runoff"]
+    if line.is_tied_unfilled:
+        return labels["tied"]
     return labels["passed_no_seat"] if line.is_passed else labels["not_passed"]
 
 
@@ -32,7 +34,7 @@ def session_workbook(report: SessionReport, labels: dict) -> bytes:
                    labels["valid"], labels["void"], labels["needed"], labels["announced_at"], labels["digest"]])
     for item in report.rounds:
         round_, result = item.round, item.result
-        needed = bar_cell(rounds, round_.satisfaction_bar) if result.method == SATISFACTION else (result.base // 2 + 1 if result.base else None)
+        needed = bar_cell(rounds, round_.satisfaction_bar) if result.method == SATISFACTION else (result.needed if result.base else None)
         rounds.append(safe_row(rounds, [round_.title, labels["states"][round_.state], round_.roster_count, round_.present_count,
                                         round_.issued_count, result.returned, result.valid, result.void, needed,
                                         local_time(round_.announced_at), item.digest]))
