@@ -190,6 +190,7 @@ def _register_blueprints(app: Flask) -> None:
 
     from flask_login import current_user
 
+    from voting_app.ballots.profiles import pass_rule_words
     from voting_app.ballots.service import state_label
 
     from voting_app.web import local_time
@@ -202,6 +203,7 @@ def _register_blueprints(app: Flask) -> None:
             "can": lambda permission: can(current_user, permission),
             "current_locale": select_locale(),
             "state_label": state_label,
+            "pass_rule_words": pass_rule_words,
             "rating_labels": rating_labels,
             "mark_labels": mark_labels,
             "small_sample_note": small_sample_note,

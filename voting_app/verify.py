@@ -1,7 +1,9 @@
 """Recount a published ballot board: ``python -m voting_app.verify BOARD.json [--json]``.
 
-Counts every method of ballot-board/1: choose up to N, for / against / abstain, the priority
-ballot (rank, with each candidate's points and the priority order of those who passed), and
+Counts every method of ballot-board/1 under the rules the board carries (the pass rule, and
+what a tie for the last seats or a shortfall leads to): choose up to N, for / against /
+abstain, the priority ballot (rank, with each candidate's points and the priority order of
+those who passed), and
 the deputies' satisfaction assessment (满意度测评), whose table shows each project's ratings,
 its rate, its grade or whether it is below the bar, which projects go to rectification (整改),
 and the round's overall rate.
@@ -29,6 +31,7 @@ from voting_app.ballots.counting import (
     BASE_ROSTER,
     CHOOSE_UP_TO,
     GRADING_TIERS,
+    MORE_THAN,
     RANK,
     RATE_DISSATISFIED,
     RATE_MOSTLY,
@@ -66,6 +69,8 @@ def _outcome(line: CandidateResult) -> str:
         return "elected"
     if line.is_in_runoff:
         return "runoff"
+    if line.is_tied_unfilled:
+        return "tied"
     return "no seat" if line.is_passed else ""
 
 
@@ -81,6 +86,19 @@ GRADE_WORDS = {
 def _whom(parsed: ParsedBoard) -> str:
     """The pass base in words."""
     return "the roster" if parsed.rules.threshold_base == BASE_ROSTER else "the ballots returned"
+
+
+def _pass_line(parsed: ParsedBoard, result: CountResult) -> str:
+    """The round's pass rule on its base, and the votes it takes."""
+    share = parsed.rules.pass_rule
+    if result.is_more_than_half:
+        rule = "more than half"
+    else:
+        rule = f"{'more than' if share.rule == MORE_THAN else 'at least'} {share.fraction}"
+    return (
+        f"Pass line: {rule} of {_whom(parsed)} ({result.base}), "
+        f"at least {_plural(result.needed, 'vote')}"
+    )
 
 
 def _overall_line(result: CountResult) -> str:
@@ -211,8 +229,7 @@ def render(parsed: ParsedBoard, result: CountResult, digest: str | None) -> str:
         points = f"{'Points':>6}  " if ranked else ""
         lines += [
             f"Valid {result.valid}   Void {result.void}",
-            f"Pass line: more than half of {_whom(parsed)} ({result.base}), "
-            f"at least {_plural(result.base // 2 + 1, 'vote')}",
+            _pass_line(parsed, result),
             "",
             f"{'Rank':>4}  {'Votes':>5}  {points}{'Passed':<6}  {'Result':<7}  Candidate",
         ]
@@ -235,10 +252,21 @@ def render(parsed: ParsedBoard, result: CountResult, digest: str | None) -> str:
                 f"Runoff: {_ids(result.runoff.candidates)} are tied for the last "
                 f"{_plural(result.runoff.seats, 'seat')}; a new round among them alone decides."
             )
-        if result.shortfall:
+        if result.unfilled_tie:
+            lines.append(
+                f"Tie: {_ids(result.unfilled_tie.candidates)} are tied for the last "
+                f"{_plural(result.unfilled_tie.seats, 'seat')}; under the round's rules no new "
+                "round is held and the seats stay unfilled."
+            )
+        if result.offers_further_round:
             lines.append(
                 f"Shortfall: {_plural(result.shortfall, 'seat')} not filled; a further round "
                 "may fill the rest from the remaining candidates."
+            )
+        elif result.shortfall:
+            lines.append(
+                f"Shortfall: {_plural(result.shortfall, 'seat')} not filled; under the round's "
+                "rules no further round is held."
             )
     lines.append(
         f"Digest: {digest} matches the content"

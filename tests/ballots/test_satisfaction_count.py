@@ -664,8 +664,12 @@ def test_count_result_fields():
         "grades",
         "points",
         "priority",
+        "pass_rule",
+        "tie_rule",
+        "shortfall_rule",
+        "unfilled_tie",
     ]
-    assert [f.name for f in dataclasses.fields(CandidateResult)][-2:] == ["rated", "rate_percent"]
+    assert [f.name for f in dataclasses.fields(CandidateResult)][-3:] == ["rated", "rate_percent", "is_tied_unfilled"]
 
 
 def test_one_rounding_rule_for_every_rate_shown_down_to_a_tenth():

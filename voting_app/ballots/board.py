@@ -8,7 +8,9 @@ deputy can find their own ballot by its receipt. The board is one JSON object::
                "method": "choose_up_to" | "for_against" | "satisfaction" | "rank",
                "seats": int, "threshold_base": "roster" | "voters",
                "roster": int, "present": int, "issued": int,
-               "grading": "bar" | "tiers", "satisfaction_bar": int},
+               "grading": "bar" | "tiers", "satisfaction_bar": int,
+               "pass_rule": {"rule": "more_than" | "at_least", "fraction": "<n>/<d>"},
+               "tie": "runoff" | "none", "shortfall": "further_round" | "none"},
      "candidates": [{"id": int, "name": str}, ...],
      "ballots": [{"receipt": str,
                   "choices": [ids]
@@ -23,13 +25,18 @@ Object choices are written with their keys sorted by id.
 
 The rules a board carries, so that anyone can count it by hand:
 
-* Every method: a ballot returned beyond the number issued voids the whole round. A
-  candidate passes with more than half of ``threshold_base``: the roster, or the ballots
-  returned (void and blank ones included).
+* Every method: a ballot returned beyond the number issued voids the whole round.
+* Passing ("choose_up_to", "for_against", "rank"): a candidate passes when its votes reach
+  ``pass_rule`` of ``threshold_base`` (the roster, or the ballots returned, void and blank
+  ones included), with at least one vote. ``pass_rule`` is absent for the usual rule, more
+  than half; otherwise "more_than" n/d means votes * d > base * n and "at_least" n/d means
+  votes * d >= base * n, with 1 <= n <= d <= 100 (and n < d for "more_than"), in integers.
 * "choose_up_to": a ballot lists at most ``seats`` candidates, none twice, none unknown, or
   it is void; a blank list is valid. Each listed candidate gets a vote. The passed
-  candidates with the most votes take the seats; a tie for the last seats goes to a new
-  round among exactly the tied; seats nobody passed for are a shortfall.
+  candidates with the most votes take the seats. A tie for the last seats goes to a new
+  round among exactly the tied; under ``"tie": "none"`` there is no new vote and those
+  seats stay unfilled. Seats nobody passed for are a shortfall, which a further round from
+  the remaining candidates may fill; under ``"shortfall": "none"`` they stay unfilled.
 * "for_against": each candidate marked "for" gets a vote; otherwise as "choose_up_to".
 * "rank" (priority ballot): valid, void, votes, seats, ties and shortfall exactly as
   "choose_up_to", with ``seats`` as N. A candidate in position p (from 1) of a valid ballot
@@ -53,7 +60,10 @@ The rules a board carries, so that anyone can count it by hand:
 ``round.grading`` and ``round.satisfaction_bar`` are forbidden for the other methods, so
 their boards are exactly as they were. `build_board` writes ``grading`` only for "tiers":
 a board graded against the bar is byte for byte what it was before tiers existed, so every
-digest confirmed earlier still matches.
+digest confirmed earlier still matches. Likewise ``pass_rule``, ``tie`` and ``shortfall``
+are forbidden for "satisfaction", and `build_board` writes each only when it differs from
+the usual rule (more than half, "runoff", "further_round"): a board under the usual rules is
+what it was before they could differ.
 
 The digest, recomputable in any language: drop the "digest" key, serialise the rest as JSON
 with object keys sorted, no whitespace (separators "," and ":"), non-ASCII characters
@@ -79,8 +89,12 @@ from voting_app.ballots.counting import (
     GRADING_BAR,
     GRADING_TIERS,
     GRADINGS,
+    MORE_THAN_HALF,
     SATISFACTION,
+    SHORTFALL_FURTHER,
+    TIE_RUNOFF,
     RoundRules,
+    Share,
     is_int,
 )
 
@@ -89,9 +103,13 @@ DIGEST_PREFIX = "sha256:"
 BOARD_KEYS = ("format", "round", "candidates", "ballots")
 ROUND_KEYS = ("id", "title", "method", "seats", "threshold_base", "roster", "present", "issued")
 GRADING = "grading"
-ROUND_TEXT_KEYS = ("title", "method", "threshold_base", GRADING)
 SATISFACTION_BAR = "satisfaction_bar"
-ROUND_OPTIONAL_KEYS = (GRADING, SATISFACTION_BAR)
+PASS_RULE, TIE, SHORTFALL = "pass_rule", "tie", "shortfall"
+ROUND_TEXT_KEYS = ("title", "method", "threshold_base", GRADING, TIE, SHORTFALL)
+GRADING_KEYS = (GRADING, SATISFACTION_BAR)  # satisfaction rounds only
+SEAT_RULE_KEYS = (PASS_RULE, TIE, SHORTFALL)  # the other methods only
+ROUND_OPTIONAL_KEYS = GRADING_KEYS + SEAT_RULE_KEYS
+SHARE_KEYS = ("rule", "fraction")
 CANDIDATE_KEYS = ("id", "name")
 BALLOT_KEYS = ("receipt", "choices")
 
@@ -166,7 +184,9 @@ def build_board(
 
     For a satisfaction round ``round_info["grading"]`` (default "bar") says which of
     ``"grading": "tiers"`` or ``satisfaction_bar`` is written; like any other field the
-    board does not publish, both are left out for the other methods.
+    board does not publish, both are left out for the other methods. For the other methods
+    ``round_info`` may give ``pass_rule`` (a `Share`), ``tie`` and ``shortfall``, each
+    written only when it is not the usual rule.
     """
     try:
         round_keys = ROUND_KEYS
@@ -175,9 +195,12 @@ def build_board(
                 round_keys += (SATISFACTION_BAR,)
             else:
                 round_keys += (GRADING,)
+        written = {key: round_info[key] for key in round_keys}
+        if round_info["method"] != SATISFACTION:
+            written.update(_seat_rules(round_info))
         board = {
             "format": FORMAT,
-            "round": {key: round_info[key] for key in round_keys},
+            "round": written,
             "candidates": [{key: c[key] for key in CANDIDATE_KEYS} for c in candidates],
             "ballots": [
                 {"receipt": receipt, "choices": _board_choices(choices)}
@@ -191,6 +214,18 @@ def build_board(
     board["digest"] = board_digest(board)
     parse_board(board)
     return board
+
+
+def _seat_rules(round_info: dict) -> dict:
+    """The pass, tie and shortfall rules as the board writes them: only those not usual."""
+    written = {}
+    rule = round_info.get(PASS_RULE, MORE_THAN_HALF)
+    if rule != MORE_THAN_HALF:
+        written[PASS_RULE] = {"rule": rule.rule, "fraction": rule.fraction}
+    for key, usual in ((TIE, TIE_RUNOFF), (SHORTFALL, SHORTFALL_FURTHER)):
+        if round_info.get(key, usual) != usual:
+            written[key] = round_info[key]
+    return written
 
 
 def _check_keys(
@@ -213,16 +248,21 @@ def _parse_round(data: object) -> dict:
     round_info = _check_keys(data, ROUND_KEYS, "round", optional=ROUND_OPTIONAL_KEYS)
     for key in ROUND_KEYS + tuple(key for key in ROUND_OPTIONAL_KEYS if key in round_info):
         value = round_info[key]
-        if key in ROUND_TEXT_KEYS:
+        if key == PASS_RULE:
+            _parse_share(value, f"round.{PASS_RULE}")
+        elif key in ROUND_TEXT_KEYS:
             if not isinstance(value, str):
                 raise BoardError(f"round.{key} must be a string, got {value!r}")
         elif not is_int(value):
             raise BoardError(f"round.{key} must be an integer, got {value!r}")
     if round_info["method"] != SATISFACTION:
-        for key in ROUND_OPTIONAL_KEYS:
+        for key in GRADING_KEYS:
             if key in round_info:
                 raise BoardError(f"round.{key} is allowed only when round.method is {SATISFACTION!r}")
         return dict(round_info)
+    for key in SEAT_RULE_KEYS:
+        if key in round_info:
+            raise BoardError(f"round.{key} is not allowed when round.method is {SATISFACTION!r}")
     grading = round_info.get(GRADING, GRADING_BAR)
     if grading not in GRADINGS:
         raise BoardError(f"round.{GRADING} must be one of {GRADINGS}, got {grading!r}")
@@ -233,6 +273,19 @@ def _parse_round(data: object) -> dict:
             f"round.{SATISFACTION_BAR} is not allowed when round.{GRADING} is {GRADING_TIERS!r}"
         )
     return dict(round_info)
+
+
+def _parse_share(data: object, where: str) -> Share:
+    """A share as the board writes it: {"rule": text, "fraction": "n/d"}. Whether the rule
+    and the fraction are ones a round may have is `RoundRules`' to say."""
+    value = _check_keys(data, SHARE_KEYS, where)
+    for key in SHARE_KEYS:
+        if not isinstance(value[key], str):
+            raise BoardError(f"{where}.{key} must be a string, got {value[key]!r}")
+    share = Share.from_text(value["rule"], value["fraction"])
+    if share is None:
+        raise BoardError(f"{where}.fraction must be a fraction such as \"2/3\", got {value['fraction']!r}")
+    return share
 
 
 def _parse_candidates(data: object) -> tuple[BoardCandidate, ...]:
@@ -292,7 +345,9 @@ def parse_board(data: object) -> ParsedBoard:
     round_info = _parse_round(board["round"])
     candidates = _parse_candidates(board["candidates"])
     receipts, ballots = _parse_ballots(board["ballots"])
-    grading = {key: round_info[key] for key in ROUND_OPTIONAL_KEYS if key in round_info}
+    optional = {key: round_info[key] for key in GRADING_KEYS + (TIE, SHORTFALL) if key in round_info}
+    if PASS_RULE in round_info:
+        optional[PASS_RULE] = _parse_share(round_info[PASS_RULE], f"round.{PASS_RULE}")
     try:
         rules = RoundRules(
             method=round_info["method"],
@@ -302,7 +357,7 @@ def parse_board(data: object) -> ParsedBoard:
             present=round_info["present"],
             issued=round_info["issued"],
             candidate_ids=tuple(c.id for c in candidates),
-            **grading,
+            **optional,
         )
     except ValueError as exc:
         raise BoardError(f"round: {exc}") from None

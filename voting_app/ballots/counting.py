@@ -2,7 +2,15 @@
 
 Pure functions over plain data (no Flask, no database, no I/O) so that the server, the
 scrutineers' paper count and `python -m voting_app.verify` all count with the same code.
-Integers only: a candidate passes when ``votes * 2 > base``.
+Integers only: a candidate passes when its votes reach the round's pass rule (a `Share` of the
+base: more than 1/2 by default, ``votes * 2 > base``; or e.g. at least 2/3,
+``votes * 3 >= base * 2``), with at least one vote.
+
+In the methods that fill seats, the round's tie rule says what a tie for the last seats leads
+to: a new round among exactly the tied (``"runoff"``, the default) or nothing, the tied seats
+staying unfilled (``"none"``); its shortfall rule says whether seats nobody passed for may be
+filled by a further round from the remaining candidates (``"further_round"``, the default) or
+stay unfilled (``"none"``).
 
 Four ballot methods:
 
@@ -65,6 +73,19 @@ GRADINGS = (GRADING_BAR, GRADING_TIERS)
 GRADES = RATINGS  # a tiers grade is named by the rating word it stands for
 
 DEFAULT_SATISFACTION_BAR = 60
+
+MORE_THAN, AT_LEAST = "more_than", "at_least"
+SHARE_RULES = (MORE_THAN, AT_LEAST)
+MAX_DENOMINATOR = 100
+FRACTION_PATTERN = re.compile(r"([1-9][0-9]{0,2})/([1-9][0-9]{0,2})")
+# Why a share cannot be used: its fraction is not n/d with 1 <= n <= d <= 100, or it asks for
+# more than the whole.
+BAD_FRACTION, IMPOSSIBLE_SHARE = "fraction", "impossible"
+
+TIE_RUNOFF, TIE_NONE = "runoff", "none"
+TIE_RULES = (TIE_RUNOFF, TIE_NONE)
+SHORTFALL_FURTHER, SHORTFALL_NONE = "further_round", "none"
+SHORTFALL_RULES = (SHORTFALL_FURTHER, SHORTFALL_NONE)
 
 _DECIMAL_ID = re.compile(r"0|-?[1-9][0-9]*")
 
@@ -131,11 +152,68 @@ def meets_bar(satisfied_and_mostly: int, answered: int, bar: int) -> bool:
 
 
 @dataclass(frozen=True)
+class Share:
+    """A share of a whole: "more than 1/2", "at least 2/3". Integers only, like the count."""
+
+    rule: str = MORE_THAN
+    numerator: int = 1
+    denominator: int = 2
+
+    def is_met(self, count: int, whole: int) -> bool:
+        """Whether `count` of `whole` reaches the share (count * d > whole * n, or >=)."""
+        if self.rule == MORE_THAN:
+            return count * self.denominator > whole * self.numerator
+        return count * self.denominator >= whole * self.numerator
+
+    def needed(self, whole: int) -> int:
+        """The fewest of `whole` that reach the share."""
+        if self.rule == MORE_THAN:
+            return whole * self.numerator // self.denominator + 1
+        return -(-whole * self.numerator // self.denominator)
+
+    @property
+    def fraction(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
+
+    def fault(self) -> str | None:
+        """Why the fraction cannot be used (`BAD_FRACTION`, `IMPOSSIBLE_SHARE`), or None."""
+        if not (
+            is_int(self.numerator) and is_int(self.denominator)
+            and 1 <= self.numerator <= self.denominator <= MAX_DENOMINATOR
+        ):
+            return BAD_FRACTION
+        if self.rule == MORE_THAN and self.numerator == self.denominator:
+            return IMPOSSIBLE_SHARE  # more than the whole: nobody ever reaches it
+        return None
+
+    @classmethod
+    def from_text(cls, rule: str, fraction: str) -> Share | None:
+        """The share "2/3" names, or None when the text is not a fraction as files write it."""
+        match = FRACTION_PATTERN.fullmatch(fraction) if isinstance(fraction, str) else None
+        return None if match is None else cls(rule, int(match[1]), int(match[2]))
+
+
+MORE_THAN_HALF = Share(MORE_THAN, 1, 2)
+
+
+def passes(votes: int, base: int, rule: Share = MORE_THAN_HALF) -> bool:
+    """Whether `votes` of `base` pass under `rule`; never without a vote (at least 2/3 of no
+    ballots at all would otherwise pass everyone)."""
+    return votes > 0 and rule.is_met(votes, base)
+
+
+def votes_needed(base: int, rule: Share = MORE_THAN_HALF) -> int:
+    """The fewest votes that pass on `base` under `rule` (`passes`)."""
+    return max(1, rule.needed(base))
+
+
+@dataclass(frozen=True)
 class RoundRules:
     """The frozen figures and settings a round is counted under.
 
     ``satisfaction_bar`` is used only by a satisfaction round graded against the bar;
-    ``grading`` is "tiers" only for a satisfaction round.
+    ``grading`` is "tiers" only for a satisfaction round. ``pass_rule``, ``tie`` and
+    ``shortfall`` apply to the methods that fill seats; a satisfaction round keeps the defaults.
     """
 
     method: str
@@ -147,6 +225,9 @@ class RoundRules:
     candidate_ids: tuple[int, ...]
     satisfaction_bar: int = DEFAULT_SATISFACTION_BAR
     grading: str = GRADING_BAR
+    pass_rule: Share = MORE_THAN_HALF
+    tie: str = TIE_RUNOFF
+    shortfall: str = SHORTFALL_FURTHER
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -173,12 +254,36 @@ class RoundRules:
             raise ValueError(f"unknown grading {self.grading!r}; expected one of {GRADINGS}")
         if self.grading != GRADING_BAR and self.method != SATISFACTION:
             raise ValueError(f"grading {self.grading!r} applies only to a satisfaction round")
+        rule = self.pass_rule
+        if not isinstance(rule, Share) or rule.rule not in SHARE_RULES:
+            raise ValueError(f"pass_rule must be a share, more_than or at_least, got {rule!r}")
+        if rule.fault() is not None:
+            raise ValueError(
+                f"pass_rule fraction {rule.fraction!r} must be n/d with 1 <= n <= d <= {MAX_DENOMINATOR}"
+                ", and not more than the whole"
+            )
+        if self.tie not in TIE_RULES:
+            raise ValueError(f"unknown tie rule {self.tie!r}; expected one of {TIE_RULES}")
+        if self.shortfall not in SHORTFALL_RULES:
+            raise ValueError(f"unknown shortfall rule {self.shortfall!r}; expected one of {SHORTFALL_RULES}")
+        if self.method == SATISFACTION and (rule, self.tie, self.shortfall) != (
+            MORE_THAN_HALF, TIE_RUNOFF, SHORTFALL_FURTHER
+        ):
+            raise ValueError("pass_rule, tie and shortfall apply only to a round that fills seats")
         object.__setattr__(self, "candidate_ids", ids)
 
 
 @dataclass(frozen=True)
 class Runoff:
     """A tie for the last seats, settled by a new round among the tied candidates only."""
+
+    candidates: tuple[int, ...]
+    seats: int
+
+
+@dataclass(frozen=True)
+class Tie:
+    """A tie for the last seats under the tie rule "none": no new vote, the seats stay unfilled."""
 
     candidates: tuple[int, ...]
     seats: int
@@ -201,6 +306,7 @@ class CandidateResult:
     is_in_runoff: bool
     rated: int = 0
     rate_percent: float | None = None
+    is_tied_unfilled: bool = False
 
     @property
     def rate_text(self) -> str | None:
@@ -244,6 +350,11 @@ class CountResult:
     for tiers. For a rank round ``points`` holds every candidate's points and ``priority``
     the passed candidates in priority order. ``method`` is the ballot method counted (None
     only on a hand-built result).
+
+    ``pass_rule``, ``tie_rule`` and ``shortfall_rule`` are the round's, kept so the result says
+    what follows from it: under the tie rule "none" a tie for the last seats is
+    ``unfilled_tie`` (and ``runoff`` is None); under the shortfall rule "none" no further
+    round is offered for the ``shortfall``.
     """
 
     returned: int
@@ -262,6 +373,10 @@ class CountResult:
     grades: Mapping[int, str] = field(default_factory=dict, hash=False)
     points: Mapping[int, int] = field(default_factory=dict, hash=False)
     priority: tuple[int, ...] = ()
+    pass_rule: Share = MORE_THAN_HALF
+    tie_rule: str = TIE_RUNOFF
+    shortfall_rule: str = SHORTFALL_FURTHER
+    unfilled_tie: Tie | None = None
 
     def __post_init__(self) -> None:
         for name in ("votes", "points"):
@@ -280,6 +395,23 @@ class CountResult:
                 raise ValueError(f"unknown rating(s) {unknown!r} for candidate {cid}")
             ratings[cid] = MappingProxyType({rating: given.get(rating, 0) for rating in RATINGS})
         object.__setattr__(self, "ratings", MappingProxyType(ratings))
+
+    @property
+    def needed(self) -> int | None:
+        """The fewest votes that pass (`votes_needed`); None for a void round or an assessment."""
+        if self.void_round or self.base is None or self.method == SATISFACTION:
+            return None
+        return votes_needed(self.base, self.pass_rule)
+
+    @property
+    def is_more_than_half(self) -> bool:
+        """Whether the round passes on the usual rule, more than half of the base."""
+        return self.pass_rule == MORE_THAN_HALF
+
+    @property
+    def offers_further_round(self) -> bool:
+        """Seats nobody passed for, which the rules let a further round fill."""
+        return bool(self.shortfall) and self.shortfall_rule == SHORTFALL_FURTHER
 
     def rated(self, candidate_id: int) -> int:
         """How many valid ballots rated this project (0 when not a satisfaction round)."""
@@ -318,6 +450,7 @@ class CountResult:
         if self.method == SATISFACTION:
             return self._satisfaction_ranking()
         runoff = set(self.runoff.candidates) if self.runoff else set()
+        unfilled = set(self.unfilled_tie.candidates) if self.unfilled_tie else set()
         ordered = sorted(
             self.votes.items(), key=lambda item: (-item[1], -self.points.get(item[0], 0), item[0])
         )
@@ -332,6 +465,7 @@ class CountResult:
                     is_passed=cid in self.passed,
                     is_elected=cid in self.elected,
                     is_in_runoff=cid in runoff,
+                    is_tied_unfilled=cid in unfilled,
                 )
             )
         return results
@@ -371,9 +505,11 @@ class CountResult:
         """The result as plain JSON data, the shape `verify --json` prints.
 
         A satisfaction round adds "ratings", under tiers "grades", and "overall"; a rank
-        round adds "points" and "priority". Each per-round addition is null on a void round
-        (points and priority are then empty, as the votes are). The shape for choose_up_to
-        and for_against is exactly that of ballot-board/1 before the other methods.
+        round adds "points" and "priority"; a round under the tie rule "none" adds "tied",
+        the tie that leaves seats unfilled (null when there is none). Each per-round addition
+        is null on a void round (points and priority are then empty, as the votes are). The
+        shape for choose_up_to and for_against under the default rules is exactly that of
+        ballot-board/1 before the other methods.
         """
         data = {
             "returned": self.returned,
@@ -408,6 +544,9 @@ class CountResult:
                 if overall is None
                 else {"satisfied_and_mostly": overall.satisfied_and_mostly, "rated": overall.rated}
             )
+        if self.tie_rule == TIE_NONE:
+            tie = self.unfilled_tie
+            data["tied"] = None if tie is None else {"candidates": list(tie.candidates), "seats": tie.seats}
         if self.method == RANK:
             data["points"] = {str(cid): points for cid, points in self.points.items()}
             data["priority"] = list(self.priority)
@@ -526,12 +665,15 @@ def _void_round(returned: int, rules: RoundRules) -> CountResult:
         shortfall=None,
         method=rules.method,
         grading=rules.grading if rules.method == SATISFACTION else None,
+        pass_rule=rules.pass_rule,
+        tie_rule=rules.tie,
+        shortfall_rule=rules.shortfall,
     )
 
 
 def _pass_base(rules: RoundRules, returned: int) -> int:
-    """What "more than half" is taken of: the whole roster, or every ballot returned (void
-    and blank ones included)."""
+    """What the pass rule (and the tiers) are taken of: the whole roster, or every ballot
+    returned (void and blank ones included)."""
     return rules.roster if rules.threshold_base == BASE_ROSTER else returned
 
 
@@ -569,8 +711,8 @@ def count(rules: RoundRules, ballots: Iterable[object]) -> CountResult:
             points[cid] += rules.seats - position
 
     base = _pass_base(rules, returned)
-    passed = sorted((cid for cid in votes if votes[cid] * 2 > base), key=lambda c: (-votes[c], c))
-    runoff = None
+    passed = sorted((cid for cid in votes if passes(votes[cid], base, rules.pass_rule)), key=lambda c: (-votes[c], c))
+    runoff = unfilled_tie = None
     if len(passed) <= rules.seats:
         elected = passed
         shortfall = rules.seats - len(passed)
@@ -579,8 +721,10 @@ def count(rules: RoundRules, ballots: Iterable[object]) -> CountResult:
         elected = [cid for cid in passed if votes[cid] > last]
         tied = [cid for cid in passed if votes[cid] == last]
         seats_left = rules.seats - len(elected)
-        if len(tied) > seats_left:
+        if len(tied) > seats_left and rules.tie == TIE_RUNOFF:
             runoff = Runoff(candidates=tuple(sorted(tied)), seats=seats_left)
+        elif len(tied) > seats_left:
+            unfilled_tie = Tie(candidates=tuple(sorted(tied)), seats=seats_left)
         else:
             elected += tied
         shortfall = 0
@@ -600,6 +744,10 @@ def count(rules: RoundRules, ballots: Iterable[object]) -> CountResult:
         method=rules.method,
         points=points if ranked else {},
         priority=tuple(sorted(passed, key=lambda c: (-votes[c], -points[c], c))) if ranked else (),
+        pass_rule=rules.pass_rule,
+        tie_rule=rules.tie,
+        shortfall_rule=rules.shortfall,
+        unfilled_tie=unfilled_tie,
     )
 
 

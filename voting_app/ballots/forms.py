@@ -28,7 +28,7 @@ class RoundForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     method = SelectField(_l("Ballot method"), choices=METHOD_CHOICES)
     seats = IntegerField(_l("Seats (projects to decide)"), validators=[DataRequired(), NumberRange(min=1, max=500)])
-    threshold_base = SelectField(_l("A candidate passes with more than half of"), choices=BASE_CHOICES)
+    threshold_base = SelectField(_l("Base for passing"), choices=BASE_CHOICES)
     mode = SelectField(_l("Voting"), choices=MODE_CHOICES)
     satisfaction_bar = IntegerField(
         _l("Satisfaction bar (%), for assessments"), default=60, validators=[DataRequired(), NumberRange(min=1, max=100)]

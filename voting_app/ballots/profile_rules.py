@@ -26,20 +26,34 @@ the caller's, in the reader's language.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, replace
 
+# The share, the tie and shortfall rules are the count's (counting applies them); they are
+# named here too, as the profile's settings.
 from voting_app.ballots.counting import (
+    AT_LEAST,
+    BAD_FRACTION,
     BASE_ROSTER,
     CHOOSE_UP_TO,
     DEFAULT_SATISFACTION_BAR,
     GRADING_BAR,
     GRADING_TIERS,
     GRADINGS,
+    IMPOSSIBLE_SHARE,
     METHODS,
+    MORE_THAN,
+    MORE_THAN_HALF,
     RANK,
     SATISFACTION,
+    SHARE_RULES,
+    SHORTFALL_FURTHER,
+    SHORTFALL_NONE,
+    SHORTFALL_RULES,
     THRESHOLD_BASES,
+    TIE_NONE,
+    TIE_RULES,
+    TIE_RUNOFF,
+    Share,
     is_int,
 )
 
@@ -47,58 +61,23 @@ FORMAT = "rule-profile/1"
 # Methods that elect candidates to places, where the 差额 between them applies.
 MARGIN_METHODS = (CHOOSE_UP_TO, RANK)
 
-MORE_THAN, AT_LEAST = "more_than", "at_least"
-SHARE_RULES = (MORE_THAN, AT_LEAST)
-TIE_RUNOFF, TIE_NONE = "runoff", "none"
-TIE_RULES = (TIE_RUNOFF, TIE_NONE)
-SHORTFALL_FURTHER, SHORTFALL_NONE = "further_round", "none"
-SHORTFALL_RULES = (SHORTFALL_FURTHER, SHORTFALL_NONE)
-
-MAX_DENOMINATOR = 100
 MAX_EXTRA_CANDIDATES = 100
 MAX_EXTRA_PERCENT = 100
 # Enough for any profile written by hand or exported here; a larger file is not one.
 MAX_DOCUMENT_BYTES = 20_000
 
-_FRACTION = re.compile(r"([1-9][0-9]{0,2})/([1-9][0-9]{0,2})")
-
 # Problem codes.
 MISSING, UNKNOWN, NOT_OBJECT, NOT_TEXT, NOT_INTEGER, NOT_BOOLEAN, NOT_LIST = (
     "missing", "unknown", "not_object", "not_text", "not_integer", "not_boolean", "not_list",
 )
-CHOICE, FRACTION, IMPOSSIBLE, RANGE, EMPTY, DUPLICATE, NOT_JSON, WRONG_FORMAT, TOO_LARGE = (
-    "choice", "fraction", "impossible", "range", "empty", "duplicate", "not_json", "wrong_format", "too_large",
+CHOICE, RANGE, EMPTY, DUPLICATE, NOT_JSON, WRONG_FORMAT, TOO_LARGE = (
+    "choice", "range", "empty", "duplicate", "not_json", "wrong_format", "too_large",
 )
+FRACTION, IMPOSSIBLE = BAD_FRACTION, IMPOSSIBLE_SHARE
 
 Problem = tuple[str, str]
 
 
-@dataclass(frozen=True)
-class Share:
-    """A share of a whole: "more than 1/2", "at least 2/3". Integers only, like the count."""
-
-    rule: str = MORE_THAN
-    numerator: int = 1
-    denominator: int = 2
-
-    def is_met(self, count: int, whole: int) -> bool:
-        """Whether `count` of `whole` reaches the share (count * d > whole * n, or >=)."""
-        if self.rule == MORE_THAN:
-            return count * self.denominator > whole * self.numerator
-        return count * self.denominator >= whole * self.numerator
-
-    def needed(self, whole: int) -> int:
-        """The fewest of `whole` that reach the share."""
-        if self.rule == MORE_THAN:
-            return whole * self.numerator // self.denominator + 1
-        return -(-whole * self.numerator // self.denominator)
-
-    @property
-    def fraction(self) -> str:
-        return f"{self.numerator}/{self.denominator}"
-
-
-MORE_THAN_HALF = Share(MORE_THAN, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -205,20 +184,9 @@ def check_quorum(roster: int, present: int, profile: RuleProfile) -> QuorumCheck
 # ---- validation ------------------------------------------------------------------------
 
 
-def _fraction_fault(share: Share) -> str | None:
-    if not (
-        is_int(share.numerator) and is_int(share.denominator)
-        and 1 <= share.numerator <= share.denominator <= MAX_DENOMINATOR
-    ):
-        return FRACTION
-    if share.rule == MORE_THAN and share.numerator == share.denominator:
-        return IMPOSSIBLE  # more than the whole: nobody ever reaches it
-    return None
-
-
 def _share_problems(name: str, share: Share) -> list[Problem]:
     problems = [] if share.rule in SHARE_RULES else [(f"{name}.rule", CHOICE)]
-    fault = _fraction_fault(share)
+    fault = share.fault()
     return problems + ([(f"{name}.fraction", fault)] if fault is not None else [])
 
 
@@ -334,13 +302,12 @@ def _read_share(problems: list[Problem], value: dict | None, path: str) -> Share
     reader = _Reader(problems, value, path, ("rule", "fraction"))
     rule = reader.choice("rule", SHARE_RULES)
     text = reader.get("fraction", "text")
-    match = _FRACTION.fullmatch(text) if text is not None else None
-    if text is not None and match is None:
+    share = Share.from_text(rule, text) if text is not None else None
+    if text is not None and share is None:
         problems.append((f"{path}.fraction", FRACTION))
-    if match is None:
+    if share is None:
         return None
-    share = Share(rule, int(match[1]), int(match[2]))
-    fault = _fraction_fault(share)
+    fault = share.fault()
     if fault is not None:
         problems.append((f"{path}.fraction", fault))
     return share if rule is not None and fault is None else None

@@ -236,6 +236,32 @@ def fraction_words(share: Share) -> str:
     return share.fraction
 
 
+def pass_rule_words(profile: RuleProfile) -> str:
+    """How a candidate passes under a round's copy of the rules, in words: its pass rule on its
+    base ("passes with at least 2/3 of the roster", 以不少于全体应到代表三分之二通过). The usual
+    rule keeps its own words (more than half, 过半数)."""
+    roster = profile.pass_base == rules.BASE_ROSTER
+    share = profile.pass_rule
+    if share == rules.MORE_THAN_HALF:
+        return str(
+            _l("passes with more than half of the roster") if roster else _l("passes with more than half of the ballots returned")
+        )
+    fraction = fraction_words(share)
+    if share.rule == rules.MORE_THAN:
+        words = (
+            _l("passes with more than %(fraction)s of the roster", fraction=fraction)
+            if roster
+            else _l("passes with more than %(fraction)s of the ballots returned", fraction=fraction)
+        )
+    else:
+        words = (
+            _l("passes with at least %(fraction)s of the roster", fraction=fraction)
+            if roster
+            else _l("passes with at least %(fraction)s of the ballots returned", fraction=fraction)
+        )
+    return str(words)
+
+
 def method_list(methods) -> str:
     """Ballot methods by name, listed as the reader's language lists things."""
     labels = method_labels()

@@ -634,7 +634,8 @@ def _require_no_void_request(round_: Round) -> None:
 
 def follow_up_round(actor: str, round_: Round) -> Round:
     """A runoff among exactly the tied candidates, a further round for the shortfall, or a new
-    round in place of one declared void (the same candidates, a new draft)."""
+    round in place of one declared void (the same candidates, a new draft). A round whose
+    票决办法 has no runoff or no further round gets none: those seats stay unfilled."""
     _lock_round(round_)
     _require_state(round_, CONFIRMED, ANNOUNCED, VOID)
     if db.session.scalar(select(exists().where(Round.parent_id == round_.id))):
@@ -652,6 +653,10 @@ def follow_up_round(actor: str, round_: Round) -> Round:
     elif result.runoff is not None:
         kind, seats, candidate_ids = RUNOFF, result.runoff.seats, list(result.runoff.candidates)
         title = _l("%(title)s: runoff", title=round_.title)
+    elif result.unfilled_tie is not None:
+        raise DomainError(_l("The 票决办法 of this round holds no further vote among tied candidates: the tied seats stay unfilled."))
+    elif result.shortfall and not result.offers_further_round:
+        raise DomainError(_l("The 票决办法 of this round holds no further round: the seats nobody passed for stay unfilled."))
     elif result.shortfall:
         elected = set(result.elected)
         kind, seats = FURTHER, result.shortfall
@@ -698,8 +703,18 @@ class CastResult:
     is_repeat: bool
 
 
+def _copied_rules(round_: Round) -> dict:
+    """What the count takes from the round's own copy of the 票决办法: the grading of an
+    assessment; the pass, tie and shortfall rules of a round that fills seats."""
+    if round_.method == SATISFACTION:
+        return {"grading": round_.grading}
+    copy = round_.rules
+    return {"pass_rule": copy.pass_rule, "tie": copy.tie, "shortfall": copy.shortfall}
+
+
 def rules_for(round_: Round) -> RoundRules:
-    """Counting inputs; before close the live figures stand in for the frozen ones."""
+    """Counting inputs, under the round's own rules; before close the live figures stand in
+    for the frozen ones."""
     if round_.roster_count is None:
         figures = presence(round_.session_id)
         roster, present, issued = figures.roster, figures.present, figures.present
@@ -714,7 +729,7 @@ def rules_for(round_: Round) -> RoundRules:
         issued=issued,
         candidate_ids=tuple(c.id for c in round_.candidates),
         satisfaction_bar=round_.satisfaction_bar,
-        grading=round_.grading,
+        **_copied_rules(round_),
     )
 
 
@@ -924,9 +939,10 @@ def round_board(round_: Round) -> dict:
         "roster": rules.roster,
         "present": rules.present,
         "issued": rules.issued,
+        **_copied_rules(round_),
     }
     if round_.method == SATISFACTION:
-        info["satisfaction_bar"], info["grading"] = round_.satisfaction_bar, round_.grading
+        info["satisfaction_bar"] = round_.satisfaction_bar
     return board_format.build_board(
         info,
         [{"id": c.id, "name": c.name} for c in round_.candidates],

@@ -4,12 +4,13 @@ candidate and a line where passing starts.
 Geometry only, in the units of the SVG's viewBox (about 0.25 mm each across the printed A4
 column): no Flask, no markup. The template draws it as static SVG, so the print needs no
 JavaScript, and the tests check the numbers. The line sits at the votes needed to pass
-(more than half of the base: ``base // 2 + 1``), or at the satisfaction bar in percent for a
-satisfaction assessment, so a bar that reaches the line has passed. An assessment graded in
-tiers draws each project's satisfied votes with its mostly satisfied votes after them on an
-axis of the grading base, and the line at more than half of it: a project whose satisfied
-votes reach the line is graded satisfied, one that reaches it only with the mostly satisfied
-is mostly satisfied, and any other is dissatisfied.
+under the round's pass rule (`CountResult.needed`; more than half of the base, usually:
+``base // 2 + 1``), or at the satisfaction bar in percent for a satisfaction assessment, so
+a bar that reaches the line has passed. An assessment graded in tiers draws each project's
+satisfied votes with its mostly satisfied votes after them on an axis of the grading base,
+and the line at more than half of it: a project whose satisfied votes reach the line is
+graded satisfied, one that reaches it only with the mostly satisfied is mostly satisfied,
+and any other is dissatisfied.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from voting_app.ballots.counting import (
     SATISFACTION,
     CountResult,
     satisfaction_rate_text,
+    votes_needed,
 )
 
 WIDTH = 720
@@ -39,6 +41,7 @@ MAX_TICKS = 6
 
 ELECTED = "elected"
 RUNOFF = "runoff"
+TIED = "tied"  # tied for the last seats, which the rules leave unfilled
 PASSED = "passed"  # passed, but the seats went to others
 NOT_PASSED = "not_passed"
 MEETS_BAR = "meets_bar"
@@ -81,6 +84,7 @@ class RoundChart:
     line_value: int  # votes needed to pass, or the satisfaction bar (percent)
     axis_max: int  # the base (votes) or 100 (percent)
     reaching: int  # how many bars reach the line
+    is_more_than_half: bool  # the usual pass rule, which the description names
     bars: tuple[Bar, ...]
     ticks: tuple[Tick, ...]
     is_tiers: bool = False  # the line is the votes for more than half of the grading base
@@ -130,6 +134,8 @@ def _outcome(result: CountResult, cid: int, satisfaction: bool) -> str:
         return ELECTED
     if result.runoff and cid in result.runoff.candidates:
         return RUNOFF
+    if result.unfilled_tie and cid in result.unfilled_tie.candidates:
+        return TIED
     return PASSED if cid in result.passed else NOT_PASSED
 
 
@@ -140,13 +146,13 @@ def round_chart(result: CountResult, names: dict[int, str], satisfaction_bar: in
     satisfaction = result.method == SATISFACTION
     tiers = result.grading == GRADING_TIERS
     if tiers:
-        line_value = result.base // 2 + 1
+        line_value = votes_needed(result.base)
         axis_max = max(result.base, line_value, *result.votes.values())
     elif satisfaction:
         axis_max, line_value = 100, satisfaction_bar
     else:
         base = result.base or 0
-        line_value = base // 2 + 1
+        line_value = result.needed
         axis_max = max(base, line_value, *result.votes.values())
     plot_left = float(LABEL_WIDTH + 8)
     plot_width = WIDTH - plot_left - (TIERS_VALUE_ROOM if tiers else VALUE_ROOM)
@@ -177,7 +183,7 @@ def round_chart(result: CountResult, names: dict[int, str], satisfaction_bar: in
     if axis_max - values[-1] >= step / 2:
         values.append(axis_max)  # the end of the axis: the base, so its half is easy to see
     ticks = tuple(Tick(x_of(value, axis_max), value) for value in values)
-    reaching = sum(1 for bar in bars if bar.outcome in (ELECTED, RUNOFF, PASSED, MEETS_BAR, RATE_SATISFIED, RATE_MOSTLY))
+    reaching = sum(1 for bar in bars if bar.outcome in (ELECTED, RUNOFF, TIED, PASSED, MEETS_BAR, RATE_SATISFIED, RATE_MOSTLY))
     return RoundChart(
         is_satisfaction=satisfaction,
         width=WIDTH,
@@ -192,6 +198,7 @@ def round_chart(result: CountResult, names: dict[int, str], satisfaction_bar: in
         line_value=line_value,
         axis_max=axis_max,
         reaching=reaching,
+        is_more_than_half=result.is_more_than_half,
         bars=tuple(bars),
         ticks=ticks,
         is_tiers=tiers,

@@ -8,7 +8,7 @@ import io
 
 from openpyxl import Workbook
 
-from voting_app.ballots.counting import GRADING_TIERS, RANK, SATISFACTION
+from voting_app.ballots.counting import GRADING_TIERS, RANK, SATISFACTION, votes_needed
 from voting_app.labels import assessment_verdict
 from voting_app.reports.data import SessionReport, YearReport
 from voting_app.spreadsheets import bar_cell, percent_cell, safe_row
@@ -23,6 +23,8 @@ def _outcome(line, result, labels) -> str:
         return labels["elected"]
     if line.is_in_runoff:
         return labels["runoff"]
+    if line.is_tied_unfilled:
+        return labels["tied"]
     return labels["passed_no_seat"] if line.is_passed else labels["not_passed"]
 
 
@@ -30,9 +32,11 @@ def _needed(sheet, item):
     """What a round is decided against: the votes needed to pass, the bar of an assessment, or
     under tiers the votes that are more than half of the grading base."""
     result = item.result
-    if result.method == SATISFACTION and result.grading != GRADING_TIERS:
+    if result.method != SATISFACTION:
+        return result.needed if result.base else None
+    if result.grading != GRADING_TIERS:
         return bar_cell(sheet, item.round.satisfaction_bar)
-    return result.base // 2 + 1 if result.base else None
+    return votes_needed(result.base) if result.base is not None else None
 
 
 def session_workbook(report: SessionReport, labels: dict) -> bytes:

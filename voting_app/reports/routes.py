@@ -53,7 +53,7 @@ def _session_labels() -> dict:
         "rank": _("Rank"), "candidate": _("Candidate project"), "votes_column": _("Votes"), "rated": _("Rated"),
         "rate": _("Satisfaction rate"),
         "outcome": _("Outcome"), "elected_sheet": _("Elected projects"), "department": _("Responsible department"),
-        "investment": _("Investment (10,000 yuan)"), "elected": _("Elected"), "runoff": _("Tied: runoff"),
+        "investment": _("Investment (10,000 yuan)"), "elected": _("Elected"), "runoff": _("Tied: runoff"), "tied": _("Tied: seat unfilled"),
         "passed_no_seat": _("Passed, no seat"), "not_passed": _("Not passed"),
         "states": {state: str(state_label(state)) for state in ("draft", "open", "closed", "confirmed", "announced")},
         "void_sheet": _("Rounds declared void"), "voided_at": _("Declared void at (Beijing time)"),

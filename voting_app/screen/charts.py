@@ -16,7 +16,7 @@ def _colour(line, below: set[int]) -> str:
         return BELOW
     if line.is_elected or (line.is_passed and line.rate_percent is not None):
         return ELECTED
-    if line.is_in_runoff:
+    if line.is_in_runoff or line.is_tied_unfilled:
         return RUNOFF
     return PASSED if line.is_passed else NOT_PASSED
 
@@ -24,9 +24,11 @@ def _colour(line, below: set[int]) -> str:
 def result_figure(result: CountResult, names: dict[int, str], bar_percent: int, font_size: int = 22,
                   fixed_height: bool = False, labels: dict | None = None) -> dict:
     """Votes (or satisfaction rates) per candidate in rank order, top first, with the pass
-    line drawn: more than half of the base, or the satisfaction bar. An assessment graded in
-    tiers draws its grades instead (`_tiers_figure`, with `labels`). On the screen the figure
-    fills its box; on paper it takes a height from the number of candidates."""
+    line drawn at the round's share of the base (half of it, usually: a candidate passes
+    with more votes than the line, or reaching it under an "at least" rule), or at the
+    satisfaction bar. An assessment graded in tiers draws its grades instead
+    (`_tiers_figure`, with `labels`). On the screen the figure fills its box; on paper it
+    takes a height from the number of candidates."""
     if result.grading == GRADING_TIERS:
         return _tiers_figure(result, names, labels or {}, font_size)
     ranking = result.ranking()
@@ -34,7 +36,8 @@ def result_figure(result: CountResult, names: dict[int, str], bar_percent: int, 
     is_rate = result.method == SATISFACTION
     values = [line.rate_percent or 0 for line in ranking] if is_rate else [line.votes for line in ranking]
     labels = [f"{line.rank or '—'}. {names[line.candidate_id]}" for line in ranking]
-    line_at = bar_percent if is_rate else result.base / 2
+    share = result.pass_rule
+    line_at = bar_percent if is_rate else result.base * share.numerator / share.denominator
     figure = go.Figure()
     figure.add_bar(
         x=values,
