@@ -22,6 +22,18 @@ def rating_labels() -> dict:
     return {RATE_SATISFIED: _l("Satisfied"), RATE_MOSTLY: _l("Mostly satisfied"), RATE_DISSATISFIED: _l("Dissatisfied")}
 
 
+def assessment_verdict(grade: str | None, is_rectification: bool, is_assessed: bool):
+    """What the deputies' assessment decided for a project, in words, for the outputs that
+    carry it as text (the Excel files): its grade under tiers, or the bar's verdict, with
+    rectification (整改) named either way."""
+    if grade is not None:
+        word = rating_labels()[grade]
+        return _l("%(grade)s: rectification (整改)", grade=word) if is_rectification else word
+    if is_rectification:
+        return _l("rectification (整改)")
+    return _l("Meets the bar") if is_assessed else _l("Not rated")
+
+
 def method_labels() -> dict:
     """The ballot methods, as the round form offers them and the 票决办法 lists them."""
     return {

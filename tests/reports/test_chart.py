@@ -42,6 +42,24 @@ def test_a_tie_for_the_last_seat_and_a_pass_without_a_seat_are_told_apart():
     assert [bar.outcome for bar in drawn.bars] == [chart.ELECTED, chart.ELECTED, chart.PASSED] and drawn.reaching == 3
 
 
+def test_an_assessment_in_tiers_draws_satisfied_then_mostly_votes_against_half_the_roster():
+    tiers = RoundRules(method=SATISFACTION, seats=1, threshold_base="roster", roster=20, present=15, issued=15,
+                       candidate_ids=(1, 2, 3), grading="tiers")
+    result = count(tiers, [*[{1: "satisfied", 2: "mostly_satisfied"}] * 11, *[{1: "mostly_satisfied", 2: "satisfied"}] * 2,
+                           *[{1: "dissatisfied", 2: "satisfied"}] * 2])
+    # 1: 11 satisfied of a roster of 20 (more than half: 11) -> satisfied; 2: 4 + 11 -> mostly
+    # satisfied; 3: never rated, and graded dissatisfied all the same.
+    drawn = chart.round_chart(result, NAMES)
+    assert drawn.is_tiers and drawn.line_value == 11 and drawn.axis_max == 20
+    by_name = {bar.name: bar for bar in drawn.bars}
+    bridge, lights, corridor = by_name["农村公路桥梁新改建"], by_name["路灯"], by_name["文化长廊"]
+    assert (bridge.outcome, bridge.value_text, lights.outcome, lights.value_text) == ("satisfied", "11 + 2", "mostly_satisfied", "4 + 11")
+    assert (corridor.outcome, corridor.length, corridor.first_length) == ("dissatisfied", 0, 0)
+    assert bridge.first_length == round(drawn.plot_width * 11 / 20, 1) and bridge.length == round(drawn.plot_width * 13 / 20, 1)
+    assert drawn.plot_left + bridge.first_length >= drawn.line_x > drawn.plot_left + lights.first_length
+    assert drawn.reaching == 2
+
+
 def test_a_satisfaction_round_draws_rates_against_the_bar_with_the_counts_own_rounding():
     result = count(rules(method=SATISFACTION, seats=1, roster=20, issued=15, candidates=(1, 2, 3), bar=60), [
         *[{1: "satisfied", 2: "dissatisfied"}] * 5, *[{1: "mostly_satisfied", 2: "satisfied"}] * 4,

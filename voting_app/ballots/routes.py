@@ -76,7 +76,8 @@ def round_new(session_id: int):
     """A new round under the congress's 票决办法 in force: its methods, pass base and bar."""
     congress = db.get_or_404(CongressSession, session_id)
     form = RoundForm()
-    form.follow_rules(profiles.profile_in_force(congress.term.congress_id)[0], is_new=request.method == "GET")
+    rules = profiles.profile_in_force(congress.term.congress_id)[0]
+    form.follow_rules(rules, is_new=request.method == "GET")
     if form.validate_on_submit():
         try:
             round_ = service.create_round(
@@ -96,7 +97,9 @@ def round_new(session_id: int):
             db.session.commit()
             flash(_("Round created. Add its candidates."), "success")
             return _to_detail(round_)
-    return render_template("ballots/round_form.html", form=form, congress=congress, round=None), 400 if form.errors else 200
+    return render_template("ballots/round_form.html", form=form, congress=congress, round=None, **_grading_shown(rules)), (
+        400 if form.errors else 200
+    )
 
 
 @bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
@@ -121,7 +124,13 @@ def round_edit(round_id: int):
         except DomainError as error:
             flash_domain_error(error)
             return _to_detail(round_)
-    return render_template("ballots/round_form.html", form=form, congress=round_.session, round=round_)
+    return render_template("ballots/round_form.html", form=form, congress=round_.session, round=round_, **_grading_shown(round_.rules))
+
+
+def _grading_shown(rules) -> dict:
+    """How the round's assessment is graded, read-only on its form: the 票决办法 decides it and
+    the round copies it when it is created."""
+    return {"grading": rules.grading, "grading_words": profiles.describe(rules)["assessment"]}
 
 
 @bp.get("/rounds/<int:round_id>")

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 
 from voting_app import audit
 from voting_app.auth.models import User
-from voting_app.ballots.counting import SATISFACTION, CandidateResult, satisfaction_rate_text
+from voting_app.ballots.counting import SATISFACTION, CandidateResult, Overall
 from voting_app.ballots.models import ANNOUNCED, CONFIRMED, Candidate, Round
 from voting_app.ballots.service import count_round
 from voting_app.db import db
@@ -208,38 +208,52 @@ def update_project(actor: str, actor_name: str, project: Project, **values) -> l
 
 
 @dataclass(frozen=True)
-class DeputyAssessment:
+class Assessed:
+    """What one announced satisfaction round decided for one of its projects."""
+
     round: Round
     line: CandidateResult
     ratings: dict
-    bar: int
-    is_below_bar: bool
+    grade: str | None  # the tiers grade (counting.GRADES); None under the bar
+    is_rectification: bool  # sent to rectification (整改): under the bar, or graded dissatisfied
+    overall: Overall  # the round's overall rate (总体满意率)
 
 
-def deputy_assessments(project: Project) -> list[DeputyAssessment]:
-    """Announced satisfaction rounds that rated this project, oldest first."""
-    rows = db.session.execute(
-        select(Round, Candidate.id)
-        .join(Candidate, Candidate.round_id == Round.id)
-        .where(Candidate.project_id == project.id, Round.method == SATISFACTION, Round.state == ANNOUNCED)
-        .order_by(Round.announced_at)
-    ).all()
-    assessments = []
-    for round_, candidate_id in rows:
-        result = count_round(round_)
-        if result.void_round:
-            continue
-        line = next(item for item in result.ranking() if item.candidate_id == candidate_id)
-        assessments.append(
-            DeputyAssessment(
-                round_,
-                line,
-                dict(result.ratings[candidate_id]),
-                round_.satisfaction_bar,
-                candidate_id in result.below_bar(),
-            )
+def _assessed(round_: Round) -> dict[int, Assessed]:
+    """Each project of a counted satisfaction round (by project id) with its verdict. The one
+    place a deputies' assessment sends a project to rectification: the count's `below_bar`,
+    which under tiers is every project graded dissatisfied."""
+    result = count_round(round_)
+    if result.void_round:
+        return {}
+    below = set(result.below_bar())
+    projects = {candidate.id: candidate.project_id for candidate in round_.candidates if candidate.project_id}
+    return {
+        projects[line.candidate_id]: Assessed(
+            round_,
+            line,
+            dict(result.ratings[line.candidate_id]),
+            result.grades.get(line.candidate_id),
+            line.candidate_id in below,
+            result.overall(),
         )
-    return assessments
+        for line in result.ranking()
+        if line.candidate_id in projects
+    }
+
+
+def _announced_assessments(project_id: int | None = None) -> list[Round]:
+    """Announced satisfaction rounds, oldest first; with `project_id`, those that rated it."""
+    query = select(Round).where(Round.method == SATISFACTION, Round.state == ANNOUNCED).order_by(Round.announced_at)
+    if project_id is not None:
+        query = query.where(Round.id.in_(select(Candidate.round_id).where(Candidate.project_id == project_id)))
+    return list(db.session.scalars(query))
+
+
+def deputy_assessments(project: Project) -> list[Assessed]:
+    """Announced satisfaction rounds that rated this project, oldest first."""
+    assessments = (_assessed(round_).get(project.id) for round_ in _announced_assessments(project.id))
+    return [assessment for assessment in assessments if assessment is not None]
 
 
 @dataclass(frozen=True)
@@ -249,41 +263,39 @@ class Rating:
     source: str  # "deputies" or "residents"
     rate_text: str | None
     rated: int
-    is_below_bar: bool
+    is_below_bar: bool  # sent to rectification (整改) by this figure
     held: int = 0  # residents' answers held for review, not in the figure
     interval: tuple[str, str] | None = None  # the residents' 95% interval as shown; the deputies' is a count, not a sample
     is_small_sample: bool = False  # too few answers for more than reference (surveys.rates.SMALL_SAMPLE)
+    grade: str | None = None  # the deputies' tiers grade; None under the bar and for residents
+
+    @property
+    def is_assessed(self) -> bool:
+        """Rated, or graded: under tiers a project no ballot rated is still graded (dissatisfied)."""
+        return self.rated > 0 or self.grade is not None
 
 
 MET, BELOW, UNRATED = "met", "below", "unrated"
 
 
 def satisfaction_band(ratings: list[Rating]) -> str:
-    """Below the bar when any figure is (a project goes to rectification on either); met when rated."""
-    rated = [rating for rating in ratings if rating.rated]
-    if not rated:
+    """Below the bar when any figure sends the project to rectification (on either source);
+    met when assessed."""
+    assessed = [rating for rating in ratings if rating.is_assessed]
+    if not assessed:
         return UNRATED
-    return BELOW if any(rating.is_below_bar for rating in rated) else MET
+    return BELOW if any(rating.is_below_bar for rating in assessed) else MET
 
 
 def latest_deputy_ratings() -> dict[int, Rating]:
     """Each project's most recent announced deputies' assessment, counted once per round."""
-    rounds = db.session.scalars(
-        select(Round).where(Round.method == SATISFACTION, Round.state == ANNOUNCED).order_by(Round.announced_at)
-    ).all()
     ratings: dict[int, Rating] = {}
-    for round_ in rounds:
-        result = count_round(round_)
-        if result.void_round:
-            continue
-        below = set(result.below_bar())
-        projects = {candidate.id: candidate.project_id for candidate in round_.candidates if candidate.project_id}
-        for line in result.ranking():
-            project_id = projects.get(line.candidate_id)
-            if project_id is None:
-                continue
-            text = satisfaction_rate_text(line.votes, line.rated) if line.rated else None
-            ratings[project_id] = Rating("deputies", text, line.rated, line.candidate_id in below)
+    for round_ in _announced_assessments():
+        for project_id, assessed in _assessed(round_).items():
+            line = assessed.line
+            ratings[project_id] = Rating(
+                "deputies", line.rate_text, line.rated, assessed.is_rectification, grade=assessed.grade
+            )
     return ratings
 
 

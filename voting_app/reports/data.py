@@ -131,7 +131,7 @@ class ProjectReport:
     ratings: list[Rating] = field(default_factory=list)
 
     def rating(self, source: str) -> Rating | None:
-        return next((r for r in self.ratings if r.source == source and r.rated), None)
+        return next((r for r in self.ratings if r.source == source and r.is_assessed), None)
 
 
 def _spent_share(budget: Decimal | None, spent: Decimal | None) -> float | None:

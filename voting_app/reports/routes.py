@@ -54,12 +54,13 @@ def _session_labels() -> dict:
         "rate": _("Satisfaction rate"),
         "outcome": _("Outcome"), "elected_sheet": _("Elected projects"), "department": _("Responsible department"),
         "investment": _("Investment (10,000 yuan)"), "elected": _("Elected"), "runoff": _("Tied: runoff"), "tied": _("Tied: seat unfilled"),
-        "passed_no_seat": _("Passed, no seat"), "not_passed": _("Not passed"), "meets_bar": _("Meets the bar"),
-        "rectification": _("rectification (整改)"), "not_rated": _("Not rated"),
+        "passed_no_seat": _("Passed, no seat"), "not_passed": _("Not passed"),
         "states": {state: str(state_label(state)) for state in ("draft", "open", "closed", "confirmed", "announced")},
         "void_sheet": _("Rounds declared void"), "voided_at": _("Declared void at (Beijing time)"),
         "void_requested_by": _("Asked by"), "voided_by": _("Confirmed by"), "void_reason": _("Reason"),
         "not_counted": _("Ballots returned, not counted"),
+        "overall": _("Overall satisfaction rate (总体满意率)"), "overall_rated": _("Overall: ratings counted"),
+        "points": _("Points"), "priority": _("Priority"),
     }
 
 
@@ -95,6 +96,7 @@ def year_report_xlsx():
         "residents_note": _("Residents: note"), "small_sample": str(small_sample_note()),
         "deputies": _("Deputies’ satisfaction rate"), "deputies_rated": _("Deputies: rated"),
         "residents_held": _("Residents’ answers held for review (not counted)"),
+        "deputies_verdict": _("Deputies: grade or verdict"),
         "stages": {stage: str(label) for stage, label in STAGE_LABELS.items()},
     }
     return _xlsx(excel.year_workbook(report, labels), f"projects-{report.year or 'all'}.xlsx")

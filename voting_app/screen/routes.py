@@ -8,6 +8,7 @@ from voting_app.ballots.models import Round
 from voting_app.ballots.service import count_round, returned_count, state_label
 from voting_app.db import db
 from voting_app.forms import ButtonForm
+from voting_app.labels import rating_labels
 from voting_app.projects.models import STAGES
 from voting_app.projects.stages import STAGE_LABELS
 from voting_app.screen import charts, deck as decks, service
@@ -37,15 +38,20 @@ def _slide_context(congress: CongressSession, slide: decks.Slide) -> dict:
             names = {candidate.id: candidate.name for candidate in round_.candidates}
             context.update(result=result, names=names)
             if slide.kind == decks.ROUND_CHART:
-                context["figure"] = charts.result_figure(result, names, round_.satisfaction_bar)
+                context["figure"] = charts.result_figure(result, names, round_.satisfaction_bar, labels=_chart_labels())
     elif slide.kind == decks.PROJECTS:
         year, by_stage = service.year_projects(current_app.extensions.get("rating_sources", []))
         context.update(year=year, by_stage=by_stage, stages=STAGE_LABELS, stage_order=STAGES)
     elif slide.kind == decks.SATISFACTION:
         lines = service.rated_projects(current_app.extensions.get("rating_sources", []))
-        labels = {"residents": _("Residents"), "deputies": _("Deputies"), "below": _("rectification (整改)")}
+        labels = {"residents": _("Residents"), "deputies": _("Deputies"), **_chart_labels()}
         context.update(lines=lines, figure=charts.satisfaction_figure(lines, labels, DEFAULT_BAR), bar=DEFAULT_BAR)
     return context
+
+
+def _chart_labels() -> dict:
+    """The words the figures write beside their bars: the grades and rectification."""
+    return {**{grade: str(word) for grade, word in rating_labels().items()}, "below": _("rectification (整改)")}
 
 
 @bp.get("/<int:session_id>")
