@@ -48,15 +48,17 @@ def receipt_in(ticket: str) -> str:
 class Hall:
     """The round as the attacker's victims lived it, and what the test knows to be true."""
 
-    def __init__(self, app, db_url, tmp_path):
-        self.app, self.db_url, self.tmp_path = app, db_url, tmp_path
+    def __init__(self, app, db_url, tmp_path, method="choose_up_to"):
+        self.app, self.db_url, self.tmp_path, self.method = app, db_url, tmp_path, method
         with app.app_context():
-            self.world = build_world(deputies=DEPUTIES, candidates=CANDIDATES, seats=SEATS)
+            self.world = build_world(deputies=DEPUTIES, candidates=CANDIDATES, seats=SEATS, method=method)
             service.open_round("test", db.session.get(Round, self.world.round_id))
             db.session.commit()
         rng = random.Random(20261203)
         self.order = rng.sample(self.world.deputy_ids, len(self.world.deputy_ids))  # the casting order
-        self.choices = {d: sorted(rng.sample(self.world.candidate_ids, rng.randint(0, SEATS))) for d in self.order}
+        # A priority ballot (rank) keeps its order: the deputy's numbering, first = most urgent.
+        picked = {d: rng.sample(self.world.candidate_ids, rng.randint(0, SEATS)) for d in self.order}
+        self.choices = picked if method == "rank" else {d: sorted(c) for d, c in picked.items()}
         self.receipts: dict[int, str] = {}
         self.confirm_sizes: dict[int, int] = {}
         self.access_log = tmp_path / "access.log"
@@ -69,7 +71,11 @@ class Hall:
                                allow_redirects=False)
         assert signed_in.status_code == 302, signed_in.text
         fields = form_fields(phone.get(f"{base}/ballots/rounds/{self.world.round_id}/ballot").text)
-        data = {**fields, "choice": [str(c) for c in self.choices[deputy_id]]}
+        if self.method == "rank":
+            marks = {f"rank-{c}": str(position) for position, c in enumerate(self.choices[deputy_id], start=1)}
+        else:
+            marks = {"choice": [str(c) for c in self.choices[deputy_id]]}
+        data = {**fields, **marks}
         confirm = phone.post(f"{base}/ballots/rounds/{self.world.round_id}/ballot/confirm", data=data)
         assert confirm.status_code == 200, confirm.text[:300]
         self.confirm_sizes[deputy_id] = len(confirm.content)
@@ -96,6 +102,12 @@ class Hall:
 @pytest.fixture
 def hall(app, db_url, tmp_path):
     return Hall(app, db_url, tmp_path)
+
+
+@pytest.fixture(params=["choose_up_to", "rank"])
+def any_hall(request, app, db_url, tmp_path):
+    """The round of choices and the priority round (rank), whose ballots are ordered lists."""
+    return Hall(app, db_url, tmp_path, request.param)
 
 
 def run_round(hall: Hall, copy_files) -> dict:
@@ -135,7 +147,8 @@ def sqlite_copier(db_url: str):
 
 
 @pytest.mark.skipif(PG_URL is not None, reason="SQLite files; the PostgreSQL attacks follow")
-def test_a_copy_of_the_sqlite_files_links_no_deputy_to_a_ballot(hall):
+def test_a_copy_of_the_sqlite_files_links_no_deputy_to_a_ballot(any_hall):
+    hall = any_hall
     copies = run_round(hall, sqlite_copier(hall.db_url))
     round_id = hall.world.round_id
     truth = {d: hall.true_ballot(d) for d in hall.order}
@@ -245,7 +258,8 @@ def tuples(connection, table: str) -> list[dict]:
 
 
 @pytest.mark.skipif(PG_URL is None, reason="runs when TEST_DATABASE_URL names a PostgreSQL database")
-def test_a_copy_of_the_postgresql_files_links_no_deputy_to_a_ballot(hall):
+def test_a_copy_of_the_postgresql_files_links_no_deputy_to_a_ballot(any_hall):
+    hall = any_hall
     copy, engine = pg_copier(hall.db_url)
     copies = run_round(hall, copy)
     truth = {d: hall.true_ballot(d) for d in hall.order}
