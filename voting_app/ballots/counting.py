@@ -404,6 +404,14 @@ class CountResult:
         return votes_needed(self.base, self.pass_rule)
 
     @property
+    def tier_votes_needed(self) -> int | None:
+        """Under tiers, the fewest votes that are more than half of the base (`tier_grade`);
+        None otherwise or for a void round."""
+        if self.void_round or self.base is None or self.grading != GRADING_TIERS:
+            return None
+        return votes_needed(self.base, MORE_THAN_HALF)
+
+    @property
     def is_more_than_half(self) -> bool:
         """Whether the round passes on the usual rule, more than half of the base."""
         return self.pass_rule == MORE_THAN_HALF
