@@ -317,3 +317,14 @@ def test_the_demo_seeds_one_rule_profile_per_style(app, tmp_path):
         assert ranked.rules.allows("rank")
     sheet = (tmp_path / "logins.txt").read_text()
     assert f"/ballots/rounds/{ranked.id}/results" in sheet and f"/terms/congresses/{town.id}/rules" in sheet
+    # What a newcomer sees on the public result pages, in Chinese.
+    client = app.test_client()
+    client.set_cookie("lang", "zh_Hans_CN")
+    town_page = client.get(f"/ballots/rounds/{ranked.id}/results").get_data(as_text=True)
+    assert "得分" in town_page and TOWN_ROUND in town_page
+    with app.app_context():
+        assessment = db.session.scalars(select(Round).where(Round.method == "satisfaction")).one()
+        assessment_id = assessment.id
+    graded = client.get(f"/ballots/rounds/{assessment_id}/results").get_data(as_text=True)
+    assert all(f"grade-{grade}" in graded for grade in ("satisfied", "mostly_satisfied", "dissatisfied"))
+    assert "总体满意率" in graded and "整改" in graded
