@@ -215,7 +215,9 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
         grids = dict(db.session.execute(select(Grid.level, func.count()).group_by(Grid.level)).all())
         from voting_app.registry.models import DeputyGroup, TermDeputy
 
-        levels = dict(db.session.execute(select(TermDeputy.level, func.count()).group_by(TermDeputy.level)).all())
+        levels = dict(db.session.execute(
+            select(TermDeputy.level, func.count()).where(TermDeputy.term_id == congress.term_id).group_by(TermDeputy.level)
+        ).all())
         stationed = db.session.scalar(select(func.count()).where(TermDeputy.station_id.is_not(None)))
         group_count = db.session.scalar(select(func.count(DeputyGroup.id)))
         by_grid = db.session.execute(
@@ -228,6 +230,7 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
             .where(HouseholdCode.grid_id.is_not(None), HouseholdCode.frame_id.is_(None)).group_by(HouseholdCode.grid_id)
         ).scalars().all()
         assessed = (assessment.state, len(assessment.candidates))
+        graded = (assessment.grading, assessment.threshold_base, sorted(service.count_round(assessment).grades.values()))
         placements = [len(s.placements) for s in surveys]
         result = service.count_round(finished)
     assert len(deputies) == 240 and len(delegations) == 8
@@ -241,6 +244,8 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
     assert {"农村公路桥梁新改建", "“一号公路”亮化工程", "市百货站小区文化长廊改造"} <= names
     assert len(result.elected) == 10
     assert assessed == ("announced", 4)
+    # The district's 票决办法 grades in three grades on the roster: the demo shows all three.
+    assert graded == ("tiers", "roster", ["dissatisfied", "mostly_satisfied", "satisfied", "satisfied"])
     assert len(responses) == 3 and all(200 <= n <= 400 for n in responses.values())
     assert frame.size == 300 and frame.printed_at and 60 <= frame_used <= 200  # the demo frame's response rate
     assert all(count >= 3 for count in placements)
@@ -276,3 +281,50 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
         assert trial.state == "draft" and trial.candidates
     assert TRIAL_ROUND_NAME in shown.output
     assert runner.invoke(args=["audit-verify"]).exit_code == 0
+
+
+def test_the_demo_seeds_one_rule_profile_per_style(app, tmp_path):
+    """The district grades in tiers on the roster and never ranks; a town congress of its own
+    town-level deputies has a priority ballot, cast, counted, confirmed and announced."""
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--logins-file", str(tmp_path / "logins.txt")])
+    assert result.exit_code == 0, result.output
+    from voting_app.ballots import profiles, service
+    from voting_app.ballots.models import Round
+    from voting_app.demo_town import TOWN_CONGRESS, TOWN_ROUND
+    from voting_app.registry.models import Congress
+
+    with app.app_context():
+        district = db.session.scalars(select(Congress).where(Congress.level == "district")).one()
+        town = db.session.scalars(select(Congress).where(Congress.level == "town")).one()
+        district_rules, _ = profiles.profile_in_force(district.id)
+        town_rules, _ = profiles.profile_in_force(town.id)
+        assert (district_rules.grading, district_rules.pass_base, district_rules.satisfaction_bar) == ("tiers", "roster", None)
+        assert not district_rules.allows("rank") and town_rules.allows("rank") and town.name == TOWN_CONGRESS
+        ranked = db.session.scalars(select(Round).where(Round.method == "rank")).one()
+        session = ranked.session
+        assert ranked.title == TOWN_ROUND and session.term.congress_id == town.id
+        numbers = {deputy.number for deputy in session.deputies}
+        assert len(numbers) == 52 and all(number.startswith("T") for number in numbers)
+        assert {deputy.person.level for deputy in session.deputies} == {"town"}
+        assert (ranked.state, ranked.seats, len(ranked.candidates), ranked.roster_count) == ("announced", 10, 20, 52)
+        counted = service.count_round(ranked)
+        assert counted.valid == counted.returned == ranked.present_count - 1 and counted.void == 0
+        assert len(counted.elected) == 10 and counted.runoff is None and len(counted.priority) >= 10
+        assert counted.points[counted.priority[0]] > 0
+        # Every district round copies the district's profile; the town's round the town's.
+        district_rounds = db.session.scalars(select(Round).where(Round.method != "rank")).all()
+        assert all(r.rules.grading == "tiers" and not r.rules.allows("rank") for r in district_rounds)
+        assert ranked.rules.allows("rank")
+    sheet = (tmp_path / "logins.txt").read_text()
+    assert f"/ballots/rounds/{ranked.id}/results" in sheet and f"/terms/congresses/{town.id}/rules" in sheet
+    # What a newcomer sees on the public result pages, in Chinese.
+    client = app.test_client()
+    client.set_cookie("lang", "zh_Hans_CN")
+    town_page = client.get(f"/ballots/rounds/{ranked.id}/results").get_data(as_text=True)
+    assert "得分" in town_page and TOWN_ROUND in town_page
+    with app.app_context():
+        assessment = db.session.scalars(select(Round).where(Round.method == "satisfaction")).one()
+        assessment_id = assessment.id
+    graded = client.get(f"/ballots/rounds/{assessment_id}/results").get_data(as_text=True)
+    assert all(f"grade-{grade}" in graded for grade in ("satisfied", "mostly_satisfied", "dissatisfied"))
+    assert "总体满意率" in graded and "整改" in graded

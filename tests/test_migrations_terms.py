@@ -2,7 +2,8 @@
 to the schema before terms (14a0000000b2) it refuses, keeping what the older schema has no place
 for: the demo registry's contacts, office changes, deputies of other levels and term dates.
 With those cleared, back and forward again: every session has its term, every roster row its
-person, and the demo's sessions share one term whose deputies are matched by number. On
+person, and the demo district's sessions share one term whose deputies are matched by number
+(the demo town's session has a term of its own). On
 PostgreSQL (TEST_DATABASE_URL) the same runs on the test database itself."""
 
 from sqlalchemy import inspect, text
@@ -10,6 +11,7 @@ from sqlalchemy import inspect, text
 from tests.conftest import PG_URL
 
 BEFORE_TERMS, TERMS = "14a0000000b2", "14a0000000c7"
+TOWN = "太平店镇"  # the demo's town congress, whose session holds its priority ballot
 
 
 def _seed(database, tmp_path) -> None:
@@ -75,12 +77,15 @@ def _round_trip(database) -> None:
 
 
 def _check(before: dict, after: dict) -> None:
-    # The demo: 第五次, 第六次 and 第七次会议, in one term 19 (ordered by id: the sixth was made first).
-    assert sorted(meeting for _, _, meeting in after["sessions"]) == [5, 6, 7]
+    # The demo: the district's 第五次, 第六次 and 第七次会议 in its term 19 (ordered by id: the sixth
+    # was made first), and the town's 第四次会议 in the town's term 21.
+    assert sorted(meeting for _, name, meeting in after["sessions"] if name.startswith("樊城区")) == [5, 6, 7]
+    assert [meeting for _, name, meeting in after["sessions"] if name.startswith(TOWN)] == [4]
     assert [(name, meeting) for _, name, meeting in after["sessions"]] == [(name, meeting) for _, name, meeting in before["sessions"]]
-    assert after["terms"] == [(19, "樊城区人民代表大会")]
+    assert sorted(after["terms"]) == [(19, "樊城区人民代表大会"), (21, f"{TOWN}人民代表大会")]
     assert all(term is not None for term in after["session_terms"].values())
-    assert len(set(after["session_terms"].values())) == 1
+    terms = {name.startswith(TOWN): after["session_terms"][session_id] for session_id, name, _ in after["sessions"]}
+    assert len(set(after["session_terms"].values())) == len(set(terms.values())) == 2
     # Every roster row kept, with its person; the same number in both sessions is one person.
     assert after["rows"] == before["rows"]
     assert all(person is not None for person in after["persons"].values())
@@ -101,7 +106,7 @@ def _demo_term_checks(before: dict) -> None:
     resigned between the sixth and the seventh, and a by-election added 242 (241 came in one
     before the sixth, replacing a deputy who resigned after the fifth)."""
     rows = before["rows"]
-    by_meeting = {meeting: session_id for session_id, _, meeting in before["sessions"]}
+    by_meeting = {meeting: session_id for session_id, name, meeting in before["sessions"] if name.startswith("樊城区")}
     assert sorted(by_meeting) == [5, 6, 7]
     sixth, seventh = by_meeting[6], by_meeting[7]
     numbers = {session_id: {number for _, s, number, _ in rows if s == session_id} for session_id in (sixth, seventh)}

@@ -1,4 +1,5 @@
-"""Demo data: a district congress session as Fancheng would run it, with one finished round.
+"""Demo data: a district congress session as Fancheng would run it, with its finished rounds, and a
+town congress's priority ballot (`demo_town`): one 票决办法 of each style.
 
 Every staff action goes through the services, so the audit log and the board are the
 real thing; only the deputies' ballots are written straight to their tables, for speed.
@@ -10,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from surveys import service as surveys
-from voting_app import demo_delivery, demo_duty, demo_frames, demo_grids, demo_groups, demo_stations, demo_terms
+from voting_app import demo_delivery, demo_duty, demo_frames, demo_grids, demo_groups, demo_stations, demo_terms, demo_town
 from voting_app.clock import beijing_today
 from voting_app.auth.service import create_user
 from voting_app.ballots import keys, sealing
@@ -125,6 +126,9 @@ DELIVERED_2026 = [
 ]
 # Chance of 满意, 基本满意 per project (the rest 不满意): the corridor falls below the bar.
 SATISFACTION_MIX = [(0.62, 0.27), (0.48, 0.28), (0.22, 0.3), (0.55, 0.3)]
+# The same for the deputies' assessment, graded in tiers on the roster of 240: the bridges and the
+# health stations 满意, the lighting 基本满意, the corridor 不满意 (to rectification).
+ASSESSMENT_MIX = [(0.72, 0.27), (0.48, 0.4), (0.2, 0.28), (0.65, 0.3)]
 SURVEY_PLACES = [
     ("桥北端", "桥南端", "村委会公告栏"),
     ("一号公路起点", "太平店镇便民服务中心"),
@@ -203,7 +207,8 @@ def _cast(round_, deputy, choices) -> None:
 
 
 def _demo_assessment(rng, actor, congress, presiding, scrutineer, projects, present, shares) -> None:
-    """The deputies' secret-ballot satisfaction assessment of last year's delivered projects."""
+    """The deputies' secret-ballot satisfaction assessment of last year's delivered projects,
+    graded in three grades on the roster as the district's 票决办法 says."""
     assessment = ballots.create_round(actor, congress, "2026年度民生实事项目满意度测评", SATISFACTION, 1, "roster", "electronic")
     for project in projects:
         ballots.add_candidate(
@@ -212,8 +217,8 @@ def _demo_assessment(rng, actor, congress, presiding, scrutineer, projects, pres
     ballots.open_round(presiding.get_id(), assessment)
     for deputy in rng.sample(present, len(present) - 5):
         choices = {
-            str(candidate.id): _pick_rating(rng, (mix[0] + 0.1, mix[1]))
-            for candidate, mix in zip(assessment.candidates, SATISFACTION_MIX)
+            str(candidate.id): _pick_rating(rng, mix)
+            for candidate, mix in zip(assessment.candidates, ASSESSMENT_MIX)
             if rng.random() < 0.97
         }
         _cast(assessment, deputy, choices)
@@ -236,8 +241,10 @@ def seed(rng_seed: int = 2027) -> str:
 
     congress = sessions.create_session(actor, "樊城区第十九届人民代表大会第六次会议", "樊城区人民会堂", date(2027, 1, 12))
     demo_terms.date_the_term(congress.term)
+    demo_town.seed_district_profile(actor, congress.term.congress)
     district_rows = roster_rows(rng)
-    rows = district_rows + other_level_rows(len(district_rows) + 2)
+    other_rows = other_level_rows(len(district_rows) + 2)
+    rows = district_rows + other_rows
     sessions.import_roster(actor, congress, RosterParse(tuple(rows), ()))
     fifth = demo_duty.seed_term_history(actor, congress)
     db.session.refresh(congress)
@@ -298,6 +305,7 @@ def seed(rng_seed: int = 2027) -> str:
     demo_frames.seed_households()
     demo_frames.seed_frame(actor, delivered[0])
     _demo_assessment(rng, actor, congress, presiding, scrutineer, delivered, present_deputies, shares)
+    town_round = demo_town.seed_town(actor, presiding, scrutineer, other_rows, _cast)
 
     trial = ballots.create_round(actor, congress, TRIAL_ROUND_NAME, "for_against", 2, "roster", "electronic")
     for name, summary, investment, department, due in CANDIDATES[10:14]:
@@ -332,6 +340,15 @@ def seed(rng_seed: int = 2027) -> str:
         f"To try voting: sign in as presiding, open the session {congress.name},",
         f"open the round {TRIAL_ROUND_NAME} (it waits as a draft), then vote with a",
         "checked-in deputy's card above. Close it as presiding; two shares below open the count.",
+    ]
+    lines += [
+        "",
+        "Two styles of 票决办法 (each congress's rule profile):",
+        f"  {congress.term.congress.name} grades its satisfaction assessment 满意/基本满意/不满意 on the roster:",
+        f"    {SERVER_MARK}/terms/congresses/{congress.term.congress_id}/rules",
+        f"  {demo_town.TOWN_CONGRESS} numbers 20 candidates by priority for 10 places:",
+        f"    {SERVER_MARK}/terms/congresses/{town_round.session.term.congress_id}/rules",
+        f"    the announced priority ballot: {SERVER_MARK}/ballots/rounds/{town_round.id}/results",
     ]
     lines += [
         "",

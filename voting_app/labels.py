@@ -22,12 +22,14 @@ def rating_labels() -> dict:
     return {RATE_SATISFIED: _l("Satisfied"), RATE_MOSTLY: _l("Mostly satisfied"), RATE_DISSATISFIED: _l("Dissatisfied")}
 
 
-def assessment_verdict(grade: str | None, is_rectification: bool, is_assessed: bool):
+def assessment_verdict(grade: str | None, is_rectification: bool, is_assessed: bool, rated: int | None = None):
     """What the deputies' assessment decided for a project, in words, for the outputs that
-    carry it as text (the Excel files): its grade under tiers, or the bar's verdict, with
-    rectification (整改) named either way."""
+    carry it as text (the Excel files): its grade under tiers (saying so when no ballot rated
+    the project: `rated` 0), or the bar's verdict, with rectification (整改) named either way."""
     if grade is not None:
         word = rating_labels()[grade]
+        if rated == 0:
+            word = _l("%(grade)s (no ratings)", grade=word)
         return _l("%(grade)s: rectification (整改)", grade=word) if is_rectification else word
     if is_rectification:
         return _l("rectification (整改)")

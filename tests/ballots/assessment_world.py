@@ -21,6 +21,9 @@ RATINGS = {
     CORRIDOR: (S, S, S, S, None, None, None, None),
 }
 OVERALL_TEXT = "85.0%"
+# With `unrated`: a fourth project on the ballot that no deputy rated. Under tiers it is graded
+# 不满意 on the roster all the same, and every output says it had no ratings.
+UNRATED = "背街小巷改造"
 
 
 @dataclass
@@ -30,7 +33,7 @@ class Assessment:
     candidate_ids: dict  # project name -> candidate id
 
 
-def announced_assessment(app, grading: str = "tiers", bar: int = 60) -> Assessment:
+def announced_assessment(app, grading: str = "tiers", bar: int = 60, unrated: bool = False) -> Assessment:
     """Build, vote, count and announce the assessment; `grading` comes from the congress's
     票决办法, which the round copies when staff create it."""
     from voting_app.ballots import profiles
@@ -48,7 +51,7 @@ def announced_assessment(app, grading: str = "tiers", bar: int = 60) -> Assessme
         profile = RuleProfile(grading="tiers", satisfaction_bar=None) if grading == "tiers" else RuleProfile(satisfaction_bar=bar)
         profiles.save_profile("test", congress.term.congress, profile)
         projects = {name: Project(name=name, year=2026, department=department_named("区交通运输局"), stage="operating")
-                    for name in RATINGS}
+                    for name in [*RATINGS, *([UNRATED] if unrated else [])]}
         db.session.add_all(projects.values())
         db.session.flush()
         round_ = ballots.create_round("test", congress, "2025年民生实事项目满意度测评", "satisfaction", 1, None, "electronic")

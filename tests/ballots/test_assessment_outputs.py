@@ -103,8 +103,9 @@ def test_the_venue_screen_shows_grades_and_the_overall_rate(app, tiers):
     assert "half of the base of 9" in text_of(chart) and f"Overall satisfaction rate (总体满意率) {OVERALL_TEXT}" in text_of(chart)
     figure = json.loads(re.search(r'class="plotly-figure"[^>]*>(.*?)</script>', chart, re.S).group(1))
     grades = {note["y"]: note["text"] for note in figure["layout"]["annotations"]}
-    assert grades == {f"1. {CORRIDOR}": "Dissatisfied rectification (整改)", f"2. {BRIDGE}": "Satisfied",
-                      f"3. {LIGHTS}": "Mostly satisfied"}
+    # By grade, not by rate: the corridor's 100% from four raters stands last, as 不满意.
+    assert grades == {f"1. {BRIDGE}": "Satisfied", f"2. {LIGHTS}": "Mostly satisfied",
+                      f"3. {CORRIDOR}": "Dissatisfied rectification (整改)"}
     assert post(presiding, f"/screen/{world.session_id}/go", {"to": "satisfaction"}).status_code == 302
     both = presiding.get(f"/screen/{world.session_id}/slide").get_data(as_text=True)
     assert "Dissatisfied" in row_of(both, CORRIDOR) and "rectification" in row_of(both, CORRIDOR)
@@ -122,8 +123,8 @@ def test_the_tiers_figure_stacks_the_votes_against_half_the_roster(app, tiers):
         figure = result_figure(count_round(round_), {c.id: c.name for c in round_.candidates}, 60,
                                labels={"dissatisfied": "不满意", "below": "整改"})
     satisfied, mostly = figure["data"]
-    assert list(satisfied["x"]) == [4, 5, 3] and list(mostly["x"]) == [0, 2, 3], "corridor, bridge, lights by rate"
-    assert [note["text"] for note in figure["layout"]["annotations"]][0] == "不满意 整改"
+    assert list(satisfied["x"]) == [5, 3, 4] and list(mostly["x"]) == [2, 3, 0], "bridge, lights, corridor by grade"
+    assert [note["text"] for note in figure["layout"]["annotations"]][-1] == "不满意 整改"
     assert figure["layout"]["shapes"][0]["x0"] == 4.5 and figure["layout"]["barmode"] == "stack"
 
 
@@ -204,3 +205,39 @@ def test_a_bar_round_form_keeps_its_bar_field(app):
     page = form.get_data(as_text=True)
     assert 'type="hidden"' not in re.search(r'<input[^>]*name="satisfaction_bar"[^>]*>', page).group(0)
     assert "A project rated under 70% goes to rectification" in text_of(page)
+
+
+def test_a_project_nobody_rated_is_graded_dissatisfied_and_every_output_says_it_had_no_ratings(app):
+    """Under tiers the rule grades a project against the whole roster, rated or not; the outputs
+    show it had no ratings, and rank it after every project that was rated."""
+    from tests.ballots.assessment_world import UNRATED
+
+    assessment = announced_assessment(app, "tiers", unrated=True)
+    world = assessment.world
+    staff = as_role(app, world, "staff")
+    page = app.test_client().get(f"/ballots/rounds/{world.round_id}/results").get_data(as_text=True)
+    assert row_of(page, UNRATED).startswith(" — 背街小巷改造 0 0 0 — (n=0) Dissatisfied No ratings rectification (整改)")
+    assert "No ratings" not in row_of(page, CORRIDOR)
+    names = [name for name in re.findall(r'<tr data-candidate="\d+"><td>[^<]*</td><td>([^<]+)</td>', page)]
+    assert names == [BRIDGE, LIGHTS, CORRIDOR, UNRATED]
+    zh = chinese(app.test_client()).get(f"/ballots/rounds/{world.round_id}/results").get_data(as_text=True)
+    assert "不满意 无人评价 整改" in row_of(zh, UNRATED)
+
+    presiding = as_role(app, world, "presiding")
+    post(presiding, f"/screen/{world.session_id}/go", {"to": f"round-{world.round_id}-chart"})
+    chart = presiding.get(f"/screen/{world.session_id}/slide").get_data(as_text=True)
+    figure = json.loads(re.search(r'class="plotly-figure"[^>]*>(.*?)</script>', chart, re.S).group(1))
+    grades = {note["y"]: note["text"] for note in figure["layout"]["annotations"]}
+    assert grades[f"—. {UNRATED}"] == "Dissatisfied (No ratings) rectification (整改)"
+    assert "No ratings" in row_of(chart, UNRATED)
+
+    report = staff.get(f"/reports/sessions/{world.session_id}").get_data(as_text=True)
+    assert "No ratings" in row_of(report, UNRATED)
+    assert "No ratings · Dissatisfied: rectification (整改)" in text_of(report)  # the print chart's bar
+    book = workbook(staff.get(f"/reports/sessions/{world.session_id}/report.xlsx"))
+    votes = sheet_rows(book.worksheets[1])
+    outcomes = {row[2]: row[votes[0].index("Outcome")] for row in votes[1:]}
+    assert outcomes[UNRATED] == "Dissatisfied (no ratings): rectification (整改)"
+    assert outcomes[CORRIDOR] == "Dissatisfied: rectification (整改)"
+    project = text_of(staff.get(f"/projects/{assessment.project_ids[UNRATED]}").get_data(as_text=True))
+    assert "Grade Dissatisfied No ratings rectification (整改)" in project

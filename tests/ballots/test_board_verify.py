@@ -734,6 +734,7 @@ def test_verify_prints_a_satisfaction_table(tmp_path, capsys):
         "Rank  Satisfied  Mostly  Dissatisfied  Rated  Rate %  "
         "Result                     Project"
     )
+    # By grade, then satisfied votes, then satisfied + mostly: #2 (1 + 1) before #10 (1 + 0).
     assert out[header + 1 : header + 6] == [
         "   1          2       1             1      4    75.0  " + "passed                     #1 农村公路桥梁新改建",
         "   2          1       1             2      4    50.0  " + "below bar — rectification  #2 “一号公路”亮化工程",
@@ -908,10 +909,11 @@ def test_verify_prints_a_tiers_table(tmp_path, capsys):
     header = out.index(
         "Rank  Satisfied  Mostly  Dissatisfied  Rated  Rate %  Result                        Project"
     )
+    # By grade, then satisfied votes, then satisfied + mostly: #2 (1 + 1) before #10 (1 + 0).
     assert out[header + 1 : header + 6] == [
         "   1          2       1             1      4    75.0  mostly satisfied              #1 农村公路桥梁新改建",
         "   2          1       1             2      4    50.0  dissatisfied — rectification  #2 “一号公路”亮化工程",
-        "   2          1       0             1      2    50.0  dissatisfied — rectification  #10 社区养老服务站",
+        "   3          1       0             1      2    50.0  dissatisfied — rectification  #10 社区养老服务站",
         "   4          0       0             2      2     0.0  dissatisfied — rectification  #3 市百货站小区文化长廊改造",
         "   -          0       0             0      0       -  dissatisfied — rectification  #11 未测评项目",
     ]

@@ -99,10 +99,16 @@ def test_numbers_read_as_the_priority_order():
     assert priority_order({}, 3) == []
 
 
-def test_on_paper_a_skipped_number_keeps_its_order_and_the_rest_is_void():
-    assert paper_order({7: 4, 3: 1, 9: 2}, 5) == [3, 9, 7]
+def test_on_paper_the_written_order_counts_unless_the_ballot_lists_more_than_n_or_repeats_a_number():
+    """The count's rule: a ballot listing more than N is void; a number given to two candidates
+    leaves no order. A skipped number or one above N keeps the order written."""
+    assert paper_order({7: 4, 3: 1, 9: 2}, 5) == [3, 9, 7]  # 1, 2, 4
+    assert paper_order({7: 12, 3: 1, 9: 2}, 3) == [3, 9, 7]  # 1, 2, 12 for 3 places
+    assert paper_order({7: 6}, 5) == [7]
     assert paper_order({7: 1, 3: 1}, 5) is None
-    assert paper_order({7: 6}, 5) is None
+    assert paper_order({1: 1, 2: 2, 3: 3, 4: 4}, 3) is None  # four listed for three places
+    assert paper_order({1: 1, 2: 2, 3: 3, 4: 9}, 3) is None
+    assert paper_order({7: 0}, 5) is None
     assert paper_order({}, 5) == []
 
 
@@ -432,7 +438,7 @@ def test_two_agreeing_keyings_of_ranked_paper_ballots_become_the_count(app):
         ({b: 1, a: 2}, 1),
         ({c: 1, a: 3}, 1),  # 2 skipped: read as c, a
         ({a: 1, b: 1}, 1),  # a number twice: void
-        ({a: 1, e: 5}, 1),  # a number above N: void
+        ({a: 1, e: 5}, 1),  # a number above N, two listed: read as a, e
         ({}, 1),  # blank: valid
     ]
     for client, order in ((first, batch), (second, list(reversed(batch)))):
@@ -440,17 +446,18 @@ def test_two_agreeing_keyings_of_ranked_paper_ballots_become_the_count(app):
             assert key_numbers(client, world.round_id, numbers, copies=copies).status_code == 302
         key_numbers(client, world.round_id, spoiled=True)
     listing = first.get(f"/ballots/rounds/{world.round_id}/paper").get_data(as_text=True)
-    assert "1. 项目3; 2. 项目1</td>" in listing and listing.count("void (spoiled paper ballot)") == 3
+    assert "1. 项目3; 2. 项目1</td>" in listing and "1. 项目1; 2. 项目5</td>" in listing
+    assert listing.count("void (spoiled paper ballot)") == 2  # the repeated number and the spoiled one
     assert "Waiting for the second scrutineer" in submit(first, world.round_id).get_data(as_text=True)
     assert "Both entries agree" in submit(second, world.round_id).get_data(as_text=True)
     with app.app_context():
         round_ = db.session.get(Round, world.round_id)
         result = service.count_round(round_)
         kept = sorted(db.session.scalars(select(Ballot.choices).where(Ballot.round_id == world.round_id)), key=json.dumps)
-    assert (result.returned, result.valid, result.void) == (8, 5, 3)
-    assert kept.count(None) == 3 and [c, a] in kept and kept.count([a, b, c]) == 2
-    assert dict(result.votes) == {a: 4, b: 3, c: 3, d: 0, e: 0}
-    assert dict(result.points) == {a: 3 + 3 + 2 + 2, b: 2 + 2 + 3, c: 1 + 1 + 3, d: 0, e: 0}
+    assert (result.returned, result.valid, result.void) == (8, 6, 2)
+    assert kept.count(None) == 2 and [c, a] in kept and [a, e] in kept and kept.count([a, b, c]) == 2
+    assert dict(result.votes) == {a: 5, b: 3, c: 3, d: 0, e: 1}
+    assert dict(result.points) == {a: 3 + 3 + 2 + 2 + 3, b: 2 + 2 + 3, c: 1 + 1 + 3, d: 0, e: 2}
 
 
 def test_keyings_that_differ_only_in_order_disagree(app):
@@ -485,12 +492,12 @@ def keyed_rounds(draw):
 
 
 def naive_paper_reading(numbers, ids, seats):
-    """The paper rule read plainly: void when a number repeats or falls outside 1..N, else the
-    candidates sorted by their numbers."""
+    """The paper rule read plainly: void when more than N are numbered, a number repeats or one
+    is below 1, else the candidates sorted by their numbers."""
     if numbers is None:
         return None
     given = list(numbers.values())
-    if len(set(given)) != len(given) or any(not 1 <= n <= seats for n in given):
+    if len(given) > seats or len(set(given)) != len(given) or any(n < 1 for n in given):
         return None
     return [ids[i] for i, _ in sorted(numbers.items(), key=lambda item: item[1])]
 

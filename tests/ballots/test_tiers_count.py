@@ -155,6 +155,42 @@ def test_a_project_nobody_rated_is_dissatisfied_and_sent_to_rectification():
     assert (line.rank, line.rated, line.is_passed) == (None, 0, False)
 
 
+def test_under_tiers_the_grade_orders_the_projects_before_the_rate():
+    # Roster 10. Project 1: 4 raters, all satisfied (100%), graded dissatisfied on the roster.
+    # Project 2: 6 satisfied of 10 (60%), satisfied. Project 3: 3 S + 3 M of 8 (75%), mostly.
+    # Project 4: 5 S + 5 D (50%), dissatisfied, more satisfied votes than project 1.
+    # Project 5: nobody rated it: dissatisfied too, but last and without a rank.
+    ballots = [{} for _ in range(10)]
+    for index in range(4):
+        ballots[index]["1"] = S
+    for index, rating in enumerate("SSSSSSDDDD"):
+        ballots[index]["2"] = {"S": S, "D": D}[rating]
+    for index, rating in enumerate("SSSMMMDD"):
+        ballots[index]["3"] = {"S": S, "M": M, "D": D}[rating]
+    for index, rating in enumerate("SSSSSDDDDD"):
+        ballots[index]["4"] = {"S": S, "D": D}[rating]
+    result = count(tiers(roster=10, ids=(1, 2, 3, 4, 5)), ballots)
+    assert dict(result.grades) == {1: D, 2: S, 3: M, 4: D, 5: D}
+    ranking = result.ranking()
+    assert [line.candidate_id for line in ranking] == [2, 3, 4, 1, 5]
+    assert [line.rank for line in ranking] == [1, 2, 3, 4, None]
+    assert [line.rate_percent for line in ranking] == [60.0, 75.0, 50.0, 100.0, None]
+
+
+def test_under_tiers_equal_grade_and_votes_share_a_rank_and_satisfied_votes_break_ties():
+    # Roster 4: both satisfied (3 S); project 3 has 2 S + 2 M (mostly), project 4 has 1 S + 3 M.
+    ballots = [{"1": S, "2": S, "3": S, "4": S}, {"1": S, "2": S, "3": S, "4": M},
+               {"1": S, "2": S, "3": M, "4": M}, {"1": D, "2": D, "3": M, "4": M}]
+    ranking = count(tiers(roster=4, ids=(1, 2, 3, 4)), ballots).ranking()
+    assert [(line.candidate_id, line.rank) for line in ranking] == [(1, 1), (2, 1), (3, 3), (4, 4)]
+
+
+def test_under_the_bar_the_rate_still_orders_the_projects():
+    ballots = [{"1": S, "2": D}, {"1": D, "2": S}, {"2": S}]
+    result = count(dataclasses.replace(tiers(roster=10, ids=(1, 2)), grading=GRADING_BAR, satisfaction_bar=60), ballots)
+    assert [(line.candidate_id, line.rank) for line in result.ranking()] == [(2, 1), (1, 2)]
+
+
 def test_the_bar_is_not_used_under_tiers():
     ballots = column("SSSSSSMMMD")
     results = {bar: count(tiers(satisfaction_bar=bar, ids=(1,)), ballots) for bar in (1, 60, 100)}
@@ -333,6 +369,9 @@ def test_tiers_follow_the_naive_count(case):
     assert data["grades"] == {str(c): g for c, g in grades.items()}
     assert data["overall"] == {"satisfied_and_mostly": good, "rated": rated}
     assert data["passed"] == list(result.passed)
+    order = [GRADES.index(grades[line.candidate_id]) for line in result.ranking() if line.rated]
+    assert order == sorted(order), "under tiers no project stands above one with a better grade"
+    assert all(line.rank is None for line in result.ranking() if not line.rated)
 
 
 @settings(max_examples=200)

@@ -7,7 +7,7 @@ must fit the screen. Selectors avoid UI wording; the texts checked are the grade
 import secrets
 
 from tests.browser.conftest import record_page_problems
-from tests.browser.test_project_lifecycle import Axe, Watch, sign_in
+from tests.browser.test_project_lifecycle import Axe, Watch, in_english, sign_in
 from tests.conftest import KEY_SHARES
 
 FULL_HD = {"viewport": {"width": 1920, "height": 1080}}
@@ -94,9 +94,11 @@ def test_a_tiers_assessment_on_a_phone_and_on_the_venue_screen(live_server, page
     assert [line for line in found if "<html lang>" not in line] == [] and english.get_attribute("html", "lang") == "en"
     screenshot(english, "phone-results-en")
 
-    # The venue screen at 1920x1080: the announcement, then the chart.
+    # The venue screen at 1920x1080: the announcement, then the chart, in Chinese and in English.
     screen = watch.page(page_factory, "desktop", "screen", **FULL_HD)
     sign_in(screen, server, server.usernames[world.presiding_id], PASSWORD)
+    screen_en = in_english(watch.page(page_factory, "desktop", "screen-en", **FULL_HD), server)
+    sign_in(screen_en, server, server.usernames[world.presiding_id], PASSWORD)
     for slide in (f"round-{round_id}-result", f"round-{round_id}-chart"):
         from voting_app.db import db
         from voting_app.screen import service as screens
@@ -119,6 +121,21 @@ def test_a_tiers_assessment_on_a_phone_and_on_the_venue_screen(live_server, page
         assert fits, f"slide {slide} runs past the bottom of the screen"
         axe.check(screen, f"screen {slide}")
         screenshot(screen, f"screen-{slide.rsplit('-', 1)[1]}")
+
+        assert screen_en.goto(server.url(f"/screen/{world.session_id}")).status == 200
+        if slide.endswith("-chart"):
+            screen_en.locator(".chart .main-svg").first.wait_for(state="attached")
+            drawn = screen_en.locator(".chart").inner_text()
+            assert "Dissatisfied rectification (整改)" in drawn and "Mostly satisfied" in drawn
+            assert "Overall satisfaction rate" in screen_en.locator("main .verdict.overall").inner_text()
+        else:
+            assert grade_cells(screen_en) == {CORRIDOR: "Dissatisfied rectification (整改)", BRIDGE: "Satisfied",
+                                              LIGHTS: "Mostly satisfied"}
+            assert "85.0%" in screen_en.locator("main dl.figures .overall").inner_text()
+        fits = screen_en.evaluate("() => { const s = document.querySelector('section.slide'); return s.scrollHeight <= window.innerHeight; }")
+        assert fits, f"slide {slide} in English runs past the bottom of the screen"
+        axe.check_english(screen_en, f"screen {slide} in English")
+        screenshot(screen_en, f"screen-{slide.rsplit('-', 1)[1]}-en")
 
     # The printed session report: the grades drawn against half of the roster, the overall rate.
     desk = watch.page(page_factory, "desktop", "staff")

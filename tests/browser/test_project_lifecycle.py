@@ -81,6 +81,21 @@ class Axe:
         record_page_problems(page, name, self.runner.run(page), self.problems, self.problems)
         self.checked.append(name)
 
+    def check_english(self, page, name: str) -> None:
+        """`check` for a page read in English (`in_english`): its <html lang> is en, not zh-CN."""
+        found: list[str] = []
+        record_page_problems(page, name, self.runner.run(page), found, found)
+        self.problems += [line for line in found if "<html lang>" not in line]
+        if page.get_attribute("html", "lang") != "en":
+            self.problems.append(f"[{name}] <html lang> is {page.get_attribute('html', 'lang')!r}, expected 'en'")
+        self.checked.append(name)
+
+
+def in_english(page, server):
+    """The page's browser reads the site in English from now on (the header's language switch)."""
+    page.context.add_cookies([{"name": "lang", "value": "en", "url": server.url("/")}])
+    return page
+
 
 def submit(page, selector: str):
     """Click a submit button and return the response the browser ends up on."""

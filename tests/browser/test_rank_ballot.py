@@ -9,6 +9,7 @@ from tests.ballots.helpers import as_deputy, ticket_from
 from tests.browser.conftest import record_page_problems
 from tests.conftest import post
 from tests.browser.test_deputy_journey import submit
+from tests.browser.test_project_lifecycle import in_english
 
 CANDIDATES = ("农村公路桥梁新改建", "“一号公路”亮化工程", "市百货站小区文化长廊改造", "社区养老服务中心建设", "老旧小区雨污分流改造")
 
@@ -87,6 +88,23 @@ def test_a_deputy_numbers_candidates_on_a_phone_without_javascript(live_server, 
     assert sealed_count(server, round_id) == 1
     screenshot(plain, "no-js-receipt")
 
+    # In English, without JavaScript: the ballot, a repeated number refused, the order to confirm
+    # (this deputy does not cast, so the count below stays as it is).
+    english = in_english(page_factory("phone", java_script_enabled=False), server)
+    sign_in_card(english, server, world.deputy_ids[6])
+    english.goto(server.url(f"/ballots/rounds/{round_id}/ballot"))
+    assert english.get_attribute("html", "lang") == "en"
+    assert "Number at most 3 of 5 projects by priority" in english.locator("main fieldset.rank legend").inner_text()
+    screenshot(english, "en-no-js-ballot")
+    number(english, {b: 1, d: 1})
+    assert submit(english, confirm_button).status == 400
+    assert "You gave the number 1 to more than one project" in english.locator("main .flash-error[role=alert]").inner_text()
+    screenshot(english, "en-no-js-repeated-number")
+    number(english, {d: 2, a: 3})
+    assert submit(english, confirm_button).status == 200
+    assert english.locator("main ol.chosen li").all_inner_texts() == [CANDIDATES[1], CANDIDATES[3], CANDIDATES[0]]
+    screenshot(english, "en-no-js-confirm-order")
+
     # With JavaScript, the same pages through axe-core and the layout checks.
     axe, problems, notes = Axe(), [], []
     phone = page_factory("phone")
@@ -128,5 +146,13 @@ def test_a_deputy_numbers_candidates_on_a_phone_without_javascript(live_server, 
     assert rows.nth(2).locator("td").all_inner_texts()[:5] == ["3", CANDIDATES[1], "3", "6", ""]
     record_page_problems(phone, "rank results", axe.run(phone), problems, notes)
     screenshot(phone, "js-results")
+    phone_en = in_english(page_factory("phone"), server)
+    phone_en.goto(server.url(f"/ballots/rounds/{round_id}/results"))
+    assert phone_en.locator("main table.results tbody tr").nth(0).locator("td").all_inner_texts()[:5] == ["1", CANDIDATES[0], "6", "15", "1"]
+    assert "Votes and points per candidate" in phone_en.locator("main table.results caption").inner_text()
+    found: list[str] = []
+    record_page_problems(phone_en, "rank results in English", axe.run(phone_en), found, notes)
+    problems += [line for line in found if "<html lang>" not in line]
+    screenshot(phone_en, "en-js-results")
     print("\n".join(notes))
     assert problems == [], "\n".join(problems)

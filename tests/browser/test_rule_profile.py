@@ -5,7 +5,7 @@ phone without JavaScript, the edit form saves a version."""
 
 import json
 
-from tests.browser.test_project_lifecycle import Axe, Watch, sign_in, submit
+from tests.browser.test_project_lifecycle import Axe, Watch, in_english, sign_in, submit
 
 PASSWORD = "correct horse battery"
 WIDE = {"viewport": {"width": 1920, "height": 1080}}
@@ -62,6 +62,17 @@ def test_the_rule_profile_from_edit_to_import(live_server, page_factory, screens
     assert "主任会议通过" in staff.locator("#rules-history").inner_text()
     screenshot(staff, "rules-version-1")
     axe.check(staff, "rules-version-1")
+
+    # The same profile in English, at 1920x1080 and on a phone.
+    for device, options in (("desktop", WIDE), ("phone", {})):
+        english = in_english(watch.page(page_factory, device, f"staff-en-{device}", **options), live_server)
+        sign_in(english, live_server, live_server.usernames[live_server.world.staff_id], PASSWORD)
+        english.goto(rules_url)
+        in_force = english.locator("#rules-in-force").inner_text()
+        assert "At least 2/3 of the roster present" in in_force and "Three grades on the base" in in_force
+        assert "Number up to N candidates by priority" in in_force and "Version 1" in english.locator("#rules-version").inner_text()
+        axe.check_english(english, f"rules-version-1 in English, {device}")
+        screenshot(english, f"rules-version-1-en-{device}")
 
     with staff.expect_download() as download:
         staff.locator("main a", has_text="导出为文件").click()

@@ -295,7 +295,8 @@ class CandidateResult:
 
     ``rated`` and ``rate_percent`` are for satisfaction rounds only (0 and None otherwise).
     In a satisfaction round ``votes`` is satisfied + mostly satisfied, and a project that no
-    valid ballot rated has ``rank`` None: it has no rate to be ranked by.
+    valid ballot rated has ``rank`` None (under tiers too, where it is still graded): no
+    deputy judged it, so it stands below every project that was rated.
     """
 
     candidate_id: int
@@ -452,8 +453,8 @@ class CountResult:
         """Candidates by votes (then id), with competition ranks so equal votes share a rank.
 
         A rank round lists equal votes by points before id; the rank still follows votes.
-        A satisfaction round ranks by rate instead (exactly, as fractions), highest first,
-        then by id; projects nobody rated come last with rank None.
+        A satisfaction round ranks by `standing` instead (under the bar the rate, under tiers
+        the grade first), then by id; projects nobody rated come last with rank None.
         """
         if self.method == SATISFACTION:
             return self._satisfaction_ranking()
@@ -478,20 +479,32 @@ class CountResult:
             )
         return results
 
+    def standing(self, candidate_id: int) -> tuple | None:
+        """What a satisfaction round orders a project by, best first as the tuple sorts; None
+        for a project no valid ballot rated, which comes last and has no rank.
+
+        Under the bar: the rate, exactly (as a fraction). Under tiers: the grade first
+        (satisfied, mostly satisfied, dissatisfied), then the satisfied votes, then satisfied
+        + mostly satisfied: the grade is what the round decides, so a project rated highly by
+        a few deputies but graded dissatisfied on the base never stands above a graded one.
+        Equal standings share a rank."""
+        rated = self.rated(candidate_id)
+        if not rated:
+            return None
+        if self.grading == GRADING_TIERS:
+            grade = GRADES.index(self.grades[candidate_id])
+            return (grade, -self.ratings[candidate_id][RATE_SATISFIED], -self.votes[candidate_id])
+        return (-Fraction(self.votes[candidate_id], rated),)
+
     def _satisfaction_ranking(self) -> list[CandidateResult]:
-        rates = {
-            cid: Fraction(self.votes[cid], self.rated(cid)) if self.rated(cid) else None
-            for cid in self.votes
-        }
-        ordered = sorted(
-            self.votes, key=lambda cid: (rates[cid] is None, -(rates[cid] or 0), cid)
-        )
+        standings = {cid: self.standing(cid) for cid in self.votes}
+        ordered = sorted(self.votes, key=lambda cid: (standings[cid] is None, standings[cid] or (), cid))
         results: list[CandidateResult] = []
         for position, cid in enumerate(ordered):
-            rate = rates[cid]
-            if rate is None:
+            standing = standings[cid]
+            if standing is None:
                 rank = None
-            elif results and rates[results[-1].candidate_id] == rate:
+            elif results and standings[results[-1].candidate_id] == standing:
                 rank = results[-1].rank
             else:
                 rank = position + 1

@@ -7,9 +7,11 @@ one place the numbers are read. Pure: no Flask, no database, no I/O.
 * On the phone a ballot with any problem is refused and the deputy corrects it: more
   candidates numbered than N, a number outside 1..N, one number given twice, or a number
   skipped (1, 2, 4).
-* On paper the scrutineers key the numbers as written. A number given twice or one above N
-  (and so more than N candidates numbered) leaves no single order: the ballot is void. A
-  skipped number still gives a clear order, so 1, 2, 4 is read as first, second, third.
+* On paper the scrutineers key the numbers as written, and the count's rule decides: a ballot
+  listing more than N candidates is void, and so is one giving a number to two candidates (it
+  leaves no single order) or a number below 1. Any other set of numbers gives the deputy's
+  order, so a skipped number (1, 2, 4) or one above N (1, 2, 12 with N = 10) is read as
+  first, second, third: the ballot lists no more than N, and the order is the one written.
 """
 
 from __future__ import annotations
@@ -54,13 +56,12 @@ def priority_order(numbers: Mapping[int, int], places: int) -> list[int]:
 
 
 def paper_order(numbers: Mapping[int, int], places: int) -> list[int] | None:
-    """A paper ballot as keyed: its order, or None (void) when a number is given twice or is
-    above N. A skipped number keeps the order the numbers give."""
-    try:
-        return priority_order(numbers, places)
-    except NumberingError as error:
-        if error.reason != GAP:
-            return None
+    """A paper ballot as keyed: the order its numbers give, or None (void) when it numbers more
+    than N candidates, gives one number twice, or a number below 1. A skipped number or one
+    above N keeps the order written."""
+    given = list(numbers.values())
+    if len(numbers) > places or len(set(given)) != len(given) or any(number < 1 for number in given):
+        return None
     return _in_order(numbers)
 
 

@@ -61,6 +61,7 @@ class Bar:
     y: float  # top of the bar
     length: float
     first_length: float | None = None  # under tiers: the satisfied votes, drawn first within the bar
+    is_unrated: bool = False  # under tiers: graded although no ballot rated it (the label says so)
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def round_chart(result: CountResult, names: dict[int, str], satisfaction_bar: in
             value_text, length = str(line.votes), plot_width * line.votes / axis_max
         name = names.get(cid, f"#{cid}")
         bars.append(Bar(name, shorten(name, LABEL_WIDTH), line.votes, value_text, _outcome(result, cid, satisfaction),
-                        TOP + row * ROW + (ROW - BAR) / 2, round(length, 1), first_length))
+                        TOP + row * ROW + (ROW - BAR) / 2, round(length, 1), first_length, tiers and not line.rated))
     axis_y = TOP + len(bars) * ROW
     step = _step(axis_max)
     values = list(range(0, axis_max + 1, step))

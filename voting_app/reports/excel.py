@@ -18,7 +18,7 @@ from voting_app.web import local_time
 def _outcome(line, result, labels) -> str:
     if result.method == SATISFACTION:
         grade = result.grades.get(line.candidate_id)
-        return str(assessment_verdict(grade, line.candidate_id in result.below_bar(), line.rated > 0 or grade is not None))
+        return str(assessment_verdict(grade, line.candidate_id in result.below_bar(), line.rated > 0 or grade is not None, line.rated))
     if line.is_elected:
         return labels["elected"]
     if line.is_in_runoff:
@@ -120,7 +120,7 @@ def year_workbook(report: YearReport, labels: dict) -> bytes:
             percent_cell(sheet, deputies.rate_text) if deputies else None,
             deputies.rated if deputies else None,
             residents.held if residents else None,
-            str(assessment_verdict(deputies.grade, deputies.is_below_bar, deputies.is_assessed)) if deputies else None,
+            str(assessment_verdict(deputies.grade, deputies.is_below_bar, deputies.is_assessed, deputies.rated)) if deputies else None,
         ]))
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -86,7 +86,8 @@ def _tiers_figure(result: CountResult, names: dict[int, str], labels: dict, font
     widest = max([result.base or 1, *(s + m for s, m in zip(satisfied, mostly))])
     for row, line in zip(rows, ranking):
         grade = result.grades[line.candidate_id]
-        text = str(labels.get(grade, grade)) + (f" {labels.get('below', '')}" if line.candidate_id in below else "")
+        text = str(labels.get(grade, grade)) + (f" ({labels.get('unrated', '')})" if not line.rated else "")
+        text += f" {labels.get('below', '')}" if line.candidate_id in below else ""
         figure.add_annotation(x=widest * 1.04, y=row, text=text, showarrow=False, xanchor="left",
                               font={"color": BELOW if line.candidate_id in below else "#111111"})
     figure.update_layout(
@@ -111,7 +112,7 @@ def _rating_text(rating, labels: dict) -> str:
     small = f" (n={rating.rated}*)" if rating.is_small_sample else ""
     parts = [f"{rating.rate_text}%{small}" if rating.rate_text else "—"]
     if rating.grade:
-        parts.append(str(labels.get(rating.grade, rating.grade)))
+        parts.append(str(labels.get(rating.grade, rating.grade)) + (f" ({labels.get('unrated', '')})" if not rating.rated else ""))
     if rating.is_below_bar:
         parts.append(str(labels["below"]))
     return " ".join(parts)

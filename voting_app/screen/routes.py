@@ -50,8 +50,13 @@ def _slide_context(congress: CongressSession, slide: decks.Slide) -> dict:
 
 
 def _chart_labels() -> dict:
-    """The words the figures write beside their bars: the grades and rectification."""
-    return {**{grade: str(word) for grade, word in rating_labels().items()}, "below": _("rectification (整改)")}
+    """The words the figures write beside their bars: the grades, a grade nobody's ratings gave,
+    and rectification."""
+    return {
+        **{grade: str(word) for grade, word in rating_labels().items()},
+        "below": _("rectification (整改)"),
+        "unrated": _("No ratings"),
+    }
 
 
 @bp.get("/<int:session_id>")
