@@ -28,6 +28,7 @@ from voting_app.ballots.counting import CHOOSE_UP_TO, MARKS, RANK, RATINGS, SATI
 from voting_app.ballots.forms import CandidateForm, CloseForm, KeyCeremonyForm, ProjectCandidateForm, RoundForm, VoidRequestForm
 from voting_app.ballots.models import ANNOUNCED, CLOSED, CONFIRMED, DRAFT, ELECTRONIC, OPEN, PAPER, VOID, BallotKey, Candidate, Round
 from voting_app.db import db, reads_first, start_writing
+from voting_app.documents import adoption
 from voting_app.errors import ConflictError, DomainError
 from voting_app.forms import ButtonForm
 from voting_app.labels import mark_labels, rating_labels
@@ -158,6 +159,8 @@ def round_detail(round_id: int):
         holds_ballots=service.holds_ballots(round_) if round_.state in (OPEN, CLOSED) else False,
         void_people=_void_people(round_),
         project_year=project_year(round_),
+        adoption_state=adoption.adoption_state(round_),
+        adoption_record=adoption.latest_adoption(round_),
     )
 
 
