@@ -16,6 +16,9 @@ def article_label(number: int) -> str:
 
 
 def title(round_: Round) -> str:
+    """In Chinese a round named …票决 gets …票决办法, not …票决票决办法."""
+    if profiles.in_chinese() and round_.title.endswith("票决"):
+        return f"{round_.title}办法"
     return str(_l("票决办法 of %(title)s", title=round_.title))
 
 
