@@ -5,6 +5,7 @@ photos of the signed paper, and the public 公告 numbered per session."""
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests.ballots.helpers import adopt_as_it_stands, announce_round, as_deputy, as_role, close_round, confirm_round, open_round
@@ -35,7 +36,7 @@ def test_a_round_does_not_open_until_its_rules_are_adopted(app):
     with app.app_context():
         round_ = db.session.get(Round, world.round_id)
         assert adoption.adoption_state(round_) == adoption.MISSING
-        with pytest.raises(DomainError, match="has not been adopted yet"):
+        with force_locale("en"), pytest.raises(DomainError, match="has not been adopted yet"):
             service.open_round("test", round_)
         db.session.rollback()
     page = post(as_role(app, world, "presiding"), f"/ballots/rounds/{world.round_id}/open", follow_redirects=True)
@@ -67,7 +68,7 @@ def test_a_change_after_adoption_makes_it_stale_until_adopted_again(app, change)
             service.update_round("test", round_, round_.title, "rank", 2, "roster", "electronic")
         db.session.commit()
         assert adoption.adoption_state(round_) == adoption.STALE
-        with pytest.raises(DomainError, match="must be adopted again"):
+        with force_locale("en"), pytest.raises(DomainError, match="must be adopted again"):
             service.open_round("test", round_)
         db.session.rollback()
     detail = as_role(app, world, "staff").get(f"/ballots/rounds/{world.round_id}").get_data(as_text=True)
@@ -109,7 +110,7 @@ def test_a_bad_adoption_record_stores_nothing(app, adopted_on, adopted_by, messa
         round_ = db.session.get(Round, world.round_id)
         day = date.today() + timedelta(days=3) if adopted_on == "future" else (date.fromisoformat(adopted_on) if adopted_on else None)
         entries = stored(AuditEntry)
-        with pytest.raises(DomainError, match=message):
+        with force_locale("en"), pytest.raises(DomainError, match=message):
             record_adoption(world.user(world.staff_id), round_, day, adopted_by)
         db.session.rollback()
         assert (stored(Adoption), stored(AuditEntry)) == (0, entries)
