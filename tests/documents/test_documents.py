@@ -214,7 +214,7 @@ def test_the_notice_is_public_once_announced_and_numbered_in_order(app):
     assert anonymous.get(f"/documents/rounds/{world.round_id}/notice").status_code == 404
     announce_round(app, world)
     page = anonymous.get(f"/documents/rounds/{world.round_id}/notice").get_data(as_text=True)
-    assert "(No. 1)" in page and "ballots issued 9, returned 6" in page and "Of these, 6 were valid and 0 void." in page
+    assert "(No. 1)" in page and "ballots issued 9, returned 6, of which 6 valid and 0 void." in page
     assert "项目1" in page and 'data-key="elected"' in page
     first = world.round_id
     with app.app_context():
