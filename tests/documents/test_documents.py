@@ -233,3 +233,38 @@ def test_the_notice_is_public_once_announced_and_numbered_in_order(app):
         from voting_app.documents.service import notice_number
 
         assert (notice_number(db.session.get(Round, first)), notice_number(round_)) == (1, 2)
+
+
+def test_a_priority_round_reports_points_and_its_notice_lists_the_order(app):
+    from tests.ballots.test_rank_ballots import cast_numbers, rank_world
+
+    world = rank_world(app)
+    a, b, c, d, _ = world.candidate_ids
+    open_round(app, world)
+    for index, numbers in enumerate([{a: 1, b: 2, c: 3}, {b: 1, a: 2}, {a: 1, c: 2, d: 3}, {a: 1, b: 2}, {c: 1, b: 2, a: 3}]):
+        assert cast_numbers(as_deputy(app, world, index), world.round_id, numbers).status_code == 302
+    close_round(app, world)
+    confirm_round(app, world)
+    report = as_role(app, world, "scrutineer").get(f"/documents/rounds/{world.round_id}/count-report").get_data(as_text=True)
+    row = report.split(f'<tr data-candidate="{a}">')[1].split("</tr>")[0]
+    assert '<td class="num">5</td><td class="num">12</td>' in row  # 5 votes; 3 + 2 + 3 + 3 + 1 points
+    assert 'data-check="marks_within_places"' in report and page_holds(report) == 4
+    announce_round(app, world)
+    notice = app.test_client().get(f"/documents/rounds/{world.round_id}/notice").get_data(as_text=True)
+    assert "The projects adopted, in order of priority: 1. 项目1</p>" in notice  # only it has more than half of 9
+    assert 'data-key="shortfall"' in notice
+
+
+def page_holds(page: str) -> int:
+    return page.count('data-holds="true"')
+
+
+def test_an_assessment_reports_every_rating_and_its_notice_the_grades_and_overall_rate(app):
+    from tests.ballots.assessment_world import announced_assessment
+
+    assessment = announced_assessment(app, grading="tiers")
+    round_id = assessment.world.round_id
+    report = as_role(app, assessment.world, "scrutineer").get(f"/documents/rounds/{round_id}/count-report").get_data(as_text=True)
+    assert "Satisfied" in report and 'data-check="marks_within_places"' not in report and page_holds(report) == 3
+    notice = app.test_client().get(f"/documents/rounds/{round_id}/notice").get_data(as_text=True)
+    assert 'data-key="overall"' in notice and "grade-" in notice
