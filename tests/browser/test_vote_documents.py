@@ -69,6 +69,7 @@ def test_the_documents_of_a_vote_from_draft_to_public_notice(live_server, page_f
     presiding = page_factory("phone")
     sign_in(presiding, server, world.presiding_id)
     presiding.goto(server.url(f"/ballots/rounds/{round_id}/open"))
+    assert presiding.locator('[data-key="adoption-needed"]').count() == 1
     submit(presiding, "main form button[type=submit]")
     assert state_of(server, round_id) == "draft"
     assert presiding.locator(".flash-error").count() >= 1

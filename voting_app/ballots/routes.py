@@ -254,7 +254,14 @@ def round_open(round_id: int):
         if round_.state != DRAFT:
             return _to_detail(round_)
         key = keys.active_key(round_.session_id) if round_.mode == ELECTRONIC else None
-        return _confirm_step(round_, "open", presence=service.round_presence(round_), margin=service.margin_check(round_), key=key)
+        return _confirm_step(
+            round_,
+            "open",
+            presence=service.round_presence(round_),
+            margin=service.margin_check(round_),
+            key=key,
+            adoption_state=adoption.adoption_state(round_),
+        )
     return _round_action(round_id, lambda r: service.open_round(current_actor(), r))
 
 
