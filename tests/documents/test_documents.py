@@ -268,3 +268,13 @@ def test_an_assessment_reports_every_rating_and_its_notice_the_grades_and_overal
     assert "Satisfied" in report and 'data-check="marks_within_places"' not in report and page_holds(report) == 3
     notice = app.test_client().get(f"/documents/rounds/{round_id}/notice").get_data(as_text=True)
     assert 'data-key="overall"' in notice and "grade-" in notice
+
+
+def test_a_runoff_follows_the_adopted_rules_of_its_first_round(app):
+    world = closed_world(app, [[0, 1], [0, 1], [0, 2], [0, 2], [0, 1], [1, 2], [1, 2], [2]])
+    confirm_round(app, world)
+    with app.app_context():
+        runoff = db.session.scalar(select(Round).where(Round.parent_id == world.round_id))  # prepared by the confirmation
+        assert runoff.kind == "runoff" and adoption.adoption_state(runoff) == adoption.NOT_NEEDED
+        service.open_round("test", runoff)
+        assert runoff.state == "open"

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from voting_app.ballots.counting import SATISFACTION
-from voting_app.ballots.models import REGULAR, Round
+from voting_app.ballots.models import Round
 from voting_app.db import db
 from voting_app.documents.models import Adoption
 from voting_app.errors import DomainError
@@ -40,9 +40,10 @@ def draft_digest(round_: Round) -> str:
 
 
 def needs_adoption(round_: Round) -> bool:
-    """Under its rules, whether the round waits for an adopted 办法. A runoff or a further round
-    is held under the 办法 its first round was adopted with (its tie and shortfall articles)."""
-    return round_.kind == REGULAR and round_.rules.requires_adoption
+    """Under its rules, whether the round waits for an adopted 办法. A runoff, a further round
+    or a vote held again after a void one follows from a first round whose 办法 was adopted
+    (its tie, shortfall and void-vote articles), so only a first round waits."""
+    return round_.parent_id is None and round_.rules.requires_adoption
 
 
 def latest_adoption(round_: Round) -> Adoption | None:
