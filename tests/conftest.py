@@ -189,9 +189,10 @@ def fresh_term():
 
 def build_world(deputies: int = 9, present: int | None = None, candidates: int = 4, seats: int = 2,
                 method: str = "choose_up_to", threshold_base: str = "roster", mode: str = "electronic",
-                with_key: bool = True) -> World:
+                with_key: bool = True, adopted: bool = True) -> World:
     """Build inside an app context; commits. With `with_key`, the session's key ceremony has
-    been held (2 of 3 shares, in `World.shares`)."""
+    been held (2 of 3 shares, in `World.shares`); with `adopted`, the presidium has adopted the
+    round's 票决办法 as the round stands."""
     from voting_app.ballots import keys
     from voting_app.ballots import service as ballots
     from voting_app.ballots.credentials import issue_missing_cards
@@ -214,6 +215,8 @@ def build_world(deputies: int = 9, present: int | None = None, candidates: int =
         KEY_SHARES[congress.id] = shares
     round_ = ballots.create_round("test", congress, "测试票决", method, seats, threshold_base, mode)
     candidate_ids = [ballots.add_candidate("test", round_, f"项目{i + 1}").id for i in range(candidates)]
+    if adopted:
+        adopt(round_, staff)
     db.session.commit()
     return World(
         session_id=congress.id,
@@ -226,6 +229,15 @@ def build_world(deputies: int = 9, present: int | None = None, candidates: int =
         candidate_ids=candidate_ids,
         shares=shares,
     )
+
+
+def adopt(round_, staff=None):
+    """Record that the presidium adopted the round's 票决办法 as it stands (flushes)."""
+    from datetime import date
+
+    from voting_app.documents.service import record_adoption
+
+    return record_adoption(staff or make_user("staff"), round_, date(2026, 1, 1), "大会主席团")
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def test_staff_actions_are_logged_in_order(app, world):
     assert logged.count("session.create") == 1 and logged.count("registry.import") == 1
     tail = [a for a in logged if a.startswith(("round.", "credential.revoke"))]
     assert tail == [
-        "round.create", "round.open", "round.close", "round.unseal", "round.confirm", "round.announce", "credential.revoke"
+        "round.create", "round.adopt", "round.open", "round.close", "round.unseal", "round.confirm", "round.announce", "credential.revoke"
     ]
     with app.app_context():
         details = " ".join(str(e.details) + e.target for e in db.session.scalars(select(AuditEntry)))

@@ -262,6 +262,7 @@ def test_the_policy_itself():
         "ballots.results",
         "ballots.board",
         "ballots.board_json",
+        "documents.notice",
         "projects.project_list",
         "projects.project_detail",
         "surveys.respond",

@@ -20,6 +20,7 @@ from voting_app.ballots.credentials import issue_missing_cards
 from voting_app.ballots.models import BallotMarker, SealedBallot
 from voting_app.ballots.counting import RATE_DISSATISFIED, RATE_MOSTLY, RATE_SATISFIED, SATISFACTION
 from voting_app.db import db, utcnow
+from voting_app.documents import service as documents
 from voting_app.permissions import GRID_WORKER, PRESIDING, SCRUTINEER, STAFF
 from voting_app.projects import service as projects
 from voting_app.projects.models import ACCEPTED, OPERATING, Project
@@ -32,6 +33,8 @@ DEMO_LOGINS_FILE = "demo-logins.txt"
 # `make run` prints) puts in the address actually served, whatever the host and port.
 SERVER_MARK = "{server}"
 TRIAL_ROUND_NAME = "演示：社区服务项目表决（可试投）"
+# Who adopts each round's 票决办法 before it opens.
+PRESIDIUM = "大会主席团"
 SERVER_NOTE = f"({SERVER_MARK} below is the address the app is served at, e.g. http://127.0.0.1:5000; `make run` prints these with it filled in)"
 
 DELEGATIONS = [
@@ -206,7 +209,7 @@ def _cast(round_, deputy, choices) -> None:
     db.session.add(SealedBallot(round_id=round_.id, id=secrets.token_bytes(16), sealed=sealed))
 
 
-def _demo_assessment(rng, actor, congress, presiding, scrutineer, projects, present, shares) -> None:
+def _demo_assessment(rng, actor, staff, congress, presiding, scrutineer, projects, present, shares) -> None:
     """The deputies' secret-ballot satisfaction assessment of last year's delivered projects,
     graded in three grades on the roster as the district's 票决办法 says."""
     assessment = ballots.create_round(actor, congress, "2026年度民生实事项目满意度测评", SATISFACTION, 1, "roster", "electronic")
@@ -214,6 +217,7 @@ def _demo_assessment(rng, actor, congress, presiding, scrutineer, projects, pres
         ballots.add_candidate(
             actor, assessment, project.name, project.summary, project.budget, project.department_name, project_id=project.id
         )
+    documents.record_adoption(staff, assessment, beijing_today(), PRESIDIUM)
     ballots.open_round(presiding.get_id(), assessment)
     for deputy in rng.sample(present, len(present) - 5):
         choices = {
@@ -270,6 +274,7 @@ def seed(rng_seed: int = 2027) -> str:
     demo_grids.link_deputies(congress.term, grid_ids)
     for name, summary, investment, department, due in CANDIDATES[3:]:
         ballots.add_candidate(actor, main_round, name, summary, Decimal(investment), department, date.fromisoformat(due))
+    documents.record_adoption(staff, main_round, beijing_today(), PRESIDIUM)
     ballots.open_round(presiding.get_id(), main_round)
     candidate_ids = [c.id for c in main_round.candidates]
     present = [d for d in deputies if d.is_present]
@@ -304,12 +309,13 @@ def seed(rng_seed: int = 2027) -> str:
     demo_grids.seed_grid_survey(actor, None)
     demo_frames.seed_households()
     demo_frames.seed_frame(actor, delivered[0])
-    _demo_assessment(rng, actor, congress, presiding, scrutineer, delivered, present_deputies, shares)
-    town_round = demo_town.seed_town(actor, presiding, scrutineer, other_rows, _cast)
+    _demo_assessment(rng, actor, staff, congress, presiding, scrutineer, delivered, present_deputies, shares)
+    town_round = demo_town.seed_town(actor, staff, presiding, scrutineer, other_rows, _cast)
 
     trial = ballots.create_round(actor, congress, TRIAL_ROUND_NAME, "for_against", 2, "roster", "electronic")
     for name, summary, investment, department, due in CANDIDATES[10:14]:
         ballots.add_candidate(actor, trial, name, summary, Decimal(investment), department, date.fromisoformat(due))
+    documents.record_adoption(staff, trial, beijing_today(), PRESIDIUM)
     demo_terms.seed_office_changes(actor, congress.term)
     next_session = sessions.create_session(actor, "樊城区第十九届人民代表大会第七次会议", "樊城区人民会堂", date(2028, 1, 10))
     demo_delivery.seed_next_session_candidates(actor, staff.display_name, next_session)

@@ -16,7 +16,9 @@ from voting_app.ballots import service as ballots
 from voting_app.ballots.counting import BASE_ROSTER, CHOOSE_UP_TO, FOR_AGAINST, GRADING_TIERS, RANK, SATISFACTION
 from voting_app.ballots.models import Round
 from voting_app.ballots.profile_rules import RuleProfile
+from voting_app.clock import beijing_today
 from voting_app.db import db
+from voting_app.documents import service as documents
 from voting_app.registry import service as registry
 from voting_app.registry.models import Congress
 from voting_app.registry.roster import RosterParse, RosterRow
@@ -37,6 +39,8 @@ DISTRICT_PROFILE = RuleProfile(
 DISTRICT_NOTE = "区人大常委会通过的票决办法：满意度测评按全体代表分满意、基本满意、不满意三档（参照镇海区做法）"
 # The town: a priority ballot besides the usual one; otherwise the defaults.
 TOWN_PROFILE = RuleProfile(methods=(CHOOSE_UP_TO, RANK))
+# Who adopts the town round's 票决办法 before it opens.
+TOWN_PRESIDIUM = "镇人民代表大会主席团"
 TOWN_NOTE = "镇人大主席团通过的票决办法：代表按轻重缓急对候选项目排序（参照宁海县黎乡镇做法）"
 
 # (name, rationale, investment in 万元, responsible unit, planned completion, popularity)
@@ -76,7 +80,7 @@ def town_rows(other_level_rows: list[RosterRow]) -> list[RosterRow]:
     return [RosterRow(line, row.number, row.name, "", row.unit, level=TOWN) for line, row in enumerate(rows, start=2)]
 
 
-def seed_town(actor: str, presiding, scrutineer, other_level_rows: list[RosterRow], cast) -> Round:
+def seed_town(actor: str, staff, presiding, scrutineer, other_level_rows: list[RosterRow], cast) -> Round:
     """The town congress with its profile, its session and roster, and an announced priority
     round: its deputies present number up to 10 of 20 candidates, one hands in a blank ballot.
     `cast` stores one deputy's ballot (`demo._cast`)."""
@@ -95,6 +99,7 @@ def seed_town(actor: str, presiding, scrutineer, other_level_rows: list[RosterRo
     round_ = ballots.create_round(actor, session, TOWN_ROUND, RANK, TOWN_PLACES, None, "electronic")
     for name, rationale, investment, unit, due, _ in TOWN_CANDIDATES:
         ballots.add_candidate(actor, round_, name, rationale, Decimal(investment), unit, date.fromisoformat(due))
+    documents.record_adoption(staff, round_, beijing_today(), TOWN_PRESIDIUM)
     ballots.open_round(presiding.get_id(), round_)
     liked = {candidate.id: popularity for candidate, (*_, popularity) in zip(round_.candidates, TOWN_CANDIDATES)}
     present = [deputy for deputy in deputies if deputy.is_present]

@@ -40,6 +40,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "round.void_request": frozenset({PRESIDING}),
     "round.void_answer": frozenset({SCRUTINEER}),
     "round.turnout": frozenset({STAFF}),
+    # Recording that the presidium (or the plenary) adopted a round's 票决办法.
+    "round.adopt": frozenset({STAFF}),
+    # Photos of the signed 计票报告单: taken at the scrutineers' table or by the staff.
+    "count_report.upload": frozenset({STAFF, SCRUTINEER}),
     "paper.enter": frozenset({SCRUTINEER}),
     # The session's sealing key: made and checked at the desk with the scrutineers, whose
     # shares, not the account, are what opens the ballots.
@@ -151,6 +155,11 @@ ENDPOINTS: dict[str, str] = {
     "ballots.board": PUBLIC,
     "ballots.board_json": PUBLIC,
     "ballots.results": PUBLIC,
+    "documents.measures_draft": "round.view",
+    "documents.adoption_record": "round.adopt",
+    "documents.count_report": "round.view",
+    "documents.count_report_photos": "count_report.upload",
+    "documents.notice": PUBLIC,
     "projects.project_list": PUBLIC,
     "projects.project_detail": PUBLIC,
     "projects.project_new": "project.manage",
@@ -344,7 +353,10 @@ def same_deputy(one, other) -> bool:
 
 
 def may_see_photo(user, photo) -> bool:
-    """Progress and supervision photos are public; a resident's proposal photo is for screening staff."""
+    """Progress and supervision photos are public; a resident's proposal photo is for screening
+    staff; a photo of a signed count report is for those who see the round."""
+    if photo.count_report_round_id is not None:
+        return can(user, "round.view")
     return photo.is_public or can(user, "proposal.screen")
 
 

@@ -25,7 +25,27 @@ def as_deputy(app, world, deputy_index: int = 0):
     return client
 
 
+def adopt_as_it_stands(app, world, round_id=None) -> None:
+    """The staff record that the presidium adopted the round's 票决办法 as the round now stands,
+    unless a record already covers it (rounds a test makes or changes after the world)."""
+    response = post(as_role(app, world, "staff"), f"/documents/rounds/{round_id or world.round_id}/adoption",
+                    {"adopted_on": "2026-01-01", "adopted_by": "大会主席团"}) if _needs_adopting(app, round_id or world.round_id) else None
+    assert response is None or response.status_code == 302
+
+
+def _needs_adopting(app, round_id: int) -> bool:
+    from voting_app.ballots.models import DRAFT, Round
+    from voting_app.db import db
+    from voting_app.documents import adoption
+
+    with app.app_context():
+        round_ = db.session.get(Round, round_id)
+        return round_.state == DRAFT and adoption.adoption_state(round_) in (adoption.MISSING, adoption.STALE)
+
+
 def open_round(app, world):
+    """The presiding officer opens the round, its 票决办法 adopted first as the rules ask."""
+    adopt_as_it_stands(app, world)
     response = post(as_role(app, world, "presiding"), f"/ballots/rounds/{world.round_id}/open")
     assert response.status_code == 302
 

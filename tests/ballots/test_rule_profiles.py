@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from tests.ballots.helpers import as_role, close_round, confirm_round, open_round, unseal_round
 from tests.ballots.test_rounds import vote_all
-from tests.conftest import build_world, post
+from tests.conftest import adopt, build_world, post
 from voting_app import audit
 from voting_app.ballots import profile_rules as rules
 from voting_app.ballots import profiles, service
@@ -135,6 +135,7 @@ def test_a_profile_without_margin_opens_a_round_with_as_many_candidates_as_place
         same = service.create_round("test", session_of(world), "等额", "choose_up_to", 2, None, "electronic")
         for name in ("甲", "乙"):
             service.add_candidate("test", same, name)
+        adopt(same)
         db.session.commit()
         same_id = same.id
         assert same.rule_profile_version_id == equal.id
@@ -151,6 +152,7 @@ def test_the_quorum_is_the_rounds_own(app):
         profiles.save_profile("test", congress_of(world), RuleProfile(quorum=Share("at_least", 2, 3)))
         strict = service.create_round("test", session_of(world), "三分之二", "for_against", 1, None, "electronic")
         service.add_candidate("test", strict, "甲")
+        adopt(strict)
         db.session.commit()
         strict_id = strict.id
     presiding = as_role(app, world, "presiding")

@@ -8,7 +8,7 @@ import secrets
 
 from tests.browser.conftest import record_page_problems
 from tests.browser.test_project_lifecycle import Axe, Watch, in_english, sign_in
-from tests.conftest import KEY_SHARES
+from tests.conftest import KEY_SHARES, adopt
 
 FULL_HD = {"viewport": {"width": 1920, "height": 1080}}
 PASSWORD = "correct horse battery"  # tests.conftest.make_user
@@ -43,6 +43,7 @@ def announced_tiers_round(server) -> tuple[int, dict]:
         db.session.flush()
         round_ = ballots.create_round("test", congress, "2025年民生实事项目满意度测评", "satisfaction", 1, None, "electronic")
         candidates = {name: ballots.add_candidate("test", round_, name, project_id=project.id).id for name, project in projects.items()}
+        adopt(round_)
         ballots.open_round("test", round_)
         for index, deputy in enumerate(sorted(congress.deputies, key=lambda d: d.id)[:8]):
             choices = {candidates[name]: given[index] for name, given in RATINGS.items() if given[index]}

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests.browser.conftest import record_page_problems
 from tests.browser.test_deputy_journey import WAITING_PAGE_AXE, sign_in, submit
+from tests.conftest import adopt
 
 MIN_TAP_BOX = 28  # px: the smallest radio or checkbox large type may show
 
@@ -59,6 +60,7 @@ def ready_to_vote(server) -> tuple[int, int]:
         for name in ("农村公路桥梁新改建", "“一号公路”亮化工程"):
             ballots.add_candidate("test", marks, name)
         ballots.open_round("test", choose)
+        adopt(marks)
         ballots.open_round("test", marks)
         db.session.commit()
         return choose.id, marks.id

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from tests.ballots.helpers import as_deputy, ticket_from
 from tests.browser.conftest import record_page_problems
-from tests.conftest import post
+from tests.conftest import adopt, post
 from tests.browser.test_deputy_journey import submit
 from tests.browser.test_project_lifecycle import in_english
 
@@ -28,6 +28,7 @@ def prepare_rank_round(server) -> tuple[int, list[int]]:
         congress = db.session.get(CongressSession, world.session_id)
         round_ = service.create_round("test", congress, "2027年镇级民生实事项目排序票决", "rank", 3, "roster", "electronic")
         ids = [service.add_candidate("test", round_, name, department="镇人民政府").id for name in CANDIDATES]
+        adopt(round_)
         service.open_round("test", round_)
         db.session.commit()
         return round_.id, ids

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from tests.ballots.helpers import as_deputy, cast
 from tests.browser.conftest import record_page_problems
 from tests.browser.test_deputy_journey import WAITING_PAGE_AXE, sign_in, submit
+from tests.conftest import adopt
 
 WECHAT = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
@@ -165,6 +166,7 @@ def test_a_for_against_ballot_preselects_nothing(live_server, page_factory, scre
         round_ = service.create_round("test", congress, "赞成反对票决", "for_against", 2, "roster", "electronic")
         ids = [service.add_candidate("test", round_, name).id for name in ("桥梁新改建", "路灯亮化", "文化长廊")]
         db.session.flush()
+        adopt(round_)
         service.open_round("test", round_)
         db.session.commit()
         round_id = round_.id

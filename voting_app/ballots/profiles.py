@@ -215,7 +215,7 @@ def problem_message(field: str, code: str) -> str:
 _DIGITS = "零一二三四五六七八九"
 
 
-def _chinese_number(number: int) -> str:
+def chinese_number(number: int) -> str:
     """1..100 as written in a fraction (三分之二, 十分之一, 二十分之三)."""
     if number == 100:
         return "一百"
@@ -225,14 +225,14 @@ def _chinese_number(number: int) -> str:
     return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[units] if units else "")
 
 
-def _in_chinese() -> bool:
+def in_chinese() -> bool:
     return str(get_locale()).startswith("zh")
 
 
 def fraction_words(share: Share) -> str:
     """二分之一 in Chinese, 1/2 in English."""
-    if _in_chinese():
-        return f"{_chinese_number(share.denominator)}分之{_chinese_number(share.numerator)}"
+    if in_chinese():
+        return f"{chinese_number(share.denominator)}分之{chinese_number(share.numerator)}"
     return share.fraction
 
 
@@ -265,7 +265,7 @@ def pass_rule_words(profile: RuleProfile) -> str:
 def method_list(methods) -> str:
     """Ballot methods by name, listed as the reader's language lists things."""
     labels = method_labels()
-    return ("、" if _in_chinese() else "; ").join(str(labels.get(method, method)) for method in methods)
+    return ("、" if in_chinese() else "; ").join(str(labels.get(method, method)) for method in methods)
 
 
 def describe(profile: RuleProfile) -> dict[str, str]:

@@ -28,6 +28,7 @@ from voting_app.ballots.counting import CHOOSE_UP_TO, MARKS, RANK, RATINGS, SATI
 from voting_app.ballots.forms import CandidateForm, CloseForm, KeyCeremonyForm, ProjectCandidateForm, RoundForm, VoidRequestForm
 from voting_app.ballots.models import ANNOUNCED, CLOSED, CONFIRMED, DRAFT, ELECTRONIC, OPEN, PAPER, VOID, BallotKey, Candidate, Round
 from voting_app.db import db, reads_first, start_writing
+from voting_app.documents import adoption
 from voting_app.errors import ConflictError, DomainError
 from voting_app.forms import ButtonForm
 from voting_app.labels import mark_labels, rating_labels
@@ -158,6 +159,8 @@ def round_detail(round_id: int):
         holds_ballots=service.holds_ballots(round_) if round_.state in (OPEN, CLOSED) else False,
         void_people=_void_people(round_),
         project_year=project_year(round_),
+        adoption_state=adoption.adoption_state(round_),
+        adoption_record=adoption.latest_adoption(round_),
     )
 
 
@@ -251,7 +254,14 @@ def round_open(round_id: int):
         if round_.state != DRAFT:
             return _to_detail(round_)
         key = keys.active_key(round_.session_id) if round_.mode == ELECTRONIC else None
-        return _confirm_step(round_, "open", presence=service.round_presence(round_), margin=service.margin_check(round_), key=key)
+        return _confirm_step(
+            round_,
+            "open",
+            presence=service.round_presence(round_),
+            margin=service.margin_check(round_),
+            key=key,
+            adoption_state=adoption.adoption_state(round_),
+        )
     return _round_action(round_id, lambda r: service.open_round(current_actor(), r))
 
 

@@ -60,6 +60,7 @@ from voting_app.ballots.models import (
 )
 from voting_app.ballots.profile_rules import MARGIN_METHODS, MarginCheck, QuorumCheck, RuleProfile, check_margin, check_quorum
 from voting_app.db import db, scrub_after_commit, utcnow
+from voting_app.documents import adoption
 from voting_app.errors import ConflictError, DomainError
 from voting_app.permissions import PRESIDING, SCRUTINEER
 from voting_app.sessions.models import CongressSession, Deputy
@@ -256,7 +257,8 @@ def remove_candidate(actor: str, round_: Round, candidate: Candidate) -> None:
 
 
 def open_round(actor: str, round_: Round) -> None:
-    """Open the round under its own rules: the 差额 between candidates and places, and the quorum."""
+    """Open the round under its own rules: the 差额 between candidates and places, the adopted
+    票决办法 (when the rules ask for one), and the quorum."""
     _lock_round(round_)
     _require_state(round_, DRAFT)
     if not round_.candidates:
@@ -277,6 +279,7 @@ def open_round(actor: str, round_: Round) -> None:
                 count=margin.candidates,
             )
         )
+    adoption.require_adoption(round_)
     if round_.method == SATISFACTION:
         round_.seats = len(round_.candidates)  # every project is rated; no seats are filled
     figures = round_presence(round_)

@@ -164,7 +164,8 @@ class SupervisionRecord(db.Model):
 class Photo(db.Model):
     """A cleaned, re-encoded photo kept in the database, so a rolled-back upload leaves
     nothing behind and a backup holds everything. Each photo belongs to one note, one
-    supervision record or one proposal; proposal photos are for staff only."""
+    supervision record, one proposal or one round's count report; proposal photos are for
+    staff only, count-report photos for whoever may see the round."""
 
     __tablename__ = "photos"
 
@@ -182,4 +183,6 @@ class Photo(db.Model):
     progress_note_id: Mapped[int | None] = mapped_column(ForeignKey("project_progress_notes.id"), index=True)
     supervision_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_records.id"), index=True)
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
+    # A photo of a round's signed 计票报告单: for the people who conduct and watch the vote.
+    count_report_round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -28,7 +28,7 @@ def _xlsx(content: bytes, filename: str) -> Response:
 
 
 @bp.context_processor
-def _print_context() -> dict:
+def print_context() -> dict:
     """What every printed report carries: when it was printed (Beijing time) and page numbers."""
     sentence = _("Page %(page)s of %(pages)s", page="{page}", pages="{pages}")
     return {"printed_at": datetime.now(schedule.BEIJING), "page_counter": Markup(paging.counter_content(sentence))}

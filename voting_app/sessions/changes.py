@@ -20,6 +20,7 @@ from voting_app.ballots.credentials import active_credential, revoke_card
 from voting_app.ballots.models import DRAFT, OPEN, BallotKey, BallotMarker, Candidate, Credential, Round
 from voting_app.clock import beijing_today
 from voting_app.db import db
+from voting_app.documents.models import Adoption
 from voting_app.errors import ConflictError, DomainError
 from voting_app.projects.models import SupervisionRecord
 from voting_app.proposals.models import Proposal
@@ -306,6 +307,7 @@ def delete_session(actor: str, congress: CongressSession) -> None:
     audit.record(actor, "session.delete", f"session:{congress.id}", name=congress.name, deputies=len(congress.deputies))
     db.session.execute(update(Candidate).where(Candidate.id.in_(candidates)).values(source_id=None))
     db.session.execute(delete(Candidate).where(Candidate.round_id.in_(rounds)))
+    db.session.execute(delete(Adoption).where(Adoption.round_id.in_(rounds)))
     db.session.execute(update(Round).where(Round.session_id == congress.id).values(parent_id=None))
     db.session.execute(delete(Round).where(Round.session_id == congress.id))
     db.session.execute(delete(BallotKey).where(BallotKey.session_id == congress.id))
