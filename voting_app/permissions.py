@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "round.void_request": frozenset({PRESIDING}),
     "round.void_answer": frozenset({SCRUTINEER}),
     "round.turnout": frozenset({STAFF}),
+    # The voting system fails in the hall: the presiding officer continues the round on paper.
+    "round.paper_switch": frozenset({PRESIDING}),
     "paper.enter": frozenset({SCRUTINEER}),
     # The session's sealing key: made and checked at the desk with the scrutineers, whose
     # shares, not the account, are what opens the ballots.
@@ -134,6 +136,8 @@ ENDPOINTS: dict[str, str] = {
     "ballots.round_void": "round.void_request",
     "ballots.round_void_answer": "round.void_answer",
     "ballots.round_turnout": "round.turnout",
+    "ballots.round_paper_switch": "round.paper_switch",
+    "ballots.paper_desk": "round.turnout",
     "ballots.round_status_json": "round.view",
     "ballots.key_detail": "key.view",
     "ballots.key_ceremony": "key.hold",
