@@ -1186,7 +1186,7 @@ def submit_paper_entry(round_: Round, scrutineer: User) -> PaperComparison:
             for keyed in paper_entries(round_):
                 keyed.ballots = []
             _pool_ballots(round_.id, paper)
-            scrub_after_commit(*BALLOT_TABLES, "paper_entries")
+            scrub_after_commit(*BALLOT_TABLES, rewrite=("paper_entries",))
         else:
             for choices in entry.ballots:
                 db.session.add(Ballot(receipt=_unused_receipt(round_.id), round_id=round_.id, choices=choices))
