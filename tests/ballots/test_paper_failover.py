@@ -5,6 +5,7 @@ keyed twice by two scrutineers; the count and the board combine both, and the ve
 recount equals the app's."""
 
 import json
+import re
 import secrets
 import subprocess
 import sys
@@ -154,9 +155,9 @@ def test_the_desk_sees_how_many_paper_ballots_to_issue_never_who(app, world):
     switch(app, world)
     for page in (f"/ballots/rounds/{world.round_id}/paper-desk", f"/ballots/rounds/{world.round_id}/turnout"):
         text = staff.get(page).get_data(as_text=True)
-        assert "代表" not in text, f"a deputy named on {page}"
+        assert not re.search(r"代表\d", text), f"a deputy named on {page}"
     desk = staff.get(f"/ballots/rounds/{world.round_id}/paper-desk").get_data(as_text=True)
-    assert 'data-key="present">9<' in desk and 'data-key="phone">3<' in desk and 'data-key="to-issue"><strong>6<' in desk
+    assert 'data-key="present">9<' in desk and 'data-key="phone">3<' in desk and 'data-key="to-issue">6<' in desk
     assert as_role(app, world, "scrutineer").get(f"/ballots/rounds/{world.round_id}/paper-desk").status_code == 403
 
 
