@@ -289,11 +289,19 @@ def test_a_switched_round_cannot_be_cancelled_but_can_be_declared_void(app, worl
         with pytest.raises(ConflictError):
             service.cancel_round("test", round_)
         db.session.rollback()
+        with pytest.raises(ConflictError):  # open: the close must record the paper ballots issued first
+            service.request_void(world.user(world.presiding_id), round_, "纸质选票印错")
+        db.session.rollback()
+        service.close_round(world.user(world.presiding_id), round_, issued=9)
+        db.session.commit()
+        with pytest.raises(ConflictError):
+            service.cancel_round("test", round_)
+        db.session.rollback()
         service.request_void(world.user(world.presiding_id), round_, "纸质选票印错")
         db.session.commit()
         service.confirm_void(world.user(world.scrutineer_ids[0]), round_)
         db.session.commit()
-        assert (round_.state, round_.phone_voters, round_.paper_issued) == ("void", 0, None)
+        assert (round_.state, round_.phone_voters, round_.paper_issued, round_.issued_count) == ("void", 0, 9, 9)
 
 
 def test_the_round_page_tells_the_story_of_the_switch(app, world):

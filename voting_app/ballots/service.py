@@ -323,14 +323,14 @@ def margin_check(round_: Round) -> MarginCheck | None:
 def close_round(actor_user: User, round_: Round, issued: int | None = None) -> None:
     """Freeze roster and presence; electronic ballots were issued to every deputy present.
 
-    A round switched to paper needs the paper ballots the desk issued (`issued`), except when
-    it is closed to be declared void: ballots issued are then the phone voters plus those, and
-    who voted by phone shrinks to how many (see `_rewrite_in_an_order_casting_cannot_explain`)."""
+    A round switched to paper needs the paper ballots the desk issued (`issued`): ballots
+    issued are then the phone voters plus those, and who voted by phone shrinks to how many
+    (see `_rewrite_in_an_order_casting_cannot_explain`)."""
     _lock_round(round_)
     _require_state(round_, OPEN)
     figures = presence(round_.session_id)
     switched = round_.is_switched_to_paper
-    if switched and issued is None and not round_.is_void_requested:
+    if switched and issued is None:
         raise DomainError(_l("Record how many paper ballots the desk issued before closing the round."))
     if issued is not None and issued < 0:
         raise DomainError(_l("The number of ballots issued cannot be negative."))
@@ -607,11 +607,14 @@ def request_void(actor_user: User, round_: Round, reason: str) -> None:
     reason = _stated_reason(reason, _l("Give the reason the round is to be declared void."))
     if round_.is_void_requested:
         raise ConflictError(_l("A request to declare this round void is already waiting for a scrutineer."))
+    if round_.state == OPEN and round_.is_switched_to_paper:
+        # Were the void declined, the count would need the paper ballots issued: the close records them.
+        raise ConflictError(_l("This round continues on paper: close it first, recording the paper ballots issued."))
+    if round_.state == OPEN:
+        close_round(actor_user, round_)
     round_.void_reason = reason
     round_.void_requested_at = utcnow()
     round_.void_requested_by_id = actor_user.id
-    if round_.state == OPEN:
-        close_round(actor_user, round_)
     db.session.flush()
     audit.record(
         audit.actor_label(actor_user), "round.void_request", f"round:{round_.id}", reason=reason, returned=returned_count(round_.id)
