@@ -81,7 +81,7 @@ def register_commands(app: Flask) -> None:
         from voting_app.ballots.service import BALLOT_TABLES
         from voting_app.db import scrub_storage
 
-        if not scrub_storage((*BALLOT_TABLES, "survey_dedupe_keys", "survey_address_counts")):
+        if not scrub_storage((*BALLOT_TABLES, "survey_dedupe_keys", "survey_address_counts"), rewrite=("paper_entries",)):
             raise click.ClickException("the scrub could not finish; see the log above (a long-running reader?) and try again")
         click.echo("scrubbed: no dead rows or old WAL frames are left of the ballot tables and forgotten addresses")
 

@@ -204,17 +204,19 @@ def dialect_insert(dialect: str):
     return sqlite_insert if dialect == "sqlite" else postgresql_insert
 
 
-def scrub_after_commit(*tables: str) -> None:
+def scrub_after_commit(*tables: str, rewrite: tuple[str, ...] = ()) -> None:
     """Once this transaction commits, leave nothing of the rows it rewrote or deleted in the
     files: SQLite's WAL still holds every earlier frame until a checkpoint truncates it, and
-    PostgreSQL keeps dead tuples, with the inserting transaction's id, until a VACUUM."""
-    event.listen(db.session(), "after_commit", lambda _session: scrub_storage(tables), once=True)
+    PostgreSQL keeps dead tuples, with the inserting transaction's id, until a VACUUM. The
+    `rewrite` tables are small ones whose live rows share pages with the bytes of their old
+    versions: PostgreSQL copies them into new files (VACUUM FULL)."""
+    event.listen(db.session(), "after_commit", lambda _session: scrub_storage(tables, rewrite), once=True)
 
 
 SCRUB_SECONDS = 5.0  # the request that closed or counted waits this long at most
 
 
-def scrub_storage(tables) -> bool:
+def scrub_storage(tables, rewrite: tuple[str, ...] = ()) -> bool:
     """Checkpoint SQLite's WAL into the database and truncate it to nothing, retrying for a few
     seconds while a reader still uses an older snapshot (each try waits 0.1 s at most, so
     writers are not held up); VACUUM the tables on PostgreSQL. The freed pages hold zeros on
@@ -239,6 +241,8 @@ def scrub_storage(tables) -> bool:
         elif engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.exec_driver_sql(f"VACUUM {', '.join(tables)}")
+                if rewrite:
+                    connection.exec_driver_sql(f"VACUUM FULL {', '.join(rewrite)}")
         return True
     except Exception:
         current_app.logger.exception("scrubbing %s from the files failed; run flask scrub-storage", ", ".join(tables))

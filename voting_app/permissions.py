@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "round.adopt": frozenset({STAFF}),
     # Photos of the signed 计票报告单: taken at the scrutineers' table or by the staff.
     "count_report.upload": frozenset({STAFF, SCRUTINEER}),
+    # The voting system fails in the hall: the presiding officer continues the round on paper.
+    "round.paper_switch": frozenset({PRESIDING}),
     "paper.enter": frozenset({SCRUTINEER}),
     # The session's sealing key: made and checked at the desk with the scrutineers, whose
     # shares, not the account, are what opens the ballots.
@@ -138,6 +140,8 @@ ENDPOINTS: dict[str, str] = {
     "ballots.round_void": "round.void_request",
     "ballots.round_void_answer": "round.void_answer",
     "ballots.round_turnout": "round.turnout",
+    "ballots.round_paper_switch": "round.paper_switch",
+    "ballots.paper_desk": "round.turnout",
     "ballots.round_status_json": "round.view",
     "ballots.key_detail": "key.view",
     "ballots.key_ceremony": "key.hold",

@@ -73,6 +73,12 @@ class KeyCeremonyForm(Form):
     )
 
 
+class PaperSwitchForm(Form):
+    """The presiding officer's switch of an open round to paper; the service checks the reason."""
+
+    reason = TextAreaField(_l("Why the round continues on paper"), validators=[Optional()])
+
+
 class VoidRequestForm(Form):
     """The presiding officer's request to declare a round void; the service checks the reason."""
 

@@ -205,6 +205,18 @@ class Round(db.Model):
     void_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     voided_at: Mapped[datetime | None]
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # An electronic round the presiding officer switched to paper when the system failed in
+    # the hall (`mode` became paper): when, by whom and why. What was cast before stays sealed;
+    # the deputies present who had not voted got paper ballots.
+    paper_from_at: Mapped[datetime | None]
+    paper_from_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    paper_reason: Mapped[str | None] = mapped_column(Text)
+    # Frozen at the close of a switched round: who voted by phone shrinks to how many, and the
+    # paper ballots the desk issued; ballots issued = the two together.
+    phone_voters: Mapped[int | None]
+    paper_issued: Mapped[int | None]
+    # When two scrutineers' keyed entries agreed and the paper ballots joined the round's ballots.
+    paper_stored_at: Mapped[datetime | None]
 
     session: Mapped[CongressSession] = relationship()
     rule_profile_version: Mapped[RuleProfileVersion | None] = relationship()
@@ -225,6 +237,11 @@ class Round(db.Model):
     def is_void_requested(self) -> bool:
         """The presiding officer has asked to void it and no scrutineer has answered yet."""
         return self.void_requested_at is not None and self.state != VOID
+
+    @property
+    def is_switched_to_paper(self) -> bool:
+        """Begun electronically, continued on paper after the system failed."""
+        return self.paper_from_at is not None
 
     @property
     def is_sealed(self) -> bool:

@@ -25,7 +25,15 @@ from sqlalchemy import select
 
 from voting_app.ballots import keys, profiles, sealing, service
 from voting_app.ballots.counting import CHOOSE_UP_TO, MARKS, RANK, RATINGS, SATISFACTION
-from voting_app.ballots.forms import CandidateForm, CloseForm, KeyCeremonyForm, ProjectCandidateForm, RoundForm, VoidRequestForm
+from voting_app.ballots.forms import (
+    CandidateForm,
+    CloseForm,
+    KeyCeremonyForm,
+    PaperSwitchForm,
+    ProjectCandidateForm,
+    RoundForm,
+    VoidRequestForm,
+)
 from voting_app.ballots.models import ANNOUNCED, CLOSED, CONFIRMED, DRAFT, ELECTRONIC, OPEN, PAPER, VOID, BallotKey, Candidate, Round
 from voting_app.db import db, reads_first, start_writing
 from voting_app.documents import adoption
@@ -161,16 +169,27 @@ def round_detail(round_id: int):
         project_year=project_year(round_),
         adoption_state=adoption.adoption_state(round_),
         adoption_record=adoption.latest_adoption(round_),
+        switched_by=_display_name(round_.paper_from_by_id),
+        paper_returned=_paper_returned(round_),
     )
+
+
+def _display_name(user_id: int | None) -> str:
+    user = db.session.get(User, user_id) if user_id else None
+    return user.display_name if user else ""
+
+
+def _paper_returned(round_: Round) -> int | None:
+    """Paper ballots accepted in a round switched to paper: its keyed copies are cleared once
+    accepted, so the figure is the ballots in the box less those cast by phone."""
+    if not (round_.is_switched_to_paper and service.paper_ballots_stored(round_)):
+        return None
+    return service.returned_count(round_.id) - (round_.phone_voters or 0)
 
 
 def _void_people(round_: Round) -> dict:
     """Who asked to declare the round void and who confirmed it, by their display names."""
-    people = {}
-    for role, user_id in (("requested_by", round_.void_requested_by_id), ("voided_by", round_.voided_by_id)):
-        user = db.session.get(User, user_id) if user_id else None
-        people[role] = user.display_name if user else ""
-    return people
+    return {"requested_by": _display_name(round_.void_requested_by_id), "voided_by": _display_name(round_.voided_by_id)}
 
 
 @bp.post("/rounds/<int:round_id>/candidates")
@@ -271,7 +290,9 @@ def round_close(round_id: int):
     if request.method == "GET":
         if round_.state != OPEN:
             return _to_detail(round_)
-        return _confirm_step(round_, "close", turnout=service.turnout(round_), close_form=CloseForm())
+        return _confirm_step(
+            round_, "close", turnout=service.turnout(round_), close_form=CloseForm(), desk=service.paper_desk(round_)
+        )
     form = CloseForm()
     if not form.validate_on_submit():
         flash(_("The number of ballots issued must be a whole number."), "error")
@@ -362,12 +383,44 @@ def round_followup(round_id: int):
     return _to_detail(follow)
 
 
+@bp.route("/rounds/<int:round_id>/paper-switch", methods=["GET", "POST"])
+def round_paper_switch(round_id: int):
+    """The voting system has failed in the hall: the presiding officer continues the round on paper."""
+    round_ = _round(round_id)
+    if round_.state != OPEN or round_.mode != ELECTRONIC:
+        return _to_detail(round_)
+    form, error, status = PaperSwitchForm(), None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            service.switch_to_paper(current_user, round_, form.reason.data)
+            db.session.commit()
+        except DomainError as problem:
+            db.session.rollback()
+            error, status = str(problem.message), problem.status
+        else:
+            flash(_("The round continues on paper. The desk issues paper ballots to the deputies present who have not voted."), "success")
+            return _to_detail(round_)
+    return _confirm_step(round_, "paper_switch", status, form=form, error=error, desk=service.paper_desk(round_))
+
+
+@bp.get("/rounds/<int:round_id>/paper-desk")
+def paper_desk(round_id: int):
+    """How many paper ballots to hand out after a switch to paper: counts only, no names."""
+    round_ = _round(round_id)
+    if not round_.is_switched_to_paper:
+        abort(404)
+    return render_template("ballots/paper_desk.html", round=round_, desk=service.paper_desk(round_))
+
+
 @bp.get("/rounds/<int:round_id>/turnout")
 def round_turnout(round_id: int):
     round_ = _round(round_id)
     # Who is still to vote helps the desk while the round is open; once it closes, who voted is a
     # fact of the secret ballot that no page keeps (duty records, tests/duty/test_duty_secrecy.py).
-    waiting = service.deputies_not_voted(round_) if round_.state == OPEN else None
+    # After a switch to paper the desk sees counts only (paper_desk).
+    waiting = service.deputies_not_voted(round_) if round_.state == OPEN and not round_.is_switched_to_paper else None
     return render_template("ballots/turnout.html", round=round_, waiting=waiting, returned=service.returned_count(round_.id))
 
 
@@ -526,6 +579,7 @@ def paper_entry(round_id: int):
         names={str(c.id): c.name for c in round_.candidates},
         comparison=service.compare_paper_entries(round_),
         accepted=service.paper_ballots_stored(round_),
+        paper_returned=_paper_returned(round_),
     )
 
 

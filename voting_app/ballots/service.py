@@ -94,15 +94,15 @@ def receipt_as_typed(typed: str) -> str:
 
 
 def _lock_round(round_: Round, shared: bool = False) -> None:
-    """Row-lock the round and reload its state (PostgreSQL; SQLite already serialises writers).
+    """Row-lock the round and reload its state and mode (PostgreSQL; SQLite already serialises writers).
 
-    Casting takes a shared lock and closing an exclusive one, so no ballot can slip in
-    between the close's count of the ballots and its commit.
+    Casting takes a shared lock, closing and the switch to paper an exclusive one, so no
+    ballot can slip in between the close's count of the ballots (or the switch) and its commit.
     """
-    state = db.session.execute(
-        select(Round.state).where(Round.id == round_.id).with_for_update(read=shared)
-    ).scalar_one()
-    if state != round_.state:
+    state, mode = db.session.execute(
+        select(Round.state, Round.mode).where(Round.id == round_.id).with_for_update(read=shared)
+    ).one()
+    if (state, mode) != (round_.state, round_.mode):
         db.session.refresh(round_)
 
 
@@ -324,20 +324,33 @@ def margin_check(round_: Round) -> MarginCheck | None:
 
 
 def close_round(actor_user: User, round_: Round, issued: int | None = None) -> None:
-    """Freeze roster and presence; electronic ballots were issued to every deputy present."""
+    """Freeze roster and presence; electronic ballots were issued to every deputy present.
+
+    A round switched to paper needs the paper ballots the desk issued (`issued`): ballots
+    issued are then the phone voters plus those, and who voted by phone shrinks to how many
+    (see `_rewrite_in_an_order_casting_cannot_explain`)."""
     _lock_round(round_)
     _require_state(round_, OPEN)
     figures = presence(round_.session_id)
-    if round_.mode == ELECTRONIC or issued is None:
-        issued = figures.present
-    if issued < 0:
+    switched = round_.is_switched_to_paper
+    if switched and issued is None:
+        raise DomainError(_l("Record how many paper ballots the desk issued before closing the round."))
+    if issued is not None and issued < 0:
         raise DomainError(_l("The number of ballots issued cannot be negative."))
+    phone_voters = paper_issued = None
+    if switched:
+        phone_voters = db.session.scalar(select(func.count()).select_from(BallotMarker).where(BallotMarker.round_id == round_.id))
+        paper_issued = issued
+        issued = phone_voters + (issued or 0)
+    elif round_.mode == ELECTRONIC or issued is None:
+        issued = figures.present
     round_.state = CLOSED
     round_.closed_at = utcnow()
     round_.closed_by_id = actor_user.id
     round_.roster_count, round_.present_count, round_.issued_count = figures.roster, figures.present, issued
+    round_.phone_voters, round_.paper_issued = phone_voters, paper_issued
     db.session.flush()
-    box = _rewrite_in_an_order_casting_cannot_explain(round_.id)
+    box = _rewrite_in_an_order_casting_cannot_explain(round_.id, keep_markers=not switched)
     audit.record(
         audit.actor_label(actor_user),
         "round.close",
@@ -347,10 +360,11 @@ def close_round(actor_user: User, round_: Round, issued: int | None = None) -> N
         issued=issued,
         returned=returned_count(round_.id),
         sealed=box if round_.seal_key is not None else None,
+        **({"phone_voters": phone_voters, "paper_issued": paper_issued} if switched else {}),
     )
 
 
-def _rewrite_in_an_order_casting_cannot_explain(round_id: int) -> str:
+def _rewrite_in_an_order_casting_cannot_explain(round_id: int, keep_markers: bool = True) -> str:
     """Write the round's markers again in deputy order and its sealed ballots under fresh random
     ids, all in one transaction, then scrub the old rows from the files. Returns the digest of
     the box for the audit log.
@@ -359,6 +373,10 @@ def _rewrite_in_an_order_casting_cannot_explain(round_id: int) -> str:
     PostgreSQL's ctid and xmin, shared by the two rows of one cast) followed the order of
     casting. The ballots are sealed, so that order links a deputy to nothing readable; after
     this it is gone altogether.
+
+    A round switched to paper keeps no markers (`keep_markers` false): its ballots are later
+    pooled with keyed paper ballots, and had the few who voted by phone before the failure
+    stayed named, the pool minus the keyed copies would be theirs.
     """
     markers = list(
         db.session.execute(
@@ -370,7 +388,7 @@ def _rewrite_in_an_order_casting_cannot_explain(round_id: int) -> str:
     sealed = sorted(bytes(blob) for blob in db.session.scalars(select(SealedBallot.sealed).where(SealedBallot.round_id == round_id)))
     db.session.execute(delete(BallotMarker).where(BallotMarker.round_id == round_id))
     db.session.execute(delete(SealedBallot).where(SealedBallot.round_id == round_id))
-    if markers:
+    if markers and keep_markers:
         db.session.execute(
             insert(BallotMarker),
             [{"round_id": round_id, "deputy_id": deputy_id, "ticket_check": check} for deputy_id, check in markers],
@@ -410,7 +428,9 @@ def unseal_round(actor_user: User, round_: Round, share_texts: list[str]) -> int
         raise ConflictError(
             _l("The sealed ballots differ from those in the box at close: the stored ballots have been tampered with. Do not count this round.")
         )
-    voted = db.session.scalar(select(func.count()).select_from(BallotMarker).where(BallotMarker.round_id == round_.id))
+    voted = round_.phone_voters if round_.is_switched_to_paper else db.session.scalar(
+        select(func.count()).select_from(BallotMarker).where(BallotMarker.round_id == round_.id)
+    )
     if len(sealed) != voted:
         raise ConflictError(
             _l(
@@ -437,12 +457,8 @@ def unseal_round(actor_user: User, round_: Round, share_texts: list[str]) -> int
         del private_key
     if len({receipt for receipt, _ in opened}) != len(opened):
         raise ConflictError(_l("Two sealed ballots carry the same receipt: the stored ballots have been tampered with."))
-    opened.sort(key=lambda ballot: ballot[0])
     db.session.execute(delete(SealedBallot).where(SealedBallot.round_id == round_.id))
-    if opened:
-        db.session.execute(
-            insert(Ballot), [{"round_id": round_.id, "receipt": receipt, "choices": choices} for receipt, choices in opened]
-        )
+    _pool_ballots(round_.id, opened)
     round_.unsealed_at = utcnow()
     keys.mark_checked(key, numbers)
     db.session.flush()
@@ -451,6 +467,17 @@ def unseal_round(actor_user: User, round_: Round, share_texts: list[str]) -> int
         audit.actor_label(actor_user), "round.unseal", f"round:{round_.id}", shares=numbers, ballots=len(opened)
     )
     return len(opened)
+
+
+def _pool_ballots(round_id: int, new: list[tuple[str, object]]) -> None:
+    """Add ballots to the round's and write all of them again in receipt order, in this one
+    transaction (the caller scrubs the old rows): in a round switched to paper, whichever of
+    the opened electronic ballots and the accepted paper ones lands second, nothing in storage
+    (SQLite's cells, PostgreSQL's ctid and xmin) tells the two apart afterwards."""
+    ballots = sorted([*stored_ballots(round_id), *new], key=lambda ballot: ballot[0])
+    db.session.execute(delete(Ballot).where(Ballot.round_id == round_id))
+    if ballots:
+        db.session.execute(insert(Ballot), [{"round_id": round_id, "receipt": receipt, "choices": choices} for receipt, choices in ballots])
 
 
 def _box_at_close(round_id: int) -> str | None:
@@ -532,7 +559,10 @@ def turnout(round_: Round) -> Turnout:
 
 def holds_ballots(round_: Round) -> bool:
     """Whether anything of a ballot exists for this round: a marker, a sealed or opened
-    ballot, or a scrutineer's keyed paper ballot."""
+    ballot, or a scrutineer's keyed paper ballot. A round switched to paper counts as holding
+    ballots: paper ones may have been cast in the hall that nobody has keyed yet."""
+    if round_.is_switched_to_paper:
+        return True
     tables = (BallotMarker.round_id, SealedBallot.round_id, Ballot.round_id)
     if any(db.session.scalar(select(exists().where(column == round_.id))) for column in tables):
         return True
@@ -577,13 +607,12 @@ def request_void(actor_user: User, round_: Round, reason: str) -> None:
     _require_state(round_, OPEN, CLOSED)
     if actor_user.role != PRESIDING:
         raise DomainError(_l("Only the presiding officer can ask to declare a round void."))
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise DomainError(_l("Give the reason the round is to be declared void."))
-    if len(reason) > VOID_REASON_MAX:
-        raise DomainError(_l("Keep the reason to %(count)s characters.", count=VOID_REASON_MAX))
+    reason = _stated_reason(reason, _l("Give the reason the round is to be declared void."))
     if round_.is_void_requested:
         raise ConflictError(_l("A request to declare this round void is already waiting for a scrutineer."))
+    if round_.state == OPEN and round_.is_switched_to_paper:
+        # Were the void declined, the count would need the paper ballots issued: the close records them.
+        raise ConflictError(_l("This round continues on paper: close it first, recording the paper ballots issued."))
     if round_.state == OPEN:
         close_round(actor_user, round_)
     round_.void_reason = reason
@@ -593,6 +622,68 @@ def request_void(actor_user: User, round_: Round, reason: str) -> None:
     audit.record(
         audit.actor_label(actor_user), "round.void_request", f"round:{round_.id}", reason=reason, returned=returned_count(round_.id)
     )
+
+
+def _stated_reason(reason: str | None, missing):
+    """A reason as recorded: one line, not empty (`missing` says so), not too long."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError(missing)
+    if len(reason) > VOID_REASON_MAX:
+        raise DomainError(_l("Keep the reason to %(count)s characters.", count=VOID_REASON_MAX))
+    return reason
+
+
+# ---- the voting system fails in the hall: the round goes on by paper ---------------------
+
+
+def switch_to_paper(actor_user: User, round_: Round, reason: str) -> None:
+    """The presiding officer continues an open electronic round on paper, with a reason.
+
+    The exclusive row lock is the one casting shares: a phone ballot being cast lands before
+    the switch, or finds the round on paper and is refused. What was cast stays sealed; the
+    deputies present who have not voted get paper ballots (`paper_desk`), keyed after the close
+    by two scrutineers and pooled with the electronic ones."""
+    _lock_round(round_)
+    _require_state(round_, OPEN)
+    if actor_user.role != PRESIDING:
+        raise DomainError(_l("Only the presiding officer can switch a round to paper."))
+    if round_.mode != ELECTRONIC:
+        raise ConflictError(_l("This round is already voted on paper."))
+    reason = _stated_reason(reason, _l("Give the reason the round continues on paper."))
+    desk = paper_desk(round_)
+    round_.mode = PAPER
+    round_.paper_from_at = utcnow()
+    round_.paper_from_by_id = actor_user.id
+    round_.paper_reason = reason
+    db.session.flush()
+    audit.record(
+        audit.actor_label(actor_user),
+        "round.paper",
+        f"round:{round_.id}",
+        reason=reason,
+        present=desk.present,
+        phone_voters=desk.phone_voters,
+        to_issue=desk.to_issue,
+    )
+
+
+@dataclass(frozen=True)
+class PaperDesk:
+    """What the desk needs to hand out paper ballots: how many, never who or what."""
+
+    present: int
+    phone_voters: int
+    to_issue: int
+
+
+def paper_desk(round_: Round) -> PaperDesk:
+    """Present now, ballots cast by phone, and paper ballots to issue: the deputies present
+    with no phone ballot. After the close, the phone voters frozen then and the paper issued."""
+    if round_.state != OPEN:
+        return PaperDesk(round_.present_count or 0, round_.phone_voters or 0, round_.paper_issued or 0)
+    figures = turnout(round_)
+    return PaperDesk(figures.present, figures.returned, figures.not_voted)
 
 
 def _require_void_request(actor_user: User, round_: Round) -> None:
@@ -820,7 +911,7 @@ def has_voted(round_id: int, deputy_id: int) -> bool:
 def voting_problem(round_: Round, deputy: Deputy):
     """Why this deputy cannot vote in this round now, or None."""
     if round_.mode != ELECTRONIC:
-        return _l("This round is voted on paper.")
+        return _paper_refusal(round_)
     if round_.state != OPEN:
         return _l("Voting in this round has closed; ballots are no longer accepted.")
     if has_voted(round_.id, deputy.id):
@@ -828,6 +919,12 @@ def voting_problem(round_: Round, deputy: Deputy):
     if not deputy.is_present:
         return _l("Please check in before voting: scan the code on the venue screen or go to the staff desk.")
     return None
+
+
+def _paper_refusal(round_: Round):
+    if round_.is_switched_to_paper:
+        return _l("This round continues on paper. If you have not voted yet, ask the desk for a paper ballot.")
+    return _l("This round is voted on paper.")
 
 
 def ticket_check(nonce: str) -> str:
@@ -849,15 +946,17 @@ def cast_ballot(
     """
     if round_.session_id != deputy.session_id:
         raise DomainError(_l("This round belongs to another session."))
-    if round_.mode != ELECTRONIC:
+    if round_.mode != ELECTRONIC and not round_.is_switched_to_paper:
         raise DomainError(_l("This round is voted on paper."))
     _lock_round(round_, shared=True)
     if card_id is not None and not _card_in_force(card_id):
         raise ConflictError(_l("This voting card has been revoked. Please ask the staff for a new card."))
     check = ticket_check(nonce)
-    if round_.state != OPEN:
+    if round_.state != OPEN or round_.mode != ELECTRONIC:
         if _marker_check(round_.id, deputy.id) == check:
             return CastResult(receipt, True)
+        if round_.state == OPEN:
+            raise ConflictError(_paper_refusal(round_))
         raise ConflictError(_l("Voting in this round has closed; your ballot was not accepted."))
     if round_.seal_key is None:
         raise ConflictError(_l("This round was opened before ballots were sealed. Ask the staff to close it and open a new round."))
@@ -923,6 +1022,8 @@ def _require_count(round_: Round) -> None:
         raise ConflictError(_l("No count exists while a round is open."))
     if round_.is_sealed:
         raise ConflictError(_l("No count exists while the ballots are sealed."))
+    if round_.is_switched_to_paper and not paper_ballots_stored(round_):
+        raise ConflictError(_l("No count exists until two scrutineers' entries of the paper ballots agree."))
 
 
 def count_round(round_: Round) -> CountResult:
@@ -963,8 +1064,15 @@ def deputies_not_voted(round_: Round) -> list[Deputy]:
 
 
 def open_rounds_for(deputy: Deputy) -> list[tuple[Round, bool]]:
+    """Open electronic rounds, and those continuing on paper (the phone says so)."""
     rounds = db.session.scalars(
-        select(Round).where(Round.session_id == deputy.session_id, Round.state == OPEN, Round.mode == ELECTRONIC).order_by(Round.id)
+        select(Round)
+        .where(
+            Round.session_id == deputy.session_id,
+            Round.state == OPEN,
+            (Round.mode == ELECTRONIC) | Round.paper_from_at.is_not(None),
+        )
+        .order_by(Round.id)
     )
     return [(round_, has_voted(round_.id, deputy.id)) for round_ in rounds]
 
@@ -1061,11 +1169,15 @@ def paper_entries(round_: Round) -> list[PaperEntry]:
 
 
 def paper_ballots_stored(round_: Round) -> bool:
-    return round_.mode == PAPER and db.session.scalar(select(exists().where(Ballot.round_id == round_.id)))
+    return round_.mode == PAPER and round_.paper_stored_at is not None
 
 
 def submit_paper_entry(round_: Round, scrutineer: User) -> PaperComparison:
-    """When two scrutineers' entries agree ballot for ballot, they become the round's ballots."""
+    """When two scrutineers' entries agree ballot for ballot, they become the round's ballots.
+
+    In a round switched to paper they join the electronic ones (`_pool_ballots`) and the keyed
+    copies are cleared in the same transaction: the pool minus the copies would otherwise be
+    the phone ballots. The paper ballots themselves are the record of what was keyed."""
     entry = _editable_paper_entry(round_, scrutineer)
     entry.submitted_at = utcnow()
     db.session.flush()
@@ -1074,8 +1186,16 @@ def submit_paper_entry(round_: Round, scrutineer: User) -> PaperComparison:
         audit.actor_label(scrutineer), "paper.submit", f"round:{round_.id}", ballots=len(entry.ballots), agree=comparison.agree
     )
     if comparison.agree:
-        for choices in entry.ballots:
-            db.session.add(Ballot(receipt=_unused_receipt(round_.id), round_id=round_.id, choices=choices))
+        round_.paper_stored_at = utcnow()
+        if round_.is_switched_to_paper:
+            paper = [(new_receipt(), choices) for choices in entry.ballots]
+            for keyed in paper_entries(round_):
+                keyed.ballots = []
+            _pool_ballots(round_.id, paper)
+            scrub_after_commit(*BALLOT_TABLES, rewrite=("paper_entries",))
+        else:
+            for choices in entry.ballots:
+                db.session.add(Ballot(receipt=_unused_receipt(round_.id), round_id=round_.id, choices=choices))
         db.session.flush()
     return comparison
 
