@@ -338,20 +338,33 @@ def round_void(round_id: int):
     round_ = _round(round_id)
     if round_.state not in (OPEN, CLOSED) or round_.is_void_requested:
         return _to_detail(round_)
-    form, error, status = VoidRequestForm(), None, 200
+    return _reasoned_step(
+        round_,
+        "void",
+        VoidRequestForm(),
+        service.request_void,
+        _("Your request is recorded. A scrutineer must now confirm that the round is void."),
+        turnout=service.turnout(round_),
+    )
+
+
+def _reasoned_step(round_: Round, step: str, form, act, done_message: str, **context):
+    """A confirmation step whose action needs a reason in writing (a void, a switch to paper):
+    shown on GET, acted on with the reason on POST, shown again with the refusal if refused."""
+    error, status = None, 200
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         try:
-            service.request_void(current_user, round_, form.reason.data)
+            act(current_user, round_, form.reason.data)
             db.session.commit()
         except DomainError as problem:
             db.session.rollback()
             error, status = str(problem.message), problem.status
         else:
-            flash(_("Your request is recorded. A scrutineer must now confirm that the round is void."), "success")
+            flash(done_message, "success")
             return _to_detail(round_)
-    return _confirm_step(round_, "void", status, form=form, error=error, turnout=service.turnout(round_))
+    return _confirm_step(round_, step, status, form=form, error=error, **context)
 
 
 @bp.route("/rounds/<int:round_id>/void/answer", methods=["GET", "POST"])
@@ -389,20 +402,14 @@ def round_paper_switch(round_id: int):
     round_ = _round(round_id)
     if round_.state != OPEN or round_.mode != ELECTRONIC:
         return _to_detail(round_)
-    form, error, status = PaperSwitchForm(), None, 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        try:
-            service.switch_to_paper(current_user, round_, form.reason.data)
-            db.session.commit()
-        except DomainError as problem:
-            db.session.rollback()
-            error, status = str(problem.message), problem.status
-        else:
-            flash(_("The round continues on paper. The desk issues paper ballots to the deputies present who have not voted."), "success")
-            return _to_detail(round_)
-    return _confirm_step(round_, "paper_switch", status, form=form, error=error, desk=service.paper_desk(round_))
+    return _reasoned_step(
+        round_,
+        "paper_switch",
+        PaperSwitchForm(),
+        service.switch_to_paper,
+        _("The round continues on paper. The desk issues paper ballots to the deputies present who have not voted."),
+        desk=service.paper_desk(round_),
+    )
 
 
 @bp.get("/rounds/<int:round_id>/paper-desk")
