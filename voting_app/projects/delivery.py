@@ -170,8 +170,8 @@ def add_milestone(actor: str, actor_name: str, project: Project, name: str, plan
     if schedule.is_long_before_year(planned_on, project.year):
         raise DomainError(date_message(_l("Planned date"), long_before_year(project)))
     milestone = Milestone(name=name, planned_on=planned_on, project_id=project.id)
-    set_milestone_sub_item(milestone, sub_item)
     project.milestones.append(milestone)
+    set_milestone_sub_item(milestone, sub_item)
     _history(project, actor_name, "milestone.added", new=f"{name} ({planned_on.isoformat()})")
     db.session.flush()
     audit.record(actor, "project.milestone_add", f"project:{project.id}", milestone=milestone.id, name=name)

@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms import Form as SubForm
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from voting_app.forms import Form, record_id
 from voting_app.projects.models import STAGES
@@ -208,7 +208,7 @@ class WanAmount(DecimalField):
         try:
             yuan_from_wan(self.data)
         except ValueError:
-            raise ValueError(_l("Enter the amount in 10,000 yuan with at most four decimals (one yuan).")) from None
+            raise ValidationError(_l("Enter the amount in 10,000 yuan with at most four decimals (one yuan).")) from None
 
     @property
     def yuan(self) -> int | None:

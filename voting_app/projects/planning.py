@@ -204,8 +204,9 @@ def record_actuals(actor: str, actor_name: str, department_id: int | None, proje
     reports = []
     for target_id in sorted(actuals):
         target, value = own[target_id], actuals[target_id]
-        report = TargetReport(actual=value, reported_on=today, note=note)
+        report = TargetReport(actual=value, reported_on=today)
         target.reports.append(report)
+        report.note = note
         _history(project, actor_name, "target.actual", f"{target.name}: {_shown('actual', target.actual)}",
                  f"{target.name}: {plans.number_text(value)} {target.unit}")
         target.actual = value
