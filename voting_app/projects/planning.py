@@ -69,8 +69,8 @@ def _check_target(project: Project, values: dict) -> None:
         raise DomainError(_l("The planned quantity is a number above zero."))
     due_on = values.get("due_on")
     if due_on is not None and schedule.is_long_before_year(due_on, project.year):
-        raise DomainError(_l("Due date: the date is long before the project’s year (%(year)s); check the year you typed.",
-                             year=project.year))
+        raise DomainError(_l("%(field)s: %(problem)s", field=_l("Due date"), problem=_l(
+            "The date is long before the project’s year (%(year)s); check the year you typed.", year=project.year)))
 
 
 def measures(project: Project) -> list[plans.Measure]:
