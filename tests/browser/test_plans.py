@@ -11,18 +11,19 @@ from voting_app.demo_delivery import SCHOOLS_2026
 FULL_HD = {"viewport": {"width": 1920, "height": 1080}}
 
 
-def _programme(server) -> tuple[int, dict]:
+def _programme(server) -> tuple[int, dict, dict]:
     from voting_app.db import db
     from voting_app.projects.models import Project
 
     with server.app.app_context():
         project = db.session.scalars(select(Project).where(Project.name == SCHOOLS_2026[0])).one()
-        return project.id, {f"{t.sub_item.name}/{t.name}": t.id for t in project.targets}
+        return (project.id, {f"{t.sub_item.name}/{t.name}": t.id for t in project.targets},
+                {item.name: item.id for item in project.sub_items})
 
 
 def test_a_department_reports_its_figures_and_the_public_reads_planned_against_actual(live_server, page_factory, screenshot):
     passwords, *_ = seeded(live_server)
-    project_id, targets = _programme(live_server)
+    project_id, targets, items = _programme(live_server)
     watch, axe = Watch(), Axe()
 
     officer = watch.page(page_factory, "phone", "officer")
@@ -54,6 +55,13 @@ def test_a_department_reports_its_figures_and_the_public_reads_planned_against_a
         axe.check(public, f"public-plan-{kind}")
         width = public.evaluate("document.documentElement.scrollWidth")
         assert width <= public.viewport_size["width"], f"{kind}: the page scrolls sideways ({width}px)"
+
+    staff = watch.page(page_factory, "phone", "staff")
+    sign_in(staff, live_server, "staff", passwords["staff"])
+    for path, name in ((f"/projects/{project_id}/plan", "staff-plan-phone"), (f"/projects/{project_id}/plan/{items['新建扩建校舍']}", "staff-sub-item-phone")):
+        assert staff.goto(live_server.url(path)).status == 200, path
+        screenshot(staff, name)
+        axe.check(staff, name)
 
     assert watch.foreign == [] and watch.script_errors == []
     assert axe.problems == [], "\n".join(axe.problems)
