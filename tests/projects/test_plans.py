@@ -19,7 +19,7 @@ from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
 from voting_app.projects import delivery, planning, plans
 from voting_app.projects.models import Project, SubItem, Target, TargetReport
-from voting_app.projects.service import department_named
+from voting_app.projects.service import department_named, update_project
 
 # ---- the rules (no database) --------------------------------------------------------------
 
@@ -127,6 +127,8 @@ def test_plan_edits_are_refused_with_reasons_and_reported_targets_stay(app, worl
             planning.add_sub_item("test", "staff", project, "绿化", None, budget_yuan=-1)
         with pytest.raises(ConflictError):
             planning.remove_sub_item("test", "staff", item)
+        with pytest.raises(DomainError):
+            update_project("test", "staff", project, progress_percent=50)
         officer = _officer("区教育局")
         delivery.add_progress_note("o", officer, project, "两所学校主体完工", None, [], {item.targets[0].id: Decimal(2)})
         with pytest.raises(ConflictError):

@@ -18,7 +18,7 @@ from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
 from voting_app.projects import plans, schedule
 from voting_app.projects.models import Department, Milestone, Project, ProjectChange, SubItem, Target, TargetReport
-from voting_app.projects.service import update_project
+from voting_app.projects.service import set_computed_progress
 
 SUB_ITEM_FIELDS = ("name", "department", "budget_yuan", "spent_yuan")
 TARGET_FIELDS = ("name", "planned", "unit", "due_on")
@@ -80,10 +80,10 @@ def measures(project: Project) -> list[plans.Measure]:
 
 
 def refresh_progress(actor: str, actor_name: str, project: Project) -> None:
-    """Set a planned project's progress from its plan (through update_project, so the history
-    shows it); a project without sub-items keeps the progress staff or its department type."""
+    """Set a planned project's progress from its plan (the history shows it); a project without
+    sub-items keeps the progress staff or its department type."""
     if project.has_plan:
-        update_project(actor, actor_name, project, progress_percent=plans.progress_percent(measures(project)))
+        set_computed_progress(actor, actor_name, project, plans.progress_percent(measures(project)))
 
 
 def add_sub_item(actor: str, actor_name: str, project: Project, name: str, department: Department | None,
@@ -235,6 +235,14 @@ class SubItemLine:
     targets: list[TargetLine]
     budget: str
     spent: str
+
+
+def funds_text(project: Project) -> tuple[str, str]:
+    """The sub-items' funds planned and spent, summed in yuan and shown in 万元, beside the
+    project's own budget figure (which staff keep on the project's edit page)."""
+    budget = sum(item.budget_yuan or 0 for item in project.sub_items)
+    spent = sum(item.spent_yuan or 0 for item in project.sub_items)
+    return plans.wan_text(budget), plans.wan_text(spent)
 
 
 def plan_lines(project: Project) -> list[SubItemLine]:

@@ -298,7 +298,7 @@ def _plan_page(project: Project, item_form=None, status: int = 200):
         item_form = SubItemForm(formdata=None)
         item_form.offer_departments()
     return render_template("projects/plan.html", project=project, plan=planning.plan_lines(project), item_form=item_form,
-                           button=ButtonForm()), status
+                           funds=planning.funds_text(project), button=ButtonForm()), status
 
 
 def _to_plan(project: Project, anchor: str | None = None):
