@@ -79,8 +79,8 @@ def planned_project(app, year=None):
     with app.app_context():
         project = db.session.get(Project, new_project(app, department="区教育局", name="义务教育学校建设", year=year or TODAY.year))
         schools = planning.add_sub_item("test", "staff", project, "新建学校", project.department, 60_000_000, 0)
-        planning.add_target("test", "staff", schools, "新建学校", Decimal(7), "所", date(TODAY.year, 8, 31))
-        planning.add_target("test", "staff", schools, "新增学位", Decimal(7000), "个", date(TODAY.year, 8, 31))
+        planning.add_target("test", "staff", schools, "新建学校", Decimal(7), "所", TODAY + timedelta(days=60))
+        planning.add_target("test", "staff", schools, "新增学位", Decimal(7000), "个", TODAY + timedelta(days=60))
         roads = planning.add_sub_item("test", "staff", project, "学校周边道路", department_named("区交通运输局"), 3_550_000)
         planning.add_target("test", "staff", roads, "道路改造", Decimal("3.2"), "公里", None)
         db.session.commit()
@@ -254,6 +254,33 @@ def test_a_sub_items_milestone_is_marked_by_its_department(app, world):
     assert post(transport, f"/projects/{project_id}/milestones/{road_id}/done", {"done_on": TODAY.isoformat()}).status_code == 302
     mine = transport.get("/projects/mine").get_data(as_text=True)
     assert "义务教育学校建设" in mine
+
+
+def test_a_target_past_its_due_date_and_not_reached_shows_overdue(app, world):
+    project_id = planned_project(app)
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        planning.update_target("test", "staff", project.targets[0], due_on=TODAY - timedelta(days=2))
+        lines = planning.plan_lines(project, TODAY)
+        assert [t.is_overdue for line in lines for t in line.targets] == [True, False, False]
+        db.session.commit()
+    assert "overdue" in app.test_client().get(f"/projects/{project_id}").get_data(as_text=True)
+
+
+def test_an_emptied_sub_item_goes_and_its_removed_milestone_with_it(app, world):
+    project_id = planned_project(app)
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        roads = project.sub_items[1]
+        milestone = delivery.add_milestone("test", "staff", project, "道路开工", TODAY + timedelta(days=3), roads)
+        assert project.progress_percent == 0
+        delivery.remove_milestone("test", "staff", project, milestone)
+        planning.remove_target("test", "staff", roads.targets[0])
+        planning.remove_sub_item("test", "staff", roads)
+        db.session.commit()
+        project = db.session.get(Project, project_id)
+        assert [item.name for item in project.sub_items] == ["新建学校"] and project.milestones == []
+        assert {"sub_item.removed", "target.removed", "milestone.removed"} <= {change.field for change in project.changes}
 
 
 def test_a_project_without_sub_items_keeps_its_typed_progress(app, world):

@@ -183,10 +183,11 @@ def remove_milestone(actor: str, actor_name: str, project: Project, milestone: M
     if milestone.done_on is not None:
         raise ConflictError(_l("A milestone that was reached stays on the record."))
     _history(project, actor_name, "milestone.removed", old=f"{milestone.name} ({milestone.planned_on.isoformat()})")
+    sub_item = milestone.sub_item
     project.milestones.remove(milestone)
-    if milestone.sub_item is not None:
-        milestone.sub_item.milestones.remove(milestone)
     db.session.flush()
+    if sub_item is not None:
+        db.session.expire(sub_item, ["milestones"])  # read again without the milestone just deleted
     audit.record(actor, "project.milestone_remove", f"project:{project.id}", milestone=milestone.id)
     refresh_progress(actor, actor_name, project)
 

@@ -227,6 +227,7 @@ class TargetLine:
     planned: str
     actual: str
     percent: int
+    is_overdue: bool  # past its due date and not reached
 
 
 @dataclass(frozen=True)
@@ -245,11 +246,13 @@ def funds_text(project: Project) -> tuple[str, str]:
     return plans.wan_text(budget), plans.wan_text(spent)
 
 
-def plan_lines(project: Project) -> list[SubItemLine]:
+def plan_lines(project: Project, today: date | None = None) -> list[SubItemLine]:
+    today = today or schedule.beijing_today()
     return [
         SubItemLine(
             item,
-            [TargetLine(t, plans.number_text(t.planned), plans.number_text(t.actual), plans.share_percent(t.planned, t.actual))
+            [TargetLine(t, plans.number_text(t.planned), plans.number_text(t.actual), plans.share_percent(t.planned, t.actual),
+                        schedule.is_overdue(t.due_on, plans.share_percent(t.planned, t.actual) == 100, today))
              for t in item.targets],
             plans.wan_text(item.budget_yuan),
             plans.wan_text(item.spent_yuan),
