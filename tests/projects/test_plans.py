@@ -177,18 +177,19 @@ def test_staff_build_a_plan_with_forms_and_read_clear_errors(app, world):
         assert (item.budget_yuan, item.spent_yuan, item.department_id) == (60_000_000, 12_345_000, education)
         item_id = item.id
     base = f"/projects/{project_id}/plan/{item_id}"
-    bad = post(staff, f"{base}/targets", {"name": "新增学位", "planned": "七千", "unit": "个"})
+    bad = post(staff, f"{base}/targets", {"target-name": "新增学位", "target-planned": "七千", "target-unit": "个"})
     assert bad.status_code == 400 and "Enter a number, zero or more" in bad.get_data(as_text=True)
-    bad = post(staff, f"{base}/targets", {"name": "新增学位", "planned": "0", "unit": "个"})
+    bad = post(staff, f"{base}/targets", {"target-name": "新增学位", "target-planned": "0", "target-unit": "个"})
     assert bad.status_code == 400 and "The planned quantity is a number above zero." in bad.get_data(as_text=True)
-    assert post(staff, f"{base}/targets", {"name": "新增学位", "planned": "7,000", "unit": "个", "due_on": f"{TODAY.year}-08-31"}).status_code == 302
+    assert post(staff, f"{base}/targets", {"target-name": "新增学位", "target-planned": "7,000", "target-unit": "个",
+                                             "target-due_on": f"{TODAY.year}-08-31"}).status_code == 302
     with app.app_context():
         target = db.session.scalars(select(Target)).one()
         assert (target.planned, target.unit, target.due_on) == (Decimal(7000), "个", date(TODAY.year, 8, 31))
         assert db.session.get(Project, project_id).has_plan
     edit = staff.get(f"{base}/targets/{target.id}").get_data(as_text=True)
     assert 'value="7,000"' in edit
-    assert post(staff, f"{base}/targets/{target.id}", {"name": "新增学位", "planned": "7200", "unit": "个"}).status_code == 302
+    assert post(staff, f"{base}/targets/{target.id}", {"target-name": "新增学位", "target-planned": "7200", "target-unit": "个"}).status_code == 302
     plan_page = staff.get(f"/projects/{project_id}/plan").get_data(as_text=True)
     assert "7,200" in plan_page and "6,000" in plan_page
     edit_page = staff.get(f"/projects/{project_id}/edit").get_data(as_text=True)

@@ -16,6 +16,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 
 from voting_app.forms import Form, record_id
 from voting_app.projects.models import STAGES
+from voting_app.projects.plans import number_text, parse_quantity, yuan_from_wan
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS
 
 
@@ -180,8 +181,6 @@ class Quantity(StringField):
     most two decimals (plans.parse_quantity), None when left empty."""
 
     def process_formdata(self, valuelist):
-        from voting_app.projects.plans import parse_quantity
-
         self.raw_text = valuelist[0] if valuelist else ""
         try:
             self.data = parse_quantity(self.raw_text)
@@ -190,8 +189,6 @@ class Quantity(StringField):
             raise ValueError(_l("Enter a number, zero or more, with at most two decimals (e.g. 7000 or 3.2).")) from None
 
     def _value(self):
-        from voting_app.projects.plans import number_text
-
         return self.raw_text if getattr(self, "raw_text", None) is not None else number_text(self.data)
 
 
@@ -203,8 +200,6 @@ class WanAmount(DecimalField):
                          message=_l("Enter an amount from 0 to 100,000,000 (10,000 yuan)."))], **kwargs)
 
     def pre_validate(self, form):
-        from voting_app.projects.plans import yuan_from_wan
-
         try:
             yuan_from_wan(self.data)
         except ValueError:
@@ -212,8 +207,6 @@ class WanAmount(DecimalField):
 
     @property
     def yuan(self) -> int | None:
-        from voting_app.projects.plans import yuan_from_wan
-
         return yuan_from_wan(self.data)
 
 
@@ -228,11 +221,16 @@ class SubItemForm(DepartmentChoice, Form):
 
 
 class TargetForm(Form):
+    """Fields named `target-<field>`: the sub-item's page carries this form beside its own."""
+
     name = StringField(_l("Target"), validators=[
         DataRequired(message=_l("Enter what the target counts, e.g. new school places.")), Length(max=200)])
     planned = Quantity(_l("Quantity planned"), validators=[InputRequired(message=_l("Enter the planned quantity."))])
     unit = StringField(_l("Unit"), validators=[DataRequired(message=_l("Enter the target's unit, e.g. 所 or 盏.")), Length(max=20)])
     due_on = DateField(_l("Due date"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="target", **kwargs)
 
     def values(self) -> dict:
         return {"name": self.name.data, "planned": self.planned.data, "unit": self.unit.data, "due_on": self.due_on.data}
