@@ -54,14 +54,16 @@ def survey_world(world) -> dict:
 
 
 def delivery_world(project, world) -> dict:
-    """A milestone, a supervision record awaiting its verdict, a public photo, a station and a
+    """A milestone, a sub-item with a target, a supervision record awaiting its verdict, a public photo, a station and a
     proposal, so that every delivery and proposal route has something real to act on."""
     from datetime import date
 
     from tests.images import jpeg_bytes
     from voting_app.ballots.credentials import active_credential
     from voting_app.images import clean_image
-    from voting_app.projects import delivery
+    from decimal import Decimal
+
+    from voting_app.projects import delivery, planning
     from voting_app.proposals import reasons as decline_reasons, service as proposals
 
     deputy = active_credential(world.deputy_ids[0]).deputy
@@ -72,7 +74,11 @@ def delivery_world(project, world) -> dict:
     station = proposals.add_station("test", "樊城区米公联络站")
     proposal = proposals.submit_proposal(station, "修缮米公祠路面", "路面坑洼，雨天积水严重", "米公祠", "roads_transport", "", [])
     reason = decline_reasons.add_reason("test", "测试用理由")
+    item = planning.add_sub_item("test", "staff", project, "新建学校", project.department)
+    target = planning.add_target("test", "staff", item, "新增学位", Decimal(7000), "个", date(2026, 9, 1))
     return {
+        "item_id": item.id,
+        "target_id": target.id,
         "reason_id": reason.id,
         "milestone_id": milestone.id,
         "record_id": record.id,

@@ -16,7 +16,7 @@ from voting_app.ballots import service as ballots
 from voting_app.db import db
 from voting_app.images import CleanImage, clean_image
 from voting_app.permissions import DEPARTMENT_OFFICER
-from voting_app.projects import delivery
+from voting_app.projects import delivery, planning
 from voting_app.projects import service as projects
 from voting_app.projects.models import Project
 from voting_app.projects.schedule import beijing_today
@@ -68,6 +68,26 @@ OFFICERS = [
     ("dept-housing", "区住房和城乡建设局 刘芳", "区住房和城乡建设局"),
     ("dept-health", "区卫生健康局 赵静", "区卫生健康局"),
     ("dept-migong", "米公街道办事处 吴敏", "米公街道办事处"),
+]
+# A programme split into sub-items under several departments (issue 16): the education bureau
+# leads it and has no officer; the departments that build report their own figures. Funds in
+# whole yuan; dates are days from today; actuals are the totals the departments reported.
+SCHOOLS_2026 = ("义务教育学校新建扩建工程（2026）", "新建、扩建中小学校7所，新增学位7,000个，同步改造学校周边道路和校门口交通安全设施。",
+                "区教育局", "城区及太平店镇、牛首镇")
+SCHOOL_SUB_ITEMS = [
+    ("新建扩建校舍", "区住房和城乡建设局", 456_000_000, 273_600_000,
+     [("新建扩建学校", "7", "所", 60, ["2", "4"]), ("新增学位", "7000", "个", 60, ["2100", "4050"])],
+     [("主体结构封顶", -120, -115), ("竣工验收", 55, None)]),
+    ("学校周边道路改造", "区交通运输局", 18_500_000, 11_200_000,
+     [("道路改造", "3.2", "公里", 30, ["2.1"])], [("完成施工招标", -150, -148)]),
+    ("校门口交通安全设施", "区城市管理执法局", 3_200_000, 2_950_000,
+     [("隔离护栏", "14", "处", -10, ["14"]), ("护学岗亭", "14", "个", 20, ["9"])], []),
+    ("学校卫生室标准化", "区卫生健康局", 2_800_000, 900_000, [("标准化卫生室", "7", "间", 45, ["3"])], []),
+]
+# The coming year's street lighting, planned by road section; nothing reported yet.
+LIGHTING_SUB_ITEMS = [
+    ("太平店镇段", "区城市管理执法局", 8_400_000, [("新装路灯", "260", "盏"), ("供电线路", "17", "公里")]),
+    ("牛首镇段", "区城市管理执法局", 5_100_000, [("新装路灯", "160", "盏"), ("供电线路", "11", "公里")]),
 ]
 UNDER_WAY_2026 = [
     ("城区易涝点整治（一期）", "整治清河口、王寨片区易涝点4处，改造雨水管网3.2公里。", "860", "区住房和城乡建设局", "清河口街道、王寨街道", 62),
@@ -206,9 +226,46 @@ def seed_delivery(rng: random.Random, actor: str, actor_name: str, delivered: li
     delivery.judge_supervision("demo", not_settled, False)
     visit(supervisors[3], flood, 25, "清河口片区管网施工进度滞后于计划。", "制定赶工计划，年底前完成管网铺设。", 15)
     visit(supervisors[4], alleys, 10, "施工现场围挡规范，文明施工情况良好。")
+    seed_plans(actor, actor_name, departments, officers, elected, today)
     for project in elected[:3]:
         for offset, label in ((-60, "完成项目立项批复"), (-150, "完成施工招标"), (-330, "主体工程完工")):
             delivery.add_milestone(actor, actor_name, project, label, today - timedelta(days=offset))
         delivery.set_stage_plan(actor, actor_name, project, "approved", today=today,
                                 planned_start=today + timedelta(days=45), planned_end=today + timedelta(days=90))
     db.session.flush()
+
+
+def seed_plans(actor: str, actor_name: str, departments: dict, officers: dict, elected: list[Project], today: date) -> None:
+    """The school programme under way with its sub-items and the figures reported so far, and the
+    coming year's 420 street lights planned by section."""
+    name, summary, department, location = SCHOOLS_2026
+    budget = sum(item[2] for item in SCHOOL_SUB_ITEMS)
+    project = projects.create_project(actor, actor_name, name=name, summary=summary, budget=Decimal(budget) / 10_000,
+                                      department=departments[department], year=today.year, location=location)
+    _plan(actor, actor_name, project, "approved", today, planned_start=300, planned_end=270, actual_start=300, actual_end=268)
+    _plan(actor, actor_name, project, "in_progress", today, planned_start=268, planned_end=-60, actual_start=260)
+    reports: list[tuple] = []
+    for item_name, item_department, item_budget, item_spent, targets, milestones in SCHOOL_SUB_ITEMS:
+        item = planning.add_sub_item(actor, actor_name, project, item_name, departments[item_department], item_budget, item_spent)
+        for target_name, planned, unit, due_in, actuals in targets:
+            target = planning.add_target(actor, actor_name, item, target_name, Decimal(planned), unit, today + timedelta(days=due_in))
+            reports += [(len(actuals) - index, item_department, target, Decimal(actual)) for index, actual in enumerate(actuals)]
+        for milestone_name, planned_in, done_in in milestones:
+            milestone = delivery.add_milestone(actor, actor_name, project, milestone_name, today + timedelta(days=planned_in), item)
+            if done_in is not None:
+                delivery.complete_milestone(actor, actor_name, project, milestone, today + timedelta(days=done_in), today=today)
+    projects.update_project(actor, actor_name, project, spent=Decimal(sum(item[3] for item in SCHOOL_SUB_ITEMS)) / 10_000)
+    # Earlier reports first: each department's notes, in the order it sent them.
+    for round_ in sorted({report[0] for report in reports}, reverse=True):
+        for item_department in dict.fromkeys(report[1] for report in reports if report[0] == round_):
+            figures = {target.id: actual for when, dept, target, actual in reports if when == round_ and dept == item_department}
+            words = "、".join(f"{target.name}{actual.normalize():f}{target.unit}" for when, dept, target, actual in reports
+                             if when == round_ and dept == item_department)
+            officer = officers[item_department]
+            delivery.add_progress_note(officer.get_id(), officer, project, f"截至本期累计完成：{words}。", None, [], figures,
+                                       today=today - timedelta(days=30 * (round_ - 1)))
+    lighting = next(p for p in elected if "亮化" in p.name)
+    for item_name, item_department, item_budget, targets in LIGHTING_SUB_ITEMS:
+        item = planning.add_sub_item(actor, actor_name, lighting, item_name, departments[item_department], item_budget)
+        for target_name, planned, unit in targets:
+            planning.add_target(actor, actor_name, item, target_name, Decimal(planned), unit, date(lighting.year, 9, 30))

@@ -174,6 +174,12 @@ ENDPOINTS: dict[str, str] = {
     "projects.milestone_add": "project.manage",
     "projects.milestone_remove": "project.manage",
     "projects.milestone_done": "project.report",
+    "projects.project_plan": "project.manage",
+    "projects.sub_item_edit": "project.manage",
+    "projects.sub_item_remove": "project.manage",
+    "projects.target_add": "project.manage",
+    "projects.target_edit": "project.manage",
+    "projects.target_remove": "project.manage",
     "projects.dashboard": "project.dashboard",
     "projects.my_projects": "project.report",
     "projects.note_new": "project.report",
@@ -341,6 +347,23 @@ def owns_project(user, project) -> bool:
     if role_of(user) != DEPARTMENT_OFFICER:
         return False
     return user.department_id is not None and user.department_id == project.department_id
+
+
+def reports_on_project(user, project) -> bool:
+    """A department officer reports progress on the projects its department leads and on those
+    with a sub-item of its own; on a sub-item's targets only its own (planning.own_targets)."""
+    if role_of(user) != DEPARTMENT_OFFICER or user.department_id is None:
+        return False
+    return owns_project(user, project) or any(item.department_id == user.department_id for item in project.sub_items)
+
+
+def marks_milestone(user, milestone) -> bool:
+    """A sub-item's milestone is marked reached by the sub-item's department; any other by the
+    project's department."""
+    if milestone.sub_item is not None:
+        return role_of(user) == DEPARTMENT_OFFICER and user.department_id is not None \
+            and milestone.sub_item.department_id == user.department_id
+    return owns_project(user, milestone.project)
 
 
 def recorded_supervision(principal, record) -> bool:

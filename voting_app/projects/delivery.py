@@ -30,6 +30,7 @@ from voting_app.projects.models import (
     StagePlan,
     SupervisionRecord,
 )
+from voting_app.projects.planning import record_actuals, refresh_progress, set_milestone_sub_item
 from voting_app.projects.service import update_project
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS
 from voting_app.sessions.models import Deputy
@@ -160,17 +161,21 @@ def _write_stage_plan(actor: str, actor_name: str, project: Project, stage: str,
     return changed
 
 
-def add_milestone(actor: str, actor_name: str, project: Project, name: str, planned_on: date | None) -> Milestone:
+def add_milestone(actor: str, actor_name: str, project: Project, name: str, planned_on: date | None,
+                  sub_item=None) -> Milestone:
+    """A milestone of the project, or of one of its sub-items (whose department marks it reached)."""
     name = " ".join((name or "").split())
     if not name or planned_on is None:
         raise DomainError(_l("A milestone needs a name and a planned date."))
     if schedule.is_long_before_year(planned_on, project.year):
         raise DomainError(date_message(_l("Planned date"), long_before_year(project)))
-    milestone = Milestone(name=name, planned_on=planned_on)
+    milestone = Milestone(name=name, planned_on=planned_on, project_id=project.id)
     project.milestones.append(milestone)
+    set_milestone_sub_item(milestone, sub_item)
     _history(project, actor_name, "milestone.added", new=f"{name} ({planned_on.isoformat()})")
     db.session.flush()
     audit.record(actor, "project.milestone_add", f"project:{project.id}", milestone=milestone.id, name=name)
+    refresh_progress(actor, actor_name, project)
     return milestone
 
 
@@ -178,9 +183,13 @@ def remove_milestone(actor: str, actor_name: str, project: Project, milestone: M
     if milestone.done_on is not None:
         raise ConflictError(_l("A milestone that was reached stays on the record."))
     _history(project, actor_name, "milestone.removed", old=f"{milestone.name} ({milestone.planned_on.isoformat()})")
-    db.session.delete(milestone)
+    sub_item = milestone.sub_item
+    project.milestones.remove(milestone)
     db.session.flush()
+    if sub_item is not None:
+        db.session.expire(sub_item, ["milestones"])  # read again without the milestone just deleted
     audit.record(actor, "project.milestone_remove", f"project:{project.id}", milestone=milestone.id)
+    refresh_progress(actor, actor_name, project)
 
 
 def complete_milestone(actor: str, actor_name: str, project: Project, milestone: Milestone, done_on: date | None,
@@ -198,18 +207,24 @@ def complete_milestone(actor: str, actor_name: str, project: Project, milestone:
     _history(project, actor_name, "milestone.done", new=f"{milestone.name} ({done_on.isoformat()})")
     db.session.flush()
     audit.record(actor, "project.milestone_done", f"project:{project.id}", milestone=milestone.id, done_on=done_on.isoformat())
+    refresh_progress(actor, actor_name, project)
 
 
 def add_progress_note(actor: str, author, project: Project, body: str, progress_percent: int | None,
-                      images: list[CleanImage]) -> ProgressNote:
+                      images: list[CleanImage], actuals: dict | None = None, today: date | None = None) -> ProgressNote:
+    """A department's report, with the actual figures of its own targets when the project has a
+    plan (whose progress is then computed, never typed); all of it is stored, or none."""
     body = (body or "").strip()
     if not body:
         raise DomainError(_l("Write what has been done."))
+    if project.has_plan and progress_percent is not None:
+        raise DomainError(_l("This project's progress is computed from its targets and milestones; report the actual figures instead."))
     photos = photo_rows(images)
+    department = getattr(author, "department", None)
     note = ProgressNote(
         author_id=author.id,
         author_name=author.label,
-        department_name=project.department_name,
+        department_name=department.name if department is not None else project.department_name,
         body=body,
         progress_percent=progress_percent,
         photos=photos,
@@ -218,6 +233,8 @@ def add_progress_note(actor: str, author, project: Project, body: str, progress_
     db.session.flush()
     if progress_percent is not None:
         update_project(actor, author.label, project, progress_percent=progress_percent)
+    record_actuals(actor, author.label, getattr(author, "department_id", None), project, note, actuals or {},
+                   today or schedule.beijing_today())
     audit.record(actor, "project.progress_note", f"project:{project.id}", note=note.id, photos=len(photos))
     return note
 

@@ -12,10 +12,11 @@ from wtforms import (
 )
 from wtforms import Form as SubForm
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from voting_app.forms import Form, record_id
 from voting_app.projects.models import STAGES
+from voting_app.projects.plans import number_text, parse_quantity, yuan_from_wan
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS
 
 
@@ -136,6 +137,16 @@ class ScheduleForm(Form):
 class MilestoneForm(Form):
     name = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=200)])
     planned_on = DateField(_l("Planned date"), validators=[DataRequired()])
+    sub_item_id = SelectField(_l("Sub-item"), coerce=optional_id, validators=[Optional()])
+
+    def offer_sub_items(self, project) -> None:
+        """A milestone belongs to the whole project or to one of its sub-items."""
+        self.sub_item_id.choices = [SelectChoice("", str(_l("— The whole project —")))] + [
+            SelectChoice(item.id, item.name) for item in project.sub_items
+        ]
+
+    def chosen_sub_item(self, project):
+        return next((item for item in project.sub_items if item.id == self.sub_item_id.data), None)
 
 
 class MilestoneDoneForm(Form):
@@ -163,3 +174,63 @@ class AnswerForm(Form):
 class VerdictForm(Form):
     settled = HiddenField(validators=[AnyOf(("yes", "no"))])
 
+
+
+class Quantity(StringField):
+    """A quantity typed as people write it ("7,000", "3.2"): a non-negative number with at
+    most two decimals (plans.parse_quantity), None when left empty."""
+
+    def process_formdata(self, valuelist):
+        self.raw_text = valuelist[0] if valuelist else ""
+        try:
+            self.data = parse_quantity(self.raw_text)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a number, zero or more, with at most two decimals (e.g. 7000 or 3.2).")) from None
+
+    def _value(self):
+        return self.raw_text if getattr(self, "raw_text", None) is not None else number_text(self.data)
+
+
+class WanAmount(DecimalField):
+    """An amount in 万元 with at most four decimals (exact yuan), as the sub-item stores it."""
+
+    def __init__(self, label, **kwargs):
+        super().__init__(label, places=None, validators=[Optional(), NumberRange(min=0, max=10**8,
+                         message=_l("Enter an amount from 0 to 100,000,000 (10,000 yuan)."))], **kwargs)
+
+    def pre_validate(self, form):
+        try:
+            yuan_from_wan(self.data)
+        except ValueError:
+            raise ValidationError(_l("Enter the amount in 10,000 yuan with at most four decimals (one yuan).")) from None
+
+    @property
+    def yuan(self) -> int | None:
+        return yuan_from_wan(self.data)
+
+
+class SubItemForm(DepartmentChoice, Form):
+    name = StringField(_l("Sub-item"), validators=[DataRequired(message=_l("Enter the sub-item's name.")), Length(max=200)])
+    budget = WanAmount(_l("Funds planned (10,000 yuan)"))
+    spent = WanAmount(_l("Funds spent (10,000 yuan)"))
+
+    def values(self, actor: str) -> dict:
+        return {"name": self.name.data, "department": self.chosen_department(actor),
+                "budget_yuan": self.budget.yuan, "spent_yuan": self.spent.yuan}
+
+
+class TargetForm(Form):
+    """Fields named `target-<field>`: the sub-item's page carries this form beside its own."""
+
+    name = StringField(_l("Target"), validators=[
+        DataRequired(message=_l("Enter what the target counts, e.g. new school places.")), Length(max=200)])
+    planned = Quantity(_l("Quantity planned"), validators=[InputRequired(message=_l("Enter the planned quantity."))])
+    unit = StringField(_l("Unit"), validators=[DataRequired(message=_l("Enter the target's unit, e.g. 所 or 盏.")), Length(max=20)])
+    due_on = DateField(_l("Due date"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="target", **kwargs)
+
+    def values(self) -> dict:
+        return {"name": self.name.data, "planned": self.planned.data, "unit": self.unit.data, "due_on": self.due_on.data}

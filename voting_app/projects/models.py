@@ -5,7 +5,7 @@ residents and deputies rate."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
@@ -63,6 +63,18 @@ class Project(db.Model):
         back_populates="project", order_by="SupervisionRecord.visited_on.desc(), SupervisionRecord.id.desc()",
         cascade="all, delete-orphan",
     )
+    sub_items: Mapped[list["SubItem"]] = relationship(
+        back_populates="project", order_by="SubItem.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def has_plan(self) -> bool:
+        """A project split into sub-items has its progress computed from them, not typed."""
+        return bool(self.sub_items)
+
+    @property
+    def targets(self) -> list["Target"]:
+        return [target for item in self.sub_items for target in item.targets]
 
     @property
     def department_name(self) -> str:
@@ -105,16 +117,84 @@ class StagePlan(db.Model):
     project: Mapped[Project] = relationship(back_populates="stage_plans")
 
 
+class SubItem(db.Model):
+    """A part of a project's implementation plan (子项) with its own responsible department,
+    targets, funds and milestones. Money is whole yuan (see voting_app.projects.plans)."""
+
+    __tablename__ = "project_sub_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    budget_yuan: Mapped[int | None] = mapped_column(BigInteger)
+    spent_yuan: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="sub_items")
+    department: Mapped[Department | None] = relationship()
+    targets: Mapped[list["Target"]] = relationship(
+        back_populates="sub_item", order_by="Target.id", cascade="all, delete-orphan"
+    )
+    milestones: Mapped[list["Milestone"]] = relationship(
+        back_populates="sub_item", order_by="Milestone.planned_on, Milestone.id"
+    )
+
+    @property
+    def department_name(self) -> str:
+        return self.department.name if self.department else ""
+
+
+class Target(db.Model):
+    """A quantified target of a sub-item: planned quantity and unit by a due date, and the
+    latest actual figure its department reported (None until the first report)."""
+
+    __tablename__ = "project_targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sub_item_id: Mapped[int] = mapped_column(ForeignKey("project_sub_items.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    planned: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    unit: Mapped[str] = mapped_column(String(20))
+    due_on: Mapped[date | None]
+    actual: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+
+    sub_item: Mapped[SubItem] = relationship(back_populates="targets")
+    reports: Mapped[list["TargetReport"]] = relationship(
+        back_populates="target", order_by="TargetReport.id", cascade="all, delete-orphan"
+    )
+
+
+class TargetReport(db.Model):
+    """One actual figure a department reported for a target, with the progress note it came
+    with: the history the timeline reads. The figure is the total to date, not an increment."""
+
+    __tablename__ = "project_target_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("project_targets.id"), index=True)
+    progress_note_id: Mapped[int | None] = mapped_column(ForeignKey("project_progress_notes.id"), index=True)
+    actual: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    reported_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    target: Mapped[Target] = relationship(back_populates="reports")
+    note: Mapped["ProgressNote | None"] = relationship(back_populates="target_reports")
+
+
 class Milestone(db.Model):
     __tablename__ = "project_milestones"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    # The sub-item it belongs to, if any; its department marks it reached.
+    sub_item_id: Mapped[int | None] = mapped_column(ForeignKey("project_sub_items.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     planned_on: Mapped[date]
     done_on: Mapped[date | None]
 
     project: Mapped[Project] = relationship(back_populates="milestones")
+    sub_item: Mapped[SubItem | None] = relationship(back_populates="milestones")
 
 
 class ProgressNote(db.Model):
@@ -133,6 +213,7 @@ class ProgressNote(db.Model):
 
     project: Mapped[Project] = relationship(back_populates="notes")
     photos: Mapped[list["Photo"]] = relationship(order_by="Photo.id", foreign_keys="Photo.progress_note_id")
+    target_reports: Mapped[list[TargetReport]] = relationship(back_populates="note", order_by="TargetReport.id")
 
 
 class SupervisionRecord(db.Model):

@@ -11,8 +11,8 @@ from voting_app.db import db, reads_first
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
 from voting_app.paging import page_of
-from voting_app.permissions import may_see_photo, owns_project, recorded_supervision
-from voting_app.projects import delivery, schedule, service
+from voting_app.permissions import marks_milestone, may_see_photo, owns_project, recorded_supervision, reports_on_project
+from voting_app.projects import delivery, planning, plans, schedule, service
 from voting_app.projects.forms import (
     AnswerForm,
     DepartmentForm,
@@ -22,17 +22,19 @@ from voting_app.projects.forms import (
     ProjectForm,
     ProjectFromCandidateForm,
     ScheduleForm,
+    SubItemForm,
     SupervisionForm,
+    TargetForm,
     VerdictForm,
     field_labels,
 )
-from voting_app.projects.models import STAGES, Department, Milestone, Photo, ProgressNote, Project, SupervisionRecord
+from voting_app.projects.models import STAGES, Department, Milestone, Photo, ProgressNote, Project, SubItem, SupervisionRecord, Target
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS, SUPERVISION_STATUS_LABELS, history_field_label
 from voting_app.projects.timeline import timeline_figure
 from voting_app.proposals import service as proposals
 from voting_app.registry.groups import all_groups, groups_of_deputy
 from voting_app.uploads import photos_before_writing
-from voting_app.web import PLOTLY_JS, current_actor, flash_domain_error, get_child_or_404, int_arg
+from voting_app.web import PLOTLY_JS, current_actor, flash_domain_error, get_child_or_404, int_arg, int_or_none
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -76,10 +78,12 @@ def _judge_forms(project: Project) -> dict:
 def project_detail(project_id: int):
     project = db.session.get(Project, project_id, options=[
         selectinload(Project.notes).selectinload(ProgressNote.photos),
+        selectinload(Project.notes).selectinload(ProgressNote.target_reports),
         selectinload(Project.supervisions).selectinload(SupervisionRecord.photos),
         selectinload(Project.stage_plans),
         selectinload(Project.milestones),
         selectinload(Project.changes),
+        selectinload(Project.sub_items).selectinload(SubItem.targets),
     ])
     if project is None:
         abort(404)
@@ -111,7 +115,10 @@ def project_detail(project_id: int):
         rectification_overdue=lambda record: delivery.rectification_overdue(record, today),
         supervision_status=delivery.supervision_status,
         status_labels=SUPERVISION_STATUS_LABELS,
-        may_report=owns_project(current_user, project),
+        may_report=reports_on_project(current_user, project),
+        may_mark=lambda milestone: marks_milestone(current_user, milestone),
+        plan=planning.plan_lines(project),
+        number_text=plans.number_text,
         is_unserved=project.department_id in service.unserved_department_ids(),
         may_judge=_judge_forms(project),
         origins=proposals.proposals_behind(project),
@@ -150,8 +157,11 @@ def project_edit(project_id: int):
     form.offer_groups()
     if form.validate_on_submit():
         try:
+            values = form.values()
+            if project.has_plan:
+                del values["progress_percent"]  # computed from the plan (planning.refresh_progress)
             service.update_project(current_actor(), current_user.label, project, department=form.chosen_department(current_actor()),
-                                   supervision_group=service.chosen_group(form.supervision_group_id.data), **form.values())
+                                   supervision_group=service.chosen_group(form.supervision_group_id.data), **values)
             db.session.commit()
             return _to_detail(project)
         except DomainError as error:
@@ -205,12 +215,14 @@ def department_list():
 
 
 def _schedule_page(project: Project, form: ScheduleForm | None = None, milestone_form=None, status: int = 200):
+    milestone_form = milestone_form or MilestoneForm(formdata=None)
+    milestone_form.offer_sub_items(project)
     return render_template(
         "projects/schedule.html",
         project=project,
         form=form or ScheduleForm(formdata=None, data=_stage_dates(project)),
         stages=STAGE_LABELS,
-        milestone_form=milestone_form or MilestoneForm(formdata=None),
+        milestone_form=milestone_form,
         button=ButtonForm(),
         today=schedule.beijing_today(),
         is_overdue=schedule.is_overdue,
@@ -250,10 +262,12 @@ def project_schedule(project_id: int):
 def milestone_add(project_id: int):
     project = db.get_or_404(Project, project_id)
     form = MilestoneForm()
+    form.offer_sub_items(project)
     if not form.validate_on_submit():
         return _schedule_page(project, milestone_form=form, status=400)
     try:
-        delivery.add_milestone(current_actor(), current_user.label, project, form.name.data, form.planned_on.data)
+        delivery.add_milestone(current_actor(), current_user.label, project, form.name.data, form.planned_on.data,
+                               form.chosen_sub_item(project))
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -276,6 +290,143 @@ def milestone_remove(project_id: int, milestone_id: int):
     return redirect(url_for("projects.project_schedule", project_id=project.id, _anchor="milestones"))
 
 
+# Staff: the implementation plan (sub-items, their targets and funds)
+
+
+def _plan_page(project: Project, item_form=None, status: int = 200):
+    if item_form is None:
+        item_form = SubItemForm(formdata=None)
+        item_form.offer_departments()
+    return render_template("projects/plan.html", project=project, plan=planning.plan_lines(project), item_form=item_form,
+                           funds=planning.funds_text(project), button=ButtonForm()), status
+
+
+def _to_plan(project: Project, anchor: str | None = None):
+    return redirect(url_for("projects.project_plan", project_id=project.id, _anchor=anchor))
+
+
+@bp.route("/<int:project_id>/plan", methods=["GET", "POST"])
+def project_plan(project_id: int):
+    """The plan at a glance, and a new sub-item."""
+    project = db.get_or_404(Project, project_id)
+    if request.method == "GET":
+        return _plan_page(project)
+    form = SubItemForm()
+    form.offer_departments()
+    if form.validate_on_submit():
+        try:
+            item = planning.add_sub_item(current_actor(), current_user.label, project, **form.values(current_actor()))
+            db.session.commit()
+            flash(_("Sub-item added. Now give it its targets."), "success")
+            return redirect(url_for("projects.sub_item_edit", project_id=project.id, item_id=item.id))
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+            project = db.get_or_404(Project, project_id)
+    return _plan_page(project, form, 400)
+
+
+def _sub_item_page(project, item, form=None, target_form=None, status=200):
+    if form is None:
+        form = SubItemForm(formdata=None, obj=item, budget=plans.wan(item.budget_yuan), spent=plans.wan(item.spent_yuan))
+        form.offer_departments()
+    return render_template("projects/sub_item.html", project=project, item=item, form=form,
+                           target_form=target_form or TargetForm(formdata=None), button=ButtonForm(),
+                           number_text=plans.number_text), status
+
+
+@bp.route("/<int:project_id>/plan/<int:item_id>", methods=["GET", "POST"])
+def sub_item_edit(project_id: int, item_id: int):
+    project = db.get_or_404(Project, project_id)
+    item = get_child_or_404(SubItem, item_id, project_id=project.id)
+    if request.method == "GET":
+        return _sub_item_page(project, item)
+    form = SubItemForm()
+    form.offer_departments()
+    if form.validate_on_submit():
+        try:
+            planning.update_sub_item(current_actor(), current_user.label, item, **form.values(current_actor()))
+            db.session.commit()
+            flash(_("Sub-item saved."), "success")
+            return redirect(url_for("projects.sub_item_edit", project_id=project.id, item_id=item.id))
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+            project = db.get_or_404(Project, project_id)
+            item = db.get_or_404(SubItem, item_id)
+    return _sub_item_page(project, item, form=form, status=400)
+
+
+@bp.post("/<int:project_id>/plan/<int:item_id>/remove")
+def sub_item_remove(project_id: int, item_id: int):
+    project = db.get_or_404(Project, project_id)
+    item = get_child_or_404(SubItem, item_id, project_id=project.id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        planning.remove_sub_item(current_actor(), current_user.label, item)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+        return redirect(url_for("projects.sub_item_edit", project_id=project.id, item_id=item.id))
+    return _to_plan(project)
+
+
+@bp.post("/<int:project_id>/plan/<int:item_id>/targets")
+def target_add(project_id: int, item_id: int):
+    project = db.get_or_404(Project, project_id)
+    item = get_child_or_404(SubItem, item_id, project_id=project.id)
+    form = TargetForm()
+    if form.validate_on_submit():
+        try:
+            planning.add_target(current_actor(), current_user.label, item, **form.values())
+            db.session.commit()
+            return redirect(url_for("projects.sub_item_edit", project_id=project.id, item_id=item.id, _anchor="targets"))
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+            project = db.get_or_404(Project, project_id)
+            item = db.get_or_404(SubItem, item_id)
+    return _sub_item_page(project, item, target_form=form, status=400)
+
+
+@bp.route("/<int:project_id>/plan/<int:item_id>/targets/<int:target_id>", methods=["GET", "POST"])
+def target_edit(project_id: int, item_id: int, target_id: int):
+    project = db.get_or_404(Project, project_id)
+    item = get_child_or_404(SubItem, item_id, project_id=project.id)
+    target = get_child_or_404(Target, target_id, sub_item_id=item.id)
+    form = TargetForm(obj=target)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            planning.update_target(current_actor(), current_user.label, target, **form.values())
+            db.session.commit()
+            return redirect(url_for("projects.sub_item_edit", project_id=project.id, item_id=item.id, _anchor="targets"))
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+            project, item, target = (db.get_or_404(Project, project_id), db.get_or_404(SubItem, item_id),
+                                     db.get_or_404(Target, target_id))
+    if form.is_submitted():
+        status = 400
+    return render_template("projects/target_form.html", project=project, item=item, target=target, form=form), status
+
+
+@bp.post("/<int:project_id>/plan/<int:item_id>/targets/<int:target_id>/remove")
+def target_remove(project_id: int, item_id: int, target_id: int):
+    project = db.get_or_404(Project, project_id)
+    item = get_child_or_404(SubItem, item_id, project_id=project.id)
+    target = get_child_or_404(Target, target_id, sub_item_id=item.id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        planning.remove_target(current_actor(), current_user.label, target)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+    return redirect(url_for("projects.sub_item_edit", project_id=project.id, item_id=item.id, _anchor="targets"))
+
+
 # Department officers: their own projects only
 
 
@@ -288,8 +439,10 @@ def _own_project_or_403(project_id: int) -> Project:
 
 @bp.post("/<int:project_id>/milestones/<int:milestone_id>/done")
 def milestone_done(project_id: int, milestone_id: int):
-    project = _own_project_or_403(project_id)
+    project = db.get_or_404(Project, project_id)
     milestone = get_child_or_404(Milestone, milestone_id, project_id=project.id)
+    if not marks_milestone(current_user, milestone):
+        abort(403)
     form = MilestoneDoneForm()
     if not form.validate_on_submit():
         flash(_("Enter the date the milestone was reached."), "error")
@@ -305,7 +458,7 @@ def milestone_done(project_id: int, milestone_id: int):
 @bp.get("/mine")
 def my_projects():
     department = db.session.get(Department, current_user.department_id) if current_user.department_id else None
-    projects = service.filtered_projects(department_id=department.id) if department else []
+    projects = planning.projects_reported_by(department.id) if department else []
     return render_template(
         "projects/mine.html",
         department=department,
@@ -317,24 +470,63 @@ def my_projects():
     )
 
 
+def _read_actuals() -> tuple[dict, dict]:
+    """The figures typed per target (fields `actual-<target id>`), blank ones left out, and a
+    message per figure that is not a quantity. A field for another department's target is read
+    too, so the service refuses it rather than it being dropped unseen."""
+    values, errors = {}, {}
+    for key in request.form:
+        if not key.startswith("actual-"):
+            continue
+        target_id = int_or_none(key.removeprefix("actual-"))
+        if target_id is None:
+            abort(400)
+        try:
+            value = plans.parse_quantity(request.form[key])
+        except ValueError:
+            errors[target_id] = _("Enter a number, zero or more, with at most two decimals (e.g. 7000 or 3.2).")
+            continue
+        if value is not None:
+            values[target_id] = value
+    return values, errors
+
+
+def _note_page(form, project, targets, typed=None, errors=None, status=200):
+    return render_template("projects/note_form.html", form=form, project=project, targets=targets, typed=typed or {},
+                           actual_errors=errors or {}, number_text=plans.number_text), status
+
+
 @bp.route("/<int:project_id>/notes/new", methods=["GET", "POST"])
 @reads_first
 def note_new(project_id: int):
-    project = _own_project_or_403(project_id)
+    project = db.get_or_404(Project, project_id)
+    if not reports_on_project(current_user, project):
+        abort(403)
+    targets = planning.own_targets(current_user.department_id, project)
     form = ProgressNoteForm(progress_percent=project.progress_percent)
+    if project.has_plan:
+        del form.progress_percent  # computed from the plan; the department reports figures instead
+    typed = {key: value for key, value in request.form.items() if key.startswith("actual-")}
     if form.validate_on_submit():
+        actuals, errors = _read_actuals()
+        if errors:
+            return _note_page(form, project, targets, typed, errors, 400)
         try:
             photos = photos_before_writing(form.photos.data, delivery.MAX_PHOTOS)
-            delivery.add_progress_note(current_actor(), current_user, project, form.body.data, form.progress_percent.data, photos)
+            progress = None if project.has_plan else form.progress_percent.data
+            delivery.add_progress_note(current_actor(), current_user, project, form.body.data, progress, photos, actuals)
             db.session.commit()
             flash(_("Progress note published."), "success")
             return _to_detail(project, "notes")
         except DomainError as error:
             db.session.rollback()
+            if error.status == 403:
+                abort(403)
             form.photos.errors = [str(error.message)]
             project = db.get_or_404(Project, project_id)
-            return render_template("projects/note_form.html", form=form, project=project), error.status
-    return render_template("projects/note_form.html", form=form, project=project), 400 if form.errors else 200
+            targets = planning.own_targets(current_user.department_id, project)
+            return _note_page(form, project, targets, typed, status=error.status)
+    return _note_page(form, project, targets, typed, status=400 if form.errors else 200)
 
 
 @bp.post("/<int:project_id>/supervision/<int:record_id>/answer")

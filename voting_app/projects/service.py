@@ -187,7 +187,19 @@ def _shown(value) -> str:
 
 
 def update_project(actor: str, actor_name: str, project: Project, **values) -> list[str]:
-    """Change the given fields; every change goes into the project's history and the audit log."""
+    """Change the given fields; every change goes into the project's history and the audit log.
+    A project with a plan has its progress computed (set_computed_progress), never typed."""
+    if project.has_plan and values.get("progress_percent", project.progress_percent) != project.progress_percent:
+        raise DomainError(_l("This project’s progress is computed from its targets and milestones."))
+    return _change(actor, actor_name, project, values)
+
+
+def set_computed_progress(actor: str, actor_name: str, project: Project, percent: int) -> None:
+    """The progress planning.refresh_progress computed from the plan, into the history like any change."""
+    _change(actor, actor_name, project, {"progress_percent": percent})
+
+
+def _change(actor: str, actor_name: str, project: Project, values: dict) -> list[str]:
     _check({"stage": project.stage, "progress_percent": project.progress_percent} | values)
     changed = []
     for key, value in values.items():

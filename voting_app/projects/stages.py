@@ -44,6 +44,19 @@ HISTORY_LABELS = {
     "supervision.answered": _l("Department answered the supervision"),
     "supervision.settled": _l("Deputy: rectification settled"),
     "supervision.not_settled": _l("Deputy: rectification not settled"),
+    "sub_item.added": _l("Sub-item added"),
+    "sub_item.removed": _l("Sub-item removed"),
+    "sub_item.name": _l("Sub-item renamed"),
+    "sub_item.department": _l("Sub-item’s responsible department"),
+    "sub_item.budget_yuan": _l("Sub-item’s funds planned (10,000 yuan)"),
+    "sub_item.spent_yuan": _l("Sub-item’s funds spent (10,000 yuan)"),
+    "target.added": _l("Target added"),
+    "target.removed": _l("Target removed"),
+    "target.name": _l("Target renamed"),
+    "target.planned": _l("Target’s planned quantity"),
+    "target.unit": _l("Target’s unit"),
+    "target.due_on": _l("Target’s due date"),
+    "target.actual": _l("Actual figure reported"),
 }
 
 
