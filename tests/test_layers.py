@@ -14,6 +14,7 @@ SERVICE_LAYERS = (
     "voting_app.sessions.service",
     "voting_app.ballots.service",
     "voting_app.projects.service",
+    "voting_app.documents.service",
     "voting_app.proposals.service",
     "voting_app.duty.service",
     "surveys.service",
