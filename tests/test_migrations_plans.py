@@ -2,7 +2,7 @@
 belong to no sub-item; a database with a plan refuses the downgrade until the plan is gone;
 without one it goes down and up again. On PostgreSQL with TEST_DATABASE_URL."""
 
-BEFORE_PLANS = "15a0000000a1"
+BEFORE_PLANS = "15a0000000b1"
 PLANS = "16a0000000a1"
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from tests.conftest import PG_URL
 
 BEFORE_TERMS, TERMS = "14a0000000b2", "14a0000000c7"
-BEFORE_PLANS = "15a0000000a1"  # the revision before the project plans (16a0000000a1)
+BEFORE_PLANS = "15a0000000b1"  # the revision before the project plans (16a0000000a1)
 TOWN = "太平店镇"  # the demo's town congress, whose session holds its priority ballot
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '16a0000000a1'
-down_revision = '15a0000000a1'
+down_revision = '15a0000000b1'
 branch_labels = None
 depends_on = None
 
