@@ -78,6 +78,11 @@ def test_a_retry_of_a_phone_ballot_cast_before_the_switch_gets_its_receipt(app, 
     assert cast(phone, world.round_id, choices=world.candidate_ids[:1], ticket=ticket).status_code == 302
     switch(app, world)
     assert cast(phone, world.round_id, choices=world.candidate_ids[:1], ticket=ticket).status_code == 302
+    assert post(as_role(app, world, "presiding"), f"/ballots/rounds/{world.round_id}/close", {"issued": "8"}).status_code == 302
+    # The markers are a count now: the retry is neither confirmed nor falsely refused.
+    refused = cast(phone, world.round_id, choices=world.candidate_ids[:1], ticket=ticket)
+    late = phone.get(refused.location).get_data(as_text=True) if refused.status_code == 302 else refused.get_data(as_text=True)
+    assert "A ballot you cast by phone before the switch to paper counts" in late and "was not accepted" not in late
 
 
 @pytest.mark.parametrize("role", ["staff", "scrutineer"])
@@ -148,14 +153,17 @@ def test_nothing_is_half_stored_when_the_switch_fails_midway(app, world, monkeyp
     assert cast(as_deputy(app, world, 1), world.round_id, choices=world.candidate_ids[:1]).status_code == 302
 
 
-def test_the_desk_sees_how_many_paper_ballots_to_issue_never_who(app, world):
+def test_the_desk_sees_how_many_paper_ballots_to_issue_and_to_whom(app, world):
     open_and_cast(app, world, 3)
     staff = as_role(app, world, "staff")
     assert staff.get(f"/ballots/rounds/{world.round_id}/paper-desk").status_code == 404  # not switched yet
     switch(app, world)
-    for page in (f"/ballots/rounds/{world.round_id}/paper-desk", f"/ballots/rounds/{world.round_id}/turnout"):
-        text = staff.get(page).get_data(as_text=True)
-        assert not re.search(r"代表\d", text), f"a deputy named on {page}"
+    assert not re.search(r"代表\d", staff.get(f"/ballots/rounds/{world.round_id}/paper-desk").get_data(as_text=True))
+    # The list of those still to vote names whom to give a paper ballot: never a phone voter.
+    waiting = set(re.findall(r"代表\d+", staff.get(f"/ballots/rounds/{world.round_id}/turnout").get_data(as_text=True)))
+    with app.app_context():
+        phone = {db.session.get(Deputy, deputy_id).name for deputy_id in world.deputy_ids[:3]}
+    assert len(waiting) == 6 and not waiting & phone
     desk = staff.get(f"/ballots/rounds/{world.round_id}/paper-desk").get_data(as_text=True)
     assert 'data-key="present">9<' in desk and 'data-key="phone">3<' in desk and 'data-key="to-issue">6<' in desk
     assert as_role(app, world, "scrutineer").get(f"/ballots/rounds/{world.round_id}/paper-desk").status_code == 403
@@ -167,6 +175,9 @@ def test_closing_needs_the_paper_ballots_issued(app, world):
     presiding = as_role(app, world, "presiding")
     refused = post(presiding, f"/ballots/rounds/{world.round_id}/close", {}, follow_redirects=True).get_data(as_text=True)
     assert "Record how many paper ballots the desk issued before closing the round." in refused
+    assert load(app, world.round_id).state == OPEN
+    too_many = post(presiding, f"/ballots/rounds/{world.round_id}/close", {"issued": "7"}, follow_redirects=True).get_data(as_text=True)
+    assert "At most 6 paper ballots can have been issued: 9 deputies are present and 3 voted by phone." in too_many
     assert load(app, world.round_id).state == OPEN
     assert post(presiding, f"/ballots/rounds/{world.round_id}/close", {"issued": "6"}).status_code == 302
     round_ = load(app, world.round_id)
@@ -203,7 +214,7 @@ def verify(tmp_path, board: dict) -> dict:
     return json.loads(done.stdout)
 
 
-@pytest.mark.parametrize("unseal_first", [False, True], ids=["keyed-then-unsealed", "unsealed-then-keyed"])
+@pytest.mark.parametrize("unseal_first", [False, True], ids=["keyed-then-unsealed", "unseal-tried-before-keying"])
 @pytest.mark.parametrize("method", ["choose_up_to", "rank", "for_against", "satisfaction"])
 def test_the_count_and_the_board_combine_phone_and_paper(app, tmp_path, method, unseal_first):
     with app.app_context():
@@ -230,9 +241,13 @@ def test_the_count_and_the_board_combine_phone_and_paper(app, tmp_path, method, 
         def unseal():
             service.unseal_round(first, round_, list(world.shares[:2]))
             db.session.commit()
-            if unseal_first:
-                with pytest.raises(ConflictError):
-                    service.count_round(round_)  # the phone ballots alone are never counted
+
+        if unseal_first:
+            # The phone ballots are never opened alone, so never lie in the clear as one group.
+            with pytest.raises(ConflictError, match="请先录入纸质选票"):
+                unseal()
+            db.session.rollback()
+            assert round_.is_sealed and stored_ballots(round_) == 0
 
         def key_twice():
             for scrutineer in (first, second):
@@ -244,8 +259,8 @@ def test_the_count_and_the_board_combine_phone_and_paper(app, tmp_path, method, 
             assert service.submit_paper_entry(round_, second).agree
             db.session.commit()
 
-        for step in (unseal, key_twice) if unseal_first else (key_twice, unseal):
-            step()
+        key_twice()
+        unseal()
         result = service.confirm_round(second, round_)
         db.session.commit()
         assert (result.returned, round_.issued_count) == (len(phone) + len(paper), len(phone) + len(paper) + 1)
@@ -261,6 +276,10 @@ def test_the_count_and_the_board_combine_phone_and_paper(app, tmp_path, method, 
         assert verify(tmp_path, board) == result.to_json()
         service.announce_round(world.user(world.presiding_id), round_)
         db.session.commit()
+
+
+def stored_ballots(round_: Round) -> int:
+    return db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.round_id == round_.id))
 
 
 def phone_stored(round_: Round, phone: list) -> list:
@@ -302,6 +321,9 @@ def test_a_switched_round_cannot_be_cancelled_but_can_be_declared_void(app, worl
         service.confirm_void(world.user(world.scrutineer_ids[0]), round_)
         db.session.commit()
         assert (round_.state, round_.phone_voters, round_.paper_issued, round_.issued_count) == ("void", 0, 9, 9)
+        # The vote held again is set up as the first was: electronic, with paper as its fallback.
+        again = service.follow_up_round("test", round_)
+        assert (again.mode, again.is_switched_to_paper) == (ELECTRONIC, False)
 
 
 def test_the_round_page_tells_the_story_of_the_switch(app, world):

@@ -278,3 +278,50 @@ def test_a_runoff_follows_the_adopted_rules_of_its_first_round(app):
         assert runoff.kind == "runoff" and adoption.adoption_state(runoff) == adoption.NOT_NEEDED
         service.open_round("test", runoff)
         assert runoff.state == "open"
+
+
+def test_a_runoff_cannot_be_edited_into_another_vote(app):
+    world = closed_world(app, [[0, 1], [0, 1], [0, 2], [0, 2], [0, 1], [1, 2], [1, 2], [2]])
+    confirm_round(app, world)
+    with app.app_context():
+        runoff = db.session.scalar(select(Round).where(Round.parent_id == world.round_id))
+        held = ([c.name for c in runoff.candidates], runoff.method, runoff.seats)
+        with force_locale("en"):
+            for edit in (
+                lambda: service.add_candidate("test", runoff, "新项目"),
+                lambda: service.remove_candidate("test", runoff, runoff.candidates[0]),
+                lambda: service.update_round("test", runoff, runoff.title, "rank", 3, "roster", "electronic"),
+            ):
+                with pytest.raises(DomainError, match="keeps the places, candidates and method"):
+                    edit()
+                db.session.rollback()
+        runoff = db.session.get(Round, runoff.id)
+        assert ([c.name for c in runoff.candidates], runoff.method, runoff.seats) == held
+    page = as_role(app, world, "staff").get(f"/ballots/rounds/{runoff.id}").get_data(as_text=True)
+    assert f"/ballots/rounds/{runoff.id}/edit" not in page and f"/ballots/rounds/{runoff.id}/candidates\"" not in page
+
+
+def test_a_new_unit_or_investment_for_a_candidate_makes_the_adoption_stale(app):
+    world = unadopted_world(app, candidates=5)
+    with app.app_context():
+        round_ = db.session.get(Round, world.round_id)
+        name = round_.candidates[-1].name
+        adopt(round_)
+        service.remove_candidate("test", round_, round_.candidates[-1])
+        service.add_candidate("test", round_, name, department="另一个承办单位")
+        db.session.commit()
+        assert adoption.adoption_state(round_) == adoption.STALE
+
+
+def test_a_switch_to_paper_is_the_fallback_the_adopted_rules_provide(app):
+    with app.app_context():
+        world = build_world()
+    open_round(app, world)
+    post(as_role(app, world, "presiding"), f"/ballots/rounds/{world.round_id}/paper-switch", {"reason": "表决系统故障"})
+    with app.app_context():
+        round_ = db.session.get(Round, world.round_id)
+        assert round_.is_switched_to_paper and adoption.adoption_state(round_) == adoption.ADOPTED
+    with force_locale("en"):
+        draft = as_role(app, world, "staff").get(f"/documents/rounds/{world.round_id}/measures").get_data(as_text=True)
+    assert "If the system fails, the vote goes on by paper ballot" in draft
+    assert 'data-key="stale"' not in draft and "(Draft)" not in draft

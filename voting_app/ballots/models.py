@@ -244,6 +244,12 @@ class Round(db.Model):
         return self.paper_from_at is not None
 
     @property
+    def planned_mode(self) -> str:
+        """The mode the round was set up, adopted and announced for: a switch to paper is the
+        fallback its 办法 provides, not a change of the 办法."""
+        return ELECTRONIC if self.is_switched_to_paper else self.mode
+
+    @property
     def is_sealed(self) -> bool:
         """Its ballots exist only sealed: k scrutineers must open them before any count."""
         return self.seal_key is not None and self.unsealed_at is None

@@ -414,7 +414,7 @@ def round_paper_switch(round_id: int):
 
 @bp.get("/rounds/<int:round_id>/paper-desk")
 def paper_desk(round_id: int):
-    """How many paper ballots to hand out after a switch to paper: counts only, no names."""
+    """How many paper ballots to hand out after a switch to paper; the turnout page names whom."""
     round_ = _round(round_id)
     if not round_.is_switched_to_paper:
         abort(404)
@@ -426,8 +426,9 @@ def round_turnout(round_id: int):
     round_ = _round(round_id)
     # Who is still to vote helps the desk while the round is open; once it closes, who voted is a
     # fact of the secret ballot that no page keeps (duty records, tests/duty/test_duty_secrecy.py).
-    # After a switch to paper the desk sees counts only (paper_desk).
-    waiting = service.deputies_not_voted(round_) if round_.state == OPEN and not round_.is_switched_to_paper else None
+    # After a switch to paper the same list names whom the desk gives a paper ballot: who has
+    # voted, never how (the phone ballots are pooled with the paper ones at the count).
+    waiting = service.deputies_not_voted(round_) if round_.state == OPEN else None
     return render_template("ballots/turnout.html", round=round_, waiting=waiting, returned=service.returned_count(round_.id))
 
 

@@ -192,6 +192,17 @@ def _require_allowed(profile: RuleProfile, method: str) -> None:
         )
 
 
+def _require_editable(round_: Round) -> None:
+    """A draft first round may change; a follow-up is held as its first round's adopted 票决办法
+    gives it (the tied, the remaining or the same candidates, the same method), so it may not."""
+    _require_state(round_, DRAFT)
+    if round_.parent_id is not None:
+        raise DomainError(
+            _l("A runoff, a further round or a vote held again keeps the places, candidates and method its first round's "
+               "票决办法 gives it. For other candidates, create a new round, whose 票决办法 is adopted before it opens.")
+        )
+
+
 def update_round(
     actor: str,
     round_: Round,
@@ -203,7 +214,7 @@ def update_round(
     satisfaction_bar: int = DEFAULT_SATISFACTION_BAR,
 ) -> None:
     """Change a draft round within the rules it was created under (its own copy)."""
-    _require_state(round_, DRAFT)
+    _require_editable(round_)
     copy = round_.rules.for_round(threshold_base, satisfaction_bar)
     _require_allowed(copy, method)
     round_.title, round_.method, round_.seats = title.strip(), method, seats
@@ -225,7 +236,7 @@ def add_candidate(
     project_id: int | None = None,
     location: str = "",
 ) -> Candidate:
-    _require_state(round_, DRAFT)
+    _require_editable(round_)
     if project_id is not None and any(c.project_id == project_id for c in round_.candidates):
         raise DomainError(_l("This project is already on the ballot."))
     position = db.session.scalar(select(func.coalesce(func.max(Candidate.position), 0)).where(Candidate.round_id == round_.id))
@@ -247,7 +258,7 @@ def add_candidate(
 
 
 def remove_candidate(actor: str, round_: Round, candidate: Candidate) -> None:
-    _require_state(round_, DRAFT)
+    _require_editable(round_)
     audit.record(actor, "candidate.remove", f"round:{round_.id}", candidate=candidate.id, name=candidate.name)
     db.session.delete(candidate)
     db.session.flush()
@@ -340,6 +351,16 @@ def close_round(actor_user: User, round_: Round, issued: int | None = None) -> N
     phone_voters = paper_issued = None
     if switched:
         phone_voters = db.session.scalar(select(func.count()).select_from(BallotMarker).where(BallotMarker.round_id == round_.id))
+        if issued > figures.present - phone_voters:
+            # A paper ballot goes only to a deputy present who has not voted by phone.
+            raise DomainError(
+                _l(
+                    "At most %(most)s paper ballots can have been issued: %(present)s deputies are present and %(phone)s voted by phone.",
+                    most=max(figures.present - phone_voters, 0),
+                    present=figures.present,
+                    phone=phone_voters,
+                )
+            )
         paper_issued = issued
         issued = phone_voters + (issued or 0)
     elif round_.mode == ELECTRONIC or issued is None:
@@ -421,6 +442,12 @@ def unseal_round(actor_user: User, round_: Round, share_texts: list[str]) -> int
     _require_no_void_request(round_)
     if not round_.is_sealed:
         raise ConflictError(_l("The ballots of this round have already been opened."))
+    if round_.is_switched_to_paper and round_.paper_stored_at is None:
+        # Opened alone, the phone ballots would lie in the clear as one group, beside the list of
+        # those who voted by phone in any copy of the database taken while the round was open.
+        raise ConflictError(
+            _l("Key the paper ballots first: the phone ballots of a round continued on paper are opened once the two paper entries agree, and join them.")
+        )
     key = db.session.get(BallotKey, round_.key_id)
     private_key, numbers = keys.rebuild(key, share_texts, round_.seal_key)
     sealed = [bytes(blob) for blob in db.session.scalars(select(SealedBallot.sealed).where(SealedBallot.round_id == round_.id))]
@@ -765,10 +792,9 @@ def _copy_round(actor: str, round_: Round, title, kind: str, seats: int, candida
     """A new draft round after `round_`, with the same settings, its copy of the rules, and the given candidates."""
     session = db.session.get(CongressSession, round_.session_id)
     follow = _new_round(
-        actor, session, str(title), round_.method, seats, round_.threshold_base, round_.mode, round_.satisfaction_bar,
+        actor, session, str(title), round_.method, seats, round_.threshold_base, round_.planned_mode, round_.satisfaction_bar,
         round_.rules, round_.rule_profile_version_id,
     )
-    follow.kind, follow.parent_id = kind, round_.id
     by_id = {c.id: c for c in round_.candidates}
     for candidate_id in candidate_ids:
         source = by_id[candidate_id]
@@ -784,6 +810,7 @@ def _copy_round(actor: str, round_: Round, title, kind: str, seats: int, candida
             project_id=source.project_id,
             location=source.location,
         )
+    follow.kind, follow.parent_id = kind, round_.id  # from here on it is held as copied
     db.session.flush()
     return follow
 
@@ -957,6 +984,12 @@ def cast_ballot(
             return CastResult(receipt, True)
         if round_.state == OPEN:
             raise ConflictError(_paper_refusal(round_))
+        if round_.is_switched_to_paper:
+            # Its markers became a count at the close: whether this retry's ballot landed is not known here.
+            raise ConflictError(
+                _l("Voting in this round has closed. A ballot you cast by phone before the switch to paper counts: "
+                   "look for your receipt on the ballot board once it is published.")
+            )
         raise ConflictError(_l("Voting in this round has closed; your ballot was not accepted."))
     if round_.seal_key is None:
         raise ConflictError(_l("This round was opened before ballots were sealed. Ask the staff to close it and open a new round."))

@@ -28,8 +28,12 @@ def draft_content(round_: Round) -> dict:
         "method": round_.method,
         # An assessment fills no places: every project on it is rated.
         "seats": None if round_.method == SATISFACTION else round_.seats,
-        "mode": round_.mode,
-        "candidates": [candidate.name for candidate in round_.candidates],
+        "mode": round_.planned_mode,
+        # The annex lists each candidate with its unit and investment.
+        "candidates": [
+            [candidate.name, candidate.department, str(candidate.investment) if candidate.investment is not None else None]
+            for candidate in round_.candidates
+        ],
         "rules": json.loads(round_.rules_json),
     }
 

@@ -52,7 +52,7 @@ def _method(round_: Round) -> str:
 
 
 def _mode(round_: Round) -> str:
-    if round_.mode == ELECTRONIC:
+    if round_.planned_mode == ELECTRONIC:
         return str(_l("Deputies vote in person on the electronic voting system; no one may vote for another (不得委托). "
                       "If the system fails, the vote goes on by paper ballot under the scrutineers."))
     return str(_l("Deputies vote in person by paper ballot; no one may vote for another (不得委托)."))
