@@ -152,12 +152,15 @@ class Storm:
         from itsdangerous import URLSafeTimedSerializer
         from sqlalchemy import select, update
 
+        from voting_app.auth.models import User
         from voting_app.auth.service import hash_pin
         from voting_app.ballots import keys
         from voting_app.ballots import routes as ballot_routes
         from voting_app.ballots import service as ballots
         from voting_app.ballots.models import Credential
+        from voting_app.clock import beijing_today
         from voting_app.db import db, utcnow
+        from voting_app.documents import service as documents
         from voting_app.sessions import service as sessions
         from voting_app.sessions.models import Deputy
         from voting_app.registry.roster import RosterParse, RosterRow
@@ -177,6 +180,10 @@ class Storm:
             for number in range(CANDIDATES):
                 ballots.add_candidate("bench", round_, f"候选项目{number + 1}")
             self.shares = list(keys.hold_ceremony("bench", congress, 2, 3, [])[1].shares[:2])
+            staff = User(username=f"bench-{secrets.token_hex(3)}", display_name="bench", role="staff", password_hash="!")
+            db.session.add(staff)
+            db.session.flush()
+            documents.record_adoption(staff, round_, beijing_today(), "大会主席团")  # the 票决办法, adopted before it opens
             ballots.open_round("bench", round_)
             db.session.commit()
             self.session_id, self.round_id = congress.id, round_.id
