@@ -240,6 +240,7 @@ def test_a_department_asks_for_its_own_project_only_and_only_staff_decide(app, w
     assert post(own, f"/projects/{project_id}/changes/{request_id}/decide", decision).status_code == 403
     assert app.test_client().get(f"/projects/{project_id}/changes/{request_id}").status_code == 302, "anonymous: sign in"
     staff = as_role(app, world, "staff")
+    assert f"/projects/{project_id}/changes/{request_id}" in staff.get("/projects/dashboard").text, "awaiting the committee"
     assert 'id="decide"' in staff.get(f"/projects/{project_id}/changes/{request_id}").text
     assert post(staff, f"/projects/{project_id}/changes/{request_id}/decide", decision | {"decision_number": ""}).status_code == 400
     assert post(staff, f"/projects/{project_id}/changes/{request_id}/decide", decision).status_code == 302
@@ -261,7 +262,12 @@ def test_staff_publish_the_plan_and_ask_for_an_edit_on_the_form(app, world):
         key = f"target.{places.id}.planned"
     # The project's edit page refuses a new budget with the reason; the name still changes.
     edit = staff.get(f"/projects/{project_id}/edit")
-    assert edit.status_code == 200
+    assert edit.status_code == 200 and 'id="published"' in edit.text
+    refused = post(staff, f"/projects/{project_id}/edit", {"name": "义务教育学校建设（2026）", "year": TODAY.year, "budget": "1",
+                                                            "stage": "approved", "department_id": ""})
+    assert refused.status_code == 400 and "Submit a change request" in refused.text
+    with app.app_context():
+        assert db.session.get(Project, project_id).name == "义务教育学校建设"
     form = staff.get(f"/projects/{project_id}/changes/new/edit")
     assert form.status_code == 200 and f'name="value-{key}"' in form.text
     bad = post(staff, f"/projects/{project_id}/changes/new/edit", {"reason": "调整", f"value-{key}": "many"})

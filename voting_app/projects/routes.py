@@ -786,6 +786,8 @@ def dashboard():
         status_labels=SUPERVISION_STATUS_LABELS,
         supervision_status=delivery.supervision_status,
         waiting_proposals=proposals.waiting_count(),
+        change_requests=changes.pending_requests(chosen.id if chosen else None),
+        kind_labels=CHANGE_KIND_LABELS,
     )
 
 

@@ -47,7 +47,7 @@ SUPERVISION_STATUS_LABELS = {
 }
 
 STATUS_LABELS = {
-    ACTIVE: _l("Active"),
+    ACTIVE: _l("Being delivered"),
     DEFERRED: _l("Deferred (延期)"),
     TERMINATED: _l("Terminated (终止)"),
 }
