@@ -25,6 +25,15 @@ def _flood(server):
         return project.id, project.plan_for("in_progress").planned_end, project.status
 
 
+def live_server_session(server) -> int:
+    """The district congress's next session (the demo's main session): it begins after today's decisions."""
+    from voting_app.db import db
+    from voting_app.sessions.models import CongressSession
+
+    with server.app.app_context():
+        return db.session.scalar(select(CongressSession.id).where(CongressSession.name == "樊城区第十九届人民代表大会第六次会议"))
+
+
 def _decide(page, outcome: str, number: str, day) -> None:
     page.check(f"#decide input[value={outcome}]")
     page.fill("#meeting", "樊城区第十九届人大常委会第二十五次会议")
@@ -92,6 +101,13 @@ def test_a_department_asks_for_a_deferral_and_staff_record_the_committees_decisi
     assert "樊人常决〔2026〕22号" in staff.locator("#decision").inner_text()
     screenshot(staff, "staff-refused-desktop")
     axe.check(staff, "staff-refused-desktop")
+
+    # The next session's report lists both decisions (the demo's session begins after them).
+    assert staff.goto(live_server.url(f"/reports/sessions/{live_server_session(live_server)}")).status == 200
+    decided = staff.locator("#changes").inner_text()
+    assert "樊人常决〔2026〕21号" in decided and "樊人常决〔2026〕22号" in decided and FLOOD in decided
+    staff.locator("#changes").scroll_into_view_if_needed()
+    screenshot(staff, "session-report-changes-desktop")
 
     assert watch.foreign == [] and watch.script_errors == []
     assert axe.problems == [], "\n".join(axe.problems)

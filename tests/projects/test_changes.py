@@ -20,6 +20,7 @@ from voting_app.errors import ConflictError, DomainError
 from voting_app.projects import changes, delivery, planning
 from voting_app.projects.models import ChangeRequest, Project, ProjectChange
 from voting_app.projects.service import PublishedPlanError, department_named, update_project
+from voting_app.reports.data import project_report
 
 DEADLINE = TODAY + timedelta(days=90)
 
@@ -214,6 +215,21 @@ def test_a_terminated_project_has_nothing_overdue(app, world):
         board = delivery.dashboard()
         assert all(o.project.id != project_id for o in board.milestones + board.stages)
         assert not any(line.is_overdue for item in planning.plan_lines(project, TODAY + timedelta(days=400)) for line in item.targets)
+        assert project_report(project, {}).milestones_overdue == 0
+
+
+def test_a_pending_request_can_be_withdrawn_once_and_then_not_decided(app, world):
+    project_id = published(app)
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        request = changes.submit_change("t", Staff(), project, "terminate", "选址无法落实。")
+        changes.withdraw_change("t", Staff(), request)
+        assert request.state == "withdrawn" and "change.withdrawn" in {change.field for change in project.changes}
+        with pytest.raises(ConflictError):
+            changes.withdraw_change("t", Staff(), request)
+        with pytest.raises(ConflictError):
+            _decide(request)
+        assert project.status == "active" and changes.pending_requests() == []
 
 
 # ---- pages ---------------------------------------------------------------------------------
@@ -301,6 +317,18 @@ def test_the_next_sessions_report_lists_the_decisions_since_the_session_before(a
         assert changes.decided_for_session(session) == [], "decided after the session began: for the next one"
         session.starts_on = TODAY + timedelta(days=30)
         db.session.commit()
+    with app.app_context():  # a vote of another congress's session: its changes are reported there, not here
+        from voting_app.ballots.models import Candidate, Round
+        from voting_app.registry.models import Congress, Term
+
+        town = Congress(name="太平店镇人民代表大会", level="town")
+        other = CongressSession(term=Term(congress=town, number=21), name="太平店镇第二十一届人大第四次会议")
+        db.session.add(Candidate(round=Round(session=other, title="2027年度太平店镇民生实事项目票决", method="choose_up_to", seats=1), name="镇道",
+                                 project_id=project_id))
+        db.session.flush()
+        assert changes.decided_for_session(db.session.get(CongressSession, world.session_id)) == []
+        assert len(changes.decided_for_session(other)) == 2
+        db.session.rollback()
     staff = as_role(app, world, "staff")
     report = staff.get(f"/reports/sessions/{world.session_id}")
     assert report.status_code == 200 and "樊人常决〔2026〕13号" in report.text and "Refused" in report.text

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from voting_app import audit
 from voting_app.db import db, utcnow
@@ -39,6 +39,8 @@ from voting_app.projects.models import (
 )
 from voting_app.projects.planning import update_sub_item, update_target
 from voting_app.projects.service import update_project
+from voting_app.ballots.models import Candidate, Round
+from voting_app.registry.models import Term
 from voting_app.sessions.models import CongressSession
 
 # The project's deadline: the planned end of its delivery (实施), where a candidate's planned completion goes.
@@ -314,15 +316,24 @@ def pending_requests(department_id: int | None = None) -> list[ChangeRequest]:
 
 
 def decided_for_session(congress: CongressSession) -> list[ChangeRequest]:
-    """What the session reports on (向下次人代会报告): the requests decided since the session
-    before it began, up to the day before this one begins; a session without a date reports
-    those decided since the last dated session before it was created."""
-    earlier = select(CongressSession.starts_on).where(CongressSession.id != congress.id,
+    """What a session is told (向人代会报告): the requests decided since the congress's session
+    before it began, up to the day before this one begins, on projects voted at a session of
+    the same congress or entered by staff without a vote. A session without a date is told
+    those decided since its congress's last dated session."""
+    same_congress = (select(CongressSession.id).join(Term, Term.id == CongressSession.term_id)
+                     .where(Term.congress_id == congress.term.congress_id))
+    earlier = select(CongressSession.starts_on).where(CongressSession.id.in_(same_congress),
+                                                      CongressSession.id != congress.id,
                                                       CongressSession.starts_on.is_not(None))
     if congress.starts_on is not None:
         earlier = earlier.where(CongressSession.starts_on < congress.starts_on)
     since = db.session.scalar(earlier.order_by(CongressSession.starts_on.desc()).limit(1))
-    query = select(ChangeRequest).where(ChangeRequest.state.in_((APPROVED_CHANGE, REFUSED)))
+    voted_here = (select(Candidate.project_id).join(Round, Round.id == Candidate.round_id)
+                  .where(Round.session_id.in_(same_congress)))
+    voted_anywhere = select(Candidate.project_id).where(Candidate.project_id.is_not(None))
+    query = select(ChangeRequest).where(
+        ChangeRequest.state.in_((APPROVED_CHANGE, REFUSED)),
+        or_(ChangeRequest.project_id.in_(voted_here), ChangeRequest.project_id.not_in(voted_anywhere)))
     if since is not None:
         query = query.where(ChangeRequest.decided_on >= since)
     if congress.starts_on is not None:

@@ -332,6 +332,8 @@ def stage_overdue(plan: StagePlan, today: date) -> bool:
 
 
 def rectification_overdue(record: SupervisionRecord, today: date) -> bool:
+    if record.project.is_terminated:
+        return False
     return schedule.rectification_is_overdue(record.rectification_due, bool(record.rectification), record.settled, today)
 
 

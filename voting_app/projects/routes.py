@@ -144,7 +144,7 @@ def project_detail(project_id: int):
         today=today,
         is_overdue=lambda due, done, day: not project.is_terminated and schedule.is_overdue(due, done, day),
         stage_overdue=lambda plan: delivery.stage_overdue(plan, today),
-        rectification_overdue=lambda record: not project.is_terminated and delivery.rectification_overdue(record, today),
+        rectification_overdue=lambda record: delivery.rectification_overdue(record, today),
         supervision_status=delivery.supervision_status,
         status_labels=SUPERVISION_STATUS_LABELS,
         project_status=STATUS_LABELS,
