@@ -130,6 +130,17 @@ def url_arguments(world) -> dict:
     }
 
 
+def change_world(project_id: int) -> dict:
+    """A pending change request of the world's project, and a kind of request to ask for."""
+    from voting_app.db import db
+    from voting_app.projects.models import ChangeRequest
+
+    request = ChangeRequest(project_id=project_id, kind="defer", reason="冬季停工", requested_by_name="区交通运输局")
+    db.session.add(request)
+    db.session.commit()
+    return {"request_id": request.id, "kind": "defer"}
+
+
 def group_world(world) -> dict:
     """A deputy group of the world's term with one member, supervising the world's project."""
     from voting_app.db import db
@@ -172,6 +183,7 @@ def test_every_route_admits_exactly_the_allowed_roles(app, role):
     with app.app_context():
         world = build_world()
         arguments = url_arguments(world)
+        arguments |= change_world(arguments["project_id"])
         from voting_app.db import db
         from voting_app.projects.models import Project
 
@@ -297,7 +309,11 @@ def test_the_policy_itself():
         "projects.note_new",
         "projects.milestone_done",
         "projects.supervision_answer",
+        "projects.change_new",
+        "projects.change_detail",
+        "projects.change_withdraw",
     }
+    assert allowed_roles("projects.change_decide") == {STAFF} == allowed_roles("projects.plan_publish")
     assert allowed_roles("proposals.proposal_accept") == {STAFF}
     assert allowed_roles("projects.dashboard") == {STAFF, PRESIDING}
     assert allowed_roles("screen.go") == {STAFF, PRESIDING} == allowed_roles("screen.slide_fragment")

@@ -16,7 +16,7 @@ from voting_app.ballots import service as ballots
 from voting_app.db import db
 from voting_app.images import CleanImage, clean_image
 from voting_app.permissions import DEPARTMENT_OFFICER
-from voting_app.projects import delivery, planning
+from voting_app.projects import changes, delivery, planning
 from voting_app.projects import service as projects
 from voting_app.projects.models import Project
 from voting_app.projects.schedule import beijing_today
@@ -264,8 +264,33 @@ def seed_plans(actor: str, actor_name: str, departments: dict, officers: dict, e
             officer = officers[item_department]
             delivery.add_progress_note(officer.get_id(), officer, project, f"截至本期累计完成：{words}。", None, [], figures,
                                        today=today - timedelta(days=30 * (round_ - 1)))
+    seed_changes(actor, project, today)
     lighting = next(p for p in elected if "亮化" in p.name)
     for item_name, item_department, item_budget, targets in LIGHTING_SUB_ITEMS:
         item = planning.add_sub_item(actor, actor_name, lighting, item_name, departments[item_department], item_budget)
         for target_name, planned, unit in targets:
             planning.add_target(actor, actor_name, item, target_name, Decimal(planned), unit, date(lighting.year, 9, 30))
+
+
+def seed_changes(actor: str, programme: Project, today: date) -> None:
+    """Change control on the school programme: its plan published in spring; a deferral the
+    standing committee approved after the flood season, and a cut of the new school places it
+    refused. Both are in the project's history and in the next session's report."""
+    from sqlalchemy import select
+
+    from voting_app.auth.models import User
+
+    staff = db.session.scalar(select(User).where(User.username == "staff"))
+    changes.publish_plan(actor, staff.display_name, programme, today - timedelta(days=250))
+    deferral = changes.submit_change(
+        actor, staff, programme, "defer",
+        "受汛期强降雨影响，牛首镇、太平店镇两所新建学校主体工程停工约两个月，区教育局申请将项目完成时限顺延三个月。",
+        deadline=programme.plan_for("in_progress").planned_end + timedelta(days=90))
+    changes.decide_change(actor, staff, deferral, True, "樊城区第十九届人大常委会第二十三次会议", today - timedelta(days=20),
+                          "樊人常决〔2026〕12号", today)
+    places = next(target for target in programme.targets if target.name == "新增学位")
+    cut = changes.submit_change(actor, staff, programme, "edit",
+                                "部分片区适龄儿童数量低于预测，申请将新增学位由7,000个调减为6,000个。",
+                                {f"target.{places.id}.planned": Decimal(6000)})
+    changes.decide_change(actor, staff, cut, False, "樊城区第十九届人大常委会第二十四次会议", today - timedelta(days=8),
+                          "樊人常决〔2026〕15号", today)

@@ -57,6 +57,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "project.dashboard": frozenset({STAFF, PRESIDING}),
     # Department officers: the object rule owns_project() narrows these to their own projects.
     "project.report": frozenset({DEPARTMENT_OFFICER}),
+    # Change control (projects.changes): staff or the project's department ask (requests_change()
+    # narrows officers to their own projects); only staff record the standing committee's decision.
+    "change.request": frozenset({STAFF, DEPARTMENT_OFFICER}),
+    "change.decide": frozenset({STAFF}),
     "supervision.answer": frozenset({DEPARTMENT_OFFICER}),
     # Deputies: judging is narrowed by recorded_supervision() to the deputy who recorded it.
     "supervision.record": frozenset({DEPUTY}),
@@ -181,6 +185,11 @@ ENDPOINTS: dict[str, str] = {
     "projects.target_edit": "project.manage",
     "projects.target_remove": "project.manage",
     "projects.dashboard": "project.dashboard",
+    "projects.plan_publish": "project.manage",
+    "projects.change_new": "change.request",
+    "projects.change_detail": "change.request",
+    "projects.change_withdraw": "change.request",
+    "projects.change_decide": "change.decide",
     "projects.my_projects": "project.report",
     "projects.note_new": "project.report",
     "projects.supervision_list": "supervision.record",
@@ -355,6 +364,12 @@ def reports_on_project(user, project) -> bool:
     if role_of(user) != DEPARTMENT_OFFICER or user.department_id is None:
         return False
     return owns_project(user, project) or any(item.department_id == user.department_id for item in project.sub_items)
+
+
+def requests_change(user, project) -> bool:
+    """Staff ask for a change of any project; a department officer only of a project its
+    department leads (a sub-item's department asks through the lead department)."""
+    return role_of(user) == STAFF or owns_project(user, project)
 
 
 def marks_milestone(user, milestone) -> bool:

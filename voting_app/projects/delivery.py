@@ -22,6 +22,7 @@ from voting_app.projects.models import (
     NOTED,
     SETTLED,
     STAGES,
+    TERMINATED,
     Milestone,
     Photo,
     ProgressNote,
@@ -31,7 +32,7 @@ from voting_app.projects.models import (
     SupervisionRecord,
 )
 from voting_app.projects.planning import record_actuals, refresh_progress, set_milestone_sub_item
-from voting_app.projects.service import update_project
+from voting_app.projects.service import require_decision, update_project
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS
 from voting_app.sessions.models import Deputy
 
@@ -119,11 +120,15 @@ def stage_date_problems(plans: dict[str, dict], today: date) -> list[DateProblem
     return problems
 
 
-def set_stage_plans(actor: str, actor_name: str, project: Project, plans: dict[str, dict], today: date | None = None) -> list[str]:
+def set_stage_plans(actor: str, actor_name: str, project: Project, plans: dict[str, dict], today: date | None = None,
+                    approved=None) -> list[str]:
     """Record the planned and actual dates of the stages given, all or none: every stage is
-    checked before anything is written. An actual start moves the project on to that stage."""
+    checked before anything is written. An actual start moves the project on to that stage. A
+    published plan's planned ends (its deadlines) move only with an approved change request."""
     if any(stage not in STAGES for stage in plans):
         raise DomainError(_l("Unknown project stage."))
+    require_decision(project, [stage for stage, dates in plans.items()
+                               if dates.get("planned_end") != _planned_end(project, stage)], approved)
     problems = stage_date_problems(plans, today or schedule.beijing_today())
     if problems:
         raise StageDatesError(problems)
@@ -134,6 +139,11 @@ def set_stage_plans(actor: str, actor_name: str, project: Project, plans: dict[s
     if changed:
         audit.record(actor, "project.stage_plan", f"project:{project.id}", fields=changed)
     return changed
+
+
+def _planned_end(project: Project, stage: str) -> date | None:
+    plan = project.plan_for(stage)
+    return plan.planned_end if plan else None
 
 
 def set_stage_plan(actor: str, actor_name: str, project: Project, stage: str, today: date | None = None, **dates) -> list[str]:
@@ -315,11 +325,15 @@ def supervision_status(record: SupervisionRecord) -> str:
 
 
 def stage_overdue(plan: StagePlan, today: date) -> bool:
+    if plan.project.is_terminated:
+        return False
     passed = STAGES.index(plan.project.stage) > STAGES.index(plan.stage)
     return schedule.stage_is_overdue(plan.planned_end, plan.actual_end, today, passed)
 
 
 def rectification_overdue(record: SupervisionRecord, today: date) -> bool:
+    if record.project.is_terminated:
+        return False
     return schedule.rectification_is_overdue(record.rectification_due, bool(record.rectification), record.settled, today)
 
 
@@ -344,11 +358,12 @@ def _late(project: Project, what: str, due: date, today: date) -> Overdue:
 
 
 def dashboard(today: date | None = None, department_id: int | None = None) -> Dashboard:
-    """Everything late, oldest first; unfinished rows come from SQL, lateness from the schedule rules."""
+    """Everything late, oldest first, of projects not terminated; unfinished rows come from SQL,
+    lateness from the schedule rules."""
     today = today or schedule.beijing_today()
 
     def scoped(query, model):
-        query = query.join(Project, Project.id == model.project_id)
+        query = query.join(Project, Project.id == model.project_id).where(Project.status != TERMINATED)
         return query.where(Project.department_id == department_id) if department_id is not None else query
 
     milestones = db.session.scalars(scoped(

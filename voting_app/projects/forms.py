@@ -6,6 +6,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     MultipleFileField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -234,3 +235,24 @@ class TargetForm(Form):
 
     def values(self) -> dict:
         return {"name": self.name.data, "planned": self.planned.data, "unit": self.unit.data, "due_on": self.due_on.data}
+
+
+class ChangeRequestForm(Form):
+    """A change request's reason, and for a deferral the new deadline; an edit's values are
+    fields named `value-<key>` (projects.changes.plan_values), read by the view."""
+
+    reason = TextAreaField(_l("Reason for the change"), validators=[
+        DataRequired(message=_l("Give the reason for the change.")), Length(max=4000)])
+    deadline = DateField(_l("New deadline"), validators=[Optional()])
+
+
+class DecisionForm(Form):
+    """The standing committee's decision on a change request, as staff record it."""
+
+    outcome = RadioField(_l("Decision"), choices=[SelectChoice("approved", _l("Approved")), SelectChoice("refused", _l("Refused"))],
+                         validators=[InputRequired(message=_l("Choose whether the committee approved or refused."))])
+    meeting = StringField(_l("Meeting of the standing committee"), validators=[
+        DataRequired(message=_l("Enter the meeting, e.g. 区人大常委会第二十三次会议.")), Length(max=200)])
+    decided_on = DateField(_l("Date of the decision"), validators=[DataRequired(message=_l("Enter the date of the decision."))])
+    decision_number = StringField(_l("Decision number"), validators=[
+        DataRequired(message=_l("Enter the decision's number, e.g. 樊人常决〔2026〕12号.")), Length(max=100)])

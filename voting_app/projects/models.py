@@ -5,7 +5,7 @@ residents and deputies rate."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
@@ -18,6 +18,13 @@ DELIVERED_STAGES = (OPERATING, ACCEPTED)
 NOTED, AWAITING_ANSWER, AWAITING_VERDICT, SETTLED, NOT_SETTLED = (
     "noted", "awaiting_answer", "awaiting_verdict", "settled", "not_settled"
 )
+# A project's standing (Project.status): only an approved change request defers or terminates it.
+ACTIVE, DEFERRED, TERMINATED = "active", "deferred", "terminated"
+STATUSES = (ACTIVE, DEFERRED, TERMINATED)
+# Change requests (ChangeRequest): what is asked, and where the request stands.
+EDIT, DEFER, TERMINATE = "edit", "defer", "terminate"
+CHANGE_KINDS = (EDIT, DEFER, TERMINATE)
+PENDING, APPROVED_CHANGE, REFUSED, WITHDRAWN = "pending", "approved", "refused", "withdrawn"
 
 
 class Department(db.Model):
@@ -46,6 +53,10 @@ class Project(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The deputy group that supervises it (督办小组): its members see it first in their supervision list.
     supervision_group_id: Mapped[int | None] = mapped_column(ForeignKey("deputy_groups.id"), index=True)
+    # The day staff published the implementation plan: from then on its targets, funds, departments
+    # and deadlines change only by a change request the standing committee approves (projects.changes).
+    plan_published_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(20), default=ACTIVE, server_default=ACTIVE)
 
     department: Mapped[Department | None] = relationship()
     supervision_group: Mapped[DeputyGroup | None] = relationship()
@@ -66,6 +77,19 @@ class Project(db.Model):
     sub_items: Mapped[list["SubItem"]] = relationship(
         back_populates="project", order_by="SubItem.id", cascade="all, delete-orphan"
     )
+
+    change_requests: Mapped[list["ChangeRequest"]] = relationship(
+        back_populates="project", order_by="ChangeRequest.id.desc()", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.plan_published_on is not None
+
+    @property
+    def is_terminated(self) -> bool:
+        """A terminated project has nothing overdue: its dates no longer bind anyone."""
+        return self.status == TERMINATED
 
     @property
     def has_plan(self) -> bool:
@@ -98,6 +122,37 @@ class ProjectChange(db.Model):
     new_value: Mapped[str] = mapped_column(Text, default="")
 
     project: Mapped[Project] = relationship(back_populates="changes")
+
+
+class ChangeRequest(db.Model):
+    """A change of a published plan, a deferral or a termination, asked with a reason and the
+    values proposed, then decided by the standing committee (meeting, date, decision number) as
+    staff record it. `proposed` maps a value's key (projects.changes) to {"what", "old", "new"}:
+    the old values are those the request was based on, so an approval refuses when they moved."""
+
+    __tablename__ = "project_change_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    proposed: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default=PENDING, index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_by_name: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    meeting: Mapped[str] = mapped_column(String(200), default="")
+    decided_on: Mapped[date | None] = mapped_column(index=True)
+    decision_number: Mapped[str] = mapped_column(String(100), default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_name: Mapped[str] = mapped_column(String(100), default="")
+    decided_at: Mapped[datetime | None]
+
+    project: Mapped[Project] = relationship(back_populates="change_requests")
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == PENDING
 
 
 class StagePlan(db.Model):

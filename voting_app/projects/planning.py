@@ -18,10 +18,17 @@ from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
 from voting_app.projects import plans, schedule
 from voting_app.projects.models import Department, Milestone, Project, ProjectChange, SubItem, Target, TargetReport
-from voting_app.projects.service import set_computed_progress
+from voting_app.projects.service import require_decision, set_computed_progress
 
 SUB_ITEM_FIELDS = ("name", "department", "budget_yuan", "spent_yuan")
 TARGET_FIELDS = ("name", "planned", "unit", "due_on")
+# What a published plan changes only by an approved change request; names and units stay direct.
+GATED_SUB_ITEM_FIELDS = ("department", "budget_yuan")
+GATED_TARGET_FIELDS = ("planned", "due_on")
+
+
+def _gated(obj, fields: tuple[str, ...], values: dict) -> list[str]:
+    return [key for key in fields if key in values and values[key] != getattr(obj, key)]
 
 
 class ForeignTargetError(DomainError):
@@ -99,9 +106,11 @@ def add_sub_item(actor: str, actor_name: str, project: Project, name: str, depar
     return item
 
 
-def update_sub_item(actor: str, actor_name: str, item: SubItem, **values) -> list[str]:
-    """Change the given fields of a sub-item, each into the history and the audit log."""
+def update_sub_item(actor: str, actor_name: str, item: SubItem, *, approved=None, **values) -> list[str]:
+    """Change the given fields of a sub-item, each into the history and the audit log; a published
+    plan's department and funds planned only with an approved change request."""
     _check_sub_item(values)
+    require_decision(item.project, _gated(item, GATED_SUB_ITEM_FIELDS, values), approved)
     if "name" in values:
         values["name"] = _name(values["name"])
     changed = []
@@ -144,9 +153,12 @@ def add_target(actor: str, actor_name: str, item: SubItem, name: str, planned: D
     return target
 
 
-def update_target(actor: str, actor_name: str, target: Target, **values) -> list[str]:
+def update_target(actor: str, actor_name: str, target: Target, *, approved=None, **values) -> list[str]:
+    """Change the given fields of a target; a published plan's quantity and due date only with an
+    approved change request."""
     project = target.sub_item.project
     _check_target(project, values)
+    require_decision(project, _gated(target, GATED_TARGET_FIELDS, values), approved)
     for key in ("name", "unit"):
         if key in values:
             values[key] = _name(values[key])
@@ -252,7 +264,8 @@ def plan_lines(project: Project, today: date | None = None) -> list[SubItemLine]
         SubItemLine(
             item,
             [TargetLine(t, plans.number_text(t.planned), plans.number_text(t.actual), plans.share_percent(t.planned, t.actual),
-                        schedule.is_overdue(t.due_on, plans.share_percent(t.planned, t.actual) == 100, today))
+                        not project.is_terminated
+                        and schedule.is_overdue(t.due_on, plans.share_percent(t.planned, t.actual) == 100, today))
              for t in item.targets],
             plans.wan_text(item.budget_yuan),
             plans.wan_text(item.spent_yuan),

@@ -11,10 +11,19 @@ from voting_app.db import db, reads_first
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
 from voting_app.paging import page_of
-from voting_app.permissions import marks_milestone, may_see_photo, owns_project, recorded_supervision, reports_on_project
-from voting_app.projects import delivery, planning, plans, schedule, service
+from voting_app.permissions import (
+    marks_milestone,
+    may_see_photo,
+    owns_project,
+    recorded_supervision,
+    reports_on_project,
+    requests_change,
+)
+from voting_app.projects import changes, delivery, planning, plans, schedule, service
 from voting_app.projects.forms import (
     AnswerForm,
+    ChangeRequestForm,
+    DecisionForm,
     DepartmentForm,
     MilestoneDoneForm,
     MilestoneForm,
@@ -28,8 +37,30 @@ from voting_app.projects.forms import (
     VerdictForm,
     field_labels,
 )
-from voting_app.projects.models import STAGES, Department, Milestone, Photo, ProgressNote, Project, SubItem, SupervisionRecord, Target
-from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS, SUPERVISION_STATUS_LABELS, history_field_label
+from voting_app.projects.models import (
+    CHANGE_KINDS,
+    EDIT,
+    STAGES,
+    ChangeRequest,
+    Department,
+    Milestone,
+    Photo,
+    ProgressNote,
+    Project,
+    SubItem,
+    SupervisionRecord,
+    Target,
+)
+from voting_app.projects.stages import (
+    CHANGE_KIND_LABELS,
+    CHANGE_STATE_LABELS,
+    PLAN_FIELD_LABELS,
+    STAGE_LABELS,
+    STATUS_LABELS,
+    SUPERVISION_STATUS_LABELS,
+    change_value_label,
+    history_field_label,
+)
 from voting_app.projects.timeline import timeline_figure
 from voting_app.proposals import service as proposals
 from voting_app.registry.groups import all_groups, groups_of_deputy
@@ -65,6 +96,7 @@ def project_list():
         departments=service.all_departments(),
         groups=all_groups(),
         stages=STAGE_LABELS,
+        project_status=STATUS_LABELS,
         chosen={"year": "all" if year is None else year, "stage": stage, "department": department_id, "satisfaction": band,
                 "group": group_id},
     )
@@ -110,11 +142,15 @@ def project_detail(project_id: int):
         figure=timeline_figure(project, labels, today) if shows_chart else None,
         plotly_js=PLOTLY_JS,
         today=today,
-        is_overdue=schedule.is_overdue,
+        is_overdue=lambda due, done, day: not project.is_terminated and schedule.is_overdue(due, done, day),
         stage_overdue=lambda plan: delivery.stage_overdue(plan, today),
         rectification_overdue=lambda record: delivery.rectification_overdue(record, today),
         supervision_status=delivery.supervision_status,
         status_labels=SUPERVISION_STATUS_LABELS,
+        project_status=STATUS_LABELS,
+        may_request_change=requests_change(current_user, project),
+        kind_labels=CHANGE_KIND_LABELS,
+        state_labels=CHANGE_STATE_LABELS,
         may_report=reports_on_project(current_user, project),
         may_mark=lambda milestone: marks_milestone(current_user, milestone),
         plan=planning.plan_lines(project),
@@ -301,6 +337,21 @@ def _plan_page(project: Project, item_form=None, status: int = 200):
                            funds=planning.funds_text(project), button=ButtonForm()), status
 
 
+@bp.post("/<int:project_id>/plan/publish")
+def plan_publish(project_id: int):
+    """From now on the plan's targets, funds, departments and deadlines change by change requests."""
+    project = db.get_or_404(Project, project_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        changes.publish_plan(current_actor(), current_user.label, project)
+        db.session.commit()
+        flash(_("Plan published: its targets, funds, departments and deadlines now change only by a change request."), "success")
+    except DomainError as error:
+        flash_domain_error(error)
+    return _to_plan(project)
+
+
 def _to_plan(project: Project, anchor: str | None = None):
     return redirect(url_for("projects.project_plan", project_id=project.id, _anchor=anchor))
 
@@ -425,6 +476,112 @@ def target_remove(project_id: int, item_id: int, target_id: int):
     except DomainError as error:
         flash_domain_error(error)
     return redirect(url_for("projects.sub_item_edit", project_id=project.id, item_id=item.id, _anchor="targets"))
+
+
+# Change control: staff or the project's department ask; staff record the committee's decision
+
+
+def _change_asker_or_403(project_id: int) -> Project:
+    project = db.get_or_404(Project, project_id)
+    if not requests_change(current_user, project):
+        abort(403)
+    return project
+
+
+def _read_values(project: Project) -> tuple[dict, dict]:
+    """The values typed in an edit request (fields `value-<key>`), and a message per value that
+    cannot be one; a key the form did not send is left as it is."""
+    values, errors = {}, {}
+    for line in changes.plan_values(project):
+        text = request.form.get(f"value-{line.key}")
+        if text is None:
+            continue
+        try:
+            values[line.key] = changes.parse_typed(line.field, text)
+        except ValueError:
+            errors[line.key] = _("Enter a value of this kind, or leave it as it is.")
+    return values, errors
+
+
+def _change_form_page(project, kind, form, typed=None, errors=None, status=200):
+    return render_template("projects/change_form.html", project=project, kind=kind, form=form,
+                           lines=changes.plan_values(project) if kind == EDIT else [], typed=typed or {},
+                           value_errors=errors or {}, departments=service.all_departments(),
+                           deadline=changes.plan_values(project)[2 + STAGES.index("in_progress")],
+                           label=change_value_label, kind_labels=CHANGE_KIND_LABELS), status
+
+
+@bp.route("/<int:project_id>/changes/new/<kind>", methods=["GET", "POST"])
+def change_new(project_id: int, kind: str):
+    project = _change_asker_or_403(project_id)
+    if kind not in CHANGE_KINDS:
+        abort(404)
+    form = ChangeRequestForm()
+    typed = {key: value for key, value in request.form.items() if key.startswith("value-")}
+    if not form.validate_on_submit():
+        return _change_form_page(project, kind, form, typed, status=400 if form.is_submitted() else 200)
+    values, errors = _read_values(project) if kind == EDIT else ({}, {})
+    if errors:
+        return _change_form_page(project, kind, form, typed, errors, 400)
+    try:
+        change = changes.submit_change(current_actor(), current_user, project, kind, form.reason.data, values,
+                                       form.deadline.data)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error.message))
+        return _change_form_page(db.get_or_404(Project, project_id), kind, form, typed, status=error.status)
+    flash(_("Change request submitted. It takes effect only when the standing committee approves it."), "success")
+    return redirect(url_for("projects.change_detail", project_id=project.id, request_id=change.id))
+
+
+def _change_page(project, change, form=None, status=200):
+    return render_template("projects/change_detail.html", project=project, change=change,
+                           form=form or DecisionForm(formdata=None, decided_on=schedule.beijing_today()),
+                           stale=changes.stale_values(change) if change.is_pending else [], button=ButtonForm(),
+                           label=change_value_label, kind_labels=CHANGE_KIND_LABELS, state_labels=CHANGE_STATE_LABELS,
+                           project_status_label=lambda status: STATUS_LABELS.get(status, status),
+                           today=schedule.beijing_today()), status
+
+
+@bp.get("/<int:project_id>/changes/<int:request_id>")
+def change_detail(project_id: int, request_id: int):
+    project = _change_asker_or_403(project_id)
+    return _change_page(project, get_child_or_404(ChangeRequest, request_id, project_id=project.id))
+
+
+@bp.post("/<int:project_id>/changes/<int:request_id>/decide")
+def change_decide(project_id: int, request_id: int):
+    project = db.get_or_404(Project, project_id)
+    change = get_child_or_404(ChangeRequest, request_id, project_id=project.id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return _change_page(project, change, form, 400)
+    try:
+        changes.decide_change(current_actor(), current_user, change, form.outcome.data == "approved", form.meeting.data,
+                              form.decided_on.data, form.decision_number.data)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error.message))
+        project = db.get_or_404(Project, project_id)
+        return _change_page(project, db.get_or_404(ChangeRequest, request_id), form, error.status)
+    flash(_("Decision recorded."), "success")
+    return _to_detail(project, "history")
+
+
+@bp.post("/<int:project_id>/changes/<int:request_id>/withdraw")
+def change_withdraw(project_id: int, request_id: int):
+    project = _change_asker_or_403(project_id)
+    change = get_child_or_404(ChangeRequest, request_id, project_id=project.id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        changes.withdraw_change(current_actor(), current_user, change)
+        db.session.commit()
+    except DomainError as error:
+        flash_domain_error(error)
+    return redirect(url_for("projects.change_detail", project_id=project.id, request_id=change.id))
 
 
 # Department officers: their own projects only
@@ -629,6 +786,8 @@ def dashboard():
         status_labels=SUPERVISION_STATUS_LABELS,
         supervision_status=delivery.supervision_status,
         waiting_proposals=proposals.waiting_count(),
+        change_requests=changes.pending_requests(chosen.id if chosen else None),
+        kind_labels=CHANGE_KIND_LABELS,
     )
 
 

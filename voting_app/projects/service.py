@@ -16,12 +16,40 @@ from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
 from voting_app.paging import search_words
 from voting_app.permissions import DEPARTMENT_OFFICER
-from voting_app.projects.models import APPROVED, IN_PROGRESS, STAGES, Department, Project, ProjectChange, StagePlan
+from voting_app.projects.models import (
+    APPROVED,
+    APPROVED_CHANGE,
+    IN_PROGRESS,
+    STAGES,
+    ChangeRequest,
+    Department,
+    Project,
+    ProjectChange,
+    StagePlan,
+)
 from voting_app.projects.schedule import stated_year
 from voting_app.registry.models import DeputyGroup, GroupMembership
 
 EDITABLE = ("name", "summary", "department", "year", "budget", "location", "stage", "progress_percent", "spent",
             "supervision_group")
+# What a published plan changes only by an approved change request (projects.changes).
+GATED = ("budget", "department")
+
+
+class PublishedPlanError(ConflictError):
+    """A direct edit of what a published plan holds to: it goes through a change request."""
+
+
+def require_decision(project: Project, changed: list[str], approved: ChangeRequest | None) -> None:
+    """The one gate of a published plan: targets, funds, departments and deadlines change only
+    as an approved change request of this project applies them; a plan not yet published, and
+    small edits (names, summary, place), stay direct."""
+    if project.plan_published_on is None or not changed:
+        return
+    if approved is not None and approved.project_id == project.id and approved.state == APPROVED_CHANGE:
+        return
+    raise PublishedPlanError(_l("This project’s plan is published: its targets, funds, departments and deadlines change "
+                                "only by a change request the standing committee approves. Submit a change request."))
 
 
 def department_named(name: str) -> Department | None:
@@ -186,11 +214,16 @@ def _shown(value) -> str:
     return str(value)
 
 
-def update_project(actor: str, actor_name: str, project: Project, **values) -> list[str]:
+def update_project(actor: str, actor_name: str, project: Project, *, approved: ChangeRequest | None = None,
+                   **values) -> list[str]:
     """Change the given fields; every change goes into the project's history and the audit log.
-    A project with a plan has its progress computed (set_computed_progress), never typed."""
+    A project with a plan has its progress computed (set_computed_progress), never typed; a
+    published plan's budget and department change only by an approved change request."""
     if project.has_plan and values.get("progress_percent", project.progress_percent) != project.progress_percent:
         raise DomainError(_l("This project’s progress is computed from its targets and milestones."))
+    if "department" in values:
+        values["department"] = _department(actor, values["department"])
+    require_decision(project, [key for key in GATED if key in values and values[key] != getattr(project, key)], approved)
     return _change(actor, actor_name, project, values)
 
 

@@ -4,14 +4,24 @@ from flask_babel import lazy_gettext as _l
 
 from voting_app.projects.models import (
     ACCEPTED,
+    ACTIVE,
     APPROVED,
+    APPROVED_CHANGE,
     AWAITING_ANSWER,
     AWAITING_VERDICT,
+    DEFER,
+    DEFERRED,
+    EDIT,
     IN_PROGRESS,
     NOT_SETTLED,
     NOTED,
     OPERATING,
+    PENDING,
+    REFUSED,
     SETTLED,
+    TERMINATE,
+    TERMINATED,
+    WITHDRAWN,
 )
 
 STAGE_LABELS = {
@@ -36,7 +46,34 @@ SUPERVISION_STATUS_LABELS = {
     NOT_SETTLED: _l("Not settled"),
 }
 
+STATUS_LABELS = {
+    ACTIVE: _l("Being delivered"),
+    DEFERRED: _l("Deferred (延期)"),
+    TERMINATED: _l("Terminated (终止)"),
+}
+
+CHANGE_KIND_LABELS = {
+    EDIT: _l("Change of the plan"),
+    DEFER: _l("Deferral"),
+    TERMINATE: _l("Termination"),
+}
+
+CHANGE_STATE_LABELS = {
+    PENDING: _l("Awaiting the standing committee"),
+    APPROVED_CHANGE: _l("Approved"),
+    REFUSED: _l("Refused"),
+    WITHDRAWN: _l("Withdrawn"),
+}
+
 HISTORY_LABELS = {
+    "plan.published": _l("Plan published"),
+    "status": _l("Status"),
+    "change.requested.edit": _l("Change of the plan requested"),
+    "change.requested.defer": _l("Deferral requested"),
+    "change.requested.terminate": _l("Termination requested"),
+    "change.approved": _l("Standing committee approved the change"),
+    "change.refused": _l("Standing committee refused the change"),
+    "change.withdrawn": _l("Change request withdrawn"),
     "milestone.added": _l("Milestone added"),
     "milestone.removed": _l("Milestone removed"),
     "milestone.done": _l("Milestone reached"),
@@ -58,6 +95,25 @@ HISTORY_LABELS = {
     "target.due_on": _l("Target’s due date"),
     "target.actual": _l("Actual figure reported"),
 }
+
+
+CHANGE_VALUE_LABELS = {
+    "budget": _l("Budget (10,000 yuan)"),
+    "department": _l("Responsible department"),
+    "status": _l("Status"),
+    "budget_yuan": _l("Funds planned (10,000 yuan)"),
+    "planned": _l("Quantity planned"),
+    "due_on": _l("Due date"),
+}
+
+
+def change_value_label(key: str, what: str = "") -> str:
+    """How a value a change request changes reads: "stage · planned end", or whose it is and the field."""
+    parts = key.split(".")
+    if parts[0] == "stage" and parts[1] in STAGE_LABELS:
+        return f"{STAGE_LABELS[parts[1]]} · {PLAN_FIELD_LABELS[parts[2]]}"
+    label = str(CHANGE_VALUE_LABELS.get(parts[-1], parts[-1]))
+    return f"{what} · {label}" if what else label
 
 
 def history_field_label(field: str, form_labels: dict) -> str:

@@ -13,8 +13,8 @@ from voting_app.ballots.counting import SATISFACTION, CountResult
 from voting_app.ballots.models import VOID, Candidate, PaperEntry, Round
 from voting_app.ballots.service import count_round, returned_count, round_board
 from voting_app.db import db
-from voting_app.projects import delivery, schedule
-from voting_app.projects.models import STAGES, Project
+from voting_app.projects import changes, delivery, schedule
+from voting_app.projects.models import STAGES, ChangeRequest, Project
 from voting_app.projects.service import Rating
 from voting_app.reports.chart import RoundChart, round_chart
 from voting_app.sessions.models import CongressSession
@@ -64,6 +64,26 @@ class SessionReport:
     audit_anchor: str
     scrutineers: list[str] = field(default_factory=list)  # who confirmed or keyed a count, in order
     voided: list[VoidRound] = field(default_factory=list)
+    changes: list["DecidedChange"] = field(default_factory=list)  # decided since the session before (向人代会报告)
+
+
+@dataclass(frozen=True)
+class DecidedChange:
+    """A change request the standing committee decided, as the session's report lists it."""
+
+    request: ChangeRequest
+    values: list[tuple[str, str, str]]  # (what, from, to), as the project's pages show them
+
+
+def decided_changes(congress: CongressSession) -> list[DecidedChange]:
+    from voting_app.projects.stages import STATUS_LABELS, change_value_label
+
+    def text(key: str, value: str) -> str:
+        return str(STATUS_LABELS.get(value, value)) if key == changes.STATUS else value
+
+    return [DecidedChange(request, [(change_value_label(key, entry["what"]), text(key, entry["old_text"]),
+                                     text(key, entry["new_text"])) for key, entry in request.proposed.items()])
+            for request in changes.decided_for_session(congress)]
 
 
 
@@ -82,7 +102,8 @@ def _scrutineer_names(round_: Round) -> list[str]:
 def session_report(congress: CongressSession) -> SessionReport:
     """Every counted round with its announcement, chart and board digest, rounds not yet
     counted, rounds declared void (with the reason), the candidates elected (those that became
-    projects link to them), and the scrutineers whose names go on the signature lines."""
+    projects link to them), the scrutineers whose names go on the signature lines, and the
+    changes of projects the standing committee decided since the session before."""
     rounds = db.session.scalars(select(Round).where(Round.session_id == congress.id).order_by(Round.id)).all()
     reports, pending, elected, scrutineers, voided = [], [], [], [], []
     for round_ in rounds:
@@ -110,7 +131,8 @@ def session_report(congress: CongressSession) -> SessionReport:
                 candidate = by_id[line.candidate_id]
                 project = db.session.get(Project, candidate.project_id) if candidate.project_id else None
                 elected.append(ElectedProject(candidate, line.votes, line.rank, round_, project))
-    return SessionReport(congress, presence(congress.id), reports, pending, elected, audit.anchor(), scrutineers, voided)
+    return SessionReport(congress, presence(congress.id), reports, pending, elected, audit.anchor(), scrutineers, voided,
+                         decided_changes(congress))
 
 
 def _void_round(round_: Round) -> VoidRound:
@@ -150,7 +172,8 @@ def project_report(project: Project, ratings: dict[int, list[Rating]], today: da
         stage_rows=rows,
         spent_share=_spent_share(project.budget, project.spent),
         milestones_done=sum(1 for m in project.milestones if m.done_on),
-        milestones_overdue=sum(1 for m in project.milestones if schedule.is_overdue(m.planned_on, m.done_on is not None, today)),
+        milestones_overdue=0 if project.is_terminated else sum(
+            1 for m in project.milestones if schedule.is_overdue(m.planned_on, m.done_on is not None, today)),
         supervisions=len(project.supervisions),
         rectifications_asked=len(asked),
         rectifications_settled=sum(1 for record in asked if record.settled is True),

@@ -83,6 +83,15 @@ def session_workbook(report: SessionReport, labels: dict) -> bytes:
         investment = float(item.candidate.investment) if item.candidate.investment is not None else None
         elected.append(safe_row(elected, [item.rank, item.candidate.name, item.votes, item.candidate.department, investment,
                                           item.round.title]))
+    if report.changes:
+        decided = workbook.create_sheet(labels["changes_sheet"])
+        decided.append([labels["project"], labels["request"], labels["decision"], labels["decision_number"], labels["meeting"],
+                        labels["decided_on"], labels["void_reason"], labels["values"]])
+        for item in report.changes:
+            request = item.request
+            decided.append(safe_row(decided, [request.project.name, labels["kinds"][request.kind], labels["decisions"][request.state],
+                                              request.decision_number, request.meeting, request.decided_on, request.reason,
+                                              "; ".join(f"{what}: {old or '—'} → {new or '—'}" for what, old, new in item.values)]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

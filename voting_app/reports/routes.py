@@ -13,7 +13,13 @@ from voting_app.db import db
 from voting_app.labels import small_sample_note
 from voting_app.projects.models import STAGES, Project
 from voting_app.projects.service import default_year, project_ratings, project_years
-from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS, SUPERVISION_STATUS_LABELS
+from voting_app.projects.stages import (
+    CHANGE_KIND_LABELS,
+    CHANGE_STATE_LABELS,
+    PLAN_FIELD_LABELS,
+    STAGE_LABELS,
+    SUPERVISION_STATUS_LABELS,
+)
 from voting_app.projects import delivery, schedule
 from voting_app.reports import data, excel, paging
 from voting_app.sessions.models import CongressSession
@@ -42,7 +48,7 @@ def _ratings() -> dict:
 def session_report(session_id: int):
     congress = db.get_or_404(CongressSession, session_id)
     return render_template("reports/session.html", report=data.session_report(congress), satisfaction=SATISFACTION,
-                           state_label=state_label, board_url=lambda round_: public_url("ballots.board", round_id=round_.id))
+                           state_label=state_label, kind_labels=CHANGE_KIND_LABELS, decision_labels=CHANGE_STATE_LABELS, board_url=lambda round_: public_url("ballots.board", round_id=round_.id))
 
 
 def _session_labels() -> dict:
@@ -61,6 +67,11 @@ def _session_labels() -> dict:
         "not_counted": _("Ballots returned, not counted"),
         "overall": _("Overall satisfaction rate (总体满意率)"), "overall_rated": _("Overall: ratings counted"),
         "points": _("Points"), "priority": _("Priority"),
+        "changes_sheet": _("Changes decided"), "project": _("Project"), "request": _("Request"),
+        "decision": _("Decision"), "decision_number": _("Decision number"), "meeting": _("Meeting of the standing committee"),
+        "decided_on": _("Date of the decision"), "values": _("Proposed values"),
+        "kinds": {kind: str(label) for kind, label in CHANGE_KIND_LABELS.items()},
+        "decisions": {state: str(label) for state, label in CHANGE_STATE_LABELS.items()},
     }
 
 
