@@ -16,7 +16,7 @@ from voting_app.ballots import service as ballots
 from voting_app.db import db
 from voting_app.images import CleanImage, clean_image
 from voting_app.permissions import DEPARTMENT_OFFICER
-from voting_app.projects import delivery, planning
+from voting_app.projects import delivery, planning, supervision
 from voting_app.projects import service as projects
 from voting_app.projects.models import Project
 from voting_app.projects.schedule import beijing_today
@@ -269,3 +269,12 @@ def seed_plans(actor: str, actor_name: str, departments: dict, officers: dict, e
         item = planning.add_sub_item(actor, actor_name, lighting, item_name, departments[item_department], item_budget)
         for target_name, planned, unit in targets:
             planning.add_target(actor, actor_name, item, target_name, Decimal(planned), unit, date(lighting.year, 9, 30))
+
+
+# The 2026 supervision cycle: the committee held its checkpoints on the last Friday of March,
+# July and November (the default days are the month's last day).
+CHECKPOINTS_2026 = {"plan": date(2026, 3, 27), "progress": date(2026, 7, 24), "effect": date(2026, 11, 27)}
+
+
+def seed_checkpoints(actor: str) -> None:
+    supervision.set_checkpoint_days(actor, 2026, CHECKPOINTS_2026)
