@@ -203,3 +203,27 @@ def test_the_group_choice_keeps_working_for_deputy_groups(app, world):
     assert post(staff, f"/projects/{project_id}/supervisors", {"which": "choose", "supervision_group_id": "99999"}).status_code == 400
     with app.app_context():
         assert db.session.get(Project, project_id).supervision_group_id == group_id
+
+
+def test_a_project_without_a_plan_shows_the_progress_and_spending_recorded_by_the_day(app, world):
+    from voting_app.projects.service import update_project
+
+    with app.app_context():
+        project = create_project("test", "staff", name="市百货站小区文化长廊改造", year=YEAR, progress_percent=10, spent=Decimal(100))
+        project.created_at = datetime(2026, 2, 1, 2)
+        update_project("test", "staff", project, progress_percent=40, spent=Decimal(300))
+        for change in project.changes:
+            if change.field in ("progress_percent", "spent"):
+                change.at = datetime(2026, 6, 1, 2)
+        update_project("test", "staff", project, progress_percent=70)
+        next(c for c in project.changes if c.field == "progress_percent" and c.new_value == "70").at = datetime(2026, 9, 1, 2)
+        db.session.flush()
+
+        def seen(day):
+            pack = checkpoints.project_pack(project, checkpoints.Checkpoint(YEAR, "plan", day, True), {}, today=TODAY)
+            return pack.progress_percent, pack.spent and (pack.spent.value, pack.spent.recorded_on)
+
+        assert seen(date(2026, 1, 15)) == (None, None), "not yet a project"
+        assert seen(date(2026, 3, 31)) == (10, (Decimal(100), date(2026, 2, 1)))
+        assert seen(date(2026, 7, 31)) == (40, (Decimal(300), date(2026, 6, 1)))
+        assert seen(date(2026, 11, 30)) == (70, (Decimal(300), date(2026, 6, 1)))

@@ -2,10 +2,11 @@
 checkpoints (plan, progress, effect) and each project's report pack at one of them.
 
 A pack is what was on record by its day, where the record has dates: the last figure reported
-for each target on or before it (TargetReport.reported_on), milestones reached by then,
+for each target on or before it (TargetReport.reported_on), milestones reached by then, the
+project's own progress (without a plan) and spending as its history last recorded them by then,
 supervision visits made by then, rectifications still open on that day, deputies' assessments
-announced by then. Funds and the residents' survey tallies carry no dates: the pack gives
-their figures as they stand now, and says so. A checkpoint still ahead is packed as of today.
+announced by then. Sub-items' funds and the residents' survey tallies carry no dates: the pack
+gives their figures as they stand now, and says so. A checkpoint still ahead is packed as of today.
 
 No Flask: the A4 page, the Excel workbook and the year's archive read the same objects."""
 
@@ -144,6 +145,31 @@ def open_rectifications(project: Project, day: date) -> list[OpenRectification]:
     return sorted(items, key=lambda item: (item.due or day, item.record.id))
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A project figure as the history last recorded it by a day (typed figures have no other date)."""
+
+    value: Decimal
+    recorded_on: date
+
+
+def recorded_as_of(project: Project, field: str, day: date) -> Recorded | None:
+    """The value of a project's own field (progress_percent, spent) as last recorded on or
+    before the day, read from its history; None when nothing was recorded by then."""
+    changes = sorted((change for change in project.changes if change.field == field), key=lambda change: (change.at, change.id))
+    before = [change for change in changes if _day_of(change.at) <= day]
+    if before:
+        text, on = before[-1].new_value, _day_of(before[-1].at)
+    else:
+        created = _day_of(project.created_at)
+        if created > day:
+            return None
+        # unchanged by the day: the value the project was created with, as it stood before any later change
+        value = getattr(project, field)
+        text, on = (changes[0].old_value if changes else ("" if value is None else str(value))), created
+    return Recorded(Decimal(text), on) if text else None
+
+
 def _target_as_of(item: SubItem, target: Target, day: date) -> TargetAsOf:
     reports = [report for report in target.reports if report.reported_on <= day]
     last = max(reports, key=lambda report: (report.reported_on, report.id)) if reports else None
@@ -170,12 +196,15 @@ class Pack:
     assessments: list[Assessed]  # deputies' assessments announced by the day
     residents: Rating | None  # the residents' figure as counted now (tallies carry no dates)
 
+    typed_progress: Recorded | None  # a project without a plan: the progress last recorded by the day
+    spent: Recorded | None  # the project's own spent figure (10,000 yuan) last recorded by the day
+
     @property
-    def progress_percent(self) -> int:
+    def progress_percent(self) -> int | None:
         """A planned project's progress computed from the targets and milestones as of the day;
-        a project without a plan has only its current typed figure."""
+        a project without a plan, the figure last recorded by then (None: none yet)."""
         if not self.project.has_plan:
-            return self.project.progress_percent
+            return int(self.typed_progress.value) if self.typed_progress else None
         return plans.progress_percent([plans.target_measure(line.target.planned, line.actual) for line in self.targets]
                                       + [plans.milestone_measure(line.done_on) for line in self.milestones])
 
@@ -219,4 +248,6 @@ def project_pack(project: Project, checkpoint: Checkpoint, ratings: dict[int, li
         assessments=[item for item in deputy_assessments(project)
                      if item.round.announced_at is not None and _day_of(item.round.announced_at) <= day],
         residents=next((rating for rating in ratings.get(project.id, []) if rating.source == "residents" and rating.is_assessed), None),
+        typed_progress=None if project.has_plan else recorded_as_of(project, "progress_percent", day),
+        spent=recorded_as_of(project, "spent", day),
     )

@@ -180,7 +180,7 @@ def pack_workbook(packs: list[Pack], labels: dict) -> bytes:
         project = pack.project
         spending.append(safe_row(spending, [project.name, labels["project_figures"], project.department_name,
                                             float(project.budget) if project.budget is not None else None,
-                                            float(project.spent) if project.spent is not None else None, None]))
+                                            float(pack.spent.value) if pack.spent else None, None]))
     findings = workbook.create_sheet(labels["findings_sheet"])
     findings.append([labels["project"], labels["visited_on"], labels["deputy"], labels["findings"], labels["rectification"],
                      labels["due"]])
