@@ -2,7 +2,8 @@
 checkpoints from the delivery dashboard, open the mid-year pack of the street lighting (which
 an ad-hoc group supervises), print it on A4, download it as Excel, and download every project's
 pack of the year-end checkpoint in one workbook; the project's supervision-group page reads on
-a phone. Every page passes axe, without JavaScript errors or foreign requests."""
+a phone; a deputy of the group, with a voting card, opens the year-end pack from the supervision
+list. Every page passes axe, without JavaScript errors or foreign requests."""
 
 import io
 
@@ -11,7 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from tests.browser.conftest import SCREENSHOTS, seeded
-from tests.browser.test_project_lifecycle import Axe, Watch, in_english, sign_in
+from tests.browser.test_project_lifecycle import Axe, Watch, in_english, sign_in, submit
 
 WIDE = {"viewport": {"width": 1920, "height": 1080}}
 A4_POINTS = (595.28, 841.89)
@@ -30,6 +31,7 @@ def test_staff_open_a_checkpoint_its_pack_and_the_excel_files(live_server, page_
         lighting_id, lighting_name = lighting.id, lighting.name
         year_projects = db.session.scalars(select(Project.name).where(Project.year == 2026).order_by(Project.id)).all()
         members = [membership.deputy.name for membership in group.memberships]
+        numbers = {membership.deputy.number for membership in group.memberships}
     watch, axe = Watch(), Axe()
 
     staff = in_english(watch.page(page_factory, "desktop", "staff", **WIDE), live_server)
@@ -99,6 +101,24 @@ def test_staff_open_a_checkpoint_its_pack_and_the_excel_files(live_server, page_
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(phone, "checkpoints-phone")
     axe.check_english(phone, "checkpoints-phone")
+
+    # A deputy of the ad-hoc group, with the sign-in sheet's card, finds the packs in the supervision list.
+    number, (token, pin) = next((number, card) for number, card in live_server.demo_cards.items() if number in numbers)
+    deputy = in_english(watch.page(page_factory, "phone", "deputy"), live_server)
+    deputy.goto(live_server.url(f"/c/{token}"))
+    deputy.fill("#pin", pin)
+    assert submit(deputy, "main form button[type=submit]").status == 200
+    deputy.goto(live_server.url("/projects/supervision"))
+    mine = deputy.locator("ul[aria-labelledby=my-group-projects]")
+    assert lighting_name in mine.inner_text() and "Report packs:" in mine.inner_text()
+    screenshot(deputy, "deputy-supervision-list")
+    axe.check_english(deputy, "deputy-supervision-list")
+    mine.get_by_role("link", name=f"Effect (年底问效果) · {lighting_name}").click()
+    deputy.wait_for_load_state()
+    assert "As of 2026-11-27" in deputy.locator("main").inner_text()
+    assert deputy.get_by_role("link", name="Checkpoints 2026").count() == 0, "the staff page is not offered to a deputy"
+    screenshot(deputy, "deputy-pack-phone")
+    axe.check_english(deputy, "deputy-pack-phone")
 
     assert watch.foreign == [] and watch.script_errors == []
     assert axe.problems == [], "\n".join(axe.problems)
