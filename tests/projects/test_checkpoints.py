@@ -175,6 +175,8 @@ def test_staff_pages_set_days_and_groups_and_deputies_read_only_their_packs(app,
     assert "Report packs:" in member.get("/projects/supervision").get_data(as_text=True)
     assert staff.get(f"/reports/checkpoints/{YEAR}/autumn/projects/{project_id}").status_code == 404
     assert staff.get(f"/reports/checkpoints/{YEAR + 1}/plan/projects/{project_id}").status_code == 404
+    assert staff.get("/reports/checkpoints?year=99999").status_code == 404
+    assert staff.get("/reports/checkpoints/99999/plan.xlsx").status_code == 404
 
 
 def test_a_formula_in_a_finding_stays_text_in_the_pack(app, world):

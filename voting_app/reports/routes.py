@@ -124,8 +124,15 @@ def _checkpoint_days() -> dict:
     return current_app.config["SUPERVISION_CHECKPOINT_DAYS"]
 
 
+def _year_or_404(year: int) -> int:
+    """A project's year as the project form takes it; any other has no checkpoints."""
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return year
+
+
 def _checkpoint_year() -> int:
-    return int_arg("year") or default_year(project_years()) or schedule.beijing_today().year
+    return _year_or_404(int_arg("year") or default_year(project_years()) or schedule.beijing_today().year)
 
 
 def _checkpoints_page(year: int, form: CheckpointDaysForm | None = None, status: int = 200):
@@ -144,6 +151,7 @@ def checkpoint_list():
 
 @bp.post("/checkpoints/<int:year>")
 def checkpoint_days(year: int):
+    _year_or_404(year)
     form = CheckpointDaysForm()
     if form.validate_on_submit():
         try:
@@ -160,7 +168,7 @@ def checkpoint_days(year: int):
 def _pack(year: int, kind: str, project_id: int) -> checkpoints.Pack:
     """The pack, for staff and for the deputies of the project's supervising group only."""
     project = db.get_or_404(Project, project_id)
-    checkpoint = checkpoints.checkpoint_of(year, kind, _checkpoint_days())
+    checkpoint = checkpoints.checkpoint_of(_year_or_404(year), kind, _checkpoint_days())
     if checkpoint is None or project.year != year:
         abort(404)
     if not reads_supervision_pack(current_user, project):
@@ -211,7 +219,7 @@ def checkpoint_pack_xlsx(year: int, kind: str, project_id: int):
 @bp.get("/checkpoints/<int:year>/<kind>.xlsx")
 def checkpoint_packs_xlsx(year: int, kind: str):
     """Every project of the year at one checkpoint, in one workbook."""
-    checkpoint = checkpoints.checkpoint_of(year, kind, _checkpoint_days())
+    checkpoint = checkpoints.checkpoint_of(_year_or_404(year), kind, _checkpoint_days())
     if checkpoint is None:
         abort(404)
     ratings = _ratings()
