@@ -236,9 +236,10 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
     assert len(deputies) == 240 and len(delegations) == 8
     # Fancheng's sizes: 721 deputies of four levels in the registry, the district's own 242 of them
     # (240 at a time); all at a station but the one elected in the by-election and the one who
-    # resigned after the sixth session (out of office, off their station); 48 groups.
+    # resigned after the sixth session (out of office, off their station); 48 groups, and the
+    # ad-hoc group formed to supervise the street lighting.
     assert sum(levels.values()) == 721 and levels["district"] == 242 and len(levels) == 4
-    assert stationed == 719 and group_count == 48
+    assert stationed == 719 and group_count == 48 + 1
     assert len(finished.candidates) == 15 and finished.seats == 10
     names = {c.name for c in finished.candidates}
     assert {"农村公路桥梁新改建", "“一号公路”亮化工程", "市百货站小区文化长廊改造"} <= names
@@ -262,6 +263,17 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
         stations = db.session.scalar(select(func.count(LiaisonStation.id)))
         statuses = set(db.session.scalars(select(Proposal.status)))
         supervised = db.session.scalar(select(func.count()).select_from(delivery.SupervisionRecord))
+        from voting_app.projects import checkpoints
+        from voting_app.registry.models import DeputyGroup
+
+        cycle = [(item.day.isoformat(), item.is_set) for item in checkpoints.year_checkpoints(2026, app.config["SUPERVISION_CHECKPOINT_DAYS"])]
+        ad_hoc = db.session.scalar(select(DeputyGroup).where(DeputyGroup.kind == "ad_hoc"))
+        ad_hoc_projects = [project.name for project in db.session.scalars(select(Project).where(Project.supervision_group_id == ad_hoc.id))]
+        ad_hoc_members = {membership.deputy.number for membership in ad_hoc.memberships}
+        led = ad_hoc.convener is not None
+        first_card = db.session.scalars(select(Deputy).where(Deputy.session_id == congress.id).order_by(Deputy.id)).first().person.number
+    assert cycle == [("2026-03-27", True), ("2026-07-24", True), ("2026-11-27", True)]
+    assert ad_hoc_projects == ["“一号公路”亮化工程（一期）"] and first_card in ad_hoc_members and led
     assert stages == {"approved", "in_progress", "operating", "accepted"}
     assert board.milestones and board.stages and board.rectifications
     assert stations == 25 and statuses == {"received", "accepted", "merged", "declined", "reserved"} and supervised >= 4

@@ -75,3 +75,10 @@ def test_the_audit_log_stands_below_the_web_helpers():
     graph = imports()
     assert not any(name.startswith("voting_app.web") for name in graph["voting_app.audit"])
     assert "voting_app.audit" in graph["voting_app.web"]  # the direction that stays
+
+
+def test_the_checkpoint_pack_is_computed_without_flask():
+    """The report pack is read by the A4 page, the Excel file and the year's archive (a command,
+    no request): its module imports neither Flask nor its extensions."""
+    flask = [name for name in imports()["voting_app.projects.checkpoints"] if name.split(".")[0].startswith("flask")]
+    assert flask == []

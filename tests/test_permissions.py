@@ -123,6 +123,8 @@ def url_arguments(world) -> dict:
         "token": "not-a-real-card",
         "filename": "css/app.css",
         "name": "plotly-basic-4.1.1.min.js",
+        "year": 2026,  # the world's project's year, at its first supervision checkpoint
+        "kind": "plan",
         **survey_world(world),
         **group_world(world),
         **duty_arguments(world),
@@ -266,6 +268,9 @@ def test_the_policy_itself():
         "projects.supervision_new",
         "projects.supervision_judge",
         "stations.reception_entry",
+        # narrowed by reads_supervision_pack() to the packs of the deputy's group's projects
+        "reports.checkpoint_pack",
+        "reports.checkpoint_pack_xlsx",
     }
     assert public == {
         "static",

@@ -41,6 +41,12 @@ class DefaultConfig:
     SURVEY_HOLD_AFTER = 5
     # Mobile carriers put many residents behind one address: as generous as the surveys.
     PROPOSAL_SUBMIT_LIMIT = "30 per minute;300 per hour"
+    # The days (month, day) of a year's three supervision checkpoints until staff set them. The
+    # practice, "年初问计划、年中问进度、年底问效果" (a supervision group per project; domain brief,
+    # "Supervision"), names the start, middle and end of the year, not days: the end of March,
+    # once the plan is published after the spring session; the end of July, halfway through;
+    # the end of November, before the year-end satisfaction assessment.
+    SUPERVISION_CHECKPOINT_DAYS = {"plan": (3, 31), "progress": (7, 31), "effect": (11, 30)}
 
 
 def environment_overrides() -> dict:

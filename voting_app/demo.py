@@ -320,6 +320,8 @@ def seed(rng_seed: int = 2027) -> str:
     next_session = sessions.create_session(actor, "樊城区第十九届人民代表大会第七次会议", "樊城区人民会堂", date(2028, 1, 10))
     demo_delivery.seed_next_session_candidates(actor, staff.display_name, next_session)
     demo_groups.seed_groups(actor, congress.term)
+    demo_groups.seed_ad_hoc_group(actor, staff.display_name, congress.term)
+    demo_delivery.seed_checkpoints(actor)
 
     lines = [
         SERVER_NOTE,

@@ -16,7 +16,7 @@ from voting_app.ballots import service as ballots
 from voting_app.db import db
 from voting_app.images import CleanImage, clean_image
 from voting_app.permissions import DEPARTMENT_OFFICER
-from voting_app.projects import changes, delivery, planning
+from voting_app.projects import changes, delivery, planning, supervision
 from voting_app.projects import service as projects
 from voting_app.projects.models import Project
 from voting_app.projects.schedule import beijing_today
@@ -294,3 +294,12 @@ def seed_changes(actor: str, programme: Project, today: date) -> None:
                                 {f"target.{places.id}.planned": Decimal(6000)})
     changes.decide_change(actor, staff, cut, False, "樊城区第十九届人大常委会第二十四次会议", today - timedelta(days=8),
                           "樊人常决〔2026〕15号", today)
+
+
+# The 2026 supervision cycle: the committee held its checkpoints on the last Friday of March,
+# July and November (the default days are the month's last day).
+CHECKPOINTS_2026 = {"plan": date(2026, 3, 27), "progress": date(2026, 7, 24), "effect": date(2026, 11, 27)}
+
+
+def seed_checkpoints(actor: str) -> None:
+    supervision.set_checkpoint_days(actor, 2026, CHECKPOINTS_2026)

@@ -8,6 +8,7 @@ import random
 from sqlalchemy import select
 
 from voting_app.db import db
+from voting_app.projects import supervision
 from voting_app.projects.models import Project
 from voting_app.registry import groups
 from voting_app.registry.group_rules import PROFESSIONAL, MembershipRow
@@ -73,3 +74,19 @@ def seed_groups(actor: str, term: Term, rng_seed: int = 14) -> None:
             topic = f"{area}第{ORDINALS[turn % GROUPS_PER_DELEGATION]}代表小组"
         project.supervision_group_id = by_name[topic or regional[index % len(regional)]].id
     db.session.flush()
+
+
+# An ad-hoc supervision group (临时督办小组) for the street-lighting project: deputies from its
+# towns and the sign-in sheet's first card, so that deputy reads the project's checkpoint packs.
+AD_HOC_PROJECT_WORD = "亮化"
+AD_HOC_GROUP = "“一号公路”亮化工程督办小组"
+
+
+def seed_ad_hoc_group(actor: str, actor_name: str, term: Term) -> None:
+    project = db.session.scalar(select(Project).where(Project.year == 2026, Project.name.contains(AD_HOC_PROJECT_WORD))
+                                .order_by(Project.id))
+    deputies = in_roster_order(person for person in term.deputies
+                               if person.left_office_on is None and person.level == term.congress.level)
+    members = [deputies[0], *deputies[20:25]]
+    supervision.form_ad_hoc_group(actor, actor_name, project, term, AD_HOC_GROUP,
+                                  "\n".join(deputy.number for deputy in members), members[1].number)

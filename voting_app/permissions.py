@@ -83,6 +83,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "screen.drive": frozenset({STAFF, PRESIDING}),
     # Reports
     "report.view": frozenset({STAFF, PRESIDING}),
+    # The supervision cycle: staff set the checkpoints' days and read every pack; a deputy reads
+    # the packs of the projects his or her group supervises (reads_supervision_pack()).
+    "checkpoint.manage": frozenset({STAFF}),
+    "checkpoint.pack": frozenset({STAFF, DEPUTY}),
     # Duty records (履职档案) of the term's deputies, and their export for duty evaluation
     "duty.view": frozenset({STAFF}),
     # Administration
@@ -173,6 +177,7 @@ ENDPOINTS: dict[str, str] = {
     "projects.project_new": "project.manage",
     "projects.department_list": "project.manage",
     "projects.project_edit": "project.manage",
+    "projects.project_supervisors": "project.manage",
     "projects.project_from_candidate": "project.manage",
     "projects.project_schedule": "project.manage",
     "projects.milestone_add": "project.manage",
@@ -287,6 +292,11 @@ ENDPOINTS: dict[str, str] = {
     "reports.year_report": "report.view",
     "reports.year_report_xlsx": "report.view",
     "reports.project_report": "report.view",
+    "reports.checkpoint_list": "checkpoint.manage",
+    "reports.checkpoint_days": "checkpoint.manage",
+    "reports.checkpoint_packs_xlsx": "checkpoint.manage",
+    "reports.checkpoint_pack": "checkpoint.pack",
+    "reports.checkpoint_pack_xlsx": "checkpoint.pack",
     "duty.term_list": "duty.view",
     "duty.duty_table": "duty.view",
     "duty.deputy_duty": "duty.view",
@@ -388,6 +398,18 @@ def recorded_supervision(principal, record) -> bool:
     if role_of(principal) != DEPUTY:
         return False
     return principal.deputy_id == record.deputy_id or same_deputy(principal.deputy, record.deputy)
+
+
+def reads_supervision_pack(principal, project) -> bool:
+    """Staff read every project's checkpoint packs; a deputy those of a project supervised by a
+    group he or she is a member of (the same person of the term's registry)."""
+    role = role_of(principal)
+    if role == STAFF:
+        return True
+    group, deputy = project.supervision_group, getattr(principal, "deputy", None)
+    if role != DEPUTY or group is None or deputy is None:
+        return False
+    return any(membership.term_deputy_id == deputy.term_deputy_id for membership in group.memberships)
 
 
 def same_deputy(one, other) -> bool:

@@ -203,4 +203,6 @@ def seeded(server) -> tuple[dict, int, int, int]:
         station = db.session.scalar(select(LiaisonStation.id).order_by(LiaisonStation.id))
     passwords = dict(re.findall(r"^\s+(\S+)\s+password (\S+)$", sheet, re.M))
     server.demo_shares = re.findall(r"^\s+share \d: (.+)$", sheet, re.M)  # the demo session key's 2-of-3 shares
+    # the sign-in sheet's voting cards: deputy number -> (card token, PIN)
+    server.demo_cards = {number: (token, pin) for number, token, pin in re.findall(r"^\s+(\d+) .+?/c/(\S+)\s+PIN (\d+)$", sheet, re.M)}
     return passwords, under_way, proposal, station

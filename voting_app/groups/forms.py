@@ -6,9 +6,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from voting_app.forms import Form, SealedTableForm
 from voting_app.projects.forms import optional_id
-from voting_app.registry.group_rules import GROUP_KINDS, NAME_MAX, NOTE_MAX, PROFESSIONAL, REGIONAL
+from voting_app.registry.group_rules import AD_HOC, GROUP_KINDS, NAME_MAX, NOTE_MAX, PROFESSIONAL, REGIONAL
 
-KIND_LABELS = {REGIONAL: _l("By place"), PROFESSIONAL: _l("Professional")}
+KIND_LABELS = {REGIONAL: _l("By place"), PROFESSIONAL: _l("Professional"), AD_HOC: _l("Ad hoc, for supervision")}
 
 
 class GroupForm(Form):

@@ -18,7 +18,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 from voting_app.forms import Form, record_id
 from voting_app.projects.models import STAGES
 from voting_app.projects.plans import number_text, parse_quantity, yuan_from_wan
-from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS
+from voting_app.projects.stages import CHECKPOINT_LABELS, PLAN_FIELD_LABELS, STAGE_LABELS
 
 
 def optional_id(value) -> int | None:
@@ -56,15 +56,7 @@ class DepartmentChoice:
         return department.name if department else ""
 
 
-class ProjectForm(DepartmentChoice, Form):
-    name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
-    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
-    year = IntegerField(_l("Project year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
-    budget = DecimalField(_l("Budget (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
-    location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
-    stage = SelectField(_l("Stage"), choices=[SelectChoice(stage, STAGE_LABELS[stage]) for stage in STAGES])
-    progress_percent = IntegerField(_l("Progress (percent)"), default=0, validators=[Optional(), NumberRange(min=0, max=100)])
-    spent = DecimalField(_l("Spent so far (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
+class GroupChoice:
     supervision_group_id = SelectField(_l("Supervision group"), coerce=optional_id)
 
     def offer_groups(self) -> None:
@@ -80,6 +72,16 @@ class ProjectForm(DepartmentChoice, Form):
             for group in groups
         ]
 
+
+class ProjectForm(DepartmentChoice, GroupChoice, Form):
+    name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
+    year = IntegerField(_l("Project year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
+    budget = DecimalField(_l("Budget (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
+    location = StringField(_l("Location"), validators=[Optional(), Length(max=200)])
+    stage = SelectField(_l("Stage"), choices=[SelectChoice(stage, STAGE_LABELS[stage]) for stage in STAGES])
+    progress_percent = IntegerField(_l("Progress (percent)"), default=0, validators=[Optional(), NumberRange(min=0, max=100)])
+    spent = DecimalField(_l("Spent so far (10,000 yuan)"), places=2, validators=[Optional(), NumberRange(min=0, max=10**9)])
     def values(self) -> dict:
         """The project's fields; the department is chosen apart (service.chosen_department)."""
         return {
@@ -256,3 +258,20 @@ class DecisionForm(Form):
     decided_on = DateField(_l("Date of the decision"), validators=[DataRequired(message=_l("Enter the date of the decision."))])
     decision_number = StringField(_l("Decision number"), validators=[
         DataRequired(message=_l("Enter the decision's number, e.g. 樊人常决〔2026〕12号.")), Length(max=100)])
+
+
+class SupervisionGroupForm(GroupChoice, Form):
+    """Choose the project's supervising group among the deputy groups (ad-hoc ones included)."""
+
+
+class AdHocGroupForm(Form):
+    name = StringField(_l("Group name"), validators=[DataRequired(), Length(max=100)])
+    numbers = TextAreaField(_l("Members' deputy numbers, one a line"),
+                            validators=[DataRequired(message=_l("Paste at least one deputy number."))])
+    leader = StringField(_l("Leader's deputy number (optional)"), validators=[Optional(), Length(max=40)])
+
+
+class CheckpointDaysForm(Form):
+    plan = DateField(CHECKPOINT_LABELS["plan"], validators=[InputRequired()])
+    progress = DateField(CHECKPOINT_LABELS["progress"], validators=[InputRequired()])
+    effect = DateField(CHECKPOINT_LABELS["effect"], validators=[InputRequired()])

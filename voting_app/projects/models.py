@@ -25,6 +25,9 @@ STATUSES = (ACTIVE, DEFERRED, TERMINATED)
 EDIT, DEFER, TERMINATE = "edit", "defer", "terminate"
 CHANGE_KINDS = (EDIT, DEFER, TERMINATE)
 PENDING, APPROVED_CHANGE, REFUSED, WITHDRAWN = "pending", "approved", "refused", "withdrawn"
+# The yearly supervision cycle, "年初问计划、年中问进度、年底问效果": plan, progress, effect.
+PLAN_CHECK, PROGRESS_CHECK, EFFECT_CHECK = "plan", "progress", "effect"
+CHECKPOINT_KINDS = (PLAN_CHECK, PROGRESS_CHECK, EFFECT_CHECK)
 
 
 class Department(db.Model):
@@ -295,6 +298,20 @@ class SupervisionRecord(db.Model):
     project: Mapped[Project] = relationship(back_populates="supervisions")
     deputy = relationship("Deputy")
     photos: Mapped[list["Photo"]] = relationship(order_by="Photo.id", foreign_keys="Photo.supervision_id")
+
+
+class SupervisionCheckpoint(db.Model):
+    """The day of one of a year's three supervision checkpoints, as staff set it; a year without
+    rows uses the default days (voting_app.projects.checkpoints.default_days)."""
+
+    __tablename__ = "supervision_checkpoints"
+    __table_args__ = (UniqueConstraint("year", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    held_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Photo(db.Model):

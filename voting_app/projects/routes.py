@@ -10,6 +10,7 @@ from voting_app.ballots.models import Candidate
 from voting_app.db import db, reads_first
 from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
+from voting_app.groups.forms import KIND_LABELS
 from voting_app.paging import page_of
 from voting_app.permissions import (
     marks_milestone,
@@ -19,8 +20,9 @@ from voting_app.permissions import (
     reports_on_project,
     requests_change,
 )
-from voting_app.projects import changes, delivery, planning, plans, schedule, service
+from voting_app.projects import changes, delivery, planning, plans, schedule, service, supervision
 from voting_app.projects.forms import (
+    AdHocGroupForm,
     AnswerForm,
     ChangeRequestForm,
     DecisionForm,
@@ -33,6 +35,7 @@ from voting_app.projects.forms import (
     ScheduleForm,
     SubItemForm,
     SupervisionForm,
+    SupervisionGroupForm,
     TargetForm,
     VerdictForm,
     field_labels,
@@ -54,6 +57,7 @@ from voting_app.projects.models import (
 from voting_app.projects.stages import (
     CHANGE_KIND_LABELS,
     CHANGE_STATE_LABELS,
+    CHECKPOINT_LABELS,
     PLAN_FIELD_LABELS,
     STAGE_LABELS,
     STATUS_LABELS,
@@ -63,7 +67,9 @@ from voting_app.projects.stages import (
 )
 from voting_app.projects.timeline import timeline_figure
 from voting_app.proposals import service as proposals
-from voting_app.registry.groups import all_groups, groups_of_deputy
+from voting_app.registry.groups import BulkAddError, GroupError, all_groups, groups_of_deputy
+from voting_app.registry.service import newest_terms
+from voting_app.registry.terms import term_label
 from voting_app.uploads import photos_before_writing
 from voting_app.web import PLOTLY_JS, current_actor, flash_domain_error, get_child_or_404, int_arg, int_or_none
 
@@ -205,6 +211,71 @@ def project_edit(project_id: int):
             form.form_errors.append(str(error.message))
             project = db.get_or_404(Project, project_id)
     return render_template("projects/form.html", form=form, project=project, unserved=unserved), 400 if form.errors else 200
+
+
+def _ad_hoc_term(project: Project):
+    """The term an ad-hoc group is formed in: that of the project's present group, else the
+    district's newest term."""
+    if project.supervision_group is not None:
+        return project.supervision_group.term
+    terms = newest_terms()
+    return terms[0] if terms else None
+
+
+def _supervisors_page(project: Project, choose=None, ad_hoc=None, problems=(), status: int = 200):
+    if choose is None:
+        choose = SupervisionGroupForm(formdata=None, supervision_group_id=project.supervision_group_id)
+    choose.offer_groups()
+    term = _ad_hoc_term(project)
+    if ad_hoc is None:
+        ad_hoc = AdHocGroupForm(formdata=None, name=_("Supervision group of %(project)s", project=project.name)[:100])
+    group = project.supervision_group
+    return render_template("projects/supervisors.html", project=project, group=group,
+                           members=group.members_in_roster_order if group else [], choose=choose, ad_hoc=ad_hoc,
+                           term=term, term_name=term_label(term.congress.name, term.number) if term else "",
+                           problems=problems, kinds=KIND_LABELS), status
+
+
+@bp.route("/<int:project_id>/supervisors", methods=["GET", "POST"])
+def project_supervisors(project_id: int):
+    """Staff choose the project's supervising group: a deputy group, or an ad-hoc group formed here."""
+    project = db.get_or_404(Project, project_id)
+    if request.method == "GET":
+        return _supervisors_page(project)
+    if request.form.get("which") == "ad_hoc":
+        form, term = AdHocGroupForm(), _ad_hoc_term(project)
+        if term is None:
+            abort(404)
+        if not form.validate_on_submit():
+            return _supervisors_page(project, ad_hoc=form, status=400)
+        try:
+            group = supervision.form_ad_hoc_group(current_actor(), current_user.label, project, term, form.name.data,
+                                                  form.numbers.data, form.leader.data or "")
+            db.session.commit()
+        except BulkAddError as error:
+            db.session.rollback()
+            form.numbers.errors.append(str(error.message))
+            return _supervisors_page(db.get_or_404(Project, project_id), ad_hoc=form, problems=error.problems, status=400)
+        except GroupError as error:
+            db.session.rollback()
+            form[error.field if error.field in form else "name"].errors.append(str(error.message))
+            return _supervisors_page(db.get_or_404(Project, project_id), ad_hoc=form, status=400)
+        flash(_("%(group)s now supervises %(project)s.", group=group.name, project=project.name), "success")
+        return redirect(url_for("projects.project_supervisors", project_id=project.id))
+    form = SupervisionGroupForm()
+    form.offer_groups()
+    if not form.validate_on_submit():
+        return _supervisors_page(project, choose=form, status=400)
+    try:
+        supervision.set_supervision_group(current_actor(), current_user.label, project,
+                                          service.chosen_group(form.supervision_group_id.data))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        form.supervision_group_id.errors.append(str(error.message))
+        return _supervisors_page(db.get_or_404(Project, project_id), choose=form, status=400)
+    flash(_("Supervision group saved."), "success")
+    return redirect(url_for("projects.project_supervisors", project_id=project.id))
 
 
 @bp.post("/from-candidate/<int:candidate_id>")
@@ -722,6 +793,7 @@ def supervision_list():
         stages=STAGE_LABELS,
         status_labels=SUPERVISION_STATUS_LABELS,
         supervision_status=delivery.supervision_status,
+        checkpoint_kinds=CHECKPOINT_LABELS,
     )
 
 

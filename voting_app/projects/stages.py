@@ -12,11 +12,14 @@ from voting_app.projects.models import (
     DEFER,
     DEFERRED,
     EDIT,
+    EFFECT_CHECK,
     IN_PROGRESS,
     NOT_SETTLED,
     NOTED,
     OPERATING,
     PENDING,
+    PLAN_CHECK,
+    PROGRESS_CHECK,
     REFUSED,
     SETTLED,
     TERMINATE,
@@ -29,6 +32,13 @@ STAGE_LABELS = {
     IN_PROGRESS: _l("Under way (实施)"),
     OPERATING: _l("In operation (运营)"),
     ACCEPTED: _l("Accepted (验收)"),
+}
+
+# The yearly supervision cycle: 年初问计划、年中问进度、年底问效果.
+CHECKPOINT_LABELS = {
+    PLAN_CHECK: _l("Plan (年初问计划)"),
+    PROGRESS_CHECK: _l("Progress (年中问进度)"),
+    EFFECT_CHECK: _l("Effect (年底问效果)"),
 }
 
 PLAN_FIELD_LABELS = {

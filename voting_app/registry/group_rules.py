@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from voting_app.registry.roster import search_text
 
 REGIONAL, PROFESSIONAL = "regional", "professional"
-GROUP_KINDS = (REGIONAL, PROFESSIONAL)
+# A group formed for the supervision of one project (临时督办小组), of the term's deputies.
+AD_HOC = "ad_hoc"
+GROUP_KINDS = (REGIONAL, PROFESSIONAL, AD_HOC)
 NAME_MAX, NOTE_MAX = 100, 200
 BULK_LINES_MAX = 1000
 

@@ -107,7 +107,7 @@ def _checked(term: Term, name: str, kind: str, note: str, group: DeputyGroup | N
     if len(name) > NAME_MAX:
         raise GroupError(_l("The name is too long: at most %(max)s characters.", max=NAME_MAX), "name")
     if kind not in GROUP_KINDS:
-        raise GroupError(_l("Choose whether the group is by place or professional."), "kind")
+        raise GroupError(_l("Choose whether the group is by place, professional or ad hoc."), "kind")
     if len(note) > NOTE_MAX:
         raise GroupError(_l("The note is too long: at most %(max)s characters.", max=NOTE_MAX), "note")
     same = db.session.scalar(select(DeputyGroup.id).where(DeputyGroup.term_id == term.id, DeputyGroup.name == name))
@@ -195,6 +195,10 @@ def _number_key(number: str) -> str:
     """Numbers compared as the roster search compares them: 1 and 001 are one number."""
     folded = search_text(number)
     return str(int(folded)) if folded.isdecimal() else folded
+
+
+def same_number(one: str, other: str) -> bool:
+    return _number_key(one) == _number_key(other)
 
 
 def _deputies_by_number(term: Term) -> dict[str, TermDeputy]:

@@ -10,6 +10,8 @@ from openpyxl import Workbook
 
 from voting_app.ballots.counting import GRADING_TIERS, RANK, SATISFACTION, votes_needed
 from voting_app.labels import assessment_verdict
+from voting_app.projects import plans
+from voting_app.projects.checkpoints import Pack
 from voting_app.reports.data import SessionReport, YearReport
 from voting_app.spreadsheets import bar_cell, percent_cell, safe_row
 from voting_app.web import local_time
@@ -131,6 +133,97 @@ def year_workbook(report: YearReport, labels: dict) -> bytes:
             residents.held if residents else None,
             str(assessment_verdict(deputies.grade, deputies.is_below_bar, deputies.is_assessed, deputies.rated)) if deputies else None,
         ]))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _wan(yuan: int | None) -> float | None:
+    return float(plans.wan(yuan)) if yuan is not None else None
+
+
+def pack_workbook(packs: list[Pack], labels: dict) -> bytes:
+    """Report packs at one checkpoint, one project's or every project's of the year, in the
+    sheets of the printed pack: the summary, plan and targets, milestones, spending, supervision
+    findings, open rectifications and satisfaction; each row names its project."""
+    workbook = Workbook(write_only=True)
+    summary = workbook.create_sheet(labels["summary"])
+    summary.append([labels["project"], labels["checkpoint"], labels["checkpoint_day"], labels["as_of"], labels["department"],
+                    labels["stage"], labels["group"], labels["leader"], labels["members"], labels["progress"],
+                    labels["milestones_done"], labels["milestones"], labels["open_rectifications"], labels["overdue"]])
+    for pack in packs:
+        project, group = pack.project, pack.group
+        summary.append(safe_row(summary, [
+            project.name, labels["kinds"][pack.checkpoint.kind], pack.checkpoint.day, pack.as_of, project.department_name,
+            labels["stages"][project.stage], group.name if group else None,
+            group.convener.name if group and group.convener else None, "、".join(deputy.name for deputy in pack.members) or None,
+            pack.progress_percent, pack.milestones_done, len(pack.milestones), len(pack.rectifications), pack.overdue_count,
+        ]))
+    targets = workbook.create_sheet(labels["targets_sheet"])
+    targets.append([labels["project"], labels["sub_item"], labels["department"], labels["target"], labels["planned"], labels["unit"],
+                    labels["due"], labels["actual"], labels["reported_on"], labels["percent"], labels["overdue"]])
+    for pack in packs:
+        for line in pack.targets:
+            targets.append(safe_row(targets, [
+                pack.project.name, line.sub_item.name, line.sub_item.department_name, line.target.name, float(line.target.planned),
+                line.target.unit, line.target.due_on, float(line.actual) if line.actual is not None else None, line.reported_on,
+                line.percent, labels["yes"] if line.is_overdue else None,
+            ]))
+    milestones = workbook.create_sheet(labels["milestones_sheet"])
+    milestones.append([labels["project"], labels["sub_item"], labels["milestone"], labels["planned_on"], labels["done_on"],
+                       labels["overdue"]])
+    for pack in packs:
+        for line in pack.milestones:
+            milestone = line.milestone
+            milestones.append(safe_row(milestones, [
+                pack.project.name, milestone.sub_item.name if milestone.sub_item else None, milestone.name, milestone.planned_on,
+                line.done_on, labels["yes"] if line.is_overdue else None,
+            ]))
+    spending = workbook.create_sheet(labels["spending_sheet"])
+    spending.append([labels["project"], labels["sub_item"], labels["department"], labels["budget"], labels["spent"],
+                     labels["spent_share"]])
+    for pack in packs:
+        for line in pack.funds:
+            spending.append(safe_row(spending, [pack.project.name, line.sub_item.name, line.sub_item.department_name,
+                                                _wan(line.budget_yuan), _wan(line.spent_yuan), line.spent_percent]))
+        project = pack.project
+        spending.append(safe_row(spending, [project.name, labels["project_figures"], project.department_name,
+                                            float(project.budget) if project.budget is not None else None,
+                                            float(pack.spent.value) if pack.spent else None, None]))
+    findings = workbook.create_sheet(labels["findings_sheet"])
+    findings.append([labels["project"], labels["visited_on"], labels["deputy"], labels["findings"], labels["rectification"],
+                     labels["due"]])
+    for pack in packs:
+        for record in pack.findings:
+            findings.append(safe_row(findings, [pack.project.name, record.visited_on, record.deputy_name, record.findings,
+                                                record.rectification or None, record.rectification_due]))
+    open_sheet = workbook.create_sheet(labels["rectifications_sheet"])
+    open_sheet.append([labels["project"], labels["visited_on"], labels["deputy"], labels["rectification"], labels["due"],
+                       labels["answer"], labels["status"], labels["overdue"]])
+    for pack in packs:
+        for item in pack.rectifications:
+            open_sheet.append(safe_row(open_sheet, [pack.project.name, item.record.visited_on, item.record.deputy_name, item.request,
+                                                    item.due, item.answer or None, labels["statuses"][item.status],
+                                                    labels["yes"] if item.is_overdue else None]))
+    satisfaction = workbook.create_sheet(labels["satisfaction_sheet"])
+    satisfaction.append([labels["project"], labels["source"], labels["assessment"], labels["announced_on"], labels["rate"],
+                         labels["rated"], labels["verdict"], labels["note"]])
+    for pack in packs:
+        for item in pack.assessments:
+            line = item.line
+            satisfaction.append(safe_row(satisfaction, [
+                pack.project.name, labels["deputies"], item.round.title, local_time(item.round.announced_at).date(),
+                percent_cell(satisfaction, line.rate_text), line.rated,
+                str(assessment_verdict(item.grade, item.is_rectification, line.rated > 0 or item.grade is not None, line.rated)),
+                None,
+            ]))
+        rating = pack.residents
+        if rating is not None:
+            satisfaction.append(safe_row(satisfaction, [
+                pack.project.name, labels["residents"], labels["latest_survey"], None, percent_cell(satisfaction, rating.rate_text),
+                rating.rated, labels["below_bar"] if rating.is_below_bar else None,
+                labels["small_sample"] if rating.is_small_sample else labels["counted_now"],
+            ]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

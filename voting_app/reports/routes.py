@@ -1,29 +1,34 @@
 """Print-ready reports (A4 HTML) and their Excel twins: a session's rounds and elected
-projects; a year's projects with stages, spending, supervision and satisfaction."""
+projects; a year's projects with stages, spending, supervision and satisfaction; the report
+pack of each project at each of the year's supervision checkpoints."""
 
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup
 
 from voting_app.ballots.counting import SATISFACTION
 from voting_app.ballots.service import state_label
 from voting_app.db import db
 from voting_app.labels import small_sample_note
-from voting_app.projects.models import STAGES, Project
+from voting_app.permissions import reads_supervision_pack
+from voting_app.projects.forms import CheckpointDaysForm
+from voting_app.projects.models import CHECKPOINT_KINDS, STAGES, Project
 from voting_app.projects.service import default_year, project_ratings, project_years
 from voting_app.projects.stages import (
     CHANGE_KIND_LABELS,
     CHANGE_STATE_LABELS,
+    CHECKPOINT_LABELS,
     PLAN_FIELD_LABELS,
     STAGE_LABELS,
     SUPERVISION_STATUS_LABELS,
 )
-from voting_app.projects import delivery, schedule
+from voting_app.projects import checkpoints, delivery, plans, schedule, supervision
 from voting_app.reports import data, excel, paging
 from voting_app.sessions.models import CongressSession
-from voting_app.web import int_arg, public_url
+from voting_app.web import current_actor, int_arg, local_time, public_url
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -122,3 +127,113 @@ def project_report(project_id: int):
                            supervision_status=delivery.supervision_status,
                            milestone_overdue=lambda m: schedule.is_overdue(m.planned_on, m.done_on is not None, today),
                            rectification_overdue=lambda record: delivery.rectification_overdue(record, today))
+
+
+# The supervision cycle: a year's three checkpoints and each project's report pack at them
+
+
+def _checkpoint_days() -> dict:
+    return current_app.config["SUPERVISION_CHECKPOINT_DAYS"]
+
+
+def _year_or_404(year: int) -> int:
+    """A project's year as the project form takes it; any other has no checkpoints."""
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return year
+
+
+def _checkpoint_year() -> int:
+    return _year_or_404(int_arg("year") or default_year(project_years()) or schedule.beijing_today().year)
+
+
+def _checkpoints_page(year: int, form: CheckpointDaysForm | None = None, status: int = 200):
+    items = checkpoints.year_checkpoints(year, _checkpoint_days())
+    if form is None:
+        form = CheckpointDaysForm(formdata=None, data={item.kind: item.day for item in items})
+    return render_template("reports/checkpoints.html", year=year, years=sorted({*project_years(), year}, reverse=True),
+                           checkpoints=items, projects=checkpoints.year_projects(year), form=form, kinds=CHECKPOINT_LABELS,
+                           today=schedule.beijing_today()), status
+
+
+@bp.get("/checkpoints")
+def checkpoint_list():
+    return _checkpoints_page(_checkpoint_year())
+
+
+@bp.post("/checkpoints/<int:year>")
+def checkpoint_days(year: int):
+    _year_or_404(year)
+    form = CheckpointDaysForm()
+    if form.validate_on_submit():
+        try:
+            supervision.set_checkpoint_days(current_actor(), year, {kind: form[kind].data for kind in CHECKPOINT_KINDS})
+            db.session.commit()
+            flash(_("The checkpoints' days are saved."), "success")
+            return redirect(url_for("reports.checkpoint_list", year=year))
+        except supervision.CheckpointDaysError as error:
+            db.session.rollback()
+            form[error.field].errors.append(str(error.message))
+    return _checkpoints_page(year, form, 400)
+
+
+def _pack(year: int, kind: str, project_id: int) -> checkpoints.Pack:
+    """The pack, for staff and for the deputies of the project's supervising group only."""
+    project = db.get_or_404(Project, project_id)
+    checkpoint = checkpoints.checkpoint_of(_year_or_404(year), kind, _checkpoint_days())
+    if checkpoint is None or project.year != year:
+        abort(404)
+    if not reads_supervision_pack(current_user, project):
+        abort(403)
+    return checkpoints.project_pack(project, checkpoint, _ratings())
+
+
+@bp.get("/checkpoints/<int:year>/<kind>/projects/<int:project_id>")
+def checkpoint_pack(year: int, kind: str, project_id: int):
+    return render_template("reports/pack.html", pack=_pack(year, kind, project_id), kinds=CHECKPOINT_LABELS, stages=STAGE_LABELS,
+                           status_labels=SUPERVISION_STATUS_LABELS, wan_text=plans.wan_text,
+                           number_text=plans.number_text, local_time=local_time)
+
+
+def _pack_labels() -> dict:
+    return {
+        "summary": _("Pack"), "project": _("Project"), "checkpoint": _("Checkpoint"), "checkpoint_day": _("Checkpoint day"),
+        "as_of": _("Figures as of"), "department": _("Responsible department"), "stage": _("Stage (now)"),
+        "group": _("Supervision group"), "leader": _("Leader"), "members": _("Members"), "progress": _("Progress (percent)"),
+        "milestones_done": _("Milestones reached"), "milestones": _("Milestones"), "open_rectifications": _("Open rectifications"),
+        "overdue": _("Overdue"), "yes": _("yes"),
+        "targets_sheet": _("Plan and targets"), "sub_item": _("Sub-item"), "target": _("Target"), "planned": _("Planned"),
+        "unit": _("Unit"), "due": _("Due by"), "actual": _("Actual"), "reported_on": _("Reported on"),
+        "percent": _("Done (percent)"),
+        "milestones_sheet": _("Milestones"), "milestone": _("Milestone"), "planned_on": _("Planned date"), "done_on": _("Reached on"),
+        "spending_sheet": _("Spending"), "budget": _("Budget (10,000 yuan)"), "spent": _("Spent so far (10,000 yuan)"),
+        "spent_share": _("Spent (percent of budget)"), "project_figures": _("Project’s own figures"),
+        "findings_sheet": _("Supervision findings"), "visited_on": _("Visit date"), "deputy": _("Deputy"),
+        "findings": _("Findings"), "rectification": _("Rectification asked for"),
+        "rectifications_sheet": _("Open rectifications"), "answer": _("Department’s answer"), "status": _("Status"),
+        "satisfaction_sheet": _("Satisfaction"), "source": _("Rated by"), "assessment": _("Assessment"),
+        "announced_on": _("Announced on"), "rate": _("Satisfaction rate"), "rated": _("Rated"), "verdict": _("Verdict"),
+        "note": _("Note"), "deputies": _("Deputies"), "residents": _("Residents"), "latest_survey": _("Latest survey"),
+        "below_bar": _("Below the bar: rectification (整改)"), "small_sample": str(small_sample_note()),
+        "counted_now": _("As counted now: survey answers carry no checkpoint date"),
+        "kinds": {kind: str(label) for kind, label in CHECKPOINT_LABELS.items()},
+        "stages": {stage: str(label) for stage, label in STAGE_LABELS.items()},
+        "statuses": {status: str(label) for status, label in SUPERVISION_STATUS_LABELS.items()},
+    }
+
+
+@bp.get("/checkpoints/<int:year>/<kind>/projects/<int:project_id>.xlsx")
+def checkpoint_pack_xlsx(year: int, kind: str, project_id: int):
+    pack = _pack(year, kind, project_id)
+    return _xlsx(excel.pack_workbook([pack], _pack_labels()), f"pack-{year}-{kind}-project-{project_id}.xlsx")
+
+
+@bp.get("/checkpoints/<int:year>/<kind>.xlsx")
+def checkpoint_packs_xlsx(year: int, kind: str):
+    """Every project of the year at one checkpoint, in one workbook."""
+    checkpoint = checkpoints.checkpoint_of(_year_or_404(year), kind, _checkpoint_days())
+    if checkpoint is None:
+        abort(404)
+    ratings = _ratings()
+    packs = [checkpoints.project_pack(project, checkpoint, ratings) for project in checkpoints.year_projects(year)]
+    return _xlsx(excel.pack_workbook(packs, _pack_labels()), f"packs-{year}-{kind}.xlsx")
