@@ -41,6 +41,11 @@ class DefaultConfig:
     SURVEY_HOLD_AFTER = 5
     # Mobile carriers put many residents behind one address: as generous as the surveys.
     PROPOSAL_SUBMIT_LIMIT = "30 per minute;300 per hour"
+    # Reminder letters (提醒函) about overdue work: who sends them, the prefix of their serial
+    # number (樊人大提〔2026〕3号), and the days a department has to put things right and reply.
+    REMINDER_SENDER = "樊城区人大常委会"
+    REMINDER_SERIAL_PREFIX = "樊人大提"
+    REMINDER_REPLY_DAYS = 15
 
 
 def environment_overrides() -> dict:
