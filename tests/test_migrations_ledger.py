@@ -30,8 +30,8 @@ def _seed(database) -> None:
             "'张三', '2026-04-01', :findings, :rectification, :due, :answer, CURRENT_TIMESTAMP, :by, :settled, "
             "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
             dict(zip(("findings", "rectification", "due", "answer", "by", "settled"), RECORD)))
-        run("INSERT INTO photos (token, content_type, data, width, height, is_public, supervision_id, created_at) "
-            "VALUES ('tok101', 'image/jpeg', X'FFD8', 1, 1, TRUE, 101, CURRENT_TIMESTAMP)")
+        connection.execute(text("INSERT INTO photos (token, content_type, data, width, height, is_public, supervision_id, created_at) "
+                                "VALUES ('tok101', 'image/jpeg', :data, 1, 1, TRUE, 101, CURRENT_TIMESTAMP)"), {"data": b"\xff\xd8"})
 
 
 def _record_before(database) -> tuple:

@@ -320,6 +320,7 @@ def seed(rng_seed: int = 2027) -> str:
     next_session = sessions.create_session(actor, "樊城区第十九届人民代表大会第七次会议", "樊城区人民会堂", date(2028, 1, 10))
     demo_delivery.seed_next_session_candidates(actor, staff.display_name, next_session)
     demo_groups.seed_groups(actor, congress.term)
+    demo_delivery.seed_letters(staff.display_name)
 
     lines = [
         SERVER_NOTE,

@@ -231,15 +231,18 @@ def seed_delivery(rng: random.Random, actor: str, actor_name: str, delivered: li
                        today - timedelta(days=18), departments["区城市管理执法局"])
     visit(supervisors[4], alleys, 10, "施工现场围挡规范，文明施工情况良好。")
     seed_plans(actor, actor_name, departments, officers, elected, today)
-    # The morning's reminder run: a letter (提醒函) for every overdue rectification, milestone and
-    # target, the school programme's guard posts among them.
-    letters.issue_letters("demo", actor_name, letters.settings_of(current_app.config), today)
     for project in elected[:3]:
         for offset, label in ((-60, "完成项目立项批复"), (-150, "完成施工招标"), (-330, "主体工程完工")):
             delivery.add_milestone(actor, actor_name, project, label, today - timedelta(days=offset))
         delivery.set_stage_plan(actor, actor_name, project, "approved", today=today,
                                 planned_start=today + timedelta(days=45), planned_end=today + timedelta(days=90))
     db.session.flush()
+
+
+def seed_letters(actor_name: str) -> None:
+    """The morning's reminder run, once everything else is in: a letter (提醒函) for every overdue
+    rectification, milestone and target, the school programme's guard posts among them."""
+    letters.issue_letters("demo", actor_name, letters.settings_of(current_app.config), beijing_today())
 
 
 def seed_plans(actor: str, actor_name: str, departments: dict, officers: dict, elected: list[Project], today: date) -> None:
