@@ -5,7 +5,7 @@ that issues them now, and the printable letter."""
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from voting_app.db import db
@@ -110,8 +110,8 @@ def letter_generate():
     issued = letters.issue_letters(current_actor(), current_user.label, letters.settings_of(current_app.config))
     db.session.commit()
     if issued:
-        flash(_("%(count)d reminder letters issued: %(serials)s", count=len(issued),
-                serials="、".join(letter.serial for letter in issued)), "success")
+        flash(ngettext("%(num)d reminder letter issued: %(serials)s", "%(num)d reminder letters issued: %(serials)s",
+                       len(issued), serials="、".join(letter.serial for letter in issued)), "success")
     else:
         flash(_("No new reminder letter: every overdue item already has one."), "success")
     return redirect(url_for("ledger.letter_list"))
