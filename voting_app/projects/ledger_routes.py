@@ -30,6 +30,12 @@ def _filters() -> dict:
     return {"year": year, "department_id": int_arg("department"), "state": state, "years": years}
 
 
+def _issue_rows(today) -> dict:
+    """What ledger/_issue_rows.html needs besides the lines."""
+    return {"status_labels": SUPERVISION_STATUS_LABELS, "supervision_status": ledger.supervision_status,
+            "rectification_overdue": lambda issue: ledger.rectification_overdue(issue, today)}
+
+
 @bp.get("/")
 def issue_list():
     chosen = _filters()
@@ -41,9 +47,7 @@ def issue_list():
         departments=service.all_departments(),
         chosen=chosen,
         states=LEDGER_STATE_LABELS,
-        status_labels=SUPERVISION_STATUS_LABELS,
-        supervision_status=ledger.supervision_status,
-        rectification_overdue=lambda issue: ledger.rectification_overdue(issue, today),
+        **_issue_rows(today),
     )
 
 
@@ -77,9 +81,7 @@ def department_issues():
         lines=ledger.issues(department_id=department.id, today=today) if department else [],
         letters=letters.letters(department_id=department.id) if department else [],
         kinds=REMINDER_KIND_LABELS,
-        status_labels=SUPERVISION_STATUS_LABELS,
-        supervision_status=ledger.supervision_status,
-        rectification_overdue=lambda issue: ledger.rectification_overdue(issue, today),
+        **_issue_rows(today),
     )
 
 
