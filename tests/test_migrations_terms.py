@@ -64,9 +64,13 @@ def _refused_with_the_registry_kept(database, before: dict) -> None:
 
 
 def _below_plans(database) -> None:
-    """The demo's project plans have no place below their revision (which refuses to drop them):
-    cleared, as an operator going back would, so the downgrade reaches the terms revision."""
+    """The demo's project plans, its reminder letters and its visits' second issues have no place
+    below their revisions (which refuse to drop them): cleared, as an operator going back would,
+    so the downgrade reaches the terms revision."""
     with database.sql() as connection:
+        connection.execute(text("DELETE FROM reminder_letters"))
+        connection.execute(text("DELETE FROM supervision_issues WHERE id NOT IN "
+                                "(SELECT MIN(id) FROM supervision_issues GROUP BY record_id)"))
         connection.execute(text("UPDATE project_milestones SET sub_item_id = NULL"))
         for table in ("project_target_reports", "project_targets", "project_sub_items"):
             connection.execute(text(f"DELETE FROM {table}"))
