@@ -64,10 +64,14 @@ def _refused_with_the_registry_kept(database, before: dict) -> None:
 
 
 def _below_plans(database) -> None:
-    """The demo's project plans and change requests have no place below their revisions (which
-    refuse to drop them), nor its ad-hoc supervision group below the checkpoints': cleared, as an
-    operator going back would, so the downgrade reaches the terms revision."""
+    """The demo's project plans and change requests, its reminder letters and its visits' second
+    issues have no place below their revisions (which refuse to drop them), nor its ad-hoc
+    supervision group below the checkpoints': cleared, as an operator going back would, so the
+    downgrade reaches the terms revision."""
     with database.sql() as connection:
+        connection.execute(text("DELETE FROM reminder_letters"))
+        connection.execute(text("DELETE FROM supervision_issues WHERE id NOT IN "
+                                "(SELECT MIN(id) FROM supervision_issues GROUP BY record_id)"))
         connection.execute(text("DELETE FROM project_change_requests"))
         ad_hoc = "SELECT id FROM deputy_groups WHERE kind = 'ad_hoc'"
         connection.execute(text(f"UPDATE projects SET supervision_group_id = NULL WHERE supervision_group_id IN ({ad_hoc})"))

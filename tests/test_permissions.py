@@ -63,20 +63,23 @@ def delivery_world(project, world) -> dict:
     from voting_app.images import clean_image
     from decimal import Decimal
 
-    from voting_app.projects import delivery, planning
+    from voting_app.projects import delivery, letters, planning
     from voting_app.proposals import reasons as decline_reasons, service as proposals
 
     deputy = active_credential(world.deputy_ids[0]).deputy
     milestone = delivery.add_milestone("test", "staff", project, "主体完工", date(2026, 5, 1))
     record = delivery.record_supervision("test", deputy, project, date(2026, 3, 2), "护栏缺失", "补装护栏", date(2026, 3, 30),
                                          [clean_image(jpeg_bytes())], today=date(2026, 3, 2))
-    delivery.answer_supervision("test", department_officer(project.department_id), record, "已补装")
+    delivery.answer_issue("test", department_officer(project.department_id), record.issues[0], "已补装")
     station = proposals.add_station("test", "樊城区米公联络站")
     proposal = proposals.submit_proposal(station, "修缮米公祠路面", "路面坑洼，雨天积水严重", "米公祠", "roads_transport", "", [])
     reason = decline_reasons.add_reason("test", "测试用理由")
     item = planning.add_sub_item("test", "staff", project, "新建学校", project.department)
     target = planning.add_target("test", "staff", item, "新增学位", Decimal(7000), "个", date(2026, 9, 1))
+    letter = letters.issue_letters("test", "staff", letters.LetterSettings("樊城区人大常委会", "樊人大提", 15), date(2026, 6, 1))[0]
     return {
+        "issue_id": record.issues[0].id,
+        "letter_id": letter.id,
         "item_id": item.id,
         "target_id": target.id,
         "reason_id": reason.id,
@@ -267,6 +270,7 @@ def test_the_policy_itself():
         "projects.supervision_list",
         "projects.supervision_new",
         "projects.supervision_judge",
+        "projects.supervision_issue_add",
         "stations.reception_entry",
         # narrowed by reads_supervision_pack() to the packs of the deputy's group's projects
         "reports.checkpoint_pack",
@@ -317,6 +321,8 @@ def test_the_policy_itself():
         "projects.change_new",
         "projects.change_detail",
         "projects.change_withdraw",
+        "ledger.department_issues",
+        "ledger.letter_detail",
     }
     assert allowed_roles("projects.change_decide") == {STAFF} == allowed_roles("projects.plan_publish")
     assert allowed_roles("proposals.proposal_accept") == {STAFF}

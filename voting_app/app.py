@@ -187,6 +187,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     from voting_app.stations.routes import bp as stations_bp
     app.register_blueprint(stations_bp)
+    from voting_app.projects.ledger_routes import bp as ledger_bp
+    app.register_blueprint(ledger_bp)
     init_surveys(app)
     app.before_request(guard_request)
 

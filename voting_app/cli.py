@@ -52,6 +52,22 @@ def register_commands(app: Flask) -> None:
         if broken or not chain.is_intact:
             sys.exit(1)
 
+    @app.cli.command("remind")
+    @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]),
+                  help="The day to remind for (YYYY-MM-DD); today in Beijing by default.")
+    def remind(day: datetime | None) -> None:
+        """Issue a reminder letter (提醒函) for every overdue milestone, target and rectification that
+        has none yet, and print them; run by cron every day, a second run issues nothing."""
+        from voting_app.projects import letters
+
+        issued = letters.issue_letters("cli", "cli", letters.settings_of(app.config),
+                                       day.date() if day else None)
+        db.session.commit()
+        for letter in issued:
+            click.echo(f"{letter.serial}\t{letter.department.name}\t{letter.project.name}\t{letter.subject_kind}: "
+                       f"{letter.subject_name}\tdue {letter.due_on.isoformat()}")
+        click.echo(f"{len(issued)} reminder letters issued")
+
     @app.cli.command("audit-verify")
     @click.option("--anchor", "anchor_text", help="COUNT:HASH from a session report or `audit-anchor`.")
     def audit_verify(anchor_text: str | None) -> None:

@@ -47,6 +47,11 @@ class DefaultConfig:
     # once the plan is published after the spring session; the end of July, halfway through;
     # the end of November, before the year-end satisfaction assessment.
     SUPERVISION_CHECKPOINT_DAYS = {"plan": (3, 31), "progress": (7, 31), "effect": (11, 30)}
+    # Reminder letters (提醒函) about overdue work: who sends them, the prefix of their serial
+    # number (樊人大提〔2026〕3号), and the days a department has to put things right and reply.
+    REMINDER_SENDER = "樊城区人大常委会"
+    REMINDER_SERIAL_PREFIX = "樊人大提"
+    REMINDER_REPLY_DAYS = 15
 
 
 def environment_overrides() -> dict:

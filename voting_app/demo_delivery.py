@@ -9,6 +9,7 @@ import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from PIL import Image, ImageDraw
 
 from voting_app.auth.service import create_user
@@ -16,7 +17,7 @@ from voting_app.ballots import service as ballots
 from voting_app.db import db
 from voting_app.images import CleanImage, clean_image
 from voting_app.permissions import DEPARTMENT_OFFICER
-from voting_app.projects import changes, delivery, planning, supervision
+from voting_app.projects import changes, delivery, letters, planning, supervision
 from voting_app.projects import service as projects
 from voting_app.projects.models import Project
 from voting_app.projects.schedule import beijing_today
@@ -81,7 +82,7 @@ SCHOOL_SUB_ITEMS = [
     ("学校周边道路改造", "区交通运输局", 18_500_000, 11_200_000,
      [("道路改造", "3.2", "公里", 30, ["2.1"])], [("完成施工招标", -150, -148)]),
     ("校门口交通安全设施", "区城市管理执法局", 3_200_000, 2_950_000,
-     [("隔离护栏", "14", "处", -10, ["14"]), ("护学岗亭", "14", "个", 20, ["9"])], []),
+     [("隔离护栏", "14", "处", -10, ["14"]), ("护学岗亭", "14", "个", -12, ["9"])], []),
     ("学校卫生室标准化", "区卫生健康局", 2_800_000, 900_000, [("标准化卫生室", "7", "间", 45, ["3"])], []),
 ]
 # The coming year's street lighting, planned by road section; nothing reported yet.
@@ -217,14 +218,17 @@ def seed_delivery(rng: random.Random, actor: str, actor_name: str, delivered: li
         )
 
     settled = visit(supervisors[0], bridge, 90, "桥梁已通车，但北端引道护栏未安装完毕。", "补齐北端引道护栏。", 20, photo=True)
-    delivery.answer_supervision(officers["区交通运输局"].get_id(), officers["区交通运输局"], settled, "北端引道护栏已全部安装，并增设警示标志。")
-    delivery.judge_supervision("demo", settled, True)
+    delivery.answer_issue(officers["区交通运输局"].get_id(), officers["区交通运输局"], settled.issues[0], "北端引道护栏已全部安装，并增设警示标志。")
+    delivery.judge_issue("demo", settled.issues[0], True)
     visit(supervisors[1], lighting, 60, "一号公路太平店段有12盏路灯不亮。", "一个月内完成维修并建立巡查制度。", 30, photo=True)
     not_settled = visit(supervisors[2], corridor, 75, "长廊照明不足，座椅数量偏少。", "增加照明灯具，补充座椅。", 30)
     officer = officers["米公街道办事处"]
-    delivery.answer_supervision(officer.get_id(), officer, not_settled, "已增设座椅8张，照明改造正在采购。")
-    delivery.judge_supervision("demo", not_settled, False)
-    visit(supervisors[3], flood, 25, "清河口片区管网施工进度滞后于计划。", "制定赶工计划，年底前完成管网铺设。", 15)
+    delivery.answer_issue(officer.get_id(), officer, not_settled.issues[0], "已增设座椅8张，照明改造正在采购。")
+    delivery.judge_issue("demo", not_settled.issues[0], False)
+    behind = visit(supervisors[3], flood, 25, "清河口片区管网施工进度滞后于计划。", "制定赶工计划，年底前完成管网铺设。", 15)
+    # A second issue of the same visit, for the department that keeps the streets (the ledger's 责任).
+    delivery.add_issue("demo", behind, "管网施工围挡占用人行道，行人绕行机动车道。", "调整围挡，留出不小于1.5米的人行通道。",
+                       today - timedelta(days=18), departments["区城市管理执法局"])
     visit(supervisors[4], alleys, 10, "施工现场围挡规范，文明施工情况良好。")
     seed_plans(actor, actor_name, departments, officers, elected, today)
     for project in elected[:3]:
@@ -233,6 +237,12 @@ def seed_delivery(rng: random.Random, actor: str, actor_name: str, delivered: li
         delivery.set_stage_plan(actor, actor_name, project, "approved", today=today,
                                 planned_start=today + timedelta(days=45), planned_end=today + timedelta(days=90))
     db.session.flush()
+
+
+def seed_letters(actor_name: str) -> None:
+    """The morning's reminder run, once everything else is in: a letter (提醒函) for every overdue
+    rectification, milestone and target, the school programme's guard posts among them."""
+    letters.issue_letters("demo", actor_name, letters.settings_of(current_app.config), beijing_today())
 
 
 def seed_plans(actor: str, actor_name: str, departments: dict, officers: dict, elected: list[Project], today: date) -> None:

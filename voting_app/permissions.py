@@ -61,10 +61,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # narrows officers to their own projects); only staff record the standing committee's decision.
     "change.request": frozenset({STAFF, DEPARTMENT_OFFICER}),
     "change.decide": frozenset({STAFF}),
+    # answers_issue() narrows answering to the issues of the officer's own department.
     "supervision.answer": frozenset({DEPARTMENT_OFFICER}),
     # Deputies: judging is narrowed by recorded_supervision() to the deputy who recorded it.
     "supervision.record": frozenset({DEPUTY}),
     "supervision.judge": frozenset({DEPUTY}),
+    # The supervision ledger (问题、责任、整改台账) and the reminder letters (提醒函) to departments;
+    # reads_letter() narrows an officer to the letters addressed to its department.
+    "ledger.view": frozenset({STAFF, PRESIDING}),
+    "reminder.issue": frozenset({STAFF}),
+    "reminder.view": frozenset({STAFF, DEPARTMENT_OFFICER}),
     # Proposals from the liaison stations
     "proposal.screen": frozenset({STAFF}),
     # Liaison stations and the grid hierarchy: where proposals come from and answers are split by.
@@ -201,6 +207,13 @@ ENDPOINTS: dict[str, str] = {
     "projects.supervision_new": "supervision.record",
     "projects.supervision_answer": "supervision.answer",
     "projects.supervision_judge": "supervision.judge",
+    "projects.supervision_issue_add": "supervision.record",
+    "ledger.issue_list": "ledger.view",
+    "ledger.issue_export": "ledger.view",
+    "ledger.department_issues": "project.report",
+    "ledger.letter_list": "reminder.issue",
+    "ledger.letter_generate": "reminder.issue",
+    "ledger.letter_detail": "reminder.view",
     "projects.photo": PUBLIC,
     "projects.photo_thumbnail": PUBLIC,
     "proposals.propose": PUBLIC,
@@ -389,6 +402,20 @@ def marks_milestone(user, milestone) -> bool:
         return role_of(user) == DEPARTMENT_OFFICER and user.department_id is not None \
             and milestone.sub_item.department_id == user.department_id
     return owns_project(user, milestone.project)
+
+
+def answers_issue(user, issue) -> bool:
+    """A supervision issue is answered by the officers of the department responsible for it."""
+    return role_of(user) == DEPARTMENT_OFFICER and user.department_id is not None \
+        and user.department_id == issue.department_id
+
+
+def reads_letter(user, letter) -> bool:
+    """Staff read every reminder letter; an officer those addressed to the account's department."""
+    if role_of(user) == STAFF:
+        return True
+    return role_of(user) == DEPARTMENT_OFFICER and user.department_id is not None \
+        and user.department_id == letter.department_id
 
 
 def recorded_supervision(principal, record) -> bool:

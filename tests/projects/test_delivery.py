@@ -188,28 +188,29 @@ def test_supervision_loop_record_answer_judge(app, world):
     with app.app_context():
         record = db.session.scalars(select(SupervisionRecord)).one()
         record_id = record.id
+        issue_id = record.issues[0].id
         assert record.deputy_name == "代表1" and len(record.photos) == 1
-        assert delivery.supervision_status(record) == delivery.AWAITING_ANSWER
+        assert delivery.supervision_status(record.issues[0]) == delivery.AWAITING_ANSWER
     # The deputy cannot judge before the department answers.
-    early = post(deputy, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}, follow_redirects=True)
+    early = post(deputy, f"/projects/{project_id}/supervision/{record_id}/issues/{issue_id}/judge", {"settled": "yes"}, follow_redirects=True)
     assert "has not answered yet" in early.get_data(as_text=True)
     officer = officer_client(app, "区交通运输局")
-    assert post(officer, f"/projects/{project_id}/supervision/{record_id}/answer", {"answer": "已补装护栏"}).status_code == 302
+    assert post(officer, f"/projects/{project_id}/supervision/{record_id}/issues/{issue_id}/answer", {"answer": "已补装护栏"}).status_code == 302
     # Another deputy cannot judge someone else's record.
     other = as_deputy(app, world, 1)
-    assert post(other, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}).status_code == 403
-    assert post(deputy, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "no"}).status_code == 302
+    assert post(other, f"/projects/{project_id}/supervision/{record_id}/issues/{issue_id}/judge", {"settled": "yes"}).status_code == 403
+    assert post(deputy, f"/projects/{project_id}/supervision/{record_id}/issues/{issue_id}/judge", {"settled": "no"}).status_code == 302
     with app.app_context():
-        assert db.session.get(SupervisionRecord, record_id).settled is False
+        assert db.session.get(SupervisionRecord, record_id).issues[0].settled is False
     # Not settled: the department answers again, and the deputy is asked anew.
-    assert post(officer, f"/projects/{project_id}/supervision/{record_id}/answer", {"answer": "已加固护栏并验收"}).status_code == 302
-    assert post(deputy, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}).status_code == 302
+    assert post(officer, f"/projects/{project_id}/supervision/{record_id}/issues/{issue_id}/answer", {"answer": "已加固护栏并验收"}).status_code == 302
+    assert post(deputy, f"/projects/{project_id}/supervision/{record_id}/issues/{issue_id}/judge", {"settled": "yes"}).status_code == 302
     with app.app_context():
         record = db.session.get(SupervisionRecord, record_id)
-        assert record.settled is True and record.answer == "已加固护栏并验收"
+        assert record.issues[0].settled is True and record.issues[0].answer == "已加固护栏并验收"
         actions = set(db.session.scalars(select(AuditEntry.action)))
         assert {"supervision.record", "supervision.answer", "supervision.judge"} <= actions
-    late = post(officer, f"/projects/{project_id}/supervision/{record_id}/answer", {"answer": "再答"}, follow_redirects=True)
+    late = post(officer, f"/projects/{project_id}/supervision/{record_id}/issues/{issue_id}/answer", {"answer": "再答"}, follow_redirects=True)
     assert "already marked this as settled" in late.get_data(as_text=True)
     public = app.test_client().get(f"/projects/{project_id}").get_data(as_text=True)
     assert "护栏未安装" in public and "已加固护栏并验收" in public and "Settled" in public
@@ -248,8 +249,8 @@ def test_overdue_rectifications_are_flagged_until_settled(app, world):
     assert "rectification overdue" in app.test_client().get(f"/projects/{project_id}").get_data(as_text=True)
     with app.app_context():
         record = db.session.scalars(select(SupervisionRecord)).one()
-        delivery.answer_supervision("test", make_user("department_officer"), record, "已修复")
-        delivery.judge_supervision("test", record, True)
+        delivery.answer_issue("test", make_user("department_officer"), record.issues[0], "已修复")
+        delivery.judge_issue("test", record.issues[0], True)
         db.session.commit()
     assert "修复路灯" not in staff.get("/projects/dashboard").get_data(as_text=True)
 
@@ -311,24 +312,24 @@ def test_officers_mark_their_own_milestones_and_answer_only_their_own_records(ap
             project = db.session.get(Project, project_id)
             milestone = delivery.add_milestone("test", "staff", project, "招标", TODAY - timedelta(days=3))
             record = delivery.record_supervision("test", deputy, project, TODAY, "问题", "整改", TODAY + timedelta(days=5), [])
-            ids[project_id] = (milestone.id, record.id)
+            ids[project_id] = (milestone.id, record.id, record.issues[0].id)
         db.session.commit()
     officer = officer_client(app, "区交通运输局")
-    milestone_id, record_id = ids[theirs]
+    milestone_id, record_id, issue_id = ids[theirs]
     assert post(officer, f"/projects/{theirs}/milestones/{milestone_id}/done", {"done_on": TODAY.isoformat()}).status_code == 403
-    assert post(officer, f"/projects/{theirs}/supervision/{record_id}/answer", {"answer": "越权答复"}).status_code == 403
+    assert post(officer, f"/projects/{theirs}/supervision/{record_id}/issues/{issue_id}/answer", {"answer": "越权答复"}).status_code == 403
     # An id from the other project through our own project's address is not found.
-    assert post(officer, f"/projects/{ours}/supervision/{record_id}/answer", {"answer": "越权答复"}).status_code == 404
-    milestone_id, record_id = ids[ours]
+    assert post(officer, f"/projects/{ours}/supervision/{record_id}/issues/{issue_id}/answer", {"answer": "越权答复"}).status_code == 404
+    milestone_id, record_id, issue_id = ids[ours]
     assert post(officer, f"/projects/{ours}/milestones/{milestone_id}/done", {"done_on": TODAY.isoformat()}).status_code == 302
-    assert post(officer, f"/projects/{ours}/supervision/{record_id}/answer", {"answer": "已整改"}).status_code == 302
-    second = post(officer, f"/projects/{ours}/supervision/{record_id}/answer", {"answer": "再次答复"}, follow_redirects=True)
+    assert post(officer, f"/projects/{ours}/supervision/{record_id}/issues/{issue_id}/answer", {"answer": "已整改"}).status_code == 302
+    second = post(officer, f"/projects/{ours}/supervision/{record_id}/issues/{issue_id}/answer", {"answer": "再次答复"}, follow_redirects=True)
     assert "not yet judged the last answer" in second.get_data(as_text=True)
     with app.app_context():
         project = db.session.get(Project, ours)
         assert project.milestones[0].done_on == TODAY
-        assert project.supervisions[0].answer == "已整改"
-        assert db.session.get(Project, theirs).supervisions[0].answer == ""
+        assert project.supervisions[0].issues[0].answer == "已整改"
+        assert db.session.get(Project, theirs).supervisions[0].issues[0].answer == ""
         fields = [change.field for change in project.changes]
         assert {"supervision.recorded", "supervision.answered", "milestone.done"} <= set(fields)
     history = app.test_client().get(f"/projects/{ours}").get_data(as_text=True)
@@ -342,11 +343,12 @@ def test_nothing_to_answer_when_no_rectification_was_asked(app, world):
         record = delivery.record_supervision("test", deputy, db.session.get(Project, project_id), TODAY, "施工规范", "", None, [])
         db.session.commit()
         record_id = record.id
+        issue_id = record.issues[0].id
     officer = officer_client(app, "区交通运输局")
-    refused = post(officer, f"/projects/{project_id}/supervision/{record_id}/answer", {"answer": "收到"}, follow_redirects=True)
+    refused = post(officer, f"/projects/{project_id}/supervision/{record_id}/issues/{issue_id}/answer", {"answer": "收到"}, follow_redirects=True)
     assert "nothing to answer" in refused.get_data(as_text=True)
     with app.app_context():
-        assert db.session.get(SupervisionRecord, record_id).answer == ""
+        assert db.session.get(SupervisionRecord, record_id).issues[0].answer == ""
 
 
 def test_staff_see_a_proposal_photo_and_the_public_does_not(app, world):
@@ -397,8 +399,9 @@ def test_a_deputy_with_a_later_sessions_card_still_judges_their_own_record(app, 
         first = world.credential(world.deputy_ids[0]).deputy
         record = delivery.record_supervision("test", first, db.session.get(Project, project_id), TODAY, "路面破损", "修补路面",
                                              TODAY + timedelta(days=7), [])
-        delivery.answer_supervision("test", make_user("department_officer"), record, "已修补")
+        delivery.answer_issue("test", make_user("department_officer"), record.issues[0], "已修补")
         record_id = record.id
+        issue_id = record.issues[0].id
         later = sessions.create_session("test", "下一次会议", "会堂")
         rows = (RosterRow(2, first.number, first.name, "第一代表团", ""), RosterRow(3, "002", "另一位代表", "第一代表团", ""))
         sessions.import_roster("test", later, RosterParse(rows, ()))
@@ -411,7 +414,7 @@ def test_a_deputy_with_a_later_sessions_card_still_judges_their_own_record(app, 
         sign_in(again, cards[first.name])
         sign_in(stranger, cards["另一位代表"])
     assert f"#supervision-{record_id}" not in stranger.get("/projects/supervision").get_data(as_text=True)
-    assert post(stranger, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}).status_code == 403
+    assert post(stranger, f"/projects/{project_id}/supervision/{record_id}/issues/{issue_id}/judge", {"settled": "yes"}).status_code == 403
     with app.app_context():
         # The same number and name in another congress (a town's) is another person.
         from tests.conftest import fresh_term
@@ -423,8 +426,8 @@ def test_a_deputy_with_a_later_sessions_card_still_judges_their_own_record(app, 
         db.session.commit()
         namesake = app.test_client()
         sign_in(namesake, namesake_card)
-    assert post(namesake, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}).status_code == 403
+    assert post(namesake, f"/projects/{project_id}/supervision/{record_id}/issues/{issue_id}/judge", {"settled": "yes"}).status_code == 403
     assert f"#supervision-{record_id}" in again.get("/projects/supervision").get_data(as_text=True)
-    assert post(again, f"/projects/{project_id}/supervision/{record_id}/judge", {"settled": "yes"}).status_code == 302
+    assert post(again, f"/projects/{project_id}/supervision/{record_id}/issues/{issue_id}/judge", {"settled": "yes"}).status_code == 302
     with app.app_context():
-        assert db.session.get(SupervisionRecord, record_id).settled is True
+        assert db.session.get(SupervisionRecord, record_id).issues[0].settled is True

@@ -344,10 +344,11 @@ def test_progress_notes_supervision_findings_and_answers_are_escaped(app, world)
     assert recorded.status_code == 302, text_of(recorded)
     with app.app_context():
         record = db.session.scalars(select(SupervisionRecord)).one()
-        assert (record.findings, record.rectification) == (PAYLOAD, PAYLOAD)
+        assert (record.findings, record.issues[0].rectification) == (PAYLOAD, PAYLOAD)
         assert db.session.scalars(select(ProgressNote.body)).one() == PAYLOAD
         record_id = record.id
-    assert post(officer, f"/projects/{project_id}/supervision/{record_id}/answer", {"answer": PAYLOAD}).status_code == 302
+        issue_id = record.issues[0].id
+    assert post(officer, f"/projects/{project_id}/supervision/{record_id}/issues/{issue_id}/answer", {"answer": PAYLOAD}).status_code == 302
     shows_escaped(page_of(app.test_client(), f"/projects/{project_id}"))
     shows_escaped(page_of(deputy, "/projects/supervision"), None)
     shows_escaped(page_of(as_role(app, world, "staff"), f"/reports/projects/{project_id}"))

@@ -58,7 +58,8 @@ def duty_workbook(table: DutyTable, records: list[DeputyRecord], labels: dict, e
         person = record.row.person
         for visit in record.supervisions:
             visits.append(safe_row(visits, [person.number, person.name, visit.project.name, visit.visited_on, visit.findings,
-                                            visit.rectification, labels["statuses"][supervision_status(visit)]]))
+                                            "\n".join(issue.rectification for issue in visit.rectifications),
+                                            labels["statuses"][supervision_status(visit)]]))
 
     changes = _sheet(workbook, labels["office_sheet"], heading,
                      [labels["number"], labels["name"], labels["change"], labels["effective_on"], labels["note"]])

@@ -12,7 +12,7 @@ from voting_app.db import db
 from voting_app.duty import excel, service
 from voting_app.duty.forms import DutyExportForm
 from voting_app.duty.labels import CHECKIN_METHOD_LABELS, LEVEL_LABELS, OFFICE_CHANGE_LABELS, STANDING_LABELS, label
-from voting_app.projects.delivery import supervision_status
+from voting_app.projects.delivery import record_status
 from voting_app.projects.stages import SUPERVISION_STATUS_LABELS
 from voting_app.registry.models import Term, TermDeputy
 from voting_app.web import current_actor, local_time
@@ -31,7 +31,7 @@ def _labels() -> dict:
             "method_label": lambda code: label(CHECKIN_METHOD_LABELS, code),
             "change_label": lambda code: label(OFFICE_CHANGE_LABELS, code),
             "standing_labels": STANDING_LABELS, "status_labels": SUPERVISION_STATUS_LABELS,
-            "supervision_status": supervision_status}
+            "supervision_status": record_status}
 
 
 @bp.get("/")
@@ -97,6 +97,6 @@ def duty_export(term_id: int):
                      delegation=delegation, level=level, deputies=len(table.rows))
         db.session.commit()
     content = excel.duty_workbook(table, records, _export_labels(), datetime.now(BEIJING), local_time,
-                                  supervision_status, contacts)
+                                  record_status, contacts)
     return Response(content, mimetype=XLSX,
                     headers={"Content-Disposition": f"attachment; filename=duty-term-{term.id}.xlsx"})

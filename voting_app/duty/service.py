@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from voting_app.db import db
-from voting_app.projects.models import SupervisionRecord
+from voting_app.projects.models import SupervisionIssue, SupervisionRecord
 from voting_app.proposals.models import Proposal
 from voting_app.registry import duty
 from voting_app.registry.models import DeputyGroup, GroupMembership, OfficeChange, Term, TermDeputy
@@ -57,7 +57,8 @@ def supervision_visits(term: Term, person_ids: list[int] | None = None) -> dict[
 
 def rectifications_followed(term: Term, person_ids: list[int] | None = None) -> dict[int, int]:
     """Visits at which the deputy asked for a rectification (整改), which they then follow to a verdict."""
-    return _by_person(_supervision_query(term).where(SupervisionRecord.rectification != ""), person_ids)
+    return _by_person(_supervision_query(term).where(SupervisionRecord.issues.any(SupervisionIssue.rectification != "")),
+                      person_ids)
 
 
 def proposals_entered(term: Term, person_ids: list[int] | None = None) -> dict[int, int]:

@@ -127,21 +127,25 @@ def _day_of(moment) -> date | None:
 
 
 def open_rectifications(project: Project, day: date) -> list[OpenRectification]:
-    """The project's rectifications open on the day, oldest due first. The one place the pack
-    reads them: today from the supervision records, later from the ledger of issues."""
+    """The project's rectifications (issues of the supervision ledger) open on the day, oldest due
+    first, each as it stood that day: an answer or a verdict given later is not yet there."""
     items = []
     for record in project.supervisions:
-        if not record.rectification or record.visited_on > day:
+        if record.visited_on > day:
             continue
-        judged = _day_of(record.judged_at)
-        settled = record.settled if judged is not None and judged <= day else None
-        if settled is True:
-            continue
-        answered = _day_of(record.answered_at)
-        answer = record.answer if answered is not None and answered <= day else ""
-        status = NOT_SETTLED if settled is False else AWAITING_VERDICT if answer else AWAITING_ANSWER
-        items.append(OpenRectification(record, record.rectification, record.rectification_due, answer, status,
-                                       schedule.rectification_is_overdue(record.rectification_due, True, settled, day)))
+        for issue in record.issues:
+            if not issue.rectification:
+                continue
+            judged = _day_of(issue.judged_at)
+            settled = issue.settled if judged is not None and judged <= day else None
+            if settled is True:
+                continue
+            answered = _day_of(issue.answered_at)
+            answer = issue.answer if answered is not None and answered <= day else ""
+            status = NOT_SETTLED if settled is False else AWAITING_VERDICT if answer else AWAITING_ANSWER
+            items.append(OpenRectification(record, issue.rectification, issue.due_on, answer, status,
+                                           not project.is_terminated
+                                           and schedule.rectification_is_overdue(issue.due_on, True, settled, day)))
     return sorted(items, key=lambda item: (item.due or day, item.record.id))
 
 
@@ -176,7 +180,7 @@ def _target_as_of(item: SubItem, target: Target, day: date) -> TargetAsOf:
     actual = last.actual if last else None
     percent = plans.share_percent(target.planned, actual)
     return TargetAsOf(item, target, actual, last.reported_on if last else None, percent,
-                      schedule.is_overdue(target.due_on, percent == 100, day))
+                      not item.project.is_terminated and schedule.is_overdue(target.due_on, percent == 100, day))
 
 
 @dataclass(frozen=True)
@@ -233,7 +237,8 @@ def project_pack(project: Project, checkpoint: Checkpoint, ratings: dict[int, li
     milestones = []
     for milestone in project.milestones:
         done_on = milestone.done_on if milestone.done_on is not None and milestone.done_on <= day else None
-        milestones.append(MilestoneAsOf(milestone, done_on, schedule.is_overdue(milestone.planned_on, done_on is not None, day)))
+        milestones.append(MilestoneAsOf(milestone, done_on, not project.is_terminated
+                                        and schedule.is_overdue(milestone.planned_on, done_on is not None, day)))
     return Pack(
         project=project,
         checkpoint=checkpoint,

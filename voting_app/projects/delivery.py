@@ -8,13 +8,13 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager, undefer
+from sqlalchemy.orm import contains_eager, selectinload
 
 from voting_app import audit
 from voting_app.db import db, utcnow
 from voting_app.errors import ConflictError, DomainError
 from voting_app.images import CleanImage, thumbnail_of
-from voting_app.projects import schedule
+from voting_app.projects import overdue, schedule
 from voting_app.projects.models import (
     AWAITING_ANSWER,
     AWAITING_VERDICT,
@@ -23,14 +23,19 @@ from voting_app.projects.models import (
     SETTLED,
     STAGES,
     TERMINATED,
+    Department,
     Milestone,
     Photo,
     ProgressNote,
     Project,
     ProjectChange,
     StagePlan,
+    SubItem,
+    SupervisionIssue,
     SupervisionRecord,
+    Target,
 )
+from voting_app.projects.plans import number_text
 from voting_app.projects.planning import record_actuals, refresh_progress, set_milestone_sub_item
 from voting_app.projects.service import require_decision, update_project
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS
@@ -249,79 +254,103 @@ def add_progress_note(actor: str, author, project: Project, body: str, progress_
     return note
 
 
+def _issue_values(problem: str, rectification: str, due_on: date | None, visited_on: date) -> tuple[str, str]:
+    problem, rectification = (problem or "").strip(), (rectification or "").strip()
+    if not problem:
+        raise DomainError(_l("Write what was found."))
+    if bool(rectification) != (due_on is not None):
+        raise DomainError(_l("A rectification request needs a due date, and a due date needs a request."))
+    if due_on is not None and due_on < visited_on:
+        raise DomainError(date_message(_l("Rectification due by"), _l("The due date cannot be before the visit.")))
+    return problem, rectification
+
+
 def record_supervision(actor: str, deputy, project: Project, visited_on: date | None, findings: str,
                        rectification: str, rectification_due: date | None, images: list[CleanImage],
-                       today: date | None = None) -> SupervisionRecord:
+                       today: date | None = None, department: Department | None = None) -> SupervisionRecord:
+    """A visit with its first issue; the responsible department is the project's unless named."""
     today = today or schedule.beijing_today()
-    findings, rectification = (findings or "").strip(), (rectification or "").strip()
-    if visited_on is None or not findings:
+    if visited_on is None or not (findings or "").strip():
         raise DomainError(_l("A supervision record needs the visit date and what was found."))
     if visited_on > today:
         raise DomainError(date_message(_l("Visit date"), _l("The date cannot be in the future.")))
-    if bool(rectification) != (rectification_due is not None):
-        raise DomainError(_l("A rectification request needs a due date, and a due date needs a request."))
-    if rectification_due is not None and rectification_due < visited_on:
-        raise DomainError(date_message(_l("Rectification due by"), _l("The due date cannot be before the visit.")))
-    record = SupervisionRecord(
-        deputy_id=deputy.id,
-        deputy_name=deputy.name,
-        visited_on=visited_on,
-        findings=findings,
-        rectification=rectification,
-        rectification_due=rectification_due,
-        photos=photo_rows(images),
-    )
+    problem, rectification = _issue_values(findings, rectification, rectification_due, visited_on)
+    record = SupervisionRecord(deputy_id=deputy.id, deputy_name=deputy.name, visited_on=visited_on, photos=photo_rows(images))
+    record.issues.append(SupervisionIssue(problem=problem, rectification=rectification, due_on=rectification_due,
+                                          department=department or project.department))
     project.supervisions.append(record)
-    _history(project, deputy.name, "supervision.recorded", new=_brief(findings))
+    _history(project, deputy.name, "supervision.recorded", new=_brief(problem))
     db.session.flush()
-    audit.record(actor, "supervision.record", f"project:{project.id}", record=record.id)
+    audit.record(actor, "supervision.record", f"project:{project.id}", record=record.id, issue=record.issues[0].id)
     return record
 
 
-def answer_supervision(actor: str, officer, record: SupervisionRecord, answer: str) -> None:
+def add_issue(actor: str, record: SupervisionRecord, problem: str, rectification: str, due_on: date | None,
+              department: Department | None = None) -> SupervisionIssue:
+    """One more issue found at a visit, entered by the deputy who recorded it."""
+    problem, rectification = _issue_values(problem, rectification, due_on, record.visited_on)
+    issue = SupervisionIssue(problem=problem, rectification=rectification, due_on=due_on,
+                             department=department or record.project.department)
+    record.issues.append(issue)
+    _history(record.project, record.deputy_name, "supervision.issue_added", new=_brief(problem))
+    db.session.flush()
+    audit.record(actor, "supervision.issue_add", f"supervision:{record.id}", project=record.project_id, issue=issue.id)
+    return issue
+
+
+def answer_issue(actor: str, officer, issue: SupervisionIssue, answer: str) -> None:
     """The department's answer; answering again after a "not settled" asks the deputy anew."""
     answer = (answer or "").strip()
     if not answer:
         raise DomainError(_l("Write the department's answer."))
-    if not record.rectification:
+    if not issue.rectification:
         raise DomainError(_l("No rectification was asked for, so there is nothing to answer."))
-    if record.settled is True:
+    if issue.settled is True:
         raise ConflictError(_l("The deputy has already marked this as settled."))
-    if record.answer and record.settled is None:
+    if issue.answer and issue.settled is None:
         raise ConflictError(_l("The deputy has not yet judged the last answer."))
-    _history(record.project, officer.label, "supervision.answered", _brief(record.answer), _brief(answer))
-    record.answer = answer
-    record.answered_at = utcnow()
-    record.answered_by_name = officer.label
-    record.settled = None
-    record.judged_at = None
+    _history(issue.project, officer.label, "supervision.answered", _brief(issue.answer), _brief(answer))
+    issue.answer = answer
+    issue.answered_at = utcnow()
+    issue.answered_by_name = officer.label
+    issue.settled = None
+    issue.judged_at = None
     db.session.flush()
-    audit.record(actor, "supervision.answer", f"supervision:{record.id}", project=record.project_id)
+    audit.record(actor, "supervision.answer", f"supervision:{issue.record_id}", project=issue.project.id, issue=issue.id)
 
 
-def judge_supervision(actor: str, record: SupervisionRecord, settled: bool) -> None:
-    if not record.rectification:
+def judge_issue(actor: str, issue: SupervisionIssue, settled: bool) -> None:
+    if not issue.rectification:
         raise DomainError(_l("No rectification was asked for, so there is nothing to settle."))
-    if not record.answer:
+    if not issue.answer:
         raise DomainError(_l("The department has not answered yet."))
-    if record.settled is not None:
+    if issue.settled is not None:
         raise ConflictError(_l("You have already judged this answer."))
-    record.settled = settled
-    record.judged_at = utcnow()
-    _history(record.project, record.deputy_name, "supervision.settled" if settled else "supervision.not_settled",
-             new=_brief(record.rectification))
+    issue.settled = settled
+    issue.judged_at = utcnow()
+    _history(issue.project, issue.record.deputy_name, "supervision.settled" if settled else "supervision.not_settled",
+             new=_brief(issue.rectification))
     db.session.flush()
-    audit.record(actor, "supervision.judge", f"supervision:{record.id}", project=record.project_id, settled=settled)
+    audit.record(actor, "supervision.judge", f"supervision:{issue.record_id}", project=issue.project.id, issue=issue.id,
+                 settled=settled)
 
 
-def supervision_status(record: SupervisionRecord) -> str:
-    if not record.rectification:
+def supervision_status(issue: SupervisionIssue) -> str:
+    if not issue.rectification:
         return NOTED
-    if record.settled is True:
+    if issue.settled is True:
         return SETTLED
-    if record.settled is False:
+    if issue.settled is False:
         return NOT_SETTLED
-    return AWAITING_VERDICT if record.answer else AWAITING_ANSWER
+    return AWAITING_VERDICT if issue.answer else AWAITING_ANSWER
+
+
+# A visit stands where its least advanced issue stands.
+_STATUS_ORDER = (NOT_SETTLED, AWAITING_ANSWER, AWAITING_VERDICT, SETTLED, NOTED)
+
+
+def record_status(record: SupervisionRecord) -> str:
+    return min((supervision_status(issue) for issue in record.issues), key=_STATUS_ORDER.index, default=NOTED)
 
 
 def stage_overdue(plan: StagePlan, today: date) -> bool:
@@ -331,10 +360,10 @@ def stage_overdue(plan: StagePlan, today: date) -> bool:
     return schedule.stage_is_overdue(plan.planned_end, plan.actual_end, today, passed)
 
 
-def rectification_overdue(record: SupervisionRecord, today: date) -> bool:
-    if record.project.is_terminated:
+def rectification_overdue(issue: SupervisionIssue, today: date) -> bool:
+    if issue.record.project.is_terminated:
         return False
-    return schedule.rectification_is_overdue(record.rectification_due, bool(record.rectification), record.settled, today)
+    return schedule.rectification_is_overdue(issue.due_on, bool(issue.rectification), issue.settled, today)
 
 
 @dataclass(frozen=True)
@@ -347,10 +376,53 @@ class Overdue:
 
 @dataclass(frozen=True)
 class Dashboard:
-    milestones: list[Overdue]
+    milestones: list[overdue.Late]
+    targets: list[overdue.Late]
     stages: list[Overdue]
-    rectifications: list[Overdue]
-    awaiting_answer: list[SupervisionRecord]
+    rectifications: list[overdue.Late]
+    awaiting_answer: list[SupervisionIssue]
+
+
+def _department_of(project: Project, sub_item: SubItem | None) -> Department | None:
+    """A sub-item's department answers for its targets and milestones; the project's for the rest."""
+    return sub_item.department if sub_item is not None and sub_item.department_id is not None else project.department
+
+
+def _subject(kind: str, id_: int, project: Project, department: Department | None, what: str, due: date | None,
+             is_finished: bool, asked: str = "") -> overdue.Subject:
+    return overdue.Subject(kind, id_, project.id, project.name, department.id if department else None,
+                           department.name if department else "", what, due, is_finished, asked)
+
+
+def overdue_items(today: date | None = None, department_id: int | None = None) -> list[overdue.Late]:
+    """Every milestone, target and rectification late on `today`, of projects not terminated, for a
+    department or for all: the one answer to "what is overdue" that the dashboard, the ledger and
+    the reminder letters share. Unfinished rows with a past due date come from SQL; lateness from the rules in `overdue`."""
+    today = today or schedule.beijing_today()
+    milestones = db.session.scalars(
+        select(Milestone).where(Milestone.done_on.is_(None), Milestone.planned_on < today)
+        .options(selectinload(Milestone.project).selectinload(Project.department),
+                 selectinload(Milestone.sub_item).selectinload(SubItem.department))).all()
+    targets = db.session.scalars(
+        select(Target).where(Target.due_on < today)
+        .options(selectinload(Target.sub_item).selectinload(SubItem.department),
+                 selectinload(Target.sub_item).selectinload(SubItem.project).selectinload(Project.department))).all()
+    issues = db.session.scalars(
+        select(SupervisionIssue).where(SupervisionIssue.rectification != "", SupervisionIssue.due_on < today,
+                                       or_(SupervisionIssue.settled.is_(None), SupervisionIssue.settled.is_(False)))
+        .options(selectinload(SupervisionIssue.department),
+                 selectinload(SupervisionIssue.record).selectinload(SupervisionRecord.project))).all()
+    subjects = [
+        *(_subject(overdue.MILESTONE, m.id, m.project, _department_of(m.project, m.sub_item), m.name, m.planned_on,
+                   overdue.milestone_is_finished(m.done_on)) for m in milestones if not m.project.is_terminated),
+        *(_subject(overdue.TARGET, t.id, t.sub_item.project, _department_of(t.sub_item.project, t.sub_item),
+                   f"{t.sub_item.name} · {t.name}", t.due_on, overdue.target_is_finished(t.planned, t.actual),
+                   f"{number_text(t.planned)} {t.unit}") for t in targets if not t.sub_item.project.is_terminated),
+        *(_subject(overdue.RECTIFICATION, i.id, i.project, i.department, i.problem, i.due_on,
+                   overdue.rectification_is_finished(i.settled), i.rectification) for i in issues if not i.project.is_terminated),
+    ]
+    late = overdue.late_items(subjects, today)
+    return late if department_id is None else [item for item in late if item.subject.department_id == department_id]
 
 
 def _late(project: Project, what: str, due: date, today: date) -> Overdue:
@@ -358,36 +430,29 @@ def _late(project: Project, what: str, due: date, today: date) -> Overdue:
 
 
 def dashboard(today: date | None = None, department_id: int | None = None) -> Dashboard:
-    """Everything late, oldest first, of projects not terminated; unfinished rows come from SQL,
-    lateness from the schedule rules."""
+    """Everything late, oldest first, of projects not terminated, for a department (the one
+    responsible for each item) or for all."""
     today = today or schedule.beijing_today()
-
-    def scoped(query, model):
-        query = query.join(Project, Project.id == model.project_id).where(Project.status != TERMINATED)
-        return query.where(Project.department_id == department_id) if department_id is not None else query
-
-    milestones = db.session.scalars(scoped(
-        select(Milestone).where(Milestone.done_on.is_(None), Milestone.planned_on < today)
-        .options(contains_eager(Milestone.project)), Milestone)).all()
-    plans = db.session.scalars(scoped(
-        select(StagePlan).where(StagePlan.actual_end.is_(None), StagePlan.planned_end < today)
-        .options(contains_eager(StagePlan.project)), StagePlan)).all()
-    records = db.session.scalars(scoped(
-        select(SupervisionRecord).where(SupervisionRecord.rectification != "",
-                                        or_(SupervisionRecord.settled.is_(None), SupervisionRecord.settled.is_(False)))
-        .options(contains_eager(SupervisionRecord.project)), SupervisionRecord)).all()
-    late_milestones = [_late(m.project, m.name, m.planned_on, today) for m in milestones
-                       if schedule.is_overdue(m.planned_on, False, today)]
-    late_stages = [_late(p.project, p.stage, p.planned_end, today) for p in plans if stage_overdue(p, today)]
-    late_rectifications = [_late(r.project, r.rectification, r.rectification_due, today) for r in records
-                           if rectification_overdue(r, today)]
-    awaiting = [r for r in records if supervision_status(r) in (AWAITING_ANSWER, NOT_SETTLED)]
-    by_due = lambda item: (item.due, item.project.id)  # noqa: E731
+    late = overdue_items(today, department_id)
+    plans = select(StagePlan).where(StagePlan.actual_end.is_(None), StagePlan.planned_end < today) \
+        .join(Project, Project.id == StagePlan.project_id).where(Project.status != TERMINATED) \
+        .options(contains_eager(StagePlan.project))
+    if department_id is not None:
+        plans = plans.where(Project.department_id == department_id)
+    late_stages = [_late(p.project, p.stage, p.planned_end, today) for p in db.session.scalars(plans) if stage_overdue(p, today)]
+    issues = select(SupervisionIssue).where(SupervisionIssue.rectification != "", or_(
+        SupervisionIssue.answer == "", SupervisionIssue.settled.is_(False))).options(
+        selectinload(SupervisionIssue.record).selectinload(SupervisionRecord.project))
+    if department_id is not None:
+        issues = issues.where(SupervisionIssue.department_id == department_id)
+    awaiting = [issue for issue in db.session.scalars(issues)
+                if not issue.record.project.is_terminated and supervision_status(issue) in (AWAITING_ANSWER, NOT_SETTLED)]
     return Dashboard(
-        sorted(late_milestones, key=by_due),
-        sorted(late_stages, key=by_due),
-        sorted(late_rectifications, key=by_due),
-        sorted(awaiting, key=lambda r: (r.rectification_due or today, r.id)),
+        [item for item in late if item.subject.kind == overdue.MILESTONE],
+        [item for item in late if item.subject.kind == overdue.TARGET],
+        sorted(late_stages, key=lambda item: (item.due, item.project.id)),
+        [item for item in late if item.subject.kind == overdue.RECTIFICATION],
+        sorted(awaiting, key=lambda issue: (issue.due_on or today, issue.id)),
     )
 
 

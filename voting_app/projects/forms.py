@@ -162,12 +162,38 @@ class ProgressNoteForm(Form):
     photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, up to 4)"))
 
 
-class SupervisionForm(Form):
+class ResponsibleDepartment:
+    """The department responsible for an issue: the project's unless another is picked."""
+
+    def offer_departments(self) -> None:
+        from voting_app.projects.service import all_departments
+
+        self.department_id.choices = [SelectChoice("", str(_l("The project’s department")))] + [
+            SelectChoice(department.id, department.name) for department in all_departments()
+        ]
+
+    def chosen_department(self):
+        from voting_app.projects.service import chosen_department
+
+        return chosen_department("", self.department_id.data, None)  # the list only: no department is added
+
+
+class SupervisionForm(ResponsibleDepartment, Form):
     visited_on = DateField(_l("Visit date"), validators=[DataRequired()])
     findings = TextAreaField(_l("What you found"), validators=[DataRequired(), Length(max=4000)])
+    department_id = SelectField(_l("Responsible department"), coerce=optional_id, validate_choice=False)
     rectification = TextAreaField(_l("Rectification asked for (leave empty if none)"), validators=[Optional(), Length(max=2000)])
     rectification_due = DateField(_l("Rectification due by"), validators=[Optional()])
     photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, up to 4)"))
+
+
+class IssueForm(ResponsibleDepartment, Form):
+    """One more issue found at a visit (a line of the ledger)."""
+
+    problem = TextAreaField(_l("Issue found"), validators=[DataRequired(), Length(max=4000)])
+    department_id = SelectField(_l("Responsible department"), coerce=optional_id, validate_choice=False)
+    rectification = TextAreaField(_l("Rectification asked for (leave empty if none)"), validators=[Optional(), Length(max=2000)])
+    due_on = DateField(_l("Rectification due by"), validators=[Optional()])
 
 
 class AnswerForm(Form):

@@ -275,8 +275,8 @@ class ProgressNote(db.Model):
 
 
 class SupervisionRecord(db.Model):
-    """A deputy's inspection (督办): what was found, what must be put right by when, the
-    department's answer, and the deputy's verdict."""
+    """A deputy's inspection (督办): the visit, its photos, and the issues found at it (the
+    ledger's lines, each with its department, rectification, answer and verdict)."""
 
     __tablename__ = "supervision_records"
 
@@ -285,9 +285,38 @@ class SupervisionRecord(db.Model):
     deputy_id: Mapped[int] = mapped_column(ForeignKey("deputies.id"), index=True)
     deputy_name: Mapped[str] = mapped_column(String(64))
     visited_on: Mapped[date]
-    findings: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="supervisions")
+    deputy = relationship("Deputy")
+    photos: Mapped[list["Photo"]] = relationship(order_by="Photo.id", foreign_keys="Photo.supervision_id")
+    issues: Mapped[list["SupervisionIssue"]] = relationship(
+        back_populates="record", order_by="SupervisionIssue.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def findings(self) -> str:
+        """What was found at the visit: its issues' problems, one a line."""
+        return "\n".join(issue.problem for issue in self.issues)
+
+    @property
+    def rectifications(self) -> list["SupervisionIssue"]:
+        return [issue for issue in self.issues if issue.rectification]
+
+
+class SupervisionIssue(db.Model):
+    """One line of the supervision ledger (问题、责任、整改台账): a problem found at a visit, the
+    department responsible for it, the rectification asked by a due date, the department's
+    answer and the recording deputy's verdict (None until judged)."""
+
+    __tablename__ = "supervision_issues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("supervision_records.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    problem: Mapped[str] = mapped_column(Text)
     rectification: Mapped[str] = mapped_column(Text, default="")
-    rectification_due: Mapped[date | None]
+    due_on: Mapped[date | None]
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None]
     answered_by_name: Mapped[str] = mapped_column(String(100), default="")
@@ -295,9 +324,45 @@ class SupervisionRecord(db.Model):
     judged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    project: Mapped[Project] = relationship(back_populates="supervisions")
-    deputy = relationship("Deputy")
-    photos: Mapped[list["Photo"]] = relationship(order_by="Photo.id", foreign_keys="Photo.supervision_id")
+    record: Mapped[SupervisionRecord] = relationship(back_populates="issues")
+    department: Mapped[Department | None] = relationship()
+
+    @property
+    def project(self) -> Project:
+        return self.record.project
+
+    @property
+    def department_name(self) -> str:
+        return self.department.name if self.department else ""
+
+
+class ReminderLetter(db.Model):
+    """A reminder letter (提醒函) to a department about one overdue milestone, target or
+    rectification. One letter per subject and due date, so a second run of the reminder on the
+    same data issues nothing; the serial number (樊人大提〔2026〕3号) counts per year."""
+
+    __tablename__ = "reminder_letters"
+    __table_args__ = (UniqueConstraint("subject_kind", "subject_id", "due_on"), UniqueConstraint("year", "number"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[int]
+    # What is late, as it read when the letter was issued (a letter does not change afterwards).
+    subject_name: Mapped[str] = mapped_column(Text)
+    asked: Mapped[str] = mapped_column(Text, default="")  # the rectification asked, or the target's quantity
+    due_on: Mapped[date]
+    issued_on: Mapped[date]
+    reply_by: Mapped[date]
+    year: Mapped[int]
+    number: Mapped[int]
+    serial: Mapped[str] = mapped_column(String(60))
+    issued_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    department: Mapped[Department] = relationship()
+    project: Mapped[Project] = relationship()
 
 
 class SupervisionCheckpoint(db.Model):

@@ -13,6 +13,7 @@ from voting_app.forms import ButtonForm
 from voting_app.groups.forms import KIND_LABELS
 from voting_app.paging import page_of
 from voting_app.permissions import (
+    answers_issue,
     marks_milestone,
     may_see_photo,
     owns_project,
@@ -27,6 +28,7 @@ from voting_app.projects.forms import (
     ChangeRequestForm,
     DecisionForm,
     DepartmentForm,
+    IssueForm,
     MilestoneDoneForm,
     MilestoneForm,
     ProgressNoteForm,
@@ -51,6 +53,7 @@ from voting_app.projects.models import (
     ProgressNote,
     Project,
     SubItem,
+    SupervisionIssue,
     SupervisionRecord,
     Target,
 )
@@ -118,6 +121,7 @@ def project_detail(project_id: int):
         selectinload(Project.notes).selectinload(ProgressNote.photos),
         selectinload(Project.notes).selectinload(ProgressNote.target_reports),
         selectinload(Project.supervisions).selectinload(SupervisionRecord.photos),
+        selectinload(Project.supervisions).selectinload(SupervisionRecord.issues).selectinload(SupervisionIssue.department),
         selectinload(Project.stage_plans),
         selectinload(Project.milestones),
         selectinload(Project.changes),
@@ -126,6 +130,7 @@ def project_detail(project_id: int):
     if project is None:
         abort(404)
     today = schedule.beijing_today()
+    may_judge = _judge_forms(project)
     # The chart needs plotly.js (about 400 KB); the page opens with the dates table and draws the chart on request.
     shows_chart = request.args.get("chart") == "timeline"
     panels = [provider(project) for provider in current_app.extensions.get("project_panels", [])]
@@ -158,14 +163,17 @@ def project_detail(project_id: int):
         kind_labels=CHANGE_KIND_LABELS,
         state_labels=CHANGE_STATE_LABELS,
         may_report=reports_on_project(current_user, project),
+        may_answer=lambda issue: answers_issue(current_user, issue),
         may_mark=lambda milestone: marks_milestone(current_user, milestone),
         plan=planning.plan_lines(project),
         number_text=plans.number_text,
         is_unserved=project.department_id in service.unserved_department_ids(),
-        may_judge=_judge_forms(project),
+        may_judge=may_judge,
         origins=proposals.proposals_behind(project),
         done_form=MilestoneDoneForm(formdata=None, done_on=today),
         answer_form=AnswerForm(formdata=None),
+        issue_form=IssueForm(formdata=None),
+        departments=service.all_departments() if any(may_judge.values()) else [],
         button=ButtonForm(),
     )
 
@@ -658,13 +666,6 @@ def change_withdraw(project_id: int, request_id: int):
 # Department officers: their own projects only
 
 
-def _own_project_or_403(project_id: int) -> Project:
-    project = db.get_or_404(Project, project_id)
-    if not owns_project(current_user, project):
-        abort(403)
-    return project
-
-
 @bp.post("/<int:project_id>/milestones/<int:milestone_id>/done")
 def milestone_done(project_id: int, milestone_id: int):
     project = db.get_or_404(Project, project_id)
@@ -757,21 +758,28 @@ def note_new(project_id: int):
     return _note_page(form, project, targets, typed, status=400 if form.errors else 200)
 
 
-@bp.post("/<int:project_id>/supervision/<int:record_id>/answer")
-def supervision_answer(project_id: int, record_id: int):
-    project = _own_project_or_403(project_id)
+def _issue_or_404(project_id: int, record_id: int, issue_id: int) -> tuple[Project, SupervisionIssue]:
+    project = db.get_or_404(Project, project_id)
     record = get_child_or_404(SupervisionRecord, record_id, project_id=project.id)
+    return project, get_child_or_404(SupervisionIssue, issue_id, record_id=record.id)
+
+
+@bp.post("/<int:project_id>/supervision/<int:record_id>/issues/<int:issue_id>/answer")
+def supervision_answer(project_id: int, record_id: int, issue_id: int):
+    project, issue = _issue_or_404(project_id, record_id, issue_id)
+    if not answers_issue(current_user, issue):
+        abort(403)
     form = AnswerForm()
     if not form.validate_on_submit():
         flash(_("Write the department's answer."), "error")
-        return _to_detail(project, f"supervision-{record.id}")
+        return _to_detail(project, f"issue-{issue.id}")
     try:
-        delivery.answer_supervision(current_actor(), current_user, record, form.answer.data)
+        delivery.answer_issue(current_actor(), current_user, issue, form.answer.data)
         db.session.commit()
         flash(_("Answer published."), "success")
     except DomainError as error:
         flash_domain_error(error)
-    return _to_detail(project, f"supervision-{record.id}")
+    return _to_detail(project, f"issue-{issue.id}")
 
 
 # Deputies: supervision
@@ -792,7 +800,7 @@ def supervision_list():
         records=delivery.records_of_deputy(current_user.deputy),
         stages=STAGE_LABELS,
         status_labels=SUPERVISION_STATUS_LABELS,
-        supervision_status=delivery.supervision_status,
+        record_status=delivery.record_status,
         checkpoint_kinds=CHECKPOINT_LABELS,
     )
 
@@ -802,6 +810,7 @@ def supervision_list():
 def supervision_new(project_id: int):
     project = db.get_or_404(Project, project_id)
     form = SupervisionForm()
+    form.offer_departments()
     if request.method == "GET":
         form.visited_on.data = schedule.beijing_today()
     if form.validate_on_submit():
@@ -809,7 +818,7 @@ def supervision_new(project_id: int):
             photos = photos_before_writing(form.photos.data, delivery.MAX_PHOTOS)
             record = delivery.record_supervision(
                 current_actor(), current_user.deputy, project, form.visited_on.data, form.findings.data,
-                form.rectification.data or "", form.rectification_due.data, photos,
+                form.rectification.data or "", form.rectification_due.data, photos, department=form.chosen_department(),
             )
             db.session.commit()
             flash(_("Supervision record saved."), "success")
@@ -822,21 +831,44 @@ def supervision_new(project_id: int):
     return render_template("projects/supervision_form.html", form=form, project=project), 400 if form.errors else 200
 
 
-@bp.post("/<int:project_id>/supervision/<int:record_id>/judge")
-def supervision_judge(project_id: int, record_id: int):
+@bp.post("/<int:project_id>/supervision/<int:record_id>/issues")
+def supervision_issue_add(project_id: int, record_id: int):
+    """One more issue found at a visit, by the deputy who recorded it."""
     project = db.get_or_404(Project, project_id)
     record = get_child_or_404(SupervisionRecord, record_id, project_id=project.id)
     if not recorded_supervision(current_user, record):
+        abort(403)
+    form = IssueForm()
+    form.offer_departments()
+    if not form.validate_on_submit():
+        for field_name, messages in form.errors.items():
+            flash(f"{form[field_name].label.text}: {' '.join(str(message) for message in messages)}", "error")
+        return _to_detail(project, f"supervision-{record.id}")
+    try:
+        issue = delivery.add_issue(current_actor(), record, form.problem.data, form.rectification.data or "",
+                                   form.due_on.data, form.chosen_department())
+        db.session.commit()
+        flash(_("Issue added to the visit."), "success")
+        return _to_detail(project, f"issue-{issue.id}")
+    except DomainError as error:
+        flash_domain_error(error)
+    return _to_detail(project, f"supervision-{record.id}")
+
+
+@bp.post("/<int:project_id>/supervision/<int:record_id>/issues/<int:issue_id>/judge")
+def supervision_judge(project_id: int, record_id: int, issue_id: int):
+    project, issue = _issue_or_404(project_id, record_id, issue_id)
+    if not recorded_supervision(current_user, issue.record):
         abort(403)
     form = VerdictForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        delivery.judge_supervision(current_actor(), record, form.settled.data == "yes")
+        delivery.judge_issue(current_actor(), issue, form.settled.data == "yes")
         db.session.commit()
     except DomainError as error:
         flash_domain_error(error)
-    return _to_detail(project, f"supervision-{record.id}")
+    return _to_detail(project, f"issue-{issue.id}")
 
 
 # Staff and presiding: what is late

@@ -75,6 +75,22 @@ CHANGE_STATE_LABELS = {
     WITHDRAWN: _l("Withdrawn"),
 }
 
+# The ledger's filter (voting_app.projects.ledger.STATES).
+LEDGER_STATE_LABELS = {
+    "open": _l("Open (not settled yet)"),
+    "overdue": _l("Rectification overdue"),
+    SETTLED: _l("Settled"),
+    NOT_SETTLED: _l("Not settled"),
+    NOTED: _l("Recorded, no rectification asked"),
+}
+
+# What a reminder letter (提醒函) is about (voting_app.projects.overdue.KINDS).
+REMINDER_KIND_LABELS = {
+    "milestone": _l("milestone"),
+    "target": _l("target"),
+    "rectification": _l("rectification"),
+}
+
 HISTORY_LABELS = {
     "plan.published": _l("Plan published"),
     "status": _l("Status"),
@@ -88,6 +104,7 @@ HISTORY_LABELS = {
     "milestone.removed": _l("Milestone removed"),
     "milestone.done": _l("Milestone reached"),
     "supervision.recorded": _l("Supervision visit recorded"),
+    "supervision.issue_added": _l("Issue added to a supervision visit"),
     "supervision.answered": _l("Department answered the supervision"),
     "supervision.settled": _l("Deputy: rectification settled"),
     "supervision.not_settled": _l("Deputy: rectification not settled"),

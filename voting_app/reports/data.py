@@ -166,7 +166,7 @@ def project_report(project: Project, ratings: dict[int, list[Rating]], today: da
     today = today or schedule.beijing_today()
     rows = [(stage, project.plan_for(stage), bool(project.plan_for(stage)) and delivery.stage_overdue(project.plan_for(stage), today))
             for stage in STAGES]
-    asked = [record for record in project.supervisions if record.rectification]
+    asked = [issue for record in project.supervisions for issue in record.rectifications]
     return ProjectReport(
         project=project,
         stage_rows=rows,
@@ -176,8 +176,8 @@ def project_report(project: Project, ratings: dict[int, list[Rating]], today: da
             1 for m in project.milestones if schedule.is_overdue(m.planned_on, m.done_on is not None, today)),
         supervisions=len(project.supervisions),
         rectifications_asked=len(asked),
-        rectifications_settled=sum(1 for record in asked if record.settled is True),
-        rectifications_overdue=sum(1 for record in asked if delivery.rectification_overdue(record, today)),
+        rectifications_settled=sum(1 for issue in asked if issue.settled is True),
+        rectifications_overdue=sum(1 for issue in asked if delivery.rectification_overdue(issue, today)),
         ratings=ratings.get(project.id, []),
     )
 

@@ -23,6 +23,7 @@ from voting_app.projects.stages import (
     CHECKPOINT_LABELS,
     PLAN_FIELD_LABELS,
     STAGE_LABELS,
+    STATUS_LABELS,
     SUPERVISION_STATUS_LABELS,
 )
 from voting_app.projects import checkpoints, delivery, plans, schedule, supervision
@@ -191,7 +192,7 @@ def _pack(year: int, kind: str, project_id: int) -> checkpoints.Pack:
 @bp.get("/checkpoints/<int:year>/<kind>/projects/<int:project_id>")
 def checkpoint_pack(year: int, kind: str, project_id: int):
     return render_template("reports/pack.html", pack=_pack(year, kind, project_id), kinds=CHECKPOINT_LABELS, stages=STAGE_LABELS,
-                           status_labels=SUPERVISION_STATUS_LABELS, wan_text=plans.wan_text,
+                           status_labels=SUPERVISION_STATUS_LABELS, project_status=STATUS_LABELS, wan_text=plans.wan_text,
                            number_text=plans.number_text, local_time=local_time)
 
 
