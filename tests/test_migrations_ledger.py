@@ -6,7 +6,7 @@ with TEST_DATABASE_URL."""
 
 from sqlalchemy import inspect, text
 
-BEFORE_LEDGER, LEDGER = "16a0000000a1", "16a0000000d1"
+BEFORE_LEDGER, LEDGER = "16a0000000c1", "16a0000000d1"
 RECORD = ("桥梁北端护栏缺失", "补齐北端引道护栏", "2026-04-20", "已全部安装", "交通局 王强", True)
 
 

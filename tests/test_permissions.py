@@ -116,7 +116,7 @@ def grid_worker():
 
 
 def url_arguments(world) -> dict:
-    return {
+    arguments = {
         "session_id": world.session_id,
         "round_id": world.round_id,
         "deputy_id": world.deputy_ids[0],
@@ -133,6 +133,7 @@ def url_arguments(world) -> dict:
         **duty_arguments(world),
         **term_world(world),
     }
+    return arguments | change_world(arguments["project_id"])
 
 
 def change_world(project_id: int) -> dict:
@@ -188,7 +189,6 @@ def test_every_route_admits_exactly_the_allowed_roles(app, role):
     with app.app_context():
         world = build_world()
         arguments = url_arguments(world)
-        arguments |= change_world(arguments["project_id"])
         from voting_app.db import db
         from voting_app.projects.models import Project
 

@@ -3,7 +3,7 @@ each with its responsible department, rectification, due date, answer and verdic
 letters (提醒函) to departments about what is overdue
 
 Revision ID: 16a0000000d1
-Revises: 16a0000000a1
+Revises: 16a0000000c1
 Create Date: 2026-12-05 21:30:00
 
 Every existing record becomes one issue: its findings, rectification, due date, answer and
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '16a0000000d1'
-down_revision = '16a0000000a1'
+down_revision = '16a0000000c1'
 branch_labels = None
 depends_on = None
 

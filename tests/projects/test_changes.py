@@ -209,11 +209,13 @@ def test_a_terminated_project_has_nothing_overdue(app, world):
     with app.app_context():
         project = db.session.get(Project, project_id)
         delivery.add_milestone("t", "s", project, "完成选址", TODAY - timedelta(days=10))
-        assert any(o.project.id == project_id for o in delivery.dashboard().milestones)
+        assert any(o.subject.project_id == project_id for o in delivery.dashboard().milestones)
         _decide(changes.submit_change("t", Staff(), project, "terminate", "选址无法落实。"))
         db.session.commit()
         board = delivery.dashboard()
-        assert all(o.project.id != project_id for o in board.milestones + board.stages)
+        assert all(o.subject.project_id != project_id for o in board.milestones + board.targets)
+        assert all(o.project.id != project_id for o in board.stages)
+        assert not delivery.overdue_items(TODAY + timedelta(days=400))
         assert not any(line.is_overdue for item in planning.plan_lines(project, TODAY + timedelta(days=400)) for line in item.targets)
         assert project_report(project, {}).milestones_overdue == 0
 

@@ -16,7 +16,7 @@ from tests.conftest import post
 from voting_app.audit import AuditEntry
 from voting_app.db import db
 from voting_app.projects import checkpoints, delivery, planning, supervision
-from voting_app.projects.models import Project, SupervisionCheckpoint, SupervisionRecord
+from voting_app.projects.models import Project, SupervisionCheckpoint, SupervisionIssue
 from voting_app.projects.service import create_project, department_named, projects_of_member
 from voting_app.registry import groups
 from voting_app.registry.group_rules import AD_HOC
@@ -51,7 +51,7 @@ def _project_with_record(app, world) -> int:
         deputy = db.session.get(Deputy, world.deputy_ids[0])
         early = delivery.record_supervision("test", deputy, project, date(2026, 6, 10), "部分灯杆未接电", "七月底前接电",
                                             date(2026, 7, 20), [], today=TODAY)
-        early.answer, early.answered_at = "已安排施工", datetime(2026, 7, 10, 2)
+        early.issues[0].answer, early.issues[0].answered_at = "已安排施工", datetime(2026, 7, 10, 2)
         delivery.record_supervision("test", deputy, project, date(2026, 9, 5), "太平店段进度慢", "", None, [], today=TODAY)
         db.session.commit()
         return project.id
@@ -97,8 +97,8 @@ def test_the_pack_reads_the_record_up_to_the_checkpoint(app, world):
         plan = checkpoints.project_pack(project, checkpoints.checkpoint_of(YEAR, "plan", DAYS), {}, today=TODAY)
         assert plan.targets[0].actual is None and plan.rectifications == [] and plan.findings == []
         # settled before the effect checkpoint: no longer open then, still open at mid-year
-        record = db.session.scalar(select(SupervisionRecord).where(SupervisionRecord.rectification != ""))
-        record.settled, record.judged_at = True, datetime(2026, 8, 1, 2)
+        issue = db.session.scalar(select(SupervisionIssue).where(SupervisionIssue.rectification != ""))
+        issue.settled, issue.judged_at = True, datetime(2026, 8, 1, 2)
         assert checkpoints.open_rectifications(project, date(2026, 11, 30)) == []
         assert len(checkpoints.open_rectifications(project, date(2026, 7, 31))) == 1
         ahead = checkpoints.project_pack(project, checkpoints.Checkpoint(YEAR, "effect", date(2026, 12, 20), True), {}, today=TODAY)

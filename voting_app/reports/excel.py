@@ -195,8 +195,9 @@ def pack_workbook(packs: list[Pack], labels: dict) -> bytes:
                      labels["due"]])
     for pack in packs:
         for record in pack.findings:
-            findings.append(safe_row(findings, [pack.project.name, record.visited_on, record.deputy_name, record.findings,
-                                                record.rectification or None, record.rectification_due]))
+            for issue in record.issues:
+                findings.append(safe_row(findings, [pack.project.name, record.visited_on, record.deputy_name, issue.problem,
+                                                    issue.rectification or None, issue.due_on]))
     open_sheet = workbook.create_sheet(labels["rectifications_sheet"])
     open_sheet.append([labels["project"], labels["visited_on"], labels["deputy"], labels["rectification"], labels["due"],
                        labels["answer"], labels["status"], labels["overdue"]])
