@@ -79,6 +79,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "screen.drive": frozenset({STAFF, PRESIDING}),
     # Reports
     "report.view": frozenset({STAFF, PRESIDING}),
+    "archive.download": frozenset({STAFF}),
     # Duty records (履职档案) of the term's deputies, and their export for duty evaluation
     "duty.view": frozenset({STAFF}),
     # Administration
@@ -278,6 +279,8 @@ ENDPOINTS: dict[str, str] = {
     "reports.year_report": "report.view",
     "reports.year_report_xlsx": "report.view",
     "reports.project_report": "report.view",
+    "archive.session_archive": "archive.download",
+    "archive.year_archive": "archive.download",
     "duty.term_list": "duty.view",
     "duty.duty_table": "duty.view",
     "duty.deputy_duty": "duty.view",

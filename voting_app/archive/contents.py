@@ -40,6 +40,7 @@ VERIFIER_RUNNER = '''"""Check the archive with the verifier shipped in it: pytho
 import os
 import sys
 
+sys.dont_write_bytecode = True  # an unzipped archive stays as it was written, with no __pycache__ in it
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from voting_app.verify_archive import main  # noqa: E402
 

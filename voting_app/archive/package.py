@@ -37,9 +37,17 @@ class ArchiveError(Exception):
 _PDF_DATE = re.compile(rb"/(CreationDate|ModDate) ?\(D:[0-9]{4,14}[^)]{0,8}\)")
 
 
+_NODE_ID = re.compile(rb"\(node([0-9]{8})\)")
+
+
 def pdf_at(pdf: bytes, moment: datetime) -> bytes:
-    """The PDF dated `moment`: Chromium stamps the printing time, which would make every run
-    differ. The new date has the old one's length, so the cross-reference offsets stay right."""
+    """The PDF dated `moment`, its structure ids numbered from 1. Chromium stamps the printing
+    time, and names the tagged structure's elements after the page's DOM node ids, which
+    depend on timing: either would make every run differ. Each replacement has the length of
+    what it replaces, so the cross-reference offsets stay right, and the ids keep their
+    order, so the ID tree stays sorted."""
+    ranks = {number: f"{rank:08d}".encode("ascii") for rank, number in enumerate(sorted(set(_NODE_ID.findall(pdf))), 1)}
+    pdf = _NODE_ID.sub(lambda match: b"(node" + ranks[match.group(1)] + b")", pdf)
 
     def fixed(match: re.Match) -> bytes:
         old = match.group(0)

@@ -30,6 +30,7 @@ _LOADED = re.compile(r'(<link[^>]*\bhref|\bsrc)="(/[^"]*)"')
 
 def _client(app: Flask, account):
     client = app.test_client()
+    client.set_cookie("lang", "zh_CN")  # the record is kept in Chinese, whatever the staff member reads
     with client.session_transaction() as session:
         session["_user_id"] = account.get_id()
         session["_fresh"] = True
