@@ -3,14 +3,17 @@
 The pages are rendered inside the app, through a test client signed in as the staff account
 the archive is written for, with the archive's moment as the printing time; each page and
 the files it loads (its style sheet, images) are written to a temporary folder and
-Chromium prints them from there, two at a time."""
+one Chromium prints them from there."""
 
+import base64
+import fcntl
+import json
 import os
 import re
+import select
 import subprocess
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
@@ -21,10 +24,9 @@ from voting_app.archive.package import ArchiveError, pdf_at
 from voting_app.auth.service import SESSION_EPOCH_KEY, SIGNED_IN_AT_KEY
 from voting_app.reports.routes import PRINTED_AT
 
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--run-all-compositor-stages-before-draw")
-PARALLEL = 2
-TIMEOUT = 120
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run")
+TIMEOUT = 60
 _LOADED = re.compile(r'(<link[^>]*\bhref|\bsrc)="(/[^"]*)"')
 
 
@@ -66,14 +68,87 @@ def chromium() -> str:
     return os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-def _print(page: Path, pdf: Path, profile: Path) -> None:
-    command = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf}", page.as_uri()]
-    try:
-        subprocess.run(command, capture_output=True, timeout=TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise ArchiveError(f"Chromium could not print {page.name}: {error}") from error
-    if not pdf.exists() or not pdf.read_bytes().startswith(b"%PDF"):
-        raise ArchiveError(f"Chromium did not print {page.name} ({chromium()})")
+class Browser:
+    """One headless Chromium for a whole archive, driven over its DevTools pipe (file
+    descriptors 3 and 4, `--remote-debugging-pipe`): starting Chromium once instead of once a
+    page halves the time an archive takes."""
+
+    def __init__(self, profile: Path):
+        to_read, self._to = os.pipe()
+        self._from, from_write = os.pipe()
+
+        def on_fds_3_and_4():  # in the child, before exec: the pipe ends where Chromium looks for them
+            inbound, outbound = fcntl.fcntl(to_read, fcntl.F_DUPFD, 10), fcntl.fcntl(from_write, fcntl.F_DUPFD, 10)
+            os.dup2(inbound, 3)
+            os.dup2(outbound, 4)
+
+        try:
+            self.process = subprocess.Popen(
+                [chromium(), *CHROMIUM_FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=False,
+                preexec_fn=on_fds_3_and_4,
+            )
+        except OSError as error:
+            raise ArchiveError(f"Chromium could not start ({chromium()}): {error}") from error
+        finally:
+            os.close(to_read)
+            os.close(from_write)
+        self._buffer, self._calls, self._events = b"", 0, []
+
+    def _message(self) -> dict:
+        while b"\0" not in self._buffer:
+            if not select.select([self._from], [], [], TIMEOUT)[0]:
+                raise ArchiveError(f"Chromium did not answer within {TIMEOUT} s")
+            chunk = os.read(self._from, 1 << 20)
+            if not chunk:
+                raise ArchiveError(f"Chromium stopped ({chromium()})")
+            self._buffer += chunk
+        message, _, self._buffer = self._buffer.partition(b"\0")
+        return json.loads(message)
+
+    def call(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
+        self._calls += 1
+        message = {"id": self._calls, "method": method, "params": params or {}, **({"sessionId": session} if session else {})}
+        os.write(self._to, json.dumps(message).encode("utf-8") + b"\0")
+        while True:
+            answer = self._message()
+            if answer.get("id") == self._calls:
+                if "error" in answer:
+                    raise ArchiveError(f"Chromium refused {method}: {answer['error'].get('message')}")
+                return answer["result"]
+            self._events.append(answer)
+
+    def _wait(self, event: str, session: str) -> None:
+        while True:
+            for index, message in enumerate(self._events):
+                if message.get("method") == event and message.get("sessionId") == session:
+                    del self._events[index]
+                    return
+            self._events.append(self._message())
+
+    def pdf(self, page: Path) -> bytes:
+        """The page printed as Chromium prints it: A4 from the page's CSS, backgrounds, tagged."""
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        self.call("Page.enable", session=session)
+        self.call("Page.navigate", {"url": page.as_uri()}, session)
+        self._wait("Page.loadEventFired", session)
+        data = self.call("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False,
+                                             "generateTaggedPDF": True}, session)["data"]
+        self.call("Target.closeTarget", {"targetId": target})
+        self._events.clear()
+        return base64.b64decode(data)
+
+    def close(self) -> None:
+        try:
+            self.call("Browser.close")
+            self.process.wait(timeout=10)
+        except (ArchiveError, OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait()
+        finally:
+            os.close(self._to)
+            os.close(self._from)
 
 
 def fetch(app: Flask, account, paths: list[str], moment: datetime) -> list[bytes]:
@@ -88,7 +163,10 @@ def print_pages(app: Flask, account, paths: list[str], moment: datetime) -> list
         folder = Path(temp)
         client = _client(app, account)
         pages = [_page_file(client, path, moment, folder, number) for number, path in enumerate(paths)]
-        pdfs = [folder / f"page-{number}.pdf" for number in range(len(paths))]
-        with ThreadPoolExecutor(PARALLEL) as pool:
-            list(pool.map(lambda n: _print(pages[n], pdfs[n], folder / f"profile-{n % PARALLEL}-{n}"), range(len(paths))))
-        return [pdf_at(pdf.read_bytes(), moment) for pdf in pdfs]
+        if not pages:
+            return []
+        browser = Browser(folder / "profile")
+        try:
+            return [pdf_at(browser.pdf(page), moment) for page in pages]
+        finally:
+            browser.close()
