@@ -212,6 +212,29 @@ def test_the_archive_commands_refuse_what_does_not_exist(demo):
     assert nobody.exit_code != 0 and "no active staff account nobody" in nobody.output
 
 
+def test_without_chromium_the_archive_says_so_and_writes_nothing(demo, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHROMIUM", str(tmp_path / "no-chromium"))
+    target = tmp_path / "none.zip"
+    result = demo.app.test_cli_runner().invoke(args=["archive", str(_session_id(demo.app)), "--output", str(target)])
+    assert result.exit_code != 0 and "Chromium could not start" in result.output
+    assert not target.exists()
+
+
+def test_the_printed_reports_are_a4_pages_in_chinese(demo):
+    from pypdf import PdfReader
+
+    from tests.browser.test_print_reports import folded
+
+    files = _files(demo.data)
+    session = f"sessions/{_session_id(demo.app)}/"
+    report = PdfReader(io.BytesIO(files[session + "report.pdf"]))
+    assert all(abs(float(page.mediabox.width) - 595.28) < 2 and abs(float(page.mediabox.height) - 841.89) < 2 for page in report.pages)
+    text = folded("".join(page.extract_text() for page in report.pages))
+    assert folded("樊城区第十九届人民代表大会第六次会议") in text and folded("第1页，共") in text
+    count_report = next(name for name in files if name.endswith("count-report.pdf"))
+    assert folded("计票报告单") in folded(PdfReader(io.BytesIO(files[count_report])).pages[0].extract_text())
+
+
 def test_staff_download_the_same_archive_from_the_session_page(demo):
     from voting_app.auth.models import User
 

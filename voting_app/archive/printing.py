@@ -11,7 +11,7 @@ import json
 import os
 import re
 import select
-import subprocess
+import signal
 import tempfile
 import time
 from datetime import datetime
@@ -74,21 +74,20 @@ class Browser:
     page halves the time an archive takes."""
 
     def __init__(self, profile: Path):
-        to_read, self._to = os.pipe()
-        self._from, from_write = os.pipe()
-
-        def on_fds_3_and_4():  # in the child, before exec: the pipe ends where Chromium looks for them
-            inbound, outbound = fcntl.fcntl(to_read, fcntl.F_DUPFD, 10), fcntl.fcntl(from_write, fcntl.F_DUPFD, 10)
-            os.dup2(inbound, 3)
-            os.dup2(outbound, 4)
-
+        # Both pipes' ends are moved above 9 and closed on exec, so that placing Chromium's
+        # ends on 3 and 4 (posix_spawn: no Python code runs in the child, safe beside threads)
+        # can never overwrite one with the other.
+        ends = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for pair in (os.pipe(), os.pipe()) for fd in pair]
+        to_read, self._to, self._from, from_write = ends
+        actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0), (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0), (os.POSIX_SPAWN_DUP2, to_read, 3),
+                   (os.POSIX_SPAWN_DUP2, from_write, 4)]
+        command = [chromium(), *CHROMIUM_FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"]
         try:
-            self.process = subprocess.Popen(
-                [chromium(), *CHROMIUM_FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=False,
-                preexec_fn=on_fds_3_and_4,
-            )
+            self.pid = os.posix_spawn(command[0], command, os.environ, file_actions=actions)
         except OSError as error:
+            os.close(self._to)
+            os.close(self._from)
             raise ArchiveError(f"Chromium could not start ({chromium()}): {error}") from error
         finally:
             os.close(to_read)
@@ -140,15 +139,20 @@ class Browser:
         return base64.b64decode(data)
 
     def close(self) -> None:
+        """Ask Chromium to quit; kill it when it does not within a few seconds."""
         try:
             self.call("Browser.close")
-            self.process.wait(timeout=10)
-        except (ArchiveError, OSError, subprocess.TimeoutExpired):
-            self.process.kill()
-            self.process.wait()
-        finally:
-            os.close(self._to)
-            os.close(self._from)
+        except (ArchiveError, OSError):
+            pass
+        deadline = time.monotonic() + 10
+        while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                break
+            time.sleep(0.05)
+        os.close(self._to)
+        os.close(self._from)
 
 
 def fetch(app: Flask, account, paths: list[str], moment: datetime) -> list[bytes]:
