@@ -181,15 +181,19 @@ def audit_extract(scope: Scope) -> Iterable[Entry]:
 
 
 def verifier(scope: Scope) -> Iterable[Entry]:
+    """The standard-library verifier, as the code it is running now."""
     for source in VERIFIER_SOURCES:
         yield Entry(f"verifier/{source}", (ROOT / source).read_bytes())
     yield Entry("verifier/verify.py", VERIFIER_RUNNER.encode("utf-8"))
+
+
+def readme(scope: Scope) -> Iterable[Entry]:
     yield Entry("README.txt", README.format(title=scope.title).encode("utf-8"))
 
 
 SESSION_PARTS: list[Part] = [session_reports, round_records, profile_in_force_now]
 YEAR_PARTS: list[Part] = [year_projects]
-COMMON_PARTS: list[Part] = [audit_extract, verifier]
+COMMON_PARTS: list[Part] = [audit_extract, verifier, readme]
 
 
 def _moment_and_anchor() -> tuple[datetime, str]:
