@@ -97,6 +97,8 @@ def read_archive(path: str) -> tuple[dict[str, bytes], bytes | None, Report]:
         for info in archive.infolist():
             if info.is_dir():
                 continue
+            if info.filename in files:
+                report.fail(info.filename, "appears twice in the zip: tools disagree on which copy they extract")
             try:
                 files[info.filename] = archive.read(info)
             except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:

@@ -143,6 +143,15 @@ def test_a_removed_or_added_file_is_caught(demo, tmp_path):
         [f"{pdf}: missing: listed in SM3SUMS but not in the archive"] if verify_archive.has_sm3() else [])
     added = _failures(tmp_path, _rezip(demo.data, {**files, "sessions/extra.pdf": b"%PDF-1.4"}))
     assert "sessions/extra.pdf: not listed in SHA256SUMS: a file added to the archive" in added
+    with zipfile.ZipFile(io.BytesIO(demo.data)) as archive:
+        comment = archive.comment
+    buffer = io.BytesIO()
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", b"another text")
+        for name, content in files.items():
+            archive.writestr(name, content)
+        archive.comment = comment
+    assert "README.txt: appears twice in the zip: tools disagree on which copy they extract" in _failures(tmp_path, buffer.getvalue())
 
 
 def test_a_member_damaged_inside_the_zip_is_named(demo, tmp_path):
