@@ -2,7 +2,7 @@
 run on the same machine (a bare Flask endpoint inserting one row into the same database under
 the same gunicorn configuration). Prints a table and writes bench/out/latest.json.
 
-    python -m bench.run [--deputies 3000] [--residents 3000] [--responses 1000000] [--skip pg,faults,grids]
+    python -m bench.run [--deputies 3000] [--residents 3000] [--responses 1000000] [--skip pg,faults,grids,archive]
 """
 
 import argparse
@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from bench.archive_year import archive_year_case
 from bench.client import Call, percentile, run_all
 from bench.grid_results import grid_results_case
 
@@ -681,6 +682,12 @@ def check(results: dict) -> list[tuple[str, str, bool]]:
             grids = results[key]
             rows.append((f"per-grid results at {grids['responses']:,} responses ({where}): under {grids['target_ms']} ms",
                          f"{grids['slowest_ms']} ms, {grids['ratio_to_baseline']}x a bare count", grids["slowest_ms"] < grids["target_ms"]))
+    if "archive_year" in results:
+        archive = results["archive_year"]
+        rows.append((f"demo's {archive['year']} archive: verifies from itself under {archive['target_s']} s",
+                     f"{archive['verify_s']} s ({archive['files']} files, written in {archive['build_s']} s)",
+                     archive["verified"] and archive["verify_s"] < archive["target_s"]))
+        rows.append(("demo's year archive: two runs byte-identical", "yes" if archive["identical"] else "no", archive["identical"]))
     if "storm_postgres" in results:
         pg = results["storm_postgres"]
         rows.append(("PostgreSQL, 2 servers: none lost or doubled", f"{pg['stored']} stored, {pg['lost']} lost, {pg['doubled']} doubled",
@@ -706,7 +713,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=100, help="residents in flight at once")
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--casts", type=int, default=40, help="ballots cast alone, and at most as many during the upload flood")
-    parser.add_argument("--skip", default="", help="comma-separated: flood,million,grids,pg,faults")
+    parser.add_argument("--skip", default="", help="comma-separated: flood,million,grids,archive,pg,faults")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     results: dict = {"machine": {"cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
@@ -734,6 +741,11 @@ def main(argv: list[str] | None = None) -> int:
             grids_path = Path(folder) / "grids.sqlite3"
             migrate(f"sqlite:///{grids_path}")
             results["grids_sqlite"] = grid_results_case(f"sqlite:///{grids_path}", args.responses, make_app)
+        if "archive" not in skip:
+            print("the demo's year archive: written twice, verified from itself ...", flush=True)
+            archive_path = Path(folder) / "archive.sqlite3"
+            migrate(f"sqlite:///{archive_path}")
+            results["archive_year"] = archive_year_case(f"sqlite:///{archive_path}", make_app)
         if "faults" not in skip:
             print("SIGKILL in the middle of a storm ...", flush=True)
             results["kill"] = kill_mid_storm(db_url, args.deputies)

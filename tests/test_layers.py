@@ -82,3 +82,23 @@ def test_the_checkpoint_pack_is_computed_without_flask():
     no request): its module imports neither Flask nor its extensions."""
     flask = [name for name in imports()["voting_app.projects.checkpoints"] if name.split(".")[0].startswith("flask")]
     assert flask == []
+
+
+def test_the_archive_verifier_imports_only_what_the_archive_ships():
+    """The archive carries `verify_archive` and the modules it needs (VERIFIER_SOURCES); any
+    other import of the app would leave the shipped verifier unable to run. (The package's
+    `__init__` imports the app only inside `create_app`, which the verifier never calls.)"""
+    import sys
+
+    from voting_app.archive.contents import VERIFIER_SOURCES
+
+    shipped = {_module_name(ROOT / source) for source in VERIFIER_SOURCES}
+    graph = imports()
+    outside = [
+        f"{module} imports {name}"
+        for module in shipped - {"voting_app"} for name in graph[module]
+        if name.split(".")[0] not in sys.stdlib_module_names and name != "__future__"
+        and not any(name == kept or name.startswith(kept + ".") for kept in shipped - {"voting_app"})
+        and name != "voting_app"
+    ]
+    assert outside == []

@@ -123,6 +123,7 @@ def url_arguments(world) -> dict:
         "user_id": world.scrutineer_ids[1],
         "candidate_id": world.candidate_ids[0],
         "index": 0,
+        "year": 2026,
         "token": "not-a-real-card",
         "filename": "css/app.css",
         "name": "plotly-basic-4.1.1.min.js",

@@ -184,6 +184,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(duty_bp)
     app.register_blueprint(terms_bp)
     from voting_app.documents.routes import bp as documents_bp
+    from voting_app.archive.routes import bp as archive_bp
+    app.register_blueprint(archive_bp)
     app.register_blueprint(documents_bp)
     from voting_app.stations.routes import bp as stations_bp
     app.register_blueprint(stations_bp)

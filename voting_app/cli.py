@@ -108,6 +108,54 @@ def register_commands(app: Flask) -> None:
 
         click.echo(anchor())
 
+    def _write_archive(scope_of, output: Path | None, account: str | None) -> None:
+        from voting_app.archive import contents
+        from voting_app.archive.package import ArchiveError, fingerprint
+
+        try:
+            scope = scope_of()
+            data = contents.build(app, scope, contents.archive_account(account))
+        except ArchiveError as error:
+            raise click.ClickException(str(error)) from error
+        target = output or Path(scope.filename)
+        target.write_bytes(data)
+        click.echo(f"{target}: {len(data)} bytes, dated {scope.moment:%Y-%m-%d %H:%M:%S} UTC, audit anchor {scope.anchor}")
+        click.echo(f"manifest fingerprint (write it down apart from the archive): {fingerprint(data)}")
+
+    archive_options = (
+        click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the zip."),
+        click.option("--account", help="The staff account whose view the pages are printed in (default: the first)."),
+    )
+
+    def with_archive_options(command):
+        for option in reversed(archive_options):
+            command = option(command)
+        return command
+
+    @app.cli.command("archive")
+    @click.argument("session_id", type=int)
+    @with_archive_options
+    def archive_session(session_id: int, output: Path | None, account: str | None) -> None:
+        """Write the archive of a session: reports, boards, counts, audit log, rules, sums, verifier."""
+        from voting_app.archive.contents import session_scope
+        from voting_app.sessions.models import CongressSession
+
+        session = db.session.get(CongressSession, session_id)
+        if session is None:
+            raise click.ClickException(f"session {session_id} does not exist")
+        _write_archive(lambda: session_scope(session), output, account)
+
+    @app.cli.command("archive-year")
+    @click.argument("year", type=int)
+    @with_archive_options
+    def archive_year(year: int, output: Path | None, account: str | None) -> None:
+        """Write the archive of a year: its sessions and its projects, as `archive` does for one session."""
+        from voting_app.archive.contents import year_scope
+
+        if not 1980 <= year <= 9999:
+            raise click.ClickException(f"{year} is not a year")
+        _write_archive(lambda: year_scope(year), output, account)
+
     def account_named(username: str):
         from voting_app.auth.models import User
 

@@ -93,6 +93,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # the packs of the projects his or her group supervises (reads_supervision_pack()).
     "checkpoint.manage": frozenset({STAFF}),
     "checkpoint.pack": frozenset({STAFF, DEPUTY}),
+    "archive.download": frozenset({STAFF}),
     # Duty records (履职档案) of the term's deputies, and their export for duty evaluation
     "duty.view": frozenset({STAFF}),
     # Administration
@@ -310,6 +311,8 @@ ENDPOINTS: dict[str, str] = {
     "reports.checkpoint_packs_xlsx": "checkpoint.manage",
     "reports.checkpoint_pack": "checkpoint.pack",
     "reports.checkpoint_pack_xlsx": "checkpoint.pack",
+    "archive.session_archive": "archive.download",
+    "archive.year_archive": "archive.download",
     "duty.term_list": "duty.view",
     "duty.duty_table": "duty.view",
     "duty.deputy_duty": "duty.view",

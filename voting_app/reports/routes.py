@@ -33,6 +33,8 @@ from voting_app.web import current_actor, int_arg, local_time, public_url
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The printing time an archive gives its pages: a WSGI environ key, which no HTTP client can set.
+PRINTED_AT = "voting_app.printed_at"
 
 
 def _xlsx(content: bytes, filename: str) -> Response:
@@ -41,9 +43,13 @@ def _xlsx(content: bytes, filename: str) -> Response:
 
 @bp.context_processor
 def print_context() -> dict:
-    """What every printed report carries: when it was printed (Beijing time) and page numbers."""
+    """What every printed report carries: when it was printed (Beijing time) and page numbers.
+    An archive prints its pages as of its own moment (PRINTED_AT), so the same record prints
+    the same bytes."""
     sentence = _("Page %(page)s of %(pages)s", page="{page}", pages="{pages}")
-    return {"printed_at": datetime.now(schedule.BEIJING), "page_counter": Markup(paging.counter_content(sentence))}
+    moment = request.environ.get(PRINTED_AT)
+    printed_at = datetime.fromisoformat(moment).astimezone(schedule.BEIJING) if moment else datetime.now(schedule.BEIJING)
+    return {"printed_at": printed_at, "page_counter": Markup(paging.counter_content(sentence))}
 
 
 def _ratings() -> dict:
