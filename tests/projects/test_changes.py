@@ -63,7 +63,7 @@ def test_a_published_plan_refuses_direct_edits_of_what_it_holds_to_but_takes_sma
                      lambda: update_project("t", "s", project, department="区民政局"),
                      lambda: delivery.set_stage_plan("t", "s", project, "in_progress", planned_start=TODAY - timedelta(days=100),
                                                      planned_end=DEADLINE + timedelta(days=30))):
-            with pytest.raises(PublishedPlanError, match="change request"):
+            with pytest.raises(PublishedPlanError, match="请提交变更申请"):
                 edit()
             db.session.rollback()
             project = db.session.get(Project, project_id)
@@ -154,7 +154,7 @@ def test_a_stale_request_is_refused_and_nothing_of_it_is_stored(app, world):
         db.session.commit()
         before = _count(ProjectChange)
         assert changes.stale_values(second) == [f"target.{places.id}.planned"]
-        with pytest.raises(ConflictError, match="changed since"):
+        with pytest.raises(ConflictError, match="申请提出后项目已发生变化"):
             _decide(second)
         db.session.rollback()
         project = db.session.get(Project, project_id)
@@ -200,7 +200,7 @@ def test_an_unpublished_plan_stays_direct_and_asks_no_edit_request(app, world):
     with app.app_context():
         project = db.session.get(Project, project_id)
         planning.update_target("t", "s", project.targets[0], planned=Decimal(9))
-        with pytest.raises(DomainError, match="not published"):
+        with pytest.raises(DomainError, match="尚未公布"):
             changes.submit_change("t", Staff(), project, "edit", "调整", {"budget": Decimal(1)})
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import extract, func, select
 
 from voting_app import audit
@@ -26,9 +26,11 @@ from voting_app.ballots import profile_rules
 from voting_app.ballots.models import ANNOUNCED, Round
 from voting_app.ballots.profiles import profile_in_force
 from voting_app.ballots.service import count_round, round_board
+from voting_app.clock import BEIJING
 from voting_app.db import db
 from voting_app.permissions import STAFF
-from voting_app.projects.models import Project
+from voting_app.projects import checkpoints
+from voting_app.projects.models import Project, ReminderLetter
 from voting_app.sessions.models import CongressSession
 from voting_app.verify_archive import AUDIT_ANCHOR, AUDIT_LOG, BOARD, DIGEST, RESULT
 
@@ -151,6 +153,25 @@ def year_projects(scope: Scope) -> Iterable[Entry]:
         yield Entry(f"projects/{scope.year}/{project_id}.pdf", source=f"/reports/projects/{project_id}")
 
 
+def year_supervision(scope: Scope) -> Iterable[Entry]:
+    """The report packs of every checkpoint held by the archive's moment (one PDF per project and
+    the checkpoint's Excel; a checkpoint still ahead would read the clock, so it waits), and the
+    reminder letters issued in the year by then."""
+    day = scope.moment.astimezone(BEIJING).date()
+    held = [item for item in checkpoints.year_checkpoints(scope.year, current_app.config["SUPERVISION_CHECKPOINT_DAYS"])
+            if item.day <= day]
+    projects = checkpoints.year_projects(scope.year)
+    for item in held:
+        folder = f"projects/{scope.year}/checkpoints/{item.kind}/"
+        yield Entry(folder + "packs.xlsx", source=f"/reports/checkpoints/{scope.year}/{item.kind}.xlsx")
+        for project in projects:
+            yield Entry(folder + f"{project.id}.pdf", source=f"/reports/checkpoints/{scope.year}/{item.kind}/projects/{project.id}")
+    letters = select(ReminderLetter.id, ReminderLetter.number).where(ReminderLetter.year == scope.year,
+                                                                     ReminderLetter.issued_on <= day)
+    for letter_id, number in db.session.execute(letters.order_by(ReminderLetter.number)):
+        yield Entry(f"projects/{scope.year}/letters/{number:04d}.pdf", source=f"/ledger/letters/{letter_id}")
+
+
 def _audit_start(scope: Scope) -> int:
     """The id of the first entry naming one of the archive's sessions or their rounds (0: the whole log)."""
     targets = [f"session:{s.id}" for s in scope.sessions]
@@ -192,7 +213,7 @@ def readme(scope: Scope) -> Iterable[Entry]:
 
 
 SESSION_PARTS: list[Part] = [session_reports, round_records, profile_in_force_now]
-YEAR_PARTS: list[Part] = [year_projects]
+YEAR_PARTS: list[Part] = [year_projects, year_supervision]
 COMMON_PARTS: list[Part] = [audit_extract, verifier, readme]
 
 
