@@ -339,10 +339,12 @@ def check_outside(files: dict[str, bytes], entries: list[dict], anchor: str | No
             report.fail(SHA256SUMS, f"its fingerprint {actual} is not the fingerprint given ({fingerprint.strip()}): the archive was rewritten")
         else:
             report.notes.append("Fingerprint: the manifest is the one given")
-    if anchor is None and fingerprint is None and key is None:
+    if anchor is None and fingerprint is None:
         report.notes.append("LIMIT: without the audit key (--audit-key-file), or the anchor (--anchor) or fingerprint (--fingerprint) "
                             "written down apart from the archive, an archive rewritten and resealed as a whole cannot be told from "
-                            "the original: these checks show only that it agrees with itself")
+                            "the original: these checks show only that it agrees with itself" if key is None else
+                            "LIMIT: without the anchor (--anchor) or fingerprint (--fingerprint) written down apart from the archive, "
+                            "entries cut off the end of the log, with its anchor rewritten and the archive resealed, are not caught")
 
 
 def verify(path: str, key: bytes | None = None, anchor: str | None = None, fingerprint: str | None = None) -> Report:
