@@ -266,13 +266,17 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
         from voting_app.projects import checkpoints
         from voting_app.registry.models import DeputyGroup
 
-        cycle = [(item.day.isoformat(), item.is_set) for item in checkpoints.year_checkpoints(2026, app.config["SUPERVISION_CHECKPOINT_DAYS"])]
+        from voting_app.clock import beijing_today
+        from voting_app.demo_delivery import last_friday
+
+        year = beijing_today().year  # the demo's delivery year
+        cycle = [(item.day, item.is_set) for item in checkpoints.year_checkpoints(year, app.config["SUPERVISION_CHECKPOINT_DAYS"])]
         ad_hoc = db.session.scalar(select(DeputyGroup).where(DeputyGroup.kind == "ad_hoc"))
         ad_hoc_projects = [project.name for project in db.session.scalars(select(Project).where(Project.supervision_group_id == ad_hoc.id))]
         ad_hoc_members = {membership.deputy.number for membership in ad_hoc.memberships}
         led = ad_hoc.convener is not None
         first_card = db.session.scalars(select(Deputy).where(Deputy.session_id == congress.id).order_by(Deputy.id)).first().person.number
-    assert cycle == [("2026-03-27", True), ("2026-07-24", True), ("2026-11-27", True)]
+    assert cycle == [(last_friday(year, month), True) for month in (3, 7, 11)]
     assert ad_hoc_projects == ["“一号公路”亮化工程（一期）"] and first_card in ad_hoc_members and led
     assert stages == {"approved", "in_progress", "operating", "accepted"}
     assert board.milestones and board.stages and board.rectifications

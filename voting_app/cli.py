@@ -151,9 +151,10 @@ def register_commands(app: Flask) -> None:
     def archive_year(year: int, output: Path | None, account: str | None) -> None:
         """Write the archive of a year: its sessions and its projects, as `archive` does for one session."""
         from voting_app.archive.contents import year_scope
+        from voting_app.reports.routes import YEARS
 
-        if not 1980 <= year <= 9999:
-            raise click.ClickException(f"{year} is not a year")
+        if year not in YEARS:
+            raise click.ClickException(f"{year}: archives are written for the years {YEARS[0]} to {YEARS[-1]}")
         _write_archive(lambda: year_scope(year), output, account)
 
     def account_named(username: str):

@@ -321,7 +321,7 @@ def seed(rng_seed: int = 2027) -> str:
     demo_delivery.seed_next_session_candidates(actor, staff.display_name, next_session)
     demo_groups.seed_groups(actor, congress.term)
     demo_groups.seed_ad_hoc_group(actor, staff.display_name, congress.term)
-    demo_delivery.seed_checkpoints(actor)
+    demo_delivery.seed_checkpoints(actor, beijing_today().year)  # the year its projects are delivered in
     demo_delivery.seed_letters(staff.display_name)
 
     lines = [

@@ -306,10 +306,16 @@ def seed_changes(actor: str, programme: Project, today: date) -> None:
                           "樊人常决〔2026〕15号", today)
 
 
-# The 2026 supervision cycle: the committee held its checkpoints on the last Friday of March,
-# July and November (the default days are the month's last day).
-CHECKPOINTS_2026 = {"plan": date(2026, 3, 27), "progress": date(2026, 7, 24), "effect": date(2026, 11, 27)}
+# The supervision cycle of the delivery year: the committee holds its checkpoints on the last
+# Friday of March, July and November (the default days are the month's last day).
+CHECKPOINT_MONTHS = {"plan": 3, "progress": 7, "effect": 11}
 
 
-def seed_checkpoints(actor: str) -> None:
-    supervision.set_checkpoint_days(actor, 2026, CHECKPOINTS_2026)
+def last_friday(year: int, month: int) -> date:
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - 4) % 7)
+
+
+def seed_checkpoints(actor: str, year: int) -> None:
+    """The checkpoints of the year the demo's projects are delivered in."""
+    supervision.set_checkpoint_days(actor, year, {kind: last_friday(year, month) for kind, month in CHECKPOINT_MONTHS.items()})

@@ -14,7 +14,16 @@ the pure counting rules only, this module
 * walks the audit log extract: each entry's ``prev_hash`` must be the hash before it, the
   unkeyed entries must match their SHA-256, and the newest entry must sit at the anchor
   (COUNT:HASH), so cutting entries off is caught. The keyed entries (HMAC-SHA256) are checked
-  only with the audit key (``--audit-key-file``); without it the output says they were not.
+  only with the audit key (``--audit-key-file``); without it the output says they were not;
+* compares every board's digest with the digest its round's confirmation wrote into the
+  chained log, and asks a board of every round the log shows confirmed in one of the
+  archive's sessions, so a board changed or a round left out is caught from the log;
+* compares the anchor and the manifest's fingerprint with the ones a reader wrote down apart
+  from the archive (``--anchor``, ``--fingerprint``).
+
+Whoever can rewrite the whole archive can reseal it: new sums, a new fingerprint, a shorter
+log with a new anchor. Only the audit key, or an anchor or fingerprint kept apart from the
+archive, tells such an archive from the original; without them the output says so.
 
 It runs from the archive itself: ``python3 verifier/verify.py ARCHIVE.zip`` after unzipping
 (README.txt in the archive). Exit status 0 when everything checked passes, 1 when something
@@ -29,6 +38,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import sys
 import zipfile
 from dataclasses import dataclass, field
@@ -46,6 +56,8 @@ RESULT = "result.json"
 AUDIT_LOG = "audit/log.jsonl"
 AUDIT_ANCHOR = "audit/anchor.txt"
 GENESIS = "0" * 64
+CONFIRM = "round.confirm"
+_BOARD_PATH = re.compile(r"sessions/([^/]+)/rounds/([^/]+)/" + re.escape(BOARD))
 UNKEYED, KEYED = "sha256", "hmac-sha256"
 
 
@@ -213,24 +225,23 @@ def _audit_lines(files: dict[str, bytes], report: Report) -> list[dict] | None:
     return entries
 
 
-def check_audit(files: dict[str, bytes], key: bytes | None, report: Report) -> None:
-    """The extract's links, its unkeyed hashes, its keyed ones given the key, and the anchor."""
+def check_audit(files: dict[str, bytes], key: bytes | None, report: Report) -> list[dict]:
+    """The extract's links, its unkeyed hashes, its keyed ones given the key, and the anchor;
+    the entries read (none when the log cannot be read)."""
     if AUDIT_LOG not in files or AUDIT_ANCHOR not in files:
         for name in (AUDIT_LOG, AUDIT_ANCHOR):
             if name not in files:
                 report.fail(name, "missing: the audit log cannot be checked")
-        return
+        return []
     anchor_count, _, anchor_hash = files[AUDIT_ANCHOR].decode("utf-8", "replace").strip().partition(":")
     if not anchor_count.isdigit() or len(anchor_hash) != 64:
         report.fail(AUDIT_ANCHOR, "is not COUNT:HASH")
-        return
+        return []
     entries = _audit_lines(files, report)
-    if entries is None:
-        return
     if not entries:
-        if anchor_count != "0":
+        if entries is not None and anchor_count != "0":
             report.fail(AUDIT_LOG, f"is empty but the anchor names entry {anchor_count}")
-        return
+        return []
     first = entries[0]["position"]
     prev = entries[0]["prev_hash"] if first > 1 else GENESIS
     keyed = unchecked = 0
@@ -238,30 +249,30 @@ def check_audit(files: dict[str, bytes], key: bytes | None, report: Report) -> N
         where = f"entry at position {first + offset} (id {entry.get('id')})"
         if entry["position"] != first + offset:
             report.fail(AUDIT_LOG, f"{where} says position {entry['position']}: entries were removed or reordered")
-            return
+            return entries
         if entry["prev_hash"] != prev:
             report.fail(AUDIT_LOG, f"{where}: its previous hash is not the hash before it (an entry was removed, changed or reordered)")
-            return
+            return entries
         if entry["scheme"] == UNKEYED:
             if hashlib.sha256(audit_payload(entry)).hexdigest() != entry["hash"]:
                 report.fail(AUDIT_LOG, f"{where}: its content does not match its hash")
-                return
+                return entries
         elif entry["scheme"] == KEYED:
             keyed += 1
             if key is None:
                 unchecked += 1
             elif not hmac.compare_digest(hmac.new(key, audit_payload(entry), hashlib.sha256).hexdigest().encode(), entry["hash"].encode()):
                 report.fail(AUDIT_LOG, f"{where}: its content does not match its HMAC under the audit key given")
-                return
+                return entries
         else:
             report.fail(AUDIT_LOG, f"{where}: unknown hash scheme {entry['scheme']!r}")
-            return
+            return entries
         prev = entry["hash"]
     last = first + len(entries) - 1
     if last != int(anchor_count) or prev != anchor_hash:
         report.fail(AUDIT_LOG, f"ends at entry {last} with hash {prev[:12]}..., but the anchor {anchor_count}:{anchor_hash[:12]}... "
                     "names another (entries were cut off or the log was rewritten)")
-        return
+        return entries
     report.notes.append(f"Audit log: entries {first} to {last} linked and ending at the anchor {anchor_count}:{anchor_hash}")
     if first > 1:
         report.notes.append(f"Audit log: the extract starts at entry {first}; the entries before it are not in this archive")
@@ -269,14 +280,82 @@ def check_audit(files: dict[str, bytes], key: bytes | None, report: Report) -> N
         report.notes.append(f"Audit log: the HMAC of {unchecked} keyed entries was not checked (it needs the audit key: --audit-key-file)")
     elif keyed:
         report.notes.append(f"Audit log: the HMAC of {keyed} keyed entries matches the audit key given")
+    return entries
 
 
-def verify(path: str, key: bytes | None = None) -> Report:
-    """Every check on the archive at `path` (a zip, or the folder it was unzipped into)."""
+def check_confirmations(files: dict[str, bytes], entries: list[dict], report: Report) -> None:
+    """Each board against the digest its round's confirmation wrote into the chained log (the
+    last one, should a round be counted again), and each round the log shows confirmed in one
+    of the archive's sessions against a board in the archive: the archive's own digest.txt and
+    folders are not trusted for this."""
+    confirmed = {entry["target"].removeprefix("round:"): (entry["position"], entry["details"]) for entry in entries
+                 if entry["action"] == CONFIRM and entry["target"].startswith("round:") and isinstance(entry.get("details"), dict)}
+    boards = {match.group(2): match.group(0) for match in map(_BOARD_PATH.fullmatch, files) if match}
+    for round_id, name in sorted(boards.items()):
+        if round_id not in confirmed:
+            report.fail(name, f"the audit log ({AUDIT_LOG}) holds no confirmation of round {round_id}: entries were cut, or the board was never confirmed")
+            continue
+        try:
+            digest = json.loads(files[name]).get("digest")
+        except (ValueError, AttributeError):
+            continue  # named by the board check
+        position, details = confirmed[round_id]
+        if details.get("digest") != digest:
+            report.fail(name, f"its digest {digest} is not the digest {details.get('digest')} confirmed in the audit log (entry at position {position})")
+    sessions = {name.split("/")[1] for name in files if name.startswith("sessions/") and name.count("/") >= 2}
+    unplaced = 0
+    for round_id, (position, details) in sorted(confirmed.items()):
+        session = details.get("session")
+        if session is None:
+            unplaced += 1
+        elif str(session) in sessions and round_id not in boards:
+            report.fail(f"sessions/{session}/rounds/{round_id}/{BOARD}", f"missing: the audit log (entry at position {position}) shows "
+                        f"round {round_id} of session {session} confirmed, but its board is not in the archive")
+    report.notes.append(f"Confirmations: {len(boards)} boards compared with the digests confirmed in the audit log")
+    if unplaced:
+        report.notes.append(f"Confirmations: {unplaced} rounds were confirmed before the log named their session; "
+                            "whether the archive should hold their boards was not checked")
+
+
+def check_outside(files: dict[str, bytes], entries: list[dict], anchor: str | None, fingerprint: str | None, key: bytes | None,
+                  report: Report) -> None:
+    """The anchor and the fingerprint a reader wrote down apart from the archive; without them
+    or the key, say plainly what a resealed archive would get past. An anchor written down
+    earlier names an entry the log must still hold, with that hash."""
+    if anchor is not None:
+        count, _, wanted = anchor.strip().partition(":")
+        held = {entry["position"]: entry["hash"] for entry in entries}
+        if not count.isdigit() or len(wanted) != 64:
+            report.fail("--anchor", f"{anchor} is not COUNT:HASH")
+        elif entries and int(count) < entries[0]["position"]:
+            report.notes.append(f"Anchor: entry {count} comes before this archive's extract; not checked")
+        elif held.get(int(count)) != wanted.lower():
+            report.fail(AUDIT_LOG, f"does not hold the anchor given ({count}:{wanted[:12]}...): the log was cut or rewritten")
+        else:
+            report.notes.append(f"Anchor: the log holds the anchor given, {count}:{wanted}")
+    if fingerprint is not None:
+        actual = hashlib.sha256(files.get(SHA256SUMS, b"")).hexdigest()
+        if actual != fingerprint.strip().lower():
+            report.fail(SHA256SUMS, f"its fingerprint {actual} is not the fingerprint given ({fingerprint.strip()}): the archive was rewritten")
+        else:
+            report.notes.append("Fingerprint: the manifest is the one given")
+    if anchor is None and fingerprint is None:
+        report.notes.append("LIMIT: without the audit key (--audit-key-file), or the anchor (--anchor) or fingerprint (--fingerprint) "
+                            "written down apart from the archive, an archive rewritten and resealed as a whole cannot be told from "
+                            "the original: these checks show only that it agrees with itself" if key is None else
+                            "LIMIT: without the anchor (--anchor) or fingerprint (--fingerprint) written down apart from the archive, "
+                            "entries cut off the end of the log, with its anchor rewritten and the archive resealed, are not caught")
+
+
+def verify(path: str, key: bytes | None = None, anchor: str | None = None, fingerprint: str | None = None) -> Report:
+    """Every check on the archive at `path` (a zip, or the folder it was unzipped into),
+    against the anchor and fingerprint written down apart from it when given."""
     files, comment, report = read_archive(path)
     check_sums(files, comment, report)
     check_boards(files, report)
-    check_audit(files, key, report)
+    entries = check_audit(files, key, report)
+    check_confirmations(files, entries, report)
+    check_outside(files, entries, anchor, fingerprint, key, report)
     return report
 
 
@@ -290,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Check an archive's sums, recount its boards and check its audit log.")
     parser.add_argument("archive", help="the archive zip, or the folder it was unzipped into")
     parser.add_argument("--audit-key-file", help="the audit key (hex) to check the keyed entries' HMAC as well")
+    parser.add_argument("--anchor", metavar="COUNT:HASH", help="the audit anchor written down apart from the archive (the session report prints it)")
+    parser.add_argument("--fingerprint", metavar="HEX", help="the manifest fingerprint written down when the archive was written")
     args = parser.parse_args(argv)
     try:
         key = _key(args.audit_key_file) if args.audit_key_file else None
@@ -297,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"verify-archive: cannot read the audit key: {error}", file=sys.stderr)
         return 2
     try:
-        report = verify(args.archive, key)
+        report = verify(args.archive, key, args.anchor, args.fingerprint)
     except (OSError, zipfile.BadZipFile) as error:
         print(f"verify-archive: cannot read {args.archive}: {error}", file=sys.stderr)
         return 2

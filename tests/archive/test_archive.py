@@ -8,7 +8,7 @@ import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -107,9 +107,13 @@ def test_the_demo_sessions_archive_verifies_and_the_same_record_gives_the_same_b
     assert verify_archive.main([str(demo.path)]) == 0
     out = capsys.readouterr().out
     assert "Boards: recounted 2" in out and "was not checked (it needs the audit key" in out and out.rstrip().endswith("matches")
+    assert "LIMIT: without the audit key" in out and "cannot be told from the original" in out
     (tmp_path / "audit.key").write_text(AUDIT_KEY)
-    assert verify_archive.main([str(demo.path), "--audit-key-file", str(tmp_path / "audit.key")]) == 0
-    assert "matches the audit key given" in capsys.readouterr().out
+    anchor = files["audit/anchor.txt"].decode().strip()
+    assert verify_archive.main([str(demo.path), "--audit-key-file", str(tmp_path / "audit.key"), "--anchor", anchor,
+                                "--fingerprint", verify_archive.hashlib.sha256(files["SHA256SUMS"]).hexdigest()]) == 0
+    out = capsys.readouterr().out
+    assert "matches the audit key given" in out and "2 boards compared with the digests confirmed" in out and "LIMIT" not in out
 
 
 def test_the_archive_checks_itself_with_the_standard_library_alone(demo, tmp_path):
@@ -208,6 +212,51 @@ def test_an_audit_extract_cut_short_or_changed_is_caught(demo, tmp_path):
     assert len(removed) == 1 and "entries were removed or reordered" in removed[0]
 
 
+def test_a_resealed_archive_missing_a_round_or_with_a_board_rewritten_fails_against_the_audit_log(demo, tmp_path):
+    from voting_app.ballots.board import board_digest, parse_board
+    from voting_app.ballots.counting import count
+
+    files = _files(demo.data)
+    name = next(name for name in sorted(files) if name.endswith("/board.json"))
+    folder = name.removesuffix("board.json")
+    session, round_id = folder.split("/")[1], folder.split("/")[3]
+    without = {file: data for file, data in files.items() if not file.startswith(folder)}
+    missing = _failures(tmp_path, _resealed(without), with_key=True)
+    assert len(missing) == 1 and missing[0].startswith(f"{name}: missing: the audit log (entry at position "), missing
+    assert f"shows round {round_id} of session {session} confirmed" in missing[0]
+
+    board = json.loads(files[name])
+    board["ballots"][0]["choices"] = None if board["ballots"][0]["choices"] else [board["candidates"][0]["id"]]
+    board["digest"] = board_digest(board)
+    parsed = parse_board(board)
+    rewritten = {**files, name: json.dumps(board, ensure_ascii=False).encode(), folder + "digest.txt": f"{board['digest']}\n".encode(),
+                 folder + "result.json": json.dumps(count(parsed.rules, parsed.ballots).to_json()).encode()}
+    failures = _failures(tmp_path, _resealed(rewritten), with_key=True)
+    assert len(failures) == 1 and failures[0].startswith(f"{name}: its digest {board['digest']} is not the digest "), failures
+    assert "confirmed in the audit log" in failures[0]
+
+
+def test_a_resealed_archive_with_its_log_cut_fails_only_against_an_anchor_or_fingerprint_kept_apart(demo, tmp_path, capsys):
+    files = _files(demo.data)
+    lines = files["audit/log.jsonl"].splitlines(keepends=True)
+    last = json.loads(lines[-3])
+    resealed = _resealed({**files, "audit/log.jsonl": b"".join(lines[:-2]), "audit/anchor.txt": f"{last['position']}:{last['hash']}\n".encode()})
+    assert _failures(tmp_path, resealed, with_key=True) == []  # consistent in itself: the honest limit
+    path = tmp_path / "resealed.zip"
+    path.write_bytes(resealed)
+    assert verify_archive.main([str(path)]) == 0
+    assert "cannot be told from the original" in capsys.readouterr().out
+
+    anchor = files["audit/anchor.txt"].decode().strip()
+    assert verify_archive.main([str(path), "--anchor", anchor]) == 1
+    assert f"FAILED audit/log.jsonl: does not hold the anchor given ({anchor[:anchor.index(':') + 13]}...)" in capsys.readouterr().out
+    earlier = json.loads(lines[-5])  # an anchor written down from a report printed before the archive: still in the log
+    assert verify_archive.verify(str(path), anchor=f"{earlier['position']}:{earlier['hash']}").failures == []
+    fingerprint = verify_archive.hashlib.sha256(files["SHA256SUMS"]).hexdigest()
+    failures = verify_archive.verify(str(path), fingerprint=fingerprint).failures
+    assert len(failures) == 1 and failures[0].startswith("SHA256SUMS: its fingerprint") and "not the fingerprint given" in failures[0]
+
+
 def test_the_verifier_exit_codes(demo, tmp_path, capsys):
     assert verify_archive.main([str(tmp_path / "missing.zip")]) == 2
     (tmp_path / "not.zip").write_bytes(b"not a zip")
@@ -219,7 +268,9 @@ def test_the_archive_commands_refuse_what_does_not_exist(demo):
     runner = demo.app.test_cli_runner()
     missing = runner.invoke(args=["archive", "999"])
     assert missing.exit_code != 0 and "session 999 does not exist" in missing.output
-    assert runner.invoke(args=["archive-year", "12"]).exit_code != 0
+    for year in ("12", "10000"):
+        refused = runner.invoke(args=["archive-year", year])
+        assert refused.exit_code != 0 and f"{year}: archives are written for the years 2000 to 2100" in refused.output
     nobody = runner.invoke(args=["archive", str(_session_id(demo.app)), "--account", "nobody"])
     assert nobody.exit_code != 0 and "no active staff account nobody" in nobody.output
 
@@ -267,22 +318,57 @@ def test_staff_download_the_same_archive_from_the_session_page(demo):
     assert "archive-session-" in response.headers["Content-Disposition"]
     assert response.data == demo.data
     assert 'href="/archive/years/2027.zip"' in client.get("/reports/projects?year=2027").get_data(as_text=True)
+    no_year = client.get("/archive/years/10000.zip")
+    assert no_year.status_code == 404 and "There is no archive of 10000: archives are written for the years 2000 to 2100." in no_year.get_data(as_text=True)
 
 
-def test_the_years_archive_holds_the_checkpoint_packs_and_reminder_letters_and_verifies(demo, tmp_path):
-    from voting_app.projects.models import Project, ReminderLetter
+def test_a_years_archive_holds_the_rules_of_a_congress_once_for_its_two_sessions(demo):
+    from voting_app.archive import contents
+    from voting_app.sessions.models import CongressSession
 
+    with demo.app.app_context():
+        term = db.session.get(CongressSession, _session_id(demo.app)).term
+        congress_id = term.congress_id
+        db.session.add_all([CongressSession(term=term, name="第一次会议", starts_on=date(2031, 1, 8)),
+                            CongressSession(term=term, name="第二次会议", starts_on=date(2031, 9, 20))])
+        try:
+            names = [entry.name for entry in contents.entries(contents.year_scope(2031))]
+        finally:
+            db.session.rollback()
+    assert len([name for name in names if name.startswith(f"profiles/congress-{congress_id}-")]) == 1
+
+
+def test_the_years_archive_is_the_same_on_a_later_day_and_holds_the_packs_and_letters_held_by_its_moment(demo, tmp_path, monkeypatch):
+    from voting_app import clock
+    from voting_app.archive.contents import year_scope
+    from voting_app.projects import checkpoints, schedule
+    from voting_app.projects.models import CHECKPOINT_KINDS, Project, ReminderLetter
+
+    year = clock.beijing_today().year  # the demo delivers its projects in the year it is seeded
     path = tmp_path / "year.zip"
-    result = demo.app.test_cli_runner().invoke(args=["archive-year", "2026", "--output", str(path)])
+    result = demo.app.test_cli_runner().invoke(args=["archive-year", str(year), "--output", str(path)])
     assert result.exit_code == 0, result.output
     with demo.app.app_context():
-        projects = db.session.scalars(select(Project.id).where(Project.year == 2026)).all()
-        letters = db.session.scalars(select(ReminderLetter.number).where(ReminderLetter.year == 2026)).all()
+        day = year_scope(year).moment.astimezone(clock.BEIJING).date()
+        held = {item.kind for item in checkpoints.year_checkpoints(year, demo.app.config["SUPERVISION_CHECKPOINT_DAYS"]) if item.day <= day}
+        projects = db.session.scalars(select(Project.id).where(Project.year == year)).all()
+        letters = db.session.execute(select(ReminderLetter.year, ReminderLetter.number).join(Project, ReminderLetter.project_id == Project.id)
+                                     .where(Project.year == year)).all()
     assert projects and letters
     files = _files(path.read_bytes())
-    for kind in ("plan", "progress", "effect"):
-        folder = f"projects/2026/checkpoints/{kind}/"
-        assert files[folder + "packs.xlsx"].startswith(b"PK")
-        assert all(files[f"{folder}{project_id}.pdf"].startswith(b"%PDF") for project_id in projects)
-    assert {f"projects/2026/letters/{number:04d}.pdf" for number in letters} <= set(files)
+    for kind in CHECKPOINT_KINDS:
+        folder = f"projects/{year}/checkpoints/{kind}/"
+        if kind in held:
+            assert files[folder + "packs.xlsx"].startswith(b"PK")
+            assert all(files[f"{folder}{project_id}.pdf"].startswith(b"%PDF") for project_id in projects)
+        else:
+            assert not any(name.startswith(folder) for name in files), f"{kind} is still ahead"
+    assert {f"projects/{year}/letters/{issued}-{number:04d}.pdf" for issued, number in letters} == {name for name in files if "/letters/" in name}
     assert verify_archive.verify(str(path), bytes.fromhex(AUDIT_KEY)).failures == []
+
+    later = day + timedelta(days=400)  # written long after, with no new audit entry: milestones and checkpoints have passed
+    for module in (clock, schedule, checkpoints):
+        monkeypatch.setattr(module, "beijing_today", lambda now=None: later)
+    again = tmp_path / "again.zip"
+    assert demo.app.test_cli_runner().invoke(args=["archive-year", str(year), "--output", str(again)]).exit_code == 0
+    assert again.read_bytes() == path.read_bytes()

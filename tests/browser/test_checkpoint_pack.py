@@ -19,17 +19,23 @@ A4_POINTS = (595.28, 841.89)
 
 
 def test_staff_open_a_checkpoint_its_pack_and_the_excel_files(live_server, page_factory, screenshot):
+    from voting_app.clock import beijing_today
     from voting_app.db import db
+    from voting_app.demo_delivery import CHECKPOINT_MONTHS, last_friday
     from voting_app.demo_groups import AD_HOC_GROUP
     from voting_app.projects.models import Project
     from voting_app.registry.models import DeputyGroup
 
     passwords, *_ = seeded(live_server)
+    today = beijing_today()
+    year = today.year  # the demo's delivery year, whose checkpoints it seeds
+    day = {kind: last_friday(year, month) for kind, month in CHECKPOINT_MONTHS.items()}
+    as_of = {kind: min(held, today).isoformat() for kind, held in day.items()}
     with live_server.app.app_context():
         group = db.session.scalar(select(DeputyGroup).where(DeputyGroup.name == AD_HOC_GROUP))
         lighting = db.session.scalar(select(Project).where(Project.supervision_group_id == group.id))
         lighting_id, lighting_name = lighting.id, lighting.name
-        year_projects = db.session.scalars(select(Project.name).where(Project.year == 2026).order_by(Project.id)).all()
+        year_projects = db.session.scalars(select(Project.name).where(Project.year == year).order_by(Project.id)).all()
         members = [membership.deputy.name for membership in group.memberships]
         numbers = {membership.deputy.number for membership in group.memberships}
     watch, axe = Watch(), Axe()
@@ -39,10 +45,10 @@ def test_staff_open_a_checkpoint_its_pack_and_the_excel_files(live_server, page_
     staff.goto(live_server.url("/projects/dashboard"))
     staff.get_by_role("link", name="Supervision checkpoints and report packs").click()
     staff.wait_for_load_state()
-    if "year=2026" not in staff.url:
-        staff.goto(live_server.url("/reports/checkpoints?year=2026"))
+    if f"year={year}" not in staff.url:
+        staff.goto(live_server.url(f"/reports/checkpoints?year={year}"))
     main = staff.locator("main").inner_text()
-    for heading in ("Plan (年初问计划) · 2026-03-27", "Progress (年中问进度) · 2026-07-24", "Effect (年底问效果) · 2026-11-27"):
+    for heading in (f"Plan (年初问计划) · {day['plan']}", f"Progress (年中问进度) · {day['progress']}", f"Effect (年底问效果) · {day['effect']}"):
         assert heading in main
     assert main.count("Set by staff") == 3 and AD_HOC_GROUP in main
     assert staff.locator("main section table tbody tr").count() == 3 * len(year_projects)
@@ -52,10 +58,10 @@ def test_staff_open_a_checkpoint_its_pack_and_the_excel_files(live_server, page_
     progress = staff.locator("section[aria-labelledby=checkpoint-progress]")
     progress.get_by_role("link", name=f"A4 pack · {lighting_name} · Progress (年中问进度)").click()
     staff.wait_for_load_state()
-    assert staff.url.endswith(f"/reports/checkpoints/2026/progress/projects/{lighting_id}")
+    assert staff.url.endswith(f"/reports/checkpoints/{year}/progress/projects/{lighting_id}")
     assert staff.locator("script").count() == 0
     pack = staff.locator("main").inner_text()
-    assert "As of 2026-07-24" in pack and AD_HOC_GROUP in pack and all(name in pack for name in members)
+    assert f"As of {as_of['progress']}" in pack and AD_HOC_GROUP in pack and all(name in pack for name in members)
     for heading in ("Plan and targets: planned and actual", "Milestones", "Spending", "Supervision findings",
                     "Open rectifications", "Satisfaction so far"):
         assert staff.get_by_role("heading", name=heading).count() == 1, heading
@@ -70,20 +76,20 @@ def test_staff_open_a_checkpoint_its_pack_and_the_excel_files(live_server, page_
     for page in reader.pages:
         assert abs(float(page.mediabox.width) - A4_POINTS[0]) < 2 and abs(float(page.mediabox.height) - A4_POINTS[1]) < 2
     text = "".join(page.extract_text() for page in reader.pages)
-    assert "2026-07-24" in text and "Download as Excel" not in text, "the screen-only bar does not print"
+    assert as_of["progress"] in text and "Download as Excel" not in text, "the screen-only bar does not print"
     staff.emulate_media(media="screen")
 
     with staff.expect_download() as download:
         staff.get_by_role("link", name="Download as Excel").click()
-    assert download.value.suggested_filename == f"pack-2026-progress-project-{lighting_id}.xlsx"
+    assert download.value.suggested_filename == f"pack-{year}-progress-project-{lighting_id}.xlsx"
     book = load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
     assert book.sheetnames == ["Pack", "Plan and targets", "Milestones", "Spending", "Supervision findings",
                                "Open rectifications", "Satisfaction"]
     summary = [cell.value for cell in book["Pack"][2]]
     assert summary[0] == lighting_name and summary[1] == "Progress (年中问进度)" and summary[6] == AD_HOC_GROUP
-    assert summary[3].date().isoformat() == "2026-07-24"
+    assert summary[3].date().isoformat() == as_of["progress"]
 
-    staff.goto(live_server.url("/reports/checkpoints?year=2026"))
+    staff.goto(live_server.url(f"/reports/checkpoints?year={year}"))
     with staff.expect_download() as download:
         staff.locator("section[aria-labelledby=checkpoint-effect]").get_by_role(
             "link", name="Every project’s pack in one Excel file").click()
@@ -97,7 +103,7 @@ def test_staff_open_a_checkpoint_its_pack_and_the_excel_files(live_server, page_
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(phone, "supervision-group-phone")
     axe.check_english(phone, "supervision-group-phone")
-    phone.goto(live_server.url("/reports/checkpoints?year=2026"))
+    phone.goto(live_server.url(f"/reports/checkpoints?year={year}"))
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(phone, "checkpoints-phone")
     axe.check_english(phone, "checkpoints-phone")
@@ -115,8 +121,8 @@ def test_staff_open_a_checkpoint_its_pack_and_the_excel_files(live_server, page_
     axe.check_english(deputy, "deputy-supervision-list")
     mine.get_by_role("link", name=f"Effect (年底问效果) · {lighting_name}").click()
     deputy.wait_for_load_state()
-    assert "As of 2026-11-27" in deputy.locator("main").inner_text()
-    assert deputy.get_by_role("link", name="Checkpoints 2026").count() == 0, "the staff page is not offered to a deputy"
+    assert f"As of {as_of['effect']}" in deputy.locator("main").inner_text()
+    assert deputy.get_by_role("link", name=f"Checkpoints {year}").count() == 0, "the staff page is not offered to a deputy"
     screenshot(deputy, "deputy-pack-phone")
     axe.check_english(deputy, "deputy-pack-phone")
 

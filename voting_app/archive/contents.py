@@ -67,6 +67,13 @@ README = """民生实事项目人大代表票决 · 档案包 / Archive of the l
 发现问题为 1，无法读取为 2。审计日志各条目的 HMAC 需要审计密钥才能核对：
     python3 verifier/verify.py 档案文件.zip --audit-key-file 密钥文件
 未提供密钥时，输出会说明哪些条目未核对 HMAC。
+校验程序还将每个选票板的摘要与审计日志中该轮次确认计票时记录的摘要比对，
+并要求审计日志中记为本档案会议已确认的每个轮次在档案中都有选票板。
+如另行记录了会议报告上印出的审计锚点或生成档案时给出的清单指纹，可一并核对：
+    python3 verifier/verify.py 档案文件.zip --anchor 条数:哈希 --fingerprint 清单指纹
+重要限制：能够改写整个档案的人也能重新封装它（重算全部校验和、指纹、锚点并删减日志）。
+没有审计密钥，也没有另行保存的锚点或指纹时，重新封装的档案无法与原件区分；
+校验结果只能说明档案自身前后一致。
 
 【English】
 This archive holds every report as PDF (printed by Chromium) and Excel; every round's public
@@ -85,8 +92,17 @@ the recorded result, and checks the audit log's links and its anchor; it lists e
 naming its file. Exit status 0 when everything passes, 1 when something fails, 2 when the
 archive cannot be read. The audit entries' HMAC needs the audit key:
     python3 verifier/verify.py ARCHIVE.zip --audit-key-file KEYFILE
-Without the key the output says which entries' HMAC was not checked. A verifier taken from
-the published source code is worth more than the copy inside the archive it checks.
+Without the key the output says which entries' HMAC was not checked. The verifier also
+compares every board's digest with the digest the audit log recorded when its round was
+confirmed, and asks for a board of every round the log shows confirmed in the archive's
+sessions. An anchor written down from the session report, or the fingerprint given when
+the archive was written, is checked with
+    python3 verifier/verify.py ARCHIVE.zip --anchor COUNT:HASH --fingerprint HEX
+The honest limit: whoever can rewrite the whole archive can reseal it (new sums, fingerprint
+and anchor, a shortened log). Without the audit key, or an anchor or fingerprint kept apart
+from the archive, a resealed archive cannot be told from the original; the checks then show
+only that the archive agrees with itself. A verifier taken from the published source code is
+worth more than the copy inside the archive it checks.
 """
 
 
@@ -137,12 +153,13 @@ def round_records(scope: Scope, session: CongressSession) -> Iterable[Entry]:
             yield Entry(folder + "notice.pdf", source=f"/documents/rounds/{round_.id}/notice")
 
 
-def profile_in_force_now(scope: Scope, session: CongressSession) -> Iterable[Entry]:
-    """The congress's 票决办法 in force when the archive is written (the rounds keep their own copies)."""
-    congress_id = session.term.congress_id
-    profile, version = profile_in_force(congress_id)
-    name = f"profiles/congress-{congress_id}-v{version.number}.json" if version else f"profiles/congress-{congress_id}-default.json"
-    yield Entry(name, (version.document if version else profile_rules.to_json(profile)).encode("utf-8"))
+def profiles_in_force_now(scope: Scope) -> Iterable[Entry]:
+    """Each congress's 票决办法 in force when the archive is written, once however many of its
+    sessions the archive holds (the rounds keep their own copies)."""
+    for congress_id in sorted({session.term.congress_id for session in scope.sessions}):
+        profile, version = profile_in_force(congress_id)
+        name = f"profiles/congress-{congress_id}-v{version.number}.json" if version else f"profiles/congress-{congress_id}-default.json"
+        yield Entry(name, (version.document if version else profile_rules.to_json(profile)).encode("utf-8"))
 
 
 def year_projects(scope: Scope) -> Iterable[Entry]:
@@ -156,7 +173,7 @@ def year_projects(scope: Scope) -> Iterable[Entry]:
 def year_supervision(scope: Scope) -> Iterable[Entry]:
     """The report packs of every checkpoint held by the archive's moment (one PDF per project and
     the checkpoint's Excel; a checkpoint still ahead would read the clock, so it waits), and the
-    reminder letters issued in the year by then."""
+    reminder letters about the year's projects issued by then, whatever year they were issued in."""
     day = scope.moment.astimezone(BEIJING).date()
     held = [item for item in checkpoints.year_checkpoints(scope.year, current_app.config["SUPERVISION_CHECKPOINT_DAYS"])
             if item.day <= day]
@@ -166,10 +183,11 @@ def year_supervision(scope: Scope) -> Iterable[Entry]:
         yield Entry(folder + "packs.xlsx", source=f"/reports/checkpoints/{scope.year}/{item.kind}.xlsx")
         for project in projects:
             yield Entry(folder + f"{project.id}.pdf", source=f"/reports/checkpoints/{scope.year}/{item.kind}/projects/{project.id}")
-    letters = select(ReminderLetter.id, ReminderLetter.number).where(ReminderLetter.year == scope.year,
-                                                                     ReminderLetter.issued_on <= day)
-    for letter_id, number in db.session.execute(letters.order_by(ReminderLetter.number)):
-        yield Entry(f"projects/{scope.year}/letters/{number:04d}.pdf", source=f"/ledger/letters/{letter_id}")
+    letters = (select(ReminderLetter.id, ReminderLetter.year, ReminderLetter.number).join(Project, ReminderLetter.project_id == Project.id)
+               .where(Project.year == scope.year, ReminderLetter.issued_on <= day)
+               .order_by(ReminderLetter.year, ReminderLetter.number))
+    for letter_id, issued_year, number in db.session.execute(letters):
+        yield Entry(f"projects/{scope.year}/letters/{issued_year}-{number:04d}.pdf", source=f"/ledger/letters/{letter_id}")
 
 
 def _audit_start(scope: Scope) -> int:
@@ -212,9 +230,9 @@ def readme(scope: Scope) -> Iterable[Entry]:
     yield Entry("README.txt", README.format(title=scope.title).encode("utf-8"))
 
 
-SESSION_PARTS: list[Part] = [session_reports, round_records, profile_in_force_now]
+SESSION_PARTS: list[Part] = [session_reports, round_records]
 YEAR_PARTS: list[Part] = [year_projects, year_supervision]
-COMMON_PARTS: list[Part] = [audit_extract, verifier, readme]
+COMMON_PARTS: list[Part] = [profiles_in_force_now, audit_extract, verifier, readme]
 
 
 def _moment_and_anchor() -> tuple[datetime, str]:

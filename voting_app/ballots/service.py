@@ -543,7 +543,8 @@ def confirm_round(actor_user: User, round_: Round) -> CountResult:
     round_.confirmed_by_id = actor_user.id
     db.session.flush()
     audit.record(
-        audit.actor_label(actor_user), "round.confirm", f"round:{round_.id}", digest=round_.board_digest, **result.to_json()
+        audit.actor_label(actor_user), "round.confirm", f"round:{round_.id}", digest=round_.board_digest, session=round_.session_id,
+        **result.to_json()
     )
     if result.runoff is not None:
         follow_up_round(audit.actor_label(actor_user), round_)  # a tie for the last seats is settled by a runoff

@@ -2,7 +2,7 @@
 projects; a year's projects with stages, spending, supervision and satisfaction; the report
 pack of each project at each of the year's supervision checkpoints."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -35,6 +35,8 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The printing time an archive gives its pages: a WSGI environ key, which no HTTP client can set.
 PRINTED_AT = "voting_app.printed_at"
+# The years a report, a checkpoint or an archive is written for: a project's years, as the project form takes them.
+YEARS = range(2000, 2101)
 
 
 def _xlsx(content: bytes, filename: str) -> Response:
@@ -47,9 +49,18 @@ def print_context() -> dict:
     An archive prints its pages as of its own moment (PRINTED_AT), so the same record prints
     the same bytes."""
     sentence = _("Page %(page)s of %(pages)s", page="{page}", pages="{pages}")
+    return {"printed_at": _printed_at(), "page_counter": Markup(paging.counter_content(sentence))}
+
+
+def _printed_at() -> datetime:
     moment = request.environ.get(PRINTED_AT)
-    printed_at = datetime.fromisoformat(moment).astimezone(schedule.BEIJING) if moment else datetime.now(schedule.BEIJING)
-    return {"printed_at": printed_at, "page_counter": Markup(paging.counter_content(sentence))}
+    return datetime.fromisoformat(moment).astimezone(schedule.BEIJING) if moment else datetime.now(schedule.BEIJING)
+
+
+def report_today() -> date:
+    """The day a report, pack or letter is figured as of: the archive's moment in Beijing when
+    an archive prints it (PRINTED_AT), so a later day prints the same bytes; else today."""
+    return _printed_at().date() if request.environ.get(PRINTED_AT) else schedule.beijing_today()
 
 
 def _ratings() -> dict:
@@ -99,14 +110,14 @@ def _year_arg() -> int | None:
 
 @bp.get("/projects")
 def year_report():
-    report = data.year_report(_year_arg(), _ratings())
+    report = data.year_report(_year_arg(), _ratings(), report_today())
     return render_template("reports/year.html", report=report, years=project_years(), stages=STAGE_LABELS,
                            stage_order=STAGES)
 
 
 @bp.get("/projects.xlsx")
 def year_report_xlsx():
-    report = data.year_report(_year_arg(), _ratings())
+    report = data.year_report(_year_arg(), _ratings(), report_today())
     labels = {
         "projects": _("Projects"), "project": _("Project"), "year": _("Year"), "department": _("Responsible department"),
         "stage": _("Stage"), "progress": _("Progress (percent)"), "budget": _("Budget (10,000 yuan)"),
@@ -128,7 +139,7 @@ def year_report_xlsx():
 @bp.get("/projects/<int:project_id>")
 def project_report(project_id: int):
     project = db.get_or_404(Project, project_id)
-    today = schedule.beijing_today()
+    today = report_today()
     return render_template("reports/project.html", item=data.project_report(project, _ratings(), today), stages=STAGE_LABELS,
                            plan_fields=PLAN_FIELD_LABELS, status_labels=SUPERVISION_STATUS_LABELS,
                            supervision_status=delivery.supervision_status,
@@ -145,7 +156,7 @@ def _checkpoint_days() -> dict:
 
 def _year_or_404(year: int) -> int:
     """A project's year as the project form takes it; any other has no checkpoints."""
-    if not 2000 <= year <= 2100:
+    if year not in YEARS:
         abort(404)
     return year
 
@@ -192,7 +203,7 @@ def _pack(year: int, kind: str, project_id: int) -> checkpoints.Pack:
         abort(404)
     if not reads_supervision_pack(current_user, project):
         abort(403)
-    return checkpoints.project_pack(project, checkpoint, _ratings())
+    return checkpoints.project_pack(project, checkpoint, _ratings(), report_today())
 
 
 @bp.get("/checkpoints/<int:year>/<kind>/projects/<int:project_id>")
@@ -242,5 +253,6 @@ def checkpoint_packs_xlsx(year: int, kind: str):
     if checkpoint is None:
         abort(404)
     ratings = _ratings()
-    packs = [checkpoints.project_pack(project, checkpoint, ratings) for project in checkpoints.year_projects(year)]
+    today = report_today()
+    packs = [checkpoints.project_pack(project, checkpoint, ratings, today) for project in checkpoints.year_projects(year)]
     return _xlsx(excel.pack_workbook(packs, _pack_labels()), f"packs-{year}-{kind}.xlsx")
