@@ -12,7 +12,7 @@ from voting_app.errors import DomainError
 from voting_app.forms import ButtonForm
 from voting_app.paging import page_of
 from voting_app.permissions import marks_milestone, may_see_photo, owns_project, recorded_supervision, reports_on_project
-from voting_app.projects import delivery, planning, plans, schedule, service
+from voting_app.projects import delivery, planning, plans, schedule, service, story
 from voting_app.projects.forms import (
     AnswerForm,
     DepartmentForm,
@@ -29,9 +29,11 @@ from voting_app.projects.forms import (
     field_labels,
 )
 from voting_app.projects.models import STAGES, Department, Milestone, Photo, ProgressNote, Project, SubItem, SupervisionRecord, Target
-from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS, SUPERVISION_STATUS_LABELS, history_field_label
+from voting_app.projects.stages import (PLAN_FIELD_LABELS, STAGE_LABELS, STORY_KIND_LABELS, SUPERVISION_STATUS_LABELS,
+                                        history_field_label)
 from voting_app.projects.timeline import timeline_figure
 from voting_app.proposals import service as proposals
+from voting_app.proposals.status import CHANNEL_LABELS
 from voting_app.registry.groups import all_groups, groups_of_deputy
 from voting_app.uploads import photos_before_writing
 from voting_app.web import PLOTLY_JS, current_actor, flash_domain_error, get_child_or_404, int_arg, int_or_none
@@ -105,7 +107,6 @@ def project_detail(project_id: int):
         plan_fields=PLAN_FIELD_LABELS,
         assessments=service.deputy_assessments(project),
         panels=panels,
-        history_label=lambda field: history_field_label(field, field_labels()),
         has_dates=bool(project.stage_plans or project.milestones),
         figure=timeline_figure(project, labels, today) if shows_chart else None,
         plotly_js=PLOTLY_JS,
@@ -122,10 +123,33 @@ def project_detail(project_id: int):
         is_unserved=project.department_id in service.unserved_department_ids(),
         may_judge=_judge_forms(project),
         origins=proposals.proposals_behind(project),
+        **_story(project, today),
         done_form=MilestoneDoneForm(formdata=None, done_on=today),
         answer_form=AnswerForm(formdata=None),
         button=ButtonForm(),
     )
+
+
+def _story(project: Project, today) -> dict:
+    """One page of the project's timeline (voting_app.projects.story) and the words it needs."""
+    entries = story.project_story(project, today, current_app.extensions.get("story_sources", []))
+    page = page_of(len(entries), int_arg("page"), story.STORY_PER_PAGE)
+    return {
+        "story": entries[page.offset:page.offset + page.per_page],
+        "story_page": page,
+        "history_label": lambda field: history_field_label(field, field_labels()),
+        "channels": CHANNEL_LABELS,
+        "story_kinds": STORY_KIND_LABELS,
+    }
+
+
+@bp.get("/<int:project_id>/history")
+def project_history(project_id: int):
+    """Every line of the project's history, newest first, a page at a time: the timeline folds them."""
+    project = db.get_or_404(Project, project_id)
+    changes, page = story.history_page(project, int_arg("page"))
+    return render_template("projects/history.html", project=project, changes=changes, page=page, stages=STAGE_LABELS,
+                           history_label=lambda field: history_field_label(field, field_labels()))
 
 
 def _to_detail(project: Project, anchor: str | None = None):
@@ -665,3 +689,8 @@ def register_panel(app, provider) -> None:
 def register_rating_source(app, source) -> None:
     """Other areas (surveys) add a satisfaction figure per project to the list and its filter."""
     app.extensions.setdefault("rating_sources", []).append(source)
+
+
+def register_story_source(app, source) -> None:
+    """Other areas (surveys) add entries to a project's timeline (voting_app.projects.story)."""
+    app.extensions.setdefault("story_sources", []).append(source)
