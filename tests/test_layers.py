@@ -75,3 +75,18 @@ def test_the_audit_log_stands_below_the_web_helpers():
     graph = imports()
     assert not any(name.startswith("voting_app.web") for name in graph["voting_app.audit"])
     assert "voting_app.audit" in graph["voting_app.web"]  # the direction that stays
+
+
+# Plain domain modules: they read through the services but import no Flask, so a page, a command or
+# a report can call them alike. Each stands just above the highest service it reads.
+DOMAIN_MODULES = {"voting_app.projects.story": "voting_app.proposals.service"}
+
+
+def test_domain_modules_import_no_flask_and_no_higher_service():
+    graph = imports()
+    wrong = []
+    for module, highest in DOMAIN_MODULES.items():
+        above = SERVICE_LAYERS[SERVICE_LAYERS.index(highest) + 1:]
+        wrong += [f"{module} imports {name}" for name in graph[module]
+                  if name.split(".")[0].startswith("flask") or name in above]
+    assert wrong == []

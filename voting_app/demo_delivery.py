@@ -354,13 +354,26 @@ def date_the_story_2026(delivered: list[Project]) -> None:
         finished = operating.actual_start if operating and operating.actual_start else plan_day
         for note in project.notes:
             note.created_at = _at(finished + timedelta(days=10), 16)
-        visits = {record.deputy_name: record for record in project.supervisions}
-        for change in project.changes:
-            change.at = _story_time(change, plan_day, finished, visits) or change.at
+        visits = sorted(project.supervisions, key=lambda record: record.id)
+        recorded = iter(visits)
+        for change in sorted(project.changes, key=lambda change: change.id):
+            record = next(recorded) if change.field == "supervision.recorded" else _record_of(change, visits)
+            change.at = _story_time(change, plan_day, finished, record) or change.at
     db.session.flush()
 
 
-def _story_time(change, plan_day: date, finished: date, visits: dict) -> datetime | None:
+def _record_of(change, visits: list) -> object | None:
+    """The supervision record a history line of an answer or a verdict is about."""
+    if change.field == "supervision.answered":
+        said = change.new_value.rstrip("…")
+        return next((r for r in visits if r.answered_by_name == change.actor_name and r.answer.startswith(said)), None)
+    if change.field in ("supervision.settled", "supervision.not_settled"):
+        settled = change.field == "supervision.settled"
+        return next((r for r in visits if r.deputy_name == change.actor_name and r.settled is settled), None)
+    return None
+
+
+def _story_time(change, plan_day: date, finished: date, record) -> datetime | None:
     """When a seeded history line of a 2026 project happened; None keeps its time."""
     field, new = change.field, change.new_value
     if field == "created":
@@ -371,12 +384,6 @@ def _story_time(change, plan_day: date, finished: date, visits: dict) -> datetim
         return _at(plan_day, 10)
     if field.endswith((".actual_start", ".actual_end")) or field == "milestone.done":
         return _at(date.fromisoformat(new[-11:-1] if field == "milestone.done" else new), 17, 30)
-    record = visits.get(change.actor_name)
-    if field == "supervision.recorded" and record is not None:
-        return _at(record.visited_on, 16)
-    if field == "supervision.answered":
-        answered = [r.answered_at for r in visits.values() if r.answered_at and r.answer.startswith(new[:10])]
-        return answered[0] if answered else None
-    if field.startswith("supervision.") and record is not None:
-        return record.judged_at
-    return None
+    if record is None:
+        return None
+    return {"supervision.recorded": _at(record.visited_on, 16), "supervision.answered": record.answered_at}.get(field, record.judged_at)

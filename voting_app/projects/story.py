@@ -189,17 +189,17 @@ def _is_told_elsewhere(change: ProjectChange) -> bool:
 
 def _history_entries(changes: list[ProjectChange]) -> list[Entry]:
     """The history folded: the lines one person wrote on one day make one entry (at most
-    ROWS_SHOWN of them shown), as the plan when they only made or edited the plan."""
+    ROWS_SHOWN of them shown), the plan's lines apart from the other changes."""
     newest_first = sorted(changes, key=lambda change: change.id, reverse=True)
     position = {change.id: index for index, change in enumerate(newest_first)}
     created = [change for change in changes if change.field == "created"]
     entries = [Entry(CREATED, beijing_day(change.at), change.actor_name, at=change.at) for change in created]
-    groups: dict[tuple[date, str], list[ProjectChange]] = {}
+    groups: dict[tuple[date, str, str], list[ProjectChange]] = {}
     for change in sorted(changes, key=lambda change: change.id):
         if not _is_told_elsewhere(change):
-            groups.setdefault((beijing_day(change.at), change.actor_name), []).append(change)
-    for (day, actor), rows in groups.items():
-        kind = PLAN if all(_is_plan_field(row.field) for row in rows) else CHANGES
+            kind = PLAN if _is_plan_field(change.field) else CHANGES
+            groups.setdefault((beijing_day(change.at), change.actor_name, kind), []).append(change)
+    for (day, actor, kind), rows in groups.items():
         entries.append(Entry(kind, day, actor, at=rows[0].at, rows=tuple(rows[:ROWS_SHOWN]),
                              more_rows=max(0, len(rows) - ROWS_SHOWN),
                              history_page=min(position[row.id] for row in rows) // HISTORY_PER_PAGE + 1,
