@@ -211,11 +211,12 @@ def _first_corridor_survey(corridor: Project) -> None:
     opened, closed = utcnow() - timedelta(weeks=14), utcnow() - timedelta(weeks=11)
     survey = surveys.create_from_template("demo", f"{corridor.name}群众满意度调查（首次）", corridor.id, OPERATING,
                                           opens_at=opened, closes_at=closed)
-    placement = surveys.add_placement("demo", survey, "长廊入口", None)
+    placements = [surveys.add_placement("demo", survey, place) for place in SURVEY_PLACES[2]]
     satisfaction, *others = survey.questions
     for _ in range(rng.randint(110, 140)):
         answers = {satisfaction.id: [_pick_rating(rng, (0.15, 0.25))]} | {question.id: [] for question in others}
-        surveys.submit_response(survey, placement, answers, filled_at=opened + timedelta(minutes=rng.randrange(20 * 24 * 60)))
+        surveys.submit_response(survey, rng.choice(placements), answers,
+                                filled_at=opened + timedelta(minutes=rng.randrange(20 * 24 * 60)))
 
 
 def _cast(round_, deputy, choices) -> None:
