@@ -37,7 +37,7 @@ RATING_KINDS = (DEPUTIES, RESIDENTS)
 # figure), so the timeline does not say them twice; the full history page keeps them.
 TOLD_ELSEWHERE = ("milestone.done", "supervision.recorded", "supervision.answered", "supervision.settled",
                   "supervision.not_settled", "target.actual", "created")
-# History lines that make or edit the plan: a group of only these reads as the plan.
+# History lines that make or edit the plan: they group apart from the other changes, as the plan.
 PLAN_PREFIXES = ("sub_item.", "target.", "milestone.added", "milestone.removed")
 PLAN_DATES = (".planned_start", ".planned_end")
 ROWS_SHOWN = 10  # a group of history lines shows this many; the history page has the rest
