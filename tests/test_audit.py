@@ -199,7 +199,15 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
         congress = db.session.scalars(select(CongressSession).order_by(CongressSession.id)).first()
         deputies = db.session.scalars(select(Deputy).where(Deputy.session_id == congress.id)).all()
         delegations = {d.delegation for d in deputies}
-        finished = db.session.scalars(select(Round).where(Round.state == "announced", Round.method == "choose_up_to")).one()
+        finished = db.session.scalars(select(Round).where(Round.state == "announced", Round.method == "choose_up_to",
+                                                          Round.session_id == congress.id)).one()
+        from voting_app.demo_delivery import ROUND_2026
+        from voting_app.projects.models import Project
+        from voting_app.proposals.service import proposals_behind
+
+        last_year = db.session.scalars(select(Round).where(Round.title == ROUND_2026)).one()
+        origins = [len(proposals_behind(project)) for project in db.session.scalars(
+            select(Project).where(Project.id.in_([c.project_id for c in last_year.candidates if c.project_id])))]
         assessment = db.session.scalars(select(Round).where(Round.method == "satisfaction")).one()
         from surveys.models import Response, Survey
 
@@ -247,7 +255,10 @@ def test_seed_demo_builds_the_demo_session(app, tmp_path):
     assert assessed == ("announced", 4)
     # The district's 票决办法 grades in three grades on the roster: the demo shows all three.
     assert graded == ("tiers", "roster", ["dissatisfied", "mostly_satisfied", "satisfied", "satisfied"])
-    assert len(responses) == 3 and all(200 <= n <= 400 for n in responses.values())
+    # The corridor's first survey (about 120 answers) sent it to rectification; the three running now have more.
+    assert len(responses) == 4 and sorted(responses.values())[0] >= 100 and all(200 <= n <= 400 for n in sorted(responses.values())[1:])
+    # Last year's delivered projects were elected at the fifth session from the residents' proposals.
+    assert (last_year.state, len(last_year.candidates), sorted(origins)) == ("announced", 6, [1, 2, 3, 3])
     assert frame.size == 300 and frame.printed_at and 60 <= frame_used <= 200  # the demo frame's response rate
     assert all(count >= 3 for count in placements)
     assert grids == {1: 10, 2: 128, 3: 625}

@@ -102,3 +102,18 @@ def test_the_archive_verifier_imports_only_what_the_archive_ships():
         and name != "voting_app"
     ]
     assert outside == []
+
+
+# Plain domain modules: they read through the services but import no Flask, so a page, a command or
+# a report can call them alike. Each stands just above the highest service it reads.
+DOMAIN_MODULES = {"voting_app.projects.story": "voting_app.proposals.service"}
+
+
+def test_domain_modules_import_no_flask_and_no_higher_service():
+    graph = imports()
+    wrong = []
+    for module, highest in DOMAIN_MODULES.items():
+        above = SERVICE_LAYERS[SERVICE_LAYERS.index(highest) + 1:]
+        wrong += [f"{module} imports {name}" for name in graph[module]
+                  if name.split(".")[0].startswith("flask") or name in above]
+    assert wrong == []

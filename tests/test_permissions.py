@@ -293,6 +293,7 @@ def test_the_policy_itself():
         "documents.notice",
         "projects.project_list",
         "projects.project_detail",
+        "projects.project_history",
         "surveys.respond",
         "surveys.respond_submit",
         "surveys.thanks",

@@ -149,14 +149,16 @@ COMMENTS = [
 ]
 
 
-def _delivered_projects(actor: str, actor_name: str, departments: dict) -> list[Project]:
+def _delivered_projects(actor: str, staff, presiding, scrutineer, fifth) -> list[Project]:
+    """Last year's projects, elected at the fifth session from the residents' proposals."""
+    elected = demo_delivery.seed_vote_2026(random.Random(2026), actor, staff, presiding, scrutineer, fifth, DELIVERED_2026,
+                                           _cast, PRESIDIUM)
+    assert len(elected) == len(DELIVERED_2026), "the demo's 2026 vote elects every delivered project"
     delivered = []
-    for name, summary, budget, department, stage, location in DELIVERED_2026:
-        project = projects.create_project(
-            actor, actor_name, name=name, summary=summary, budget=Decimal(budget), department=departments[department], year=2026,
-            location=location,
-        )
-        projects.update_project(actor, actor_name, project, stage=stage, progress_percent=100, spent=Decimal(budget) * Decimal("0.96"))
+    for candidate, (_name, _summary, budget, _department, stage, _location) in zip(elected, DELIVERED_2026):
+        project = projects.project_from_candidate(actor, staff.display_name, candidate, 2026)
+        projects.update_project(actor, staff.display_name, project, stage=stage, progress_percent=100,
+                                spent=Decimal(budget) * Decimal("0.96"))
         delivered.append(project)
     return delivered
 
@@ -200,6 +202,21 @@ def _demo_surveys(rng: random.Random, projects: list[Project], grid_worker, grid
                 entered_by_id=grid_worker.id if assisted else None,
                 filled_at=opened + timedelta(minutes=rng.randrange(6 * 7 * 24 * 60)),
             )
+
+
+def _first_corridor_survey(corridor: Project) -> None:
+    """The corridor's first survey, in the summer, before the deputy's visit: under the bar, so
+    the corridor went to rectification; the survey running now is its reassessment."""
+    rng = random.Random(2026_3)
+    opened, closed = utcnow() - timedelta(weeks=14), utcnow() - timedelta(weeks=11)
+    survey = surveys.create_from_template("demo", f"{corridor.name}群众满意度调查（首次）", corridor.id, OPERATING,
+                                          opens_at=opened, closes_at=closed)
+    placements = [surveys.add_placement("demo", survey, place) for place in SURVEY_PLACES[2]]
+    satisfaction, *others = survey.questions
+    for _ in range(rng.randint(110, 140)):
+        answers = {satisfaction.id: [_pick_rating(rng, (0.15, 0.25))]} | {question.id: [] for question in others}
+        surveys.submit_response(survey, rng.choice(placements), answers,
+                                filled_at=opened + timedelta(minutes=rng.randrange(20 * 24 * 60)))
 
 
 def _cast(round_, deputy, choices) -> None:
@@ -298,18 +315,20 @@ def seed(rng_seed: int = 2027) -> str:
         for candidate in main_round.candidates
         if candidate.id in elected
     ]
-    delivered = _delivered_projects(actor, staff.display_name, departments)
+    delivered = _delivered_projects(actor, staff, presiding, scrutineer, fifth)
     present_deputies = [d for d in deputies if d.is_present]
     demo_delivery.seed_delivery(rng, actor, staff.display_name, delivered, elected_projects, departments, officers,
                                 present_deputies)
     demo_duty.seed_earlier_visits(fifth)
     demo_stations.seed_stations(rng, actor, list(congress.term.deputies), deputies[0].person, beijing_today())
     grid_worker = create_user("grid1", "樊城区网格员 周红", GRID_WORKER, passwords.setdefault("grid1", "demo-" + secrets.token_hex(4)))
+    _first_corridor_survey(delivered[2])
     _demo_surveys(rng, delivered, grid_worker, grid_ids)
     demo_grids.seed_grid_survey(actor, None)
     demo_frames.seed_households()
     demo_frames.seed_frame(actor, delivered[0])
     _demo_assessment(rng, actor, staff, congress, presiding, scrutineer, delivered, present_deputies, shares)
+    demo_delivery.date_the_story_2026(delivered)
     town_round = demo_town.seed_town(actor, staff, presiding, scrutineer, other_rows, _cast)
 
     trial = ballots.create_round(actor, congress, TRIAL_ROUND_NAME, "for_against", 2, "roster", "electronic")

@@ -11,10 +11,13 @@ from decimal import Decimal
 
 from flask import current_app
 from PIL import Image, ImageDraw
+from sqlalchemy import select
 
 from voting_app.auth.service import create_user
+from voting_app.ballots import keys
 from voting_app.ballots import service as ballots
 from voting_app.db import db
+from voting_app.documents import service as documents
 from voting_app.images import CleanImage, clean_image
 from voting_app.permissions import DEPARTMENT_OFFICER
 from voting_app.projects import changes, delivery, letters, planning, supervision
@@ -23,7 +26,8 @@ from voting_app.projects.models import Project
 from voting_app.projects.schedule import beijing_today
 from voting_app.proposals import reasons as decline_reasons
 from voting_app.proposals import service as proposals
-from voting_app.proposals.models import (COURTYARD, FROM_DEPARTMENT, FROM_DEPUTY, ONLINE, RECEPTION_DAY, STATION_QR)
+from voting_app.proposals.models import (COURTYARD, FROM_DEPARTMENT, FROM_DEPUTY, ONLINE, RECEPTION_DAY, STATION_QR,
+                                         LiaisonStation)
 
 STATION_AREAS = [
     "屏襄门街道", "米公街道", "定中门街道", "汉江街道", "清河口街道", "王寨街道", "中原街道", "柿铺街道",
@@ -319,3 +323,120 @@ def last_friday(year: int, month: int) -> date:
 def seed_checkpoints(actor: str, year: int) -> None:
     """The checkpoints of the year the demo's projects are delivered in."""
     supervision.set_checkpoint_days(actor, year, {kind: last_friday(year, month) for kind, month in CHECKPOINT_MONTHS.items()})
+
+
+# Where last year's delivered projects came from: each accepted proposal (station, channel, days
+# before the fifth session) with the residents' proposals staff merged into it; one came from a
+# department. Two more candidates stood and were not elected.
+DELIVERED_ORIGINS = [
+    ("牛首镇人大代表联络站", STATION_QR, 118, [("太平店镇人大代表联络站", RECEPTION_DAY, 110), (None, ONLINE, 104)]),
+    ("太平店镇人大代表联络站", RECEPTION_DAY, 112, [("屏襄门街道人大代表联络站", STATION_QR, 101)]),
+    ("米公街道人大代表联络站", COURTYARD, 96, [("米公街道人大代表联络站", STATION_QR, 95), ("东风社区人大代表联络站", STATION_QR, 90)]),
+    (None, FROM_DEPARTMENT, 88, []),
+]
+NOT_ELECTED_2026 = [
+    ("城区停车位增设（试点）", "利用边角地新增公共停车位300个。", "260", "区城市管理执法局", "2026-10-31"),
+    ("农贸市场标准化改造（试点）", "对2个农贸市场进行标准化改造。", "240", "区市场监督管理局", "2026-08-31"),
+]
+ROUND_2026 = "2026年度樊城区民生实事项目票决"
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    """A Beijing wall-clock time on `day`, stored as UTC like every timestamp."""
+    return datetime(day.year, day.month, day.day, hour, minute) - timedelta(hours=8)
+
+
+def seed_vote_2026(rng: random.Random, actor: str, staff, presiding, scrutineer, fifth, delivered_rows, cast, presidium: str):
+    """The fifth session's vote on the 2026 projects, from the residents' proposals (backdated to
+    the autumn collection) to the announced result: what last year's delivered projects grew from.
+    Returns the elected candidates in the order of `delivered_rows`."""
+    stations = {station.name: station for station in db.session.scalars(select(LiaisonStation))}
+    round_ = ballots.create_round(actor, fifth, ROUND_2026, "choose_up_to", len(delivered_rows), "roster", "electronic")
+    day = fifth.starts_on
+    candidates, screened = [], []
+    for (name, summary, budget, department, _stage, location), (station_name, channel, days, merged) in zip(delivered_rows, DELIVERED_ORIGINS):
+        proposal = proposals.submit_proposal(stations.get(station_name), name, summary, location, "community", "", [],
+                                             channel=channel, entered_by=None if channel in (STATION_QR, ONLINE) else actor)
+        proposal.created_at = _at(day - timedelta(days=days), 10, 30)
+        for other_station, other_channel, other_days in merged:
+            duplicate = proposals.submit_proposal(stations.get(other_station) if other_station else None, name, summary, location,
+                                                  "community", f"1390000{rng.randint(1000, 9999)}", [], channel=other_channel,
+                                                  entered_by=None if other_channel in (STATION_QR, ONLINE) else actor)
+            duplicate.created_at = _at(day - timedelta(days=other_days), 15)
+            proposals.merge_proposal(actor, staff.display_name, duplicate, proposal)
+            screened.append(duplicate)
+        candidates.append(proposals.accept_proposal(actor, staff.display_name, proposal, round_, department, Decimal(budget),
+                                                    date(2026, 10, 31)))
+        screened.append(proposal)
+    for name, summary, investment, department, due in NOT_ELECTED_2026:
+        ballots.add_candidate(actor, round_, name, summary, Decimal(investment), department, date.fromisoformat(due))
+    _key, ceremony = keys.hold_ceremony(actor, fifth, 2, 3, ["总监票人 陈静", "监票人 刘洋", "监票人 赵磊"])
+    documents.record_adoption(staff, round_, day, presidium)
+    ballots.open_round(presiding.get_id(), round_)
+    present = [deputy for deputy in fifth.deputies if deputy.is_present]
+    popular = {candidate.id for candidate in candidates}
+    for deputy in rng.sample(present, len(present) - 2):
+        chosen = [c.id for c in round_.candidates if rng.random() < (0.9 if c.id in popular else 0.3)]
+        cast(round_, deputy, sorted(chosen, key=lambda cid: (cid not in popular, rng.random()))[:len(delivered_rows)])
+    db.session.flush()
+    ballots.close_round(presiding, round_)
+    ballots.unseal_round(scrutineer, round_, list(ceremony.shares[:2]))
+    ballots.confirm_round(scrutineer, round_)
+    ballots.announce_round(presiding, round_)
+    round_.created_at, round_.opened_at = _at(day, 8), _at(day, 10)
+    round_.closed_at, round_.confirmed_at, round_.announced_at = _at(day, 10, 20), _at(day, 10, 40), _at(day, 10, 45)
+    for proposal in screened:
+        proposal.screened_at = _at(day - timedelta(days=30), 9)
+    elected = set(ballots.count_round(round_).elected)
+    return [candidate for candidate in candidates if candidate.id in elected]
+
+
+def date_the_story_2026(delivered: list[Project]) -> None:
+    """Last year's projects were seeded today; give their history, reports and answers the days
+    they stand for, so each project's timeline reads from the vote through the year: the plan
+    days after the session, each date's line on its day, answers and verdicts after the visit."""
+    plan_day = date(2026, 1, 13)
+    for project in delivered:
+        issues = [issue for record in project.supervisions for issue in record.issues]
+        for issue in issues:
+            issue.answered_at = _at(issue.record.visited_on + timedelta(days=8), 15) if issue.answered_at else None
+            issue.judged_at = _at(issue.record.visited_on + timedelta(days=15), 10) if issue.judged_at else None
+        operating = project.plan_for("operating")
+        finished = operating.actual_start if operating and operating.actual_start else plan_day
+        for note in project.notes:
+            note.created_at = _at(finished + timedelta(days=10), 16)
+        visits = sorted(project.supervisions, key=lambda record: record.id)
+        recorded = iter(visits)
+        for change in sorted(project.changes, key=lambda change: change.id):
+            moment = (_at(next(recorded).visited_on, 16) if change.field == "supervision.recorded"
+                      else _issue_moment(change, issues))
+            change.at = moment or _story_time(change, plan_day, finished) or change.at
+    db.session.flush()
+
+
+def _issue_moment(change, issues: list) -> datetime | None:
+    """When the answer or the verdict a history line tells was given (None: not such a line)."""
+    if change.field == "supervision.answered":
+        said = change.new_value.rstrip("…")
+        return next((i.answered_at for i in issues if i.answered_by_name == change.actor_name and i.answer.startswith(said)), None)
+    if change.field in ("supervision.settled", "supervision.not_settled"):
+        settled = change.field == "supervision.settled"
+        return next((i.judged_at for i in issues if i.record.deputy_name == change.actor_name and i.settled is settled), None)
+    if change.field == "supervision.issue_added":
+        said = change.new_value.rstrip("…")
+        return next((_at(i.record.visited_on, 16, 30) for i in issues if i.problem.startswith(said)), None)
+    return None
+
+
+def _story_time(change, plan_day: date, finished: date) -> datetime | None:
+    """When a seeded history line of a 2026 project happened; None keeps its time."""
+    field, new = change.field, change.new_value
+    if field == "created":
+        return _at(plan_day - timedelta(days=4), 9)
+    if field in ("stage", "progress_percent", "spent"):
+        return _at(finished, 17)
+    if field.endswith((".planned_start", ".planned_end")) or field == "milestone.added":
+        return _at(plan_day, 10)
+    if field.endswith((".actual_start", ".actual_end")) or field == "milestone.done":
+        return _at(date.fromisoformat(new[-11:-1] if field == "milestone.done" else new), 17, 30)
+    return None

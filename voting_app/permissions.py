@@ -181,6 +181,7 @@ ENDPOINTS: dict[str, str] = {
     "documents.notice": PUBLIC,
     "projects.project_list": PUBLIC,
     "projects.project_detail": PUBLIC,
+    "projects.project_history": PUBLIC,
     "projects.project_new": "project.manage",
     "projects.department_list": "project.manage",
     "projects.project_edit": "project.manage",

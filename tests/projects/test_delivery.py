@@ -70,7 +70,9 @@ def test_stage_dates_are_checked_and_an_actual_start_moves_the_stage(app, world)
         assert project.plan_for("in_progress").actual_start.isoformat() == started
         assert {change.field for change in project.changes} >= {"in_progress.planned_start", "in_progress.actual_start", "stage"}
     page = app.test_client().get(f"/projects/{project_id}").get_data(as_text=True)
-    assert "Under way (实施) · Actual start" in page and started in page
+    assert "Under way (实施) began" in page and started in page, "the timeline tells the stage's start"
+    history = app.test_client().get(f"/projects/{project_id}/history").get_data(as_text=True)
+    assert "Under way (实施) · Actual start" in history and started in history
 
 
 def test_milestones_overdue_flag_and_only_unreached_ones_can_be_removed(app, world):

@@ -82,5 +82,7 @@ def test_staff_enter_and_change_a_project_and_the_public_sees_the_history(app, w
         actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("project.%"))).all()
         assert actions == ["project.create", "project.update"]
     public = app.test_client().get(project_url).get_data(as_text=True)
-    assert "History" in public and "280.50" in public and "Progress (percent)" in public
-    assert "Under way (实施)" in public, "stages read as words in the history"
+    assert "the whole story" in public and "280.50" in public and "Progress (percent)" in public
+    assert "Under way (实施)" in public, "stages read as words in the timeline"
+    history = app.test_client().get(f"{project_url}/history").get_data(as_text=True)
+    assert "History" in history and "280.50" in history and "Under way (实施)" in history

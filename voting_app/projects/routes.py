@@ -21,7 +21,7 @@ from voting_app.permissions import (
     reports_on_project,
     requests_change,
 )
-from voting_app.projects import changes, delivery, planning, plans, schedule, service, supervision
+from voting_app.projects import changes, delivery, planning, plans, schedule, service, story, supervision
 from voting_app.projects.forms import (
     AdHocGroupForm,
     AnswerForm,
@@ -64,12 +64,14 @@ from voting_app.projects.stages import (
     PLAN_FIELD_LABELS,
     STAGE_LABELS,
     STATUS_LABELS,
+    STORY_KIND_LABELS,
     SUPERVISION_STATUS_LABELS,
     change_value_label,
     history_field_label,
 )
 from voting_app.projects.timeline import timeline_figure
 from voting_app.proposals import service as proposals
+from voting_app.proposals.status import CHANNEL_LABELS
 from voting_app.registry.groups import BulkAddError, GroupError, all_groups, groups_of_deputy
 from voting_app.registry.service import newest_terms
 from voting_app.registry.terms import term_label
@@ -148,7 +150,6 @@ def project_detail(project_id: int):
         plan_fields=PLAN_FIELD_LABELS,
         assessments=service.deputy_assessments(project),
         panels=panels,
-        history_label=lambda field: history_field_label(field, field_labels()),
         has_dates=bool(project.stage_plans or project.milestones),
         figure=timeline_figure(project, labels, today) if shows_chart else None,
         plotly_js=PLOTLY_JS,
@@ -170,12 +171,35 @@ def project_detail(project_id: int):
         is_unserved=project.department_id in service.unserved_department_ids(),
         may_judge=may_judge,
         origins=proposals.proposals_behind(project),
+        **_story(project, today),
         done_form=MilestoneDoneForm(formdata=None, done_on=today),
         answer_form=AnswerForm(formdata=None),
         issue_form=IssueForm(formdata=None),
         departments=service.all_departments() if any(may_judge.values()) else [],
         button=ButtonForm(),
     )
+
+
+def _story(project: Project, today) -> dict:
+    """One page of the project's timeline (voting_app.projects.story) and the words it needs."""
+    entries = story.project_story(project, today, current_app.extensions.get("story_sources", []))
+    page = page_of(len(entries), int_arg("page"), story.STORY_PER_PAGE)
+    return {
+        "story": entries[page.offset:page.offset + page.per_page],
+        "story_page": page,
+        "history_label": lambda field: history_field_label(field, field_labels()),
+        "channels": CHANNEL_LABELS,
+        "story_kinds": STORY_KIND_LABELS,
+    }
+
+
+@bp.get("/<int:project_id>/history")
+def project_history(project_id: int):
+    """Every line of the project's history, newest first, a page at a time: the timeline folds them."""
+    project = db.get_or_404(Project, project_id)
+    changes, page = story.history_page(project, int_arg("page"))
+    return render_template("projects/history.html", project=project, changes=changes, page=page, stages=STAGE_LABELS,
+                           history_label=lambda field: history_field_label(field, field_labels()))
 
 
 def _to_detail(project: Project, anchor: str | None = None):
@@ -928,3 +952,8 @@ def register_panel(app, provider) -> None:
 def register_rating_source(app, source) -> None:
     """Other areas (surveys) add a satisfaction figure per project to the list and its filter."""
     app.extensions.setdefault("rating_sources", []).append(source)
+
+
+def register_story_source(app, source) -> None:
+    """Other areas (surveys) add entries to a project's timeline (voting_app.projects.story)."""
+    app.extensions.setdefault("story_sources", []).append(source)

@@ -153,3 +153,21 @@ def history_field_label(field: str, form_labels: dict) -> str:
     if stage in STAGE_LABELS and date_field in PLAN_FIELD_LABELS:
         return f"{STAGE_LABELS[stage]} · {PLAN_FIELD_LABELS[date_field]}"
     return field
+
+
+# The kinds of a project's timeline (voting_app.projects.story), as the page names them.
+STORY_KIND_LABELS = {
+    "proposals": _l("Proposals"),
+    "vote": _l("Deputies’ vote"),
+    "created": _l("Project"),
+    "plan": _l("Plan"),
+    "stage": _l("Stage"),
+    "milestone": _l("Milestone"),
+    "report": _l("Progress report"),
+    "visit": _l("Supervision"),
+    "answer": _l("Supervision"),
+    "verdict": _l("Supervision"),
+    "changes": _l("Changes"),
+    "residents": _l("Residents’ survey"),
+    "deputies": _l("Deputies’ assessment"),
+}

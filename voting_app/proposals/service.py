@@ -411,8 +411,8 @@ def draft_rounds() -> list[Round]:
     ))
 
 
-def proposals_behind(project: Project) -> list[Proposal]:
-    """The residents' proposals a project grew from, through its candidate and any runoff's source."""
+def candidates_behind(project: Project) -> set[int]:
+    """The candidates a project stood as: its own, and those a runoff copied it from."""
     candidate_ids = set(db.session.scalars(select(Candidate.id).where(Candidate.project_id == project.id)))
     frontier = set(candidate_ids)
     while frontier:
@@ -420,9 +420,18 @@ def proposals_behind(project: Project) -> list[Proposal]:
                                                                             Candidate.source_id.is_not(None))))
         frontier = sources - candidate_ids
         candidate_ids |= sources
+    return candidate_ids
+
+
+def proposals_behind(project: Project) -> list[Proposal]:
+    """The residents' proposals a project grew from, through its candidate and any runoff's source,
+    and those staff merged into them (a merge always points at the proposal that stands now)."""
+    candidate_ids = candidates_behind(project)
     if not candidate_ids:
         return []
-    return list(db.session.scalars(select(Proposal).where(Proposal.candidate_id.in_(candidate_ids)).order_by(Proposal.id)))
+    accepted = select(Proposal.id).where(Proposal.candidate_id.in_(candidate_ids))
+    return list(db.session.scalars(select(Proposal).where(or_(Proposal.id.in_(accepted), Proposal.merged_into_id.in_(accepted)))
+                                   .order_by(Proposal.id)))
 
 
 def waiting_count() -> int:
