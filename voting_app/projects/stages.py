@@ -103,6 +103,7 @@ HISTORY_LABELS = {
     "milestone.added": _l("Milestone added"),
     "milestone.removed": _l("Milestone removed"),
     "milestone.done": _l("Milestone reached"),
+    "milestone.planned_on": _l("Milestone’s planned date"),
     "supervision.recorded": _l("Supervision visit recorded"),
     "supervision.issue_added": _l("Issue added to a supervision visit"),
     "supervision.answered": _l("Department answered the supervision"),
