@@ -138,11 +138,14 @@ def url_arguments(world) -> dict:
 
 
 def change_world(project_id: int) -> dict:
-    """A pending change request of the world's project, and a kind of request to ask for."""
+    """A pending change request the world's project's department made (so its officers may
+    withdraw it), and a kind of request to ask for."""
     from voting_app.db import db
-    from voting_app.projects.models import ChangeRequest
+    from voting_app.projects.models import ChangeRequest, Project
 
-    request = ChangeRequest(project_id=project_id, kind="defer", reason="冬季停工", requested_by_name="区交通运输局")
+    asker = department_officer(db.session.get(Project, project_id).department_id)
+    request = ChangeRequest(project_id=project_id, kind="defer", reason="冬季停工", requested_by_id=asker.id,
+                            requested_by_name=asker.display_name)
     db.session.add(request)
     db.session.commit()
     return {"request_id": request.id, "kind": "defer"}

@@ -245,7 +245,8 @@ def seed_delivery(rng: random.Random, actor: str, actor_name: str, delivered: li
 
 def seed_letters(actor_name: str) -> None:
     """The morning's reminder run, once everything else is in: a letter (提醒函) for every overdue
-    rectification, milestone and target, the school programme's guard posts among them."""
+    rectification, milestone and target; not the deferred school programme's guard posts, due by
+    its new deadline."""
     letters.issue_letters("demo", actor_name, letters.settings_of(current_app.config), beijing_today())
 
 

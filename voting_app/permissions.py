@@ -399,6 +399,16 @@ def requests_change(user, project) -> bool:
     return role_of(user) == STAFF or owns_project(user, project)
 
 
+def withdraws_change(user, change) -> bool:
+    """Only the asking side withdraws a request: staff any; an officer only one an officer of its
+    own department made on a project it still leads, never one staff filed."""
+    if role_of(user) == STAFF:
+        return True
+    requester = change.requested_by
+    return owns_project(user, change.project) and requester is not None \
+        and requester.role == DEPARTMENT_OFFICER and requester.department_id == user.department_id
+
+
 def marks_milestone(user, milestone) -> bool:
     """A sub-item's milestone is marked reached by the sub-item's department; any other by the
     project's department."""

@@ -111,3 +111,36 @@ def test_a_department_asks_for_a_deferral_and_staff_record_the_committees_decisi
 
     assert watch.foreign == [] and watch.script_errors == []
     assert axe.problems == [], "\n".join(axe.problems)
+
+
+def test_staff_propose_a_new_target_for_the_published_school_programme(live_server, page_factory, screenshot):
+    """A published plan offers no direct 'add a target': staff propose it on the change request form."""
+    from voting_app.db import db
+    from voting_app.demo_delivery import SCHOOLS_2026
+    from voting_app.projects.models import Project
+
+    passwords, *_ = seeded(live_server)
+    with live_server.app.app_context():
+        project = db.session.scalars(select(Project).where(Project.name == SCHOOLS_2026[0])).one()
+        project_id, item_id = project.id, project.sub_items[0].id
+    watch, axe = Watch(), Axe()
+    for kind, options in (("phone", {}), ("desktop", FULL_HD)):
+        staff = watch.page(page_factory, kind, f"staff {kind}", **options)
+        sign_in(staff, live_server, "staff", passwords["staff"])
+        assert staff.goto(live_server.url(f"/projects/{project_id}/plan/{item_id}")).status == 200
+        assert staff.locator("form[action$='/targets']").count() == 0
+        staff.locator("main a[href$='/changes/new/edit']").first.click()
+        staff.fill("#add_target-name", "新建食堂")
+        staff.fill("#add_target-planned", "2")
+        staff.fill("#add_target-unit", "个")
+        staff.fill("#add_target-due_on", (beijing_today() + timedelta(days=90)).isoformat())
+        staff.locator("#new-target").scroll_into_view_if_needed()
+        screenshot(staff, f"staff-new-target-request-{kind}")
+        axe.check(staff, f"staff-new-target-request-{kind}")
+    staff.fill("#reason", "生源增加，学校需配建食堂。")
+    assert submit(staff, "main form button[type=submit]").status == 200
+    assert "新建食堂" in staff.locator("#proposed").inner_text()
+    screenshot(staff, "staff-new-target-pending-desktop")
+    axe.check(staff, "staff-new-target-pending-desktop")
+    assert watch.foreign == [] and watch.script_errors == []
+    assert axe.problems == [], "\n".join(axe.problems)

@@ -208,7 +208,8 @@ def test_a_terminated_project_has_nothing_overdue(app, world):
     project_id = published(app)
     with app.app_context():
         project = db.session.get(Project, project_id)
-        delivery.add_milestone("t", "s", project, "完成选址", TODAY - timedelta(days=10))
+        _decide(changes.submit_change("t", Staff(), project, "edit", "增加选址节点。", {
+            "add_milestone.1": {"name": "完成选址", "planned_on": TODAY - timedelta(days=10), "sub_item": None}}))
         assert any(o.subject.project_id == project_id for o in delivery.dashboard().milestones)
         _decide(changes.submit_change("t", Staff(), project, "terminate", "选址无法落实。"))
         db.session.commit()
@@ -335,3 +336,154 @@ def test_the_next_sessions_report_lists_the_decisions_since_the_session_before(a
     report = staff.get(f"/reports/sessions/{world.session_id}")
     assert report.status_code == 200 and "樊人常决〔2026〕13号" in report.text and "Refused" in report.text
     assert staff.get(f"/reports/sessions/{world.session_id}/report.xlsx").status_code == 200
+
+
+def test_a_published_plan_adds_and_removes_targets_and_milestones_and_moves_dates_only_by_a_request(app, world):
+    project_id = planned_project(app)
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        delivery.add_milestone("t", "s", project, "完成选址", TODAY + timedelta(days=10))
+        changes.publish_plan("t", "s", project, TODAY)
+        db.session.commit()
+        item, target, milestone = project.sub_items[0], project.targets[0], project.milestones[0]
+        for edit in (lambda: planning.add_sub_item("t", "s", project, "校园绿化", None),
+                     lambda: planning.remove_sub_item("t", "s", project.sub_items[1]),
+                     lambda: planning.add_target("t", "s", item, "新建食堂", Decimal(2), "个", TODAY),
+                     lambda: planning.remove_target("t", "s", target),
+                     lambda: delivery.add_milestone("t", "s", project, "开工", TODAY),
+                     lambda: delivery.remove_milestone("t", "s", project, milestone),
+                     lambda: delivery.move_milestone("t", "s", project, milestone, TODAY + timedelta(days=40)),
+                     lambda: update_project("t", "s", project, year=TODAY.year + 1)):
+            with pytest.raises(PublishedPlanError):
+                edit()
+            db.session.rollback()
+            project = db.session.get(Project, project_id)
+            item, target, milestone = project.sub_items[0], project.targets[0], project.milestones[0]
+        assert (len(project.sub_items), len(project.targets), len(project.milestones)) == (2, 3, 1)
+        new_day = TODAY + timedelta(days=40)
+        request = changes.submit_change("t", Staff(), project, "edit", "增建食堂，调整节点。", {
+            "add_target.1": {"sub_item": item, "name": " 新建食堂 ", "planned": Decimal(2), "unit": "个", "due_on": new_day},
+            f"remove_target.{target.id}": True, f"remove_target.{project.targets[1].id}": False,
+            "add_milestone.1": {"name": "主体封顶", "planned_on": new_day, "sub_item": None},
+            f"milestone.{milestone.id}.planned_on": TODAY + timedelta(days=20), "year": TODAY.year + 1})
+        db.session.commit()
+        assert len(project.targets) == 3, "nothing changes before the decision"
+        _decide(request)
+        db.session.commit()
+        names = {t.name: t for t in project.targets}
+        assert target.id not in {t.id for t in project.targets} and names["新建食堂"].due_on == new_day
+        assert {m.name: m.planned_on for m in project.milestones} == {"完成选址": TODAY + timedelta(days=20), "主体封顶": new_day}
+        assert project.year == TODAY.year + 1
+        fields = {change.field for change in project.changes}
+        assert {"target.added", "target.removed", "milestone.added", "milestone.planned_on", "year"} <= fields
+        with pytest.raises(DomainError):  # a new target without its due date, or of another project's sub-item
+            changes.submit_change("t", Staff(), project, "edit", "x", {
+                "add_target.1": {"sub_item": item, "name": "食堂", "planned": Decimal(1), "unit": "个", "due_on": None}})
+
+
+def test_the_staff_pages_of_a_published_plan_offer_no_direct_additions_and_the_request_form_does(app, world):
+    project_id = planned_project(app)
+    staff = as_role(app, world, "staff")
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        item, target = project.sub_items[0], project.targets[0]
+    assert "Add the sub-item" in staff.get(f"/projects/{project_id}/plan").text
+    assert post(staff, f"/projects/{project_id}/plan/publish").status_code == 302
+    plan = staff.get(f"/projects/{project_id}/plan").text
+    assert "Add the sub-item" not in plan
+    page = staff.get(f"/projects/{project_id}/plan/{item.id}").text
+    assert "Add the target" not in page and f"/targets/{target.id}/remove" not in page
+    assert f"/projects/{project_id}/changes/new/edit" in page
+    schedule_page = staff.get(f"/projects/{project_id}/schedule").text
+    assert "Add a milestone" not in schedule_page and f"/projects/{project_id}/changes/new/edit" in schedule_page
+    refused = post(staff, f"/projects/{project_id}/plan/{item.id}/targets", {"target-name": "食堂", "target-planned": "2",
+                                                                            "target-unit": "个"})
+    with app.app_context():
+        assert len(db.session.get(Project, project_id).targets) == 3, refused.status_code
+    form = staff.get(f"/projects/{project_id}/changes/new/edit").text
+    assert 'name="add_target-name"' in form and f'name="value-remove_target.{target.id}"' in form
+    response = post(staff, f"/projects/{project_id}/changes/new/edit", {
+        "reason": "增建食堂", "add_target-sub_item": str(item.id), "add_target-name": "新建食堂", "add_target-planned": "2",
+        "add_target-unit": "个", "add_target-due_on": (TODAY + timedelta(days=30)).isoformat(),
+        "add_milestone-name": "食堂开工", "add_milestone-planned_on": (TODAY + timedelta(days=5)).isoformat(),
+        f"value-remove_target.{target.id}": "1"})
+    assert response.status_code == 302
+    detail = staff.get(response.headers["Location"]).text
+    assert "New target" in detail and "新建食堂" in detail and "Target removed" in detail and "New milestone" in detail
+    with app.app_context():
+        request = db.session.scalars(select(ChangeRequest)).one()
+        assert sorted(key.partition(".")[0] for key in request.proposed) == ["add_milestone", "add_target", "remove_target"]
+
+
+def test_a_terminated_projects_pending_request_cannot_be_approved_but_can_be_refused(app, world):
+    project_id = published(app)
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        places = next(t for t in project.targets if t.name == "新增学位")
+        edit = changes.submit_change("t", Staff(), project, "edit", "调增学位", {f"target.{places.id}.planned": Decimal(7500)})
+        _decide(changes.submit_change("t", Staff(), project, "terminate", "选址无法落实。"))
+        db.session.commit()
+        with pytest.raises(ConflictError):
+            _decide(edit)
+        db.session.rollback()
+        edit = db.session.get(ChangeRequest, edit.id)
+        assert edit.is_pending and db.session.get(Project, project_id).targets[1].planned == 7000
+        _decide(edit, approve=False)
+        db.session.commit()
+        assert edit.state == "refused"
+
+
+def test_a_request_cannot_blank_a_department_or_a_due_date(app, world):
+    project_id = published(app)
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        item, places = project.sub_items[0], project.targets[1]
+        for values in ({"department": None}, {f"sub_item.{item.id}.department": None},
+                       {f"target.{places.id}.due_on": None}, {changes.DEADLINE: None}):
+            with pytest.raises(DomainError):
+                changes.submit_change("t", Staff(), project, "edit", "清空", values)
+            db.session.rollback()
+            project = db.session.get(Project, project_id)
+        assert _count(ChangeRequest) == 0
+    staff = as_role(app, world, "staff")
+    page = post(staff, f"/projects/{project_id}/changes/new/edit", {"reason": "调整", "value-department": ""})
+    assert page.status_code == 400 and "cannot leave a department" in page.text
+    with app.app_context():
+        assert _count(ChangeRequest) == 0 and db.session.get(Project, project_id).department is not None
+
+
+def test_only_the_asking_side_withdraws_a_request(app, world):
+    project_id = published(app)
+    officer, staff = officer_client(app, "区教育局"), as_role(app, world, "staff")
+    deferral = {"reason": "冬季停工。", "deadline": (DEADLINE + timedelta(days=60)).isoformat()}
+    filed_by_staff = post(staff, f"/projects/{project_id}/changes/new/defer", deferral).headers["Location"]
+    filed_by_officer = post(officer, f"/projects/{project_id}/changes/new/defer", deferral).headers["Location"]
+    assert "Withdraw the request" not in officer.get(filed_by_staff).text
+    assert post(officer, f"{filed_by_staff}/withdraw").status_code == 403
+    assert "Withdraw the request" in officer.get(filed_by_officer).text
+    assert post(officer, f"{filed_by_officer}/withdraw").status_code == 302
+    assert post(staff, f"{filed_by_staff}/withdraw").status_code == 302
+    with app.app_context():
+        assert [r.state for r in db.session.scalars(select(ChangeRequest).order_by(ChangeRequest.id))] == ["withdrawn"] * 2
+    second = post(officer, f"/projects/{project_id}/changes/new/defer", deferral).headers["Location"]
+    assert post(staff, f"{second}/withdraw").status_code == 302, "staff withdraw any pending request"
+
+
+def test_a_deferred_projects_late_target_gets_no_letter_until_the_new_deadline(app, world):
+    from tests.projects.test_ledger import SETTINGS
+    from voting_app.projects import letters
+
+    project_id = published(app)
+    new_deadline = DEADLINE + timedelta(days=60)
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        _decide(changes.submit_change("t", Staff(), project, "defer", "汛期停工。", deadline=new_deadline))
+        db.session.commit()
+        late_day = TODAY + timedelta(days=70)  # the targets were due at TODAY + 60
+        assert project.status == "deferred"
+        assert not [o for o in delivery.overdue_items(late_day) if o.subject.kind == "target"]
+        assert letters.issue_letters("t", "s", SETTINGS, late_day) == []
+        after = new_deadline + timedelta(days=1)
+        late = [o for o in delivery.overdue_items(after) if o.subject.kind == "target"]
+        assert late and {o.subject.due for o in late} == {new_deadline} and {o.days_late for o in late} == {1}
+        assert letters.issue_letters("t", "s", SETTINGS, after)

@@ -6,6 +6,7 @@ applies the values through the same service functions as a direct edit (history,
 progress alike), all or none, and only while the values are still those the request was based
 on. Services flush; callers commit; who may call them is decided in voting_app.permissions."""
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -17,11 +18,19 @@ from voting_app import audit
 from voting_app.db import db, utcnow
 from voting_app.errors import ConflictError, DomainError
 from voting_app.projects import plans, schedule
-from voting_app.projects.delivery import PLAN_FIELDS, set_stage_plans
+from voting_app.projects.delivery import (
+    PLAN_FIELDS,
+    add_milestone,
+    check_milestone,
+    move_milestone,
+    remove_milestone,
+    set_stage_plans,
+)
 from voting_app.projects.models import (
     ACTIVE,
     APPROVED_CHANGE,
     DEFER,
+    Milestone,
     EDIT,
     IN_PROGRESS,
     PENDING,
@@ -37,7 +46,7 @@ from voting_app.projects.models import (
     SubItem,
     Target,
 )
-from voting_app.projects.planning import update_sub_item, update_target
+from voting_app.projects.planning import add_target, check_target, remove_target, update_sub_item, update_target
 from voting_app.projects.service import update_project
 from voting_app.ballots.models import Candidate, Round
 from voting_app.registry.models import Term
@@ -56,8 +65,14 @@ def _brief(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# Values a published plan holds to, each under one key: "budget", "department", "status",
-# "stage.<stage>.planned_end", "sub_item.<id>.<budget_yuan|department>", "target.<id>.<planned|due_on>".
+# Values a published plan holds to, each under one key: "budget", "department", "year", "status",
+# "stage.<stage>.planned_end", "sub_item.<id>.<budget_yuan|department>", "target.<id>.<planned|due_on>",
+# "milestone.<id>.planned_on"; and what an edit adds or removes: "add_target.<n>" and "add_milestone.<n>"
+# (the new one's values), "remove_target.<id>" and "remove_milestone.<id>".
+ADD_TARGET, ADD_MILESTONE, REMOVE_TARGET, REMOVE_MILESTONE = "add_target", "add_milestone", "remove_target", "remove_milestone"
+REMOVED = "removed"
+# Values a request may not blank: an approved change would leave the plan without them.
+REQUIRED_FIELDS = ("department", "planned_end", "due_on", "planned_on", "planned", "year")
 
 
 @dataclass(frozen=True)
@@ -83,12 +98,14 @@ def encode(value) -> str:
     """A value as a request stores it, so the values compare exactly whatever the database returns."""
     if value is None:
         return ""
-    if isinstance(value, Department):
+    if isinstance(value, (Department, SubItem)):
         return str(value.id)
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, dict):
+        return json.dumps({key: encode(item) for key, item in value.items()}, ensure_ascii=False, sort_keys=True)
     return str(value)
 
 
@@ -97,6 +114,14 @@ def shown(field: str, value) -> str:
         return ""
     if isinstance(value, Department):
         return value.name
+    if field in (REMOVE_TARGET, REMOVE_MILESTONE):
+        return ""
+    if field == ADD_TARGET:
+        due = value["due_on"].isoformat() if value["due_on"] else ""
+        return f"{value['sub_item'].name} · {value['name']}: {plans.number_text(value['planned'])} {value['unit']} ({due})"
+    if field == ADD_MILESTONE:
+        whose = f"{value['sub_item'].name} · " if value.get("sub_item") else ""
+        return f"{whose}{value['name']} ({value['planned_on'].isoformat()})"
     if field == "budget_yuan":
         return plans.wan_text(value)
     if field in ("planned", "budget"):
@@ -106,7 +131,8 @@ def shown(field: str, value) -> str:
 
 def plan_values(project: Project) -> list[Value]:
     """Every value of the project that an edit request may change, in the order forms show them."""
-    values = [Value("budget", "", "budget", project.budget), Value("department", "", "department", project.department)]
+    values = [Value("budget", "", "budget", project.budget), Value("department", "", "department", project.department),
+              Value("year", "", "year", project.year)]
     for stage in STAGES:
         plan = project.plan_for(stage)
         values.append(Value(f"stage.{stage}.planned_end", "", "planned_end", plan.planned_end if plan else None))
@@ -116,11 +142,41 @@ def plan_values(project: Project) -> list[Value]:
         for target in item.targets:
             values += [Value(f"target.{target.id}.planned", f"{item.name} · {target.name}", "planned", target.planned),
                        Value(f"target.{target.id}.due_on", f"{item.name} · {target.name}", "due_on", target.due_on)]
+    for milestone in project.milestones:
+        if milestone.done_on is None:
+            values.append(Value(f"milestone.{milestone.id}.planned_on", milestone.name, "planned_on", milestone.planned_on))
     return values
 
 
+def removable(project: Project) -> list[Value]:
+    """The targets and milestones an edit request may remove: those nothing was reported or reached on."""
+    return ([Value(f"{REMOVE_TARGET}.{target.id}", f"{target.sub_item.name} · {target.name}", REMOVE_TARGET, "")
+             for target in project.targets if not target.reports]
+            + [Value(f"{REMOVE_MILESTONE}.{milestone.id}", f"{milestone.name} ({milestone.planned_on.isoformat()})",
+                     REMOVE_MILESTONE, "") for milestone in project.milestones if milestone.done_on is None])
+
+
 def _current(project: Project) -> dict[str, Value]:
-    return {value.key: value for value in plan_values(project)} | {STATUS: Value(STATUS, "", STATUS, project.status)}
+    return ({value.key: value for value in plan_values(project) + removable(project)}
+            | {STATUS: Value(STATUS, "", STATUS, project.status)})
+
+
+def _addition(project: Project, key: str, new: dict) -> Value:
+    """The empty value a proposed addition starts from, after checking what it adds: a target of
+    one of the project's sub-items with its quantity, unit and due date, or a milestone with its date."""
+    kind = key.partition(".")[0]
+    if kind == ADD_TARGET:
+        if new.get("sub_item") is None or new["sub_item"].project_id != project.id:
+            raise DomainError(_l("Choose a sub-item of this project."))
+        check_target(project, new)
+        if new.get("due_on") is None:
+            raise DomainError(_l("A new target needs its due date."))
+        new.update(name=" ".join(new["name"].split()), unit=" ".join(new["unit"].split()))
+    else:
+        if new.get("sub_item") is not None and new["sub_item"].project_id != project.id:
+            raise DomainError(_l("Choose a sub-item of this project."))
+        new["name"] = check_milestone(project, new.get("name"), new.get("planned_on"))
+    return Value(key, "", kind, None)
 
 
 def parse_typed(field: str, text: str):
@@ -131,8 +187,15 @@ def parse_typed(field: str, text: str):
         if text and department is None:
             raise ValueError("unknown department")
         return department
-    if field in ("planned_end", "due_on"):
+    if field in ("planned_end", "due_on", "planned_on"):
         return date.fromisoformat(text) if text else None
+    if field == "year":
+        if not text:
+            return None
+        year = int(text)
+        if not 2000 <= year <= 2100:
+            raise ValueError("not a year")
+        return year
     if field == "planned":
         value = plans.parse_quantity(text)
         if value is not None and value <= 0:
@@ -170,7 +233,10 @@ def _entry(value: Value, new) -> dict:
 def _check_proposed(project: Project, current: dict[str, Value], proposed: dict) -> None:
     for key, new in proposed.items():
         field = current[key].field
-        if field in ("planned_end", "due_on") and new is not None and schedule.is_long_before_year(new, project.year):
+        if field in REQUIRED_FIELDS and new is None:
+            raise DomainError(_l("A change request cannot leave a department, a year, a quantity or a date empty: "
+                                 "enter the new value, or leave the old one as it is."))
+        if field in ("planned_end", "due_on", "planned_on") and new is not None and schedule.is_long_before_year(new, project.year):
             raise DomainError(_l("The date is long before the project’s year (%(year)s); check the year you typed.",
                                  year=project.year))
         if key.startswith("stage."):
@@ -178,8 +244,6 @@ def _check_proposed(project: Project, current: dict[str, Value], proposed: dict)
             plan = project.plan_for(stage)
             if new is not None and plan is not None and plan.planned_start and new < plan.planned_start:
                 raise DomainError(_l("A stage cannot end before it starts."))
-        if field == "planned" and new is None:
-            raise DomainError(_l("The planned quantity is a number above zero."))
 
 
 def submit_change(actor: str, requester, project: Project, kind: str, reason: str, values: dict | None = None,
@@ -197,10 +261,16 @@ def submit_change(actor: str, requester, project: Project, kind: str, reason: st
     if kind == EDIT:
         if not project.is_published:
             raise DomainError(_l("This project’s plan is not published yet: edit it directly."))
-        unknown = set(values or {}) - set(current) | ({STATUS} & set(values or {}))
+        values = dict(values or {})
+        for key in [key for key in values if key.partition(".")[0] in (ADD_TARGET, ADD_MILESTONE)]:
+            current[key] = _addition(project, key, values[key])
+        removals = [key for key in values if key.partition(".")[0] in (REMOVE_TARGET, REMOVE_MILESTONE)]
+        values.update({key: REMOVED for key in removals if values[key]})
+        values = {key: new for key, new in values.items() if key not in removals or new}
+        unknown = set(values) - set(current) | ({STATUS} & set(values))
         if unknown:
             raise DomainError(_l("Choose values of this project’s plan."))
-        proposed = {key: new for key, new in (values or {}).items() if encode(new) != current[key].stored}
+        proposed = {key: new for key, new in values.items() if encode(new) != current[key].stored}
         if not proposed:
             raise DomainError(_l("Change at least one value: the request proposes nothing new."))
     elif kind == DEFER:
@@ -227,14 +297,31 @@ def submit_change(actor: str, requester, project: Project, kind: str, reason: st
 def stale_values(request: ChangeRequest) -> list[str]:
     """The keys whose value moved since the request was made: an approval would overwrite them unseen."""
     current = _current(request.project)
-    return [key for key, entry in request.proposed.items() if key not in current or current[key].stored != entry["old"]]
+    return [key for key, entry in request.proposed.items()
+            if (key not in current or current[key].stored != entry["old"]) if not _addition_holds(key, entry)]
+
+
+def _addition_holds(key: str, entry: dict) -> bool:
+    """A proposed new target still has its sub-item (a new milestone its sub-item, if any)."""
+    if key.partition(".")[0] not in (ADD_TARGET, ADD_MILESTONE):
+        return False
+    sub_item = json.loads(entry["new"]).get("sub_item")
+    return not sub_item or db.session.get(SubItem, int(sub_item)) is not None
 
 
 def _decoded(field: str, stored: str):
     if field == "department":
         return db.session.get(Department, int(stored)) if stored else None
-    if field in ("planned_end", "due_on"):
+    if field in ("planned_end", "due_on", "planned_on"):
         return date.fromisoformat(stored) if stored else None
+    if field == "year":
+        return int(stored) if stored else None
+    if field in (ADD_TARGET, ADD_MILESTONE):
+        value = json.loads(stored)
+        sub_item = db.session.get(SubItem, int(value["sub_item"])) if value.get("sub_item") else None
+        return {"sub_item": sub_item, "name": value["name"],
+                **({"planned": Decimal(value["planned"]), "unit": value["unit"], "due_on": date.fromisoformat(value["due_on"])}
+                   if field == ADD_TARGET else {"planned_on": date.fromisoformat(value["planned_on"])})}
     if field in ("planned", "budget"):
         return Decimal(stored) if stored else None
     if field == "budget_yuan":
@@ -261,6 +348,18 @@ def _apply(actor: str, actor_name: str, request: ChangeRequest) -> None:
         elif kind == "target":
             target_id, field = rest.split(".")
             update_target(actor, actor_name, db.session.get(Target, int(target_id)), approved=request, **{field: value})
+        elif kind == "milestone":
+            milestone = db.session.get(Milestone, int(rest.split(".")[0]))
+            move_milestone(actor, actor_name, project, milestone, value, approved=request)
+        elif kind == ADD_TARGET:
+            add_target(actor, actor_name, value.pop("sub_item"), approved=request, **value)
+        elif kind == ADD_MILESTONE:
+            add_milestone(actor, actor_name, project, value["name"], value["planned_on"], value["sub_item"],
+                          approved=request)
+        elif kind == REMOVE_TARGET:
+            remove_target(actor, actor_name, db.session.get(Target, int(rest)), approved=request)
+        elif kind == REMOVE_MILESTONE:
+            remove_milestone(actor, actor_name, project, db.session.get(Milestone, int(rest)), approved=request)
         else:
             update_project(actor, actor_name, project, approved=request, **{key: value})
     db.session.flush()
@@ -280,6 +379,9 @@ def decide_change(actor: str, staff, request: ChangeRequest, approve: bool, meet
     if decided_on > today:
         raise DomainError(_l("The decision date cannot be in the future."))
     project = request.project
+    if approve and project.is_terminated:
+        raise ConflictError(_l("This project is terminated: no change of it can be approved any more. Record the "
+                               "decision as refused, or withdraw the request."))
     if approve:
         stale = stale_values(request)
         if stale:

@@ -21,6 +21,8 @@ from voting_app.projects.models import (
     NOT_SETTLED,
     NOTED,
     SETTLED,
+    DEFERRED,
+    IN_PROGRESS,
     STAGES,
     TERMINATED,
     Department,
@@ -37,7 +39,7 @@ from voting_app.projects.models import (
 )
 from voting_app.projects.plans import number_text
 from voting_app.projects.planning import record_actuals, refresh_progress, set_milestone_sub_item
-from voting_app.projects.service import require_decision, update_project
+from voting_app.projects.service import require_decision, require_decision_to_restructure, update_project
 from voting_app.projects.stages import PLAN_FIELD_LABELS, STAGE_LABELS
 from voting_app.sessions.models import Deputy
 
@@ -176,14 +178,22 @@ def _write_stage_plan(actor: str, actor_name: str, project: Project, stage: str,
     return changed
 
 
-def add_milestone(actor: str, actor_name: str, project: Project, name: str, planned_on: date | None,
-                  sub_item=None) -> Milestone:
-    """A milestone of the project, or of one of its sub-items (whose department marks it reached)."""
+def check_milestone(project: Project, name: str, planned_on: date | None) -> str:
+    """The milestone's name as stored; a DomainError when the name or the date will not do."""
     name = " ".join((name or "").split())
     if not name or planned_on is None:
         raise DomainError(_l("A milestone needs a name and a planned date."))
     if schedule.is_long_before_year(planned_on, project.year):
         raise DomainError(date_message(_l("Planned date"), long_before_year(project)))
+    return name
+
+
+def add_milestone(actor: str, actor_name: str, project: Project, name: str, planned_on: date | None,
+                  sub_item=None, *, approved=None) -> Milestone:
+    """A milestone of the project, or of one of its sub-items (whose department marks it reached);
+    on a published plan only as an approved change request adds it."""
+    name = check_milestone(project, name, planned_on)
+    require_decision_to_restructure(project, approved)
     milestone = Milestone(name=name, planned_on=planned_on, project_id=project.id)
     project.milestones.append(milestone)
     set_milestone_sub_item(milestone, sub_item)
@@ -194,7 +204,9 @@ def add_milestone(actor: str, actor_name: str, project: Project, name: str, plan
     return milestone
 
 
-def remove_milestone(actor: str, actor_name: str, project: Project, milestone: Milestone) -> None:
+def remove_milestone(actor: str, actor_name: str, project: Project, milestone: Milestone, *, approved=None) -> None:
+    """A reached milestone stays on the record; a published plan's goes only as an approved change request removes it."""
+    require_decision_to_restructure(project, approved)
     if milestone.done_on is not None:
         raise ConflictError(_l("A milestone that was reached stays on the record."))
     _history(project, actor_name, "milestone.removed", old=f"{milestone.name} ({milestone.planned_on.isoformat()})")
@@ -205,6 +217,21 @@ def remove_milestone(actor: str, actor_name: str, project: Project, milestone: M
         db.session.expire(sub_item, ["milestones"])  # read again without the milestone just deleted
     audit.record(actor, "project.milestone_remove", f"project:{project.id}", milestone=milestone.id)
     refresh_progress(actor, actor_name, project)
+
+
+def move_milestone(actor: str, actor_name: str, project: Project, milestone: Milestone, planned_on: date | None,
+                   *, approved=None) -> None:
+    """A milestone's planned date, a deadline of the plan: on a published plan only by an approved change request."""
+    check_milestone(project, milestone.name, planned_on)
+    if planned_on == milestone.planned_on:
+        return
+    require_decision(project, ["milestone.planned_on"], approved)
+    _history(project, actor_name, "milestone.planned_on", f"{milestone.name} ({milestone.planned_on.isoformat()})",
+             f"{milestone.name} ({planned_on.isoformat()})")
+    milestone.planned_on = planned_on
+    db.session.flush()
+    audit.record(actor, "project.milestone_move", f"project:{project.id}", milestone=milestone.id,
+                 planned_on=planned_on.isoformat())
 
 
 def complete_milestone(actor: str, actor_name: str, project: Project, milestone: Milestone, done_on: date | None,
@@ -394,10 +421,18 @@ def _subject(kind: str, id_: int, project: Project, department: Department | Non
                            department.name if department else "", what, due, is_finished, asked)
 
 
+def deferred_to(project: Project) -> date | None:
+    """The new deadline of a deferred project (the planned end of its delivery, 实施, as the
+    approved deferral set it); None for a project not deferred."""
+    return _planned_end(project, IN_PROGRESS) if project.status == DEFERRED else None
+
+
 def overdue_items(today: date | None = None, department_id: int | None = None) -> list[overdue.Late]:
     """Every milestone, target and rectification late on `today`, of projects not terminated, for a
     department or for all: the one answer to "what is overdue" that the dashboard, the ledger and
-    the reminder letters share. Unfinished rows with a past due date come from SQL; lateness from the rules in `overdue`."""
+    the reminder letters share. Unfinished rows with a past due date come from SQL; lateness from the rules in `overdue`.
+    While a project is deferred its targets and milestones are due by the new deadline at the
+    earliest (overdue.effective_due); rectifications keep their own due dates."""
     today = today or schedule.beijing_today()
     milestones = db.session.scalars(
         select(Milestone).where(Milestone.done_on.is_(None), Milestone.planned_on < today)
@@ -413,10 +448,11 @@ def overdue_items(today: date | None = None, department_id: int | None = None) -
         .options(selectinload(SupervisionIssue.department),
                  selectinload(SupervisionIssue.record).selectinload(SupervisionRecord.project))).all()
     subjects = [
-        *(_subject(overdue.MILESTONE, m.id, m.project, _department_of(m.project, m.sub_item), m.name, m.planned_on,
-                   overdue.milestone_is_finished(m.done_on)) for m in milestones if not m.project.is_terminated),
+        *(_subject(overdue.MILESTONE, m.id, m.project, _department_of(m.project, m.sub_item), m.name,
+                   overdue.effective_due(m.planned_on, deferred_to(m.project)), overdue.milestone_is_finished(m.done_on)) for m in milestones if not m.project.is_terminated),
         *(_subject(overdue.TARGET, t.id, t.sub_item.project, _department_of(t.sub_item.project, t.sub_item),
-                   f"{t.sub_item.name} · {t.name}", t.due_on, overdue.target_is_finished(t.planned, t.actual),
+                   f"{t.sub_item.name} · {t.name}", overdue.effective_due(t.due_on, deferred_to(t.sub_item.project)),
+                   overdue.target_is_finished(t.planned, t.actual),
                    f"{number_text(t.planned)} {t.unit}") for t in targets if not t.sub_item.project.is_terminated),
         *(_subject(overdue.RECTIFICATION, i.id, i.project, i.department, i.problem, i.due_on,
                    overdue.rectification_is_finished(i.settled), i.rectification) for i in issues if not i.project.is_terminated),

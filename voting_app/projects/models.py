@@ -152,6 +152,7 @@ class ChangeRequest(db.Model):
     decided_at: Mapped[datetime | None]
 
     project: Mapped[Project] = relationship(back_populates="change_requests")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
 
     @property
     def is_pending(self) -> bool:

@@ -18,7 +18,7 @@ from voting_app.db import db
 from voting_app.errors import ConflictError, DomainError
 from voting_app.projects import plans, schedule
 from voting_app.projects.models import Department, Milestone, Project, ProjectChange, SubItem, Target, TargetReport
-from voting_app.projects.service import require_decision, set_computed_progress
+from voting_app.projects.service import require_decision, require_decision_to_restructure, set_computed_progress
 
 SUB_ITEM_FIELDS = ("name", "department", "budget_yuan", "spent_yuan")
 TARGET_FIELDS = ("name", "planned", "unit", "due_on")
@@ -67,7 +67,7 @@ def _check_sub_item(values: dict) -> None:
             raise DomainError(_l("Amounts cannot be negative."))
 
 
-def _check_target(project: Project, values: dict) -> None:
+def check_target(project: Project, values: dict) -> None:
     if "name" in values and not _name(values["name"]):
         raise DomainError(_l("Enter what the target counts, e.g. new school places."))
     if "unit" in values and not _name(values["unit"]):
@@ -95,8 +95,10 @@ def refresh_progress(actor: str, actor_name: str, project: Project) -> None:
 
 def add_sub_item(actor: str, actor_name: str, project: Project, name: str, department: Department | None,
                  budget_yuan: int | None = None, spent_yuan: int | None = None) -> SubItem:
+    """A published plan takes a new sub-item only by a change request (require_decision_to_restructure)."""
     values = {"name": name, "budget_yuan": budget_yuan, "spent_yuan": spent_yuan}
     _check_sub_item(values)
+    require_decision_to_restructure(project, None)
     item = SubItem(name=_name(name), department=department, budget_yuan=budget_yuan, spent_yuan=spent_yuan)
     project.sub_items.append(item)
     db.session.flush()
@@ -128,7 +130,9 @@ def update_sub_item(actor: str, actor_name: str, item: SubItem, *, approved=None
 
 
 def remove_sub_item(actor: str, actor_name: str, item: SubItem) -> None:
-    """Only an empty sub-item goes: targets and milestones are removed first, one by one."""
+    """Only an empty sub-item goes: targets and milestones are removed first, one by one; from a
+    published plan only by a change request."""
+    require_decision_to_restructure(item.project, None)
     if item.targets or item.milestones:
         raise ConflictError(_l("Remove the sub-item's targets and milestones first."))
     project = item.project
@@ -141,8 +145,10 @@ def remove_sub_item(actor: str, actor_name: str, item: SubItem) -> None:
 
 
 def add_target(actor: str, actor_name: str, item: SubItem, name: str, planned: Decimal | None, unit: str,
-               due_on: date | None) -> Target:
-    _check_target(item.project, {"name": name, "planned": planned, "unit": unit, "due_on": due_on})
+               due_on: date | None, *, approved=None) -> Target:
+    """A published plan takes a new target only as an approved change request adds it."""
+    check_target(item.project, {"name": name, "planned": planned, "unit": unit, "due_on": due_on})
+    require_decision_to_restructure(item.project, approved)
     target = Target(name=_name(name), planned=planned, unit=_name(unit), due_on=due_on)
     item.targets.append(target)
     db.session.flush()
@@ -157,7 +163,7 @@ def update_target(actor: str, actor_name: str, target: Target, *, approved=None,
     """Change the given fields of a target; a published plan's quantity and due date only with an
     approved change request."""
     project = target.sub_item.project
-    _check_target(project, values)
+    check_target(project, values)
     require_decision(project, _gated(target, GATED_TARGET_FIELDS, values), approved)
     for key in ("name", "unit"):
         if key in values:
@@ -177,8 +183,10 @@ def update_target(actor: str, actor_name: str, target: Target, *, approved=None,
     return changed
 
 
-def remove_target(actor: str, actor_name: str, target: Target) -> None:
-    """A target a department has reported on stays on the record, as a reached milestone does."""
+def remove_target(actor: str, actor_name: str, target: Target, *, approved=None) -> None:
+    """A target a department has reported on stays on the record, as a reached milestone does; a
+    published plan's target goes only as an approved change request removes it."""
+    require_decision_to_restructure(target.sub_item.project, approved)
     if target.reports:
         raise ConflictError(_l("A target with reported figures stays on the record."))
     item = target.sub_item

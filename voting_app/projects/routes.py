@@ -20,6 +20,7 @@ from voting_app.permissions import (
     recorded_supervision,
     reports_on_project,
     requests_change,
+    withdraws_change,
 )
 from voting_app.projects import changes, delivery, planning, plans, schedule, service, story, supervision
 from voting_app.projects.forms import (
@@ -603,14 +604,42 @@ def _read_values(project: Project) -> tuple[dict, dict]:
             values[line.key] = changes.parse_typed(line.field, text)
         except ValueError:
             errors[line.key] = _("Enter a value of this kind, or leave it as it is.")
+    for line in changes.removable(project):
+        if request.form.get(f"value-{line.key}"):
+            values[line.key] = True
+    _read_addition(project, values, errors)
     return values, errors
+
+
+def _read_addition(project: Project, values: dict, errors: dict) -> None:
+    """A new target and a new milestone the request adds (fields `add_target-*`, `add_milestone-*`),
+    each when its name is typed; the domain checks what they hold."""
+    form = request.form
+    items = {str(item.id): item for item in project.sub_items}
+    if form.get("add_target-name", "").strip():
+        try:
+            values[f"{changes.ADD_TARGET}.1"] = {
+                "sub_item": items.get(form.get("add_target-sub_item", "")), "name": form["add_target-name"],
+                "planned": changes.parse_typed("planned", form.get("add_target-planned", "")),
+                "unit": form.get("add_target-unit", ""),
+                "due_on": changes.parse_typed("due_on", form.get("add_target-due_on", ""))}
+        except ValueError:
+            errors[changes.ADD_TARGET] = _("Enter a value of this kind, or leave it as it is.")
+    if form.get("add_milestone-name", "").strip():
+        try:
+            values[f"{changes.ADD_MILESTONE}.1"] = {
+                "sub_item": items.get(form.get("add_milestone-sub_item", "")), "name": form["add_milestone-name"],
+                "planned_on": changes.parse_typed("planned_on", form.get("add_milestone-planned_on", ""))}
+        except ValueError:
+            errors[changes.ADD_MILESTONE] = _("Enter a value of this kind, or leave it as it is.")
 
 
 def _change_form_page(project, kind, form, typed=None, errors=None, status=200):
     return render_template("projects/change_form.html", project=project, kind=kind, form=form,
                            lines=changes.plan_values(project) if kind == EDIT else [], typed=typed or {},
+                           removable=changes.removable(project) if kind == EDIT else [],
                            value_errors=errors or {}, departments=service.all_departments(),
-                           deadline=changes.plan_values(project)[2 + STAGES.index("in_progress")],
+                           deadline=next(line for line in changes.plan_values(project) if line.key == changes.DEADLINE),
                            label=change_value_label, kind_labels=CHANGE_KIND_LABELS), status
 
 
@@ -620,7 +649,7 @@ def change_new(project_id: int, kind: str):
     if kind not in CHANGE_KINDS:
         abort(404)
     form = ChangeRequestForm()
-    typed = {key: value for key, value in request.form.items() if key.startswith("value-")}
+    typed = {key: value for key, value in request.form.items() if key.startswith(("value-", "add_"))}
     if not form.validate_on_submit():
         return _change_form_page(project, kind, form, typed, status=400 if form.is_submitted() else 200)
     values, errors = _read_values(project) if kind == EDIT else ({}, {})
@@ -644,7 +673,7 @@ def _change_page(project, change, form=None, status=200):
                            stale=changes.stale_values(change) if change.is_pending else [], button=ButtonForm(),
                            label=change_value_label, kind_labels=CHANGE_KIND_LABELS, state_labels=CHANGE_STATE_LABELS,
                            project_status_label=lambda status: STATUS_LABELS.get(status, status),
-                           today=schedule.beijing_today()), status
+                           may_withdraw=withdraws_change(current_user, change), today=schedule.beijing_today()), status
 
 
 @bp.get("/<int:project_id>/changes/<int:request_id>")
@@ -677,6 +706,8 @@ def change_decide(project_id: int, request_id: int):
 def change_withdraw(project_id: int, request_id: int):
     project = _change_asker_or_403(project_id)
     change = get_child_or_404(ChangeRequest, request_id, project_id=project.id)
+    if not withdraws_change(current_user, change):
+        abort(403)
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:

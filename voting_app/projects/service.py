@@ -33,7 +33,7 @@ from voting_app.registry.models import DeputyGroup, GroupMembership
 EDITABLE = ("name", "summary", "department", "year", "budget", "location", "stage", "progress_percent", "spent",
             "supervision_group")
 # What a published plan changes only by an approved change request (projects.changes).
-GATED = ("budget", "department")
+GATED = ("budget", "department", "year")
 
 
 class PublishedPlanError(ConflictError):
@@ -50,6 +50,17 @@ def require_decision(project: Project, changed: list[str], approved: ChangeReque
         return
     raise PublishedPlanError(_l("This project’s plan is published: its targets, funds, departments and deadlines change "
                                 "only by a change request the standing committee approves. Submit a change request."))
+
+
+def require_decision_to_restructure(project: Project, approved: ChangeRequest | None) -> None:
+    """Adding or removing a sub-item, a target or a milestone of a published plan changes what it
+    holds to as much as a quantity does: the same gate, with its own reason."""
+    try:
+        require_decision(project, ["structure"], approved)
+    except PublishedPlanError:
+        raise PublishedPlanError(_l("This project’s plan is published: its targets, milestones and sub-items are added "
+                                    "or removed only by a change request the standing committee approves. Submit a "
+                                    "change request.")) from None
 
 
 def department_named(name: str) -> Department | None:

@@ -103,6 +103,7 @@ HISTORY_LABELS = {
     "milestone.added": _l("Milestone added"),
     "milestone.removed": _l("Milestone removed"),
     "milestone.done": _l("Milestone reached"),
+    "milestone.planned_on": _l("Milestone’s planned date"),
     "supervision.recorded": _l("Supervision visit recorded"),
     "supervision.issue_added": _l("Issue added to a supervision visit"),
     "supervision.answered": _l("Department answered the supervision"),
@@ -131,6 +132,12 @@ CHANGE_VALUE_LABELS = {
     "budget_yuan": _l("Funds planned (10,000 yuan)"),
     "planned": _l("Quantity planned"),
     "due_on": _l("Due date"),
+    "year": _l("Year"),
+    "planned_on": _l("Planned date"),
+    "add_target": _l("New target"),
+    "add_milestone": _l("New milestone"),
+    "remove_target": _l("Target removed"),
+    "remove_milestone": _l("Milestone removed"),
 }
 
 
@@ -139,7 +146,7 @@ def change_value_label(key: str, what: str = "") -> str:
     parts = key.split(".")
     if parts[0] == "stage" and parts[1] in STAGE_LABELS:
         return f"{STAGE_LABELS[parts[1]]} · {PLAN_FIELD_LABELS[parts[2]]}"
-    label = str(CHANGE_VALUE_LABELS.get(parts[-1], parts[-1]))
+    label = str(CHANGE_VALUE_LABELS.get(parts[-1]) or CHANGE_VALUE_LABELS.get(parts[0], parts[-1]))
     return f"{what} · {label}" if what else label
 
 
