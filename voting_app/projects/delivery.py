@@ -21,8 +21,6 @@ from voting_app.projects.models import (
     NOT_SETTLED,
     NOTED,
     SETTLED,
-    DEFERRED,
-    IN_PROGRESS,
     STAGES,
     TERMINATED,
     Department,
@@ -421,18 +419,12 @@ def _subject(kind: str, id_: int, project: Project, department: Department | Non
                            department.name if department else "", what, due, is_finished, asked)
 
 
-def deferred_to(project: Project) -> date | None:
-    """The new deadline of a deferred project (the planned end of its delivery, 实施, as the
-    approved deferral set it); None for a project not deferred."""
-    return _planned_end(project, IN_PROGRESS) if project.status == DEFERRED else None
-
-
 def overdue_items(today: date | None = None, department_id: int | None = None) -> list[overdue.Late]:
     """Every milestone, target and rectification late on `today`, of projects not terminated, for a
     department or for all: the one answer to "what is overdue" that the dashboard, the ledger and
     the reminder letters share. Unfinished rows with a past due date come from SQL; lateness from the rules in `overdue`.
     While a project is deferred its targets and milestones are due by the new deadline at the
-    earliest (overdue.effective_due); rectifications keep their own due dates."""
+    earliest (Project.due_by); rectifications keep their own due dates."""
     today = today or schedule.beijing_today()
     milestones = db.session.scalars(
         select(Milestone).where(Milestone.done_on.is_(None), Milestone.planned_on < today)
@@ -449,9 +441,9 @@ def overdue_items(today: date | None = None, department_id: int | None = None) -
                  selectinload(SupervisionIssue.record).selectinload(SupervisionRecord.project))).all()
     subjects = [
         *(_subject(overdue.MILESTONE, m.id, m.project, _department_of(m.project, m.sub_item), m.name,
-                   overdue.effective_due(m.planned_on, deferred_to(m.project)), overdue.milestone_is_finished(m.done_on)) for m in milestones if not m.project.is_terminated),
+                   m.project.due_by(m.planned_on), overdue.milestone_is_finished(m.done_on)) for m in milestones if not m.project.is_terminated),
         *(_subject(overdue.TARGET, t.id, t.sub_item.project, _department_of(t.sub_item.project, t.sub_item),
-                   f"{t.sub_item.name} · {t.name}", overdue.effective_due(t.due_on, deferred_to(t.sub_item.project)),
+                   f"{t.sub_item.name} · {t.name}", t.sub_item.project.due_by(t.due_on),
                    overdue.target_is_finished(t.planned, t.actual),
                    f"{number_text(t.planned)} {t.unit}") for t in targets if not t.sub_item.project.is_terminated),
         *(_subject(overdue.RECTIFICATION, i.id, i.project, i.department, i.problem, i.due_on,

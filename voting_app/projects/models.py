@@ -95,6 +95,19 @@ class Project(db.Model):
         return self.status == TERMINATED
 
     @property
+    def deferred_until(self) -> date | None:
+        """The new deadline of a deferred project (the planned end of its delivery, 实施, as the
+        approved deferral set it); None for a project not deferred."""
+        plan = self.plan_for(IN_PROGRESS)
+        return plan.planned_end if self.status == DEFERRED and plan else None
+
+    def due_by(self, due: date | None) -> date | None:
+        """The day a plan date of this project binds: the committee moved a deferred project's
+        deadline, not each target's and milestone's date, so what fell due before the new deadline
+        is due by it; what falls later keeps its own date."""
+        return max(due, self.deferred_until) if due is not None and self.deferred_until is not None else due
+
+    @property
     def has_plan(self) -> bool:
         """A project split into sub-items has its progress computed from them, not typed."""
         return bool(self.sub_items)

@@ -51,15 +51,6 @@ def rectification_is_finished(settled: bool | None) -> bool:
     return settled is True
 
 
-def effective_due(due: date | None, deferred_to: date | None) -> date | None:
-    """A deferred project's plan dates: the committee moved its deadline, not each target's and
-    milestone's date, so what was due before the new deadline is due by it (max of the two);
-    what was due later keeps its own date."""
-    if due is None or deferred_to is None:
-        return due
-    return max(due, deferred_to)
-
-
 def late_items(subjects: list[Subject], today: date) -> list[Late]:
     """The subjects overdue on `today` (the due day itself is on time), oldest first."""
     late = [Late(subject, (today - subject.due).days) for subject in subjects
