@@ -83,9 +83,11 @@ def test_a_department_asks_for_a_deferral_and_staff_record_the_committees_decisi
         assert public.goto(live_server.url(f"/projects/{project_id}")).status == 200
         assert "樊人常决〔2026〕21号" in public.locator("#status").inner_text()
         assert public.locator("#changes").count() == 0, "requests are for staff and the department"
-        history = public.locator("#history + .table-wrap").inner_text()
-        assert "樊人常决〔2026〕21号" in history and new_deadline.isoformat() in history
-        public.locator("#history").scroll_into_view_if_needed()
+        story = public.locator("#story")
+        story.locator("details", has_text="樊人常决〔2026〕21号").first.locator("summary").click()
+        told = story.inner_text()
+        assert "樊人常决〔2026〕21号" in told and new_deadline.isoformat() in told and "延期" in told
+        story.locator("details[open]").first.scroll_into_view_if_needed()
         screenshot(public, f"public-deferred-{kind}")
         axe.check(public, f"public-deferred-{kind}")
 

@@ -487,3 +487,26 @@ def test_a_deferred_projects_late_target_gets_no_letter_until_the_new_deadline(a
         late = [o for o in delivery.overdue_items(after) if o.subject.kind == "target"]
         assert late and {o.subject.due for o in late} == {new_deadline} and {o.days_late for o in late} == {1}
         assert letters.issue_letters("t", "s", SETTINGS, after)
+
+
+def test_every_page_and_pack_counts_a_deferred_projects_plan_dates_from_its_new_deadline(app, world):
+    """The public plan table, the project report and the report pack agree with the letters:
+    a target due before the approved new deadline is not late until that deadline."""
+    from voting_app.projects import checkpoints
+    from voting_app.reports.data import project_report
+
+    project_id = published(app)
+    new_deadline = DEADLINE + timedelta(days=60)
+    late_day = TODAY + timedelta(days=70)  # past the targets' own due day, before the new deadline
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        target = project.targets[0]
+        assert project.is_late(target.due_on, False, late_day), "late while the project is active"
+        _decide(changes.submit_change("t", Staff(), project, "defer", "汛期停工。", deadline=new_deadline))
+        db.session.commit()
+        assert not project.is_late(target.due_on, False, late_day)
+        assert project.is_late(target.due_on, False, new_deadline + timedelta(days=1))
+        assert not any(line.is_overdue for item in planning.plan_lines(project, late_day) for line in item.targets)
+        pack = checkpoints.project_pack(project, checkpoints.Checkpoint(project.year, "effect", late_day, True), {}, today=late_day)
+        assert not any(line.is_overdue for line in pack.targets)
+        assert project_report(project, {}, late_day).milestones_overdue == 0

@@ -180,7 +180,7 @@ def _target_as_of(item: SubItem, target: Target, day: date) -> TargetAsOf:
     actual = last.actual if last else None
     percent = plans.share_percent(target.planned, actual)
     return TargetAsOf(item, target, actual, last.reported_on if last else None, percent,
-                      not item.project.is_terminated and schedule.is_overdue(item.project.due_by(target.due_on), percent == 100, day))
+                      item.project.is_late(target.due_on, percent == 100, day))
 
 
 @dataclass(frozen=True)
@@ -237,8 +237,7 @@ def project_pack(project: Project, checkpoint: Checkpoint, ratings: dict[int, li
     milestones = []
     for milestone in project.milestones:
         done_on = milestone.done_on if milestone.done_on is not None and milestone.done_on <= day else None
-        milestones.append(MilestoneAsOf(milestone, done_on, not project.is_terminated
-                                        and schedule.is_overdue(project.due_by(milestone.planned_on), done_on is not None, day)))
+        milestones.append(MilestoneAsOf(milestone, done_on, project.is_late(milestone.planned_on, done_on is not None, day)))
     return Pack(
         project=project,
         checkpoint=checkpoint,

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Numeric, String, Text, Uniq
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voting_app.db import db, utcnow
+from voting_app.projects import schedule
 from voting_app.registry.models import DeputyGroup
 
 APPROVED, IN_PROGRESS, OPERATING, ACCEPTED = "approved", "in_progress", "operating", "accepted"
@@ -106,6 +107,11 @@ class Project(db.Model):
         deadline, not each target's and milestone's date, so what fell due before the new deadline
         is due by it; what falls later keeps its own date."""
         return max(due, self.deferred_until) if due is not None and self.deferred_until is not None else due
+
+    def is_late(self, due: date | None, finished: bool, today: date) -> bool:
+        """Whether a plan date of this project (a milestone's, a target's) is missed on a day: the
+        one rule every page, report and pack shows, and reminder letters follow (due_by)."""
+        return not self.is_terminated and schedule.is_overdue(self.due_by(due), finished, today)
 
     @property
     def has_plan(self) -> bool:

@@ -272,8 +272,7 @@ def plan_lines(project: Project, today: date | None = None) -> list[SubItemLine]
         SubItemLine(
             item,
             [TargetLine(t, plans.number_text(t.planned), plans.number_text(t.actual), plans.share_percent(t.planned, t.actual),
-                        not project.is_terminated
-                        and schedule.is_overdue(project.due_by(t.due_on), plans.share_percent(t.planned, t.actual) == 100, today))
+                        project.is_late(t.due_on, plans.share_percent(t.planned, t.actual) == 100, today))
              for t in item.targets],
             plans.wan_text(item.budget_yuan),
             plans.wan_text(item.spent_yuan),

@@ -155,7 +155,7 @@ def project_detail(project_id: int):
         figure=timeline_figure(project, labels, today) if shows_chart else None,
         plotly_js=PLOTLY_JS,
         today=today,
-        is_overdue=lambda due, done, day: not project.is_terminated and schedule.is_overdue(due, done, day),
+        is_overdue=project.is_late,
         stage_overdue=lambda plan: delivery.stage_overdue(plan, today),
         rectification_overdue=lambda record: delivery.rectification_overdue(record, today),
         supervision_status=delivery.supervision_status,
@@ -200,7 +200,7 @@ def project_history(project_id: int):
     project = db.get_or_404(Project, project_id)
     changes, page = story.history_page(project, int_arg("page"))
     return render_template("projects/history.html", project=project, changes=changes, page=page, stages=STAGE_LABELS,
-                           history_label=lambda field: history_field_label(field, field_labels()))
+                           project_status=STATUS_LABELS, history_label=lambda field: history_field_label(field, field_labels()))
 
 
 def _to_detail(project: Project, anchor: str | None = None):
@@ -365,7 +365,7 @@ def _schedule_page(project: Project, form: ScheduleForm | None = None, milestone
         milestone_form=milestone_form,
         button=ButtonForm(),
         today=schedule.beijing_today(),
-        is_overdue=schedule.is_overdue,
+        is_overdue=project.is_late,
     ), status
 
 

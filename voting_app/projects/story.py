@@ -136,7 +136,7 @@ def _milestone_entries(project: Project, today: date) -> list[Entry]:
                  "sub_item": milestone.sub_item.name if milestone.sub_item else ""}
         entries.append(Entry(MILESTONE, milestone.done_on or milestone.planned_on, milestone.name, facts=facts,
                              anchor="milestones", is_upcoming=not reached and milestone.planned_on >= today,
-                             is_overdue=not reached and milestone.planned_on < today))
+                             is_overdue=project.is_late(milestone.planned_on, reached, today)))
     return entries
 
 

@@ -5,7 +5,6 @@ from datetime import date, timedelta
 
 import plotly.graph_objects as go
 
-from voting_app.projects import schedule
 from voting_app.projects.models import STAGES, Project
 
 PLANNED_COLOUR, ACTUAL_COLOUR, DONE_COLOUR, LATE_COLOUR = "#9db8d9", "#1f5fa8", "#1a7f37", "#b42318"
@@ -55,7 +54,7 @@ def timeline_figure(project: Project, labels: dict, today: date) -> dict | None:
             showlegend=not planned,
         )
     if project.milestones:
-        late = [schedule.is_overdue(m.planned_on, m.done_on is not None, today) for m in project.milestones]
+        late = [project.is_late(m.planned_on, m.done_on is not None, today) for m in project.milestones]
         figure.add_scatter(
             name=str(labels["milestones"]),
             y=[str(labels["milestone_row"])] * len(project.milestones),

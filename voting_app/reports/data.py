@@ -172,8 +172,7 @@ def project_report(project: Project, ratings: dict[int, list[Rating]], today: da
         stage_rows=rows,
         spent_share=_spent_share(project.budget, project.spent),
         milestones_done=sum(1 for m in project.milestones if m.done_on),
-        milestones_overdue=0 if project.is_terminated else sum(
-            1 for m in project.milestones if schedule.is_overdue(m.planned_on, m.done_on is not None, today)),
+        milestones_overdue=sum(1 for m in project.milestones if project.is_late(m.planned_on, m.done_on is not None, today)),
         supervisions=len(project.supervisions),
         rectifications_asked=len(asked),
         rectifications_settled=sum(1 for issue in asked if issue.settled is True),

@@ -143,7 +143,7 @@ def project_report(project_id: int):
     return render_template("reports/project.html", item=data.project_report(project, _ratings(), today), stages=STAGE_LABELS,
                            plan_fields=PLAN_FIELD_LABELS, status_labels=SUPERVISION_STATUS_LABELS,
                            supervision_status=delivery.supervision_status,
-                           milestone_overdue=lambda m: schedule.is_overdue(m.planned_on, m.done_on is not None, today),
+                           milestone_overdue=lambda m: project.is_late(m.planned_on, m.done_on is not None, today),
                            rectification_overdue=lambda record: delivery.rectification_overdue(record, today))
 
 
