@@ -382,3 +382,20 @@ def test_the_years_archive_is_the_same_on_a_later_day_and_holds_the_packs_and_le
     again = tmp_path / "again.zip"
     assert demo.app.test_cli_runner().invoke(args=["archive-year", str(year), "--output", str(again)]).exit_code == 0
     _assert_same_archive(again.read_bytes(), path.read_bytes())
+
+
+def test_a_reader_of_the_archive_cannot_tie_a_deputy_to_a_ballot(demo):
+    """The archive is a copy that leaves the system (a backup, a records office): its audit
+    extract names deputies (desk check-ins, group members) and its boards hold the ballots, so
+    nothing in the log may carry a ballot's receipt or choices, and no board a deputy's name."""
+    from voting_app.sessions.models import Deputy
+
+    files = _files(demo.data)
+    with demo.app.app_context():
+        names = set(db.session.scalars(select(Deputy.name)))
+    boards = {name: json.loads(data) for name, data in files.items() if name.endswith("/board.json")}
+    receipts = {ballot["receipt"] for board in boards.values() for ballot in board["ballots"]}
+    assert boards and receipts
+    log = files["audit/log.jsonl"].decode("utf-8")
+    assert [receipt for receipt in receipts if receipt in log] == []
+    assert not [(file, name) for file in boards for name in names if name in files[file].decode("utf-8")]
