@@ -108,6 +108,14 @@ class Project(db.Model):
         is due by it; what falls later keeps its own date."""
         return max(due, self.deferred_until) if due is not None and self.deferred_until is not None else due
 
+    @property
+    def status_decision(self) -> "ChangeRequest | None":
+        """The approved deferral or termination that put the project in its status, newest first."""
+        if self.status == ACTIVE:
+            return None
+        return next((request for request in self.change_requests
+                     if request.state == APPROVED_CHANGE and request.kind != EDIT), None)
+
     def is_late(self, due: date | None, finished: bool, today: date) -> bool:
         """Whether a plan date of this project (a milestone's, a target's) is missed on a day: the
         one rule every page, report and pack shows, and reminder letters follow (due_by)."""
