@@ -185,9 +185,13 @@ def still_reading() -> bool:
 
 def start_writing() -> None:
     """End the read transaction, keeping what was loaded; the next transaction takes the
-    write lock up front. Services re-check under that lock whatever may have changed."""
+    write lock up front. Services re-check under that lock whatever may have changed. On
+    PostgreSQL, whose locks are per row, the transaction goes on: ending it would only cost
+    two more round trips."""
     g.writing = True
     session = db.session()
+    if session.get_bind().dialect.name != "sqlite":
+        return
     keep, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()

@@ -91,7 +91,7 @@ def issued_ticket(app, deputy_id: int, round_id: int) -> str:
     with app.app_context():
         round_ = db.session.get(Round, round_id)
         return ballot_routes._tickets(deputy_id).dumps(
-            {"round": round_id, "opened": ballot_routes._opening(round_), "receipt": service.new_receipt(), "nonce": secrets.token_hex(16)}
+            {"round": round_id, "opened": ballot_routes._opening(round_.opened_at), "receipt": service.new_receipt(), "nonce": secrets.token_hex(16)}
         )
 
 

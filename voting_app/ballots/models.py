@@ -12,8 +12,8 @@ import hashlib
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint, event, text, update
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from voting_app.ballots import profile_rules
 from voting_app.ballots.counting import BASE_ROSTER, DEFAULT_SATISFACTION_BAR
@@ -181,6 +181,9 @@ class Round(db.Model):
     kind: Mapped[str] = mapped_column(String(10), default=REGULAR)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     state: Mapped[str] = mapped_column(String(10), default=DRAFT)
+    # Raised by every change to the round or its candidates (`_bump_round_version`): what a
+    # worker cached of the round for casting stays good exactly while this number stays.
+    state_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -255,6 +258,14 @@ class Round(db.Model):
         return self.seal_key is not None and self.unsealed_at is None
 
 
+@event.listens_for(Round, "before_update")
+def _bump_round_version(mapper, connection, round_: Round) -> None:
+    """In SQL (state_version + 1), not from the loaded number, so two changes in a row, or one
+    made meanwhile by a candidate's change, never leave the number where it was."""
+    if object_session(round_).is_modified(round_, include_collections=False):
+        round_.state_version = Round.state_version + 1
+
+
 class Candidate(db.Model):
     __tablename__ = "candidates"
 
@@ -274,6 +285,16 @@ class Candidate(db.Model):
 
     round: Mapped[Round] = relationship(back_populates="candidates")
 
+
+
+@event.listens_for(Candidate, "after_insert")
+@event.listens_for(Candidate, "after_update")
+@event.listens_for(Candidate, "after_delete")
+def _bump_round_of_candidate(mapper, connection, candidate: Candidate) -> None:
+    """A candidate added, edited or removed changes its round's ballot."""
+    connection.execute(
+        update(Round.__table__).where(Round.__table__.c.id == candidate.round_id).values(state_version=Round.__table__.c.state_version + 1)
+    )
 
 class Ballot(db.Model):
     """One cast ballot: a random receipt and the choices, nothing that names the voter."""

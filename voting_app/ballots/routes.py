@@ -4,6 +4,7 @@ public results and ballot board."""
 import hashlib
 import re
 import secrets
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -24,7 +25,7 @@ from itsdangerous import BadSignature, Serializer, URLSafeSerializer, base64_enc
 from sqlalchemy import select
 
 from voting_app.ballots import keys, profiles, sealing, service
-from voting_app.ballots.counting import CHOOSE_UP_TO, MARKS, RANK, RATINGS, SATISFACTION
+from voting_app.ballots.counting import CHOOSE_UP_TO, MARKS, RANK, RATINGS, SATISFACTION, RoundRules
 from voting_app.ballots.forms import (
     CandidateForm,
     CloseForm,
@@ -570,7 +571,7 @@ def _paper_choices(round_: Round):
     """A keyed paper ballot as read: void when the scrutineer marks it spoiled."""
     if request.form.get("spoiled"):
         return None
-    return _choices_from_form(round_)
+    return _choices_from_form(service.ballot_rules(round_))
 
 
 @bp.get("/rounds/<int:round_id>/paper")
@@ -683,90 +684,89 @@ def _ticket_for(round_: Round, deputy_id: int) -> str:
     """The receipt and a nonce are drawn when the ballot page is served and signed for this
     deputy and round; a resubmission carries them back, which makes casting idempotent."""
     return _tickets(deputy_id).dumps(
-        {"round": round_.id, "opened": _opening(round_), "receipt": service.new_receipt(), "nonce": secrets.token_hex(16)}
+        {"round": round_.id, "opened": _opening(round_.opened_at), "receipt": service.new_receipt(), "nonce": secrets.token_hex(16)}
     )
 
 
-def _opening(round_: Round) -> str:
+def _opening(opened: datetime | None) -> str:
     """Which opening of the round a ticket belongs to: a round cancelled back to preparation
     and opened again refuses the tickets (and so the receipts) served before."""
-    opened = round_.opened_at
     if opened is None:
         return ""
     return hashlib.sha256(opened.replace(tzinfo=None).isoformat(timespec="microseconds").encode()).hexdigest()[:12]
 
 
-def _ticket_contents(round_: Round, deputy_id: int) -> tuple[str, str]:
+def _ticket_contents(round_id: int, opened_at: datetime | None, deputy_id: int) -> tuple[str, str]:
     """(receipt, nonce) from the posted ticket; anything forged, foreign or stale is a 400."""
     try:
         data = _tickets(deputy_id).loads(request.form.get("ticket", ""))
     except BadSignature:
         abort(400)
-    if not isinstance(data, dict) or data.get("round") != round_.id or not isinstance(data.get("nonce"), str):
+    if not isinstance(data, dict) or data.get("round") != round_id or not isinstance(data.get("nonce"), str):
         abort(400)
-    if data.get("opened") != _opening(round_):
+    if data.get("opened") != _opening(opened_at):
         raise ConflictError(_("This ballot page was opened before the round was restarted. Please open the ballot again."))
     return data["receipt"], data["nonce"]
 
 
-def _choices_from_form(round_: Round):
+def _choices_from_form(rules: RoundRules):
     """Read the ballot as submitted, from the posted form only (never the URL); the service
     decides whether it is valid."""
-    if round_.method == CHOOSE_UP_TO:
+    if rules.method == CHOOSE_UP_TO:
         raw = request.form.getlist("choice")
         try:
             return [int(value) for value in raw]
         except ValueError as error:
             raise DomainError(_("This ballot is not valid for this round. Please fill it in again.")) from error
-    if round_.method == SATISFACTION:
-        return _ratings_from_form(round_)
-    if round_.method == RANK:
-        return _numbers_from_form(round_)
+    if rules.method == SATISFACTION:
+        return _ratings_from_form(rules.candidate_ids)
+    if rules.method == RANK:
+        return _numbers_from_form(rules.candidate_ids)
     marks = {}
-    for candidate in round_.candidates:
-        mark = request.form.get(f"mark-{candidate.id}")
+    for candidate_id in rules.candidate_ids:
+        mark = request.form.get(f"mark-{candidate_id}")
         if mark is None:
             continue  # left unmarked: the service asks for it, keeping the marks already made
         if mark not in MARKS:
             raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
-        marks[candidate.id] = mark
-    known = {f"mark-{candidate.id}" for candidate in round_.candidates}
+        marks[candidate_id] = mark
+    known = {f"mark-{candidate_id}" for candidate_id in rules.candidate_ids}
     if any(key.startswith("mark-") and key not in known for key in request.form):
         raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
     return marks
 
 
-def _ratings_from_form(round_: Round) -> dict[int, str]:
+def _ratings_from_form(candidate_ids: tuple[int, ...]) -> dict[int, str]:
     """A satisfaction ballot: a project left unrated is simply not rated."""
-    known = {f"rate-{candidate.id}" for candidate in round_.candidates}
+    known = {f"rate-{candidate_id}" for candidate_id in candidate_ids}
     if any(key.startswith("rate-") and key not in known for key in request.form):
         raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
     ratings = {}
-    for candidate in round_.candidates:
-        rating = request.form.get(f"rate-{candidate.id}", "")
+    for candidate_id in candidate_ids:
+        rating = request.form.get(f"rate-{candidate_id}", "")
         if rating and rating not in RATINGS:
             raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
         if rating:
-            ratings[candidate.id] = rating
+            ratings[candidate_id] = rating
     return ratings
 
 
 _NUMBER = re.compile(r"[0-9]{1,4}")
 
 
-def _numbers_from_form(round_: Round) -> dict[int, int]:
+def _numbers_from_form(candidate_ids: tuple[int, ...]) -> dict[int, int]:
     """A ranked ballot as numbered: {candidate id: number}; a candidate left empty is not
     numbered. Whether the numbers give a valid order is the service's to say."""
-    known = {f"rank-{candidate.id}" for candidate in round_.candidates}
+    known = {f"rank-{candidate_id}" for candidate_id in candidate_ids}
     if any(key.startswith("rank-") and key not in known for key in request.form):
         raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
     numbers = {}
-    for candidate in round_.candidates:
-        values = request.form.getlist(f"rank-{candidate.id}")
+    for candidate_id in candidate_ids:
+        values = request.form.getlist(f"rank-{candidate_id}")
         if len(values) > 1 or (values and values[0] and not _NUMBER.fullmatch(values[0])):
             raise DomainError(_("This ballot is not valid for this round. Please fill it in again."))
         if values and values[0]:
-            numbers[candidate.id] = int(values[0])
+            numbers[candidate_id] = int(values[0])
     return numbers
 
 
@@ -819,13 +819,13 @@ def ballot_form(round_id: int):
     ticket, selected, error = _ticket_for(round_, deputy.id), None, None
     if request.method == "POST":
         try:
-            _ticket_contents(round_, deputy.id)
+            _ticket_contents(round_.id, round_.opened_at, deputy.id)
         except DomainError as stale:
             error = str(stale.message)
         else:
             ticket = request.form["ticket"]
             try:
-                selected = _choices_from_form(round_)
+                selected = _choices_from_form(service.ballot_rules(round_))
             except DomainError:
                 selected = None
     return _deputy_page(round_, "ballots/ballot_form.html", ticket=ticket, selected=selected, error=error)
@@ -839,13 +839,13 @@ def ballot_confirm(round_id: int):
     if problem:
         return _deputy_page(round_, "ballots/ballot_closed.html", 409, message=problem)
     try:
-        _ticket_contents(round_, deputy.id)
+        _ticket_contents(round_.id, round_.opened_at, deputy.id)
     except DomainError as stale:
         return _deputy_page(round_, "ballots/ballot_closed.html", stale.status, message=str(stale.message))
     ticket = request.form["ticket"]
     submitted = None
     try:
-        submitted = _choices_from_form(round_)
+        submitted = _choices_from_form(service.ballot_rules(round_))
         choices = service.check_choices(round_, submitted)
     except DomainError as error:
         return _deputy_page(round_, "ballots/ballot_form.html", 400, ticket=ticket, selected=submitted, error=str(error.message))
@@ -855,20 +855,24 @@ def ballot_confirm(round_id: int):
 @bp.post("/rounds/<int:round_id>/ballot/cast")
 @reads_first
 def ballot_cast(round_id: int):
-    round_ = _deputy_round(round_id)
-    deputy = _deputy()
-    receipts_key = _receipts_key()
+    """The hall's busiest request, kept lean: the round's rules come from this worker's copy
+    (`service.cast_rules`), and nothing but the card and its deputy is loaded as objects. The
+    whole round is loaded only to show a refusal."""
+    card = current_user
+    deputy_id, receipts_key = card.deputy_id, _receipts_key()
+    rules = service.cast_rules(round_id)
+    if rules is None or rules.session_id != card.deputy.session_id:
+        abort(404)
     try:
-        receipt, nonce = _ticket_contents(round_, deputy.id)
-        choices = _choices_from_form(round_)
-        service.check_choices(round_, choices)  # a bad ballot is refused before the write lock is taken
+        receipt, nonce = _ticket_contents(round_id, rules.opened_at, deputy_id)
+        choices = _choices_from_form(rules.ballot)
+        service.check_choices(rules, choices)  # a bad ballot is refused before the write lock is taken
         start_writing()
-        cast = service.cast_ballot(deputy, round_, choices, receipt, nonce, card_id=current_user.id)
+        cast = service.cast(rules, deputy_id, choices, receipt, nonce, card_id=card.id)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        return _deputy_page(round_, "ballots/ballot_closed.html", error.status, message=str(error.message))
-    # round_id, not round_.id: the commit expired round_, and reloading it would take the write lock again.
+        return _deputy_page(_deputy_round(round_id), "ballots/ballot_closed.html", error.status, message=str(error.message))
     session[receipts_key] = {**session.get(receipts_key, {}), str(round_id): cast.receipt}
     return redirect(url_for("ballots.ballot_receipt", round_id=round_id))
 

@@ -11,11 +11,11 @@ import secrets
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from voting_app import audit
@@ -59,7 +59,7 @@ from voting_app.ballots.models import (
     SealedBallot,
 )
 from voting_app.ballots.profile_rules import MARGIN_METHODS, MarginCheck, QuorumCheck, RuleProfile, check_margin, check_quorum
-from voting_app.db import db, scrub_after_commit, utcnow
+from voting_app.db import db, dialect_insert, scrub_after_commit, utcnow
 from voting_app.documents import adoption
 from voting_app.errors import ConflictError, DomainError
 from voting_app.permissions import PRESIDING, SCRUTINEER
@@ -93,15 +93,12 @@ def receipt_as_typed(typed: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
-def _lock_round(round_: Round, shared: bool = False) -> None:
-    """Row-lock the round and reload its state and mode (PostgreSQL; SQLite already serialises writers).
-
-    Casting takes a shared lock, closing and the switch to paper an exclusive one, so no
-    ballot can slip in between the close's count of the ballots (or the switch) and its commit.
+def _lock_round(round_: Round) -> None:
+    """Row-lock the round exclusively and reload its state and mode (PostgreSQL; SQLite already
+    serialises writers). Casting share-locks it (`_cast_state`), so no ballot can slip in
+    between the close's count of the ballots (or the switch to paper) and its commit.
     """
-    state, mode = db.session.execute(
-        select(Round.state, Round.mode).where(Round.id == round_.id).with_for_update(read=shared)
-    ).one()
+    state, mode = db.session.execute(select(Round.state, Round.mode).where(Round.id == round_.id).with_for_update()).one()
     if (state, mode) != (round_.state, round_.mode):
         db.session.refresh(round_)
 
@@ -467,7 +464,7 @@ def unseal_round(actor_user: User, round_: Round, share_texts: list[str]) -> int
                 voted=voted,
             )
         )
-    block, rules = seal_block(round_), _ballot_rules(round_)
+    block, rules = seal_block(round_), ballot_rules(round_)
     opened = []
     try:
         for blob in sealed:
@@ -519,8 +516,12 @@ def seal_block(round_: Round) -> int:
     """The one padded size of this round's sealed ballots, fixed by its candidates: list
     ballots (choose up to N, rank) are padded for the list of every candidate, mark ballots
     for every candidate with the longest mark."""
-    marks = {CHOOSE_UP_TO: (), RANK: (), SATISFACTION: RATINGS}.get(round_.method, MARKS)
-    return sealing.ballot_block(round_.id, tuple(c.id for c in round_.candidates), marks, RECEIPT_LENGTH)
+    return _block(round_.id, round_.method, tuple(c.id for c in round_.candidates))
+
+
+def _block(round_id: int, method: str, candidate_ids: tuple[int, ...]) -> int:
+    marks = {CHOOSE_UP_TO: (), RANK: (), SATISFACTION: RATINGS}.get(method, MARKS)
+    return sealing.ballot_block(round_id, candidate_ids, marks, RECEIPT_LENGTH)
 
 
 def confirm_round(actor_user: User, round_: Round) -> CountResult:
@@ -825,6 +826,69 @@ class CastResult:
     is_repeat: bool
 
 
+@dataclass(frozen=True)
+class CastRules:
+    """What casting needs of a round that cannot change while its state version and seal key
+    stay: its session, its opening, the key and padded size its ballots are sealed with, and
+    what one ballot is checked against. Each worker keeps them (`cast_rules`), so a ballot
+    reads one short row of its round instead of the round and its candidates."""
+
+    round_id: int
+    session_id: int
+    version: int
+    seal_key: bytes | None
+    opened_at: datetime | None
+    block: int
+    ballot: RoundRules
+
+
+CAST_RULES_KEPT = 256  # rounds whose rules a worker keeps at once; a congress holds a handful open
+_cast_rules_kept: dict[int, CastRules] = {}
+_rounds = Round.__table__
+_candidates = Candidate.__table__
+_ROUND_VERSION = select(_rounds.c.state_version, _rounds.c.seal_key).where(_rounds.c.id == bindparam("round_id"))
+_ROUND_WITH_CANDIDATES = (
+    select(
+        _rounds.c.session_id, _rounds.c.state_version, _rounds.c.seal_key, _rounds.c.opened_at, _rounds.c.method,
+        _rounds.c.seats, _rounds.c.threshold_base, _rounds.c.satisfaction_bar, _candidates.c.id,
+    )
+    .select_from(_rounds.outerjoin(_candidates, _candidates.c.round_id == _rounds.c.id))
+    .where(_rounds.c.id == bindparam("round_id"))
+    .order_by(_candidates.c.position, _candidates.c.id)
+)
+
+
+def cast_rules(round_id: int) -> CastRules | None:
+    """The round's rules for casting (None: no such round), from this worker's copy while the
+    round's state version and seal key are those read now. Only a round that has opened
+    electronically is kept: its seal key is random, so no other round, in this database or
+    another one the worker serves, ever matches the copy."""
+    row = db.session.connection().execute(_ROUND_VERSION, {"round_id": round_id}).first()
+    if row is None:
+        return None
+    kept = _cast_rules_kept.get(round_id)
+    if kept is not None and kept.seal_key is not None and (kept.version, kept.seal_key) == (row[0], row[1]):
+        return kept
+    return _load_cast_rules(round_id)
+
+
+def _load_cast_rules(round_id: int) -> CastRules | None:
+    """The round and its candidates in one statement, so both come from one snapshot."""
+    rows = db.session.connection().execute(_ROUND_WITH_CANDIDATES, {"round_id": round_id}).all()
+    if not rows:
+        return None
+    session_id, version, seal_key, opened_at, method, seats, threshold_base, satisfaction_bar, _ = rows[0]
+    candidate_ids = tuple(row[-1] for row in rows if row[-1] is not None)
+    ballot = RoundRules(method=method, seats=seats, threshold_base=threshold_base, roster=0, present=0, issued=0,
+                        candidate_ids=candidate_ids, satisfaction_bar=satisfaction_bar)
+    rules = CastRules(round_id, session_id, version, seal_key, opened_at, _block(round_id, method, candidate_ids), ballot)
+    if seal_key is not None:
+        if len(_cast_rules_kept) >= CAST_RULES_KEPT:
+            _cast_rules_kept.clear()
+        _cast_rules_kept[round_id] = rules
+    return rules
+
+
 def _copied_rules(round_: Round) -> dict:
     """What the count takes from the round's own copy of the 票决办法: the grading of an
     assessment; the pass, tie and shortfall rules of a round that fills seats."""
@@ -855,9 +919,11 @@ def rules_for(round_: Round) -> RoundRules:
     )
 
 
-def _ballot_rules(round_: Round) -> RoundRules:
+def ballot_rules(round_: Round | CastRules) -> RoundRules:
     """What a single ballot is checked against: method, seats and candidates. The roster and
     turnout figures matter to the count, not to one ballot, so they are not queried here."""
+    if isinstance(round_, CastRules):
+        return round_.ballot
     return RoundRules(
         method=round_.method,
         seats=round_.seats,
@@ -870,7 +936,7 @@ def _ballot_rules(round_: Round) -> RoundRules:
     )
 
 
-def check_choices(round_: Round, choices: object):
+def check_choices(round_: Round | CastRules, choices: object):
     """The canonical ballot, or a DomainError saying plainly what is wrong with it.
 
     A deputy's for/against ballot must mark every candidate: the counting rules do not say
@@ -878,18 +944,19 @@ def check_choices(round_: Round, choices: object):
     chosen for the deputy either). A ranked ballot comes as the numbers the deputy gave
     ({candidate id: number}) or as the list in priority order; numbers with any problem are
     refused with what to correct, never read as a void ballot."""
-    if round_.method == RANK and isinstance(choices, Mapping):
-        choices = _priority_order(round_, choices)
+    rules = ballot_rules(round_)
+    if rules.method == RANK and isinstance(choices, Mapping):
+        choices = _priority_order(rules.seats, choices)
     try:
-        canonical = normalise_choices(_ballot_rules(round_), choices)
+        canonical = normalise_choices(rules, choices)
     except ValueError as error:
-        if round_.method == CHOOSE_UP_TO and isinstance(choices, list) and len(choices) > round_.seats:
+        if rules.method == CHOOSE_UP_TO and isinstance(choices, list) and len(choices) > rules.seats:
             raise DomainError(
-                _l("You chose %(chosen)s projects; choose at most %(seats)s.", chosen=len(choices), seats=round_.seats)
+                _l("You chose %(chosen)s projects; choose at most %(seats)s.", chosen=len(choices), seats=rules.seats)
             ) from error
         raise DomainError(_l("This ballot is not valid for this round. Please fill it in again.")) from error
-    if round_.method == FOR_AGAINST:
-        unmarked = len(round_.candidates) - len(canonical)
+    if rules.method == FOR_AGAINST:
+        unmarked = len(rules.candidate_ids) - len(canonical)
         if unmarked:
             raise DomainError(
                 _l("Choose for, against or abstain for every project: %(count)s not chosen yet.", count=unmarked)
@@ -897,12 +964,12 @@ def check_choices(round_: Round, choices: object):
     return canonical
 
 
-def _priority_order(round_: Round, numbers: Mapping[int, int]) -> list[int]:
+def _priority_order(seats: int, numbers: Mapping[int, int]) -> list[int]:
     """The deputy's numbers in priority order, or a DomainError naming what to correct."""
     try:
-        return numbering.priority_order(numbers, round_.seats)
+        return numbering.priority_order(numbers, seats)
     except numbering.NumberingError as error:
-        raise DomainError(_numbering_message(error.reason, round_.seats, **error.details)) from error
+        raise DomainError(_numbering_message(error.reason, seats, **error.details)) from error
 
 
 def _numbering_message(reason: str, seats: int, count: int = 0, number: int = 0):
@@ -950,7 +1017,11 @@ def voting_problem(round_: Round, deputy: Deputy):
 
 
 def _paper_refusal(round_: Round):
-    if round_.is_switched_to_paper:
+    return _paper_refusal_for(round_.is_switched_to_paper)
+
+
+def _paper_refusal_for(switched: bool):
+    if switched:
         return _l("This round continues on paper. If you have not voted yet, ask the desk for a paper ballot.")
     return _l("This round is voted on paper.")
 
@@ -962,6 +1033,42 @@ def ticket_check(nonce: str) -> str:
 def cast_ballot(
     deputy: Deputy, round_: Round, choices: object, receipt: str, nonce: str, card_id: int | None = None
 ) -> CastResult:
+    """`cast` for a deputy and a round already loaded (the services' and the tests' way in)."""
+    rules = cast_rules(round_.id)
+    if rules is None or rules.session_id != deputy.session_id:
+        raise DomainError(_l("This round belongs to another session."))
+    return cast(rules, deputy.id, choices, receipt, nonce, card_id)
+
+
+_deputies = Deputy.__table__
+_credentials = Credential.__table__
+_markers = BallotMarker.__table__
+_sealed = SealedBallot.__table__
+_CAST_STATE_COLUMNS = (
+    _rounds.c.state, _rounds.c.mode, _rounds.c.paper_from_at.is_not(None), _rounds.c.state_version, _rounds.c.seal_key,
+    Deputy.is_present,
+)
+_ROUND_AND_DEPUTY = _rounds.join(_deputies, _deputies.c.session_id == _rounds.c.session_id)
+_CAST_STATE = (
+    select(*_CAST_STATE_COLUMNS)
+    .select_from(_ROUND_AND_DEPUTY)
+    .where(_rounds.c.id == bindparam("round_id"), _deputies.c.id == bindparam("deputy_id"))
+)
+_CAST_STATE_WITH_CARD = (
+    select(*_CAST_STATE_COLUMNS, _credentials.c.revoked_at.is_(None))
+    .select_from(_ROUND_AND_DEPUTY.join(_credentials, _credentials.c.deputy_id == _deputies.c.id))
+    .where(_rounds.c.id == bindparam("round_id"), _deputies.c.id == bindparam("deputy_id"), _credentials.c.id == bindparam("card_id"))
+)
+# (with a card, share-locked): the FOR SHARE is PostgreSQL's; SQLite already serialises writers.
+_CAST_STATES = {
+    (False, False): _CAST_STATE,
+    (True, False): _CAST_STATE_WITH_CARD,
+    (False, True): _CAST_STATE.with_for_update(read=True),
+    (True, True): _CAST_STATE_WITH_CARD.with_for_update(read=True),
+}
+
+
+def cast(rules: CastRules, deputy_id: int, choices: object, receipt: str, nonce: str, card_id: int | None = None) -> CastResult:
     """Store the ballot, sealed, and the fact that this deputy voted, atomically.
 
     The receipt and a random nonce were drawn when the deputy's ballot page was served and
@@ -969,64 +1076,69 @@ def cast_ballot(
     hash of the nonce, so a retry of the same submission is told apart from a second ballot
     (a marker proves its ballot: both are stored in one transaction). The database's primary
     key on (round, deputy) is what stops a race between several devices or workers, so the
-    marker is simply inserted and a refusal read from the conflict. The card it was cast
-    with (`card_id`) is checked again under the lock: it may have been revoked meanwhile.
+    marker is inserted unless one exists and a refusal read from the one that does.
+
+    One statement reads the round's state, the deputy's presence and the card (`card_id`,
+    which may have been revoked meanwhile), share-locking the three rows on PostgreSQL: a
+    close or a switch to paper (which lock the round exclusively), an undone check-in or a
+    revoked card either waits for this ballot or is seen by it. `rules` may have been read
+    before that lock; if the round changed since, they are read again under it.
     """
-    if round_.session_id != deputy.session_id:
+    state = _cast_state(rules.round_id, deputy_id, card_id)
+    if state is None:
         raise DomainError(_l("This round belongs to another session."))
-    if round_.mode != ELECTRONIC and not round_.is_switched_to_paper:
+    round_state, mode, switched, version, seal_key, present, *card = state
+    if mode != ELECTRONIC and not switched:
         raise DomainError(_l("This round is voted on paper."))
-    _lock_round(round_, shared=True)
-    if card_id is not None and not _card_in_force(card_id):
+    if card and not card[0]:
         raise ConflictError(_l("This voting card has been revoked. Please ask the staff for a new card."))
     check = ticket_check(nonce)
-    if round_.state != OPEN or round_.mode != ELECTRONIC:
-        if _marker_check(round_.id, deputy.id) == check:
+    if round_state != OPEN or mode != ELECTRONIC:
+        if _marker_check(rules.round_id, deputy_id) == check:
             return CastResult(receipt, True)
-        if round_.state == OPEN:
-            raise ConflictError(_paper_refusal(round_))
-        if round_.is_switched_to_paper:
+        if round_state == OPEN:
+            raise ConflictError(_paper_refusal_for(switched))
+        if switched:
             # Its markers became a count at the close: whether this retry's ballot landed is not known here.
             raise ConflictError(
                 _l("Voting in this round has closed. A ballot you cast by phone before the switch to paper counts: "
                    "look for your receipt on the ballot board once it is published.")
             )
         raise ConflictError(_l("Voting in this round has closed; your ballot was not accepted."))
-    if round_.seal_key is None:
+    if (version, seal_key) != (rules.version, rules.seal_key):
+        opened_at = rules.opened_at
+        rules = _load_cast_rules(rules.round_id)
+        if rules.opened_at != opened_at:
+            raise ConflictError(_l("This ballot page was opened before the round was restarted. Please open the ballot again."))
+    if rules.seal_key is None:
         raise ConflictError(_l("This round was opened before ballots were sealed. Ask the staff to close it and open a new round."))
-    if not _is_present_now(deputy):
+    if not present:
         raise DomainError(_l("Please check in before voting."))
-    stored = _stored_form(check_choices(round_, choices))
-    sealed = sealing.seal(round_.seal_key, round_.id, receipt, stored, seal_block(round_))
-    try:
-        with db.session.begin_nested():
-            db.session.execute(insert(BallotMarker).values(round_id=round_.id, deputy_id=deputy.id, ticket_check=check))
-            db.session.execute(insert(SealedBallot).values(round_id=round_.id, id=secrets.token_bytes(16), sealed=sealed))
-    except IntegrityError:
-        if _marker_check(round_.id, deputy.id) == check:
+    stored = _stored_form(check_choices(rules, choices))
+    sealed = sealing.seal(rules.seal_key, rules.round_id, receipt, stored, rules.block)
+    connection = db.session.connection()
+    marked = connection.execute(
+        dialect_insert(connection.dialect.name)(_markers).on_conflict_do_nothing().returning(_markers.c.deputy_id),
+        {"round_id": rules.round_id, "deputy_id": deputy_id, "ticket_check": check},
+    ).first()
+    if marked is None:
+        if _marker_check(rules.round_id, deputy_id) == check:
             return CastResult(receipt, True)
-        raise ConflictError(_l("You have already voted in this round. A ballot cannot be changed once cast.")) from None
+        raise ConflictError(_l("You have already voted in this round. A ballot cannot be changed once cast."))
+    connection.execute(insert(_sealed), {"round_id": rules.round_id, "id": secrets.token_bytes(16), "sealed": sealed})
     return CastResult(receipt, False)
+
+
+def _cast_state(round_id: int, deputy_id: int, card_id: int | None):
+    connection = db.session.connection()
+    statement = _CAST_STATES[card_id is not None, connection.dialect.name == "postgresql"]
+    return connection.execute(statement, {"round_id": round_id, "deputy_id": deputy_id, "card_id": card_id}).first()
 
 
 def _marker_check(round_id: int, deputy_id: int) -> str | None:
     return db.session.scalar(
         select(BallotMarker.ticket_check).where(BallotMarker.round_id == round_id, BallotMarker.deputy_id == deputy_id)
     )
-
-
-def _is_present_now(deputy: Deputy) -> bool:
-    """Share-locked on PostgreSQL, so undoing the check-in waits for this ballot or this ballot
-    sees it: a ballot is never stored for a deputy the desk has just marked absent."""
-    return db.session.execute(select(Deputy.is_present).where(Deputy.id == deputy.id).with_for_update(read=True)).scalar_one()
-
-
-def _card_in_force(card_id: int) -> bool:
-    """Share-locked on PostgreSQL, so a revocation waits for this ballot or this ballot sees it."""
-    revoked = db.session.execute(
-        select(Credential.revoked_at).where(Credential.id == card_id).with_for_update(read=True)
-    ).first()
-    return revoked is not None and revoked[0] is None
 
 
 def _ballot_exists(round_id: int, receipt: str) -> bool:
