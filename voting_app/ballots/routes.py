@@ -856,17 +856,25 @@ def ballot_confirm(round_id: int):
 @reads_first
 def ballot_cast(round_id: int):
     """The hall's busiest request, kept lean: the round's rules come from this worker's copy
-    (`service.cast_rules`), and nothing but the card and its deputy is loaded as objects. The
-    whole round is loaded only to show a refusal."""
+    (`service.cast_rules`, checked against the round under the cast's lock), and nothing but
+    the card and its deputy is loaded as objects. The whole round is loaded only to show a
+    refusal."""
     card = current_user
-    deputy_id, receipts_key = card.deputy_id, _receipts_key()
+    deputy_id, session_id, receipts_key = card.deputy_id, card.deputy.session_id, _receipts_key()
     rules = service.cast_rules(round_id)
-    if rules is None or rules.session_id != card.deputy.session_id:
+    if rules is not None and rules.session_id != session_id:
+        rules = service.cast_rules(round_id, fresh=True)
+    if rules is None or rules.session_id != session_id:
         abort(404)
     try:
-        receipt, nonce = _ticket_contents(round_id, rules.opened_at, deputy_id)
-        choices = _choices_from_form(rules.ballot)
-        service.check_choices(rules, choices)  # a bad ballot is refused before the write lock is taken
+        try:
+            receipt, nonce, choices = _checked_ballot(rules, deputy_id)
+        except DomainError:
+            fresh = service.cast_rules(round_id, fresh=True)  # the copy may predate a restart of the round
+            if fresh == rules:
+                raise
+            rules = fresh
+            receipt, nonce, choices = _checked_ballot(rules, deputy_id)
         start_writing()
         cast = service.cast(rules, deputy_id, choices, receipt, nonce, card_id=card.id)
         db.session.commit()
@@ -875,6 +883,15 @@ def ballot_cast(round_id: int):
         return _deputy_page(_deputy_round(round_id), "ballots/ballot_closed.html", error.status, message=str(error.message))
     session[receipts_key] = {**session.get(receipts_key, {}), str(round_id): cast.receipt}
     return redirect(url_for("ballots.ballot_receipt", round_id=round_id))
+
+
+def _checked_ballot(rules: service.CastRules, deputy_id: int) -> tuple[str, str, object]:
+    """(receipt, nonce, choices) of the posted ballot: a bad ballot is refused before the
+    write lock is taken."""
+    receipt, nonce = _ticket_contents(rules.round_id, rules.opened_at, deputy_id)
+    choices = _choices_from_form(rules.ballot)
+    service.check_choices(rules, choices)
+    return receipt, nonce, choices
 
 
 @bp.get("/rounds/<int:round_id>/receipt")

@@ -846,7 +846,6 @@ CAST_RULES_KEPT = 256  # rounds whose rules a worker keeps at once; a congress h
 _cast_rules_kept: dict[int, CastRules] = {}
 _rounds = Round.__table__
 _candidates = Candidate.__table__
-_ROUND_VERSION = select(_rounds.c.state_version, _rounds.c.seal_key).where(_rounds.c.id == bindparam("round_id"))
 _ROUND_WITH_CANDIDATES = (
     select(
         _rounds.c.session_id, _rounds.c.state_version, _rounds.c.seal_key, _rounds.c.opened_at, _rounds.c.method,
@@ -858,18 +857,15 @@ _ROUND_WITH_CANDIDATES = (
 )
 
 
-def cast_rules(round_id: int) -> CastRules | None:
-    """The round's rules for casting (None: no such round), from this worker's copy while the
-    round's state version and seal key are those read now. Only a round that has opened
-    electronically is kept: its seal key is random, so no other round, in this database or
-    another one the worker serves, ever matches the copy."""
-    row = db.session.connection().execute(_ROUND_VERSION, {"round_id": round_id}).first()
-    if row is None:
-        return None
-    kept = _cast_rules_kept.get(round_id)
-    if kept is not None and kept.seal_key is not None and (kept.version, kept.seal_key) == (row[0], row[1]):
-        return kept
-    return _load_cast_rules(round_id)
+def cast_rules(round_id: int, fresh: bool = False) -> CastRules | None:
+    """The round's rules for casting (None: no such round): this worker's copy, or read now
+    when it has none or `fresh` is asked. The copy may be out of date; `cast` compares it,
+    under its lock, with the round's state version and seal key, and reads the rules again if
+    they moved. Only a round that has opened electronically is kept: its seal key is its
+    session's, drawn at the key ceremony, so a round of another database the worker serves
+    never matches the copy."""
+    kept = None if fresh else _cast_rules_kept.get(round_id)
+    return kept or _load_cast_rules(round_id)
 
 
 def _load_cast_rules(round_id: int) -> CastRules | None:
