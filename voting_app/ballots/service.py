@@ -1030,7 +1030,7 @@ def cast_ballot(
     deputy: Deputy, round_: Round, choices: object, receipt: str, nonce: str, card_id: int | None = None
 ) -> CastResult:
     """`cast` for a deputy and a round already loaded (the services' and the tests' way in)."""
-    rules = cast_rules(round_.id)
+    rules = cast_rules(round_.id, fresh=True)
     if rules is None or rules.session_id != deputy.session_id:
         raise DomainError(_l("This round belongs to another session."))
     return cast(rules, deputy.id, choices, receipt, nonce, card_id)
@@ -1112,17 +1112,43 @@ def cast(rules: CastRules, deputy_id: int, choices: object, receipt: str, nonce:
         raise DomainError(_l("Please check in before voting."))
     stored = _stored_form(check_choices(rules, choices))
     sealed = sealing.seal(rules.seal_key, rules.round_id, receipt, stored, rules.block)
-    connection = db.session.connection()
-    marked = connection.execute(
-        dialect_insert(connection.dialect.name)(_markers).on_conflict_do_nothing().returning(_markers.c.deputy_id),
-        {"round_id": rules.round_id, "deputy_id": deputy_id, "ticket_check": check},
-    ).first()
-    if marked is None:
+    if not _store_ballot(rules.round_id, deputy_id, check, sealed):
         if _marker_check(rules.round_id, deputy_id) == check:
             return CastResult(receipt, True)
         raise ConflictError(_l("You have already voted in this round. A ballot cannot be changed once cast."))
-    connection.execute(insert(_sealed), {"round_id": rules.round_id, "id": secrets.token_bytes(16), "sealed": sealed})
     return CastResult(receipt, False)
+
+
+_MARK = {
+    dialect: dialect_insert(dialect)(_markers)
+    .values(round_id=bindparam("round_id"), deputy_id=bindparam("deputy_id"), ticket_check=bindparam("ticket_check"))
+    .on_conflict_do_nothing()
+    .returning(_markers.c.round_id)
+    for dialect in ("sqlite", "postgresql")
+}
+_SEAL = insert(_sealed).values(round_id=bindparam("round_id"), id=bindparam("sealed_id"), sealed=bindparam("sealed"))
+# PostgreSQL stores both in one statement (one round trip): the sealed ballot goes in only if its marker did.
+_MARKED = _MARK["postgresql"].cte("marked")
+_MARK_AND_SEAL = (
+    insert(_sealed)
+    .from_select(
+        ["round_id", "id", "sealed"],
+        select(_MARKED.c.round_id, bindparam("sealed_id", type_=_sealed.c.id.type), bindparam("sealed", type_=_sealed.c.sealed.type)),
+    )
+    .returning(_sealed.c.round_id)
+)
+
+
+def _store_ballot(round_id: int, deputy_id: int, check: str, sealed: bytes) -> bool:
+    """The marker and the sealed ballot, or nothing when the deputy's marker already exists."""
+    connection = db.session.connection()
+    values = {"round_id": round_id, "deputy_id": deputy_id, "ticket_check": check, "sealed_id": secrets.token_bytes(16), "sealed": sealed}
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_MARK_AND_SEAL, values).first() is not None
+    if connection.execute(_MARK[connection.dialect.name], values).first() is None:
+        return False
+    connection.execute(_SEAL, values)
+    return True
 
 
 def _cast_state(round_id: int, deputy_id: int, card_id: int | None):
