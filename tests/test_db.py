@@ -1,14 +1,18 @@
 """SQLite writers queue on a lock file and wake as soon as the previous writer commits, a
-dead worker cannot keep the turn, and a reads-first view reads before it takes the lock."""
+dead worker cannot keep the turn, and a reads-first view reads before it takes the lock; a
+PostgreSQL connection the server dropped never reaches a page."""
 
 import subprocess
 import sys
 import threading
 import time
 
+import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from tests.conftest import ROOT
+from voting_app.db import db
 
 
 def engine_for(tmp_path):
@@ -102,3 +106,24 @@ def test_an_invalidated_or_abandoned_writer_gives_the_turn_back(tmp_path):
             connection.execute(text("INSERT INTO t VALUES (2)"))
         assert time.monotonic() - began < 1, abandon
     engine.dispose()
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced_before_a_page_uses_it(app, db_url):
+    """No ping on every request: a connection PostgreSQL has closed (a restart, a failover, a
+    terminated backend) is found when the pool hands it out, and the page is served, not a 503."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a SQLite file has no connection for a server to drop")
+    with app.app_context():
+        dropped = db.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        db.session.commit()
+        admin = create_engine(db_url, poolclass=NullPool)
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+            for _ in range(200):
+                if not connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": dropped}).scalar():
+                    break
+                time.sleep(0.02)
+        admin.dispose()
+        assert db.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar() != dropped
+        db.session.commit()
+    assert app.test_client().get("/projects/").status_code == 200

@@ -2,6 +2,7 @@
 
 import fcntl
 import os
+import select as select_module
 import time
 from datetime import datetime, timezone
 
@@ -11,6 +12,7 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
 from sqlalchemy.orm import DeclarativeBase
 
@@ -31,9 +33,41 @@ db = SQLAlchemy(model_class=Base)
 
 
 def engine_options(uri: str) -> dict:
-    """A network database may drop idle connections, so ping before use; a SQLite file
-    cannot, and the ping would be one more statement on every request."""
-    return {} if uri.startswith("sqlite") else {"pool_pre_ping": True}
+    """No pool_pre_ping: its SELECT 1 was one more round trip on every request. A network
+    database may still drop idle connections; the pool finds them when they are taken
+    (`_refuse_a_dropped_connection`)."""
+    return {}
+
+
+IDLE_BEFORE_PING = 10.0  # seconds a pooled connection may rest before it is pinged when taken
+
+
+@event.listens_for(Pool, "checkin")
+def _note_rest(dbapi_connection, connection_record) -> None:
+    connection_record.info["rested_from"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _refuse_a_dropped_connection(dbapi_connection, connection_record, connection_proxy) -> None:
+    """A pooled PostgreSQL connection is idle between requests, so the server has nothing to
+    say on it: anything waiting to be read is its goodbye (a FATAL message, or the end of the
+    stream after a restart, a failover or a terminated backend), seen without a round trip.
+    A connection that rested longer than IDLE_BEFORE_PING is pinged as well, for a network that
+    drops idle connections without a word. Raising DisconnectionError makes the pool replace
+    the connection (up to three times) before the request uses it."""
+    if type(dbapi_connection).__module__.partition(".")[0] != "psycopg":
+        return
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError()
+    if select_module.select([dbapi_connection.fileno()], [], [], 0)[0]:
+        raise DisconnectionError()
+    rested_from = connection_record.info.get("rested_from")
+    if rested_from is not None and time.monotonic() - rested_from > IDLE_BEFORE_PING:
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as error:
+            raise DisconnectionError() from error
 
 
 def utcnow() -> datetime:
