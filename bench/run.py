@@ -36,6 +36,8 @@ AUDIT_KEY = secrets.token_hex(32)
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CANDIDATES = 15
 SEATS = 10
+WARM_UP = 20  # requests before timing: more than the workers, so none is timed cold
+WARM_UP_AT_ONCE = 5
 
 
 def free_port() -> int:
@@ -230,17 +232,31 @@ def acknowledged(replies) -> list[int]:
 
 
 def baseline(port: int, count: int, concurrency: int | None) -> dict:
+    run_all(port, [Call("POST", "/hit", [])] * WARM_UP, WARM_UP_AT_ONCE)  # warmed as the app is (`warm_up`)
     replies, wall = run_all(port, [Call("POST", "/hit", [])] * count, concurrency)
     ok = sum(1 for reply in replies if reply.status == 204)
     return {"requests": count, "ok": ok, "seconds": round(wall, 3), "per_second": round(ok / wall, 1),
             "p99_ms": round(percentile([r.seconds for r in replies], 0.99) * 1000)}
 
 
+def warm_up(servers: list["Server"], calls: list[Call]) -> list:
+    """A few ballots before the timing, spread over every worker of every server (as in a
+    hall, where some deputies vote a moment before the rest): no worker is timed while it
+    compiles its first statements and templates. Their ballots stay in the box."""
+    replies = []
+    for number, server in enumerate(servers):
+        replies += run_all(server.port, calls[number::len(servers)], WARM_UP_AT_ONCE)[0]
+    return replies
+
+
 def ballot_storm(db_url: str, deputies: int, servers: int = 1, workers: int | None = None) -> dict:
-    storm = Storm(db_url, deputies)
+    storm = Storm(db_url, WARM_UP * servers + deputies)
+    warm, timed = storm.calls[: WARM_UP * servers], storm.calls[WARM_UP * servers :]
+    receipts = storm.receipts[WARM_UP * servers :]
     running = [Server(db_url, workers=workers).start() for _ in range(servers)]
     try:
-        calls = [(running[i % servers].port, call) for i, call in enumerate(storm.calls)]
+        warmed = len(acknowledged(warm_up(running, warm)))
+        calls = [(running[i % servers].port, call) for i, call in enumerate(timed)]
         started = time.perf_counter()
 
         async def fire():
@@ -259,9 +275,9 @@ def ballot_storm(db_url: str, deputies: int, servers: int = 1, workers: int | No
     latencies = [reply.seconds for reply in replies]
     return {
         "deputies": deputies, "servers": servers, "workers": workers or "gunicorn.conf.py",
-        "acknowledged": len(acked), "stored": stored["ballots"],
-        "markers": stored["markers"], "doubled": stored["ballots"] - stored["distinct_receipts"],
-        "lost": sum(1 for i in acked if storm.receipts[i] not in stored["receipts"]),
+        "acknowledged": len(acked), "stored": stored["ballots"] - warmed,
+        "markers": stored["markers"] - warmed, "doubled": stored["ballots"] - stored["distinct_receipts"],
+        "lost": sum(1 for i in acked if receipts[i] not in stored["receipts"]),
         "errors": sorted({reply.error or str(reply.status) for reply in replies if reply.status != 302}),
         "seconds": round(wall, 3), "per_second": round(len(acked) / wall, 1),
         "p50_ms": round(percentile(latencies, 0.5) * 1000), "p99_ms": round(percentile(latencies, 0.99) * 1000),
@@ -286,7 +302,8 @@ STEADY_RATE = 200  # ballots a second, arriving one after another: how a hall re
 def steady_storm(db_url: str, deputies: int, rate: int = STEADY_RATE) -> dict:
     """The same ballots as the storm, but arriving at a steady `rate` over time instead of all
     in one instant: each one's time from sending to its receipt."""
-    storm = Storm(db_url, deputies)
+    storm = Storm(db_url, WARM_UP + deputies)
+    warm, timed = storm.calls[:WARM_UP], storm.calls[WARM_UP:]
 
     async def arrive(port: int):
         from bench.client import send
@@ -298,9 +315,10 @@ def steady_storm(db_url: str, deputies: int, rate: int = STEADY_RATE) -> dict:
             await asyncio.sleep(max(0.0, began + index / rate - loop.time()))
             return await send(port, call)
 
-        return await asyncio.gather(*(one(i, call) for i, call in enumerate(storm.calls)))
+        return await asyncio.gather(*(one(i, call) for i, call in enumerate(timed)))
 
     with serving(db_url) as server:
+        warm_up([server], warm)
         started = time.perf_counter()
         replies = asyncio.run(arrive(server.port))
         wall = time.perf_counter() - started
@@ -358,18 +376,19 @@ def survey_surge(db_url: str, residents: int, concurrency: int) -> dict:
         answer = await send(port, Call("POST", f"/s/{code}", form, cookies={"session": cookie}, headers=address))
         return page, answer
 
-    async def crowd(port: int):
-        gate = asyncio.Semaphore(concurrency)
+    async def crowd(port: int, numbers: range, at_once: int):
+        gate = asyncio.Semaphore(at_once)
 
         async def one(number: int):
             async with gate:
                 return await resident(port, number)
 
-        return await asyncio.gather(*(one(n) for n in range(residents)))
+        return await asyncio.gather(*(one(n) for n in numbers))
 
     with serving(db_url, env={"PROXY_COUNT": "1"}) as server:
+        asyncio.run(crowd(server.port, range(residents, residents + WARM_UP), WARM_UP_AT_ONCE))  # as `warm_up`
         started = time.perf_counter()
-        outcomes = asyncio.run(crowd(server.port))
+        outcomes = asyncio.run(crowd(server.port, range(residents), concurrency))
         wall = time.perf_counter() - started
     done = [answer for page, answer in outcomes if answer is not None and answer.status == 302]
     page_bytes = max(len(page.body) for page, _ in outcomes if page.status == 200)
@@ -491,7 +510,6 @@ def upload_flood(db_url: str, casts: int) -> dict:
 # ---- results at a million responses -----------------------------------------------------
 
 
-WARM_UP = 20  # requests before timing: more than the workers, so none is timed cold
 
 
 def million_responses(db_path: Path, db_url: str, responses: int) -> dict:
