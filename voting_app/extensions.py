@@ -10,6 +10,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from voting_app.db import db
+from voting_app import rate_storage  # noqa: F401  registers worker-memory:// with limits
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
