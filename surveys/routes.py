@@ -619,12 +619,20 @@ def _blank_page(survey, placement, code) -> str:
             button=ButtonForm(), nav=Markup(_NAV_SLOT),
         )
         pieces = pages[key] = _SLOTS.split(page.replace(generate_csrf(), _CSRF_SLOT))
-    fills = {
-        _CSRF_SLOT: generate_csrf(),
-        _CODE_SLOT: str(escape(request.args.get("code", ""))),
-        _NAV_SLOT: current_app.jinja_env.get_template("surveys/_resident_nav.html").render(large=large, current_locale=locale),
-    }
+    fills = {_CSRF_SLOT: generate_csrf(), _CODE_SLOT: str(escape(request.args.get("code", ""))), _NAV_SLOT: _nav(pages, locale, large)}
     return "".join(fills[piece] if index % 2 else piece for index, piece in enumerate(pieces))
+
+
+def _nav(pages: dict, locale: str, large: bool) -> str:
+    """The header's links, which keep this request's path and query: kept too when there is
+    no query (a scanned QR code), else rendered for this request."""
+    nav = current_app.jinja_env.get_template("surveys/_resident_nav.html")
+    if request.query_string:
+        return nav.render(large=large, current_locale=locale)
+    key = ("nav", request.path, locale, large)
+    if key not in pages:
+        pages[key] = nav.render(large=large, current_locale=locale)
+    return pages[key]
 
 
 @bp.get("/s/<code>")
@@ -643,7 +651,8 @@ def respond_submit(code: str):
     """CSRF is checked here, not by the global guard, so a resident whose page went stale
     gets their answers back on the survey page instead of an error page."""
     survey, placement = _resolve(code)
-    if survey.mode != TOKENED and survey.id in _answered_ids():
+    answered = _answered_ids()
+    if survey.mode != TOKENED and survey.id in answered:
         return _render_survey(survey, placement, code, status=409)
     if not ButtonForm().validate_on_submit():
         message = _("This page was open too long, so your answers could not be sent. They are still below: press Submit again.")
@@ -673,8 +682,8 @@ def respond_submit(code: str):
         return _render_survey(survey, placement, code, values=submitted, message=str(error.message), status=error.status)
     response = redirect(url_for("surveys.thanks", code=code))
     if survey.mode != TOKENED:
-        answered = _answered().dumps([*_answered_ids()[-49:], survey.id])
-        response.set_cookie(ANSWERED_COOKIE, answered, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        response.set_cookie(ANSWERED_COOKIE, _answered().dumps([*answered[-49:], survey.id]), max_age=365 * 24 * 3600,
+                            samesite="Lax", httponly=True)
     return response
 
 

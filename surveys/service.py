@@ -337,7 +337,7 @@ _SURVEY_COLUMNS = (_S.id, _S.title, _S.intro, _S.mode, _S.opens_at, _S.closes_at
                    _J.name, _J.summary)
 # The options as the stored JSON text, so a row compares as plain values.
 _QUESTION_COLUMNS = (_Q.id, _Q.kind, _Q.prompt, _Q.prompt_en, _Q.is_required, cast(_Q.options, Text), _Q.max_length)
-_RESIDENT_CACHE_SIZE = 1000
+_RESIDENT_CACHE_SIZE = 256  # codes kept per worker (each with its few rendered pages)
 
 
 @cache
