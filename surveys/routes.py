@@ -1,7 +1,9 @@
 """Staff build surveys and read results; residents answer at /s/<code> (the QR codes'
 short URLs, stable whatever is edited)."""
 
+import re
 import secrets
+import weakref
 from datetime import date, datetime, time
 
 from flask import (
@@ -15,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
@@ -22,9 +25,9 @@ from flask_babel import get_locale, gettext as _
 from flask_babel import to_utc, to_user_timezone
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from surveys import exports, qr, rules, service
 from surveys.charts import placement_figure
@@ -38,7 +41,7 @@ from voting_app.registry.grid_map import PALETTE, rate_class, rate_labels
 from surveys.models import TOKENED, Answer, Placement, Question, Response, Survey
 from voting_app.db import db, reads_first, start_writing, utcnow
 from voting_app.errors import DomainError
-from voting_app.extensions import csrf, limiter
+from voting_app.extensions import csrf, limiter, select_locale
 from voting_app.forms import ButtonForm
 from voting_app.projects.models import Project
 from voting_app.qr import qr_svg
@@ -545,7 +548,7 @@ def response_flag(survey_id: int, response_id: int):
 # ---- answering -----------------------------------------------------------------------
 
 
-def _submitted(survey: Survey) -> dict[int, list[str]]:
+def _submitted(survey) -> dict[int, list[str]]:
     return {q.id: request.form.getlist(f"q{q.id}") for q in survey.questions}
 
 
@@ -560,20 +563,12 @@ def _answered_ids() -> list[int]:
         return []
 
 
-def _resolve(code: str) -> tuple[Survey, Placement | None]:
+def _resolve(code: str) -> tuple[service.ResidentSurvey, service.PlacementView | None]:
     """A short code names a placement, or the survey itself (household slips use that)."""
-    survey_with_all = joinedload(Placement.survey).options(joinedload(Survey.project), selectinload(Survey.questions))
-    placement = db.session.scalar(select(Placement).where(Placement.code == code.upper()).options(survey_with_all))
-    if placement is not None:
-        return placement.survey, placement
-    survey = db.session.scalar(
-        select(Survey)
-        .where(Survey.short_code == code.upper())
-        .options(joinedload(Survey.project), selectinload(Survey.questions))
-    )
-    if survey is None:
+    found = service.resident_survey(code)
+    if found is None:
         abort(make_response(render_template("surveys/unknown.html", large=is_large_type()), 404))
-    return survey, None
+    return found
 
 
 def _render_survey(survey, placement, code, *, errors=None, values=None, message=None, status=200, assisted=False):
@@ -599,10 +594,53 @@ def _render_survey(survey, placement, code, *, errors=None, values=None, message
     return remember_text_size(response, request.args.get(TEXT_COOKIE))
 
 
+# What differs between two residents opening the same blank page, filled into the kept copy
+# per request. Random per worker, so no text of a survey can contain one.
+_CSRF_SLOT, _CODE_SLOT, _NAV_SLOT = (f"slot-{name}-{secrets.token_hex(12)}" for name in ("csrf", "code", "nav"))
+_SLOTS = re.compile(f"({_CSRF_SLOT}|{_CODE_SLOT}|{_NAV_SLOT})")
+# Each kept survey (service.resident_survey) -> its rendered pages; they go when it is replaced.
+_kept_pages: "weakref.WeakKeyDictionary[service.ResidentSurvey, dict]" = weakref.WeakKeyDictionary()
+
+
+def _blank_page(survey, placement, code) -> str:
+    """The answer page before anything is answered, rendered once per survey as last read,
+    language, text size, open state and whether this phone answered already; this request's
+    CSRF token, household code (from a slip's link) and header links are filled in."""
+    locale, large = select_locale(), is_large_type()
+    state = rules.availability(survey.opens_at, survey.closes_at, utcnow())
+    already = survey.mode != TOKENED and survey.id in _answered_ids()
+    pages = _kept_pages.setdefault(survey, {})
+    key = (locale, large, state, already)
+    pieces = pages.get(key)
+    if pieces is None:
+        page = render_template(
+            "surveys/respond.html", survey=survey, placement=placement, code=code, state=state, errors={}, values={},
+            message=None, already=already, household_code=_CODE_SLOT, local=_local, large=large, assisted=False,
+            button=ButtonForm(), nav=Markup(_NAV_SLOT),
+        )
+        pieces = pages[key] = _SLOTS.split(page.replace(generate_csrf(), _CSRF_SLOT))
+    fills = {_CSRF_SLOT: generate_csrf(), _CODE_SLOT: str(escape(request.args.get("code", ""))), _NAV_SLOT: _nav(pages, locale, large)}
+    return "".join(fills[piece] if index % 2 else piece for index, piece in enumerate(pieces))
+
+
+def _nav(pages: dict, locale: str, large: bool) -> str:
+    """The header's links, which keep this request's path and query: kept too when there is
+    no query (a scanned QR code), else rendered for this request."""
+    nav = current_app.jinja_env.get_template("surveys/_resident_nav.html")
+    if request.query_string:
+        return nav.render(large=large, current_locale=locale)
+    key = ("nav", request.path, locale, large)
+    if key not in pages:
+        pages[key] = nav.render(large=large, current_locale=locale)
+    return pages[key]
+
+
 @bp.get("/s/<code>")
 def respond(code: str):
     survey, placement = _resolve(code)
-    return _render_survey(survey, placement, code)
+    if session.get("_flashes"):  # a message to show once: the page is this request's own
+        return _render_survey(survey, placement, code)
+    return remember_text_size(make_response(_blank_page(survey, placement, code)), request.args.get(TEXT_COOKIE))
 
 
 @bp.post("/s/<code>")
@@ -613,40 +651,39 @@ def respond_submit(code: str):
     """CSRF is checked here, not by the global guard, so a resident whose page went stale
     gets their answers back on the survey page instead of an error page."""
     survey, placement = _resolve(code)
-    if survey.mode != TOKENED and survey.id in _answered_ids():
+    answered = _answered_ids()
+    if survey.mode != TOKENED and survey.id in answered:
         return _render_survey(survey, placement, code, status=409)
     if not ButtonForm().validate_on_submit():
         message = _("This page was open too long, so your answers could not be sent. They are still below: press Submit again.")
         return _render_survey(survey, placement, code, values=_submitted(survey), message=message, status=400)
-    secret = current_app.config["SECRET_KEY"]
     submitted = _submitted(survey)
     checked = rules.check_answers(service.question_specs(survey), submitted)
     if not checked.is_valid:  # answered wrongly: said without ever taking the write lock
         return _render_survey(survey, placement, code, errors=dict(checked.errors), values=submitted, status=400)
-    # Read now: after the commit, survey is expired and reloading it would take the write lock again.
-    survey_id, remember_answered = survey.id, survey.mode != TOKENED
     start_writing()
+    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
     try:
-        service.submit_response(
+        service.store_response(
             survey,
             placement,
             submitted,
             household_code=request.form.get("household_code", ""),
-            secret=secret,
-            address=service.address_key(survey, request.remote_addr or "", current_app.config["BABEL_DEFAULT_TIMEZONE"]),
-            zone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+            secret=current_app.config["SECRET_KEY"],
+            address=service.address_key(survey, request.remote_addr or "", zone),
+            zone=zone,
         )
         db.session.commit()
     except service.AnswerErrors as error:
         db.session.rollback()
-        return _render_survey(survey, placement, code, errors=error.errors, values=_submitted(survey), status=400)
+        return _render_survey(survey, placement, code, errors=error.errors, values=submitted, status=400)
     except DomainError as error:
         db.session.rollback()
-        return _render_survey(survey, placement, code, values=_submitted(survey), message=str(error.message), status=error.status)
+        return _render_survey(survey, placement, code, values=submitted, message=str(error.message), status=error.status)
     response = redirect(url_for("surveys.thanks", code=code))
-    if remember_answered:
-        answered = _answered().dumps([*_answered_ids()[-49:], survey_id])
-        response.set_cookie(ANSWERED_COOKIE, answered, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    if survey.mode != TOKENED:
+        response.set_cookie(ANSWERED_COOKIE, _answered().dumps([*answered[-49:], survey.id]), max_age=365 * 24 * 3600,
+                            samesite="Lax", httponly=True)
     return response
 
 

@@ -1,15 +1,17 @@
 """Building surveys, taking responses and counting them. Services flush; the caller commits."""
 
+import json
 import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import Text, bindparam, case, cast, delete, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 
 from surveys import rules, tallies
@@ -38,6 +40,7 @@ from voting_app.ballots.counting import RATINGS
 from voting_app.codes import new_code
 from voting_app.db import db, dialect_insert, scrub_after_commit, utcnow
 from voting_app.errors import ConflictError, DomainError
+from voting_app.projects.models import Project
 from voting_app.projects.service import Rating
 from voting_app.registry import grid_service
 from voting_app.registry.models import Grid
@@ -278,6 +281,126 @@ def issue_household_codes(actor: str, survey: Survey, count: int, secret: str, g
 # ---- answering -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ProjectView:
+    name: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """A question as residents read and answer it: the model's fields, plain."""
+
+    id: int
+    kind: str
+    prompt: str
+    prompt_en: str
+    is_required: bool
+    options: tuple
+    max_length: int | None
+
+    prompt_in = Question.prompt_in
+    option_labels_in = Question.option_labels_in
+
+
+@dataclass(frozen=True)
+class PlacementView:
+    id: int
+    name: str
+    grid_id: int | None
+
+
+@dataclass(frozen=True, eq=False)
+class ResidentSurvey:
+    """A survey as its answer page shows it and its answers are checked against: plain values,
+    read in one statement and kept by the worker while those rows stay the same (compared by
+    identity, so the web layer may keep what it renders of it alongside)."""
+
+    id: int
+    title: str
+    intro: str
+    mode: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    hold_after: int
+    short_code: str
+    project_id: int | None
+    project: ProjectView | None
+    questions: tuple[QuestionView, ...]
+
+
+# The tables' own columns, not the models' attributes: a plain Core statement skips the ORM's
+# work per execution (half the time of this one). Statements of the answering path are built
+# so, once per worker.
+_S, _P, _Q, _J = Survey.__table__.c, Placement.__table__.c, Question.__table__.c, Project.__table__.c
+_SURVEY_COLUMNS = (_S.id, _S.title, _S.intro, _S.mode, _S.opens_at, _S.closes_at, _S.hold_after, _S.short_code, _S.project_id,
+                   _J.name, _J.summary)
+# The options as the stored JSON text, so a row compares as plain values.
+_QUESTION_COLUMNS = (_Q.id, _Q.kind, _Q.prompt, _Q.prompt_en, _Q.is_required, cast(_Q.options, Text), _Q.max_length)
+_RESIDENT_CACHE_SIZE = 256  # codes kept per worker (each with its few rendered pages)
+
+
+@cache
+def _resident_select(by_placement: bool):
+    """Every row of the answer page in one statement: the placement, its survey and project,
+    one row per question in order (a survey with no questions still gives one row)."""
+    placement = (_P.id, _P.name, _P.grid_id) if by_placement else (null(), null(), null())
+    if by_placement:
+        tables = Placement.__table__.join(Survey.__table__, _S.id == _P.survey_id)
+        found = _P.code == bindparam("code")
+    else:
+        tables, found = Survey.__table__, _S.short_code == bindparam("code")
+    tables = tables.outerjoin(Project.__table__, _J.id == _S.project_id).outerjoin(Question.__table__, _Q.survey_id == _S.id)
+    return (select(*placement, *_SURVEY_COLUMNS, *_QUESTION_COLUMNS).select_from(tables).where(found)
+            .order_by(_Q.position, _Q.id))
+
+
+def resident_survey(code: str) -> tuple[ResidentSurvey, PlacementView | None] | None:
+    """What a short code names (a placement, or the survey itself: household slips use that),
+    as residents see it; None when it names nothing.
+
+    The rows are read on every request and are their own version: the worker parses them
+    again only when they differ from the ones it kept, so any change (a question, a text,
+    the window, a placement's grid, the project's name) shows at once on every worker, with
+    nothing for the services that change them to remember."""
+    code = code.upper()
+    rows = None
+    for by_placement in (True, False):
+        rows = tuple(tuple(row) for row in db.session.execute(_resident_select(by_placement), {"code": code}))
+        if rows:
+            break
+    if not rows:
+        return None
+    kept = current_app.extensions.setdefault("surveys.resident", {})
+    found = kept.get(code)
+    if found is not None and found[0] == rows:
+        return found[1]
+    if len(kept) >= _RESIDENT_CACHE_SIZE:
+        kept.clear()
+    parsed = _parse_resident(rows)
+    kept[code] = (rows, parsed)
+    return parsed
+
+
+def _parse_resident(rows) -> tuple[ResidentSurvey, PlacementView | None]:
+    first = rows[0]
+    placement_id, placement_name, grid_id = first[:3]
+    (survey_id, title, intro, mode, opens_at, closes_at, hold_after, short_code, project_id, project_name,
+     project_summary) = first[3:3 + len(_SURVEY_COLUMNS)]
+    questions = tuple(
+        QuestionView(question_id, kind, prompt, prompt_en, is_required, tuple(json.loads(options or "[]")), max_length)
+        for question_id, kind, prompt, prompt_en, is_required, options, max_length in (
+            row[3 + len(_SURVEY_COLUMNS):] for row in rows)
+        if question_id is not None
+    )
+    survey = ResidentSurvey(
+        survey_id, title, intro, mode, opens_at, closes_at, hold_after, short_code, project_id,
+        ProjectView(project_name, project_summary or "") if project_id is not None else None, questions,
+    )
+    return survey, PlacementView(placement_id, placement_name, grid_id) if placement_id is not None else None
+
+
+
 def question_specs(survey: Survey) -> list[rules.QuestionSpec]:
     return [
         rules.QuestionSpec(
@@ -300,8 +423,8 @@ class AnswerErrors(DomainError):
 
 
 def submit_response(
-    survey: Survey,
-    placement: Placement | None,
+    survey: Survey | ResidentSurvey,
+    placement: Placement | PlacementView | None,
     submitted: dict[int, list[str]],
     *,
     household_code: str | None = None,
@@ -311,7 +434,27 @@ def submit_response(
     filled_at: datetime | None = None,
     zone: str = "Asia/Shanghai",
 ) -> Response:
-    """Store a response whole or not at all (the caller's transaction covers every row).
+    """`store_response`, then the stored response as a model (for staff pages and scripts)."""
+    return db.session.get(Response, store_response(
+        survey, placement, submitted, household_code=household_code, secret=secret, address=address,
+        entered_by_id=entered_by_id, filled_at=filled_at, zone=zone,
+    ))
+
+
+def store_response(
+    survey: Survey | ResidentSurvey,
+    placement: Placement | PlacementView | None,
+    submitted: dict[int, list[str]],
+    *,
+    household_code: str | None = None,
+    secret: str = "",
+    address: str | None = None,
+    entered_by_id: int | None = None,
+    filled_at: datetime | None = None,
+    zone: str = "Asia/Shanghai",
+) -> int:
+    """Store a response whole or not at all (the caller's transaction covers every row);
+    returns its id.
 
     A tokened survey claims its household code with one conditional UPDATE, which the
     database runs atomically: of two submissions racing with one code, one finds it unused.
@@ -320,6 +463,10 @@ def submit_response(
     while the survey was open, and keying it in may come after the close.
     `address` is `address_key(...)` of where an open survey's answer came from: its count for
     the day, one upsert, decides whether the answer is a suspected repeat or held for review.
+
+    Core statements, not the unit of work: a resident's answer is the busiest write a poster
+    brings, and is a handful of statements (the count, the response, its answers in one
+    executemany, the tallies in another), each compiled once per worker.
     """
     now = utcnow()
     moment = filled_at or now
@@ -339,44 +486,68 @@ def submit_response(
         seen = _count_arrival(local.date(), address)
     arrival = rules.arrival(seen, survey.hold_after)
     is_flagged = arrival.is_flagged
-    week = rules.week_start(local)
-    response = Response(
+    response = StoredResponse(
         survey_id=survey.id,
         placement_id=placement.id if placement else None,
-        grid_id=grid_id,
-        submitted_at=moment,
-        week_start=week,
+        week_start=rules.week_start(local),
         is_assisted=entered_by_id is not None,
-        entered_by_id=entered_by_id,
         is_flagged=is_flagged,
-        flag_reason="same_address_same_day" if is_flagged else None,
         held_on=local.date() if arrival.is_held else None,
     )
-    db.session.add(response)
-    db.session.flush()
+    response_id = db.session.execute(_response_insert(), {
+        **response._asdict(), "grid_id": grid_id, "submitted_at": moment, "entered_by_id": entered_by_id,
+        "flag_reason": "same_address_same_day" if is_flagged else None,
+    }).scalar_one()
     answers = [
-        {
-            "response_id": response.id,
-            "question_id": answer.question_id,
-            "survey_id": survey.id,
-            "value": answer.value,
-            "text": answer.text,
-            "is_hidden": False,
-            "placement_id": response.placement_id,
-            "grid_id": grid_id,
-            "week_start": week,
-            "is_assisted": response.is_assisted,
-            "is_flagged": is_flagged,
-            "is_held": arrival.is_held,
-        }
+        StoredAnswer(answer.question_id, answer.value, answer.text, False)
         for answer in checked.answers
     ]
     if answers:
-        # One executemany, not the unit of work: the busiest write a poster brings, and
         # response.answers loads them when anyone asks.
-        db.session.execute(insert(Answer.__table__), answers)
-    tallies.add(tallies.keys_of(response, [Answer(**row) for row in answers], _multiple_ids(survey)))
-    return response
+        db.session.execute(_answer_insert(), [
+            {
+                **answer._asdict(),
+                "response_id": response_id,
+                "survey_id": survey.id,
+                "placement_id": response.placement_id,
+                "grid_id": grid_id,
+                "week_start": response.week_start,
+                "is_assisted": response.is_assisted,
+                "is_flagged": is_flagged,
+                "is_held": arrival.is_held,
+            }
+            for answer in answers
+        ])
+    tallies.add(tallies.keys_of(response, answers, _multiple_ids(survey)))
+    return response_id
+
+
+class StoredResponse(NamedTuple):
+    """The fields of a new response its tallies are keyed by (tallies.keys_of reads them)."""
+
+    survey_id: int
+    placement_id: int | None
+    week_start: date
+    is_assisted: bool
+    is_flagged: bool
+    held_on: date | None
+
+
+class StoredAnswer(NamedTuple):
+    question_id: int
+    value: str | None
+    text: str | None
+    is_hidden: bool
+
+
+@cache
+def _response_insert():
+    return insert(Response.__table__).returning(Response.__table__.c.id)
+
+
+@cache
+def _answer_insert():
+    return insert(Answer.__table__)
 
 
 def _multiple_ids(survey: Survey) -> set[int]:
@@ -433,16 +604,17 @@ def _count_arrival(day: date, address: str) -> int:
 @cache
 def _arrival_upsert(dialect: str):
     statement = dialect_insert(dialect)(AddressCount.__table__)
+    columns = AddressCount.__table__.c
     return statement.on_conflict_do_update(
-        index_elements=["day", "address_hash"], set_={"count": AddressCount.count + 1}
-    ).returning(AddressCount.count)
+        index_elements=["day", "address_hash"], set_={"count": columns.count + 1}
+    ).returning(columns.count)
 
 
 def _dedupe_key(day: date) -> bytes:
     """Today's key; the first answer of a day deletes every older key and count with it."""
-    key = db.session.get(DedupeKey, day)
+    key = db.session.scalar(_dedupe_select(), {"day": day})
     if key is not None:
-        return key.key
+        return key
     forget_addresses_before(day)
     try:
         with db.session.begin_nested():
@@ -451,6 +623,12 @@ def _dedupe_key(day: date) -> bytes:
     except IntegrityError:
         key = db.session.get(DedupeKey, day, populate_existing=True)
     return key.key
+
+
+@cache
+def _dedupe_select():
+    columns = DedupeKey.__table__.c
+    return select(columns.key).where(columns.day == bindparam("day"))
 
 
 def _claim_household_code(survey: Survey, code: str, secret: str) -> int | None:

@@ -53,7 +53,8 @@ def add(keys: Counter, sign: int = 1) -> None:
 @cache
 def _upsert(dialect: str):
     statement = dialect_insert(dialect)(SurveyTally.__table__)
-    return statement.on_conflict_do_update(index_elements=list(KEY), set_={"count": SurveyTally.count + statement.excluded.count})
+    # The table's columns, not the model's: a plain Core statement, without the ORM's work per execution.
+    return statement.on_conflict_do_update(index_elements=list(KEY), set_={"count": statement.table.c.count + statement.excluded.count})
 
 
 def rebuild(survey_id: int) -> None:

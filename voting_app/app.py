@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from voting_app.config import DefaultConfig, environment_overrides
 from voting_app.db import db, engine_options
 from voting_app.errors import DomainError
-from voting_app.extensions import babel, babel_locale, csrf, limiter, login_manager, migrate, select_locale
+from voting_app.extensions import babel, babel_locale, csrf, init_limiter, login_manager, migrate, select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,7 +134,7 @@ def _init_extensions(app: Flask) -> None:
     security.init_app(app)  # before CSRFProtect: its form-size limit must run first
     logs.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)
     babel.init_app(app, locale_selector=babel_locale, default_translation_directories=str(ROOT / "translations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -26,7 +26,8 @@ class DefaultConfig:
     PHOTO_DECODE_WAIT = 30
     # Folder of the turns' lock files (None: the instance folder); servers sharing a machine share it.
     PHOTO_DECODE_LOCK_DIR = None
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Counted in each worker's memory (voting_app.rate_storage); REDIS_URL shares the counts.
+    RATELIMIT_STORAGE_URI = "worker-memory://"
     RATELIMIT_HEADERS_ENABLED = True
     # Wrong PINs before a voting credential locks, and for how long.
     PIN_MAX_FAILURES = 5

@@ -48,8 +48,10 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def add_security_headers(response):
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    # One pass over the headers a view set, not a lookup per header: a miss in werkzeug's
+    # Headers raises and catches an exception, six of them a page.
+    present = {name.lower() for name in response.headers.keys()}
+    response.headers.extend([(name, value) for name, value in HEADERS.items() if name.lower() not in present])
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
         _make_cookies_secure(response)

@@ -18,6 +18,7 @@ from voting_app.auth.models import SignInThrottle, User
 from voting_app.auth.service import LOGIN_MAX_FAILURES
 from voting_app.ballots.models import Credential
 from voting_app.db import db, utcnow
+from voting_app import security
 from voting_app.logs import RedactingFilter
 
 PASSWORD = "correct horse battery"
@@ -460,6 +461,16 @@ def test_every_response_carries_the_security_headers(app, path):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in response.headers, "HSTS over plain HTTP would be ignored at best"
+    assert all(len(response.headers.getlist(name)) == 1 for name in security.HEADERS)
+
+
+def test_a_security_header_a_view_sets_itself_is_kept_and_not_doubled(app):
+    from flask import Response
+
+    with app.test_request_context("/"):
+        response = security.add_security_headers(Response("x", headers={"x-frame-options": "SAMEORIGIN"}))
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["Content-Security-Policy"] == security.CONTENT_SECURITY_POLICY
 
 
 def test_over_https_cookies_are_secure_and_hsts_is_sent(app):

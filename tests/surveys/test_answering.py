@@ -248,6 +248,33 @@ def test_answers_from_one_network_address_are_rate_limited(limited_app):
     assert count(app, Response) == 4
 
 
+@pytest.fixture
+def app_limiting_every_route(db_url):
+    """A deployment that sets a default limit for every route; the shared limiter forgets it after."""
+    from voting_app.extensions import limiter
+
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "SQLALCHEMY_DATABASE_URI": db_url,
+                      "SERVER_NAME": "localhost", "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
+                      "RATELIMIT_DEFAULT": "2 per minute"})
+    try:
+        yield app
+    finally:
+        limiter.limit_manager.set_default_limits([])
+        with app.app_context():
+            from voting_app.db import db
+
+            db.engine.dispose()
+
+
+def test_a_limit_set_for_every_route_still_limits_the_pages_without_their_own(app_limiting_every_route):
+    """Flask-Limiter's pass before each request is left out only while every limit is a view's own."""
+    app = app_limiting_every_route
+    built = build_survey(app)
+    phone = resident(app, "198.51.100.40")
+    assert [phone.get(f"/s/{built.short_code}").status_code for _ in range(3)] == [200, 200, 429]
+    assert resident(app, "198.51.100.41").get(f"/s/{built.short_code}").status_code == 200
+
+
 # ---- privacy and comments ----------------------------------------------------------------------
 
 ADDRESS = "203.0.113.77"
