@@ -8,14 +8,17 @@ import hashlib
 import json
 import re
 import secrets
+import weakref
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, delete, exists, func, insert, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from voting_app import audit
@@ -843,7 +846,8 @@ class CastRules:
 
 
 CAST_RULES_KEPT = 256  # rounds whose rules a worker keeps at once; a congress holds a handful open
-_cast_rules_kept: dict[int, CastRules] = {}
+# Per engine, so an app of another database in the same process (tests) never sees another's copy.
+_cast_rules_kept: "weakref.WeakKeyDictionary[Engine, dict[int, CastRules]]" = weakref.WeakKeyDictionary()
 _rounds = Round.__table__
 _candidates = Candidate.__table__
 _ROUND_WITH_CANDIDATES = (
@@ -861,10 +865,8 @@ def cast_rules(round_id: int, fresh: bool = False) -> CastRules | None:
     """The round's rules for casting (None: no such round): this worker's copy, or read now
     when it has none or `fresh` is asked. The copy may be out of date; `cast` compares it,
     under its lock, with the round's state version and seal key, and reads the rules again if
-    they moved. Only a round that has opened electronically is kept: its seal key is its
-    session's, drawn at the key ceremony, so a round of another database the worker serves
-    never matches the copy."""
-    kept = None if fresh else _cast_rules_kept.get(round_id)
+    they moved. Only a round that has opened electronically is kept."""
+    kept = None if fresh else _cast_rules_kept.get(db.engine, {}).get(round_id)
     return kept or _load_cast_rules(round_id)
 
 
@@ -879,9 +881,10 @@ def _load_cast_rules(round_id: int) -> CastRules | None:
                         candidate_ids=candidate_ids, satisfaction_bar=satisfaction_bar)
     rules = CastRules(round_id, session_id, version, seal_key, opened_at, _block(round_id, method, candidate_ids), ballot)
     if seal_key is not None:
-        if len(_cast_rules_kept) >= CAST_RULES_KEPT:
-            _cast_rules_kept.clear()
-        _cast_rules_kept[round_id] = rules
+        kept = _cast_rules_kept.setdefault(db.engine, {})
+        if len(kept) >= CAST_RULES_KEPT:
+            kept.clear()
+        kept[round_id] = rules
     return rules
 
 
@@ -1041,8 +1044,8 @@ _credentials = Credential.__table__
 _markers = BallotMarker.__table__
 _sealed = SealedBallot.__table__
 _CAST_STATE_COLUMNS = (
-    _rounds.c.state, _rounds.c.mode, _rounds.c.paper_from_at.is_not(None), _rounds.c.state_version, _rounds.c.seal_key,
-    Deputy.is_present,
+    _rounds.c.state, _rounds.c.mode, _rounds.c.paper_from_at.is_not(None).label("switched"), _rounds.c.state_version,
+    _rounds.c.seal_key, Deputy.is_present.label("present"),
 )
 _ROUND_AND_DEPUTY = _rounds.join(_deputies, _deputies.c.session_id == _rounds.c.session_id)
 _CAST_STATE = (
@@ -1051,7 +1054,7 @@ _CAST_STATE = (
     .where(_rounds.c.id == bindparam("round_id"), _deputies.c.id == bindparam("deputy_id"))
 )
 _CAST_STATE_WITH_CARD = (
-    select(*_CAST_STATE_COLUMNS, _credentials.c.revoked_at.is_(None))
+    select(*_CAST_STATE_COLUMNS, _credentials.c.revoked_at.is_(None).label("card_in_force"))
     .select_from(_ROUND_AND_DEPUTY.join(_credentials, _credentials.c.deputy_id == _deputies.c.id))
     .where(_rounds.c.id == bindparam("round_id"), _deputies.c.id == bindparam("deputy_id"), _credentials.c.id == bindparam("card_id"))
 )
@@ -1080,7 +1083,10 @@ def cast(rules: CastRules, deputy_id: int, choices: object, receipt: str, nonce:
     revoked card either waits for this ballot or is seen by it. `rules` may have been read
     before that lock; if the round changed since, they are read again under it.
     """
-    state = _cast_state(rules.round_id, deputy_id, card_id)
+    check = ticket_check(nonce)
+    state, landed = _cast_at_once(rules, deputy_id, card_id, choices, receipt, check)
+    if landed:
+        return CastResult(receipt, False)
     if state is None:
         raise DomainError(_l("This round belongs to another session."))
     round_state, mode, switched, version, seal_key, present, *card = state
@@ -1088,7 +1094,6 @@ def cast(rules: CastRules, deputy_id: int, choices: object, receipt: str, nonce:
         raise DomainError(_l("This round is voted on paper."))
     if card and not card[0]:
         raise ConflictError(_l("This voting card has been revoked. Please ask the staff for a new card."))
-    check = ticket_check(nonce)
     if round_state != OPEN or mode != ELECTRONIC:
         if _marker_check(rules.round_id, deputy_id) == check:
             return CastResult(receipt, True)
@@ -1149,6 +1154,66 @@ def _store_ballot(round_id: int, deputy_id: int, check: str, sealed: bytes) -> b
         return False
     connection.execute(_SEAL, values)
     return True
+
+
+@cache
+def _lock_and_store(with_card: bool):
+    """PostgreSQL's whole cast in one statement (one round trip): the share-locked state of
+    the round, the deputy and the card, and the marker and sealed ballot, inserted only when
+    that state lets the ballot in as sealed (open, electronic, present, the card in force, the
+    round as the rules were read). It returns the state either way and whether they landed."""
+    state = _CAST_STATES[with_card, True].cte("state")
+    allowed = [
+        state.c.state == OPEN, state.c.mode == ELECTRONIC, state.c.present,
+        state.c.state_version == bindparam("version", type_=_rounds.c.state_version.type),
+        state.c.seal_key == bindparam("seal_key", type_=_rounds.c.seal_key.type),
+    ]
+    if with_card:
+        allowed.append(state.c.card_in_force)
+    marker = (
+        dialect_insert("postgresql")(_markers)
+        .from_select(
+            ["round_id", "deputy_id", "ticket_check"],
+            select(
+                bindparam("round_id", type_=_markers.c.round_id.type), bindparam("deputy_id", type_=_markers.c.deputy_id.type),
+                bindparam("ticket_check", type_=_markers.c.ticket_check.type),
+            ).select_from(state).where(*allowed),
+        )
+        .on_conflict_do_nothing()
+        .returning(_markers.c.round_id)
+        .cte("marked")
+    )
+    sealed = (
+        insert(_sealed)
+        .from_select(
+            ["round_id", "id", "sealed"],
+            select(marker.c.round_id, bindparam("sealed_id", type_=_sealed.c.id.type), bindparam("sealed", type_=_sealed.c.sealed.type)),
+        )
+        .returning(_sealed.c.round_id)
+        .cte("sealed")
+    )
+    landed = select(func.count()).select_from(sealed).scalar_subquery()
+    return select(*(column for column in state.c), landed).select_from(state)
+
+
+def _cast_at_once(rules: CastRules, deputy_id: int, card_id: int | None, choices, receipt: str, check: str):
+    """(the state `_cast_state` reads, whether the ballot landed with it). On PostgreSQL a
+    ballot that is valid under `rules` is sealed first and sent with the lock; SQLite, which
+    has no round trips to save, and a ballot to be refused read the state alone."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and rules.seal_key is not None:
+        try:
+            stored = _stored_form(check_choices(rules, choices))
+        except DomainError:
+            stored = None
+        if stored is not None:
+            sealed = sealing.seal(rules.seal_key, rules.round_id, receipt, stored, rules.block)
+            row = connection.execute(_lock_and_store(card_id is not None), {
+                "round_id": rules.round_id, "deputy_id": deputy_id, "card_id": card_id, "ticket_check": check,
+                "version": rules.version, "seal_key": rules.seal_key, "sealed_id": secrets.token_bytes(16), "sealed": sealed,
+            }).first()
+            return (None, False) if row is None else (tuple(row[:-1]), bool(row[-1]))
+    return _cast_state(rules.round_id, deputy_id, card_id), False
 
 
 def _cast_state(round_id: int, deputy_id: int, card_id: int | None):
