@@ -7,11 +7,10 @@ import os
 from flask import Flask
 from sqlalchemy import text
 
-from voting_app.db import db, engine_options
+from voting_app.db import db
 
 app = Flask(__name__)
 app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
-app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(os.environ["DATABASE_URL"])
 db.init_app(app)
 
 

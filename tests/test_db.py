@@ -127,3 +127,18 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_before_a_page_uses_i
         assert db.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar() != dropped
         db.session.commit()
     assert app.test_client().get("/projects/").status_code == 200
+
+
+def test_a_pinged_connection_is_handed_out_outside_a_transaction(app, db_url, monkeypatch):
+    """A connection that rested is pinged when taken; it must come back idle, or the scrub of
+    the ballot tables (VACUUM, which needs autocommit) would fail after a close."""
+    import voting_app.db as database
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite connections are not pinged")
+    monkeypatch.setattr(database, "IDLE_BEFORE_PING", 0.0)
+    with app.app_context():
+        db.session.connection().exec_driver_sql("SELECT 1")
+        db.session.commit()
+        time.sleep(0.01)
+        assert database.scrub_storage(("ballot_markers",))

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from voting_app.config import DefaultConfig, environment_overrides
-from voting_app.db import db, engine_options
+from voting_app.db import db
 from voting_app.errors import DomainError
 from voting_app.extensions import babel, babel_locale, csrf, init_limiter, login_manager, migrate, select_locale
 
@@ -41,7 +41,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.update(test_config)
 
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     _neutralise_template_output(app)
 
     if app.config.get("PROXY_COUNT"):

@@ -32,13 +32,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
-def engine_options(uri: str) -> dict:
-    """No pool_pre_ping: its SELECT 1 was one more round trip on every request. A network
-    database may still drop idle connections; the pool finds them when they are taken
-    (`_refuse_a_dropped_connection`)."""
-    return {}
-
-
 IDLE_BEFORE_PING = 10.0  # seconds a pooled connection may rest before it is pinged when taken
 
 
@@ -59,13 +52,16 @@ def _refuse_a_dropped_connection(dbapi_connection, connection_record, connection
         return
     if dbapi_connection.closed or dbapi_connection.broken:
         raise DisconnectionError()
-    if select_module.select([dbapi_connection.fileno()], [], [], 0)[0]:
+    waiting = select_module.poll()
+    waiting.register(dbapi_connection.fileno(), select_module.POLLIN | select_module.POLLPRI)
+    if waiting.poll(0):
         raise DisconnectionError()
     rested_from = connection_record.info.get("rested_from")
     if rested_from is not None and time.monotonic() - rested_from > IDLE_BEFORE_PING:
         try:
             with dbapi_connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
+            dbapi_connection.rollback()  # handed out idle, as SQLAlchemy's own ping leaves it
         except Exception as error:
             raise DisconnectionError() from error
 
@@ -217,14 +213,17 @@ def still_reading() -> bool:
     return getattr(view, "reads_first", False) and not g.get("writing", False)
 
 
-def start_writing() -> None:
+def start_writing(writes_follow: bool = False) -> None:
     """End the read transaction, keeping what was loaded; the next transaction takes the
-    write lock up front. Services re-check under that lock whatever may have changed. On
-    PostgreSQL, whose locks are per row, the transaction goes on: ending it would only cost
-    two more round trips."""
+    write lock up front. Services re-check under that lock whatever may have changed.
+
+    `writes_follow`: the writes come at once, with no slow work before them (a ballot, an
+    answer). PostgreSQL, whose locks are per row, then goes on in the same transaction, which
+    saves two round trips; a view that decodes a photo first must end it, or the connection
+    would wait idle in a transaction meanwhile."""
     g.writing = True
     session = db.session()
-    if session.get_bind().dialect.name != "sqlite":
+    if writes_follow and session.get_bind().dialect.name != "sqlite":
         return
     keep, session.expire_on_commit = session.expire_on_commit, False
     try:
