@@ -1,7 +1,9 @@
 """Each worker keeps what casting needs of a round (`service.cast_rules`); a change to the
 round or its candidates must reach the very next ballot, on every worker."""
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, text
 
 from tests.ballots.helpers import as_deputy, as_role, cast, open_round, sealed_contents, ticket_from
 from tests.conftest import post
@@ -59,3 +61,19 @@ def test_a_round_restarted_with_other_candidates_takes_ballots_for_them_not_for_
     assert refused.status_code == 409 and "before the round was restarted" in refused.get_data(as_text=True)
     assert cast(deputy, world.round_id, choices=[late, world.candidate_ids[1]]).status_code == 302
     assert [sorted(choices) for _receipt, choices in sealed_contents(app, world)] == [sorted([late, world.candidate_ids[1]])]
+
+
+def test_a_round_whose_opening_changed_behind_the_workers_back_refuses_the_old_pages_ballots(app, world):
+    """As a restore from a backup would leave it: the same state version and seal key, another
+    opening. The worker's copy matches the old ballot page; the cast's lock must not."""
+    open_round(app, world)
+    deputy = as_deputy(app, world, 0)
+    ticket = ticket_from(deputy, world.round_id)
+    assert cast(deputy, world.round_id, choices=[999999]).status_code == 400  # this worker now keeps the round's rules
+    with app.app_context():
+        db.session.execute(text("UPDATE rounds SET opened_at = :moment WHERE id = :id"),
+                           {"moment": datetime(2026, 1, 1, 8, 0), "id": world.round_id})
+        db.session.commit()
+    refused = cast(deputy, world.round_id, choices=world.candidate_ids[:1], ticket=ticket)
+    assert refused.status_code == 409 and "before the round was restarted" in refused.get_data(as_text=True)
+    assert sealed_contents(app, world) == []

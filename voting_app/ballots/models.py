@@ -286,7 +286,6 @@ class Candidate(db.Model):
     round: Mapped[Round] = relationship(back_populates="candidates")
 
 
-
 @event.listens_for(Candidate, "after_insert")
 @event.listens_for(Candidate, "after_update")
 @event.listens_for(Candidate, "after_delete")

@@ -871,11 +871,13 @@ def ballot_cast(round_id: int):
             receipt, nonce, choices = _checked_ballot(rules, deputy_id)
         except DomainError:
             fresh = service.cast_rules(round_id, fresh=True)  # the copy may predate a restart of the round
+            if fresh is None or fresh.session_id != session_id:
+                abort(404)
             if fresh == rules:
                 raise
             rules = fresh
             receipt, nonce, choices = _checked_ballot(rules, deputy_id)
-        start_writing()
+        start_writing(writes_follow=True)
         cast = service.cast(rules, deputy_id, choices, receipt, nonce, card_id=card.id)
         db.session.commit()
     except DomainError as error:

@@ -17,9 +17,8 @@ from decimal import Decimal
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, select
+from sqlalchemy import bindparam, delete, exists, func, insert, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from voting_app import audit
 from voting_app.codes import normalise_code
@@ -877,8 +876,7 @@ def _load_cast_rules(round_id: int) -> CastRules | None:
         return None
     session_id, version, seal_key, opened_at, method, seats, threshold_base, satisfaction_bar, _ = rows[0]
     candidate_ids = tuple(row[-1] for row in rows if row[-1] is not None)
-    ballot = RoundRules(method=method, seats=seats, threshold_base=threshold_base, roster=0, present=0, issued=0,
-                        candidate_ids=candidate_ids, satisfaction_bar=satisfaction_bar)
+    ballot = _one_ballot_rules(method, seats, threshold_base, candidate_ids, satisfaction_bar)
     rules = CastRules(round_id, session_id, version, seal_key, opened_at, _block(round_id, method, candidate_ids), ballot)
     if seal_key is not None:
         kept = _cast_rules_kept.setdefault(db.engine, {})
@@ -923,15 +921,15 @@ def ballot_rules(round_: Round | CastRules) -> RoundRules:
     turnout figures matter to the count, not to one ballot, so they are not queried here."""
     if isinstance(round_, CastRules):
         return round_.ballot
+    return _one_ballot_rules(
+        round_.method, round_.seats, round_.threshold_base, tuple(c.id for c in round_.candidates), round_.satisfaction_bar
+    )
+
+
+def _one_ballot_rules(method: str, seats: int, threshold_base: str, candidate_ids: tuple[int, ...], satisfaction_bar: int) -> RoundRules:
     return RoundRules(
-        method=round_.method,
-        seats=round_.seats,
-        threshold_base=round_.threshold_base,
-        roster=0,
-        present=0,
-        issued=0,
-        candidate_ids=tuple(c.id for c in round_.candidates),
-        satisfaction_bar=round_.satisfaction_bar,
+        method=method, seats=seats, threshold_base=threshold_base, roster=0, present=0, issued=0,
+        candidate_ids=candidate_ids, satisfaction_bar=satisfaction_bar,
     )
 
 
@@ -1032,7 +1030,8 @@ def ticket_check(nonce: str) -> str:
 def cast_ballot(
     deputy: Deputy, round_: Round, choices: object, receipt: str, nonce: str, card_id: int | None = None
 ) -> CastResult:
-    """`cast` for a deputy and a round already loaded (the services' and the tests' way in)."""
+    """`cast` for a deputy and a round already loaded, with the round's rules read afresh (the
+    tests' and scripts' way in; the ballot page's goes through `cast_rules`)."""
     rules = cast_rules(round_.id, fresh=True)
     if rules is None or rules.session_id != deputy.session_id:
         raise DomainError(_l("This round belongs to another session."))
@@ -1045,7 +1044,7 @@ _markers = BallotMarker.__table__
 _sealed = SealedBallot.__table__
 _CAST_STATE_COLUMNS = (
     _rounds.c.state, _rounds.c.mode, _rounds.c.paper_from_at.is_not(None).label("switched"), _rounds.c.state_version,
-    _rounds.c.seal_key, Deputy.is_present.label("present"),
+    _rounds.c.seal_key, _rounds.c.opened_at, Deputy.is_present.label("present"),
 )
 _ROUND_AND_DEPUTY = _rounds.join(_deputies, _deputies.c.session_id == _rounds.c.session_id)
 _CAST_STATE = (
@@ -1089,7 +1088,7 @@ def cast(rules: CastRules, deputy_id: int, choices: object, receipt: str, nonce:
         return CastResult(receipt, False)
     if state is None:
         raise DomainError(_l("This round belongs to another session."))
-    round_state, mode, switched, version, seal_key, present, *card = state
+    round_state, mode, switched, version, seal_key, opened_at, present, *card = state
     if mode != ELECTRONIC and not switched:
         raise DomainError(_l("This round is voted on paper."))
     if card and not card[0]:
@@ -1106,10 +1105,10 @@ def cast(rules: CastRules, deputy_id: int, choices: object, receipt: str, nonce:
                    "look for your receipt on the ballot board once it is published.")
             )
         raise ConflictError(_l("Voting in this round has closed; your ballot was not accepted."))
-    if (version, seal_key) != (rules.version, rules.seal_key):
-        opened_at = rules.opened_at
+    if (version, seal_key, opened_at) != (rules.version, rules.seal_key, rules.opened_at):
+        checked_against = rules.opened_at  # the opening the ballot's ticket was checked against
         rules = _load_cast_rules(rules.round_id)
-        if rules.opened_at != opened_at:
+        if rules.opened_at != checked_against:
             raise ConflictError(_l("This ballot page was opened before the round was restarted. Please open the ballot again."))
     if rules.seal_key is None:
         raise ConflictError(_l("This round was opened before ballots were sealed. Ask the staff to close it and open a new round."))
@@ -1132,16 +1131,22 @@ _MARK = {
     for dialect in ("sqlite", "postgresql")
 }
 _SEAL = insert(_sealed).values(round_id=bindparam("round_id"), id=bindparam("sealed_id"), sealed=bindparam("sealed"))
-# PostgreSQL stores both in one statement (one round trip): the sealed ballot goes in only if its marker did.
-_MARKED = _MARK["postgresql"].cte("marked")
-_MARK_AND_SEAL = (
-    insert(_sealed)
-    .from_select(
-        ["round_id", "id", "sealed"],
-        select(_MARKED.c.round_id, bindparam("sealed_id", type_=_sealed.c.id.type), bindparam("sealed", type_=_sealed.c.sealed.type)),
+
+
+def _sealed_if_marked(marked):
+    """PostgreSQL's insert of the sealed ballot that goes in only if its marker (the CTE
+    `marked`, returning the round) did: both in one statement, one round trip."""
+    return (
+        insert(_sealed)
+        .from_select(
+            ["round_id", "id", "sealed"],
+            select(marked.c.round_id, bindparam("sealed_id", type_=_sealed.c.id.type), bindparam("sealed", type_=_sealed.c.sealed.type)),
+        )
+        .returning(_sealed.c.round_id)
     )
-    .returning(_sealed.c.round_id)
-)
+
+
+_MARK_AND_SEAL = _sealed_if_marked(_MARK["postgresql"].cte("marked"))
 
 
 def _store_ballot(round_id: int, deputy_id: int, check: str, sealed: bytes) -> bool:
@@ -1167,6 +1172,7 @@ def _lock_and_store(with_card: bool):
         state.c.state == OPEN, state.c.mode == ELECTRONIC, state.c.present,
         state.c.state_version == bindparam("version", type_=_rounds.c.state_version.type),
         state.c.seal_key == bindparam("seal_key", type_=_rounds.c.seal_key.type),
+        state.c.opened_at == bindparam("opened_at", type_=_rounds.c.opened_at.type),
     ]
     if with_card:
         allowed.append(state.c.card_in_force)
@@ -1183,15 +1189,7 @@ def _lock_and_store(with_card: bool):
         .returning(_markers.c.round_id)
         .cte("marked")
     )
-    sealed = (
-        insert(_sealed)
-        .from_select(
-            ["round_id", "id", "sealed"],
-            select(marker.c.round_id, bindparam("sealed_id", type_=_sealed.c.id.type), bindparam("sealed", type_=_sealed.c.sealed.type)),
-        )
-        .returning(_sealed.c.round_id)
-        .cte("sealed")
-    )
+    sealed = _sealed_if_marked(marker).cte("sealed")
     landed = select(func.count()).select_from(sealed).scalar_subquery()
     return select(*(column for column in state.c), landed).select_from(state)
 
@@ -1210,7 +1208,8 @@ def _cast_at_once(rules: CastRules, deputy_id: int, card_id: int | None, choices
             sealed = sealing.seal(rules.seal_key, rules.round_id, receipt, stored, rules.block)
             row = connection.execute(_lock_and_store(card_id is not None), {
                 "round_id": rules.round_id, "deputy_id": deputy_id, "card_id": card_id, "ticket_check": check,
-                "version": rules.version, "seal_key": rules.seal_key, "sealed_id": secrets.token_bytes(16), "sealed": sealed,
+                "version": rules.version, "seal_key": rules.seal_key, "opened_at": rules.opened_at,
+                "sealed_id": secrets.token_bytes(16), "sealed": sealed,
             }).first()
             return (None, False) if row is None else (tuple(row[:-1]), bool(row[-1]))
     return _cast_state(rules.round_id, deputy_id, card_id), False
