@@ -400,7 +400,6 @@ def _parse_resident(rows) -> tuple[ResidentSurvey, PlacementView | None]:
     return survey, PlacementView(placement_id, placement_name, grid_id) if placement_id is not None else None
 
 
-
 def question_specs(survey: Survey) -> list[rules.QuestionSpec]:
     return [
         rules.QuestionSpec(

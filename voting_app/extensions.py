@@ -30,6 +30,8 @@ def init_limiter(app) -> None:
     manager = limiter.limit_manager
     if limiter.enabled and not any(every_route) and not manager.default_limits and not manager.application_limits:
         app.before_request_funcs[None].remove(limiter._check_request_limit)
+
+
 LANGUAGES = ("zh_CN", "en")
 
 
