@@ -572,6 +572,15 @@ def _resolve(code: str) -> tuple[service.ResidentSurvey, service.PlacementView |
     return found
 
 
+def _availability(survey) -> str:
+    return rules.availability(survey.opens_at, survey.closes_at, utcnow())
+
+
+def _answered_here(survey) -> bool:
+    """This phone answered this survey already (a tokened survey asks its slip's code instead)."""
+    return survey.mode != TOKENED and survey.id in _answered_ids()
+
+
 def _render_survey(survey, placement, code, *, errors=None, values=None, message=None, status=200, assisted=False):
     response = make_response(
         render_template(
@@ -579,11 +588,11 @@ def _render_survey(survey, placement, code, *, errors=None, values=None, message
             survey=survey,
             placement=placement,
             code=code,
-            state=rules.availability(survey.opens_at, survey.closes_at, utcnow()),
+            state=_availability(survey),
             errors=errors or {},
             values=values or {},
             message=message,
-            already=not assisted and survey.mode != TOKENED and survey.id in _answered_ids(),
+            already=not assisted and _answered_here(survey),
             household_code=(request.form.get("household_code") or request.args.get("code", "")) if not assisted else "",
             local=_local,
             large=is_large_type(),
@@ -608,8 +617,7 @@ def _blank_page(survey, placement, code) -> str:
     language, text size, open state and whether this phone answered already; this request's
     CSRF token, household code (from a slip's link) and header links are filled in."""
     locale, large = select_locale(), is_large_type()
-    state = rules.availability(survey.opens_at, survey.closes_at, utcnow())
-    already = survey.mode != TOKENED and survey.id in _answered_ids()
+    state, already = _availability(survey), _answered_here(survey)
     pages = _kept_pages.setdefault(survey, {})
     key = (locale, large, state, already)
     pieces = pages.get(key)
