@@ -61,6 +61,7 @@ class Hall:
         self.choices = picked if method == "rank" else {d: sorted(c) for d, c in picked.items()}
         self.receipts: dict[int, str] = {}
         self.confirm_sizes: dict[int, int] = {}
+        self.retrying: set[int] = set()  # deputies who press "vote" twice, then try a second ballot from another page
         self.access_log = tmp_path / "access.log"
 
     def vote(self, base: str, deputy_id: int) -> None:
@@ -71,6 +72,7 @@ class Hall:
                                allow_redirects=False)
         assert signed_in.status_code == 302, signed_in.text
         fields = form_fields(phone.get(f"{base}/ballots/rounds/{self.world.round_id}/ballot").text)
+        second_page = form_fields(phone.get(f"{base}/ballots/rounds/{self.world.round_id}/ballot").text)
         if self.method == "rank":
             marks = {f"rank-{c}": str(position) for position, c in enumerate(self.choices[deputy_id], start=1)}
         else:
@@ -82,6 +84,12 @@ class Hall:
         cast = phone.post(f"{base}/ballots/rounds/{self.world.round_id}/ballot/cast", data=data, allow_redirects=False)
         assert cast.status_code == 302, cast.text[:300]
         self.receipts[deputy_id] = receipt_in(fields["ticket"])
+        if deputy_id in self.retrying:
+            again = phone.post(f"{base}/ballots/rounds/{self.world.round_id}/ballot/cast", data=data, allow_redirects=False)
+            assert again.status_code == 302, "a retry of the same submission is acknowledged"
+            other = phone.post(f"{base}/ballots/rounds/{self.world.round_id}/ballot/cast", data={**data, **second_page},
+                               allow_redirects=False)
+            assert other.status_code == 409, "a second ballot is refused"
 
     def count(self) -> list[dict]:
         """Close, the scrutineers open with two shares, confirm; returns the board's ballots."""
@@ -398,3 +406,29 @@ def test_a_round_declared_void_leaves_no_dead_row_and_no_casting_order_in_postgr
     assert len({row["xmin"] for row in found["sealed_ballots"] if row["xmin"]}) == 1, "the box was rewritten at close"
     assert not any(row["t_data"] for row in found["ballots"]), "a void round's ballot was opened"
     engine.dispose()
+
+
+# ---- retries and second ballots -------------------------------------------------------
+
+
+def test_retries_and_refused_second_ballots_leave_no_trace_in_the_files(hall):
+    """A retry is told apart by an existing marker (`ON CONFLICT DO NOTHING`, and on
+    PostgreSQL one statement that locks, marks and seals): neither it nor a refused second
+    ballot may leave a dead marker or sealed ballot behind, nor a receipt in clear, nor a
+    doubled ballot on the board."""
+    hall.retrying = set(hall.order[::3])
+    postgresql = hall.db_url.startswith("postgresql")
+    copy, engine = pg_copier(hall.db_url) if postgresql else (sqlite_copier(hall.db_url), None)
+    copies = run_round(hall, copy)
+    for moment in ("mid-round", "voted"):  # once counted, the board's ballots carry their receipts by design
+        for name, data in copies[moment].items():
+            for receipt in hall.receipts.values():
+                assert receipt.encode() not in data, f"a receipt in clear in {name} {moment}"
+    if postgresql:
+        with engine.connect() as connection:
+            found = {table: tuples(connection, table) for table in BALLOT_TABLES}
+        for table, rows in found.items():
+            dead = [row for row in rows if row["lp_flags"] == 3 or (row["t_data"] is not None and row["xmax"] != "0")]
+            assert dead == [], f"{len(dead)} dead tuples left in {table} after the count"
+        engine.dispose()
+    assert_the_board_holds_every_ballot(hall, {d: hall.true_ballot(d) for d in hall.order})
