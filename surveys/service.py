@@ -422,22 +422,11 @@ class AnswerErrors(DomainError):
 
 
 def submit_response(
-    survey: Survey | ResidentSurvey,
-    placement: Placement | PlacementView | None,
-    submitted: dict[int, list[str]],
-    *,
-    household_code: str | None = None,
-    secret: str = "",
-    address: str | None = None,
-    entered_by_id: int | None = None,
-    filled_at: datetime | None = None,
-    zone: str = "Asia/Shanghai",
+    survey: Survey | ResidentSurvey, placement: Placement | PlacementView | None, submitted: dict[int, list[str]], **options
 ) -> Response:
-    """`store_response`, then the stored response as a model (for staff pages and scripts)."""
-    return db.session.get(Response, store_response(
-        survey, placement, submitted, household_code=household_code, secret=secret, address=address,
-        entered_by_id=entered_by_id, filled_at=filled_at, zone=zone,
-    ))
+    """`store_response` (the same options), then the stored response as a model (for staff
+    pages and scripts)."""
+    return db.session.get(Response, store_response(survey, placement, submitted, **options))
 
 
 def store_response(
