@@ -5,6 +5,7 @@ import re
 import secrets
 import weakref
 from datetime import date, datetime, time
+from functools import lru_cache
 
 from flask import (
     Blueprint,
@@ -554,7 +555,13 @@ def _submitted(survey) -> dict[int, list[str]]:
 
 
 def _answered() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="surveys-answered")
+    return _answered_serializer(current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=4)
+def _answered_serializer(secret_key: str) -> URLSafeSerializer:
+    """Built once per key: building one costs as much as signing with it."""
+    return URLSafeSerializer(secret_key, salt="surveys-answered")
 
 
 def _answered_ids() -> list[int]:

@@ -38,7 +38,7 @@ from voting_app import audit
 from voting_app.audit import AuditEntry
 from voting_app.ballots.counting import RATINGS
 from voting_app.codes import new_code
-from voting_app.db import db, dialect_insert, scrub_after_commit, utcnow
+from voting_app.db import db, dialect_insert, read_apart, scrub_after_commit, utcnow
 from voting_app.errors import ConflictError, DomainError
 from voting_app.projects.models import Project
 from voting_app.projects.service import Rating
@@ -362,11 +362,12 @@ def resident_survey(code: str) -> tuple[ResidentSurvey, PlacementView | None] | 
     The rows are read on every request and are their own version: the worker parses them
     again only when they differ from the ones it kept, so any change (a question, a text,
     the window, a placement's grid, the project's name) shows at once on every worker, with
-    nothing for the services that change them to remember."""
+    nothing for the services that change them to remember. They are read apart from the
+    request's transaction (`read_apart`): the busiest page of a poster then never starts one."""
     code = code.upper()
     rows = None
     for by_placement in (True, False):
-        rows = tuple(tuple(row) for row in db.session.execute(_resident_select(by_placement), {"code": code}))
+        rows = tuple(read_apart(_resident_select(by_placement), {"code": code}))
         if rows:
             break
     if not rows:
@@ -383,12 +384,14 @@ def resident_survey(code: str) -> tuple[ResidentSurvey, PlacementView | None] | 
 
 
 def _parse_resident(rows) -> tuple[ResidentSurvey, PlacementView | None]:
+    """From the driver's own values: SQLite gives a timestamp as text and a flag as 0 or 1."""
     first = rows[0]
     placement_id, placement_name, grid_id = first[:3]
     (survey_id, title, intro, mode, opens_at, closes_at, hold_after, short_code, project_id, project_name,
      project_summary) = first[3:3 + len(_SURVEY_COLUMNS)]
+    opens_at, closes_at = _as_datetime(opens_at), _as_datetime(closes_at)
     questions = tuple(
-        QuestionView(question_id, kind, prompt, prompt_en, is_required, tuple(json.loads(options or "[]")), max_length)
+        QuestionView(question_id, kind, prompt, prompt_en, bool(is_required), tuple(json.loads(options or "[]")), max_length)
         for question_id, kind, prompt, prompt_en, is_required, options, max_length in (
             row[3 + len(_SURVEY_COLUMNS):] for row in rows)
         if question_id is not None
@@ -398,6 +401,10 @@ def _parse_resident(rows) -> tuple[ResidentSurvey, PlacementView | None]:
         ProjectView(project_name, project_summary or "") if project_id is not None else None, questions,
     )
     return survey, PlacementView(placement_id, placement_name, grid_id) if placement_id is not None else None
+
+
+def _as_datetime(value: datetime | str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def question_specs(survey: Survey) -> list[rules.QuestionSpec]:

@@ -4,6 +4,7 @@ import fcntl
 import os
 import select as select_module
 import time
+import weakref
 from datetime import datetime, timezone
 
 from flask import current_app, g, has_request_context, request
@@ -129,13 +130,13 @@ def _begin(connection):
     turn. GET never writes, so reads start deferred and do not queue behind voting."""
     if connection.dialect.name != "sqlite":
         return
-    if has_request_context() and (request.method in READ_ONLY_METHODS or still_reading()):
-        connection.exec_driver_sql("BEGIN")
-        return
     dbapi_connection = connection.connection.dbapi_connection
+    if has_request_context() and (request.method in READ_ONLY_METHODS or still_reading()):
+        dbapi_connection.execute("BEGIN")
+        return
     _take_write_turn(dbapi_connection, connection.engine.url.database)
     try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi_connection.execute("BEGIN IMMEDIATE")
     except BaseException:
         _end_write_turn_of(dbapi_connection)
         raise
@@ -230,6 +231,40 @@ def start_writing(writes_follow: bool = False) -> None:
         session.commit()
     finally:
         session.expire_on_commit = keep
+
+
+def read_apart(statement, params: dict) -> list[tuple]:
+    """Run one SELECT on a pooled connection of its own, outside the request's transaction,
+    and return the driver's own values (SQLite gives a timestamp as text, a flag as 0 or 1).
+
+    For a read on every request of a busy anonymous page: the session's unit of work, its
+    transaction and SQLAlchemy's result processing cost that page more than the statement
+    itself. A single statement is consistent by itself; it sees what is committed, not what
+    this request's session has yet to write."""
+    sql, names = _compiled_apart(statement, db.engine.dialect)
+    values = tuple(params[name] for name in names) if names is not None else params
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, values)
+        rows = cursor.fetchall()
+        cursor.close()
+    finally:
+        connection.close()
+    return [tuple(row) for row in rows]
+
+
+_compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _compiled_apart(statement, dialect) -> tuple[str, tuple[str, ...] | None]:
+    """The statement's SQL for this database, and the order of its parameters when the
+    driver takes them by position (SQLite) rather than by name (psycopg)."""
+    kept = _compiled.setdefault(statement, {})
+    if dialect.name not in kept:
+        compiled = statement.compile(dialect=dialect)
+        kept[dialect.name] = (compiled.string, tuple(compiled.positiontup) if compiled.positional else None)
+    return kept[dialect.name]
 
 
 def is_postgresql() -> bool:

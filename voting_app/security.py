@@ -41,10 +41,20 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 class SessionInterface(SecureCookieSessionInterface):
     """The session cookie is Secure whenever the request came over HTTPS (behind nginx,
-    ProxyFix reads X-Forwarded-Proto), so one configuration serves both."""
+    ProxyFix reads X-Forwarded-Proto), so one configuration serves both.
+
+    The signing serializer is built once per key set, not twice a request: building one
+    serializes a trial value to learn its type, as much work as signing the cookie."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return super().get_cookie_secure(app) or request.is_secure
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        kept = app.extensions.get("security.session_serializer")
+        if kept is None or kept[0] != keys:
+            kept = app.extensions["security.session_serializer"] = (keys, super().get_signing_serializer(app))
+        return kept[1]
 
 
 def add_security_headers(response):
