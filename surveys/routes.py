@@ -43,7 +43,7 @@ from voting_app.registry.grid_map import PALETTE, rate_class, rate_labels
 from surveys.models import TOKENED, Answer, Placement, Question, Response, Survey
 from voting_app.db import db, reads_first, start_writing, utcnow
 from voting_app.errors import DomainError
-from voting_app.extensions import csrf, limiter, select_locale
+from voting_app.extensions import csrf, limit_per_address, select_locale
 from voting_app.forms import ButtonForm
 from voting_app.projects.models import Project
 from voting_app.qr import qr_svg
@@ -661,7 +661,7 @@ def respond(code: str):
 
 @bp.post("/s/<code>")
 @csrf.exempt
-@limiter.limit(lambda: current_app.config["SURVEY_SUBMIT_LIMIT"])
+@limit_per_address("SURVEY_SUBMIT_LIMIT")
 @reads_first
 def respond_submit(code: str):
     """CSRF is checked here, not by the global guard, so a resident whose page went stale

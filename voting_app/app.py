@@ -236,7 +236,10 @@ def _register_error_pages(app: Flask) -> None:
 
     def render_error(error):
         code = getattr(error, "code", 500) or 500
-        return render_template("error.html", code=code, message=messages.get(code, messages[500])()), code
+        # A 429 or 503 may say when to come back (werkzeug's retry_after).
+        retry_after = getattr(error, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if isinstance(retry_after, int) else {}
+        return render_template("error.html", code=code, message=messages.get(code, messages[500])()), code, headers
 
     for code in messages:
         app.register_error_handler(code, render_error)

@@ -226,6 +226,8 @@ def start_writing(writes_follow: bool = False) -> None:
     session = db.session()
     if writes_follow and session.get_bind().dialect.name != "sqlite":
         return
+    if not (session.in_transaction() or session.new or session.dirty or session.deleted):
+        return  # nothing was read through the session (a page read apart, `read_apart`): nothing to end
     keep, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()

@@ -98,6 +98,34 @@ def test_unknown_station_is_not_found(app):
     assert app.test_client().get("/p/NOPE99").status_code == 404
 
 
+@pytest.fixture
+def limited_app(db_url):
+    from tests.conftest import AUDIT_KEY, SECRET
+    from voting_app import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "SQLALCHEMY_DATABASE_URI": db_url,
+                      "SERVER_NAME": "localhost", "PROXY_COUNT": 1, "RATELIMIT_ENABLED": True,
+                      "RATELIMIT_STORAGE_URI": "memory://", "PROPOSAL_SUBMIT_LIMIT": "2 per minute"})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_proposals_from_one_network_address_are_rate_limited_and_a_refused_one_stores_nothing(limited_app):
+    app = limited_app
+    code = a_station(app)
+
+    def from_address(address):
+        return post(app.test_client(), f"/p/{code}", FORM, content_type="multipart/form-data", headers={"X-Forwarded-For": address})
+
+    assert [from_address("198.51.100.60").status_code for _ in range(3)] == [302, 302, 429]
+    refused = from_address("198.51.100.60")
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert from_address("198.51.100.61").status_code == 302, "another address is counted apart"
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Proposal.id))) == 3
+
+
 def submitted(app, code, **fields) -> tuple[int, str]:
     response = propose(app.test_client(), code, **fields)
     with app.app_context():

@@ -241,6 +241,7 @@ def test_answers_from_one_network_address_are_rate_limited(limited_app):
     assert statuses == [302, 302, 302, 429, 429]
     refused = post(resident(app, "198.51.100.30", "phone-9"), f"/s/{built.short_code}", full_answer(built))
     assert "Too many attempts. Please wait a moment and try again." in text_of(refused)
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60, "the phone is told when the minute's window ends"
     assert count(app, Response) == 3
     # reading the page is not limited, and another address is counted apart
     assert resident(app, "198.51.100.30").get(f"/s/{built.short_code}").status_code == 200
@@ -273,6 +274,10 @@ def test_a_limit_set_for_every_route_still_limits_the_pages_without_their_own(ap
     phone = resident(app, "198.51.100.40")
     assert [phone.get(f"/s/{built.short_code}").status_code for _ in range(3)] == [200, 200, 429]
     assert resident(app, "198.51.100.41").get(f"/s/{built.short_code}").status_code == 200
+    # the answer's own limit (SURVEY_SUBMIT_LIMIT) stands instead of the default, as a view's limit does
+    answers = [post(resident(app, "198.51.100.42", f"phone-{n}"), f"/s/{built.short_code}", full_answer(built)).status_code
+               for n in range(3)]
+    assert answers == [302, 302, 302]
 
 
 # ---- privacy and comments ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from voting_app.ballots.models import Candidate, Round
 from voting_app.db import db, reads_first
 from voting_app.errors import DomainError
-from voting_app.extensions import csrf, limiter
+from voting_app.extensions import csrf, limit_per_address
 from voting_app.forms import ButtonForm
 from voting_app.images import MAX_UPLOAD_BYTES
 from voting_app.projects.schedule import beijing_today
@@ -83,7 +83,7 @@ def propose_online():
 @bp.post("/p/online")
 @reads_first
 @csrf.exempt
-@limiter.limit(lambda: current_app.config["PROPOSAL_SUBMIT_LIMIT"])
+@limit_per_address("PROPOSAL_SUBMIT_LIMIT")
 def propose_online_submit():
     return _take_proposal(None, ONLINE)
 
@@ -96,7 +96,7 @@ def propose(station_code: str):
 @bp.post("/p/<station_code>")
 @reads_first
 @csrf.exempt
-@limiter.limit(lambda: current_app.config["PROPOSAL_SUBMIT_LIMIT"])
+@limit_per_address("PROPOSAL_SUBMIT_LIMIT")
 def propose_submit(station_code: str):
     return _take_proposal(_station_or_404(station_code), STATION_QR)
 
