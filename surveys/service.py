@@ -489,7 +489,7 @@ def store_response(
         is_flagged=is_flagged,
         held_on=local.date() if arrival.is_held else None,
     )
-    response_id = db.session.execute(_response_insert(), {
+    response_id = db.session.connection().execute(_response_insert(), {
         **response._asdict(), "grid_id": grid_id, "submitted_at": moment, "entered_by_id": entered_by_id,
         "flag_reason": "same_address_same_day" if is_flagged else None,
     }).scalar_one()
@@ -499,7 +499,7 @@ def store_response(
     ]
     if answers:
         # response.answers loads them when anyone asks.
-        db.session.execute(_answer_insert(), [
+        db.session.connection().execute(_answer_insert(), [
             {
                 **answer._asdict(),
                 "response_id": response_id,
@@ -593,7 +593,7 @@ def forget_addresses_before(day: date) -> None:
 def _count_arrival(day: date, address: str) -> int:
     """One upsert that counts this answer and says which it is from its address today; the
     database serialises two at once, so each gets its own number."""
-    return db.session.scalar(_arrival_upsert(db.session.get_bind().dialect.name), {"day": day, "address_hash": address, "count": 1})
+    return db.session.connection().scalar(_arrival_upsert(db.session.get_bind().dialect.name), {"day": day, "address_hash": address, "count": 1})
 
 
 @cache
@@ -607,7 +607,7 @@ def _arrival_upsert(dialect: str):
 
 def _dedupe_key(day: date) -> bytes:
     """Today's key; the first answer of a day deletes every older key and count with it."""
-    key = db.session.scalar(_dedupe_select(), {"day": day})
+    key = db.session.connection().scalar(_dedupe_select(), {"day": day})
     if key is not None:
         return key
     forget_addresses_before(day)

@@ -47,7 +47,7 @@ def add(keys: Counter, sign: int = 1) -> None:
     statement itself never changes, so SQLAlchemy compiles it once per worker."""
     rows = [dict(zip(KEY, key), count=sign * number) for key, number in keys.items() if number]
     if rows:
-        db.session.execute(_upsert(db.session.get_bind().dialect.name), rows)
+        db.session.connection().execute(_upsert(db.session.get_bind().dialect.name), rows)
 
 
 @cache
