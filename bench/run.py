@@ -231,7 +231,7 @@ def acknowledged(replies) -> list[int]:
     return [i for i, reply in enumerate(replies) if reply.status == 302 and any("/receipt" in v for v in reply.headers.get("location", []))]
 
 
-BASELINE_RUNS = 3  # a bare insert takes a couple of seconds: the median of three steadies the ratio's denominator
+BASELINE_RUNS = 3  # a bare insert takes a couple of seconds: three runs on each side of a figure (`bracketed`)
 
 
 def baseline(port: int, count: int, concurrency: int | None) -> dict:
@@ -243,7 +243,22 @@ def baseline(port: int, count: int, concurrency: int | None) -> dict:
         runs.append({"requests": count, "ok": ok, "seconds": round(wall, 3), "per_second": round(ok / wall, 1),
                      "p99_ms": round(percentile([r.seconds for r in replies], 0.99) * 1000)})
     median = sorted(runs, key=lambda run: run["per_second"])[len(runs) // 2]
-    return {**median, "runs_per_second": [run["per_second"] for run in runs]}
+    return {**median, "runs": runs}
+
+
+def bracketed(db_url: str, count: int, concurrency: int | None, measure):
+    """`measure()` between two baselines (three runs each), on the same database; the ratio's
+    denominator is the median of all six. The machine's pace drifts over a run (two cores
+    shared with other tenants: a bare insert went from 1,200 to 1,700/s within the hour), and
+    a baseline taken minutes earlier compares a figure with another moment's machine."""
+    with serving(db_url, app="bench.baseline_app:app") as base:
+        before = baseline(base.port, count, concurrency)
+    measured = measure()
+    with serving(db_url, app="bench.baseline_app:app") as base:
+        after = baseline(base.port, count, concurrency)
+    runs = sorted(before["runs"] + after["runs"], key=lambda run: run["per_second"])
+    median = runs[len(runs) // 2]
+    return {**median, "runs_per_second": [run["per_second"] for run in before["runs"] + after["runs"]]}, measured
 
 
 def warm_up(servers: list["Server"], calls: list[Call]) -> list:
@@ -803,16 +818,14 @@ def main(argv: list[str] | None = None) -> int:
         db_path = Path(folder) / "bench.sqlite3"
         db_url = f"sqlite:///{db_path}"
         migrate(db_url)
-        print("baseline (bare Flask insert) ...", flush=True)
-        with serving(db_url, app="bench.baseline_app:app") as base:
-            results["baseline_storm"] = baseline(base.port, args.deputies, None)
-            results["baseline_surge"] = baseline(base.port, args.residents, args.concurrency)
-        print("ballot storm on SQLite ...", flush=True)
-        results["storm_sqlite"] = ballot_storm(db_url, args.deputies)
+        print("ballot storm on SQLite, between two baselines (bare Flask insert) ...", flush=True)
+        results["baseline_storm"], results["storm_sqlite"] = bracketed(
+            db_url, args.deputies, None, lambda: ballot_storm(db_url, args.deputies))
         print(f"ballots arriving at a steady {STEADY_RATE}/s ...", flush=True)
         results["steady"] = steady_storm(db_url, args.deputies)
-        print("survey surge ...", flush=True)
-        results["survey_surge"] = survey_surge(db_url, args.residents, args.concurrency)
+        print("survey surge, between two baselines ...", flush=True)
+        results["baseline_surge"], results["survey_surge"] = bracketed(
+            db_url, args.residents, args.concurrency, lambda: survey_surge(db_url, args.residents, args.concurrency))
         if "flood" not in skip:
             print(f"casting during an upload flood ({FLOOD_UPLOADS} x 50-megapixel PNG) ...", flush=True)
             results["upload_flood"] = upload_flood(db_url, args.casts)
