@@ -22,7 +22,7 @@ def test_with_the_database_away_pages_answer_503_with_a_plain_message():
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = "credential:1"
-    for path in ("/ballots/", "/projects/", "/login"):
+    for path in ("/ballots/", "/projects/", "/login", "/s/NOPE99"):
         response = client.get(path)
         assert response.status_code == 503, path
         assert "数据库繁忙或暂时无法访问" in response.get_data(as_text=True)

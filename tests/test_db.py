@@ -142,3 +142,62 @@ def test_a_pinged_connection_is_handed_out_outside_a_transaction(app, db_url, mo
         db.session.commit()
         time.sleep(0.01)
         assert database.scrub_storage(("ballot_markers",))
+
+
+@pytest.fixture
+def one_connection_app(db_url):
+    """An app whose pool holds one connection, so a read apart and the session's next
+    transaction are sure to share it."""
+    from tests.conftest import AUDIT_KEY, SECRET
+    from voting_app import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "SQLALCHEMY_DATABASE_URI": db_url,
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0}})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_read_apart_gives_its_connection_back_as_it_came(one_connection_app):
+    """The resident's page reads without a transaction (on PostgreSQL, autocommit for that one
+    SELECT); the connection must return to the pool transactional again, also after a failed
+    read, or the next request's writes would each commit on their own and a rollback keep them."""
+    from datetime import date
+
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import DBAPIError
+
+    from surveys.models import DedupeKey
+    from voting_app.db import read_apart
+
+    keys = select(func.count()).select_from(DedupeKey.__table__)
+    app = one_connection_app
+    with app.app_context():
+        assert read_apart(keys, {}) == [(0,)]
+        with pytest.raises(DBAPIError):
+            read_apart(select(text("no_such_column")).select_from(DedupeKey.__table__), {})
+        db.session.add(DedupeKey(day=date(2026, 12, 6), key=bytes(32)))
+        db.session.flush()
+        db.session.rollback()
+        assert read_apart(keys, {}) == [(0,)], "the insert committed on its own: the connection came back in autocommit"
+
+
+def test_a_locked_sqlite_database_is_refused_as_sqlalchemys_error(app, db_url):
+    """BEGIN IMMEDIATE goes straight to the driver; "database is locked" must still arrive as
+    SQLAlchemy's OperationalError, which the app answers with its 503 page."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    if not db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL takes no database-wide write lock")
+    holder = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with app.app_context(), db.engine.connect() as connection:
+            connection.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")  # no BEGIN yet
+            with app.test_request_context("/", method="POST"), pytest.raises(OperationalError, match="locked"):
+                connection.begin()
+    finally:
+        holder.rollback()
+        holder.close()

@@ -5,6 +5,7 @@ import os
 import select as select_module
 import time
 import weakref
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from flask import current_app, g, has_request_context, request
@@ -13,7 +14,7 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.pool import Pool
 from sqlalchemy.orm import DeclarativeBase
 
@@ -132,14 +133,24 @@ def _begin(connection):
         return
     dbapi_connection = connection.connection.dbapi_connection
     if has_request_context() and (request.method in READ_ONLY_METHODS or still_reading()):
-        dbapi_connection.execute("BEGIN")
+        _begin_on_driver(connection, dbapi_connection, "BEGIN")
         return
     _take_write_turn(dbapi_connection, connection.engine.url.database)
     try:
-        dbapi_connection.execute("BEGIN IMMEDIATE")
+        _begin_on_driver(connection, dbapi_connection, "BEGIN IMMEDIATE")
     except BaseException:
         _end_write_turn_of(dbapi_connection)
         raise
+
+
+def _begin_on_driver(connection, dbapi_connection, sql: str) -> None:
+    """BEGIN straight on the driver (SQLAlchemy's statement path costs each request more than
+    the BEGIN), its error raised as SQLAlchemy's own: "database is locked" must still reach
+    the handler that answers 503, not become a 500."""
+    try:
+        dbapi_connection.execute(sql)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(sql, (), error, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect) from error
 
 
 # Writers wait at most this long for their turn, then SQLite's busy timeout (30 s) at most:
@@ -243,30 +254,62 @@ def read_apart(statement, params: dict) -> list[tuple]:
     transaction and SQLAlchemy's result processing cost that page more than the statement
     itself. A single statement is consistent by itself; it sees what is committed, not what
     this request's session has yet to write."""
-    sql, names = _compiled_apart(statement, db.engine.dialect)
+    engine = db.engine
+    dialect, driver_error = engine.dialect, engine.dialect.loaded_dbapi.Error
+    sql, names = _compiled_apart(statement, dialect)
     values = tuple(params[name] for name in names) if names is not None else params
-    connection = db.engine.raw_connection()
     try:
-        cursor = connection.cursor()
-        cursor.execute(sql, values)
-        rows = cursor.fetchall()
-        cursor.close()
+        connection = engine.raw_connection()
+    except driver_error as error:  # the pool's connect: raised as the driver's own
+        raise DBAPIError.instance(sql, values, error, driver_error, dialect=dialect) from error
+    cursor = None
+    try:
+        with _no_transaction(connection, dialect):
+            cursor = connection.cursor()
+            cursor.execute(sql, values)
+            rows = cursor.fetchall()
+            cursor.close()
+    except driver_error as error:
+        gone = connection.dbapi_connection is None or dialect.is_disconnect(error, connection.dbapi_connection, cursor)
+        if gone and connection.dbapi_connection is not None:
+            connection.invalidate(error)
+        raise DBAPIError.instance(sql, values, error, driver_error, connection_invalidated=gone, dialect=dialect) from error
     finally:
         connection.close()
     return [tuple(row) for row in rows]
+
+
+@contextmanager
+def _no_transaction(connection, dialect):
+    """A lone SELECT needs no transaction: psycopg would open one (BEGIN) and the pool close it
+    (ROLLBACK), two round trips more. sqlite3 runs without one already (isolation_level None).
+    The connection goes back to the pool as it came, or is dropped."""
+    if dialect.name != "postgresql":
+        yield
+        return
+    driver = connection.dbapi_connection
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        try:
+            driver.autocommit = False
+        except dialect.loaded_dbapi.Error as error:
+            connection.invalidate(error)
 
 
 _compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _compiled_apart(statement, dialect) -> tuple[str, tuple[str, ...] | None]:
-    """The statement's SQL for this database, and the order of its parameters when the
-    driver takes them by position (SQLite) rather than by name (psycopg)."""
+    """The statement's SQL for this database and driver, and the order of its parameters when
+    the driver takes them by position (sqlite3) rather than by name (psycopg)."""
     kept = _compiled.setdefault(statement, {})
-    if dialect.name not in kept:
+    key = (type(dialect), dialect.paramstyle)
+    if key not in kept:
         compiled = statement.compile(dialect=dialect)
-        kept[dialect.name] = (compiled.string, tuple(compiled.positiontup) if compiled.positional else None)
-    return kept[dialect.name]
+        kept[key] = (compiled.string, tuple(compiled.positiontup) if compiled.positional else None)
+    return kept[key]
 
 
 def is_postgresql() -> bool:
