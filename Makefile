@@ -45,12 +45,16 @@ serve: db translations
 bench: db translations
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-# SQLite always; PostgreSQL as well when TEST_DATABASE_URL names one (CI sets it).
+# SQLite always; PostgreSQL as well when TEST_DATABASE_URL names one (CI sets it). The tests
+# run in two processes (pytest-xdist), one per core here: more would crowd the tests that
+# start servers of their own; on PostgreSQL each gets a database of its own beside the one
+# named (tests/conftest.py). TEST_PROCESSES=0 runs them in this process.
+TEST_PROCESSES ?= 2
 test: translations
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_PROCESSES)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
-		$(BIN)/python -m pytest -m "not browser"; \
+		$(BIN)/python -m pytest -n $(TEST_PROCESSES) -m "not browser"; \
 	fi
 
 clean:

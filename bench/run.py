@@ -16,6 +16,7 @@ import secrets
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -248,7 +249,7 @@ def baseline(port: int, count: int, concurrency: int | None) -> dict:
 
 def bracketed(db_url: str, count: int, concurrency: int | None, measure):
     """`measure()` between two baselines (three runs each), on the same database; the ratio's
-    denominator is the median of all six. The machine's pace drifts over a run (two cores
+    denominator is the median of all six (the mean of the middle two). The machine's pace drifts over a run (two cores
     shared with other tenants: a bare insert went from 1,200 to 1,700/s within the hour), and
     a baseline taken minutes earlier compares a figure with another moment's machine."""
     with serving(db_url, app="bench.baseline_app:app") as base:
@@ -256,9 +257,10 @@ def bracketed(db_url: str, count: int, concurrency: int | None, measure):
     measured = measure()
     with serving(db_url, app="bench.baseline_app:app") as base:
         after = baseline(base.port, count, concurrency)
-    runs = sorted(before["runs"] + after["runs"], key=lambda run: run["per_second"])
-    median = runs[len(runs) // 2]
-    return {**median, "runs_per_second": [run["per_second"] for run in before["runs"] + after["runs"]]}, measured
+    runs = before["runs"] + after["runs"]
+    return {"requests": count, "per_second": round(statistics.median(run["per_second"] for run in runs), 1),
+            "p99_ms": round(statistics.median(run["p99_ms"] for run in runs)),
+            "runs_per_second": [run["per_second"] for run in runs]}, measured
 
 
 def warm_up(servers: list["Server"], calls: list[Call]) -> list:

@@ -19,7 +19,34 @@ from voting_app import create_app  # noqa: E402
 
 SECRET = "test-secret-key"
 AUDIT_KEY = "7e57a0d1" * 8  # 32 bytes in hex, as instance/audit.key holds them
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """`make test` runs the tests in several processes (pytest-xdist), and a test empties its
+    PostgreSQL database before it starts: each process gets a database of its own, named
+    after the given one and the process (test_gw0, test_gw1), made on first use. Processes
+    started by the tests inherit it through TEST_DATABASE_URL."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    given = make_url(url)
+    own = given.set(database=f"{given.database}_{worker}")
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(hashtext(:name))"), {"name": own.database})  # two runs at once
+            if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}).first() is None:
+                connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+            connection.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": own.database})
+    finally:
+        engine.dispose()
+    os.environ["TEST_DATABASE_URL"] = own.render_as_string(hide_password=False)
+    return os.environ["TEST_DATABASE_URL"]
+
+
+PG_URL = _database_of_this_worker(os.environ.get("TEST_DATABASE_URL"))
 
 
 def _upgrade(url: str) -> None:
