@@ -111,8 +111,9 @@ class EnglishClient(FlaskClient):
         self.set_cookie("lang", "en")
 
 
-@pytest.fixture
-def app(db_url):
+def make_test_app(db_url: str, **config):
+    """An app on the test database with English test clients; `config` overrides the tests'
+    settings (rate limits are off unless it turns them on)."""
     app = create_app(
         {
             "TESTING": True,
@@ -121,14 +122,25 @@ def app(db_url):
             "SQLALCHEMY_DATABASE_URI": db_url,
             "RATELIMIT_ENABLED": False,
             "SERVER_NAME": "localhost",
+            **config,
         }
     )
     app.test_client_class = EnglishClient
-    yield app
+    return app
+
+
+def dispose(app) -> None:
     with app.app_context():
         from voting_app.db import db
 
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(db_url):
+    app = make_test_app(db_url)
+    yield app
+    dispose(app)
 
 
 @pytest.fixture

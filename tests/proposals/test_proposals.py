@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.ballots.helpers import as_role
-from tests.conftest import post
+from tests.conftest import dispose, make_test_app, post
 from tests.images import jpeg_bytes
 from tests.projects.test_projects import counted_round
 from voting_app.ballots.models import Candidate
@@ -100,15 +100,10 @@ def test_unknown_station_is_not_found(app):
 
 @pytest.fixture
 def limited_app(db_url):
-    from tests.conftest import AUDIT_KEY, SECRET
-    from voting_app import create_app
-
-    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "SQLALCHEMY_DATABASE_URI": db_url,
-                      "SERVER_NAME": "localhost", "PROXY_COUNT": 1, "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_STORAGE_URI": "memory://", "PROPOSAL_SUBMIT_LIMIT": "2 per minute"})
+    app = make_test_app(db_url, PROXY_COUNT=1, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
+                        PROPOSAL_SUBMIT_LIMIT="2 per minute")
     yield app
-    with app.app_context():
-        db.engine.dispose()
+    dispose(app)
 
 
 def test_proposals_from_one_network_address_are_rate_limited_and_a_refused_one_stores_nothing(limited_app):

@@ -209,26 +209,11 @@ def test_a_second_answer_from_the_same_address_is_kept_but_flagged_whatever_the_
 
 @pytest.fixture
 def limited_app(db_url):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET,
-            "AUDIT_KEY": AUDIT_KEY,
-            "SQLALCHEMY_DATABASE_URI": db_url,
-            "SERVER_NAME": "localhost",
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "SURVEY_SUBMIT_LIMIT": "3 per minute",
-        }
-    )
-    from tests.conftest import EnglishClient
+    from tests.conftest import dispose, make_test_app
 
-    app.test_client_class = EnglishClient
+    app = make_test_app(db_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", SURVEY_SUBMIT_LIMIT="3 per minute")
     yield app
-    with app.app_context():
-        from voting_app.db import db
-
-        db.engine.dispose()
+    dispose(app)
 
 
 def test_answers_from_one_network_address_are_rate_limited(limited_app):
