@@ -249,9 +249,10 @@ def baseline(port: int, count: int, concurrency: int | None) -> dict:
 
 def bracketed(db_url: str, count: int, concurrency: int | None, measure):
     """`measure()` between two baselines (three runs each), on the same database; the ratio's
-    denominator is the median of all six (the mean of the middle two). The machine's pace drifts over a run (two cores
-    shared with other tenants: a bare insert went from 1,200 to 1,700/s within the hour), and
-    a baseline taken minutes earlier compares a figure with another moment's machine."""
+    denominator is the median of all six (the mean of the middle two). The machine's pace
+    drifts over a run (two cores shared with other tenants: a bare insert went from 1,200 to
+    1,700/s within the hour), and a baseline taken minutes earlier compares a figure with
+    another moment's machine."""
     with serving(db_url, app="bench.baseline_app:app") as base:
         before = baseline(base.port, count, concurrency)
     measured = measure()
