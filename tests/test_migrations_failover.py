@@ -1,21 +1,16 @@
 """The failover migration (15a0000000b1): a paper round whose ballots were already accepted gets
 its close time as `paper_stored_at` (the new sign of agreement), other rounds none; the
 downgrade takes the columns away and leaves the rounds as they were. On PostgreSQL
-(TEST_DATABASE_URL) the round trip runs on the test schema itself."""
+(TEST_DATABASE_URL) the round trip runs on the test schema itself (`migration_db`)."""
 
-from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-
-from tests.conftest import PG_URL
-from tests.test_migrations_profiles import _migrate
+from sqlalchemy import inspect, text
 
 BEFORE_FAILOVER = "15a0000000c1"
 ROUNDS = [("纸质已录入", "paper", True), ("纸质未录入", "paper", False), ("电子已开启", "electronic", True)]
 
 
-def _seed(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
+def _seed(migration_db) -> None:
+    with migration_db.sql() as connection:
         connection.execute(text("INSERT INTO congresses (name, level, created_at) VALUES ('樊城区人民代表大会', 'district', CURRENT_TIMESTAMP)"))
         congress = connection.execute(text("SELECT id FROM congresses")).scalar()
         connection.execute(text("INSERT INTO terms (congress_id, number, created_at) VALUES (:c, 19, CURRENT_TIMESTAMP)"), {"c": congress})
@@ -38,46 +33,29 @@ def _seed(url: str) -> None:
                     text("INSERT INTO ballots (round_id, receipt, choices) VALUES (:r, :receipt, '[]')"),
                     {"r": round_id, "receipt": f"AAAA-BBBB-CCCC-DDD{number + 2}"},
                 )
-    engine.dispose()
 
 
-def _rounds(url: str) -> tuple[list, set]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
+def _rounds(migration_db) -> tuple[list, set]:
+    with migration_db.sql() as connection:
         columns = {column["name"] for column in inspect(connection).get_columns("rounds")}
         stored = "paper_stored_at = closed_at" if "paper_stored_at" in columns else "NULL"
         rows = connection.execute(text(f"SELECT title, mode, {stored} FROM rounds ORDER BY id")).all()
-    engine.dispose()
     return [tuple(row) for row in rows], columns
 
 
-def _round_trip(url: str) -> None:
-    _seed(url)
-    before, columns = _rounds(url)
+def test_accepted_paper_rounds_keep_their_acceptance(migration_db):
+    migration_db.upgrade(BEFORE_FAILOVER)
+    _seed(migration_db)
+    before, columns = _rounds(migration_db)
     assert "paper_from_at" not in columns
-    _migrate(url, upgrade)
-    after, columns = _rounds(url)
+    migration_db.upgrade()
+    after, columns = _rounds(migration_db)
     assert {"paper_from_at", "paper_from_by_id", "paper_reason", "phone_voters", "paper_issued", "paper_stored_at"} <= columns
     assert [(title, mode, bool(stored) if stored is not None else None) for title, mode, stored in after] == [
         ("纸质已录入", "paper", True), ("纸质未录入", "paper", None), ("电子已开启", "electronic", None)
     ]
-    _migrate(url, downgrade, BEFORE_FAILOVER)
-    back, columns = _rounds(url)
+    migration_db.downgrade(BEFORE_FAILOVER)
+    back, columns = _rounds(migration_db)
     assert back == before and "paper_stored_at" not in columns
-    _migrate(url, upgrade)
-    assert _rounds(url)[0] == after
-
-
-def test_accepted_paper_rounds_keep_their_acceptance(tmp_path):
-    if PG_URL:
-        engine = create_engine(PG_URL)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        _migrate(PG_URL, upgrade, BEFORE_FAILOVER)
-        _round_trip(PG_URL)
-        return
-    url = f"sqlite:///{tmp_path / 'failover.sqlite3'}"
-    _migrate(url, upgrade, BEFORE_FAILOVER)
-    _round_trip(url)
+    migration_db.upgrade()
+    assert _rounds(migration_db)[0] == after
