@@ -57,7 +57,7 @@ def limit_per_address(config_key: str):
                 keys = (prefix, address, scope) if prefix else (address, scope)
                 for item in _parsed_limits(current_app.config[config_key]):
                     if not strategy.hit(item, *keys):
-                        current_app.logger.info("ratelimit %s (%s) exceeded at endpoint: %s", item, address, scope)
+                        current_app.logger.info("ratelimit %s exceeded at endpoint: %s", item, scope)  # no address (logs.py)
                         reset_at = strategy.get_window_stats(item, *keys).reset_time
                         raise TooManyRequests(retry_after=max(1, math.ceil(reset_at - time.time())))
             return view(*args, **kwargs)

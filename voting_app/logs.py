@@ -31,6 +31,16 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class AddresslessLimiterFilter(logging.Filter):
+    """Flask-Limiter logs each refusal with the key it counted, which is the client's address:
+    the line stays, the address goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 3 and str(record.msg).startswith("ratelimit "):
+            record.args = (record.args[0], "[address]", record.args[2])
+        return True
+
+
 class PrivateAccessLogger(Logger):
     """gunicorn's logger with the request path redacted before the access line is built."""
 
@@ -42,5 +52,11 @@ class PrivateAccessLogger(Logger):
         return atoms
 
 
+_LIMITER_FILTER = AddresslessLimiterFilter()
+
+
 def init_app(app) -> None:
     app.logger.addFilter(RedactingFilter())
+    limiter_logger = logging.getLogger("flask-limiter")
+    if _LIMITER_FILTER not in limiter_logger.filters:
+        limiter_logger.addFilter(_LIMITER_FILTER)

@@ -382,3 +382,26 @@ def test_invalid_utf8_bytes_never_fail_and_a_choice_made_of_them_is_refused(app)
     assert resident(app).get("/s/%FF%FE").status_code == 404
     assert post(resident(app), "/s/%C0%AF", full_answer(built)).status_code == 404
     consistent(app, built.survey_id)
+
+
+def test_a_reader_of_the_logs_finds_no_address_of_a_refused_resident_or_guesser(limited_app, caplog, monkeypatch):
+    """Rate limits refuse by address and log each refusal; a log reader must not learn which
+    address answered a survey (or tried to sign in) when: the lines stay, the address goes."""
+    import logging
+
+    app = limited_app
+    built = build_survey(app)
+    address = "198.51.100.97"
+    caplog.set_level(logging.DEBUG)
+    for name in (app.logger.name, "flask-limiter"):  # the migrations' logging setup disables loggers made before it
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+    per_minute = int(app.config["SURVEY_SUBMIT_LIMIT"].split(" per minute")[0])
+    statuses = [post(resident(app, address, AGENT), f"/s/{built.short_code}", full_answer(built)).status_code
+                for _ in range(per_minute + 2)]
+    assert statuses[-2:] == [429, 429]
+    guesser = resident(app, address, AGENT)
+    tries = [post(guesser, "/login", {"username": "staff", "password": f"guess-{n}"}).status_code for n in range(25)]
+    assert 429 in tries
+    refusals = [record for record in caplog.records if "exceeded" in record.getMessage()]
+    assert len(refusals) >= 4, "each refusal is still logged"
+    assert not [record.getMessage() for record in caplog.records if address in record.getMessage()]
