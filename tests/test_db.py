@@ -201,3 +201,40 @@ def test_a_locked_sqlite_database_is_refused_as_sqlalchemys_error(app, db_url):
     finally:
         holder.rollback()
         holder.close()
+
+
+def test_a_cast_gives_its_connection_back_transactional(one_connection_app):
+    """On PostgreSQL the cast runs in autocommit (`one_statement_writes`), and a ballot it did
+    not land is decided in a transaction begun after the autocommit ends; either way the
+    pooled connection must come back transactional, or the next request's writes would each
+    commit on their own. A ballot, its retry and a second ballot, each followed by a write
+    that is rolled back."""
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from surveys.models import DedupeKey
+    from tests.ballots.helpers import as_deputy, cast, open_round, ticket_from
+    from tests.conftest import build_world
+
+    app = one_connection_app
+    with app.app_context():
+        world = build_world(deputies=3)
+    open_round(app, world)
+    deputy = as_deputy(app, world)
+    ticket, another_ticket = ticket_from(deputy, world.round_id), ticket_from(deputy, world.round_id)
+    first, second = world.candidate_ids[:2]
+
+    def rolled_back_write_left_nothing() -> bool:
+        with app.app_context():
+            db.session.add(DedupeKey(day=date(2026, 12, 6), key=bytes(32)))
+            db.session.flush()
+            db.session.rollback()
+            return db.session.scalar(select(func.count()).select_from(DedupeKey)) == 0
+
+    assert cast(deputy, world.round_id, [first], ticket=ticket).status_code == 302
+    assert rolled_back_write_left_nothing(), "after a ballot the connection came back in autocommit"
+    assert cast(deputy, world.round_id, [first], ticket=ticket).status_code == 302  # a retry: its receipt again
+    assert rolled_back_write_left_nothing(), "after a retry the connection came back in autocommit"
+    assert cast(deputy, world.round_id, [second], ticket=another_ticket).status_code == 409  # a second ballot
+    assert rolled_back_write_left_nothing(), "after a refusal the connection came back in autocommit"

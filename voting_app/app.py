@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from voting_app.config import DefaultConfig, environment_overrides
-from voting_app.db import db
+from voting_app.db import autocommit_one_statement_views, db
 from voting_app.errors import DomainError
 from voting_app.extensions import babel, babel_locale, csrf, init_limiter, login_manager, migrate, select_locale
 
@@ -137,6 +137,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=babel_locale, default_translation_directories=str(ROOT / "translations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    app.before_request(autocommit_one_statement_views)  # before `guard_request` loads the signed-in card
 
     from flask import session
 

@@ -36,7 +36,7 @@ from voting_app.ballots.forms import (
     VoidRequestForm,
 )
 from voting_app.ballots.models import ANNOUNCED, CLOSED, CONFIRMED, DRAFT, ELECTRONIC, OPEN, PAPER, VOID, BallotKey, Candidate, Round
-from voting_app.db import db, reads_first, start_writing
+from voting_app.db import db, one_statement_writes, reads_first, start_writing
 from voting_app.documents import adoption
 from voting_app.errors import ConflictError, DomainError
 from voting_app.forms import ButtonForm
@@ -854,11 +854,13 @@ def ballot_confirm(round_id: int):
 
 @bp.post("/rounds/<int:round_id>/ballot/cast")
 @reads_first
+@one_statement_writes
 def ballot_cast(round_id: int):
     """The hall's busiest request, kept lean: the round's rules come from this worker's copy
     (`service.cast_rules`, checked against the round under the cast's lock), and nothing but
     the card and its deputy is loaded as objects. The whole round is loaded only to show a
-    refusal."""
+    refusal. On PostgreSQL it runs in autocommit: the card is loaded by one statement, the
+    ballot stored by another (`service.cast`)."""
     card = current_user
     deputy_id, session_id, receipts_key = card.deputy_id, card.deputy.session_id, _receipts_key()
     rules = service.cast_rules(round_id)

@@ -61,7 +61,7 @@ from voting_app.ballots.models import (
     SealedBallot,
 )
 from voting_app.ballots.profile_rules import MARGIN_METHODS, MarginCheck, QuorumCheck, RuleProfile, check_margin, check_quorum
-from voting_app.db import db, dialect_insert, scrub_after_commit, utcnow
+from voting_app.db import db, dialect_insert, scrub_after_commit, transaction_from_here, utcnow
 from voting_app.documents import adoption
 from voting_app.errors import ConflictError, DomainError
 from voting_app.permissions import PRESIDING, SCRUTINEER
@@ -1166,7 +1166,8 @@ def _lock_and_store(with_card: bool):
     """PostgreSQL's whole cast in one statement (one round trip): the share-locked state of
     the round, the deputy and the card, and the marker and sealed ballot, inserted only when
     that state lets the ballot in as sealed (open, electronic, present, the card in force, the
-    round as the rules were read). It returns the state either way and whether they landed."""
+    round as the rules were read). It returns whether they landed, and nothing else: a ballot
+    that did not land is decided on the state read again (`_cast_at_once`)."""
     state = _CAST_STATES[with_card, True].cte("state")
     allowed = [
         state.c.state == OPEN, state.c.mode == ELECTRONIC, state.c.present,
@@ -1190,14 +1191,18 @@ def _lock_and_store(with_card: bool):
         .cte("marked")
     )
     sealed = _sealed_if_marked(marker).cte("sealed")
-    landed = select(func.count()).select_from(sealed).scalar_subquery()
-    return select(*(column for column in state.c), landed).select_from(state)
+    return select(func.count()).select_from(sealed)
 
 
 def _cast_at_once(rules: CastRules, deputy_id: int, card_id: int | None, choices, receipt: str, check: str):
-    """(the state `_cast_state` reads, whether the ballot landed with it). On PostgreSQL a
-    ballot that is valid under `rules` is sealed first and sent with the lock; SQLite, which
-    has no round trips to save, and a ballot to be refused read the state alone."""
+    """(the state `_cast_state` reads, or None once the ballot has landed; whether it landed).
+    On PostgreSQL a ballot that is valid under `rules` is sealed first and sent with the lock;
+    SQLite, which has no round trips to save, and a ballot to be refused read the state alone.
+
+    The cast view runs in autocommit on PostgreSQL (`one_statement_writes`), where the
+    statement's share lock ends with it: a ballot it did not land (a retry, a second ballot, a
+    round that moved) is decided on the state read again, in a transaction that holds its
+    lock until the ballot is stored or refused."""
     connection = db.session.connection()
     if connection.dialect.name == "postgresql" and rules.seal_key is not None:
         try:
@@ -1206,12 +1211,14 @@ def _cast_at_once(rules: CastRules, deputy_id: int, card_id: int | None, choices
             stored = None
         if stored is not None:
             sealed = sealing.seal(rules.seal_key, rules.round_id, receipt, stored, rules.block)
-            row = connection.execute(_lock_and_store(card_id is not None), {
+            landed = connection.execute(_lock_and_store(card_id is not None), {
                 "round_id": rules.round_id, "deputy_id": deputy_id, "card_id": card_id, "ticket_check": check,
                 "version": rules.version, "seal_key": rules.seal_key, "opened_at": rules.opened_at,
                 "sealed_id": secrets.token_bytes(16), "sealed": sealed,
-            }).first()
-            return (None, False) if row is None else (tuple(row[:-1]), bool(row[-1]))
+            }).scalar_one()
+            if landed:
+                return None, True
+            transaction_from_here()
     return _cast_state(rules.round_id, deputy_id, card_id), False
 
 
