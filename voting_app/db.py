@@ -264,8 +264,8 @@ def autocommit_one_statement_views() -> None:
 
 def transaction_from_here() -> None:
     """Leave the autocommit of a `one_statement_writes` view: the connection goes back to the
-    pool (which restores its isolation level) and the next statement begins a transaction on
-    another. What the session loaded is kept."""
+    pool, which restores its isolation level, and the next statement begins a transaction.
+    What the session loaded is kept."""
     session = db.session()
     if not session.in_transaction() or session.connection().get_execution_options().get("isolation_level") != "AUTOCOMMIT":
         return
