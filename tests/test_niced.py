@@ -5,6 +5,7 @@ import os
 import signal
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,41 @@ def test_a_child_past_its_time_is_killed_and_waited_for():
         run_niced(lambda: time.sleep(30) or b"late", 0.3)
     assert time.monotonic() - started < 5
     assert no_child_left()
+
+
+def running(pid: int) -> bool:
+    """Whether the process runs still: a dead one may linger as a zombie until someone reaps it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_worker_killed_in_the_middle_takes_its_child_along(tmp_path):
+    """gunicorn kills a worker past its timeout with SIGKILL: its child must not run on,
+    holding the decode's memory and CPU (and the client's socket) with nobody to answer."""
+    said = tmp_path / "child"
+
+    def slow() -> bytes:
+        (tmp_path / "starting").write_text(str(os.getpid()))
+        os.replace(tmp_path / "starting", said)
+        time.sleep(30)
+        return b"late"
+
+    worker = os.fork()
+    if worker == 0:
+        try:
+            run_niced(slow, 60)
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 10
+    while not said.exists():
+        assert time.monotonic() < deadline, "the child never started"
+        time.sleep(0.01)
+    child = int(said.read_text())
+    assert running(child)
+    os.kill(worker, signal.SIGKILL)
+    os.waitpid(worker, 0)
+    while running(child) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not running(child)
