@@ -9,10 +9,13 @@ no bytes appended after the image (a polyglot that is also HTML or a script). Be
 a thumbnail drawn the same way, which pages show, linking to the photo: a phone on a weak
 network loads a few tens of kilobytes per photo instead of a few hundred.
 
-A photo of some size is decoded in a short-lived child process at the lowest CPU priority
-(`voting_app.niced`): a decode of a second or more then runs only on a core that no request
-wants, so the ballots cast meanwhile do not wait behind it. The worker cannot lower its own
-priority for the decode, as it could not raise it again afterwards.
+A photo of 2 megapixels or more (APART_PIXELS) is decoded in a short-lived child process at
+the lowest CPU priority (`voting_app.niced`): a decode of a tenth of a second to two seconds
+then runs only on a core that no request wants, so the ballots cast meanwhile do not wait
+behind it. The worker cannot lower its own priority for the decode, as it could not raise it
+again afterwards. A smaller photo stays in the worker: its decode takes 10 to 40 ms, to which
+a fork would add over a third, and so short a decode holds a cast up by a scheduler slice at
+most.
 
 Memory is bounded twice. Within one photo, the decoded source is the only full-size image:
 it is converted and shrunk strip by strip, never copied whole (a 50-megapixel PNG decodes to
@@ -55,8 +58,7 @@ LARGE_DECODE_BYTES = 64 * 1024 * 1024
 # Decodes of this many pixels or more run in a niced child. Measured in a 160 MB process on
 # this project's 2-core machine, a fork costs 10 to 25 ms of CPU (page tables, copy-on-write):
 # over a third of the work on a photo under 2 megapixels (a 1600 x 1200 JPEG takes 40 ms,
-# 640 x 480 10 ms), which is short enough to hold a cast up by no more than a scheduler slice;
-# 12 to 20% from 2.4 megapixels (70 ms; a 12-megapixel phone photo takes 220 ms).
+# 640 x 480 10 ms), 12 to 20% from 2.4 megapixels (70 ms; a 12-megapixel phone photo 220 ms).
 APART_PIXELS = 2_000_000
 # Source rows converted at a time: at most 24 MB, for the widest source allowed.
 _STRIP_ROWS = 512
