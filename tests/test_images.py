@@ -1,8 +1,11 @@
 """Uploaded photos are judged by their bytes and stored as a clean JPEG copy; no app, no database."""
 
 import io
+import math
 import random
+import resource
 import struct
+import time
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -13,8 +16,10 @@ from flask_babel import Babel
 from PIL import Image, ImageDraw
 from PIL.PngImagePlugin import PngInfo
 
+from voting_app import images
 from voting_app.errors import DomainError
 from voting_app.images import (
+    APART_PIXELS,
     MAX_SOURCE_PIXELS,
     MAX_SOURCE_SIDE,
     MAX_UPLOAD_BYTES,
@@ -180,6 +185,46 @@ def test_only_a_large_decode_takes_a_turn_and_gives_it_back_even_when_refused():
     with pytest.raises(DomainError):
         clean_image(large[: len(large) // 2], turn)
     assert turns == ["taken", "given back"] * 2
+
+
+def children_cpu_seconds() -> float:
+    """CPU time of this process's children that have ended: a decode done in a child shows here."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def test_a_photo_decoded_in_a_child_comes_out_as_the_worker_itself_makes_it(monkeypatch):
+    """From APART_PIXELS on, the decode's CPU time is a child's, not this process's, and the
+    photo, its thumbnail and size are the same to the byte; under it, no child is started."""
+    source = Image.linear_gradient("L").resize((2000, 1200)).convert("RGB")
+    ImageDraw.Draw(source).ellipse((300, 200, 1700, 1000), fill=RED)
+    exif = Image.Exif()
+    exif[ORIENTATION] = 8
+    photo = encode(source, "JPEG", exif=exif, quality=90)
+    assert 2000 * 1200 >= APART_PIXELS
+    with monkeypatch.context() as in_the_worker:
+        in_the_worker.setattr(images, "APART_PIXELS", math.inf)
+        started = time.process_time()
+        expected = clean_image(photo)
+        worker_seconds = time.process_time() - started
+
+    children_before = children_cpu_seconds()
+    apart = clean_image(photo)
+
+    assert children_cpu_seconds() - children_before > worker_seconds / 2
+    assert apart == expected and (apart.width, apart.height) == (960, 1600)
+    small = a_jpeg((1600, 1200))
+    children_before = children_cpu_seconds()
+    assert clean_image(small).width == 1600
+    assert children_cpu_seconds() == children_before
+
+
+def test_a_photo_refused_in_a_child_is_refused_as_in_the_worker(english):
+    """A truncated PNG passes the header check in the worker and fails in the child's decode."""
+    whole = encode(halves((2400, 1600), RED, BLUE), "PNG")
+    assert 2400 * 1600 >= APART_PIXELS
+
+    assert rejection(whole[: len(whole) // 2]) == "Only photos in JPEG, PNG or WebP format can be uploaded."
 
 
 def test_polyglot_keeps_the_photo_and_drops_the_appended_script():

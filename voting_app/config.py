@@ -21,9 +21,13 @@ class DefaultConfig:
     # one leaves the second core to the ballots and bounds that memory to one photo's.
     PHOTO_DECODE_SLOTS = 1
     # Seconds such a photo waits for its turn before the form is answered "busy, send again":
-    # four such photos queue for about 6 s on two cores, four times that on a loaded machine;
-    # with the decode it stays well under gunicorn's 60 s timeout.
+    # four such photos queue for about 6 s on two cores, four times that on a loaded machine.
     PHOTO_DECODE_WAIT = 30
+    # Seconds a photo's decode may take (voting_app.images: in a child process at the lowest
+    # priority, so a machine busy with ballots slows it down) before it is stopped and the
+    # photo refused: a 50-megapixel PNG takes under 2 s on a free core. With the wait for a
+    # turn, 50 s: under gunicorn's 60 s timeout, which would end the worker with no answer.
+    PHOTO_DECODE_SECONDS = 20
     # Folder of the turns' lock files (None: the instance folder); servers sharing a machine share it.
     PHOTO_DECODE_LOCK_DIR = None
     # Counted in each worker's memory (voting_app.rate_storage); REDIS_URL shares the counts.

@@ -28,4 +28,4 @@ def photos_before_writing(files, limit: int) -> list[CleanImage]:
     config = current_app.config
     turn = partial(decode_turn, config["PHOTO_DECODE_LOCK_DIR"] or current_app.instance_path,
                    config["PHOTO_DECODE_SLOTS"], config["PHOTO_DECODE_WAIT"])
-    return [clean_image(data, turn) for data in uploads]
+    return [clean_image(data, turn, config["PHOTO_DECODE_SECONDS"]) for data in uploads]
