@@ -81,7 +81,7 @@ def require_adoption(round_: Round) -> None:
     if state == STALE:
         raise DomainError(
             _l(
-                "The round has changed since its 票决办法 was adopted (places, candidates or method). The 票决办法 "
-                "must be adopted again as it now stands before the round opens."
+                "The round has changed since its 票决办法 was adopted (title, places, candidates, method, voting mode "
+                "or rules). The 票决办法 must be adopted again as it now stands before the round opens."
             )
         )
