@@ -17,6 +17,24 @@ sys.path.insert(0, str(ROOT))
 
 from voting_app import create_app  # noqa: E402
 
+
+def _lighter_password_hashing() -> None:
+    """Account passwords are hashed at argon2's default cost (64 MiB, three passes: about
+    0.13 s a hash here), and the suite signs in and seeds the demo thousands of times: about
+    an eighth of its time went to hashing. In this process, passwords take the PINs' lighter parameters
+    (voting_app/auth/service.py); sign-in still runs a real argon2 check, so the tests that
+    count the checks or find a guess taking the write turn prove the same. Servers the tests
+    start (tests/servers.py) hash at full cost, and tests/auth/test_password_cost.py holds
+    the cost of a real password hash to OWASP's floor."""
+    from argon2 import PasswordHasher
+
+    from voting_app.auth import service
+
+    service._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+
+
+_lighter_password_hashing()
+
 SECRET = "test-secret-key"
 AUDIT_KEY = "7e57a0d1" * 8  # 32 bytes in hex, as instance/audit.key holds them
 
