@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AUDIT_KEY, PG_URL, SECRET, build_world, database_url
+from tests.conftest import AUDIT_KEY, PG_URL, SECRET, build_world, database_url, share_compiled_templates
 from voting_app import create_app
 
 try:
@@ -113,8 +113,8 @@ class LiveServer:
 
 
 def _live_app(db_url: str):
-    return create_app({"TESTING": True, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "SQLALCHEMY_DATABASE_URI": db_url,
-                       "RATELIMIT_ENABLED": False})
+    return share_compiled_templates(create_app({"TESTING": True, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY,
+                                                "SQLALCHEMY_DATABASE_URI": db_url, "RATELIMIT_ENABLED": False}))
 
 
 def _live_world(app):
