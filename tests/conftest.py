@@ -22,11 +22,11 @@ from voting_app import create_app  # noqa: E402
 def _lighter_password_hashing() -> None:
     """Account passwords are hashed at argon2's default cost (64 MiB, three passes: about
     0.13 s a hash here), and the suite signs in and seeds the demo thousands of times: about
-    an eighth of its time went to hashing. In this process, passwords take the PINs' lighter parameters
-    (voting_app/auth/service.py); sign-in still runs a real argon2 check, so the tests that
-    count the checks or find a guess taking the write turn prove the same. Servers the tests
-    start (tests/servers.py) hash at full cost, and tests/auth/test_password_cost.py holds
-    the cost of a real password hash to OWASP's floor."""
+    an eighth of its time went to hashing. In this process passwords take the PINs' lighter
+    parameters (voting_app/auth/service.py); sign-in still runs a real argon2 check, so the
+    tests that count the checks or find a guess taking the write turn prove the same. Servers
+    the tests start (tests/servers.py) hash at full cost, and tests/auth/test_password_cost.py
+    holds the cost of a real password hash to OWASP's floor."""
     from argon2 import PasswordHasher
 
     from voting_app.auth import service
