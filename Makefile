@@ -48,13 +48,16 @@ bench: db translations
 # SQLite always; PostgreSQL as well when TEST_DATABASE_URL names one (CI sets it). The tests
 # run in two processes (pytest-xdist), one per core here: more would crowd the tests that
 # start servers of their own; on PostgreSQL each gets a database of its own beside the one
-# named (tests/conftest.py). TEST_PROCESSES=0 runs them in this process.
+# named (tests/conftest.py). TEST_PROCESSES=0 runs them in this process. Work stealing: a
+# process that runs out of tests takes half of the other's queue, so neither idles at the end
+# while the other still has a browser test or two to run.
 TEST_PROCESSES ?= 2
+TEST_ARGS = -n $(TEST_PROCESSES) --dist worksteal
 test: translations
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_PROCESSES)
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest $(TEST_ARGS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
-		$(BIN)/python -m pytest -n $(TEST_PROCESSES) -m "not browser"; \
+		$(BIN)/python -m pytest $(TEST_ARGS) -m "not browser"; \
 	fi
 
 clean:

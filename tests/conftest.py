@@ -10,12 +10,31 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from voting_app import create_app  # noqa: E402
+
+
+def _lighter_password_hashing() -> None:
+    """Account passwords are hashed at argon2's default cost (64 MiB, three passes: about
+    0.13 s a hash here), and the suite signs in and seeds the demo thousands of times: about
+    an eighth of its time went to hashing. In this process passwords take the PINs' lighter
+    parameters (voting_app/auth/service.py); sign-in still runs a real argon2 check, so the
+    tests that count the checks or find a guess taking the write turn prove the same. Servers
+    the tests start (tests/servers.py) hash at full cost, and tests/auth/test_password_cost.py
+    holds the cost of a real password hash to OWASP's floor."""
+    from argon2 import PasswordHasher
+
+    from voting_app.auth import service
+
+    service._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+
+
+_lighter_password_hashing()
 
 SECRET = "test-secret-key"
 AUDIT_KEY = "7e57a0d1" * 8  # 32 bytes in hex, as instance/audit.key holds them
@@ -103,6 +122,31 @@ def migration_db(tmp_path):
         yield database
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Jinja's compiled templates, shared by the apps of this process. Each test builds an app
+    of its own, and each app's Jinja environment compiled every template it rendered anew:
+    about 0.05 s for a page's first rendering, in nearly every test. Every app the tests build
+    comes from create_app with the same Jinja settings, so a template compiles once here; the
+    key holds its name and a checksum of its source, so an edited template compiles afresh."""
+
+    def __init__(self):
+        self.code: dict = {}
+
+    def load_bytecode(self, bucket) -> None:
+        bucket.code = self.code.get((bucket.key, bucket.checksum))
+
+    def dump_bytecode(self, bucket) -> None:
+        self.code[(bucket.key, bucket.checksum)] = bucket.code
+
+
+COMPILED_TEMPLATES = _CompiledTemplates()
+
+
+def share_compiled_templates(app):
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    return app
+
+
 class EnglishClient(FlaskClient):
     """Tests read messages in English (the msgids); the Chinese rendering is tested on its own."""
 
@@ -126,7 +170,7 @@ def make_test_app(db_url: str, **config):
         }
     )
     app.test_client_class = EnglishClient
-    return app
+    return share_compiled_templates(app)
 
 
 def dispose(app) -> None:

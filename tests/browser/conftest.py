@@ -1,7 +1,8 @@
 """Browser fixtures: a live server on a fresh database, headless Chromium through
 Playwright, phone and desktop contexts, and full-page screenshots per step.
 
-Everything under tests/browser is marked `browser`. Without /usr/bin/chromium, playwright or
+Everything under tests/browser is marked `browser`. A test marked `demo` gets its live server on
+the demo data (`seeded()` reads what it holds). Without /usr/bin/chromium, playwright or
 axe-playwright-python the tests are skipped, or fail when CI == "true" (a CI run must not
 pass by skipping its browser tests). Never run `playwright install`: the Debian Chromium
 is launched directly.
@@ -10,13 +11,14 @@ is launched directly.
 import importlib.util
 import os
 import re
+import shutil
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import AUDIT_KEY, SECRET, build_world
+from tests.conftest import AUDIT_KEY, PG_URL, SECRET, build_world, database_url, share_compiled_templates
 from voting_app import create_app
 
 try:
@@ -76,20 +78,118 @@ def browser():
         chromium.close()
 
 
+@dataclass(frozen=True)
+class Demo:
+    """What the demo's sign-in sheet and rows tell a test: passwords by role, an under-way
+    project, a received proposal and a liaison station, the session key's shares and the
+    sheet's voting cards (deputy number -> (card token, PIN))."""
+
+    passwords: dict
+    under_way: int
+    proposal: int
+    station: int
+    shares: list
+    cards: dict
+
+
 @dataclass
 class LiveServer:
     base_url: str
     app: object
     world: object
     usernames: dict  # user id -> username
-    demo_shares: list = field(default_factory=list)  # filled by seeded(): the demo key's shares
+    demo: Demo | None = None  # a test marked `demo`: the demo data the server holds
+
+    @property
+    def demo_shares(self) -> list:
+        return self.demo.shares
+
+    @property
+    def demo_cards(self) -> dict:
+        return self.demo.cards
 
     def url(self, path: str) -> str:
         return self.base_url + path
 
 
+def _live_app(db_url: str):
+    return share_compiled_templates(create_app({"TESTING": True, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY,
+                                                "SQLALCHEMY_DATABASE_URI": db_url, "RATELIMIT_ENABLED": False}))
+
+
+def _live_world(app):
+    """The live server's session; returns it with its accounts' usernames by user id."""
+    with app.app_context():
+        # 3 of 9 present; quorum is 5: the desk check-in and the deputy's own check-in
+        # in the journey are what bring the session to quorum.
+        world = build_world(deputies=9, present=3, candidates=4, seats=2)
+        ids = (world.staff_id, world.presiding_id, *world.scrutineer_ids)
+        return world, {user_id: world.user(user_id).username for user_id in ids}
+
+
+def _load_demo(app) -> Demo:
+    """Load the demo beside the live server's session, through the app's own seed."""
+    from sqlalchemy import select
+
+    from voting_app.db import db
+    from voting_app.demo import seed
+    from voting_app.projects.models import Project
+    from voting_app.proposals.models import LiaisonStation, Proposal
+
+    with app.app_context():
+        sheet = seed()
+        db.session.commit()
+        under_way = db.session.scalar(select(Project.id).where(Project.stage == "in_progress").order_by(Project.id))
+        proposal = db.session.scalar(select(Proposal.id).where(Proposal.status == "received").order_by(Proposal.id))
+        station = db.session.scalar(select(LiaisonStation.id).order_by(LiaisonStation.id))
+    return Demo(
+        passwords=dict(re.findall(r"^\s+(\S+)\s+password (\S+)$", sheet, re.M)),
+        under_way=under_way,
+        proposal=proposal,
+        station=station,
+        shares=re.findall(r"^\s+share \d: (.+)$", sheet, re.M),  # the demo session key's 2-of-3 shares
+        cards={number: (token, pin) for number, token, pin in re.findall(r"^\s+(\d+) .+?/c/(\S+)\s+PIN (\d+)$", sheet, re.M)},
+    )
+
+
+@dataclass(frozen=True)
+class DemoDatabase:
+    path: Path  # a SQLite file: the live server's session and the demo, seeded on `day`
+    day: object
+    world: object
+    usernames: dict
+    demo: Demo
+
+
+@pytest.fixture(scope="session")
+def demo_databases(tmp_path_factory, migrated_template):
+    """Seeding the demo takes about 8 s, and a score of tests start on it: on SQLite each test
+    process seeds it once a day (the demo's dates follow today's) and every such test starts
+    on a copy of that file, holding what seeding in the test would have given it."""
+    made: dict = {}
+
+    def for_today() -> DemoDatabase:
+        from voting_app.clock import beijing_today
+        from voting_app.db import db
+
+        day = beijing_today()
+        if day not in made:
+            url = database_url(tmp_path_factory.mktemp("demo"), migrated_template)
+            app = _live_app(url)
+            world, usernames = _live_world(app)
+            demo = _load_demo(app)
+            with app.app_context():
+                db.engine.dispose()  # the last connection out folds the WAL into the file
+            path = Path(url.removeprefix("sqlite:///"))
+            assert not Path(f"{path}-wal").exists(), "the demo's WAL was not folded into its file"
+            made[day] = DemoDatabase(path, day, world, usernames, demo)
+        return made[day]
+
+    return for_today
+
+
 @pytest.fixture
-def live_server(db_url):
+def live_server(request, db_url):
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     class QuietHandler(WSGIRequestHandler):
@@ -100,26 +200,22 @@ def live_server(db_url):
 
     from voting_app.db import db
 
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET,
-            "AUDIT_KEY": AUDIT_KEY,
-            "SQLALCHEMY_DATABASE_URI": db_url,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        # 3 of 9 present; quorum is 5: the desk check-in and the deputy's own check-in
-        # in the journey are what bring the session to quorum.
-        world = build_world(deputies=9, present=3, candidates=4, seats=2)
-        ids = (world.staff_id, world.presiding_id, *world.scrutineer_ids)
-        usernames = {user_id: world.user(user_id).username for user_id in ids}
+    demo = None
+    if request.node.get_closest_marker("demo") and not PG_URL:
+        copied = request.getfixturevalue("demo_databases")()
+        shutil.copy(copied.path, db_url.removeprefix("sqlite:///"))  # over the fresh database, not opened yet
+        app = _live_app(db_url)
+        world, usernames, demo = copied.world, copied.usernames, copied.demo
+    else:
+        app = _live_app(db_url)
+        world, usernames = _live_world(app)
+        if request.node.get_closest_marker("demo"):
+            demo = _load_demo(app)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, world, usernames)
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, world, usernames, demo)
     finally:
         server.shutdown()
         thread.join(timeout=5)
@@ -187,22 +283,7 @@ def record_page_problems(page, name: str, axe_results, problems: list[str], note
 
 
 def seeded(server) -> tuple[dict, int, int, int]:
-    """Load the demo into a live server; return its passwords, an under-way project, a proposal and a station."""
-    from sqlalchemy import select
-
-    from voting_app.db import db
-    from voting_app.demo import seed
-    from voting_app.projects.models import Project
-    from voting_app.proposals.models import LiaisonStation, Proposal
-
-    with server.app.app_context():
-        sheet = seed()
-        db.session.commit()
-        under_way = db.session.scalar(select(Project.id).where(Project.stage == "in_progress").order_by(Project.id))
-        proposal = db.session.scalar(select(Proposal.id).where(Proposal.status == "received").order_by(Proposal.id))
-        station = db.session.scalar(select(LiaisonStation.id).order_by(LiaisonStation.id))
-    passwords = dict(re.findall(r"^\s+(\S+)\s+password (\S+)$", sheet, re.M))
-    server.demo_shares = re.findall(r"^\s+share \d: (.+)$", sheet, re.M)  # the demo session key's 2-of-3 shares
-    # the sign-in sheet's voting cards: deputy number -> (card token, PIN)
-    server.demo_cards = {number: (token, pin) for number, token, pin in re.findall(r"^\s+(\d+) .+?/c/(\S+)\s+PIN (\d+)$", sheet, re.M)}
-    return passwords, under_way, proposal, station
+    """The demo the server of a test marked `demo` holds: its passwords, an under-way project,
+    a proposal and a station."""
+    assert server.demo is not None, "mark the test @pytest.mark.demo to start its live server on the demo"
+    return server.demo.passwords, server.demo.under_way, server.demo.proposal, server.demo.station

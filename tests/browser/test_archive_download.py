@@ -1,6 +1,7 @@
 """Staff download the session's archive from the session page (a plain link, on a phone and a
 desktop), and the zip they get verifies with the standard-library verifier."""
 
+import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import seeded
@@ -8,6 +9,7 @@ from tests.browser.test_project_lifecycle import Axe, sign_in
 from voting_app import verify_archive
 
 
+@pytest.mark.demo
 def test_staff_download_a_verifiable_archive_from_the_session_page(live_server, page_factory, screenshot, tmp_path, capsys):
     passwords, *_ = seeded(live_server)
     with live_server.app.app_context():

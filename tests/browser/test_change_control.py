@@ -5,6 +5,7 @@ project as it was. On a phone (390x844) and at 1920x1080, axe-clean."""
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import seeded
@@ -41,6 +42,7 @@ def _decide(page, outcome: str, number: str, day) -> None:
     page.fill("#decision_number", number)
 
 
+@pytest.mark.demo
 def test_a_department_asks_for_a_deferral_and_staff_record_the_committees_decisions(live_server, page_factory, screenshot):
     passwords, *_ = seeded(live_server)
     project_id, deadline, status = _flood(live_server)
@@ -115,6 +117,7 @@ def test_a_department_asks_for_a_deferral_and_staff_record_the_committees_decisi
     assert axe.problems == [], "\n".join(axe.problems)
 
 
+@pytest.mark.demo
 def test_staff_propose_a_new_target_for_the_published_school_programme(live_server, page_factory, screenshot):
     """A published plan offers no direct 'add a target': staff propose it on the change request form."""
     from voting_app.db import db

@@ -7,6 +7,7 @@ list. Every page passes axe, without JavaScript errors or foreign requests."""
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -18,6 +19,7 @@ WIDE = {"viewport": {"width": 1920, "height": 1080}}
 A4_POINTS = (595.28, 841.89)
 
 
+@pytest.mark.demo
 def test_staff_open_a_checkpoint_its_pack_and_the_excel_files(live_server, page_factory, screenshot):
     from voting_app.clock import beijing_today
     from voting_app.db import db

@@ -5,6 +5,8 @@ the screening list marks and filters, and the proposer's tracking page says it i
 
 from datetime import timedelta
 
+import pytest
+
 from tests.browser.conftest import seeded
 from tests.browser.test_project_lifecycle import Axe, Watch, flashes, sign_in, submit
 
@@ -17,6 +19,7 @@ def set_window(page, server, year: int, opens, closes):
     return submit(page, "main form.stack button[type=submit]")
 
 
+@pytest.mark.demo
 def test_collection_window_and_reserve_on_the_demo(live_server, page_factory, screenshot):
     from voting_app.db import db
     from voting_app.projects.schedule import beijing_today

@@ -3,6 +3,8 @@ a year's figures by channel and station on a phone and a desktop (also without J
 totals add up, and no proposer's contact shows; staff decline a proposal choosing reasons from
 the list, and the proposer's tracking page names them."""
 
+import pytest
+
 from tests.browser.conftest import seeded
 from tests.browser.test_project_lifecycle import Axe, Watch, flashes, sign_in, submit
 
@@ -11,6 +13,7 @@ def _numbers(row) -> list[int]:
     return [int(text) for text in row.locator("td").all_inner_texts()]
 
 
+@pytest.mark.demo
 def test_collection_summary_and_decline_reasons_on_the_demo(live_server, page_factory, screenshot):
     from sqlalchemy import select
 

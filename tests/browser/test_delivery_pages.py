@@ -5,12 +5,15 @@ its timeline from the vendored plotly.js only."""
 import re
 from datetime import timedelta
 
+import pytest
+
 from tests.browser.conftest import seeded
 from tests.browser.test_project_lifecycle import Axe, Watch, flashes, sign_in, submit
 
 DESKTOP_FULL_HD = {"viewport": {"width": 1920, "height": 1080}}
 
 
+@pytest.mark.demo
 def test_delivery_and_proposal_pages_on_the_demo(live_server, page_factory, screenshot):
     passwords, under_way, proposal, station = seeded(live_server)
     watch, axe = Watch(), Axe()
@@ -66,6 +69,7 @@ DUPLICATE_IDS = """() => {
 }"""
 
 
+@pytest.mark.demo
 def test_departments_from_the_list_the_dashboard_filter_and_the_one_form_schedule(live_server, page_factory, screenshot):
     """Issue 13's delivery pages, at 1366x900 and on a 390x844 phone: a department added inline on
     the project form (warned about: no officer), then one chosen from the list; the dashboard's

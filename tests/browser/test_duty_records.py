@@ -5,6 +5,7 @@ Every page passes axe and fits the phone without sideways scrolling."""
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from tests.browser.test_project_lifecycle import Axe, Watch, sign_in, submit
 WIDE = {"viewport": {"width": 1920, "height": 1080}}
 
 
+@pytest.mark.demo
 def test_duty_table_deputy_pages_and_export_on_the_demo(live_server, page_factory, screenshot):
     from voting_app import demo_duty
     from voting_app.db import db

@@ -3,6 +3,7 @@ public project page and the year and project reports show the 95% interval as a 
 never "±", and a survey of only three answers says it is for reference only. Phone and desktop;
 every page passes axe."""
 
+import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import seeded
@@ -28,6 +29,7 @@ def small_survey(server) -> tuple[int, int, str]:
         return survey.id, project.id, project.name
 
 
+@pytest.mark.demo
 def test_the_interval_shows_as_a_range_with_a_small_sample_warning(live_server, page_factory, screenshot):
     passwords, *_ = seeded(live_server)
     survey_id, project_id, project_name = small_survey(live_server)

@@ -2,6 +2,7 @@
 list says how many are held, staff review them by day and placement on a 1920x1080 screen and
 on a phone, and count them in with JavaScript off. Every page passes axe and fits a phone."""
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.browser.conftest import seeded
@@ -25,6 +26,7 @@ def flood_latest_project_survey(server, answers: int) -> tuple[int, str]:
         return survey.id, survey.project.name
 
 
+@pytest.mark.demo
 def test_held_answers_are_said_in_public_and_counted_in_by_staff(live_server, page_factory, screenshot):
     passwords, *_ = seeded(live_server)
     survey_id, project_name = flood_latest_project_survey(live_server, 9)  # five count, four are held

@@ -2,6 +2,7 @@
 sub-item's target with a progress note (its form offers no other department's targets), and
 the public project page shows planned against actual per target, on a phone and at 1920x1080."""
 
+import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import seeded
@@ -21,6 +22,7 @@ def _programme(server) -> tuple[int, dict, dict]:
                 {item.name: item.id for item in project.sub_items})
 
 
+@pytest.mark.demo
 def test_a_department_reports_its_figures_and_the_public_reads_planned_against_actual(live_server, page_factory, screenshot):
     passwords, *_ = seeded(live_server)
     project_id, targets, items = _programme(live_server)

@@ -8,6 +8,7 @@ import io
 import re
 import unicodedata
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -54,6 +55,7 @@ def assert_pages(reader: PdfReader, size: tuple[float, float]) -> list[str]:
     return texts
 
 
+@pytest.mark.demo
 def test_reports_print_on_a4(live_server, page_factory, screenshot):
     passwords, under_way, *_ = seeded(live_server)
     with live_server.app.app_context():

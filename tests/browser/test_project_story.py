@@ -4,6 +4,7 @@ the fifth session's vote, plan, stages, milestones, supervision, the residents' 
 its reassessment and the deputies' assessment), on a phone and at 1920x1080, with and without
 JavaScript; the folded history opens without a script and the full history is a page of its own."""
 
+import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import seeded
@@ -22,6 +23,7 @@ def _corridor(server) -> int:
         return db.session.scalars(select(Project.id).where(Project.name == CORRIDOR, Project.year == 2026)).one()
 
 
+@pytest.mark.demo
 def test_the_public_reads_a_projects_whole_story_in_order(live_server, page_factory, screenshot):
     seeded(live_server)
     project_id = _corridor(live_server)

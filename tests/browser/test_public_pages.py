@@ -4,6 +4,7 @@ can be undone."""
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.browser.conftest import seeded
@@ -14,6 +15,7 @@ from voting_app.proposals.models import Proposal
 FIRST_VIEW_LIMIT = 300 * 1024
 
 
+@pytest.mark.demo
 def test_the_public_project_page_weighs_under_300_kb_on_a_phone(live_server, page_factory, screenshot):
     _, under_way, _, _ = seeded(live_server)
     watch, axe = Watch(), Axe()
@@ -57,6 +59,7 @@ def _query(page) -> dict:
     return {key: values[0] for key, values in parse_qs(urlsplit(page.url).query).items()}
 
 
+@pytest.mark.demo
 def test_the_lists_search_and_page_on_a_phone(live_server, page_factory, screenshot):
     passwords, _, _, _ = seeded(live_server)
     watch, axe = Watch(), Axe()
@@ -117,6 +120,7 @@ def test_the_lists_search_and_page_on_a_phone(live_server, page_factory, screens
     assert axe.problems == [], "\n".join(axe.problems)
 
 
+@pytest.mark.demo
 def test_a_merge_is_confirmed_on_a_page_and_undone_on_a_desktop(live_server, page_factory, screenshot):
     passwords, _, proposal, _ = seeded(live_server)
     watch, axe = Watch(), Axe()

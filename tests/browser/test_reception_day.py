@@ -3,6 +3,7 @@ calendar and duty roster (1920x1080); the deputy on duty today enters visitors' 
 a phone without JavaScript: a bad row stores nothing and is marked, "more rows" adds rows, and the
 corrected batch is stored with tracking codes for the visitors."""
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.browser.conftest import seeded
@@ -11,6 +12,7 @@ from tests.browser.test_project_lifecycle import Axe, Watch, flashes, sign_in, s
 WIDE = {"viewport": {"width": 1920, "height": 1080}}
 
 
+@pytest.mark.demo
 def test_station_pages_and_reception_day_entry_on_a_phone(live_server, page_factory, screenshot):
     from voting_app.db import db
     from voting_app.proposals.models import RECEPTION_DAY, Proposal

@@ -6,6 +6,7 @@ supervision issues; the staff's ledger lists the issues with their departments."
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import seeded
@@ -28,6 +29,7 @@ def _late_target(server) -> str:
         return item.department.name
 
 
+@pytest.mark.demo
 def test_an_overdue_target_produces_a_reminder_letter(live_server, page_factory, screenshot):
     passwords, *_ = seeded(live_server)
     department = _late_target(live_server)

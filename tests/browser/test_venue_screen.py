@@ -7,6 +7,7 @@ announcement and the chart, and marks the results announced once the presiding o
 import secrets
 import re
 
+import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import seeded
@@ -65,6 +66,7 @@ def press(screen, key: str, expect_key: str | None = None) -> str:
     return now
 
 
+@pytest.mark.demo
 def test_the_venue_screen_walks_the_demo_session(live_server, page_factory, screenshot):
     passwords, *_ = seeded(live_server)
     session_id, trial_id, trial_title, trial_names = demo_session_and_trial_round(live_server)
