@@ -203,27 +203,38 @@ def test_a_locked_sqlite_database_is_refused_as_sqlalchemys_error(app, db_url):
         holder.close()
 
 
-def test_a_cast_gives_its_connection_back_transactional(one_connection_app):
-    """On PostgreSQL the cast runs in autocommit (`one_statement_writes`), and a ballot it did
-    not land is decided in a transaction begun after the autocommit ends; either way the
-    pooled connection must come back transactional, or the next request's writes would each
-    commit on their own. A ballot, its retry and a second ballot, each followed by a write
-    that is rolled back."""
+def test_a_cast_runs_in_autocommit_and_decides_a_missed_ballot_in_a_transaction(one_connection_app, db_url):
+    """On PostgreSQL the cast's request runs in autocommit (`one_statement_writes`): its one
+    statement locks, checks and stores. A ballot that statement did not land (here: the
+    worker's copy of the round's rules is out of date) is decided in a transaction, so the
+    state it reads stays locked until the ballot is stored. Afterwards the pooled connection
+    is transactional again, or the next request's writes would each commit on their own:
+    checked after a ballot, a ballot on out-of-date rules, a retry and a second ballot."""
     from datetime import date
 
-    from sqlalchemy import func, select
+    from sqlalchemy import event, func, select, update
 
     from surveys.models import DedupeKey
     from tests.ballots.helpers import as_deputy, cast, open_round, ticket_from
     from tests.conftest import build_world
+    from voting_app.ballots.models import Round, SealedBallot
 
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite's cast takes the write lock in a transaction of its own")
     app = one_connection_app
     with app.app_context():
         world = build_world(deputies=3)
     open_round(app, world)
-    deputy = as_deputy(app, world)
-    ticket, another_ticket = ticket_from(deputy, world.round_id), ticket_from(deputy, world.round_id)
+    first_deputy, second_deputy = as_deputy(app, world, 0), as_deputy(app, world, 1)
+    ticket, another_ticket = ticket_from(first_deputy, world.round_id), ticket_from(first_deputy, world.round_id)
+    second_deputys_ticket = ticket_from(second_deputy, world.round_id)
     first, second = world.candidate_ids[:2]
+    statements = []
+
+    def note(connection, cursor, statement, parameters, context, executemany):
+        words = " ".join(statement.split()[:2])
+        statements.append(("cast" if words == "WITH state" else "lock" if "FOR SHARE" in statement else words,
+                           connection.connection.dbapi_connection.autocommit))
 
     def rolled_back_write_left_nothing() -> bool:
         with app.app_context():
@@ -232,9 +243,24 @@ def test_a_cast_gives_its_connection_back_transactional(one_connection_app):
             db.session.rollback()
             return db.session.scalar(select(func.count()).select_from(DedupeKey)) == 0
 
-    assert cast(deputy, world.round_id, [first], ticket=ticket).status_code == 302
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+    assert cast(first_deputy, world.round_id, [first], ticket=ticket).status_code == 302
+    assert ("cast", True) in statements and all(autocommit for _, autocommit in statements), statements
     assert rolled_back_write_left_nothing(), "after a ballot the connection came back in autocommit"
-    assert cast(deputy, world.round_id, [first], ticket=ticket).status_code == 302  # a retry: its receipt again
+
+    with app.app_context():
+        db.session.execute(update(Round).where(Round.id == world.round_id).values(state_version=Round.state_version + 1))
+        db.session.commit()
+    statements.clear()
+    assert cast(second_deputy, world.round_id, [second], ticket=second_deputys_ticket).status_code == 302
+    after_miss = statements[statements.index(("cast", True)) + 1:]
+    assert after_miss and ("lock", False) in after_miss and not any(autocommit for _, autocommit in after_miss), statements
+    assert rolled_back_write_left_nothing(), "after a ballot on out-of-date rules the connection came back in autocommit"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.round_id == world.round_id)) == 2
+
+    assert cast(first_deputy, world.round_id, [first], ticket=ticket).status_code == 302  # a retry: its receipt again
     assert rolled_back_write_left_nothing(), "after a retry the connection came back in autocommit"
-    assert cast(deputy, world.round_id, [second], ticket=another_ticket).status_code == 409  # a second ballot
+    assert cast(first_deputy, world.round_id, [second], ticket=another_ticket).status_code == 409  # a second ballot
     assert rolled_back_write_left_nothing(), "after a refusal the connection came back in autocommit"

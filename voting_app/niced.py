@@ -42,12 +42,17 @@ def run_niced(work: Callable[[], bytes], seconds: float) -> bytes:
     deadline = time.monotonic() + seconds
     read_end, write_end = os.pipe()
     parent = os.getpid()
+    collecting = gc.isenabled()
+    gc.disable()  # from before the fork: no collection in the child runs a finaliser of the parent's garbage
     try:
         pid = os.fork()
     except OSError as error:  # out of memory or of processes: no child, the same refusal
         os.close(read_end)
         os.close(write_end)
         raise ChildFailed(f"no child started: {error}") from error
+    finally:
+        if collecting and os.getpid() == parent:
+            gc.enable()
     if pid == 0:
         os.close(read_end)
         _child(work, write_end, parent)
@@ -94,7 +99,6 @@ def _child(work: Callable[[], bytes], write_end: int, parent: int) -> NoReturn:
     status = 1
     try:
         _lower_priority()
-        gc.disable()  # no finaliser of the parent's garbage (a connection's farewell) runs here
         logging.disable()
         _die_with(parent)
         for number in signal.valid_signals():

@@ -1218,7 +1218,7 @@ def _cast_at_once(rules: CastRules, deputy_id: int, card_id: int | None, choices
             }).scalar_one()
             if landed:
                 return None, True
-            transaction_from_here()
+    transaction_from_here()
     return _cast_state(rules.round_id, deputy_id, card_id), False
 
 
