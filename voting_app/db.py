@@ -256,9 +256,10 @@ def one_statement_writes(view):
 
 
 def autocommit_one_statement_views() -> None:
-    """Before the request's first statement (the signed-in card is loaded by the guard)."""
+    """Before the request's first statement (the signed-in card is loaded by the guard). A
+    session already in a transaction (a test's app context held across requests) keeps it."""
     view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "one_statement_writes", False) and db.engine.dialect.name == "postgresql":
+    if getattr(view, "one_statement_writes", False) and db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
