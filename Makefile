@@ -48,11 +48,11 @@ bench: db translations
 # SQLite always; PostgreSQL as well when TEST_DATABASE_URL names one (CI sets it). The tests
 # run in two processes (pytest-xdist), one per core here: more would crowd the tests that
 # start servers of their own; on PostgreSQL each gets a database of its own beside the one
-# named (tests/conftest.py). TEST_PROCESSES=0 runs them in this process. Work stealing: a
-# process that runs out of tests takes half of the other's queue, so neither idles at the end
-# while the other still has a browser test or two to run.
+# named (tests/conftest.py). TEST_PROCESSES=0 runs them in this process. Not work stealing:
+# with it, a PostgreSQL storage test twice found rows its scrub should have removed (an order
+# of tests that leaves a transaction open before it); see the issue's note.
 TEST_PROCESSES ?= 2
-TEST_ARGS = -n $(TEST_PROCESSES) --dist worksteal
+TEST_ARGS = -n $(TEST_PROCESSES)
 test: translations
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest $(TEST_ARGS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
