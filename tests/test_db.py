@@ -144,6 +144,55 @@ def test_a_pinged_connection_is_handed_out_outside_a_transaction(app, db_url, mo
         assert database.scrub_storage(("ballot_markers",))
 
 
+def test_the_scrub_waits_for_a_transaction_that_still_sees_the_old_rows(app, db_url, monkeypatch, caplog):
+    """A report open since before a close holds PostgreSQL's horizon: VACUUM then keeps the
+    rows the close deleted, with their bytes, and says nothing. The scrub waits for such a
+    transaction to end (and, if it outlasts SCRUB_SECONDS, says the files still hold them)."""
+    import voting_app.db as database
+    from tests.security.test_storage_attacks import tuples
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite's checkpoint has its own wait, pinned by the storage attacks")
+    engine = create_engine(db_url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        connection.execute(text("DROP TABLE IF EXISTS scrub_probe"))
+        connection.execute(text("CREATE TABLE scrub_probe (note text)"))
+        connection.execute(text("INSERT INTO scrub_probe VALUES ('who-voted-by-phone')"))
+
+    def old_rows() -> list:
+        with engine.connect() as connection:
+            return [row for row in tuples(connection, "scrub_probe")
+                    if row["lp_flags"] == 3 or (row["t_data"] is not None and row["xmax"] != "0")]
+
+    def scrub_while_a_report_reads(report_seconds: float) -> bool:
+        report = engine.connect()
+        report.execute(text("BEGIN ISOLATION LEVEL REPEATABLE READ"))
+        report.execute(text("SELECT count(*) FROM scrub_probe")).scalar()
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE scrub_probe SET note = 'count only'"))
+        ends = threading.Timer(report_seconds, report.close)
+        ends.start()
+        try:
+            with app.app_context():
+                return database.scrub_storage(("scrub_probe",))
+        finally:
+            ends.join()
+
+    try:
+        monkeypatch.setattr(database, "SCRUB_SECONDS", 0.3)
+        assert not scrub_while_a_report_reads(1.0)
+        assert "run flask scrub-storage" in caplog.text
+        assert old_rows(), "sanity: the report kept the old row through the VACUUM"
+        monkeypatch.setattr(database, "SCRUB_SECONDS", 5.0)
+        assert scrub_while_a_report_reads(0.5)
+        assert old_rows() == []
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE scrub_probe"))
+        engine.dispose()
+
+
 @pytest.fixture
 def one_connection_app(db_url):
     """An app whose pool holds one connection, so a read apart and the session's next

@@ -364,10 +364,41 @@ def scrub_after_commit(*tables: str, rewrite: tuple[str, ...] = ()) -> None:
 SCRUB_SECONDS = 5.0  # the request that closed or counted waits this long at most
 
 
+# Backends whose snapshot or transaction began before `mark` (an xid of 32 bits, compared
+# modulo 2^32 as PostgreSQL compares them): VACUUM keeps every row version they may still
+# see. A standby's feedback and a replication slot hold the same horizon.
+_OLDER_SNAPSHOTS = """
+SELECT holder FROM (
+    SELECT concat_ws(' ', backend_type, state, 'since', xact_start) AS holder, backend_xmin AS xmin, backend_xid AS xid
+    FROM pg_stat_activity
+    WHERE pid <> pg_backend_pid() AND (datname = current_database() OR backend_type = 'walsender')
+    UNION ALL
+    SELECT concat_ws(' ', 'replication slot', slot_name), xmin, NULL FROM pg_replication_slots
+) AS holders
+WHERE (%(mark)s - xmin::text::bigint + 4294967296) %% 4294967296 BETWEEN 1 AND 2147483647
+   OR (%(mark)s - xid::text::bigint + 4294967296) %% 4294967296 BETWEEN 1 AND 2147483647
+"""
+
+
+def _wait_for_older_snapshots(connection) -> list[str]:
+    """Wait, SCRUB_SECONDS at most, until no transaction that began before this moment is
+    still open: a report being read, an autovacuum's ANALYZE, a standby's query. VACUUM
+    cannot remove a row version such a transaction may still see, and would leave the old
+    rows in the files without a word. Returns those still open at the end (none: go on)."""
+    mark = connection.exec_driver_sql("SELECT mod(pg_snapshot_xmax(pg_current_snapshot())::text::bigint, 4294967296)").scalar()
+    deadline = time.monotonic() + SCRUB_SECONDS
+    while holders := connection.exec_driver_sql(_OLDER_SNAPSHOTS, {"mark": mark}).scalars().all():
+        if time.monotonic() > deadline:
+            return holders
+        time.sleep(0.05)
+    return []
+
+
 def scrub_storage(tables, rewrite: tuple[str, ...] = ()) -> bool:
     """Checkpoint SQLite's WAL into the database and truncate it to nothing, retrying for a few
     seconds while a reader still uses an older snapshot (each try waits 0.1 s at most, so
-    writers are not held up); VACUUM the tables on PostgreSQL. The freed pages hold zeros on
+    writers are not held up); on PostgreSQL, wait as long for the transactions that could
+    still see the old rows to end, then VACUUM the tables. The freed pages hold zeros on
     SQLite already (secure_delete). Never fails the request: a scrub that could not finish is
     logged, and `flask scrub-storage` runs it again."""
     engine = db.engine
@@ -388,9 +419,16 @@ def scrub_storage(tables, rewrite: tuple[str, ...] = ()) -> bool:
                 raw.close()
         elif engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                holders = _wait_for_older_snapshots(connection)
                 connection.exec_driver_sql(f"VACUUM {', '.join(tables)}")
                 if rewrite:
                     connection.exec_driver_sql(f"VACUUM FULL {', '.join(rewrite)}")
+                if holders:
+                    current_app.logger.warning(
+                        "transactions older than the scrub still saw its rows, so PostgreSQL kept them (%s); run flask scrub-storage",
+                        "; ".join(holders),
+                    )
+                    return False
         return True
     except Exception:
         current_app.logger.exception("scrubbing %s from the files failed; run flask scrub-storage", ", ".join(tables))
