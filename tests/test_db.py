@@ -50,6 +50,42 @@ def test_a_waiting_writer_starts_right_after_the_holder_commits(tmp_path):
     engine.dispose()
 
 
+@pytest.mark.parametrize("ending", ["commit", "rollback"])
+def test_a_writer_passes_its_turn_only_once_sqlite_has_let_go(tmp_path, monkeypatch, ending):
+    """The next writer, given its turn, must find SQLite's lock free: one that found the
+    holder still flushing the WAL slept in SQLite's busy handler, and four workers wrote a
+    third of what one did."""
+    import sqlite3
+
+    import voting_app.db as database
+
+    engine = engine_for(tmp_path)
+    found = []
+    pass_turn = database._end_write_turn_of
+
+    def next_writer_tries(dbapi_connection):
+        if id(dbapi_connection) in database._turns:
+            other = sqlite3.connect(tmp_path / "turn.sqlite3", timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                found.append("free")
+            except sqlite3.OperationalError as error:
+                found.append(str(error))
+            finally:
+                other.close()
+        pass_turn(dbapi_connection)
+
+    monkeypatch.setattr(database, "_end_write_turn_of", next_writer_tries)
+    with engine.connect() as connection:
+        connection.begin()
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+        getattr(connection, ending)()
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == (1 if ending == "commit" else 0)
+    engine.dispose()
+    assert found and set(found) == {"free"}, found
+
+
 def test_a_killed_writer_does_not_keep_the_turn(tmp_path):
     engine = engine_for(tmp_path)
     database = tmp_path / "turn.sqlite3"
