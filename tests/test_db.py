@@ -24,6 +24,17 @@ def engine_for(tmp_path):
     return engine
 
 
+def test_an_acknowledged_commit_on_sqlite_is_on_disk_before_the_acknowledgement(tmp_path):
+    """In WAL mode SQLite's usual synchronous=NORMAL defers the flush to the next checkpoint,
+    so a power cut can take back ballots their deputies hold receipts for; FULL flushes the
+    WAL at every commit, as PostgreSQL's synchronous_commit does. Old rows leave zeros."""
+    engine = engine_for(tmp_path)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+
+
 def test_a_waiting_writer_starts_right_after_the_holder_commits(tmp_path):
     engine = engine_for(tmp_path)
     holder = engine.connect()
@@ -286,6 +297,47 @@ def test_a_locked_sqlite_database_is_refused_as_sqlalchemys_error(app, db_url):
     finally:
         holder.rollback()
         holder.close()
+
+
+def test_a_ballot_on_sqlite_holds_the_turn_to_write_for_its_two_inserts_alone(app, db_url, monkeypatch):
+    """SQLite's writers take turns, so whatever a ballot does in its turn, every deputy behind
+    it waits for: the ballot is checked and sealed before, and its turn holds the marker's
+    insert (which reads the round's state itself), the sealed ballot's and the flush."""
+    from sqlalchemy import event, func, select
+
+    import voting_app.db as database
+    from tests.ballots.helpers import as_deputy, cast, open_round, ticket_from
+    from tests.conftest import build_world
+    from voting_app.ballots import sealing
+    from voting_app.ballots.models import SealedBallot
+
+    if db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's cast is one statement in autocommit, pinned below")
+    with app.app_context():
+        world = build_world(deputies=3)
+    open_round(app, world)
+    deputy = as_deputy(app, world, 0)
+    ticket = ticket_from(deputy, world.round_id)
+    in_turn, sealed_in_turn = [], []
+    seal = sealing.seal
+
+    def note(connection, cursor, statement, parameters, context, executemany):
+        if database._turns:
+            in_turn.append(" ".join(statement.split()[:3]))
+
+    def noted_seal(*args):
+        sealed_in_turn.append(bool(database._turns))
+        return seal(*args)
+
+    monkeypatch.setattr(sealing, "seal", noted_seal)
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+    assert cast(deputy, world.round_id, [world.candidate_ids[0]], ticket=ticket).status_code == 302
+    assert in_turn == ["INSERT INTO ballot_markers", "INSERT INTO sealed_ballots"]
+    assert sealed_in_turn == [False]
+    with app.app_context():
+        event.remove(db.engine, "before_cursor_execute", note)
+        assert db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.round_id == world.round_id)) == 1
 
 
 def test_a_cast_runs_in_autocommit_and_decides_a_missed_ballot_in_a_transaction(one_connection_app, db_url):

@@ -1162,13 +1162,19 @@ def _store_ballot(round_id: int, deputy_id: int, check: str, sealed: bytes) -> b
 
 
 @cache
-def _lock_and_store(with_card: bool):
-    """PostgreSQL's whole cast in one statement (one round trip): the share-locked state of
-    the round, the deputy and the card, and the marker and sealed ballot, inserted only when
-    that state lets the ballot in as sealed (open, electronic, present, the card in force, the
-    round as the rules were read). It returns whether they landed, and nothing else: a ballot
-    that did not land is decided on the state read again (`_cast_at_once`)."""
-    state = _CAST_STATES[with_card, True].cte("state")
+def _store_if_allowed(with_card: bool, dialect: str):
+    """The marker inserted only when the round's state lets the ballot in as sealed (open,
+    electronic, present, the card in force, the round as the rules were read), in one
+    statement that reads that state itself.
+
+    PostgreSQL: the whole cast in that statement (one round trip), the state share-locked, the
+    sealed ballot inserted with its marker; it returns whether they landed. SQLite, whose
+    writers already take turns: the marker alone, returning its round when it landed; the
+    sealed ballot follows in the same transaction. A ballot that did not land is decided on the
+    state read again (`_cast_at_once`)."""
+    postgresql = dialect == "postgresql"
+    state = _CAST_STATES[with_card, postgresql]
+    state = state.cte("state") if postgresql else state.subquery("state")
     allowed = [
         state.c.state == OPEN, state.c.mode == ELECTRONIC, state.c.present,
         state.c.state_version == bindparam("version", type_=_rounds.c.state_version.type),
@@ -1178,7 +1184,7 @@ def _lock_and_store(with_card: bool):
     if with_card:
         allowed.append(state.c.card_in_force)
     marker = (
-        dialect_insert("postgresql")(_markers)
+        dialect_insert(dialect)(_markers)
         .from_select(
             ["round_id", "deputy_id", "ticket_check"],
             select(
@@ -1188,34 +1194,44 @@ def _lock_and_store(with_card: bool):
         )
         .on_conflict_do_nothing()
         .returning(_markers.c.round_id)
-        .cte("marked")
     )
-    sealed = _sealed_if_marked(marker).cte("sealed")
+    if not postgresql:
+        return marker
+    sealed = _sealed_if_marked(marker.cte("marked")).cte("sealed")
     return select(func.count()).select_from(sealed)
 
 
 def _cast_at_once(rules: CastRules, deputy_id: int, card_id: int | None, choices, receipt: str, check: str):
     """(the state `_cast_state` reads, or None once the ballot has landed; whether it landed).
-    On PostgreSQL a ballot that is valid under `rules` is sealed first and sent with the lock;
-    SQLite, which has no round trips to save, and a ballot to be refused read the state alone.
+    A ballot that is valid under `rules` is sealed before the write begins (on SQLite, before
+    this worker's turn to write: the turn is held for the writes and the flush alone) and
+    stored by `_store_if_allowed`; a ballot to be refused reads the state alone.
 
     The cast view runs in autocommit on PostgreSQL (`one_statement_writes`), where the
     statement's share lock ends with it: a ballot it did not land (a retry, a second ballot, a
     round that moved) is decided on the state read again, in a transaction that holds its
-    lock until the ballot is stored or refused."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql" and rules.seal_key is not None:
+    lock until the ballot is stored or refused. On SQLite the turn taken for the first
+    statement is kept for that."""
+    if rules.seal_key is not None:
         try:
             stored = _stored_form(check_choices(rules, choices))
         except DomainError:
             stored = None
         if stored is not None:
-            sealed = sealing.seal(rules.seal_key, rules.round_id, receipt, stored, rules.block)
-            landed = connection.execute(_lock_and_store(card_id is not None), {
+            values = {
                 "round_id": rules.round_id, "deputy_id": deputy_id, "card_id": card_id, "ticket_check": check,
                 "version": rules.version, "seal_key": rules.seal_key, "opened_at": rules.opened_at,
-                "sealed_id": secrets.token_bytes(16), "sealed": sealed,
-            }).scalar_one()
+                "sealed_id": secrets.token_bytes(16), "sealed": sealing.seal(rules.seal_key, rules.round_id, receipt, stored, rules.block),
+            }
+            connection = db.session.connection()  # SQLite: this worker's turn to write begins here
+            dialect = connection.dialect.name
+            stored_now = _store_if_allowed(card_id is not None, dialect)
+            if dialect == "postgresql":
+                landed = connection.execute(stored_now, values).scalar_one()
+            else:
+                landed = connection.execute(stored_now, values).first() is not None
+                if landed:
+                    connection.execute(_SEAL, values)
             if landed:
                 return None, True
     transaction_from_here()
