@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from tests.conftest import ROOT
@@ -192,9 +192,12 @@ def test_a_pinged_connection_is_handed_out_outside_a_transaction(app, db_url, mo
 
 
 def test_the_scrub_waits_for_a_transaction_that_still_sees_the_old_rows(app, db_url, monkeypatch, caplog):
-    """A report open since before a close holds PostgreSQL's horizon: VACUUM then keeps the
+    """A report open since before a close holds PostgreSQL's horizon, and so does a write in
+    any other database of the cluster for the paper entries' rewrite: VACUUM then keeps the
     rows the close deleted, with their bytes, and says nothing. The scrub waits for such a
-    transaction to end (and, if it outlasts SCRUB_SECONDS, says the files still hold them)."""
+    transaction to end (and, if it outlasts SCRUB_SECONDS, says the files still hold them).
+    The failover storage attack found the keyed copies this way, now and then, while another
+    test process wrote in its own database."""
     import voting_app.db as database
     from tests.security.test_storage_attacks import tuples
 
@@ -226,6 +229,23 @@ def test_the_scrub_waits_for_a_transaction_that_still_sees_the_old_rows(app, db_
         finally:
             ends.join()
 
+    def rewrite_while_another_database_writes(writer_seconds: float) -> bool:
+        """VACUUM FULL (the paper entries' rewrite) keeps what its own snapshot may see, and a
+        snapshot's horizon is the oldest transaction writing in any database of the cluster."""
+        elsewhere = create_engine(make_url(db_url).set(database="postgres"), poolclass=NullPool).connect()
+        elsewhere.execute(text("BEGIN"))
+        elsewhere.execute(text("SELECT pg_current_xact_id()"))
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE scrub_probe SET note = 'rewritten'"))
+        ends = threading.Timer(writer_seconds, elsewhere.close)
+        ends.start()
+        try:
+            with app.app_context():
+                return database.scrub_storage((), rewrite=("scrub_probe",))
+        finally:
+            ends.join()
+            elsewhere.engine.dispose()
+
     try:
         monkeypatch.setattr(database, "SCRUB_SECONDS", 0.3)
         assert not scrub_while_a_report_reads(1.0)
@@ -233,6 +253,8 @@ def test_the_scrub_waits_for_a_transaction_that_still_sees_the_old_rows(app, db_
         assert old_rows(), "sanity: the report kept the old row through the VACUUM"
         monkeypatch.setattr(database, "SCRUB_SECONDS", 5.0)
         assert scrub_while_a_report_reads(0.5)
+        assert old_rows() == []
+        assert rewrite_while_another_database_writes(0.5)
         assert old_rows() == []
     finally:
         with engine.begin() as connection:

@@ -386,14 +386,17 @@ def scrub_after_commit(*tables: str, rewrite: tuple[str, ...] = ()) -> None:
 SCRUB_SECONDS = 5.0  # the request that closed or counted waits this long at most
 
 
-# Backends whose snapshot or transaction began before `mark` (an xid of 32 bits, compared
-# modulo 2^32 as PostgreSQL compares them): VACUUM keeps every row version they may still
-# see. A standby's feedback and a replication slot hold the same horizon.
+# Transactions that began before `mark` (an xid of 32 bits, compared modulo 2^32 as
+# PostgreSQL compares them) and may still see the scrubbed rows: a snapshot in this database
+# (or a standby's, through its walsender or a replication slot), and a transaction writing in
+# any database of the cluster, whose xid the VACUUM FULL's own snapshot keeps as its horizon.
 _OLDER_SNAPSHOTS = """
 SELECT holder FROM (
-    SELECT concat_ws(' ', backend_type, state, 'since', xact_start) AS holder, backend_xmin AS xmin, backend_xid AS xid
+    SELECT concat_ws(' ', backend_type, 'in', datname, state, 'since', xact_start) AS holder,
+           CASE WHEN datname = current_database() OR backend_type = 'walsender' THEN backend_xmin END AS xmin,
+           backend_xid AS xid
     FROM pg_stat_activity
-    WHERE pid <> pg_backend_pid() AND (datname = current_database() OR backend_type = 'walsender')
+    WHERE pid <> pg_backend_pid()
     UNION ALL
     SELECT concat_ws(' ', 'replication slot', slot_name), xmin, NULL FROM pg_replication_slots
 ) AS holders
@@ -442,7 +445,8 @@ def scrub_storage(tables, rewrite: tuple[str, ...] = ()) -> bool:
         elif engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 holders = _wait_for_older_snapshots(connection)
-                connection.exec_driver_sql(f"VACUUM {', '.join(tables)}")
+                if tables:  # a VACUUM that names no table vacuums the whole database
+                    connection.exec_driver_sql(f"VACUUM {', '.join(tables)}")
                 if rewrite:
                     connection.exec_driver_sql(f"VACUUM FULL {', '.join(rewrite)}")
                 if holders:
