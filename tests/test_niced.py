@@ -12,12 +12,16 @@ import pytest
 from voting_app.niced import ChildFailed, run_niced
 
 
-def no_child_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
+def child_pids() -> set[int]:
+    """This process's children, an unreaped (zombie) one included."""
+    return {int(pid) for children in Path("/proc/self/task").glob("*/children") for pid in children.read_text().split()}
+
+
+@pytest.fixture
+def no_child_left():
+    """Whether the test left no child of its own: a test process may hold others' (servers)."""
+    before = child_pids()
+    return lambda: child_pids() <= before
 
 
 def stat_of_self() -> bytes:
@@ -26,7 +30,7 @@ def stat_of_self() -> bytes:
     return f"{fields[16]} {fields[38]}".encode()
 
 
-def test_a_result_larger_than_a_pipe_holds_comes_back_whole():
+def test_a_result_larger_than_a_pipe_holds_comes_back_whole(no_child_left):
     result = os.urandom(5 * 1024 * 1024)
 
     assert run_niced(lambda: result, 20) == result
@@ -68,7 +72,7 @@ def _is_open(fd: int) -> bool:
     return True
 
 
-def test_a_child_that_raises_fails_and_the_error_stays_in_it():
+def test_a_child_that_raises_fails_and_the_error_stays_in_it(no_child_left):
     def broken() -> bytes:
         raise MemoryError
 
@@ -77,7 +81,7 @@ def test_a_child_that_raises_fails_and_the_error_stays_in_it():
     assert no_child_left()
 
 
-def test_a_child_killed_by_a_signal_fails():
+def test_a_child_killed_by_a_signal_fails(no_child_left):
     """As when the kernel's out-of-memory killer picks it."""
 
     def killed() -> bytes:
@@ -89,7 +93,7 @@ def test_a_child_killed_by_a_signal_fails():
     assert no_child_left()
 
 
-def test_a_child_past_its_time_is_killed_and_waited_for():
+def test_a_child_past_its_time_is_killed_and_waited_for(no_child_left):
     started = time.monotonic()
 
     with pytest.raises(ChildFailed, match="no result within 0.3 s"):
