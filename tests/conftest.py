@@ -170,6 +170,9 @@ def make_test_app(db_url: str, **config):
         }
     )
     app.test_client_class = EnglishClient
+    from voting_app.auth import service as auth_service
+
+    auth_service._card_facts.clear()  # a worker serves one database; each test has its own, numbered from 1
     return share_compiled_templates(app)
 
 

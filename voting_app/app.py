@@ -141,16 +141,25 @@ def _init_extensions(app: Flask) -> None:
 
     from flask import session
 
-    from voting_app.auth.service import SESSION_EPOCH_KEY, SIGNED_IN_AT_KEY, load_principal
+    from voting_app.auth.service import SESSION_EPOCH_KEY, SIGNED_IN_AT_KEY, casting_card, load_principal, remember_card
+    from voting_app.permissions import checks_card_where_written
 
     @login_manager.user_loader
     def load_signed_in(principal_id: str):
         """Nobody stays signed in longer than SESSION_MAX_HOURS, so a copied cookie dies by
-        itself too; an older session is asked to sign in again."""
+        itself too; an older session is asked to sign in again. A view whose write checks the
+        card itself gets it unloaded (`auth.service.CastingCard`)."""
         signed_in_at = session.get(SIGNED_IN_AT_KEY)
         if signed_in_at is not None and time.time() - signed_in_at > app.config["SESSION_MAX_HOURS"] * 3600:
             return None
-        return load_principal(principal_id, session.get(SESSION_EPOCH_KEY, 0))
+        epoch = session.get(SESSION_EPOCH_KEY, 0)
+        card = principal_id.startswith("credential:")
+        if card and checks_card_where_written():
+            return casting_card(principal_id, epoch)
+        principal = load_principal(principal_id, epoch)
+        if card and principal is not None:
+            remember_card(principal)
+        return principal
 
 
 def _register_blueprints(app: Flask) -> None:

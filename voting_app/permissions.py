@@ -5,7 +5,7 @@ from the table is refused to everyone (fail closed), and a test walks every rout
 every role against this table.
 """
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 STAFF = "staff"
@@ -465,6 +465,25 @@ def may_see_photo(user, photo) -> bool:
     return photo.is_public or can(user, "proposal.screen")
 
 
+def card_checked_where_written(view):
+    """Mark a deputy's view whose one write decides, in the same statement, whether the card is
+    still in force and the cookie still signed in (the cast, the hall's busiest request): the
+    signed-in card is not loaded for it (`auth.service.CastingCard`). The view must refuse
+    with `card_needed()` when its write says the card is out."""
+    view.card_checked_where_written = True
+    return view
+
+
+def checks_card_where_written() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "card_checked_where_written", False)
+
+
+def card_needed():
+    """What a deputy's page answers a visitor without a card in force: sign in with one."""
+    return render_template("auth/card_needed.html"), 401
+
+
 def guard_request():
     """Before every request: anonymous visitors go to the sign-in page, others get 403."""
     endpoint = request.endpoint
@@ -475,6 +494,6 @@ def guard_request():
         return None
     if not current_user.is_authenticated and permission is not None:
         if allowed_roles(endpoint) == {DEPUTY}:
-            return render_template("auth/card_needed.html"), 401
+            return card_needed()
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     abort(403)

@@ -232,14 +232,68 @@ def test_nothing_a_deputy_carries_links_them_to_their_receipt(app, world):
 
 
 def test_a_card_revoked_while_its_ballot_waits_for_the_write_turn_is_refused(app, world):
-    """The card is checked when the request starts; a ballot that then waits for the write
-    lock while staff revoke the card must be refused once it gets the lock."""
+    """The cast does not load the card: a ballot whose card staff revoke before it reaches
+    the write must be refused by the write itself."""
     open_round(app, world)
     with app.app_context():
         card = world.credential(world.deputy_ids[0])
         deputy, round_ = card.deputy, db.session.get(Round, world.round_id)
         db.session.execute(update(Credential).where(Credential.id == card.id).values(revoked_at=utcnow()))
         with pytest.raises(ConflictError, match="注销"):
-            service.cast_ballot(deputy, round_, world.candidate_ids[:1], service.new_receipt(), "n", card_id=card.id)
+            service.cast_ballot(deputy, round_, world.candidate_ids[:1], service.new_receipt(), "n", card=(card.id, card.session_epoch))
         db.session.rollback()
     assert stored(app, world) == ([], 0)
+
+
+def test_a_sign_out_elsewhere_before_the_write_stops_the_ballot(app, world):
+    """The deputy signs out on another phone (every cookie of the card ends) while a ballot
+    from the old cookie is on its way: the write sees the card's epoch has moved on."""
+    open_round(app, world)
+    with app.app_context():
+        card = world.credential(world.deputy_ids[0])
+        deputy, round_, epoch = card.deputy, db.session.get(Round, world.round_id), card.session_epoch
+        db.session.execute(update(Credential).where(Credential.id == card.id).values(session_epoch=epoch + 1))
+        db.session.commit()
+        with pytest.raises(service.CardOutOfForce):
+            service.cast_ballot(deputy, round_, world.candidate_ids[:1], service.new_receipt(), "n", card=(card.id, epoch))
+        db.session.rollback()
+        service.cast_ballot(deputy, round_, world.candidate_ids[:1], service.new_receipt(), "n", card=(card.id, epoch + 1))
+        db.session.commit()
+    assert stored(app, world)[1] == 1
+
+
+def test_a_workers_copy_of_a_card_that_is_not_the_databases_casts_nothing_and_is_put_right(app, world):
+    """The cast takes the card's deputy from the worker's copy, not the database. A copy that
+    no longer matches (a database restored under a running worker, where card numbers were
+    issued again: here card 0 is taken for deputy 1's, with a ticket signed for deputy 1)
+    stores nothing, and the refusal puts the copy right, so the deputy's next try votes."""
+    from voting_app.auth import service as auth_service
+
+    open_round(app, world)
+    phone = as_deputy(app, world, 0)
+    ticket = ticket_from(phone, world.round_id)
+    others_ticket = ticket_from(as_deputy(app, world, 1), world.round_id)
+    with app.app_context():
+        card_id = world.credential(world.deputy_ids[0]).id
+    assert auth_service._card_facts[card_id] == (world.deputy_ids[0], world.session_id)
+    auth_service._card_facts[card_id] = (world.deputy_ids[1], world.session_id)
+    stale = cast(phone, world.round_id, [world.candidate_ids[0]], ticket=others_ticket)
+    assert stale.status_code == 409 and "Your ballot was not stored. Please open the ballot again." in stale.get_data(as_text=True)
+    assert stored(app, world) == ([], 0)
+    assert auth_service._card_facts[card_id] == (world.deputy_ids[0], world.session_id)
+    assert cast(phone, world.round_id, [world.candidate_ids[0]], ticket=ticket).status_code == 302
+    assert stored(app, world)[1] == 1
+
+
+def test_a_worker_that_never_saw_a_card_learns_its_whole_session_in_one_read(app, world):
+    """A hall's deputies each cast once, mostly on a worker that has not served them before."""
+    from voting_app.auth import service as auth_service
+
+    open_round(app, world)
+    phone = as_deputy(app, world, 0)
+    ticket = ticket_from(phone, world.round_id)
+    auth_service._card_facts.clear()
+    assert cast(phone, world.round_id, [world.candidate_ids[0]], ticket=ticket).status_code == 302
+    with app.app_context():
+        cards = {world.credential(deputy_id).id: (deputy_id, world.session_id) for deputy_id in world.deputy_ids}
+    assert auth_service._card_facts == cards

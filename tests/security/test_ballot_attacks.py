@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.ballots.helpers import (
     announce_round,
@@ -41,7 +41,7 @@ from voting_app.ballots import service
 from voting_app.ballots.board import parse_board
 from voting_app.ballots.counting import FOR_AGAINST, SATISFACTION, count
 from voting_app.ballots.models import BallotMarker, Credential, Round
-from voting_app.db import db
+from voting_app.db import db, utcnow
 
 NOT_VALID = "This ballot is not valid for this round. Please fill it in again."
 ALREADY_VOTED = "You have already voted in this round. A ballot cannot be changed once cast."
@@ -343,6 +343,27 @@ def test_a_revoked_card_cannot_cast_even_with_a_ticket_in_hand(app, world):
     assert snapshot(app, world.round_id) == ([], [])
 
     count_and_check_board(app, world, dict([vote(app, world, 1, choices=[a])]))
+
+
+def test_a_card_out_of_force_learns_nothing_of_rounds_from_the_cast(app, world):
+    """The cast does not load the card before it writes, so a revoked card's phone reaches it
+    (the write refuses it). Whatever it posts (a round of another session, a forged ticket, a
+    ticket of its own) it gets the answer the guard gives on every other page: sign in with
+    a card, and it is signed out; never a page that tells the round apart."""
+    open_round(app, world)
+    a = world.candidate_ids[0]
+    phone = as_deputy(app, world, 0)
+    ticket = ticket_from(phone, world.round_id)
+    with app.app_context():
+        db.session.execute(update(Credential).where(Credential.deputy_id == world.deputy_ids[0]).values(revoked_at=utcnow()))
+        db.session.commit()
+    signed_in = phone.get_cookie("session").value
+    for round_id, posted in ((world.round_id + 999, ticket), (world.round_id, ticket[:-4] + "AAAA"), (world.round_id, ticket)):
+        phone.set_cookie("session", signed_in)
+        assert_refused(cast(phone, round_id, choices=[a], ticket=posted), 401, CARD_NEEDED)
+    with phone.session_transaction() as session:
+        assert "_user_id" not in session
+    assert snapshot(app, world.round_id) == ([], [])
 
 
 def test_a_reissued_card_does_not_give_a_deputy_a_second_ballot(app, world):

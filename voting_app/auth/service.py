@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, cached_property
 
 import pyotp
 from argon2 import PasswordHasher
@@ -19,6 +19,7 @@ from voting_app import audit
 from voting_app.auth.models import SignInThrottle, User
 from voting_app.db import db, dialect_insert, utcnow
 from voting_app.errors import DomainError
+from voting_app.permissions import DEPUTY
 from voting_app.projects.models import Department
 
 _hasher = PasswordHasher()
@@ -80,6 +81,74 @@ def _card_with_its_deputy():
     from voting_app.ballots.models import Credential
 
     return select(Credential).options(joinedload(Credential.deputy)).where(Credential.id == bindparam("card_id"))
+
+
+@dataclass(frozen=True)
+class CastingCard:
+    """A signed-in voting card as the cast sees it, loaded from no row: its deputy and the
+    deputy's session, which never change, come from this worker's copy (`casting_card`), and
+    the epoch is the one the cookie was signed in under. Whether the card is still in force
+    and the cookie still signed in, the cast's own statement decides as it writes the ballot
+    (`ballots.service.cast`), so a revocation or a sign-out elsewhere stops the next ballot
+    as before, and one that lands while the request runs stops it too."""
+
+    id: int
+    deputy_id: int
+    session_id: int
+    session_epoch: int
+    role = DEPUTY
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"credential:{self.id}"
+
+    @cached_property
+    def label(self) -> str:
+        """The deputy's name, read when a page shows it (the cast's refusals do)."""
+        from voting_app.sessions.models import Deputy
+
+        return db.session.scalar(select(Deputy.name).where(Deputy.id == self.deputy_id)) or ""
+
+
+# Card id -> (its deputy, the deputy's session), per worker. Neither ever changes; kept out of
+# the session cookie, which is signed, not encrypted, and holds the card's receipts.
+_card_facts: dict[int, tuple[int, int]] = {}
+
+
+def casting_card(principal_id: str, epoch: int) -> CastingCard | None:
+    """The card of a 'credential:N' principal for `permissions.card_checked_where_written`
+    views, or None for a card that does not exist. A card this worker has not seen brings
+    every card of its congress session, in one statement: a hall's deputies each cast once,
+    mostly on a worker that has not served them before."""
+    from voting_app.ballots.models import Credential
+    from voting_app.sessions.models import Deputy
+
+    kind, _, raw_id = principal_id.partition(":")
+    if kind != "credential" or not raw_id.isdigit():
+        return None
+    card_id = int(raw_id)
+    if card_id not in _card_facts:
+        its_session = select(Deputy.session_id).join(Credential, Credential.deputy_id == Deputy.id).where(Credential.id == card_id)
+        rows = db.session.execute(
+            select(Credential.id, Credential.deputy_id, Deputy.session_id)
+            .join(Deputy, Deputy.id == Credential.deputy_id)
+            .where(Deputy.session_id == its_session.scalar_subquery())
+        )
+        _card_facts.update({row.id: (row.deputy_id, row.session_id) for row in rows})
+    facts = _card_facts.get(card_id)
+    return CastingCard(card_id, *facts, epoch) if facts is not None else None
+
+
+def remember_card(card) -> None:
+    """Keep this worker's copy of a card just loaded in full (and put it right, should the
+    database have been restored under a running worker)."""
+    _card_facts[card.id] = (card.deputy_id, card.deputy.session_id)
+
+
+def forget_card(card_id: int) -> None:
+    _card_facts.pop(card_id, None)
 
 
 def end_all_sessions(principal) -> None:

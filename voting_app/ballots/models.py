@@ -76,6 +76,11 @@ class Credential(db.Model):
     def label(self) -> str:
         return self.deputy.name
 
+    @property
+    def session_id(self) -> int:
+        """The congress session the card votes in (as `auth.service.CastingCard` has it)."""
+        return self.deputy.session_id
+
     def get_id(self) -> str:
         return f"credential:{self.id}"
 

@@ -20,8 +20,9 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale, gettext as _
-from flask_login import current_user
+from flask_login import current_user, logout_user
 from itsdangerous import BadSignature, Serializer, URLSafeSerializer, base64_encode
+from werkzeug.exceptions import HTTPException
 from sqlalchemy import select
 
 from voting_app.ballots import keys, profiles, sealing, service
@@ -37,6 +38,7 @@ from voting_app.ballots.forms import (
 )
 from voting_app.ballots.models import ANNOUNCED, CLOSED, CONFIRMED, DRAFT, ELECTRONIC, OPEN, PAPER, VOID, BallotKey, Candidate, Round
 from voting_app.db import db, one_statement_writes, reads_first, start_writing
+from voting_app.permissions import card_checked_where_written, card_needed
 from voting_app.documents import adoption
 from voting_app.errors import ConflictError, DomainError
 from voting_app.forms import ButtonForm
@@ -44,6 +46,7 @@ from voting_app.labels import mark_labels, rating_labels
 from voting_app.projects.models import DELIVERED_STAGES, Project
 from voting_app.projects.service import project_year
 from voting_app.auth.models import User
+from voting_app.auth.service import forget_card, load_principal, remember_card
 from voting_app.sessions.models import CongressSession
 from voting_app.qr import qr_svg
 from voting_app.web import current_actor, flash_domain_error, get_child_or_404, sheet_already_printed
@@ -772,7 +775,7 @@ def _numbers_from_form(candidate_ids: tuple[int, ...]) -> dict[int, int]:
 
 def _deputy_round(round_id: int) -> Round:
     round_ = _round(round_id)
-    if round_.session_id != _deputy().session_id:
+    if round_.session_id != current_user.session_id:
         abort(404)
     return round_
 
@@ -855,14 +858,26 @@ def ballot_confirm(round_id: int):
 @bp.post("/rounds/<int:round_id>/ballot/cast")
 @reads_first
 @one_statement_writes
+@card_checked_where_written
 def ballot_cast(round_id: int):
     """The hall's busiest request, kept lean: the round's rules come from this worker's copy
-    (`service.cast_rules`, checked against the round under the cast's lock), and nothing but
-    the card and its deputy is loaded as objects. The whole round is loaded only to show a
-    refusal. On PostgreSQL it runs in autocommit: the card is loaded by one statement, the
-    ballot stored by another (`service.cast`)."""
+    (`service.cast_rules`, checked against the round under the cast's lock), and the card is
+    not loaded: the statement that stores the ballot checks it is still in force and signed
+    in (`auth.service.CastingCard`). The whole round is loaded only to show a refusal, and
+    the card before any refusal. On PostgreSQL it runs in autocommit, one statement and one
+    round trip (`service.cast`)."""
     card = current_user
-    deputy_id, session_id, receipts_key = card.deputy_id, card.deputy.session_id, _receipts_key()
+    try:
+        return _cast(card, round_id)
+    except HTTPException:
+        refused = _card_refused(card)
+        if refused is not None:
+            return refused
+        raise
+
+
+def _cast(card, round_id: int):
+    deputy_id, session_id, receipts_key = card.deputy_id, card.session_id, _receipts_key()
     rules = service.cast_rules(round_id)
     if rules is not None and rules.session_id != session_id:
         rules = service.cast_rules(round_id, fresh=True)
@@ -880,13 +895,29 @@ def ballot_cast(round_id: int):
             rules = fresh
             receipt, nonce, choices = _checked_ballot(rules, deputy_id)
         start_writing(writes_follow=True)
-        cast = service.cast(rules, deputy_id, choices, receipt, nonce, card_id=card.id)
+        cast = service.cast(rules, deputy_id, choices, receipt, nonce, card=(card.id, card.session_epoch))
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        return _deputy_page(_deputy_round(round_id), "ballots/ballot_closed.html", error.status, message=str(error.message))
+        return _card_refused(card) or _deputy_page(
+            _deputy_round(round_id), "ballots/ballot_closed.html", error.status, message=str(error.message)
+        )
     session[receipts_key] = {**session.get(receipts_key, {}), str(round_id): cast.receipt}
     return redirect(url_for("ballots.ballot_receipt", round_id=round_id))
+
+
+def _card_refused(card):
+    """Before the cast shows any refusal, the card it did not load is loaded: a revoked card
+    or an ended sign-in is signed out and asked for the card, as the guard answers it on
+    every other page, and learns nothing of the round. A card in force puts this worker's
+    copy of it right (see `auth.service.remember_card`). None when the card is in force."""
+    principal = load_principal(card.get_id(), card.session_epoch)
+    if principal is None:
+        forget_card(card.id)
+        logout_user()
+        return card_needed()
+    remember_card(principal)
+    return None
 
 
 def _checked_ballot(rules: service.CastRules, deputy_id: int) -> tuple[str, str, object]:

@@ -1028,14 +1028,14 @@ def ticket_check(nonce: str) -> str:
 
 
 def cast_ballot(
-    deputy: Deputy, round_: Round, choices: object, receipt: str, nonce: str, card_id: int | None = None
+    deputy: Deputy, round_: Round, choices: object, receipt: str, nonce: str, card: tuple[int, int] | None = None
 ) -> CastResult:
     """`cast` for a deputy and a round already loaded, with the round's rules read afresh (the
     tests' and scripts' way in; the ballot page's goes through `cast_rules`)."""
     rules = cast_rules(round_.id, fresh=True)
     if rules is None or rules.session_id != deputy.session_id:
         raise DomainError(_l("This round belongs to another session."))
-    return cast(rules, deputy.id, choices, receipt, nonce, card_id)
+    return cast(rules, deputy.id, choices, receipt, nonce, card)
 
 
 _deputies = Deputy.__table__
@@ -1053,7 +1053,10 @@ _CAST_STATE = (
     .where(_rounds.c.id == bindparam("round_id"), _deputies.c.id == bindparam("deputy_id"))
 )
 _CAST_STATE_WITH_CARD = (
-    select(*_CAST_STATE_COLUMNS, _credentials.c.revoked_at.is_(None).label("card_in_force"))
+    select(
+        *_CAST_STATE_COLUMNS, _credentials.c.revoked_at.is_(None).label("card_in_force"),
+        (_credentials.c.session_epoch == bindparam("epoch", type_=_credentials.c.session_epoch.type)).label("card_signed_in"),
+    )
     .select_from(_ROUND_AND_DEPUTY.join(_credentials, _credentials.c.deputy_id == _deputies.c.id))
     .where(_rounds.c.id == bindparam("round_id"), _deputies.c.id == bindparam("deputy_id"), _credentials.c.id == bindparam("card_id"))
 )
@@ -1066,7 +1069,11 @@ _CAST_STATES = {
 }
 
 
-def cast(rules: CastRules, deputy_id: int, choices: object, receipt: str, nonce: str, card_id: int | None = None) -> CastResult:
+class CardOutOfForce(ConflictError):
+    """The card that cast was revoked, or the cookie it was signed in with signed out."""
+
+
+def cast(rules: CastRules, deputy_id: int, choices: object, receipt: str, nonce: str, card: tuple[int, int] | None = None) -> CastResult:
     """Store the ballot, sealed, and the fact that this deputy voted, atomically.
 
     The receipt and a random nonce were drawn when the deputy's ballot page was served and
@@ -1076,23 +1083,28 @@ def cast(rules: CastRules, deputy_id: int, choices: object, receipt: str, nonce:
     key on (round, deputy) is what stops a race between several devices or workers, so the
     marker is inserted unless one exists and a refusal read from the one that does.
 
-    One statement reads the round's state, the deputy's presence and the card (`card_id`,
-    which may have been revoked meanwhile), share-locking the three rows on PostgreSQL: a
-    close or a switch to paper (which lock the round exclusively), an undone check-in or a
-    revoked card either waits for this ballot or is seen by it. `rules` may have been read
-    before that lock; if the round changed since, they are read again under it.
+    One statement reads the round's state, the deputy's presence and the card (`card`: its
+    id and the epoch its cookie was signed in under; it may have been revoked, or signed out
+    elsewhere, meanwhile), share-locking the three rows on PostgreSQL: a close or a switch to
+    paper (which lock the round exclusively), an undone check-in, a revoked card or a
+    sign-out either waits for this ballot or is seen by it. `rules` may have been read before
+    that lock; if the round changed since, they are read again under it.
     """
     check = ticket_check(nonce)
-    state, landed = _cast_at_once(rules, deputy_id, card_id, choices, receipt, check)
+    state, landed = _cast_at_once(rules, deputy_id, card, choices, receipt, check)
     if landed:
         return CastResult(receipt, False)
     if state is None:
+        if card is not None:  # the card is not this deputy's: the worker's copy of it is not the database's (a restore)
+            raise CardOutOfForce(_l("Your ballot was not stored. Please open the ballot again."))
         raise DomainError(_l("This round belongs to another session."))
-    round_state, mode, switched, version, seal_key, opened_at, present, *card = state
+    round_state, mode, switched, version, seal_key, opened_at, present, *card_state = state
+    if card_state and not card_state[0]:
+        raise CardOutOfForce(_l("This voting card has been revoked. Please ask the staff for a new card."))
+    if card_state and not card_state[1]:
+        raise CardOutOfForce(_l("This sign-in has ended. Please sign in with your voting card again."))
     if mode != ELECTRONIC and not switched:
         raise DomainError(_l("This round is voted on paper."))
-    if card and not card[0]:
-        raise ConflictError(_l("This voting card has been revoked. Please ask the staff for a new card."))
     if round_state != OPEN or mode != ELECTRONIC:
         if _marker_check(rules.round_id, deputy_id) == check:
             return CastResult(receipt, True)
@@ -1182,7 +1194,7 @@ def _store_if_allowed(with_card: bool, dialect: str):
         state.c.opened_at == bindparam("opened_at", type_=_rounds.c.opened_at.type),
     ]
     if with_card:
-        allowed.append(state.c.card_in_force)
+        allowed += [state.c.card_in_force, state.c.card_signed_in]
     marker = (
         dialect_insert(dialect)(_markers)
         .from_select(
@@ -1201,7 +1213,7 @@ def _store_if_allowed(with_card: bool, dialect: str):
     return select(func.count()).select_from(sealed)
 
 
-def _cast_at_once(rules: CastRules, deputy_id: int, card_id: int | None, choices, receipt: str, check: str):
+def _cast_at_once(rules: CastRules, deputy_id: int, card: tuple[int, int] | None, choices, receipt: str, check: str):
     """(the state `_cast_state` reads, or None once the ballot has landed; whether it landed).
     A ballot that is valid under `rules` is sealed before the write begins (on SQLite, before
     this worker's turn to write: the turn is held for the writes and the flush alone) and
@@ -1219,13 +1231,13 @@ def _cast_at_once(rules: CastRules, deputy_id: int, card_id: int | None, choices
             stored = None
         if stored is not None:
             values = {
-                "round_id": rules.round_id, "deputy_id": deputy_id, "card_id": card_id, "ticket_check": check,
+                "round_id": rules.round_id, "deputy_id": deputy_id, "ticket_check": check, **_card_params(card),
                 "version": rules.version, "seal_key": rules.seal_key, "opened_at": rules.opened_at,
                 "sealed_id": secrets.token_bytes(16), "sealed": sealing.seal(rules.seal_key, rules.round_id, receipt, stored, rules.block),
             }
             connection = db.session.connection()  # SQLite: this worker's turn to write begins here
             dialect = connection.dialect.name
-            stored_now = _store_if_allowed(card_id is not None, dialect)
+            stored_now = _store_if_allowed(card is not None, dialect)
             if dialect == "postgresql":
                 landed = connection.execute(stored_now, values).scalar_one()
             else:
@@ -1235,13 +1247,18 @@ def _cast_at_once(rules: CastRules, deputy_id: int, card_id: int | None, choices
             if landed:
                 return None, True
     transaction_from_here()
-    return _cast_state(rules.round_id, deputy_id, card_id), False
+    return _cast_state(rules.round_id, deputy_id, card), False
 
 
-def _cast_state(round_id: int, deputy_id: int, card_id: int | None):
+def _card_params(card: tuple[int, int] | None) -> dict:
+    card_id, epoch = card if card is not None else (None, None)
+    return {"card_id": card_id, "epoch": epoch}
+
+
+def _cast_state(round_id: int, deputy_id: int, card: tuple[int, int] | None):
     connection = db.session.connection()
-    statement = _CAST_STATES[card_id is not None, connection.dialect.name == "postgresql"]
-    return connection.execute(statement, {"round_id": round_id, "deputy_id": deputy_id, "card_id": card_id}).first()
+    statement = _CAST_STATES[card is not None, connection.dialect.name == "postgresql"]
+    return connection.execute(statement, {"round_id": round_id, "deputy_id": deputy_id, **_card_params(card)}).first()
 
 
 def _marker_check(round_id: int, deputy_id: int) -> str | None:
