@@ -215,46 +215,43 @@ def test_the_scrub_waits_for_a_transaction_that_still_sees_the_old_rows(app, db_
             return [row for row in tuples(connection, "scrub_probe")
                     if row["lp_flags"] == 3 or (row["t_data"] is not None and row["xmax"] != "0")]
 
-    def scrub_while_a_report_reads(report_seconds: float) -> bool:
+    def a_report() -> object:
         report = engine.connect()
         report.execute(text("BEGIN ISOLATION LEVEL REPEATABLE READ"))
         report.execute(text("SELECT count(*) FROM scrub_probe")).scalar()
-        with engine.begin() as connection:
-            connection.execute(text("UPDATE scrub_probe SET note = 'count only'"))
-        ends = threading.Timer(report_seconds, report.close)
-        ends.start()
-        try:
-            with app.app_context():
-                return database.scrub_storage(("scrub_probe",))
-        finally:
-            ends.join()
+        return report
 
-    def rewrite_while_another_database_writes(writer_seconds: float) -> bool:
+    def a_writer_in_another_database() -> object:
         """VACUUM FULL (the paper entries' rewrite) keeps what its own snapshot may see, and a
         snapshot's horizon is the oldest transaction writing in any database of the cluster."""
-        elsewhere = create_engine(make_url(db_url).set(database="postgres"), poolclass=NullPool).connect()
-        elsewhere.execute(text("BEGIN"))
-        elsewhere.execute(text("SELECT pg_current_xact_id()"))
+        writer = create_engine(make_url(db_url).set(database="postgres"), poolclass=NullPool).connect()
+        writer.execute(text("BEGIN"))
+        writer.execute(text("SELECT pg_current_xact_id()"))
+        return writer
+
+    def scrub_while_open(holder, seconds: float, tables=(), rewrite=()) -> bool:
+        """Rewrite the probe's row while `holder` keeps its transaction open, end that after
+        `seconds`, and scrub meanwhile."""
         with engine.begin() as connection:
-            connection.execute(text("UPDATE scrub_probe SET note = 'rewritten'"))
-        ends = threading.Timer(writer_seconds, elsewhere.close)
+            connection.execute(text("UPDATE scrub_probe SET note = 'count only'"))
+        ends = threading.Timer(seconds, holder.close)
         ends.start()
         try:
             with app.app_context():
-                return database.scrub_storage((), rewrite=("scrub_probe",))
+                return database.scrub_storage(tables, rewrite=rewrite)
         finally:
             ends.join()
-            elsewhere.engine.dispose()
+            holder.engine.dispose()
 
     try:
         monkeypatch.setattr(database, "SCRUB_SECONDS", 0.3)
-        assert not scrub_while_a_report_reads(1.0)
+        assert not scrub_while_open(a_report(), 1.0, tables=("scrub_probe",))
         assert "run flask scrub-storage" in caplog.text
         assert old_rows(), "sanity: the report kept the old row through the VACUUM"
         monkeypatch.setattr(database, "SCRUB_SECONDS", 5.0)
-        assert scrub_while_a_report_reads(0.5)
+        assert scrub_while_open(a_report(), 0.5, tables=("scrub_probe",))
         assert old_rows() == []
-        assert rewrite_while_another_database_writes(0.5)
+        assert scrub_while_open(a_writer_in_another_database(), 0.5, rewrite=("scrub_probe",))
         assert old_rows() == []
     finally:
         with engine.begin() as connection:
