@@ -253,6 +253,9 @@ def test_the_scrub_waits_for_a_transaction_that_still_sees_the_old_rows(app, db_
         assert old_rows() == []
         assert scrub_while_open(a_writer_in_another_database(), 0.5, rewrite=("scrub_probe",))
         assert old_rows() == []
+        monkeypatch.setattr(database, "SCRUB_SECONDS", 0.3)
+        assert scrub_while_open(a_writer_in_another_database(), 1.0, tables=("scrub_probe",)), "a plain VACUUM waits for no other database"
+        assert old_rows() == []
     finally:
         with engine.begin() as connection:
             connection.execute(text("DROP TABLE scrub_probe"))

@@ -388,13 +388,14 @@ SCRUB_SECONDS = 5.0  # the request that closed or counted waits this long at mos
 
 # Transactions that began before `mark` (an xid of 32 bits, compared modulo 2^32 as
 # PostgreSQL compares them) and may still see the scrubbed rows: a snapshot in this database
-# (or a standby's, through its walsender or a replication slot), and a transaction writing in
-# any database of the cluster, whose xid the VACUUM FULL's own snapshot keeps as its horizon.
+# (or a standby's, through its walsender or a replication slot), and for a rewrite a
+# transaction writing in any database of the cluster, whose xid the VACUUM FULL's own
+# snapshot keeps as its horizon (a plain VACUUM's is this database's alone).
 _OLDER_SNAPSHOTS = """
 SELECT holder FROM (
     SELECT concat_ws(' ', backend_type, 'in', datname, state, 'since', xact_start) AS holder,
            CASE WHEN datname = current_database() OR backend_type = 'walsender' THEN backend_xmin END AS xmin,
-           backend_xid AS xid
+           CASE WHEN datname = current_database() OR %(rewrite)s THEN backend_xid END AS xid
     FROM pg_stat_activity
     WHERE pid <> pg_backend_pid()
     UNION ALL
@@ -405,14 +406,14 @@ WHERE (%(mark)s - xmin::text::bigint + 4294967296) %% 4294967296 BETWEEN 1 AND 2
 """
 
 
-def _wait_for_older_snapshots(connection) -> list[str]:
+def _wait_for_older_snapshots(connection, rewrite: bool) -> list[str]:
     """Wait, SCRUB_SECONDS at most, until no transaction that began before this moment is
     still open: a report being read, an autovacuum's ANALYZE, a standby's query. VACUUM
     cannot remove a row version such a transaction may still see, and would leave the old
     rows in the files without a word. Returns those still open at the end (none: go on)."""
     mark = connection.exec_driver_sql("SELECT mod(pg_snapshot_xmax(pg_current_snapshot())::text::bigint, 4294967296)").scalar()
     deadline = time.monotonic() + SCRUB_SECONDS
-    while holders := connection.exec_driver_sql(_OLDER_SNAPSHOTS, {"mark": mark}).scalars().all():
+    while holders := connection.exec_driver_sql(_OLDER_SNAPSHOTS, {"mark": mark, "rewrite": rewrite}).scalars().all():
         if time.monotonic() > deadline:
             return holders
         time.sleep(0.05)
@@ -444,7 +445,7 @@ def scrub_storage(tables, rewrite: tuple[str, ...] = ()) -> bool:
                 raw.close()
         elif engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                holders = _wait_for_older_snapshots(connection)
+                holders = _wait_for_older_snapshots(connection, rewrite=bool(rewrite))
                 if tables:  # a VACUUM that names no table vacuums the whole database
                     connection.exec_driver_sql(f"VACUUM {', '.join(tables)}")
                 if rewrite:
