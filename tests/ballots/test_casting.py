@@ -289,11 +289,22 @@ def test_a_worker_that_never_saw_a_card_learns_its_whole_session_in_one_read(app
     """A hall's deputies each cast once, mostly on a worker that has not served them before."""
     from voting_app.auth import service as auth_service
 
+    from sqlalchemy import event
+
     open_round(app, world)
     phone = as_deputy(app, world, 0)
     ticket = ticket_from(phone, world.round_id)
     auth_service._card_facts.clear()
+    reads = []
+
+    def note(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT") and "credentials" in statement:
+            reads.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
     assert cast(phone, world.round_id, [world.candidate_ids[0]], ticket=ticket).status_code == 302
     with app.app_context():
+        event.remove(db.engine, "before_cursor_execute", note)
         cards = {world.credential(deputy_id).id: (deputy_id, world.session_id) for deputy_id in world.deputy_ids}
-    assert auth_service._card_facts == cards
+    assert auth_service._card_facts == cards and len(reads) == 1, reads
