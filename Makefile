@@ -48,9 +48,7 @@ bench: db translations
 # SQLite always; PostgreSQL as well when TEST_DATABASE_URL names one (CI sets it). The tests
 # run in two processes (pytest-xdist), one per core here: more would crowd the tests that
 # start servers of their own; on PostgreSQL each gets a database of its own beside the one
-# named (tests/conftest.py). TEST_PROCESSES=0 runs them in this process. Not work stealing:
-# with it, a PostgreSQL storage test twice found rows its scrub should have removed (an order
-# of tests that leaves a transaction open before it); see the issue's note.
+# named (tests/conftest.py). TEST_PROCESSES=0 runs them in this process.
 TEST_PROCESSES ?= 2
 TEST_ARGS = -n $(TEST_PROCESSES)
 test: translations

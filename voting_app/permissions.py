@@ -6,7 +6,7 @@ every role against this table.
 """
 
 from flask import abort, current_app, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, logout_user
 
 STAFF = "staff"
 PRESIDING = "presiding"
@@ -468,8 +468,8 @@ def may_see_photo(user, photo) -> bool:
 def card_checked_where_written(view):
     """Mark a deputy's view whose one write decides, in the same statement, whether the card is
     still in force and the cookie still signed in (the cast, the hall's busiest request): the
-    signed-in card is not loaded for it (`auth.service.CastingCard`). The view must refuse
-    with `card_needed()` when its write says the card is out."""
+    signed-in card is not loaded for it (`auth.service.CastingCard`). Before any refusal the
+    view answers `card_out_of_force(card)` when that gives a page."""
     view.card_checked_where_written = True
     return view
 
@@ -482,6 +482,22 @@ def checks_card_where_written() -> bool:
 def card_needed():
     """What a deputy's page answers a visitor without a card in force: sign in with one."""
     return render_template("auth/card_needed.html"), 401
+
+
+def card_out_of_force(card):
+    """For a `card_checked_where_written` view about to refuse: the card it did not load is
+    loaded now. A revoked card or an ended sign-in is signed out and asked for its card, as
+    `guard_request` answers it on every other page, and learns nothing of what it asked for;
+    None for a card in force, whose worker copy is put right (`auth.service.remember_card`)."""
+    from voting_app.auth.service import forget_card, load_principal, remember_card
+
+    principal = load_principal(card.get_id(), card.session_epoch)
+    if principal is None:
+        forget_card(card.id)
+        logout_user()
+        return card_needed()
+    remember_card(principal)
+    return None
 
 
 def guard_request():

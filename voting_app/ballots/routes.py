@@ -20,7 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale, gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from itsdangerous import BadSignature, Serializer, URLSafeSerializer, base64_encode
 from werkzeug.exceptions import HTTPException
 from sqlalchemy import select
@@ -38,7 +38,7 @@ from voting_app.ballots.forms import (
 )
 from voting_app.ballots.models import ANNOUNCED, CLOSED, CONFIRMED, DRAFT, ELECTRONIC, OPEN, PAPER, VOID, BallotKey, Candidate, Round
 from voting_app.db import db, one_statement_writes, reads_first, start_writing
-from voting_app.permissions import card_checked_where_written, card_needed
+from voting_app.permissions import card_checked_where_written, card_out_of_force
 from voting_app.documents import adoption
 from voting_app.errors import ConflictError, DomainError
 from voting_app.forms import ButtonForm
@@ -46,7 +46,6 @@ from voting_app.labels import mark_labels, rating_labels
 from voting_app.projects.models import DELIVERED_STAGES, Project
 from voting_app.projects.service import project_year
 from voting_app.auth.models import User
-from voting_app.auth.service import forget_card, load_principal, remember_card
 from voting_app.sessions.models import CongressSession
 from voting_app.qr import qr_svg
 from voting_app.web import current_actor, flash_domain_error, get_child_or_404, sheet_already_printed
@@ -870,7 +869,7 @@ def ballot_cast(round_id: int):
     try:
         return _cast(card, round_id)
     except HTTPException:
-        refused = _card_refused(card)
+        refused = card_out_of_force(card)
         if refused is not None:
             return refused
         raise
@@ -899,25 +898,11 @@ def _cast(card, round_id: int):
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        return _card_refused(card) or _deputy_page(
+        return card_out_of_force(card) or _deputy_page(
             _deputy_round(round_id), "ballots/ballot_closed.html", error.status, message=str(error.message)
         )
     session[receipts_key] = {**session.get(receipts_key, {}), str(round_id): cast.receipt}
     return redirect(url_for("ballots.ballot_receipt", round_id=round_id))
-
-
-def _card_refused(card):
-    """Before the cast shows any refusal, the card it did not load is loaded: a revoked card
-    or an ended sign-in is signed out and asked for the card, as the guard answers it on
-    every other page, and learns nothing of the round. A card in force puts this worker's
-    copy of it right (see `auth.service.remember_card`). None when the card is in force."""
-    principal = load_principal(card.get_id(), card.session_epoch)
-    if principal is None:
-        forget_card(card.id)
-        logout_user()
-        return card_needed()
-    remember_card(principal)
-    return None
 
 
 def _checked_ballot(rules: service.CastRules, deputy_id: int) -> tuple[str, str, object]:
